@@ -1,0 +1,161 @@
+// The device as the shell sees it: what it stores, what it reports. No printing, no prompting in here.
+import type { Readable } from 'node:stream';
+import type { MediaLabel } from '../media/types.js';
+import type { ProtoName } from '../transports/types.js';
+
+/** Verdict of verification (SPEC §4.3). */
+export type Verification = 'Signed' | 'Untrusted' | 'Unsigned' | 'Invalid';
+
+/** Where an installed package came from. */
+export type PackageOrigin =
+  | {
+      readonly kind: 'remote';
+      readonly proto: ProtoName;
+      readonly host: string;
+      readonly port: number;
+      readonly path: string;
+    }
+  | { readonly kind: 'media'; readonly label: string; readonly path: string };
+
+/**
+ * Whether what is installed is what runs:
+ * - `active`: installed and activated at the last boot, same version;
+ * - `pending`: installed or upgraded since the last boot, takes effect at the next one;
+ * - `inactive`: installed but the last boot did not activate it (`reason` says why);
+ * - `removed`: removed since the last boot, still active until the next one.
+ */
+export type ActivationState = 'active' | 'pending' | 'inactive' | 'removed';
+
+/** One row of `package show`. */
+export interface PackageSummary {
+  readonly name: string;
+  readonly version: string;
+  readonly persistent: boolean;
+  readonly verification: Verification;
+  /** First line of the control `Description`. */
+  readonly description: string;
+  readonly state: ActivationState;
+  /** Version running now, when it differs from `version` (an upgrade pending). */
+  readonly activeVersion?: string;
+  /** Why it is not (or will not be) activated, or why verification failed. */
+  readonly reason?: string;
+}
+
+/** `package show NAME`. */
+export interface PackageDetails extends PackageSummary {
+  /** Every control field in file order, unknown ones included. */
+  readonly fields: ReadonlyArray<readonly [string, string]>;
+  readonly origin: PackageOrigin;
+  /** ISO 8601 time of installation. */
+  readonly installedAt: string;
+  /** Signing key number, 16 hex digits, when the package is signed. */
+  readonly keyNumber?: string;
+  /** Size of the stored .wmopkg file in bytes. */
+  readonly size: number;
+  /** Regular files, links and directories in data.tar.gz. */
+  readonly fileCount: number;
+}
+
+/** `install`: the stream is read once; the store hashes and writes it as it flows. */
+export interface InstallRequest {
+  /** Package name on the device: the file name without `.wmopkg`. */
+  readonly name: string;
+  readonly persistent: boolean;
+  readonly origin: PackageOrigin;
+  readonly stream: Readable;
+  readonly signal?: AbortSignal;
+  /** Asked when the package is older than the installed one; resolve `true` to go on. */
+  readonly confirmDowngrade: (from: string, to: string) => Promise<boolean>;
+}
+
+/** What an install did; `previousVersion` is set for a replacement (upgrade or downgrade). */
+export interface InstallResult {
+  readonly name: string;
+  readonly version: string;
+  readonly previousVersion?: string;
+  readonly verification: Verification;
+  /** Why verification is not `Signed` (unknown key, revoked key, no signature). */
+  readonly reason?: string;
+  readonly keyNumber?: string;
+  /** Whether the next boot will activate it under the current boot configuration. */
+  readonly willActivate: boolean;
+}
+
+/** One line of the boot report. */
+export interface BootLine {
+  readonly name: string;
+  readonly version: string;
+  readonly verification: Verification;
+  readonly activated: boolean;
+  /** `activated`, `already active`, or why not: `untrusted key 0123456789abcdef, allow-untrusted is off`. */
+  readonly reason: string;
+}
+
+/** What a boot did, in package name order; `deactivated` lists packages removed since the last boot. */
+export interface BootReport {
+  readonly at: string;
+  readonly lines: readonly BootLine[];
+  readonly deactivated: ReadonlyArray<{ readonly name: string; readonly version: string }>;
+}
+
+/** The bootloader configuration (`boot` context). */
+export interface BootConfig {
+  readonly allowUntrusted: boolean;
+  readonly media: readonly MediaLabel[];
+  /** Installed unlock token, when there is one. */
+  readonly unlock?: { readonly serial: string; readonly keyNumber: string };
+}
+
+/** Fixed facts of the device (`device.json`) and its runtime state. */
+export interface DeviceInfo {
+  readonly hostname: string;
+  readonly serial: string;
+  readonly firmwareVersion: string;
+  /** Architectures the device accepts besides `all`. */
+  readonly architectures: readonly string[];
+  /** The device has a secure-boot anchor: `allow-untrusted` needs an unlock token. */
+  readonly secureBoot: boolean;
+  readonly defaultPorts: Readonly<Record<ProtoName, number>>;
+  /** Largest package accepted, in bytes. */
+  readonly maxPackageBytes: number;
+  /** ISO 8601 time of the last boot. */
+  readonly bootedAt: string;
+}
+
+/** Well-known paths inside the device state directory (SPEC §4.1). */
+export interface DevicePaths {
+  readonly root: string;
+  readonly keysDir: string;
+  readonly revokedFile: string;
+  readonly knownHostsFile: string;
+  readonly caDir: string;
+  readonly rootfs: string;
+  readonly logFile: string;
+  /** The simulated USB stick (`media/usb0/`). */
+  readonly usbStick: string;
+}
+
+/** The simulated device. Every mutating call takes the device lock; errors are `DeviceError`s. */
+export interface Device {
+  readonly paths: DevicePaths;
+  info(): Promise<DeviceInfo>;
+  /** Installed packages and packages removed but still active, in name order. */
+  list(): Promise<PackageSummary[]>;
+  /** Installed package names only: fast, for TAB completion. */
+  names(): Promise<string[]>;
+  details(name: string): Promise<PackageDetails>;
+  install(request: InstallRequest): Promise<InstallResult>;
+  remove(name: string): Promise<void>;
+  /** Removes every installed package; returns how many. */
+  removeAll(): Promise<number>;
+  boot(): Promise<BootReport>;
+  factoryReset(): Promise<BootReport>;
+  bootConfig(): Promise<BootConfig>;
+  setAllowUntrusted(on: boolean): Promise<void>;
+  setMediaLabel(label: MediaLabel): Promise<void>;
+  removeMediaLabel(name: string): Promise<void>;
+  /** Reads an unlock token (vendor-signed, naming this serial) and stores it. */
+  installUnlockToken(stream: Readable): Promise<{ readonly serial: string; readonly keyNumber: string }>;
+  /** The event log, oldest first. */
+  eventLog(): Promise<string[]>;
+}

@@ -1,0 +1,80 @@
+// The contract between the package context and every protocol: open a source, get a byte stream.
+import type { Readable } from 'node:stream';
+
+/** Protocols the `install` command accepts after `proto`. */
+export const PROTOCOLS = ['ftp', 'tftp', 'scp', 'sftp', 'http', 'https'] as const;
+export type ProtoName = (typeof PROTOCOLS)[number];
+
+/** A remote file as the operator named it on the `install` line. */
+export interface RemoteSource {
+  readonly proto: ProtoName;
+  /** Host name or IP address; an IPv6 address without its brackets. */
+  readonly host: string;
+  /** Explicit port from `address:port`; otherwise the device's default for the protocol. */
+  readonly port?: number;
+  /** Path on the server exactly as typed (relative to the login directory for ftp/sftp/scp). */
+  readonly path: string;
+  /** Login name; the transport falls back to `TransportContext.user`. */
+  readonly user?: string;
+  /** Password from the command line; when absent the transport asks `getPassword` if it needs one. */
+  readonly password?: string;
+}
+
+/** Progress of one transfer, handed to a callback; the shell decides whether to draw it. */
+export interface TransferProgress {
+  readonly bytes: number;
+  /** Size announced by the server, if any (never trusted as a limit). */
+  readonly total: number | undefined;
+  readonly elapsedMs: number;
+}
+
+/** An SSH host key the device does not know yet, shown to the operator for a yes/no answer. */
+export interface HostKeyInfo {
+  readonly host: string;
+  readonly port: number;
+  /** Key algorithm as OpenSSH names it, e.g. `ssh-ed25519`. */
+  readonly algorithm: string;
+  /** `SHA256:` + unpadded base64, as `ssh-keygen -lf` prints it. */
+  readonly fingerprint: string;
+}
+
+/** Everything a transport needs from the device and the session; built once per install. */
+export interface TransportContext {
+  /** Default port per protocol, from `device.json`. */
+  readonly defaultPorts: Readonly<Record<ProtoName, number>>;
+  /** The CLI user: the login name when the source names none. */
+  readonly user: string;
+  /** OpenSSH known_hosts file of the device (`etc/ssh/known_hosts`). */
+  readonly knownHostsFile: string;
+  /** Extra CA certificates for https (`etc/ssl/certs/`), added to the system CAs. */
+  readonly caDir: string;
+  /** Private keys tried for ssh before a password (the device's own keys); may be empty. */
+  readonly sshKeyFiles: readonly string[];
+  /** A transfer larger than this is cut off with an error. */
+  readonly maxBytes: number;
+  readonly connectTimeoutMs: number;
+  /** No byte for this long ends the transfer with an error. */
+  readonly stallTimeoutMs: number;
+  /** Aborts the transfer at any moment (Ctrl-C). */
+  readonly signal?: AbortSignal;
+  /** Asks the operator for a password (no echo); absent when nobody can answer. */
+  readonly getPassword?: (prompt: string) => Promise<string>;
+  /** Asks the operator whether to trust an unknown SSH host key; absent means "no". */
+  readonly confirmHostKey?: (key: HostKeyInfo) => Promise<boolean>;
+  readonly onProgress?: (progress: TransferProgress) => void;
+}
+
+/** An open transfer: read `stream` to the end; it errors with a `TransportError` on any failure. */
+export interface Transfer {
+  readonly stream: Readable;
+  /** Size announced by the server, if any. */
+  readonly size: number | undefined;
+  /** Where it comes from, for messages and the event log: `ftp 192.0.2.1:21`. */
+  readonly origin: string;
+}
+
+/** One protocol. Implementations live one per file and are loaded lazily through the registry. */
+export interface Transport {
+  readonly name: ProtoName;
+  open(source: RemoteSource, ctx: TransportContext): Promise<Transfer>;
+}
