@@ -35,3 +35,23 @@ export interface MediaFile {
   /** Absolute path, guaranteed inside `mountpoint` (symlinks resolved). */
   readonly path: string;
 }
+
+/** Options for opening a file on a media; the stream obeys the same limits as a download. */
+export interface MediaOpenOptions {
+  readonly maxBytes: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: import('../transports/types.js').TransferProgress) => void;
+}
+
+/**
+ * The media resolver as the shell uses it (implemented in `media/index.ts`, injectable for tests).
+ * `labels` come from the boot configuration.
+ */
+export interface MediaResolver {
+  /** One status per label, for `show media`. */
+  list(labels: readonly MediaLabel[]): Promise<MediaStatus[]>;
+  /** Resolves `relPath` on the media matched by `label`, confined to its mount point. */
+  resolve(labels: readonly MediaLabel[], label: string, relPath: string): Promise<MediaFile>;
+  /** Opens a resolved file as a transfer (`origin` = `media LABEL`). */
+  open(file: MediaFile, options: MediaOpenOptions): Promise<import('../transports/types.js').Transfer>;
+}

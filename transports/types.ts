@@ -78,3 +78,13 @@ export interface Transport {
   readonly name: ProtoName;
   open(source: RemoteSource, ctx: TransportContext): Promise<Transfer>;
 }
+
+/** A source whose protocol may be left to the default policy (ftp, then tftp on failure). */
+export type RemoteRequest = Omit<RemoteSource, 'proto'> & { readonly proto?: ProtoName };
+
+/**
+ * Opens a remote source with the named protocol, or with the default policy when none is named.
+ * Implemented by `openRemote` in `transports/index.ts`; the shell receives it as a service so that
+ * its tests can hand in a mock.
+ */
+export type OpenRemote = (request: RemoteRequest, ctx: TransportContext) => Promise<Transfer>;
