@@ -133,6 +133,8 @@ export interface DevicePaths {
   readonly logFile: string;
   /** The simulated USB stick (`media/usb0/`). */
   readonly usbStick: string;
+  /** Runtime state of sessions (`var/lib/edgesh/`: shell history, …); emptied by a factory reset. */
+  readonly runtimeDir?: string;
 }
 
 /** The simulated device. Every mutating call takes the device lock; errors are `DeviceError`s. */
@@ -154,6 +156,8 @@ export interface Device {
   setAllowUntrusted(on: boolean): Promise<void>;
   setMediaLabel(label: MediaLabel): Promise<void>;
   removeMediaLabel(name: string): Promise<void>;
+  /** Paths of one installed (or removed but still active) package's files, in archive order. */
+  files?(name: string): Promise<string[]>;
   /** Reads an unlock token (vendor-signed, naming this serial) and stores it. */
   installUnlockToken(stream: Readable): Promise<{ readonly serial: string; readonly keyNumber: string }>;
   /** The event log, oldest first. */

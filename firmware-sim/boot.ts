@@ -1,0 +1,436 @@
+// The boot sequence (SPEC §4.2): verify every installed package, activate what may run, take out the rest.
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BootLine, BootReport, Verification } from './api.js';
+import { writeFileAtomic } from './atomic.js';
+import { readBootConfig, type StoredBootConfig } from './boot-config.js';
+import type { DeviceFile } from './device-file.js';
+import { DeviceError } from './errors.js';
+import { faultPoint } from './fault.js';
+import {
+  FormatError,
+  loadTrustStore,
+  type PackageReading,
+  readPackageFile,
+  type TrustStore,
+  type Verdict,
+  verifyPackage,
+} from './format/index.js';
+import type { Layout } from './layout.js';
+import { activationRefusal, allowUntrustedInForce, checkCompatibility } from './policy.js';
+import { type ActiveRecord, parseActiveRecord, type StoreRecord } from './records.js';
+import {
+  applySteps,
+  ConflictError,
+  cleanTxn,
+  commitActivation,
+  commitDeactivation,
+  planActivation,
+  planDeactivation,
+  revertSteps,
+  syncFileSystem,
+  txnPaths,
+  writePlan,
+} from './rootfs-txn.js';
+import { runScript, type ScriptContext, type ScriptName } from './scripts.js';
+import { loadRecords, packageFile } from './store.js';
+import { applySpecialBits, SafeUnpacker, type UnpackResult } from './unpack.js';
+
+/** `var/lib/wmopkg/boot.json`: the last report, and which installation each line was about. */
+export interface LastBoot {
+  readonly report: BootReport;
+  readonly installIds: Readonly<Record<string, string>>;
+}
+
+/** Reads the last boot, if the device ever booted. */
+export async function readLastBoot(layout: Layout): Promise<LastBoot | undefined> {
+  try {
+    return JSON.parse(await readFile(layout.lastBootFile, 'utf8')) as LastBoot;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Active records by name; one that does not parse stops the boot (it says which file). */
+export async function loadActive(layout: Layout): Promise<Map<string, ActiveRecord>> {
+  const names = (await readdir(layout.activeDir).catch(() => [] as string[])).filter(
+    (name) => name.endsWith('.json') && !name.startsWith('.'),
+  );
+  const records = await Promise.all(
+    names.map(async (name) => {
+      const path = join(layout.activeDir, name);
+      return parseActiveRecord(await readFile(path, 'utf8'), path);
+    }),
+  );
+  return new Map(records.map((record) => [record.name, record]));
+}
+
+/** Everything a boot needs, read once at its start. */
+interface BootState {
+  readonly layout: Layout;
+  readonly device: DeviceFile;
+  readonly config: StoredBootConfig;
+  readonly trust: TrustStore;
+  readonly allowUntrusted: boolean;
+  /** Files of active packages → package name. */
+  readonly owners: Map<string, string>;
+  readonly events: string[];
+}
+
+/** Runs the boot sequence; the caller holds the device lock. */
+export async function runBoot(layout: Layout, device: DeviceFile): Promise<BootReport> {
+  const at = new Date().toISOString();
+  const config = await readBootConfig(layout.bootConfigFile);
+  const trust = await loadTrustStore(layout.keysDir, layout.revokedFile);
+  const { records, problems } = await loadRecords(layout);
+  const active = await loadActive(layout);
+  const owners = new Map<string, string>();
+  for (const record of active.values()) for (const file of record.files) owners.set(file, record.name);
+  const state: BootState = {
+    layout,
+    device,
+    config,
+    trust,
+    allowUntrusted: allowUntrustedInForce(config, device),
+    owners,
+    events: [`boot: firmware ${device.firmwareVersion}, ${records.size} packages installed`],
+  };
+  for (const problem of trust.problems) state.events.push(`boot: trust store: ${problem}`);
+  for (const problem of problems) state.events.push(`boot: store: ${problem}`);
+  const lines: BootLine[] = [];
+  const deactivated: Array<{ name: string; version: string }> = [];
+  const installIds: Record<string, string> = {};
+
+  // Packages removed since the last boot go first: their files may be in the way of others.
+  for (const name of [...active.keys()].sort()) {
+    if (records.has(name)) continue;
+    const record = active.get(name)!;
+    if (await deactivate(state, record, 'removed')) deactivated.push({ name, version: record.version });
+    active.delete(name);
+  }
+  for (const name of [...records.keys()].sort()) {
+    const record = records.get(name)!;
+    installIds[name] = record.installId;
+    const current = active.get(name);
+    const line =
+      current?.installId === record.installId
+        ? await reverify(state, record, current, deactivated)
+        : await activate(state, record, current);
+    lines.push(line);
+    state.events.push(
+      `boot ${name} ${line.version} ${line.verification}: ${line.activated ? line.reason : `not activated (${line.reason})`}`,
+    );
+    faultPoint('boot:package-done');
+  }
+  const activeCount = lines.filter((line) => line.activated).length;
+  state.events.push(
+    `boot: done, ${activeCount} active, ${lines.length - activeCount} not activated, ${deactivated.length} deactivated`,
+  );
+  const report: BootReport = { at, lines, deactivated };
+  await mkdir(layout.libDir, { recursive: true });
+  await writeFileAtomic(
+    layout.lastBootFile,
+    `${JSON.stringify({ report, installIds } satisfies LastBoot)}\n`,
+  );
+  faultPoint('boot:report-written');
+  bootEvents.set(report, state.events);
+  return report;
+}
+
+/** Event-log lines of a boot report, handed from `runBoot` to the caller that writes the log. */
+export const bootEvents = new WeakMap<BootReport, string[]>();
+
+/** The verdict on a stored package: its members must still be those hashed at installation. */
+function verifyStored(reading: PackageReading, record: StoreRecord, trust: TrustStore): Verdict {
+  const now = reading.members.map((m) => `${m.name}:${m.size}:${m.sha256}`).join(' ');
+  const then = record.members.map((m) => `${m.name}:${m.size}:${m.sha256}`).join(' ');
+  if (now !== then) {
+    const changed = reading.members.find(
+      (m, i) => record.members[i]?.sha256 !== m.sha256 || record.members[i]?.name !== m.name,
+    );
+    return {
+      status: 'Invalid',
+      reason: `package file changed in the store since installation${changed ? ` (${changed.name})` : ''}`,
+    };
+  }
+  return verifyPackage(reading, trust);
+}
+
+function invalidFrom(error: unknown): Verdict {
+  if (error instanceof FormatError) return { status: 'Invalid', reason: `corrupt package: ${error.message}` };
+  if (
+    error instanceof DeviceError &&
+    (error.code === 'DEVICE_UNSAFE_PACKAGE' || error.code === 'DEVICE_BAD_PACKAGE')
+  ) {
+    return { status: 'Invalid', reason: error.message };
+  }
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+    return { status: 'Invalid', reason: 'package file missing from the store' };
+  throw error;
+}
+
+/** Why a verified package may not run here, or `undefined`. */
+function refusalFor(
+  state: BootState,
+  verdict: Verdict,
+  reading: PackageReading | undefined,
+): string | undefined {
+  const refused = activationRefusal(
+    verdict.status,
+    verdict.reason,
+    verdict.keyNumber,
+    state.allowUntrusted,
+    state.config,
+    state.device,
+  );
+  if (refused !== undefined) return refused;
+  return reading ? checkCompatibility(reading.control, state.device)?.reason : undefined;
+}
+
+function lineOf(
+  record: StoreRecord,
+  verification: Verification,
+  activated: boolean,
+  reason: string,
+): BootLine {
+  return { name: record.name, version: record.version, verification, activated, reason };
+}
+
+/** An active package of the same installation: verified again; taken out if it may no longer run. */
+async function reverify(
+  state: BootState,
+  record: StoreRecord,
+  current: ActiveRecord,
+  deactivated: Array<{ name: string; version: string }>,
+): Promise<BootLine> {
+  let verdict: Verdict;
+  let reading: PackageReading | undefined;
+  try {
+    reading = await readPackageFile(packageFile(state.layout, record), readLimits(state.device));
+    verdict = verifyStored(reading, record, state.trust);
+  } catch (error) {
+    verdict = invalidFrom(error);
+  }
+  const refused = refusalFor(state, verdict, reading);
+  if (refused === undefined) return lineOf(record, verdict.status, true, 'already active');
+  const out = await deactivate(state, current, refused);
+  if (out) deactivated.push({ name: current.name, version: current.version });
+  return lineOf(
+    record,
+    verdict.status,
+    false,
+    out ? refused : `${refused}; could not be taken out, see the log`,
+  );
+}
+
+function readLimits(device: DeviceFile) {
+  return { limits: { controlBytes: device.limits.controlBytes, packageBytes: device.maxPackageBytes } };
+}
+
+/**
+ * A package not active in this installation: read through one descriptor, hashing every member while
+ * data.tar.gz unpacks into the stage; the files reach rootfs only if the verdict allows it.
+ */
+async function activate(
+  state: BootState,
+  record: StoreRecord,
+  old: ActiveRecord | undefined,
+): Promise<BootLine> {
+  const { layout, device } = state;
+  const paths = txnPaths(layout, record.name);
+  await cleanTxn(layout, undefined);
+  await mkdir(paths.stage, { recursive: true });
+  const unpacker = new SafeUnpacker({ limits: device.limits, stageDir: paths.stage });
+  let unpacked: UnpackResult | undefined;
+  let reading: PackageReading | undefined;
+  let verdict: Verdict;
+  try {
+    reading = await readPackageFile(packageFile(layout, record), {
+      ...readLimits(device),
+      onData: (chunk) => unpacker.write(chunk),
+      onDataEnd: async () => {
+        unpacked = await unpacker.end();
+      },
+    });
+    verdict = verifyStored(reading, record, state.trust);
+  } catch (error) {
+    await unpacker.abort();
+    try {
+      verdict = invalidFrom(error);
+    } catch (unexpected) {
+      await cleanTxn(layout, undefined);
+      throw unexpected;
+    }
+  }
+  faultPoint('boot:staged');
+  const keep = old ? `; ${old.version} stays active` : '';
+  const refused = refusalFor(state, verdict, reading);
+  if (refused !== undefined || !unpacked || !reading) {
+    await cleanTxn(layout, undefined);
+    return lineOf(record, verdict.status, false, `${refused ?? 'not unpacked'}${keep}`);
+  }
+  if (verdict.status === 'Signed') applySpecialBits(paths.stage, unpacked.entries);
+  const outcome = await install(state, record, reading, unpacked, verdict, old);
+  if (outcome !== undefined) return lineOf(record, verdict.status, false, `${outcome}${keep}`);
+  const reason = old ? `activated (upgrade from ${old.version})` : 'activated';
+  return lineOf(record, verdict.status, true, reason);
+}
+
+function scriptContext(state: BootState, record: { name: string; version: string }): ScriptContext {
+  return {
+    rootfs: state.layout.rootfs,
+    workDir: join(state.layout.txnDir, 'scripts'),
+    packageName: record.name,
+    version: record.version,
+    timeoutMs: state.device.scriptTimeoutMs,
+  };
+}
+
+/** Runs one maintainer script if there is one; its output goes to the event log. Returns failure text. */
+async function script(
+  state: BootState,
+  owner: { name: string; version: string },
+  which: ScriptName,
+  body: Buffer | undefined,
+  args: readonly string[],
+): Promise<string | undefined> {
+  if (body === undefined) return undefined;
+  faultPoint(`script:${which}`);
+  const run = await runScript(which, body, args, scriptContext(state, owner));
+  for (const line of run.output) state.events.push(`script ${owner.name} ${which}: ${line}`);
+  if (run.ok) return undefined;
+  state.events.push(`script ${owner.name} ${which} failed: ${run.status}`);
+  return `${which} failed (${run.status})`;
+}
+
+function decode(base64: string | undefined): Buffer | undefined {
+  return base64 === undefined ? undefined : Buffer.from(base64, 'base64');
+}
+
+/**
+ * Moves a staged package into rootfs as a transaction, with its scripts in dpkg's order (for an
+ * upgrade: old prerm, new preinst, files, old postrm, new postinst). A failing prerm, preinst or
+ * postinst leaves rootfs as it was. Returns why it failed, or `undefined`.
+ */
+async function install(
+  state: BootState,
+  record: StoreRecord,
+  reading: PackageReading,
+  unpacked: UnpackResult,
+  verdict: Verdict,
+  old: ActiveRecord | undefined,
+): Promise<string | undefined> {
+  const { layout } = state;
+  const paths = txnPaths(layout, record.name);
+  const owners = new Map(state.owners);
+  for (const file of old?.files ?? []) owners.delete(file);
+  let plan: ReturnType<typeof planActivation>;
+  try {
+    plan = planActivation(layout.rootfs, unpacked.entries, old, owners);
+  } catch (error) {
+    await cleanTxn(layout, undefined);
+    if (error instanceof ConflictError) return `conflict: ${error.message}`;
+    throw error;
+  }
+  const control = reading.controlFiles;
+  const self = { name: record.name, version: record.version };
+  const fail = async (why: string) => {
+    await cleanTxn(layout, record.name);
+    return why;
+  };
+  if (old) {
+    const failed = await script(state, old, 'prerm', decode(old.scripts.prerm), ['upgrade', record.version]);
+    if (failed) return fail(`${failed} in ${old.version}`);
+  }
+  const preinst = await script(
+    state,
+    self,
+    'preinst',
+    control.get('preinst'),
+    old ? ['upgrade', old.version] : ['install'],
+  );
+  if (preinst) return fail(preinst);
+  await writePlan(paths, {
+    kind: 'activate',
+    name: record.name,
+    installId: record.installId,
+    steps: plan.steps,
+  });
+  const undo = async (why: string) => {
+    revertSteps(paths, plan.steps);
+    await syncFileSystem(layout.rootfs);
+    return fail(`${why}; rolled back`);
+  };
+  try {
+    applySteps(paths, plan.steps);
+  } catch (error) {
+    return undo(`unpacking into rootfs failed: ${(error as Error).message}`);
+  }
+  faultPoint('boot:applied');
+  if (old) await script(state, old, 'postrm', decode(old.scripts.postrm), ['upgrade', record.version]);
+  const postinst = await script(
+    state,
+    self,
+    'postinst',
+    control.get('postinst'),
+    old ? ['configure', old.version] : ['configure'],
+  );
+  if (postinst) return undo(postinst);
+  const prerm = control.get('prerm');
+  const postrm = control.get('postrm');
+  const active: ActiveRecord = {
+    format: 1,
+    name: record.name,
+    installId: record.installId,
+    version: record.version,
+    verification: verdict.status,
+    ...(verdict.keyNumber === undefined ? {} : { keyNumber: verdict.keyNumber }),
+    activatedAt: new Date().toISOString(),
+    files: plan.files,
+    dirs: plan.dirs,
+    diverted: plan.diverted,
+    scripts: {
+      ...(prerm ? { prerm: prerm.toString('base64') } : {}),
+      ...(postrm ? { postrm: postrm.toString('base64') } : {}),
+    },
+    record,
+  };
+  await commitActivation(layout, active);
+  await cleanTxn(layout, record.name);
+  for (const file of old?.files ?? []) state.owners.delete(file);
+  for (const file of plan.files) state.owners.set(file, record.name);
+  return undefined;
+}
+
+/**
+ * Takes an active package out of rootfs: prerm, its files go (originals come back), postrm. Script
+ * failures are logged, not fatal: the package must go. Returns whether it is out.
+ */
+export async function deactivate(state: BootState, active: ActiveRecord, why: string): Promise<boolean> {
+  const { layout } = state;
+  const paths = txnPaths(layout, active.name);
+  await cleanTxn(layout, undefined);
+  const self = { name: active.name, version: active.version };
+  await script(state, self, 'prerm', decode(active.scripts.prerm), ['remove']);
+  const steps = planDeactivation(active);
+  await writePlan(paths, { kind: 'deactivate', name: active.name, installId: active.installId, steps });
+  try {
+    applySteps(paths, steps);
+  } catch (error) {
+    revertSteps(paths, steps);
+    await syncFileSystem(layout.rootfs);
+    await cleanTxn(layout, active.name);
+    state.events.push(
+      `deactivate ${active.name} ${active.version} failed: ${(error as Error).message}; still active`,
+    );
+    return false;
+  }
+  faultPoint('boot:deactivated-files');
+  await script(state, self, 'postrm', decode(active.scripts.postrm), ['remove']);
+  await commitDeactivation(layout, active.name);
+  await rm(paths.backup, { recursive: true, force: true });
+  await cleanTxn(layout, undefined);
+  for (const file of active.files) state.owners.delete(file);
+  state.events.push(`deactivate ${active.name} ${active.version}: ${why}`);
+  return true;
+}

@@ -1,0 +1,63 @@
+// Typed errors of the simulated device: a stable code for programs, one line for operators.
+
+/** Stable codes of device errors; the shell and tests match on these, never on message text. */
+export type DeviceErrorCode =
+  /** Another session holds the device lock longer than the wait allows. */
+  | 'DEVICE_LOCKED'
+  /** A package name that cannot name a package on the device. */
+  | 'DEVICE_BAD_NAME'
+  | 'DEVICE_NOT_INSTALLED'
+  /** The package is structurally broken (not a .wmopkg, truncated, corrupt, bad control file). */
+  | 'DEVICE_BAD_PACKAGE'
+  /** Verification says `Invalid`: broken signature, tampered member, manifest of another package. */
+  | 'DEVICE_INVALID_PACKAGE'
+  /** The data archive breaks the unpacking rules (SPEC §4.4). */
+  | 'DEVICE_UNSAFE_PACKAGE'
+  | 'DEVICE_ARCHITECTURE'
+  | 'DEVICE_DEPENDS'
+  /** An older version and the caller did not confirm the downgrade. */
+  | 'DEVICE_DOWNGRADE_REFUSED'
+  | 'DEVICE_TOO_LARGE'
+  | 'DEVICE_ABORTED'
+  | 'DEVICE_NO_SPACE'
+  /** `allow-untrusted` refused by the secure-boot anchor. */
+  | 'DEVICE_SECURE_BOOT'
+  | 'DEVICE_BAD_TOKEN'
+  | 'DEVICE_BAD_LABEL'
+  /** A file of the state directory does not parse. */
+  | 'DEVICE_CORRUPT_STATE'
+  /** Any other failure of the storage. */
+  | 'DEVICE_IO';
+
+/** Any failure of a device operation. The message is one line, says what happened and what to do. */
+export class DeviceError extends Error {
+  override readonly name: string;
+  readonly code: DeviceErrorCode;
+
+  constructor(code: DeviceErrorCode, message: string, options?: { cause?: unknown }) {
+    super(oneLine(message), options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Messages are shown on one line: embedded line breaks become spaces. */
+function oneLine(message: string): string {
+  return message.replace(/\s*[\r\n]+\s*/g, ' ');
+}
+
+/**
+ * Turns a file-system failure into a `DeviceError` (disk full gets its own code). Anything that is
+ * already a `DeviceError` passes unchanged.
+ */
+export function deviceErrorOf(error: unknown, doing: string): DeviceError {
+  if (error instanceof DeviceError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new DeviceError('DEVICE_NO_SPACE', `${doing}: no space left on the device storage`, {
+      cause: error,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new DeviceError('DEVICE_IO', `${doing}: ${message}`, { cause: error });
+}

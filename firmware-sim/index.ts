@@ -1,0 +1,45 @@
+// The simulated device: open a state directory, and the pieces the shell and tools need besides.
+import { mkdir } from 'node:fs/promises';
+import { DEFAULT_LOCK_WAIT_MS, type DeviceSession, LocalDevice } from './device.js';
+import { layoutOf } from './layout.js';
+import { defaultVendorDir } from './vendor.js';
+
+export type * from './api.js';
+export { DEFAULT_BOOT_CONFIG, LABEL_NAME } from './boot-config.js';
+export { DEFAULT_LOCK_WAIT_MS, type DeviceSession, LocalDevice } from './device.js';
+export { DEVICE_DEFAULTS, type DeviceFile, type UnpackLimits } from './device-file.js';
+export { DeviceError, type DeviceErrorCode } from './errors.js';
+export { type Layout, layoutOf } from './layout.js';
+export { createSamplePackages, SAMPLES, type SampleOptions } from './samples.js';
+export { makeUnlockToken, verifyUnlockToken } from './unlock.js';
+export { defaultVendorDir, loadOrCreateVendorKeys, loadVendorSecretKey, vendorKeyFiles } from './vendor.js';
+
+/** The default state directory of `npm start` and `edgesh` without `--device`. */
+export const DEFAULT_DEVICE_DIR = './.device';
+
+/** Options of `openDevice`. */
+export interface OpenDeviceOptions {
+  /** Named in the lock file, so that another session's `DEVICE_LOCKED` says who holds it. */
+  readonly session: DeviceSession;
+  /** How long a mutating call waits for another session's lock (default 10 s). */
+  readonly lockWaitMs?: number;
+  /** Where the vendor's key pair lives (default: the sibling `<dir>.vendor/`). */
+  readonly vendorDir?: string;
+}
+
+/**
+ * Opens the device in state directory `dir`: creates it on first use (SPEC §4.1) and, when a previous
+ * process died holding the lock, completes or rolls back what it left half done.
+ */
+export async function openDevice(dir: string, options: OpenDeviceOptions): Promise<LocalDevice> {
+  const layout = layoutOf(dir);
+  await mkdir(layout.root, { recursive: true });
+  const device = new LocalDevice(
+    layout,
+    options.session,
+    options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+    options.vendorDir ?? defaultVendorDir(layout.root),
+  );
+  await device.start();
+  return device;
+}

@@ -1,0 +1,326 @@
+// The package store (`cfg/packages/NAME/`): install from a stream in one pass, replace, remove, read.
+import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { addAbortSignal, type Readable } from 'node:stream';
+import type { InstallRequest, PackageOrigin } from './api.js';
+import { renameDurably, syncDirectory, tempPathFor, writeFileAtomic } from './atomic.js';
+import type { DeviceFile } from './device-file.js';
+import { DeviceError, deviceErrorOf } from './errors.js';
+import { faultPoint } from './fault.js';
+import {
+  compareVersions,
+  FormatError,
+  PackageReader,
+  type PackageReading,
+  printable,
+  type TrustStore,
+  type Verdict,
+  verifyPackage,
+} from './format/index.js';
+import type { Layout } from './layout.js';
+import { checkCompatibility } from './policy.js';
+import {
+  DEVICE_NAME,
+  formatRecord,
+  newInstallId,
+  parseStoreRecord,
+  readStoreRecord,
+  type StoreRecord,
+} from './records.js';
+import { SafeUnpacker, type UnpackResult } from './unpack.js';
+
+/** The record file inside a package's directory. */
+export const RECORD_FILE = 'record.json';
+
+/** Checks a device package name; throws `DEVICE_BAD_NAME` saying what is allowed. */
+export function checkPackageName(name: string): void {
+  if (!DEVICE_NAME.test(name)) {
+    throw new DeviceError(
+      'DEVICE_BAD_NAME',
+      `bad package name "${printable(name)}": use up to 100 letters, digits, ".", "_", "+" and "-", starting with a letter or digit`,
+    );
+  }
+}
+
+/** Installed package names, sorted: one readdir, nothing else (TAB completion). */
+export async function storeNames(layout: Layout): Promise<string[]> {
+  const entries = await readdir(layout.storeDir).catch(() => [] as string[]);
+  return entries.filter((name) => !name.startsWith('.')).sort();
+}
+
+/** The record of an installed package, or `undefined`. */
+export async function findRecord(layout: Layout, name: string): Promise<StoreRecord | undefined> {
+  try {
+    return await readStoreRecord(join(layout.storeDir, name, RECORD_FILE));
+  } catch (error) {
+    if (
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ||
+      (error as NodeJS.ErrnoException).code === 'ENOTDIR'
+    )
+      return undefined;
+    throw error;
+  }
+}
+
+/** Path of the stored package file of a record. */
+export function packageFile(layout: Layout, record: StoreRecord): string {
+  return join(layout.storeDir, record.name, record.file);
+}
+
+/** Path of the file list written at installation. */
+export function fileListFile(layout: Layout, record: StoreRecord): string {
+  return join(layout.storeDir, record.name, `${record.installId}.files.json`);
+}
+
+/** `ftp 192.0.2.1`, `ftp [2001:db8::1]:2121`, `media external`: where a package came from, no secrets. */
+export function describeOrigin(
+  origin: PackageOrigin,
+  defaultPorts?: Readonly<Record<string, number>>,
+): string {
+  if (origin.kind === 'media') return `media ${origin.label}`;
+  const host = origin.host.includes(':') ? `[${origin.host}]` : origin.host;
+  const port = defaultPorts && defaultPorts[origin.proto] === origin.port ? '' : `:${origin.port}`;
+  return `${origin.proto} ${host}${port}`;
+}
+
+/** What the install learned before committing. */
+export interface Received {
+  readonly tmp: string;
+  readonly reading: PackageReading;
+  readonly scan: UnpackResult;
+  readonly verdict: Verdict;
+}
+
+/**
+ * Receives a package: writes the stream to a temporary file in the store while the same chunks go
+ * through the reader (hashing every member) and the data archive is checked entry by entry. Nothing
+ * is read twice. On any failure the temporary file is gone and the error is a `DeviceError`.
+ */
+export async function receivePackage(
+  layout: Layout,
+  device: DeviceFile,
+  trust: TrustStore,
+  request: Pick<InstallRequest, 'name' | 'stream' | 'signal'>,
+): Promise<Received> {
+  await mkdir(layout.storeDir, { recursive: true });
+  const tmp = tempPathFor(join(layout.storeDir, `${request.name}.wmopkg`), 'download');
+  const scanner = new SafeUnpacker({ limits: device.limits });
+  let scan: UnpackResult | undefined;
+  let dataError: unknown;
+  const reader = new PackageReader({
+    limits: { controlBytes: device.limits.controlBytes, packageBytes: device.maxPackageBytes },
+    onData: (chunk) =>
+      scanner.write(chunk).catch((error: unknown) => {
+        dataError ??= error;
+        throw error;
+      }),
+    onDataEnd: async () => {
+      scan = await scanner.end().catch((error: unknown) => {
+        dataError ??= error;
+        throw error;
+      });
+    },
+  });
+  const handle = await open(tmp, 'wx', 0o644);
+  let kept = false;
+  try {
+    const stream: Readable = request.signal ? addAbortSignal(request.signal, request.stream) : request.stream;
+    let chunks = 0;
+    try {
+      for await (const piece of stream) {
+        const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece as Uint8Array);
+        // The file and the reader take the same chunk; neither reads it back.
+        await Promise.all([handle.write(chunk), reader.write(chunk)]);
+        if (++chunks % 16 === 1) faultPoint('install:receive');
+      }
+    } catch (error) {
+      if (request.signal?.aborted) {
+        throw new DeviceError(
+          'DEVICE_ABORTED',
+          `installation of ${request.name} cancelled; nothing was installed`,
+        );
+      }
+      throw error;
+    }
+    const reading = await reader.end();
+    await handle.sync();
+    faultPoint('install:received');
+    const verdict = verifyPackage(reading, trust);
+    kept = true;
+    return { tmp, reading, scan: scan!, verdict };
+  } catch (error) {
+    await scanner.abort();
+    throw refusal(dataError ?? error, request.name);
+  } finally {
+    await handle.close().catch(() => {});
+    if (!kept) await rm(tmp, { force: true });
+  }
+}
+
+/**
+ * A failure while receiving, as one line for the operator. A typed error of another layer (the
+ * transport or media failing mid-stream: `TRANSPORT_*`, `MEDIA_*`) passes unchanged.
+ */
+function refusal(error: unknown, name: string): Error {
+  if (error instanceof DeviceError) return error;
+  if (error instanceof FormatError) {
+    const code = error.code === 'WMOPKG_TOO_LARGE' ? 'DEVICE_TOO_LARGE' : 'DEVICE_BAD_PACKAGE';
+    return new DeviceError(code, `package ${name} refused: ${error.message}`, { cause: error });
+  }
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (error instanceof Error && typeof code === 'string' && /^(TRANSPORT|MEDIA)_/.test(code)) return error;
+  return deviceErrorOf(error, `installing ${name}`);
+}
+
+/** Checks a received package against the device: refuses Invalid, foreign architecture, firmware. */
+export function checkReceived(received: Received, device: DeviceFile, name: string): void {
+  const { verdict, reading } = received;
+  if (verdict.status === 'Invalid') {
+    throw new DeviceError(
+      'DEVICE_INVALID_PACKAGE',
+      `package ${name} refused: verification Invalid: ${verdict.reason}`,
+    );
+  }
+  const incompatible = checkCompatibility(reading.control, device);
+  if (incompatible)
+    throw new DeviceError(incompatible.code, `package ${name} refused: ${incompatible.reason}`);
+}
+
+/** Whether installing `version` over `existing` is a downgrade. */
+export function isDowngrade(existing: StoreRecord | undefined, version: string): boolean {
+  return existing !== undefined && compareVersions(version, existing.version) < 0;
+}
+
+/** Builds the record of a received package. */
+export function recordOf(
+  received: Received,
+  request: Pick<InstallRequest, 'name' | 'persistent' | 'origin'>,
+): StoreRecord {
+  const { reading, verdict, scan } = received;
+  const installId = newInstallId();
+  return {
+    format: 1,
+    name: request.name,
+    installId,
+    file: `${installId}.wmopkg`,
+    version: reading.control.version,
+    architecture: reading.control.architecture,
+    description: reading.control.summary,
+    fields: reading.control.fields.map(([k, v]) => [k, v] as const),
+    persistent: request.persistent,
+    origin: request.origin,
+    installedAt: new Date().toISOString(),
+    size: reading.size,
+    members: reading.members.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
+    verification: verdict.status,
+    reason: verdict.reason,
+    ...(verdict.keyNumber === undefined ? {} : { keyNumber: verdict.keyNumber }),
+    fileCount: scan.fileCount,
+  };
+}
+
+/**
+ * Commits a received package under its record. A new name: the package directory is built under a
+ * temporary name and renamed into place. A replacement: the new file goes next to the old one and the
+ * record is replaced atomically (the commit point); the old file goes afterwards.
+ */
+export async function commitPackage(
+  layout: Layout,
+  received: Received,
+  record: StoreRecord,
+  previous: StoreRecord | undefined,
+): Promise<void> {
+  const dir = join(layout.storeDir, record.name);
+  const files = `${JSON.stringify(received.scan.entries.map((entry) => entry.path))}\n`;
+  if (previous === undefined) {
+    await moveAsideBroken(layout, record.name);
+    const building = tempPathFor(dir, 'new');
+    await mkdir(building);
+    try {
+      await rename(received.tmp, join(building, record.file));
+      await writeFileAtomic(join(building, `${record.installId}.files.json`), files);
+      await writeFileAtomic(join(building, RECORD_FILE), formatRecord(record));
+      faultPoint('install:built');
+      await renameDurably(building, dir);
+    } catch (error) {
+      await rm(building, { recursive: true, force: true });
+      throw error;
+    }
+    faultPoint('install:committed');
+    return;
+  }
+  await rename(received.tmp, join(dir, record.file));
+  await writeFileAtomic(join(dir, `${record.installId}.files.json`), files);
+  faultPoint('install:staged');
+  await writeFileAtomic(join(dir, RECORD_FILE), formatRecord(record));
+  faultPoint('install:committed');
+  await removeUnreferenced(dir, record);
+}
+
+/** A directory without a readable record (made by hand) must not block an install: it goes. */
+async function moveAsideBroken(layout: Layout, name: string): Promise<void> {
+  const dir = join(layout.storeDir, name);
+  const trash = tempPathFor(dir, 'broken');
+  try {
+    await rename(dir, trash);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  await rm(trash, { recursive: true, force: true });
+}
+
+/** Deletes package files and file lists of a package directory that its record does not name. */
+export async function removeUnreferenced(dir: string, record: StoreRecord): Promise<void> {
+  let removed = false;
+  for (const entry of await readdir(dir)) {
+    if (entry === RECORD_FILE || entry === record.file || entry === `${record.installId}.files.json`)
+      continue;
+    await rm(join(dir, entry), { recursive: true, force: true });
+    removed = true;
+  }
+  if (removed) await syncDirectory(dir);
+}
+
+/**
+ * Removes an installed package from the store: its directory is renamed to a temporary name (the
+ * commit point: it is gone from the store at once) and then deleted.
+ */
+export async function removeFromStore(layout: Layout, name: string): Promise<void> {
+  const dir = join(layout.storeDir, name);
+  const trash = tempPathFor(dir, 'removed');
+  await renameDurably(dir, trash);
+  faultPoint('remove:renamed');
+  await rm(trash, { recursive: true, force: true });
+}
+
+/**
+ * Store records by name. A package directory without a readable record (never made by the device,
+ * which writes records atomically) is left out and reported in `problems`.
+ */
+export async function loadRecords(
+  layout: Layout,
+): Promise<{ records: Map<string, StoreRecord>; problems: string[] }> {
+  const names = await storeNames(layout);
+  const problems: string[] = [];
+  const records = await Promise.all(
+    names.map(async (name) => {
+      const path = join(layout.storeDir, name, RECORD_FILE);
+      try {
+        return parseStoreRecord(await readFile(path, 'utf8'), path);
+      } catch (error) {
+        problems.push(`${path}: ${(error as Error).message}; package ignored`);
+        return undefined;
+      }
+    }),
+  );
+  return {
+    records: new Map(records.filter((r): r is StoreRecord => r !== undefined).map((r) => [r.name, r])),
+    problems,
+  };
+}
+
+/** Removes a temporary download left behind (exported for recovery). */
+export async function removeQuietly(path: string): Promise<void> {
+  await unlink(path).catch(() => {});
+}

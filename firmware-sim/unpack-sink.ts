@@ -1,0 +1,283 @@
+// Where an unpack writes: directly on this thread, or in batches on a writer thread for many files.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { WriteBatch, WriteOp, WriteReply } from './unpack-worker.js';
+import { closeAll, performOps } from './unpack-worker.js';
+
+/** Files up to this size go to the writer thread whole; larger ones in parts. */
+const SMALL_FILE = 256 * 1024;
+/** A batch is sent when it holds this many calls or bytes. */
+const BATCH_OPS = 512;
+const BATCH_BYTES = 1024 * 1024;
+/** Batches on their way before the unpack waits (backpressure). */
+const MAX_IN_FLIGHT = 4;
+
+/** The writing side of an unpack; calls come in archive order. */
+export interface Sink {
+  dir(path: string, mode: number): void;
+  fileStart(path: string, mode: number, size: number): void;
+  fileData(chunk: Buffer): void;
+  fileEnd(mtime: number): void;
+  symlink(path: string, target: string): void;
+  link(path: string, target: string): void;
+  /** A promise when the unpack should wait before going on. */
+  ready(): Promise<void> | undefined;
+  /** Resolves when everything is on disk; rejects with the first failure. */
+  settle(): Promise<void>;
+}
+
+/** Performs every call at once on this thread: cheapest for a handful of files. */
+export class DirectSink implements Sink {
+  private current: { path: string; mode: number; streaming: boolean; parts: Buffer[] } | undefined;
+
+  constructor(private readonly stage: string) {}
+
+  dir(path: string, mode: number): void {
+    performOps(this.stage, [{ op: 'dir', path, mode }], EMPTY);
+  }
+
+  fileStart(path: string, mode: number, size: number): void {
+    const streaming = size > SMALL_FILE;
+    this.current = { path, mode, streaming, parts: [] };
+    if (streaming) performOps(this.stage, [{ op: 'open', path, mode }], EMPTY);
+  }
+
+  fileData(chunk: Buffer): void {
+    const current = this.current!;
+    if (!current.streaming) {
+      current.parts.push(chunk);
+      return;
+    }
+    performOps(this.stage, [{ op: 'write', path: current.path, offset: 0, length: chunk.length }], chunk);
+  }
+
+  fileEnd(mtime: number): void {
+    const { path, mode, streaming, parts } = this.current!;
+    this.current = undefined;
+    if (streaming) {
+      performOps(this.stage, [{ op: 'close', path, mtime }], EMPTY);
+      return;
+    }
+    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    performOps(this.stage, [{ op: 'file', path, mode, mtime, offset: 0, length: data.length }], data);
+  }
+
+  symlink(path: string, target: string): void {
+    performOps(this.stage, [{ op: 'symlink', path, target }], EMPTY);
+  }
+
+  link(path: string, target: string): void {
+    performOps(this.stage, [{ op: 'link', path, target }], EMPTY);
+  }
+
+  ready(): undefined {
+    return undefined;
+  }
+
+  async settle(): Promise<void> {
+    closeAll();
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Sends the calls in batches to writer threads, which perform them in order; the parsing thread only
+ * checks and copies bytes, so creating thousands of files overlaps with reading the archive.
+ * Directories are made here at once (a file sent later always finds its parent). Batches go to the
+ * writers in turn, except while a large file is open (its descriptor lives in one writer) and a hard
+ * link waits for every earlier batch (its target must exist).
+ */
+export class WorkerSink implements Sink {
+  private ops: WriteOp[] = [];
+  private parts: Buffer[] = [];
+  private bytes = 0;
+  private current:
+    | { path: string; mode: number; streaming: boolean; parts: Buffer[]; size: number }
+    | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: Error | undefined;
+  private waiters: Array<() => void> = [];
+  private turn = 0;
+  private pinned: number | undefined;
+  private barrier = false;
+
+  constructor(private readonly stage: string) {}
+
+  dir(path: string, mode: number): void {
+    performOps(this.stage, [{ op: 'dir', path, mode }], EMPTY);
+  }
+
+  fileStart(path: string, mode: number, size: number): void {
+    const streaming = size > SMALL_FILE;
+    this.current = { path, mode, streaming, parts: [], size: 0 };
+    if (!streaming) return;
+    // The descriptor will live in one writer: the batches up to the close go there.
+    this.flush();
+    this.pinned = this.turn % WRITERS;
+    this.add({ op: 'open', path, mode });
+  }
+
+  fileData(chunk: Buffer): void {
+    const current = this.current!;
+    if (!current.streaming) {
+      current.parts.push(chunk);
+      current.size += chunk.length;
+      return;
+    }
+    this.add({ op: 'write', path: current.path, offset: this.bytes, length: chunk.length }, chunk);
+  }
+
+  fileEnd(mtime: number): void {
+    const { path, mode, streaming, parts, size } = this.current!;
+    this.current = undefined;
+    if (streaming) {
+      this.add({ op: 'close', path, mtime });
+      this.flush();
+      this.pinned = undefined;
+      return;
+    }
+    this.add({ op: 'file', path, mode, mtime, offset: this.bytes, length: size }, ...parts);
+  }
+
+  symlink(path: string, target: string): void {
+    this.add({ op: 'symlink', path, target });
+  }
+
+  link(path: string, target: string): void {
+    this.flush();
+    this.barrier = true;
+    this.add({ op: 'link', path, target });
+  }
+
+  ready(): Promise<void> | undefined {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.inFlight.size < MAX_IN_FLIGHT * WRITERS) return undefined;
+    return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => {
+      if (this.failure) throw this.failure;
+    });
+  }
+
+  async settle(): Promise<void> {
+    if (!this.failure) this.flush();
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    if (this.failure) {
+      // A failed batch may leave large files open in a writer: close them before the stage is removed.
+      await Promise.all(writers().map((_, index) => send(index, { id: nextId++, reset: true })));
+      throw this.failure;
+    }
+  }
+
+  private add(op: WriteOp, ...data: Buffer[]): void {
+    this.ops.push(op);
+    for (const chunk of data) {
+      this.parts.push(chunk);
+      this.bytes += chunk.length;
+    }
+    if (this.ops.length >= BATCH_OPS || this.bytes >= BATCH_BYTES) this.flush();
+  }
+
+  private flush(): void {
+    if (this.ops.length === 0 || this.failure) return;
+    // A fresh buffer that can be handed over without copying (pooled small buffers cannot be).
+    const data = Buffer.allocUnsafeSlow(this.bytes);
+    let at = 0;
+    for (const part of this.parts) {
+      part.copy(data, at);
+      at += part.length;
+    }
+    const batch: WriteBatch = {
+      id: nextId++,
+      stage: this.stage,
+      ops: this.ops,
+      data: data.buffer as ArrayBuffer,
+    };
+    this.ops = [];
+    this.parts = [];
+    this.bytes = 0;
+    const writer = this.pinned ?? this.turn++ % WRITERS;
+    const before = this.barrier ? Promise.all(this.inFlight) : undefined;
+    this.barrier = false;
+    const done = (before ? before.then(() => send(writer, batch)) : send(writer, batch)).then(
+      () => {},
+      (error: Error) => {
+        this.failure ??= error;
+      },
+    );
+    this.inFlight.add(done);
+    void done.finally(() => {
+      this.inFlight.delete(done);
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const wake of waiters) wake();
+    });
+  }
+}
+
+/** Writer threads: two where there are two cores (file creation is what costs, and it scales). */
+const WRITERS = Math.min(2, availableParallelism());
+const threads: Array<Worker | undefined> = [];
+let nextId = 1;
+const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+
+function writers(): Worker[] {
+  return threads.filter((t): t is Worker => t !== undefined);
+}
+
+/** Counts awaited replies per writer; a writer is referenced only while one is awaited. */
+const awaited: number[] = [];
+
+/** Hands a message to writer `index` (started on first use, shared, never keeping the process alive). */
+function send(index: number, message: WriteBatch | { id: number; reset: true }): Promise<void> {
+  let thread = threads[index];
+  if (!thread) {
+    const started = new Worker(new URL('./unpack-worker.js', import.meta.url));
+    started.unref();
+    started.on('message', (reply: WriteReply) => {
+      const waiting = pending.get(reply.id);
+      if (!waiting) return;
+      pending.delete(reply.id);
+      if (!reply.error) {
+        waiting.resolve();
+        return;
+      }
+      const error = new Error(reply.error.message) as NodeJS.ErrnoException;
+      if (reply.error.code) error.code = reply.error.code;
+      waiting.reject(error);
+    });
+    const broken = (error: Error) => {
+      if (threads[index] === started) threads[index] = undefined;
+      for (const [id, waiting] of pending) {
+        if (owner.get(id) === started) waiting.reject(error);
+      }
+    };
+    started.on('error', broken);
+    started.on('exit', () => broken(new Error('the unpack writer thread stopped')));
+    threads[index] = started;
+    awaited[index] = 0;
+    thread = started;
+  }
+  const worker = thread;
+  return new Promise<void>((resolve, reject) => {
+    if (awaited[index]!++ === 0) worker.ref();
+    const settle = () => {
+      pending.delete(message.id);
+      owner.delete(message.id);
+      if (--awaited[index]! === 0) worker.unref();
+    };
+    owner.set(message.id, worker);
+    pending.set(message.id, {
+      resolve: () => {
+        settle();
+        resolve();
+      },
+      reject: (error) => {
+        settle();
+        reject(error);
+      },
+    });
+    if ('data' in message) worker.postMessage(message, [message.data]);
+    else worker.postMessage(message);
+  });
+}
+const owner = new Map<number, Worker>();
