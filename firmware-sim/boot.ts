@@ -33,7 +33,7 @@ import {
   writePlan,
 } from './rootfs-txn.js';
 import { runScript, type ScriptContext, type ScriptName } from './scripts.js';
-import { loadRecords, packageFile } from './store.js';
+import { deferDataErrors, loadRecords, packageFile } from './store.js';
 import { applySpecialBits, SafeUnpacker, type UnpackResult } from './unpack.js';
 
 /** `var/lib/wmopkg/boot.json`: the last report, and which installation each line was about. */
@@ -241,18 +241,19 @@ async function activate(
   await cleanTxn(layout, undefined);
   await mkdir(paths.stage, { recursive: true });
   const unpacker = new SafeUnpacker({ limits: device.limits, stageDir: paths.stage });
+  const data = deferDataErrors(unpacker);
   let unpacked: UnpackResult | undefined;
   let reading: PackageReading | undefined;
   let verdict: Verdict;
   try {
     reading = await readPackageFile(packageFile(layout, record), {
       ...readLimits(device),
-      onData: (chunk) => unpacker.write(chunk),
-      onDataEnd: async () => {
-        unpacked = await unpacker.end();
-      },
+      onData: data.onData,
+      onDataEnd: data.onDataEnd,
     });
     verdict = verifyStored(reading, record, state.trust);
+    if (verdict.status !== 'Invalid' && data.failure() !== undefined) throw data.failure();
+    unpacked = data.result();
   } catch (error) {
     await unpacker.abort();
     try {

@@ -105,21 +105,11 @@ export async function receivePackage(
   await mkdir(layout.storeDir, { recursive: true });
   const tmp = tempPathFor(join(layout.storeDir, `${request.name}.wmopkg`), 'download');
   const scanner = new SafeUnpacker({ limits: device.limits });
-  let scan: UnpackResult | undefined;
-  let dataError: unknown;
+  const data = deferDataErrors(scanner);
   const reader = new PackageReader({
     limits: { controlBytes: device.limits.controlBytes, packageBytes: device.maxPackageBytes },
-    onData: (chunk) =>
-      scanner.write(chunk).catch((error: unknown) => {
-        dataError ??= error;
-        throw error;
-      }),
-    onDataEnd: async () => {
-      scan = await scanner.end().catch((error: unknown) => {
-        dataError ??= error;
-        throw error;
-      });
-    },
+    onData: data.onData,
+    onDataEnd: data.onDataEnd,
   });
   const handle = await open(tmp, 'wx', 0o644);
   let kept = false;
@@ -146,15 +136,49 @@ export async function receivePackage(
     await handle.sync();
     faultPoint('install:received');
     const verdict = verifyPackage(reading, trust);
+    // A tampered member explains a broken data archive better than the archive's own error does.
+    if (verdict.status !== 'Invalid' && data.failure() !== undefined) throw data.failure();
     kept = true;
-    return { tmp, reading, scan: scan!, verdict };
+    return { tmp, reading, scan: data.result()!, verdict };
   } catch (error) {
     await scanner.abort();
-    throw refusal(dataError ?? error, request.name);
+    throw refusal(error, request.name);
   } finally {
     await handle.close().catch(() => {});
     if (!kept) await rm(tmp, { force: true });
   }
+}
+
+/**
+ * Connects an unpacker to the reader so that a failure of the data archive (corrupt, unsafe, over a
+ * limit) does not stop the reading: every member is still hashed, and the verdict decides which of the
+ * two problems to report. After a failure the unpacker gets no more bytes.
+ */
+export function deferDataErrors(unpacker: SafeUnpacker): {
+  onData: (chunk: Buffer) => Promise<void>;
+  onDataEnd: () => Promise<void>;
+  failure: () => unknown;
+  result: () => UnpackResult | undefined;
+} {
+  let failure: unknown;
+  let result: UnpackResult | undefined;
+  return {
+    onData: async (chunk) => {
+      if (failure !== undefined) return;
+      await unpacker.write(chunk).catch((error: unknown) => {
+        failure = error;
+      });
+    },
+    onDataEnd: async () => {
+      if (failure !== undefined) return;
+      result = await unpacker.end().catch((error: unknown) => {
+        failure = error;
+        return undefined;
+      });
+    },
+    failure: () => failure,
+    result: () => result,
+  };
 }
 
 /**

@@ -58,7 +58,8 @@ const WORKER_AFTER = 200;
 
 /** A refusal of the rules: one line naming the entry. */
 function unsafe(path: string, why: string): DeviceError {
-  return new DeviceError('DEVICE_UNSAFE_PACKAGE', `unsafe package: data.tar.gz: ${printable(path)}: ${why}`);
+  const where = path === '' ? '' : `${printable(path)}: `;
+  return new DeviceError('DEVICE_UNSAFE_PACKAGE', `unsafe package: data.tar.gz: ${where}${why}`);
 }
 
 function corrupt(why: string): DeviceError {
@@ -188,6 +189,8 @@ export class SafeUnpacker {
   }
 
   private entry(header: Header, stream: EntryStream, next: (error?: Error | null) => void): void {
+    // The entry stream errors when the archive is torn down; the failure is handled once, above.
+    stream.on('error', () => {});
     try {
       this.count++;
       if (this.count > this.limits.entries)

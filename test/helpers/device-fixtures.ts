@@ -1,0 +1,181 @@
+// Test devices in temporary directories, and ways to look at their state from outside.
+
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import {
+  copyFile,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, relative } from 'node:path';
+import type { InstallResult, PackageOrigin } from '../../firmware-sim/api.js';
+import {
+  loadTrustStore,
+  readPackageFile,
+  type SecretKey,
+  verifyPackage,
+} from '../../firmware-sim/format/index.js';
+import { type LocalDevice, loadVendorSecretKey, openDevice } from '../../firmware-sim/index.js';
+import { formatRecord, type StoreRecord } from '../../firmware-sim/records.js';
+
+/** A device in a fresh temporary directory; `cleanup` removes all of it. */
+export interface TestDevice {
+  readonly device: LocalDevice;
+  /** The temporary directory holding the device, its vendor directory and anything else. */
+  readonly root: string;
+  readonly dir: string;
+  readonly vendorDir: string;
+  readonly vendorKey: SecretKey;
+  cleanup(): Promise<void>;
+}
+
+/** Creates a device; `edit` may change `device.json` before the device is opened again. */
+export async function makeTestDevice(
+  options: { lockWaitMs?: number; edit?: (json: Record<string, unknown>) => void; user?: string } = {},
+): Promise<TestDevice> {
+  const root = await mkdtemp(join(tmpdir(), 'edgesh-device-'));
+  const dir = join(root, 'device');
+  const vendorDir = join(root, 'vendor');
+  const session = { user: options.user ?? 'tester', id: 'test' };
+  let device = await openDevice(dir, { session, vendorDir, lockWaitMs: options.lockWaitMs ?? 5000 });
+  if (options.edit) {
+    await editDeviceJson(dir, options.edit);
+    device = await openDevice(dir, { session, vendorDir, lockWaitMs: options.lockWaitMs ?? 5000 });
+  }
+  return {
+    device,
+    root,
+    dir,
+    vendorDir,
+    vendorKey: await loadVendorSecretKey(vendorDir),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+/** Changes fields of `device.json` (limits, firmware version, secure boot). */
+export async function editDeviceJson(
+  dir: string,
+  edit: (json: Record<string, unknown>) => void,
+): Promise<void> {
+  const path = join(dir, 'device.json');
+  const json = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  edit(json);
+  await writeFile(path, `${JSON.stringify(json, null, 2)}\n`);
+}
+
+/** A media origin for a file. */
+export function mediaOrigin(path: string): PackageOrigin {
+  return { kind: 'media', label: 'external', path: basename(path) };
+}
+
+/** Installs a package file as if from the USB stick; the name defaults to the file name. */
+export function installFile(
+  device: LocalDevice,
+  path: string,
+  options: {
+    name?: string;
+    persistent?: boolean;
+    confirmDowngrade?: (from: string, to: string) => Promise<boolean>;
+  } = {},
+): Promise<InstallResult> {
+  return device.install({
+    name: options.name ?? basename(path).replace(/\.wmopkg$/, ''),
+    persistent: options.persistent ?? false,
+    origin: mediaOrigin(path),
+    stream: createReadStream(path),
+    confirmDowngrade: options.confirmDowngrade ?? (async () => false),
+  });
+}
+
+/** Every path under `dir` (relative), with type, mode and a content digest: compares two trees. */
+export async function snapshot(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (at: string): Promise<void> => {
+    for (const entry of (await readdir(at)).sort()) {
+      const path = join(at, entry);
+      const st = await lstat(path);
+      const rel = relative(dir, path);
+      if (st.isDirectory()) {
+        out.set(rel, `dir ${(st.mode & 0o7777).toString(8)}`);
+        await walk(path);
+      } else if (st.isSymbolicLink()) {
+        out.set(rel, `symlink ${await readlink(path)}`);
+      } else {
+        const digest = createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex');
+        out.set(rel, `file ${(st.mode & 0o7777).toString(8)} ${digest}`);
+      }
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+/** Names in a directory, sorted (to show that nothing appeared next to it). */
+export async function listing(dir: string): Promise<string[]> {
+  return (await readdir(dir)).sort();
+}
+
+/** Temporary files (`.tmp-…`) anywhere in the state directory outside rootfs and the USB stick. */
+export async function tempFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (at: string): Promise<void> => {
+    for (const entry of await readdir(at, { withFileTypes: true })) {
+      const path = join(at, entry.name);
+      const rel = relative(dir, path);
+      if (rel === 'rootfs' || rel === join('media', 'usb0')) continue;
+      if (entry.name.startsWith('.tmp-')) found.push(rel);
+      if (entry.isDirectory()) await walk(path);
+    }
+  };
+  await walk(dir);
+  return found;
+}
+
+/** Asserts-friendly: whether a message is one line. */
+export function oneLine(message: string): boolean {
+  return !/[\r\n]/.test(message) && message.length > 0;
+}
+
+/**
+ * Puts a package into the store without the install checks, as if it had been placed there behind
+ * the device's back: the boot must then stop what the install would have refused.
+ */
+export async function plantPackage(device: LocalDevice, path: string, name: string): Promise<void> {
+  const layout = device.paths;
+  const reading = await readPackageFile(path);
+  const verdict = verifyPackage(reading, await loadTrustStore(layout.keysDir, layout.revokedFile));
+  const installId = `planted-${Date.now().toString(36)}`;
+  const record: StoreRecord = {
+    format: 1,
+    name,
+    installId,
+    file: `${installId}.wmopkg`,
+    version: reading.control.version,
+    architecture: reading.control.architecture,
+    description: reading.control.summary,
+    fields: reading.control.fields,
+    persistent: false,
+    origin: mediaOrigin(path),
+    installedAt: new Date().toISOString(),
+    size: reading.size,
+    members: reading.members.map(({ name: n, size, sha256 }) => ({ name: n, size, sha256 })),
+    verification: verdict.status,
+    reason: verdict.reason,
+    ...(verdict.keyNumber ? { keyNumber: verdict.keyNumber } : {}),
+    fileCount: 0,
+  };
+  const pkgDir = join(layout.storeDir, name);
+  await mkdir(pkgDir, { recursive: true });
+  await copyFile(path, join(pkgDir, record.file));
+  await writeFile(join(pkgDir, `${installId}.files.json`), '[]\n');
+  await writeFile(join(pkgDir, 'record.json'), formatRecord(record));
+}
