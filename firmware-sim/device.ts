@@ -202,6 +202,7 @@ export class LocalDevice implements Device {
           );
         }
         const record = recordOf(received, request);
+        faultPoint('install:checked');
         await commitPackage(this.paths, received, record, existing);
         const config = await readBootConfig(this.paths.bootConfigFile);
         const allow = allowUntrustedInForce(config, device);
@@ -251,6 +252,7 @@ export class LocalDevice implements Device {
       const record = await findRecord(this.paths, name);
       if (!record) throw notInstalled(name);
       await removeFromStore(this.paths, name);
+      faultPoint('remove:done');
       await this.log([`remove ${name} ${record.version} (takes effect at the next boot)`]);
     });
   }

@@ -114,6 +114,7 @@ export async function receivePackage(
   const handle = await open(tmp, 'wx', 0o644);
   let kept = false;
   try {
+    faultPoint('install:opened');
     const stream: Readable = request.signal ? addAbortSignal(request.signal, request.stream) : request.stream;
     let chunks = 0;
     try {
@@ -262,6 +263,7 @@ export async function commitPackage(
     await mkdir(building);
     try {
       await rename(received.tmp, join(building, record.file));
+      faultPoint('install:moved');
       await writeFileAtomic(join(building, `${record.installId}.files.json`), files);
       await writeFileAtomic(join(building, RECORD_FILE), formatRecord(record));
       faultPoint('install:built');
@@ -274,11 +276,13 @@ export async function commitPackage(
     return;
   }
   await rename(received.tmp, join(dir, record.file));
+  faultPoint('install:moved');
   await writeFileAtomic(join(dir, `${record.installId}.files.json`), files);
   faultPoint('install:staged');
   await writeFileAtomic(join(dir, RECORD_FILE), formatRecord(record));
   faultPoint('install:committed');
   await removeUnreferenced(dir, record);
+  faultPoint('install:cleaned');
 }
 
 /** A directory without a readable record (made by hand) must not block an install: it goes. */
@@ -311,6 +315,7 @@ export async function removeUnreferenced(dir: string, record: StoreRecord): Prom
  * commit point: it is gone from the store at once) and then deleted.
  */
 export async function removeFromStore(layout: Layout, name: string): Promise<void> {
+  faultPoint('remove:start');
   const dir = join(layout.storeDir, name);
   const trash = tempPathFor(dir, 'removed');
   await renameDurably(dir, trash);
