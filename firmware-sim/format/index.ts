@@ -1,5 +1,5 @@
 // The .wmopkg format: streaming reader, verifier, writer, signify keys, control files, versions.
-export { type ArHeader, ArParser } from './ar.js';
+export { type ArHeader, ArParser, arHeader as arHeaderFor } from './ar.js';
 export {
   ControlFile,
   decodeUtf8,
