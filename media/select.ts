@@ -3,8 +3,14 @@
 import type { MediaDrive, MediaPartition } from './drives.js';
 import type { MediaErrorCode } from './errors.js';
 import { printable } from './errors.js';
-import { busWords } from './labels.js';
-import type { MediaLabel } from './types.js';
+import type { MediaBus, MediaLabel } from './types.js';
+
+/** The bus as a noun after "no": `no external device connected`, `no sd card with fs-label X connected`. */
+const NOUNS: Readonly<Record<MediaBus, string>> = {
+  any: 'external device',
+  usb: 'usb device',
+  sd: 'sd card',
+};
 
 /** The outcome of matching one label against the drive list. */
 export type Selection =
@@ -41,7 +47,7 @@ export function selectMedia(
     reason: `no ${what} connected${listFailure === undefined ? '' : ` (${listFailure})`}`,
   });
 
-  if (onBus.length === 0) return noDevice(busWords(label.bus));
+  if (onBus.length === 0) return noDevice(NOUNS[label.bus]);
   let found: { drive: MediaDrive; partition: MediaPartition } | undefined;
   if (byFilesystem) {
     for (const drive of onBus) {
@@ -51,7 +57,7 @@ export function selectMedia(
         break;
       }
     }
-    if (found === undefined) return noDevice(`${busWords(label.bus)} with ${criteria(label)}`);
+    if (found === undefined) return noDevice(`${NOUNS[label.bus]} with ${criteria(label)}`);
   } else {
     const drive = onBus[0]!;
     const partition =
