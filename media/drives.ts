@@ -1,4 +1,6 @@
 // Drive enumeration: one lsblk snapshot, classified by drivelist's own transform, partitions read from the same snapshot.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { MediaError } from './errors.js';
 
 /** Bus of a drive as labels see it; `other` (a removable SATA/SCSI disk, …) matches only `any`. */
@@ -94,7 +96,6 @@ export const listDrives: DriveLister = async () => {
       `media: drive listing needs Linux (lsblk), not ${process.platform}`,
     );
   }
-  const { execFile } = await import('node:child_process');
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
       'lsblk',
@@ -103,7 +104,8 @@ export const listDrives: DriveLister = async () => {
       (error, out, err) => {
         if (error === null) resolve(out);
         else {
-          const why = (err.trim().split('\n')[0] || error.message).slice(0, 200);
+          const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+          const why = missing ? 'not found' : (err.trim().split('\n')[0] || error.message).slice(0, 200);
           reject(new MediaError('MEDIA_LIST_FAILED', `media: cannot list drives: lsblk: ${why}`));
         }
       },
@@ -122,7 +124,6 @@ function parseLsblkOutput(text: string): unknown {
 }
 
 async function systemHints(json: unknown): Promise<SystemHints> {
-  const { readFile } = await import('node:fs/promises');
   const read = (file: string) =>
     readFile(file, 'utf8').then(
       (text) => text.trim(),
@@ -131,7 +132,8 @@ async function systemHints(json: unknown): Promise<SystemHints> {
   const cmdline = await read('/proc/cmdline');
   const kernelRoot = cmdline
     ?.split(/\s+/)
-    .find((arg) => arg.startsWith('root='))
+    // The kernel takes the last root= it is given.
+    .findLast((arg) => arg.startsWith('root='))
     ?.slice('root='.length);
   const mmcTypes: Record<string, string> = {};
   for (const node of topLevel(json)) {
