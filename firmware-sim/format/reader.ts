@@ -1,13 +1,11 @@
 // The streaming .wmopkg reader: one pass over the bytes, every member hashed as it passes.
 import { createHash, type Hash } from 'node:crypto';
-import { once } from 'node:events';
 import { open } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { createGunzip, gunzipSync } from 'node:zlib';
-import type { Extract, Header } from 'tar-stream';
+import { gunzipSync } from 'node:zlib';
 import { AR_MAGIC, type ArHandler, type ArHeader, ArParser } from './ar.js';
 import { type ControlFile, parseControl, validateControl } from './control.js';
 import { FormatError } from './errors.js';
+import { GzipTarParser, tarStream } from './gzip-tar.js';
 import { MAX_MANIFEST_BYTES, type Manifest, parseManifest } from './manifest.js';
 import { parseSignature, type Signature } from './signify.js';
 
@@ -144,7 +142,7 @@ export class PackageReader {
   private start(first: Buffer): void {
     if (first.subarray(0, GZIP_MAGIC.length).equals(GZIP_MAGIC)) {
       this.layout = 'tar.gz';
-      this.outer = new OuterTarGz(this.members);
+      this.outer = new OuterTarGz(this.members, this.limits);
     } else {
       this.layout = 'ar';
       this.ar = new ArParser(this.members);
@@ -362,7 +360,7 @@ async function readControlArchive(
   const bad = (why: string): never => {
     throw new FormatError('WMOPKG_BAD_CONTROL', `control.tar.gz: ${why}`, place);
   };
-  const extract = loadTarStream().extract();
+  const extract = tarStream().extract();
   const done = (async () => {
     for await (const entry of extract) {
       const { header } = entry;
@@ -398,76 +396,25 @@ async function readControlArchive(
  * OpenWrt's ipk layout: a gzip-compressed tar holding `./debian-binary`, `./data.tar.gz`,
  * `./control.tar.gz`. Members go to the same sink as the ar layout.
  */
-class OuterTarGz {
-  private readonly gunzip = createGunzip();
-  private readonly extract: Extract;
-  private failure: unknown;
-  private readonly done: Promise<void>;
-
-  constructor(sink: MemberSink) {
-    // tar-stream is loaded lazily: only this rare layout needs a streaming tar parser here.
-    const extract = loadTarStream().extract();
-    this.extract = extract;
-    extract.on('entry', (header, stream, next) => {
-      this.entry(sink, header, stream as AsyncIterable<Buffer>).then(
-        () => next(),
-        (error: unknown) => next(error as Error),
-      );
-    });
-    this.gunzip.pipe(extract as unknown as NodeJS.WritableStream);
-    const fail = (error: unknown) => {
-      this.failure ??= error;
-    };
-    this.gunzip.on('error', fail);
-    this.extract.on('error', fail);
-    this.done = new Promise<void>((resolve) => {
-      this.extract.on('finish', resolve);
-      this.extract.on('close', resolve);
-      this.gunzip.on('error', () => resolve());
-      this.extract.on('error', () => resolve());
-    });
-  }
-
-  async write(chunk: Buffer): Promise<void> {
-    this.raise();
-    if (!this.gunzip.write(chunk)) {
-      await Promise.race([once(this.gunzip, 'drain'), this.done]);
-    }
-    this.raise();
-  }
-
-  async end(): Promise<void> {
-    this.gunzip.end();
-    await this.done;
-    this.raise();
-  }
-
-  private async entry(sink: MemberSink, header: Header, stream: AsyncIterable<Buffer>): Promise<void> {
-    const name = header.name.replace(/^\.\//, '').replace(/\/$/, '');
-    if (header.type === 'directory' && (name === '' || name === '.')) {
-      for await (const _ of stream) void _;
-      return;
-    }
-    if (header.type !== 'file') {
-      throw new FormatError('WMOPKG_BAD_MEMBER', `outer tar: unexpected ${header.type} "${name}"`);
-    }
-    const arHeader = { name, size: header.size ?? 0, offset: -1, dataOffset: -1 };
-    sink.begin(arHeader);
-    for await (const chunk of stream) await sink.data(chunk);
-    await sink.end(arHeader);
-  }
-
-  private raise(): void {
-    const error = this.failure;
-    if (error === undefined) return;
-    if (error instanceof FormatError) throw error;
-    throw new FormatError('WMOPKG_CORRUPT', `corrupt outer tar.gz: ${(error as Error).message}`);
+class OuterTarGz extends GzipTarParser {
+  constructor(sink: MemberSink, limits: FormatLimits) {
+    super(
+      'outer tar.gz',
+      async (header, body) => {
+        const name = header.name.replace(/^\.\//, '').replace(/\/$/, '');
+        if (header.type === 'directory' && (name === '' || name === '.')) {
+          for await (const _ of body) void _;
+          return;
+        }
+        if (header.type !== 'file') {
+          throw new FormatError('WMOPKG_BAD_MEMBER', `outer tar: unexpected ${header.type} "${name}"`);
+        }
+        const arHeader = { name, size: header.size ?? 0, offset: -1, dataOffset: -1 };
+        sink.begin(arHeader);
+        for await (const chunk of body) await sink.data(chunk);
+        await sink.end(arHeader);
+      },
+      { maxBytes: limits.packageBytes, maxEntries: 16 },
+    );
   }
 }
-
-/** tar-stream is loaded on first use: most reads never need a tar parser before the data member. */
-function loadTarStream(): typeof import('tar-stream') {
-  tarStream ??= createRequire(import.meta.url)('tar-stream') as typeof import('tar-stream');
-  return tarStream;
-}
-let tarStream: typeof import('tar-stream') | undefined;
