@@ -92,7 +92,12 @@ describe('valid packages', () => {
       let ended = false;
       await readBytes(
         signed,
-        { onData: (c) => void seen.push(Buffer.from(c)), onDataEnd: () => void (ended = true) },
+        {
+          onData: (c) => void seen.push(Buffer.from(c)),
+          onDataEnd: () => {
+            ended = true;
+          },
+        },
         chunkSize,
       );
       assert.ok(Buffer.concat(seen).equals(data), `chunk size ${chunkSize}`);
