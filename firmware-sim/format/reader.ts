@@ -87,7 +87,8 @@ const MAX_CONTROL_ENTRIES = 64;
 
 /**
  * Reads a package pushed in chunks. Call `write` for every chunk (await it), then `end`.
- * Errors are `FormatError`s naming the member and offset.
+ * Errors are `FormatError`s naming the member and offset. A chunk may be reused by the caller once
+ * its `write` has settled: the reader copies what it keeps (`onData` gets the chunk as given).
  */
 export class PackageReader {
   private readonly limits: FormatLimits;
@@ -115,7 +116,7 @@ export class PackageReader {
     }
     if (this.layout === undefined) {
       // Decide the layout on the first bytes: `!<arch>\n` or the gzip magic.
-      this.head.push(chunk);
+      this.head.push(Buffer.from(chunk));
       this.headLength += chunk.length;
       if (this.headLength < AR_MAGIC.length) return;
       const first = Buffer.concat(this.head);
@@ -167,14 +168,36 @@ export async function readPackage(
 /** Read size for package files: large reads keep the hash, not the system calls, the limit. */
 const FILE_CHUNK = 1024 * 1024;
 
-/** Reads a package file through one descriptor. */
+/**
+ * Reads a package file through one descriptor with two alternating buffers: the next read runs
+ * while the current chunk is hashed, and memory stays flat whatever the size (`onData` receives
+ * copies, since it may keep them).
+ */
 export async function readPackageFile(path: string, options: ReadOptions = {}): Promise<PackageReading> {
   const handle = await open(path, 'r');
   try {
-    return await readPackage(
-      handle.createReadStream({ highWaterMark: FILE_CHUNK, autoClose: false }),
-      options,
+    const { onData } = options;
+    const reader = new PackageReader(
+      onData ? { ...options, onData: (chunk) => onData(Buffer.from(chunk)) } : options,
     );
+    let current = Buffer.allocUnsafe(FILE_CHUNK);
+    let spare = Buffer.allocUnsafe(FILE_CHUNK);
+    let position = 0;
+    let pending = handle.read(current, 0, FILE_CHUNK, position);
+    for (;;) {
+      const { bytesRead } = await pending;
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      pending = handle.read(spare, 0, FILE_CHUNK, position);
+      try {
+        await reader.write(current.subarray(0, bytesRead));
+      } catch (error) {
+        await pending.catch(() => {});
+        throw error;
+      }
+      [current, spare] = [spare, current];
+    }
+    return await reader.end();
   } finally {
     await handle.close();
   }
@@ -247,7 +270,8 @@ class MemberSink implements ArHandler {
     const current = this.current!;
     current.hash.update(chunk);
     if (current.parts) {
-      current.parts.push(chunk);
+      // Copied: the caller may reuse the chunk's memory once this call returns.
+      current.parts.push(Buffer.from(chunk));
       return;
     }
     if (!current.checked) {
