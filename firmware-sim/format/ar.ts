@@ -57,7 +57,8 @@ export class ArParser {
           const need = (this.state === 'magic' ? AR_MAGIC.length : HEADER_LEN) - this.pending.length;
           const take = rest.subarray(0, need);
           rest = rest.subarray(take.length);
-          this.pending = this.pending.length === 0 ? take : Buffer.concat([this.pending, take]);
+          // A copy: the caller may reuse the chunk's memory once `write` returns.
+          this.pending = Buffer.concat([this.pending, take]);
           if (this.state === 'header' && this.handler.complete()) this.trailing();
           if (take.length < need) return;
           const block = this.pending;

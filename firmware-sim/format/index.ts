@@ -1,5 +1,12 @@
 // The .wmopkg format: streaming reader, verifier, writer, signify keys, control files, versions.
-export { type ArHeader, ArParser } from './ar.js';
+export { type ArHeader, ArParser, arHeader as arHeaderFor } from './ar.js';
+export {
+  type BuildTree,
+  type BuildTreeOptions,
+  type Owner,
+  readBuildTree,
+  resolveOwner,
+} from './build-tree.js';
 export {
   ControlFile,
   decodeUtf8,
@@ -19,6 +26,7 @@ export {
   satisfies,
 } from './depends.js';
 export { FormatError, type FormatErrorCode } from './errors.js';
+export { type GzipTarLimits, GzipTarParser, type TarEntryHandler, tarStream } from './gzip-tar.js';
 export { formatManifest, type Manifest, type ManifestEntry, parseManifest } from './manifest.js';
 export {
   DEFAULT_LIMITS,
@@ -53,6 +61,7 @@ export {
 } from './signify.js';
 export {
   loadTrustStore,
+  parseRevocationList,
   type TrustedKey,
   type TrustStore,
   trustStoreOf,

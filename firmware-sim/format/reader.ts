@@ -1,13 +1,11 @@
 // The streaming .wmopkg reader: one pass over the bytes, every member hashed as it passes.
 import { createHash, type Hash } from 'node:crypto';
-import { once } from 'node:events';
 import { open } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { createGunzip, gunzipSync } from 'node:zlib';
-import type { Extract, Header } from 'tar-stream';
+import { gunzipSync } from 'node:zlib';
 import { AR_MAGIC, type ArHandler, type ArHeader, ArParser } from './ar.js';
 import { type ControlFile, parseControl, validateControl } from './control.js';
 import { FormatError } from './errors.js';
+import { GzipTarParser, tarStream } from './gzip-tar.js';
 import { MAX_MANIFEST_BYTES, type Manifest, parseManifest } from './manifest.js';
 import { parseSignature, type Signature } from './signify.js';
 
@@ -89,7 +87,8 @@ const MAX_CONTROL_ENTRIES = 64;
 
 /**
  * Reads a package pushed in chunks. Call `write` for every chunk (await it), then `end`.
- * Errors are `FormatError`s naming the member and offset.
+ * Errors are `FormatError`s naming the member and offset. A chunk may be reused by the caller once
+ * its `write` has settled: the reader copies what it keeps (`onData` gets the chunk as given).
  */
 export class PackageReader {
   private readonly limits: FormatLimits;
@@ -117,7 +116,7 @@ export class PackageReader {
     }
     if (this.layout === undefined) {
       // Decide the layout on the first bytes: `!<arch>\n` or the gzip magic.
-      this.head.push(chunk);
+      this.head.push(Buffer.from(chunk));
       this.headLength += chunk.length;
       if (this.headLength < AR_MAGIC.length) return;
       const first = Buffer.concat(this.head);
@@ -144,7 +143,7 @@ export class PackageReader {
   private start(first: Buffer): void {
     if (first.subarray(0, GZIP_MAGIC.length).equals(GZIP_MAGIC)) {
       this.layout = 'tar.gz';
-      this.outer = new OuterTarGz(this.members);
+      this.outer = new OuterTarGz(this.members, this.limits);
     } else {
       this.layout = 'ar';
       this.ar = new ArParser(this.members);
@@ -169,14 +168,36 @@ export async function readPackage(
 /** Read size for package files: large reads keep the hash, not the system calls, the limit. */
 const FILE_CHUNK = 1024 * 1024;
 
-/** Reads a package file through one descriptor. */
+/**
+ * Reads a package file through one descriptor with two alternating buffers: the next read runs
+ * while the current chunk is hashed, and memory stays flat whatever the size (`onData` receives
+ * copies, since it may keep them).
+ */
 export async function readPackageFile(path: string, options: ReadOptions = {}): Promise<PackageReading> {
   const handle = await open(path, 'r');
   try {
-    return await readPackage(
-      handle.createReadStream({ highWaterMark: FILE_CHUNK, autoClose: false }),
-      options,
+    const { onData } = options;
+    const reader = new PackageReader(
+      onData ? { ...options, onData: (chunk) => onData(Buffer.from(chunk)) } : options,
     );
+    let current = Buffer.allocUnsafe(FILE_CHUNK);
+    let spare = Buffer.allocUnsafe(FILE_CHUNK);
+    let position = 0;
+    let pending = handle.read(current, 0, FILE_CHUNK, position);
+    for (;;) {
+      const { bytesRead } = await pending;
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      pending = handle.read(spare, 0, FILE_CHUNK, position);
+      try {
+        await reader.write(current.subarray(0, bytesRead));
+      } catch (error) {
+        await pending.catch(() => {});
+        throw error;
+      }
+      [current, spare] = [spare, current];
+    }
+    return await reader.end();
   } finally {
     await handle.close();
   }
@@ -249,7 +270,8 @@ class MemberSink implements ArHandler {
     const current = this.current!;
     current.hash.update(chunk);
     if (current.parts) {
-      current.parts.push(chunk);
+      // Copied: the caller may reuse the chunk's memory once this call returns.
+      current.parts.push(Buffer.from(chunk));
       return;
     }
     if (!current.checked) {
@@ -362,7 +384,7 @@ async function readControlArchive(
   const bad = (why: string): never => {
     throw new FormatError('WMOPKG_BAD_CONTROL', `control.tar.gz: ${why}`, place);
   };
-  const extract = loadTarStream().extract();
+  const extract = tarStream().extract();
   const done = (async () => {
     for await (const entry of extract) {
       const { header } = entry;
@@ -398,76 +420,25 @@ async function readControlArchive(
  * OpenWrt's ipk layout: a gzip-compressed tar holding `./debian-binary`, `./data.tar.gz`,
  * `./control.tar.gz`. Members go to the same sink as the ar layout.
  */
-class OuterTarGz {
-  private readonly gunzip = createGunzip();
-  private readonly extract: Extract;
-  private failure: unknown;
-  private readonly done: Promise<void>;
-
-  constructor(sink: MemberSink) {
-    // tar-stream is loaded lazily: only this rare layout needs a streaming tar parser here.
-    const extract = loadTarStream().extract();
-    this.extract = extract;
-    extract.on('entry', (header, stream, next) => {
-      this.entry(sink, header, stream as AsyncIterable<Buffer>).then(
-        () => next(),
-        (error: unknown) => next(error as Error),
-      );
-    });
-    this.gunzip.pipe(extract as unknown as NodeJS.WritableStream);
-    const fail = (error: unknown) => {
-      this.failure ??= error;
-    };
-    this.gunzip.on('error', fail);
-    this.extract.on('error', fail);
-    this.done = new Promise<void>((resolve) => {
-      this.extract.on('finish', resolve);
-      this.extract.on('close', resolve);
-      this.gunzip.on('error', () => resolve());
-      this.extract.on('error', () => resolve());
-    });
-  }
-
-  async write(chunk: Buffer): Promise<void> {
-    this.raise();
-    if (!this.gunzip.write(chunk)) {
-      await Promise.race([once(this.gunzip, 'drain'), this.done]);
-    }
-    this.raise();
-  }
-
-  async end(): Promise<void> {
-    this.gunzip.end();
-    await this.done;
-    this.raise();
-  }
-
-  private async entry(sink: MemberSink, header: Header, stream: AsyncIterable<Buffer>): Promise<void> {
-    const name = header.name.replace(/^\.\//, '').replace(/\/$/, '');
-    if (header.type === 'directory' && (name === '' || name === '.')) {
-      for await (const _ of stream) void _;
-      return;
-    }
-    if (header.type !== 'file') {
-      throw new FormatError('WMOPKG_BAD_MEMBER', `outer tar: unexpected ${header.type} "${name}"`);
-    }
-    const arHeader = { name, size: header.size ?? 0, offset: -1, dataOffset: -1 };
-    sink.begin(arHeader);
-    for await (const chunk of stream) await sink.data(chunk);
-    await sink.end(arHeader);
-  }
-
-  private raise(): void {
-    const error = this.failure;
-    if (error === undefined) return;
-    if (error instanceof FormatError) throw error;
-    throw new FormatError('WMOPKG_CORRUPT', `corrupt outer tar.gz: ${(error as Error).message}`);
+class OuterTarGz extends GzipTarParser {
+  constructor(sink: MemberSink, limits: FormatLimits) {
+    super(
+      'outer tar.gz',
+      async (header, body) => {
+        const name = header.name.replace(/^\.\//, '').replace(/\/$/, '');
+        if (header.type === 'directory' && (name === '' || name === '.')) {
+          for await (const _ of body) void _;
+          return;
+        }
+        if (header.type !== 'file') {
+          throw new FormatError('WMOPKG_BAD_MEMBER', `outer tar: unexpected ${header.type} "${name}"`);
+        }
+        const arHeader = { name, size: header.size ?? 0, offset: -1, dataOffset: -1 };
+        sink.begin(arHeader);
+        for await (const chunk of body) await sink.data(chunk);
+        await sink.end(arHeader);
+      },
+      { maxBytes: limits.packageBytes, maxEntries: 16 },
+    );
   }
 }
-
-/** tar-stream is loaded on first use: most reads never need a tar parser before the data member. */
-function loadTarStream(): typeof import('tar-stream') {
-  tarStream ??= createRequire(import.meta.url)('tar-stream') as typeof import('tar-stream');
-  return tarStream;
-}
-let tarStream: typeof import('tar-stream') | undefined;

@@ -1,9 +1,12 @@
 // Verification of a package read by the reader: identity, member digests, signature, trust.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Verification } from '../api.js';
 import { MEMBER, type PackageReading } from './reader.js';
 import { checkSignature, keyNumberHex, type PublicKey, parsePublicKey } from './signify.js';
+
+/** Larger files in a keys directory are not key files. */
+const MAX_KEY_FILE_BYTES = 4096;
 
 /** A key the device trusts, and where it was found. */
 export interface TrustedKey {
@@ -62,6 +65,9 @@ export async function loadTrustStore(keysDir: string, revokedFile?: string): Pro
     if (!entry.isFile() || entry.name.startsWith('.')) continue;
     const source = join(keysDir, entry.name);
     try {
+      // A key file is two short lines; never read a large file whole.
+      if ((await stat(source)).size > MAX_KEY_FILE_BYTES)
+        throw new Error('not a public key file (too large)');
       keys.push({ publicKey: parsePublicKey(await readFile(source)), source });
     } catch (error) {
       problems.push(`${source}: ${(error as Error).message}; ignored`);
@@ -80,6 +86,19 @@ export async function loadTrustStore(keysDir: string, revokedFile?: string): Pro
   }
   const store = trustStoreOf(keys, revoked);
   return { ...store, problems: [...problems, ...store.problems] };
+}
+
+/** Parses a revocation list: one key number (16 hex digits) per line, `#` comments, blank lines. */
+export function parseRevocationList(text: string, source: string): { revoked: string[]; problems: string[] } {
+  const revoked: string[] = [];
+  const problems: string[] = [];
+  for (const [index, raw] of text.split('\n').entries()) {
+    const line = raw.replace(/#.*/, '').trim().toLowerCase();
+    if (line === '') continue;
+    if (/^[0-9a-f]{16}$/.test(line)) revoked.push(line);
+    else problems.push(`${source}: line ${index + 1}: expected a key number of 16 hex digits; ignored`);
+  }
+  return { revoked, problems };
 }
 
 function ignoreMissing(error: NodeJS.ErrnoException): undefined {

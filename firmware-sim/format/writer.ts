@@ -2,7 +2,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gzipSync } from 'node:zlib';
@@ -10,6 +9,7 @@ import { tempPathFor, writeFileAtomic } from '../atomic.js';
 import { arHeader } from './ar.js';
 import { type ControlFile, formatControl, parseControl, validateControl } from './control.js';
 import { FormatError } from './errors.js';
+import { tarStream } from './gzip-tar.js';
 import { formatManifest, type Manifest } from './manifest.js';
 import { MEMBER, type PackageReading, readPackageFile } from './reader.js';
 import { formatSignature, type SecretKey, signMessage } from './signify.js';
@@ -334,10 +334,4 @@ async function buildControlArchive(
   pack.finalize();
   await collected;
   return gzipSync(Buffer.concat(chunks), { level: 9 });
-}
-
-let tarStreamModule: typeof import('tar-stream') | undefined;
-function tarStream(): typeof import('tar-stream') {
-  tarStreamModule ??= createRequire(import.meta.url)('tar-stream') as typeof import('tar-stream');
-  return tarStreamModule;
 }
