@@ -21,6 +21,7 @@ import { activationRefusal, allowUntrustedInForce, checkCompatibility } from './
 import { type ActiveRecord, parseActiveRecord, type StoreRecord } from './records.js';
 import {
   applySteps,
+  backgroundSync,
   ConflictError,
   cleanTxn,
   commitActivation,
@@ -245,6 +246,7 @@ async function activate(
   let unpacked: UnpackResult | undefined;
   let reading: PackageReading | undefined;
   let verdict: Verdict;
+  const writeback = backgroundSync(layout.rootfs);
   try {
     reading = await readPackageFile(packageFile(layout, record), {
       ...readLimits(device),
@@ -262,6 +264,8 @@ async function activate(
       await cleanTxn(layout, undefined);
       throw unexpected;
     }
+  } finally {
+    await writeback.stop();
   }
   faultPoint('boot:staged');
   const keep = old ? `; ${old.version} stays active` : '';

@@ -81,26 +81,38 @@ export class DirectSink implements Sink {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Calls and bytes waiting to go to one writer. */
+interface Lane {
+  ops: WriteOp[];
+  parts: Buffer[];
+  bytes: number;
+}
+
+/** A cheap string hash (FNV-1a), to spread directories over the writers. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 /**
  * Sends the calls in batches to writer threads, which perform them in order; the parsing thread only
  * checks and copies bytes, so creating thousands of files overlaps with reading the archive.
- * Directories are made here at once (a file sent later always finds its parent). Batches go to the
- * writers in turn, except while a large file is open (its descriptor lives in one writer) and a hard
- * link waits for every earlier batch (its target must exist).
+ * Directories are made here at once (a file sent later always finds its parent). Every call goes to
+ * the writer chosen by its parent directory: writers never contend for the same directory, and all
+ * calls on one large file meet its descriptor. A hard link waits for every earlier batch (its target
+ * must exist).
  */
 export class WorkerSink implements Sink {
-  private ops: WriteOp[] = [];
-  private parts: Buffer[] = [];
-  private bytes = 0;
+  private readonly lanes: Lane[] = Array.from({ length: WRITERS }, () => ({ ops: [], parts: [], bytes: 0 }));
   private current:
-    | { path: string; mode: number; streaming: boolean; parts: Buffer[]; size: number }
+    | { path: string; mode: number; streaming: boolean; parts: Buffer[]; size: number; lane: number }
     | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private failure: Error | undefined;
   private waiters: Array<() => void> = [];
-  private turn = 0;
-  private pinned: number | undefined;
-  private barrier = false;
+  private lastParent = '';
+  private lastLane = 0;
 
   constructor(private readonly stage: string) {}
 
@@ -110,12 +122,9 @@ export class WorkerSink implements Sink {
 
   fileStart(path: string, mode: number, size: number): void {
     const streaming = size > SMALL_FILE;
-    this.current = { path, mode, streaming, parts: [], size: 0 };
-    if (!streaming) return;
-    // The descriptor will live in one writer: the batches up to the close go there.
-    this.flush();
-    this.pinned = this.turn % WRITERS;
-    this.add({ op: 'open', path, mode });
+    const lane = this.laneOf(path);
+    this.current = { path, mode, streaming, parts: [], size: 0, lane };
+    if (streaming) this.add(lane, { op: 'open', path, mode });
   }
 
   fileData(chunk: Buffer): void {
@@ -125,29 +134,37 @@ export class WorkerSink implements Sink {
       current.size += chunk.length;
       return;
     }
-    this.add({ op: 'write', path: current.path, offset: this.bytes, length: chunk.length }, chunk);
+    const lane = this.lanes[current.lane]!;
+    this.add(
+      current.lane,
+      { op: 'write', path: current.path, offset: lane.bytes, length: chunk.length },
+      chunk,
+    );
   }
 
   fileEnd(mtime: number): void {
-    const { path, mode, streaming, parts, size } = this.current!;
+    const { path, mode, streaming, parts, size, lane } = this.current!;
     this.current = undefined;
     if (streaming) {
-      this.add({ op: 'close', path, mtime });
-      this.flush();
-      this.pinned = undefined;
+      this.add(lane, { op: 'close', path, mtime });
       return;
     }
-    this.add({ op: 'file', path, mode, mtime, offset: this.bytes, length: size }, ...parts);
+    this.add(
+      lane,
+      { op: 'file', path, mode, mtime, offset: this.lanes[lane]!.bytes, length: size },
+      ...parts,
+    );
   }
 
   symlink(path: string, target: string): void {
-    this.add({ op: 'symlink', path, target });
+    this.add(this.laneOf(path), { op: 'symlink', path, target });
   }
 
   link(path: string, target: string): void {
-    this.flush();
-    this.barrier = true;
-    this.add({ op: 'link', path, target });
+    for (let i = 0; i < WRITERS; i++) this.flush(i);
+    const lane = this.laneOf(path);
+    this.add(lane, { op: 'link', path, target });
+    this.flush(lane, true);
   }
 
   ready(): Promise<void> | undefined {
@@ -159,7 +176,7 @@ export class WorkerSink implements Sink {
   }
 
   async settle(): Promise<void> {
-    if (!this.failure) this.flush();
+    if (!this.failure) for (let i = 0; i < WRITERS; i++) this.flush(i);
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
     if (this.failure) {
       // A failed batch may leave large files open in a writer: close them before the stage is removed.
@@ -168,37 +185,46 @@ export class WorkerSink implements Sink {
     }
   }
 
-  private add(op: WriteOp, ...data: Buffer[]): void {
-    this.ops.push(op);
-    for (const chunk of data) {
-      this.parts.push(chunk);
-      this.bytes += chunk.length;
+  private laneOf(path: string): number {
+    const slash = path.lastIndexOf('/');
+    const parent = slash < 0 ? '' : path.slice(0, slash);
+    if (parent !== this.lastParent) {
+      this.lastParent = parent;
+      this.lastLane = hash(parent) % WRITERS;
     }
-    if (this.ops.length >= BATCH_OPS || this.bytes >= BATCH_BYTES) this.flush();
+    return this.lastLane;
   }
 
-  private flush(): void {
-    if (this.ops.length === 0 || this.failure) return;
+  private add(index: number, op: WriteOp, ...data: Buffer[]): void {
+    const lane = this.lanes[index]!;
+    lane.ops.push(op);
+    for (const chunk of data) {
+      lane.parts.push(chunk);
+      lane.bytes += chunk.length;
+    }
+    if (lane.ops.length >= BATCH_OPS || lane.bytes >= BATCH_BYTES) this.flush(index);
+  }
+
+  /** Sends lane `index`; with `barrier`, only after every batch sent before has been performed. */
+  private flush(index: number, barrier = false): void {
+    const lane = this.lanes[index]!;
+    if (lane.ops.length === 0 || this.failure) return;
     // A fresh buffer that can be handed over without copying (pooled small buffers cannot be).
-    const data = Buffer.allocUnsafeSlow(this.bytes);
+    const data = Buffer.allocUnsafeSlow(lane.bytes);
     let at = 0;
-    for (const part of this.parts) {
+    for (const part of lane.parts) {
       part.copy(data, at);
       at += part.length;
     }
     const batch: WriteBatch = {
       id: nextId++,
       stage: this.stage,
-      ops: this.ops,
+      ops: lane.ops,
       data: data.buffer as ArrayBuffer,
     };
-    this.ops = [];
-    this.parts = [];
-    this.bytes = 0;
-    const writer = this.pinned ?? this.turn++ % WRITERS;
-    const before = this.barrier ? Promise.all(this.inFlight) : undefined;
-    this.barrier = false;
-    const done = (before ? before.then(() => send(writer, batch)) : send(writer, batch)).then(
+    this.lanes[index] = { ops: [], parts: [], bytes: 0 };
+    const before = barrier ? Promise.all(this.inFlight) : undefined;
+    const done = (before ? before.then(() => send(index, batch)) : send(index, batch)).then(
       () => {},
       (error: Error) => {
         this.failure ??= error;

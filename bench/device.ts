@@ -1,0 +1,188 @@
+// Benchmarks of the simulated device: boot-time verification, activation of many small files, names().
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type DataEntry, readPackageFile, writePackage } from '../firmware-sim/format/index.js';
+import { type LocalDevice, loadVendorSecretKey, openDevice } from '../firmware-sim/index.js';
+import type { Bench } from './types.js';
+import { best, MiB, runCommand, scratch, writeNoise } from './util.js';
+
+const RUNS = 5;
+
+async function device(dir: string): Promise<{ device: LocalDevice; vendorDir: string }> {
+  const vendorDir = `${dir}.vendor`;
+  return { device: await openDevice(dir, { session: { user: 'bench', id: 'bench' }, vendorDir }), vendorDir };
+}
+
+function control(name: string): ReadonlyArray<readonly [string, string]> {
+  return [
+    ['Package', name],
+    ['Version', '1.0.0'],
+    ['Architecture', 'all'],
+    ['Maintainer', 'Bench <bench@example.com>'],
+    ['Description', `benchmark package ${name}`],
+  ];
+}
+
+async function install(target: LocalDevice, path: string, name: string): Promise<void> {
+  await target.install({
+    name,
+    persistent: false,
+    origin: { kind: 'media', label: 'external', path: `${name}.wmopkg` },
+    stream: createReadStream(path, { highWaterMark: MiB }),
+    confirmDowngrade: async () => true,
+  });
+}
+
+/** The data.tar.gz member of a package, copied out (for `tar -xzf`). */
+async function extractDataMember(pkg: string, out: string): Promise<void> {
+  const sink = createWriteStream(out);
+  const chunks: Buffer[] = [];
+  await readPackageFile(pkg, {
+    onData: (chunk) => {
+      chunks.push(chunk);
+    },
+  });
+  await pipeline(Readable.from(chunks), sink);
+}
+
+export const benches: Record<string, Bench> = {
+  async 'boot verification of 100 packages of 10 MiB'() {
+    const { dir, cleanup } = await scratch('device-verify');
+    try {
+      const { device: target, vendorDir } = await device(join(dir, 'device'));
+      const key = await loadVendorSecretKey(vendorDir);
+      const payload = join(dir, 'payload.bin');
+      await writeNoise(payload, 10 * MiB);
+      const files: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        const name = `p${String(i).padStart(3, '0')}`;
+        const path = join(dir, `${name}.wmopkg`);
+        await writePackage(
+          {
+            control: control(name),
+            data: [{ name: `./opt/${name}/payload.bin`, type: 'file', source: payload, size: 10 * MiB }],
+            mtime: 1_700_000_000,
+            sign: key,
+            // Stored blocks: the payload does not compress, and the fixture is made quickly.
+            gzipLevel: 0,
+          },
+          path,
+        );
+        await install(target, path, name);
+      }
+      const first = await target.boot();
+      if (!first.lines.every((l) => l.activated)) throw new Error('a package was not activated');
+      for (const record of await readdir(join(dir, 'device/cfg/packages'))) {
+        const entries = await readdir(join(dir, 'device/cfg/packages', record));
+        files.push(join(dir, 'device/cfg/packages', record, entries.find((e) => e.endsWith('.wmopkg'))!));
+      }
+      await runCommand('openssl', ['dgst', '-sha256', ...files]);
+      const ours = await best(RUNS, async () => {
+        const report = await target.boot();
+        if (!report.lines.every((l) => l.reason === 'already active'))
+          throw new Error('unexpected boot report');
+      });
+      const theirs = await best(RUNS, () => runCommand('openssl', ['dgst', '-sha256', ...files]));
+      return [
+        {
+          name: 'boot verification, 100 packages × 10 MiB',
+          reference: 'openssl dgst -sha256 (the 100 stored files, one process)',
+          ours,
+          theirs,
+          target: 1.3,
+          kind: 'ratio',
+          unit: 's',
+          note: `best of ${RUNS}; every package already active, re-verified through one descriptor each`,
+        },
+      ];
+    } finally {
+      await cleanup();
+    }
+  },
+
+  async 'activation of a package of 10,000 small files'() {
+    const { dir, cleanup } = await scratch('device-activate');
+    try {
+      const seed = await device(join(dir, 'seed'));
+      const key = await loadVendorSecretKey(seed.vendorDir);
+      const data: DataEntry[] = [];
+      for (let d = 0; d < 100; d++) {
+        data.push({ name: `./usr/share/many/d${d}/`, type: 'directory', mode: 0o755 });
+        for (let f = 0; f < 100; f++) {
+          const text = randomBytes(50 + ((d * 100 + f) % 950)).toString('base64');
+          data.push({ name: `./usr/share/many/d${d}/f${f}.txt`, type: 'file', mode: 0o644, content: text });
+        }
+      }
+      const pkg = join(dir, 'many.wmopkg');
+      await writePackage({ control: control('many'), data, mtime: 1_700_000_000, sign: key }, pkg);
+      const tarball = join(dir, 'data.tar.gz');
+      await extractDataMember(pkg, tarball);
+      const devices: LocalDevice[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        const { device: fresh } = await openDevice(join(dir, `device${run}`), {
+          session: { user: 'bench', id: 'bench' },
+          vendorDir: seed.vendorDir,
+        }).then((d) => ({ device: d }));
+        await install(fresh, pkg, 'many');
+        devices.push(fresh);
+      }
+      let run = 0;
+      const ours = await best(RUNS, async () => {
+        const report = await devices[run++]!.boot();
+        if (!report.lines[0]?.activated) throw new Error(`not activated: ${report.lines[0]?.reason}`);
+      });
+      let tarRun = 0;
+      const theirs = await best(RUNS, async () => {
+        const out = join(dir, `tar${tarRun++}`);
+        await mkdir(out);
+        await runCommand('tar', ['-xzf', tarball, '-C', out]);
+      });
+      return [
+        {
+          name: 'activate a package of 10,000 small files',
+          reference: 'tar -xzf data.tar.gz',
+          ours,
+          theirs,
+          target: 1.5,
+          kind: 'ratio',
+          unit: 's',
+          note: `best of ${RUNS}; ours = the whole boot: re-hash, unpack to a stage, move into rootfs, syncfs, commit`,
+        },
+      ];
+    } finally {
+      await cleanup();
+    }
+  },
+
+  async 'names() with 2,000 installed packages'() {
+    const { dir, cleanup } = await scratch('device-names');
+    try {
+      const { device: target } = await device(join(dir, 'device'));
+      // names() reads the store directory only: the package directories are enough to measure it.
+      for (let i = 0; i < 2000; i++) await mkdir(join(dir, 'device/cfg/packages', `package-${i}`));
+      let count = 0;
+      const ours = await best(20, async () => {
+        count = (await target.names()).length;
+      });
+      if (count !== 2000) throw new Error(`names() returned ${count}`);
+      return [
+        {
+          name: 'names() with 2,000 installed packages',
+          reference: '—',
+          ours: ours * 1000,
+          theirs: 0,
+          target: 15,
+          kind: 'absolute',
+          unit: 'ms',
+          note: 'best of 20; one readdir',
+        },
+      ];
+    } finally {
+      await cleanup();
+    }
+  },
+};
