@@ -1,9 +1,10 @@
 // The boot sequence (SPEC §4.2): verify every installed package, activate what may run, take out the rest.
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BootLine, BootReport, Verification } from './api.js';
 import { writeFileAtomic } from './atomic.js';
 import { readBootConfig, type StoredBootConfig } from './boot-config.js';
+import { checkCompatibility } from './compat.js';
 import type { DeviceFile } from './device-file.js';
 import { DeviceError } from './errors.js';
 import { faultPoint } from './fault.js';
@@ -17,8 +18,9 @@ import {
   verifyPackage,
 } from './format/index.js';
 import type { Layout } from './layout.js';
-import { activationRefusal, allowUntrustedInForce, checkCompatibility } from './policy.js';
-import { type ActiveRecord, parseActiveRecord, type StoreRecord } from './records.js';
+import { activationRefusal, allowUntrustedInForce } from './policy.js';
+import { deferDataErrors } from './receive.js';
+import type { ActiveRecord, StoreRecord } from './records.js';
 import {
   applySteps,
   backgroundSync,
@@ -34,37 +36,9 @@ import {
   writePlan,
 } from './rootfs-txn.js';
 import { runScript, type ScriptContext, type ScriptName } from './scripts.js';
-import { deferDataErrors, loadRecords, packageFile } from './store.js';
+import { type LastBoot, loadActive } from './state.js';
+import { loadRecords, packageFile } from './store.js';
 import { applySpecialBits, SafeUnpacker, type UnpackResult } from './unpack.js';
-
-/** `var/lib/wmopkg/boot.json`: the last report, and which installation each line was about. */
-export interface LastBoot {
-  readonly report: BootReport;
-  readonly installIds: Readonly<Record<string, string>>;
-}
-
-/** Reads the last boot, if the device ever booted. */
-export async function readLastBoot(layout: Layout): Promise<LastBoot | undefined> {
-  try {
-    return JSON.parse(await readFile(layout.lastBootFile, 'utf8')) as LastBoot;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Active records by name; one that does not parse stops the boot (it says which file). */
-export async function loadActive(layout: Layout): Promise<Map<string, ActiveRecord>> {
-  const names = (await readdir(layout.activeDir).catch(() => [] as string[])).filter(
-    (name) => name.endsWith('.json') && !name.startsWith('.'),
-  );
-  const records = await Promise.all(
-    names.map(async (name) => {
-      const path = join(layout.activeDir, name);
-      return parseActiveRecord(await readFile(path, 'utf8'), path);
-    }),
-  );
-  return new Map(records.map((record) => [record.name, record]));
-}
 
 /** Everything a boot needs, read once at its start. */
 interface BootState {

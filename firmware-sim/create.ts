@@ -2,13 +2,13 @@
 import { access, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
-import type { LastBoot } from './boot.js';
 import { DEFAULT_BOOT_CONFIG, formatBootConfig } from './boot-config.js';
 import { formatDeviceFile, newDeviceFile } from './device-file.js';
 import { appendEvents } from './event-log.js';
 import { formatPublicKey } from './format/index.js';
 import type { Layout } from './layout.js';
 import { baseFirmwareFiles, createSamplePackages } from './samples.js';
+import type { LastBoot } from './state.js';
 import { loadOrCreateVendorKeys } from './vendor.js';
 
 async function exists(path: string): Promise<boolean> {

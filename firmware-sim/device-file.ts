@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { PROTOCOLS, type ProtoName } from '../transports/types.js';
 import { DeviceError } from './errors.js';
-import { parsePublicKey } from './format/index.js';
+import { parsePublicKey } from './format/signify.js';
 
 /** Limits of unpacking (SPEC §4.4); all configurable in `device.json`. */
 export interface UnpackLimits {

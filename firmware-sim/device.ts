@@ -13,30 +13,22 @@ import type {
   PackageSummary,
 } from './api.js';
 import { writeFileAtomic } from './atomic.js';
-import { bootEvents, type LastBoot, loadActive, readLastBoot, runBoot } from './boot.js';
 import { checkMediaLabel, formatBootConfig, readBootConfig, type StoredBootConfig } from './boot-config.js';
-import { createDevice } from './create.js';
 import { type DeviceFile, readDeviceFile } from './device-file.js';
 import { DeviceError, deviceErrorOf } from './errors.js';
 import { appendEvents, readEvents } from './event-log.js';
 import { faultPoint } from './fault.js';
-import { loadTrustStore } from './format/index.js';
 import type { Layout } from './layout.js';
 import { DeviceLock } from './lock.js';
 import { activationRefusal, allowUntrustedInForce, unlocked } from './policy.js';
 import type { ActiveRecord, StoreRecord } from './records.js';
-import { clearJournal, recover, removePackages, resetRuntime, writeJournal } from './recovery.js';
+import { type LastBoot, loadActive, readLastBoot } from './state.js';
 import {
   checkPackageName,
-  checkReceived,
-  commitPackage,
   describeOrigin,
   fileListFile,
   findRecord,
-  isDowngrade,
   loadRecords,
-  receivePackage,
-  recordOf,
   removeFromStore,
   storeNames,
 } from './store.js';
@@ -83,8 +75,10 @@ export class LocalDevice implements Device {
       () => true,
       () => false,
     );
-    if (!created) await this.locked(() => createDevice(this.paths, this.vendorDir));
-    else if (await this.lock.isStale()) await this.locked(async () => {});
+    if (!created) {
+      const { createDevice } = await import('./create.js');
+      await this.locked(() => createDevice(this.paths, this.vendorDir));
+    } else if (await this.lock.isStale()) await this.locked(async () => {});
   }
 
   /**
@@ -109,6 +103,7 @@ export class LocalDevice implements Device {
   }
 
   private async recover(): Promise<void> {
+    const { recover } = await import('./recovery.js');
     const events = await recover(this.paths);
     await appendEvents(this.paths.logFile, events);
   }
@@ -185,6 +180,11 @@ export class LocalDevice implements Device {
 
   async install(request: InstallRequest): Promise<InstallResult> {
     checkPackageName(request.name);
+    // Loaded on first use: the prompt must not wait for the unpacker and the tar parser.
+    const { checkReceived, commitPackage, isDowngrade, receivePackage, recordOf } = await import(
+      './receive.js'
+    );
+    const { loadTrustStore } = await import('./format/index.js');
     return this.locked(async () => {
       const device = await this.device();
       const origin = describeOrigin(request.origin, device.defaultPorts);
@@ -258,6 +258,7 @@ export class LocalDevice implements Device {
   }
 
   async removeAll(): Promise<number> {
+    const { clearJournal, removePackages, writeJournal } = await import('./recovery.js');
     return this.locked(async () => {
       const names = await storeNames(this.paths);
       if (names.length === 0) return 0;
@@ -277,12 +278,14 @@ export class LocalDevice implements Device {
   }
 
   private async bootLocked(): Promise<BootReport> {
+    const { bootEvents, runBoot } = await import('./boot.js');
     const report = await runBoot(this.paths, await this.device());
     await this.log(bootEvents.get(report) ?? []);
     return report;
   }
 
   async factoryReset(): Promise<BootReport> {
+    const { clearJournal, removePackages, resetRuntime, writeJournal } = await import('./recovery.js');
     return this.locked(async () => {
       const { records } = await loadRecords(this.paths);
       const all = [...records.values()];

@@ -10,9 +10,21 @@ export { DEFAULT_LOCK_WAIT_MS, type DeviceSession, LocalDevice } from './device.
 export { DEVICE_DEFAULTS, type DeviceFile, type UnpackLimits } from './device-file.js';
 export { DeviceError, type DeviceErrorCode } from './errors.js';
 export { type Layout, layoutOf } from './layout.js';
-export { createSamplePackages, SAMPLES, type SampleOptions } from './samples.js';
+export { SAMPLES } from './sample-list.js';
+export type { SampleOptions } from './samples.js';
 export { makeUnlockToken, verifyUnlockToken } from './unlock.js';
 export { defaultVendorDir, loadOrCreateVendorKeys, loadVendorSecretKey, vendorKeyFiles } from './vendor.js';
+
+/**
+ * Writes the sample packages and an unlock token for `serial` into `outDir` (the lab's servers use
+ * it). Loaded on demand: the package writer is not needed to open a device.
+ */
+export async function createSamplePackages(
+  outDir: string,
+  options: import('./samples.js').SampleOptions,
+): Promise<string[]> {
+  return (await import('./samples.js')).createSamplePackages(outDir, options);
+}
 
 /** The default state directory of `npm start` and `edgesh` without `--device`. */
 export const DEFAULT_DEVICE_DIR = './.device';

@@ -5,6 +5,8 @@ import { writeFileAtomic } from './atomic.js';
 import { type DataEntry, generateKeyPair, type SecretKey, writePackage } from './format/index.js';
 import { makeUnlockToken } from './unlock.js';
 
+export { SAMPLES } from './sample-list.js';
+
 /** Options of `createSamplePackages`. */
 export interface SampleOptions {
   /** Signs the signed samples and the unlock token. */
@@ -16,16 +18,6 @@ export interface SampleOptions {
   /** Seconds since the epoch for every archive entry (reproducible samples). */
   readonly mtime?: number;
 }
-
-/** What each sample shows; the file names are what operators type. */
-export const SAMPLES = {
-  'hello.wmopkg': 'signed by the vendor: a program and its configuration file',
-  'netdiag.wmopkg': 'unsigned: installed with a warning, activated only with allow-untrusted',
-  'mgmt-agent.wmopkg': 'signed, worth installing persistent: survives a factory reset',
-  'motd.wmopkg': 'signed, overwrites /etc/motd of the firmware, has preinst/postinst/prerm/postrm',
-  'thirdparty.wmopkg': 'signed by a key the device does not trust: Untrusted',
-  'token.lic': 'unlock token for this device serial (secure boot: allows allow-untrusted)',
-} as const;
 
 const MAINTAINER = 'Example Networks Firmware Team <firmware@example.com>';
 

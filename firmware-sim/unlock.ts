@@ -9,7 +9,7 @@ import {
   parseSignature,
   type SecretKey,
   signMessage,
-} from './format/index.js';
+} from './format/signify.js';
 
 /** Tokens are tiny; anything bigger is not one. */
 export const MAX_TOKEN_BYTES = 4096;

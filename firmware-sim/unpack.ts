@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import type { Extract, Header } from 'tar-stream';
 import { DeviceError } from './errors.js';
-import { printable } from './format/index.js';
+import { printable } from './format/version.js';
 import { DirectSink, type Sink, WorkerSink } from './unpack-sink.js';
 
 /** One entry as it will land in `rootfs/`. */

@@ -10,7 +10,7 @@ import {
   parseSecretKey,
   publicKeyOf,
   type SecretKey,
-} from './format/index.js';
+} from './format/signify.js';
 
 /** The vendor directory of a device directory when none is given: a sibling, `<dir>.vendor/`. */
 export function defaultVendorDir(deviceDir: string): string {

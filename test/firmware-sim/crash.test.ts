@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { cp, lstat, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadActive } from '../../firmware-sim/boot.js';
 import { layoutOf, openDevice } from '../../firmware-sim/index.js';
+import { loadActive } from '../../firmware-sim/state.js';
 import { loadRecords } from '../../firmware-sim/store.js';
 import {
   installFile,

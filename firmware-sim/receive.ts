@@ -1,0 +1,238 @@
+// Receiving a package into the store: one pass over the stream (file, hashes, data check), then commit.
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { addAbortSignal, type Readable } from 'node:stream';
+import type { InstallRequest } from './api.js';
+import { renameDurably, tempPathFor, writeFileAtomic } from './atomic.js';
+import { checkCompatibility } from './compat.js';
+import type { DeviceFile } from './device-file.js';
+import { DeviceError, deviceErrorOf } from './errors.js';
+import { faultPoint } from './fault.js';
+import {
+  compareVersions,
+  FormatError,
+  PackageReader,
+  type PackageReading,
+  type TrustStore,
+  type Verdict,
+  verifyPackage,
+} from './format/index.js';
+import type { Layout } from './layout.js';
+import { formatRecord, newInstallId, type StoreRecord } from './records.js';
+import { RECORD_FILE, removeUnreferenced } from './store.js';
+import { SafeUnpacker, type UnpackResult } from './unpack.js';
+
+/** What the install learned before committing. */
+export interface Received {
+  readonly tmp: string;
+  readonly reading: PackageReading;
+  readonly scan: UnpackResult;
+  readonly verdict: Verdict;
+}
+
+/**
+ * Receives a package: writes the stream to a temporary file in the store while the same chunks go
+ * through the reader (hashing every member) and the data archive is checked entry by entry. Nothing
+ * is read twice. On any failure the temporary file is gone and the error is a `DeviceError`.
+ */
+export async function receivePackage(
+  layout: Layout,
+  device: DeviceFile,
+  trust: TrustStore,
+  request: Pick<InstallRequest, 'name' | 'stream' | 'signal'>,
+): Promise<Received> {
+  await mkdir(layout.storeDir, { recursive: true });
+  const tmp = tempPathFor(join(layout.storeDir, `${request.name}.wmopkg`), 'download');
+  const scanner = new SafeUnpacker({ limits: device.limits });
+  const data = deferDataErrors(scanner);
+  const reader = new PackageReader({
+    limits: { controlBytes: device.limits.controlBytes, packageBytes: device.maxPackageBytes },
+    onData: data.onData,
+    onDataEnd: data.onDataEnd,
+  });
+  const handle = await open(tmp, 'wx', 0o644);
+  let kept = false;
+  try {
+    faultPoint('install:opened');
+    const stream: Readable = request.signal ? addAbortSignal(request.signal, request.stream) : request.stream;
+    let chunks = 0;
+    try {
+      for await (const piece of stream) {
+        const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece as Uint8Array);
+        // The file and the reader take the same chunk; neither reads it back.
+        await Promise.all([handle.write(chunk), reader.write(chunk)]);
+        if (++chunks % 16 === 1) faultPoint('install:receive');
+      }
+    } catch (error) {
+      if (request.signal?.aborted) {
+        throw new DeviceError(
+          'DEVICE_ABORTED',
+          `installation of ${request.name} cancelled; nothing was installed`,
+        );
+      }
+      throw error;
+    }
+    const reading = await reader.end();
+    await handle.sync();
+    faultPoint('install:received');
+    const verdict = verifyPackage(reading, trust);
+    // A tampered member explains a broken data archive better than the archive's own error does.
+    if (verdict.status !== 'Invalid' && data.failure() !== undefined) throw data.failure();
+    kept = true;
+    return { tmp, reading, scan: data.result()!, verdict };
+  } catch (error) {
+    await scanner.abort();
+    throw refusal(error, request.name);
+  } finally {
+    await handle.close().catch(() => {});
+    if (!kept) await rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Connects an unpacker to the reader so that a failure of the data archive (corrupt, unsafe, over a
+ * limit) does not stop the reading: every member is still hashed, and the verdict decides which of the
+ * two problems to report. After a failure the unpacker gets no more bytes.
+ */
+export function deferDataErrors(unpacker: SafeUnpacker): {
+  onData: (chunk: Buffer) => Promise<void>;
+  onDataEnd: () => Promise<void>;
+  failure: () => unknown;
+  result: () => UnpackResult | undefined;
+} {
+  let failure: unknown;
+  let result: UnpackResult | undefined;
+  return {
+    onData: async (chunk) => {
+      if (failure !== undefined) return;
+      await unpacker.write(chunk).catch((error: unknown) => {
+        failure = error;
+      });
+    },
+    onDataEnd: async () => {
+      if (failure !== undefined) return;
+      result = await unpacker.end().catch((error: unknown) => {
+        failure = error;
+        return undefined;
+      });
+    },
+    failure: () => failure,
+    result: () => result,
+  };
+}
+
+/**
+ * A failure while receiving, as one line for the operator. A typed error of another layer (the
+ * transport or media failing mid-stream: `TRANSPORT_*`, `MEDIA_*`) passes unchanged.
+ */
+function refusal(error: unknown, name: string): Error {
+  if (error instanceof DeviceError) return error;
+  if (error instanceof FormatError) {
+    const code = error.code === 'WMOPKG_TOO_LARGE' ? 'DEVICE_TOO_LARGE' : 'DEVICE_BAD_PACKAGE';
+    return new DeviceError(code, `package ${name} refused: ${error.message}`, { cause: error });
+  }
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (error instanceof Error && typeof code === 'string' && /^(TRANSPORT|MEDIA)_/.test(code)) return error;
+  return deviceErrorOf(error, `installing ${name}`);
+}
+
+/** Checks a received package against the device: refuses Invalid, foreign architecture, firmware. */
+export function checkReceived(received: Received, device: DeviceFile, name: string): void {
+  const { verdict, reading } = received;
+  if (verdict.status === 'Invalid') {
+    throw new DeviceError(
+      'DEVICE_INVALID_PACKAGE',
+      `package ${name} refused: verification Invalid: ${verdict.reason}`,
+    );
+  }
+  const incompatible = checkCompatibility(reading.control, device);
+  if (incompatible)
+    throw new DeviceError(incompatible.code, `package ${name} refused: ${incompatible.reason}`);
+}
+
+/** Whether installing `version` over `existing` is a downgrade. */
+export function isDowngrade(existing: StoreRecord | undefined, version: string): boolean {
+  return existing !== undefined && compareVersions(version, existing.version) < 0;
+}
+
+/** Builds the record of a received package. */
+export function recordOf(
+  received: Received,
+  request: Pick<InstallRequest, 'name' | 'persistent' | 'origin'>,
+): StoreRecord {
+  const { reading, verdict, scan } = received;
+  const installId = newInstallId();
+  return {
+    format: 1,
+    name: request.name,
+    installId,
+    file: `${installId}.wmopkg`,
+    version: reading.control.version,
+    architecture: reading.control.architecture,
+    description: reading.control.summary,
+    fields: reading.control.fields.map(([k, v]) => [k, v] as const),
+    persistent: request.persistent,
+    origin: request.origin,
+    installedAt: new Date().toISOString(),
+    size: reading.size,
+    members: reading.members.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
+    verification: verdict.status,
+    reason: verdict.reason,
+    ...(verdict.keyNumber === undefined ? {} : { keyNumber: verdict.keyNumber }),
+    fileCount: scan.fileCount,
+  };
+}
+
+/**
+ * Commits a received package under its record. A new name: the package directory is built under a
+ * temporary name and renamed into place. A replacement: the new file goes next to the old one and the
+ * record is replaced atomically (the commit point); the old file goes afterwards.
+ */
+export async function commitPackage(
+  layout: Layout,
+  received: Received,
+  record: StoreRecord,
+  previous: StoreRecord | undefined,
+): Promise<void> {
+  const dir = join(layout.storeDir, record.name);
+  const files = `${JSON.stringify(received.scan.entries.map((entry) => entry.path))}\n`;
+  if (previous === undefined) {
+    await moveAsideBroken(layout, record.name);
+    const building = tempPathFor(dir, 'new');
+    await mkdir(building);
+    try {
+      await rename(received.tmp, join(building, record.file));
+      faultPoint('install:moved');
+      await writeFileAtomic(join(building, `${record.installId}.files.json`), files);
+      await writeFileAtomic(join(building, RECORD_FILE), formatRecord(record));
+      faultPoint('install:built');
+      await renameDurably(building, dir);
+    } catch (error) {
+      await rm(building, { recursive: true, force: true });
+      throw error;
+    }
+    faultPoint('install:committed');
+    return;
+  }
+  await rename(received.tmp, join(dir, record.file));
+  faultPoint('install:moved');
+  await writeFileAtomic(join(dir, `${record.installId}.files.json`), files);
+  faultPoint('install:staged');
+  await writeFileAtomic(join(dir, RECORD_FILE), formatRecord(record));
+  faultPoint('install:committed');
+  await removeUnreferenced(dir, record);
+  faultPoint('install:cleaned');
+}
+
+/** A directory without a readable record (made by hand) must not block an install: it goes. */
+async function moveAsideBroken(layout: Layout, name: string): Promise<void> {
+  const dir = join(layout.storeDir, name);
+  const trash = tempPathFor(dir, 'broken');
+  try {
+    await rename(dir, trash);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  await rm(trash, { recursive: true, force: true });
+}
