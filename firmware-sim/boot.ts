@@ -6,7 +6,7 @@ import { writeFileAtomic } from './atomic.js';
 import { readBootConfig, type StoredBootConfig } from './boot-config.js';
 import { checkCompatibility } from './compat.js';
 import type { DeviceFile } from './device-file.js';
-import { DeviceError } from './errors.js';
+import { DeviceError, deviceErrorOf, isFsError } from './errors.js';
 import { faultPoint } from './fault.js';
 import {
   FormatError,
@@ -52,8 +52,28 @@ interface BootState {
   readonly events: string[];
 }
 
-/** Runs the boot sequence; the caller holds the device lock. */
-export async function runBoot(layout: Layout, device: DeviceFile): Promise<BootReport> {
+/**
+ * Runs the boot sequence; the caller holds the device lock. Its events go to `log` at the end, or
+ * up to the failure if an unexpected error stops it (rootfs is then recovered by the caller).
+ */
+export async function runBoot(
+  layout: Layout,
+  device: DeviceFile,
+  log: (events: readonly string[]) => Promise<void>,
+): Promise<BootReport> {
+  const events: string[] = [];
+  try {
+    const report = await bootSequence(layout, device, events);
+    await log(events);
+    return report;
+  } catch (error) {
+    events.push(`boot: stopped by an error: ${(error as Error).message}`);
+    await log(events).catch(() => {});
+    throw error;
+  }
+}
+
+async function bootSequence(layout: Layout, device: DeviceFile, events: string[]): Promise<BootReport> {
   const at = new Date().toISOString();
   const config = await readBootConfig(layout.bootConfigFile);
   const trust = await loadTrustStore(layout.keysDir, layout.revokedFile);
@@ -68,8 +88,9 @@ export async function runBoot(layout: Layout, device: DeviceFile): Promise<BootR
     trust,
     allowUntrusted: allowUntrustedInForce(config, device),
     owners,
-    events: [`boot: firmware ${device.firmwareVersion}, ${records.size} packages installed`],
+    events,
   };
+  events.push(`boot: firmware ${device.firmwareVersion}, ${records.size} packages installed`);
   for (const problem of trust.problems) state.events.push(`boot: trust store: ${problem}`);
   for (const problem of problems) state.events.push(`boot: store: ${problem}`);
   const lines: BootLine[] = [];
@@ -108,12 +129,8 @@ export async function runBoot(layout: Layout, device: DeviceFile): Promise<BootR
     `${JSON.stringify({ report, installIds } satisfies LastBoot)}\n`,
   );
   faultPoint('boot:report-written');
-  bootEvents.set(report, state.events);
   return report;
 }
-
-/** Event-log lines of a boot report, handed from `runBoot` to the caller that writes the log. */
-export const bootEvents = new WeakMap<BootReport, string[]>();
 
 /** The verdict on a stored package: its members must still be those hashed at installation. */
 function verifyStored(reading: PackageReading, record: StoreRecord, trust: TrustStore): Verdict {
@@ -228,7 +245,16 @@ async function activate(
       onDataEnd: data.onDataEnd,
     });
     verdict = verifyStored(reading, record, state.trust);
-    if (verdict.status !== 'Invalid' && data.failure() !== undefined) throw data.failure();
+    const failure = data.failure();
+    if (verdict.status !== 'Invalid' && failure !== undefined) {
+      // The storage failed (disk full…): this package is not activated, the others may still be.
+      if (isFsError(failure)) {
+        await cleanTxn(layout, undefined);
+        const why = deviceErrorOf(failure, 'could not unpack').message;
+        return lineOf(record, verdict.status, false, old ? `${why}; ${old.version} stays active` : why);
+      }
+      throw failure;
+    }
     unpacked = data.result();
   } catch (error) {
     await unpacker.abort();

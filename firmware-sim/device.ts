@@ -15,7 +15,7 @@ import type {
 import { writeFileAtomic } from './atomic.js';
 import { checkMediaLabel, formatBootConfig, readBootConfig, type StoredBootConfig } from './boot-config.js';
 import { type DeviceFile, readDeviceFile } from './device-file.js';
-import { DeviceError, deviceErrorOf } from './errors.js';
+import { DeviceError, deviceErrorOf, isFsError } from './errors.js';
 import { appendEvents, readEvents } from './event-log.js';
 import { faultPoint } from './fault.js';
 import type { Layout } from './layout.js';
@@ -278,10 +278,8 @@ export class LocalDevice implements Device {
   }
 
   private async bootLocked(): Promise<BootReport> {
-    const { bootEvents, runBoot } = await import('./boot.js');
-    const report = await runBoot(this.paths, await this.device());
-    await this.log(bootEvents.get(report) ?? []);
-    return report;
+    const { runBoot } = await import('./boot.js');
+    return runBoot(this.paths, await this.device(), (events) => this.log(events));
   }
 
   async factoryReset(): Promise<BootReport> {
@@ -397,11 +395,6 @@ export class LocalDevice implements Device {
 
 function notInstalled(name: string): DeviceError {
   return new DeviceError('DEVICE_NOT_INSTALLED', `package ${name} is not installed (see package show)`);
-}
-
-function isFsError(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }
 
 /** One row of `package show` from what the store, the activation records and the last boot say. */

@@ -61,3 +61,9 @@ export function deviceErrorOf(error: unknown, doing: string): DeviceError {
   const message = error instanceof Error ? error.message : String(error);
   return new DeviceError('DEVICE_IO', `${doing}: ${message}`, { cause: error });
 }
+
+/** Whether an error comes from the file system (an `E…` errno code). */
+export function isFsError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
+}

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import type { Extract, Header } from 'tar-stream';
 import { DeviceError } from './errors.js';
+import { faultPoint } from './fault.js';
 import { printable } from './format/version.js';
 import { DirectSink, type Sink, WorkerSink } from './unpack-sink.js';
 
@@ -197,6 +198,7 @@ export class SafeUnpacker {
         throw unsafe(header.name, `more than ${this.limits.entries} entries (limit)`);
       if (this.count === WORKER_AFTER && this.sink instanceof DirectSink)
         this.sink = new WorkerSink(this.stage!);
+      if (this.stage !== undefined && this.count % 64 === 1) faultPoint('unpack:entry');
       const path = normalizeEntryName(header.name);
       const mode = header.mode & (PERMISSION_BITS | SPECIAL_BITS);
       if (path === '') {

@@ -13,6 +13,7 @@ import {
   listing,
   makeTestDevice,
   oneLine,
+  snapshot,
   type TestDevice,
   tempFiles,
 } from '../helpers/device-fixtures.js';
@@ -295,6 +296,26 @@ describe('the package store', () => {
     }
     assert.deepEqual(await t.device.names(), before);
     assert.deepEqual(await tempFiles(t.dir), []);
+  });
+
+  test('a full disk while unpacking at boot: that package waits, the others are activated', async () => {
+    await installFile(t.device, join(t.dir, 'media/usb0/motd.wmopkg'));
+    const before = await snapshot(join(t.dir, 'rootfs'));
+    process.env.EDGESH_DEVICE_FAULT = 'enospc:unpack:entry';
+    let report: Awaited<ReturnType<typeof t.device.boot>>;
+    try {
+      report = await t.device.boot();
+    } finally {
+      delete process.env.EDGESH_DEVICE_FAULT;
+    }
+    const failed = report.lines.filter((l) => !l.activated && l.verification === 'Signed');
+    assert.equal(failed.length, 1);
+    assert.match(failed[0]!.reason, /^could not unpack: no space left on the device storage$/);
+    assert.ok(report.lines.filter((l) => l.activated).length >= 1);
+    const after = await snapshot(join(t.dir, 'rootfs'));
+    for (const [path, value] of before) assert.equal(after.get(path), value, path);
+    assert.deepEqual(await listing(join(t.dir, 'var/lib/wmopkg')), ['active', 'backup', 'boot.json']);
+    await t.device.remove('motd');
   });
 
   test('remove one, remove all: still active until the next boot', async () => {
