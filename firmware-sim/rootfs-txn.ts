@@ -263,14 +263,23 @@ export function revertSteps(paths: TxnPaths, steps: readonly Step[]): void {
 
 /**
  * Makes everything written so far durable before a record is committed: one `syncfs` of the file
- * system (coreutils `sync -f`) instead of an fsync per file.
+ * system (coreutils `sync -f`) instead of an fsync per file; a `sync` without `-f` where that option
+ * is missing.
  */
 export async function syncFileSystem(path: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('sync', ['-f', path], { stdio: 'ignore' });
+  try {
+    await run('sync', ['-f', path]);
+  } catch {
+    await run('sync', []);
+  }
+}
+
+function run(command: string, args: readonly string[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: 'ignore' });
     child.on('error', reject);
     child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`sync -f ${path}: exit status ${code}`)),
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')}: exit status ${code}`)),
     );
   });
 }
