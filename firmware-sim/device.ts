@@ -78,7 +78,7 @@ export class LocalDevice implements Device {
     if (!created) {
       const { createDevice } = await import('./create.js');
       await this.locked(() => createDevice(this.paths, this.vendorDir));
-    } else if (await this.lock.isStale()) await this.locked(async () => {});
+    } else if ((await this.lock.isStale()) || (await this.interrupted())) await this.locked(async () => {});
   }
 
   /**
@@ -89,7 +89,7 @@ export class LocalDevice implements Device {
     return this.queue.run(async () => {
       const { release, stale } = await this.lock.acquire();
       try {
-        if (stale) await this.recover();
+        if (stale || (await this.interrupted())) await this.recover();
         try {
           return await task();
         } catch (error) {
@@ -100,6 +100,16 @@ export class LocalDevice implements Device {
         await release();
       }
     });
+  }
+
+  /** Whether an activation or a multi-package operation was left unfinished (cheap: two lookups). */
+  private async interrupted(): Promise<boolean> {
+    const present = (path: string) =>
+      access(path).then(
+        () => true,
+        () => false,
+      );
+    return (await present(this.paths.txnDir)) || (await present(this.paths.journalFile));
   }
 
   private async recover(): Promise<void> {

@@ -5,7 +5,7 @@ import { link, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/p
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TEMP_PREFIX, tempPathFor } from './atomic.js';
+import { syncDirectory, TEMP_PREFIX, tempPathFor } from './atomic.js';
 import { DeviceError } from './errors.js';
 import { logTime } from './event-log.js';
 
@@ -125,6 +125,8 @@ export class DeviceLock {
     let stale = false;
     for (;;) {
       if (await createExclusive(this.file, `${JSON.stringify(me)}\n`)) {
+        // Durable before any change it guards: after a power cut, a change means a stale lock.
+        await syncDirectory(dirname(this.file));
         await this.removeDeadTemps();
         return { release: () => this.release(me), stale };
       }

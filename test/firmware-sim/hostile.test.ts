@@ -207,6 +207,7 @@ describe('archives that are odd but harmless', () => {
     await installFile(t.device, path);
     await t.device.boot();
     assert.equal(await readFile(join(t.dir, 'rootfs/etc/absolute.conf'), 'utf8'), 'inside\n');
+    await assert.rejects(lstat('/etc/absolute.conf'), 'nothing landed in the real /etc');
     assert.deepEqual(await listing(t.root), ['absolute.wmopkg', 'device', 'vendor']);
   });
 
