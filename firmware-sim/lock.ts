@@ -154,12 +154,6 @@ export class DeviceLock {
     }
   }
 
-  /** Who holds the lock now, if anybody alive does. */
-  async holder(): Promise<LockHolder | undefined> {
-    const holder = await readHolder(this.file);
-    return holder && holderAlive(holder) ? holder : undefined;
-  }
-
   /** Whether a lock file is left by a holder that is gone (an operation may have been cut short). */
   async isStale(): Promise<boolean> {
     const holder = await readHolder(this.file);
