@@ -602,3 +602,17 @@ export function lookup(
   walker.finish();
   throw new CliError('CLI_INCOMPLETE', `incomplete command "${printable(words)}"`);
 }
+
+/** The lines `?` prints: one item a line, labels aligned; an invalid line says so. */
+export function formatHelp(items: readonly HelpItem[]): string[] {
+  if (items.length === 0) return ['% Unrecognized command'];
+  const width = Math.max(...items.map((i) => i.label.length)) + 2;
+  return items.map((i) => `  ${i.label.padEnd(width)}${i.help}`.trimEnd());
+}
+
+/** A line that ends in an unquoted `?`: the text before it, else `undefined`. */
+export function helpRequest(line: string): string | undefined {
+  if (!line.endsWith('?')) return undefined;
+  const before = line.slice(0, -1);
+  return tokenize(before, true).open ? undefined : before;
+}

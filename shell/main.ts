@@ -41,6 +41,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${errorLine(e)}\n`);
     return 1;
   }
+  // A command may wait on something that holds no handle of its own (a prompt on a paused stdin,
+  // a stalled stream): keep the process up until the session is over.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     if (interactive) {
       const { runTty } = await import('./tty.js');
@@ -56,6 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.removeListener('SIGINT', onSigint);
     }
   } finally {
+    clearInterval(keepAlive);
     await session.services.close();
   }
 }

@@ -1,5 +1,6 @@
 // Script mode (SPEC §3.6): stdin not a TTY, or -c: clean output, every line in order, prompts answered from stdin.
 import type { Prompter } from '../contexts/env.js';
+import { formatHelp, helpAt, helpRequest } from '../contexts/parser.js';
 import { splitCommands } from '../contexts/tokenize.js';
 import { type Input, LineReader } from './line-reader.js';
 import type { FrontEnd, Session } from './session.js';
@@ -75,6 +76,14 @@ export async function runScript(
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return true;
     if (options.echo) out(`${session.prompt()} ${session.redact(trimmed)}\n`);
+    const asked = helpRequest(trimmed);
+    if (asked !== undefined) {
+      const items = await helpAt(session.registry, session.context.name, asked, {
+        services: session.services,
+      });
+      for (const l of formatHelp(items)) out(`${l}\n`);
+      return true;
+    }
     const result = await session.execute(trimmed, fe);
     if (result === 'failed') failed++;
     return result === 'ok' || !options.exitOnError;

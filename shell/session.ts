@@ -15,6 +15,8 @@ export interface FrontEnd {
   error(line: string): void;
   /** Waits until everything written has been shown (the pager is done); then prompts may follow. */
   settle?(): Promise<void>;
+  /** A command starts: the pager counts from here. */
+  begin?(): void;
 }
 
 /** The outcome of one line. */
@@ -83,8 +85,13 @@ export class Session {
   /** Aborts the running command (Ctrl-C); false when nothing runs. */
   interrupt(): boolean {
     if (this.running === undefined) return false;
-    this.running.abort(new CliError('CLI_ABORTED', 'interrupted'));
+    this.running.abort(new CliError('CLI_ABORTED', 'interrupted (Ctrl-C)'));
     return true;
+  }
+
+  /** The abort signal of the running command, if one runs. */
+  get signal(): AbortSignal | undefined {
+    return this.running?.signal;
   }
 
   /** Whether a command is running now. */
@@ -116,6 +123,7 @@ export class Session {
     }
     const controller = new AbortController();
     this.running = controller;
+    fe.begin?.();
     const filters: LineFilter[] = parsed.filters.map((f) => f.command.filter!(f.args));
     const out = new FilteredOutput(filters, fe.sink);
     const settle = async (): Promise<void> => fe.settle?.();
@@ -155,7 +163,7 @@ export class Session {
   }
 
   private report(e: unknown, fe: FrontEnd, aborted: boolean): void {
-    const error = aborted && !isLayerError(e) ? new CliError('CLI_ABORTED', 'interrupted') : e;
+    const error = aborted && !isLayerError(e) ? new CliError('CLI_ABORTED', 'interrupted (Ctrl-C)') : e;
     fe.error(errorLine(error));
     if (process.env.EDGESH_DEBUG === '1' && e instanceof Error && e.stack) fe.error(e.stack);
   }
