@@ -41,6 +41,8 @@ export interface FlagOption {
   readonly word: string;
   readonly key: string;
   readonly help: string;
+  /** Not accepted (nor offered) given what came before. */
+  readonly skipIf?: (args: Args) => boolean;
 }
 
 /** A keyword followed by a value: `media <label>`, `password <password>`. */
@@ -54,6 +56,10 @@ export interface ValueOption {
   readonly display?: string;
   /** A secret: masked as `****` in history, logs and error texts. */
   readonly secret?: boolean;
+  /** Not accepted (nor offered) given what came before (`proto` after `media`). */
+  readonly skipIf?: (args: Args) => boolean;
+  /** What it cannot be combined with, for the error when `skipIf` holds: `media`. */
+  readonly conflict?: string;
 }
 
 /** One keyword out of a set, stored under `key`: `usb|sd|any`. */
@@ -61,6 +67,7 @@ export interface OneOfOption {
   readonly kind: 'oneOf';
   readonly key: string;
   readonly words: ReadonlyArray<{ readonly word: string; readonly help: string }>;
+  readonly skipIf?: (args: Args) => boolean;
 }
 
 export type OptionDecl = FlagOption | ValueOption | OneOfOption;
@@ -119,7 +126,13 @@ export function option(
   word: string,
   type: ParamType,
   help: string,
-  extra: { key?: string; display?: string; secret?: boolean } = {},
+  extra: {
+    key?: string;
+    display?: string;
+    secret?: boolean;
+    skipIf?: (args: Args) => boolean;
+    conflict?: string;
+  } = {},
 ): ValueOption {
   return {
     kind: 'value',
@@ -129,6 +142,8 @@ export function option(
     help,
     ...(extra.display === undefined ? {} : { display: extra.display }),
     ...(extra.secret === undefined ? {} : { secret: extra.secret }),
+    ...(extra.skipIf === undefined ? {} : { skipIf: extra.skipIf }),
+    ...(extra.conflict === undefined ? {} : { conflict: extra.conflict }),
   };
 }
 

@@ -213,11 +213,9 @@ export const regex: ParamType<RegExp> = {
     try {
       return new RegExp(text);
     } catch (e) {
-      throw invalid(
-        { name: 'regular expression' },
-        text,
-        (e as Error).message.replace(/^Invalid regular expression: /, ''),
-      );
+      // Node says `Invalid regular expression: /(/: Unterminated group`; keep the reason only.
+      const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+      throw invalid({ name: 'regular expression' }, text, why);
     }
   },
 };

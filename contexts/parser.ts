@@ -58,6 +58,8 @@ interface Expect {
   readonly type?: ParamType;
   readonly help: string;
   readonly cr?: boolean;
+  /** With `cr`: output filters may follow (not after a context name). */
+  readonly pipe?: boolean;
 }
 
 const PIPE_HELP = 'Output modifiers (include, exclude, begin, count)';
@@ -203,7 +205,7 @@ class Walker {
 
   /** Consumes `token` as one of the block's keywords; false when it is none of them. */
   private feedOption(s: Extract<State, { phase: 'params' }>, param: OptionsParam, token: Token): boolean {
-    const free = param.options.filter((d) => !s.used.has(d));
+    const free = param.options.filter((d) => !s.used.has(d) && !d.skipIf?.(s.args));
     const words = free.flatMap(optionWords);
     const match = matchWord(token.text, words, () => false);
     if (match.length > 1) {
@@ -213,9 +215,15 @@ class Walker {
       );
     }
     if (match.length === 0) {
-      const again = param.options.find(
-        (d) => s.used.has(d) && optionWords(d).includes(token.text.toLowerCase()),
-      );
+      const typed = token.text.toLowerCase();
+      const barred = param.options.find((d) => d.kind === 'value' && d.word === typed && d.skipIf?.(s.args));
+      if (barred?.kind === 'value') {
+        throw new CliError(
+          'CLI_UNEXPECTED',
+          `${barred.word} cannot be combined with ${barred.conflict ?? 'what came before'}`,
+        );
+      }
+      const again = param.options.find((d) => s.used.has(d) && optionWords(d).includes(typed));
       if (again !== undefined) {
         const what = again.kind === 'oneOf' ? again.words.map((w) => w.word).join('|') : again.word;
         throw new CliError('CLI_UNEXPECTED', `"${what}" given twice in "${this.quote(token.text)}"`);
@@ -297,7 +305,7 @@ class Walker {
       }
       return [...out, ...paramExpectations(complete.command, 0, new Set(), {}, undefined)];
     }
-    if (s.rest) return [{ help: '', cr: true }];
+    if (s.rest) return [{ help: '', cr: true, pipe: true }];
     return paramExpectations(s.command, s.index, s.used, s.args, s.pending);
   }
 
@@ -384,7 +392,7 @@ function paramExpectations(
     const param = params[i]!;
     if (param.kind === 'options') {
       for (const decl of param.options) {
-        if (used.has(decl)) continue;
+        if (used.has(decl) || decl.skipIf?.(args)) continue;
         if (decl.kind === 'oneOf') for (const w of decl.words) out.push({ word: w.word, help: w.help });
         else out.push({ word: decl.word, help: decl.help });
       }
@@ -394,7 +402,7 @@ function paramExpectations(
     out.push({ type: param.type, help: param.help ?? param.type.help });
     if (!param.optional) return out;
   }
-  out.push({ help: '', cr: true });
+  out.push({ help: '', cr: true, pipe: true });
   return out;
 }
 
@@ -508,7 +516,7 @@ export async function helpAt(
           add({ label: c, help: e.help, literal: true });
     } else if (e.cr && partial === '') {
       add({ label: '<cr>', help: 'Run the command', literal: false });
-      add({ label: '|', help: PIPE_HELP, literal: true });
+      if (e.pipe) add({ label: '|', help: PIPE_HELP, literal: true });
     }
   }
   return items;

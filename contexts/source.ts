@@ -16,20 +16,32 @@ import { type Address, mediaLabel, proto, word } from './param-types.js';
 export const CONNECT_TIMEOUT_MS = 15_000;
 export const STALL_TIMEOUT_MS = 30_000;
 
+function onMedia(args: Readonly<Record<string, unknown>>): boolean {
+  return args.media !== undefined;
+}
+
 /** The source keywords shared by `install` and `unlock` (manual order). */
 export const sourceOptions: readonly OptionDecl[] = [
   option('media', mediaLabel, 'Read the file from a connected media (USB drive, SD card) with this label', {
     display: '<label>',
+    skipIf: (a) => a.proto !== undefined || a.user !== undefined || a.password !== undefined,
+    conflict: 'proto, user or password',
   }),
   option('proto', proto, 'Protocol of the remote source (default: ftp, with tftp as fallback)', {
     display: '<ftp|tftp|scp|sftp|http|https>',
+    skipIf: onMedia,
+    conflict: 'media',
   }),
   option('user', word('<username>', 'Login name'), 'Login name on the server (default: the CLI user)', {
     display: '<username>',
+    skipIf: onMedia,
+    conflict: 'media',
   }),
   option('password', word('<password>', 'Password'), 'Password on the server (prompted for when needed)', {
     display: '<password>',
     secret: true,
+    skipIf: onMedia,
+    conflict: 'media',
   }),
 ];
 
@@ -72,9 +84,6 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
   const info = await device.info();
   const name = src.path.split('/').pop() ?? src.path;
   if (src.media !== undefined) {
-    if (src.proto !== undefined || src.user !== undefined || src.password !== undefined) {
-      throw new CliError('CLI_UNEXPECTED', 'proto, user and password apply to remote sources, not to media');
-    }
     const media = await env.services.media();
     const labels = (await device.bootConfig()).media;
     const file = await media.resolver.resolve(labels, src.media, src.path);

@@ -417,8 +417,8 @@ async function readAll(
     };
     if (signal?.aborted) return abort();
     signal?.addEventListener('abort', abort, { once: true });
-    stream.on('data', (c: Buffer) => {
-      chunks.push(c);
+    stream.on('data', (c: Buffer | string) => {
+      chunks.push(Buffer.from(c));
       onChunk?.(c.length);
     });
     stream.on('error', (e) => {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Services } from '../../contexts/env.js';
 import type { ServiceOptions } from '../../shell/services.js';
-import { FakeDevice, type FakeState } from './fake-device.js';
+import { FakeDevice, type FakeState, freshState } from './fake-device.js';
 import { describeLabel, type FakeDrive, fakeMediaResolver, parseMediaLabelArgs } from './fake-media.js';
 import { fakePackage } from './fake-package.js';
 import { formatHostPort, type MockServer, mockOpenRemote } from './mock-remote.js';
@@ -80,9 +80,15 @@ export const DEFAULT_DRIVES: readonly FakeDrive[] = [
   },
 ];
 
-/** Builds fake services over a device kept in `options.deviceDir`. */
-export function fakeServices(deviceDir: string, scenario: Scenario = {}): Services & { device: FakeDevice } {
-  const device = FakeDevice.open(deviceDir, scenario.state ?? {});
+/** Builds fake services over a device kept in `deviceDir`, or held in memory only when there is none. */
+export function fakeServices(
+  deviceDir: string | undefined,
+  scenario: Scenario = {},
+): Services & { device: FakeDevice } {
+  const device =
+    deviceDir === undefined
+      ? new FakeDevice({ ...freshState(), ...scenario.state })
+      : FakeDevice.open(deviceDir, scenario.state ?? {});
   const openRemote = mockOpenRemote({ ...DEFAULT_SERVERS, ...scenario.servers });
   const resolver = fakeMediaResolver(scenario.drives ?? DEFAULT_DRIVES);
   return {
