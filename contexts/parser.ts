@@ -276,22 +276,15 @@ class Walker {
     if (s.phase === 'nested') {
       if (s.walker !== undefined) return s.walker.expect();
       const inner = wordExpectations(entriesOf(s.target, s.command.enter !== undefined), 0, s.target);
-      return s.command.enter !== undefined ? [...inner, { help: '', cr: true }] : inner;
+      return s.command.enter !== undefined ? [...inner, enterHere(s.target)] : inner;
     }
     if (s.phase === 'words') {
       const out = wordExpectations(s.entries, s.depth, this.context);
       const complete = s.depth > 0 ? s.entries.find((e) => e.words.length === s.depth) : undefined;
       if (complete === undefined) return out;
       if (complete.command.enter !== undefined) {
-        return [
-          ...out,
-          ...wordExpectations(
-            entriesOf(this.registry.contexts[complete.command.enter]!, true),
-            0,
-            this.context,
-          ),
-          { help: '', cr: true },
-        ];
+        const target = this.registry.contexts[complete.command.enter]!;
+        return [...out, ...wordExpectations(entriesOf(target, true), 0, target), enterHere(target)];
       }
       if (complete.command.delegate !== undefined) {
         return [
@@ -299,7 +292,7 @@ class Walker {
           ...wordExpectations(
             entriesOf(this.registry.contexts[complete.command.delegate]!, false),
             0,
-            this.context,
+            this.registry.contexts[complete.command.delegate]!,
           ),
         ];
       }
@@ -328,6 +321,10 @@ class Walker {
       `incomplete command "${printable(this.shown.join(' '))}": expected ${printable(expected)}`,
     );
   }
+}
+
+function enterHere(context: Context): Expect {
+  return { help: `Enter the ${context.name} context`, cr: true };
 }
 
 function entriesOf(context: Context, oneShot: boolean): Entry[] {
@@ -515,7 +512,7 @@ export async function helpAt(
         for (const c of await valueCandidates(e.type, at.partial, env))
           add({ label: c, help: e.help, literal: true });
     } else if (e.cr && partial === '') {
-      add({ label: '<cr>', help: 'Run the command', literal: false });
+      add({ label: '<cr>', help: e.help || 'Run the command', literal: false });
       if (e.pipe) add({ label: '|', help: PIPE_HELP, literal: true });
     }
   }

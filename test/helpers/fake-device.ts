@@ -232,6 +232,7 @@ export class FakeDevice implements Device {
         `${request.name}: not a .wmopkg package (bad magic)`,
       );
     }
+    if (pkg.crash) throw new TypeError("Cannot read properties of undefined (reading 'version')");
     const verification = pkg.verification ?? 'Signed';
     if (verification === 'Invalid') {
       throw new FakeDeviceError(

@@ -14,6 +14,8 @@ export interface FakePackage {
   readonly keyNumber?: string;
   readonly reason?: string;
   readonly files?: number;
+  /** The fake device fails with a plain `TypeError` (a bug, not a device error). */
+  readonly crash?: boolean;
 }
 
 /** The bytes of a fake package file. */

@@ -53,6 +53,7 @@ export const DEFAULT_SERVERS: Readonly<Record<string, MockServer>> = {
       'v2/pkgname.wmopkg': fakePackage({ Package: 'pkgname', Version: '2.0', Description: 'Example' }),
       'slow.wmopkg': { slow: true, first: '{"Package":' },
       'garbage.wmopkg': 'not a package',
+      'crash.wmopkg': fakePackage({ Package: 'crash', Version: '1', Description: 'x', crash: true }),
     },
   },
   '192.0.2.2': { protos: ['tftp'], files: { 'pkgname.wmopkg': PKGNAME } },
