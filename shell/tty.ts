@@ -138,6 +138,7 @@ export async function runTty(session: Session): Promise<number> {
           resolve(String(result.answer ?? ''));
         }),
       );
+      release();
     });
   const prompter: Prompter = {
     async confirm(question) {
@@ -240,6 +241,8 @@ export async function runTty(session: Session): Promise<number> {
     ctrlD = true;
   });
 
+  const release = holdTypeahead(process.stdin);
+
   // Ctrl-C: aborts the running command; at the prompt drops the line. Never ends the shell.
   vorpal.sigint(() => {
     if (session.interrupt()) return;
@@ -268,6 +271,7 @@ export async function runTty(session: Session): Promise<number> {
           void session.execute(line, fe).then(next, next);
         }),
       );
+      release();
     };
     vorpal._prompt = next;
     vorpal.show();
@@ -282,6 +286,37 @@ export async function runTty(session: Session): Promise<number> {
 function tame(prompt: InquirerUi | undefined): void {
   prompt?.rl?.removeAllListeners('SIGINT');
   prompt?.rl?.on('SIGINT', () => {});
+}
+
+/**
+ * Keeps typed-ahead lines for the prompt that asks for them. Inquirer gives each prompt its own
+ * readline and closes it after the first line, so the rest of a pasted block (or of keys typed
+ * while a command runs) would be lost; here everything after the first line end of a chunk waits
+ * until the next prompt is open. Returns the function that hands the next line over.
+ */
+function holdTypeahead(stdin: NodeJS.ReadStream): () => void {
+  let held = '';
+  const emit = stdin.emit.bind(stdin) as (event: string | symbol, ...args: unknown[]) => boolean;
+  const pass = (text: string): void => {
+    const m = /\r\n|\r|\n/.exec(text);
+    const cut = m === null ? text.length : m.index + m[0].length;
+    held = text.slice(cut);
+    if (cut > 0) emit('data', Buffer.from(text.slice(0, cut)));
+  };
+  stdin.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+    if (event !== 'data') return emit(event, ...args);
+    const chunk = args[0];
+    const text =
+      typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
+    if (held !== '') held += text;
+    else pass(text);
+    return true;
+  }) as typeof stdin.emit;
+  return () => {
+    setImmediate(() => {
+      if (held !== '') pass(held);
+    });
+  };
 }
 
 /** Reads one key from the TTY in raw mode (the pager). */
