@@ -3,7 +3,9 @@ import type { CompletionEnv } from './env.js';
 import { CliError, printable } from './errors.js';
 import type { Args, Command, Context, OptionDecl, OptionsParam, ParamType, ValueOption } from './grammar.js';
 import { optionWords } from './grammar.js';
-import { type Token, tokenize } from './tokenize.js';
+import { quoteWord, type Token, tokenize } from './tokenize.js';
+
+export { quoteWord };
 
 /** The contexts by name (`exec`, `package`, `boot`, …) and the output filters that may follow `|`. */
 export interface Registry {

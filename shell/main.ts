@@ -1,10 +1,9 @@
 // `edgesh`: parses the command line, opens the device, and hands the session to a front-end.
+import type { Services } from '../contexts/env.js';
 import { errorLine } from '../contexts/errors.js';
-import { registry } from '../contexts/index.js';
 import { parseEdgeshArgs, USAGE } from './args.js';
-import { runScript } from './script.js';
 import { loadServices } from './services.js';
-import { Session } from './session.js';
+import type { Session } from './session.js';
 import { initialTerminal } from './terminal.js';
 import { cliUser, sessionId } from './user.js';
 
@@ -24,31 +23,41 @@ export async function main(argv: readonly string[]): Promise<number> {
   const interactive =
     args.commands.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true;
   const user = cliUser(args.user);
-  let session: Session;
+  const id = sessionId();
+  let services: Services;
+  let hostname: string;
   try {
-    const services = await loadServices({ deviceDir: args.device, user, sessionId: sessionId() });
-    const info = await services.device.info();
-    session = new Session({
-      services,
-      registry,
-      user,
-      id: sessionId(),
-      hostname: info.hostname,
-      terminal: initialTerminal(interactive),
-      interactive,
-    });
+    services = await loadServices({ deviceDir: args.device, user, sessionId: id });
+    hostname = (await services.device.info()).hostname;
   } catch (e) {
     process.stderr.write(`${errorLine(e)}\n`);
     return 1;
   }
+  // The grammar (all contexts) is loaded only when needed: on a TTY after the first prompt is shown.
+  const openSession = async (): Promise<Session> => {
+    const [{ registry }, { Session }] = await Promise.all([
+      import('../contexts/index.js'),
+      import('./session.js'),
+    ]);
+    return new Session({
+      services,
+      registry,
+      user,
+      id,
+      hostname,
+      terminal: initialTerminal(interactive),
+      interactive,
+    });
+  };
   // A command may wait on something that holds no handle of its own (a prompt on a paused stdin,
   // a stalled stream): keep the process up until the session is over.
   const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     if (interactive) {
       const { runTty } = await import('./tty.js');
-      return await runTty(session);
+      return await runTty({ firstPrompt: `${hostname}:/>`, openSession });
     }
+    const [session, { runScript }] = await Promise.all([openSession(), import('./script.js')]);
     const onSigint = (): void => {
       if (!session.interrupt()) process.exit(130);
     };
@@ -60,6 +69,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   } finally {
     clearInterval(keepAlive);
-    await session.services.close();
+    await services.close();
   }
 }

@@ -1,8 +1,7 @@
 // The interactive front-end on vorpal: line editing, history, TAB, `?`, masked password, y/N, Ctrl-C, Ctrl-D, pager.
-import { createRequire } from 'node:module';
+import { createRequire, Module } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { ProgressHandle, Prompter } from '../contexts/env.js';
-import { completeAt, formatHelp, helpAt } from '../contexts/parser.js';
-import { quoteWord, tokenize } from '../contexts/tokenize.js';
 import { progressLine } from './progress.js';
 import type { FrontEnd, Session } from './session.js';
 
@@ -53,26 +52,87 @@ interface KeypressEvent {
 }
 
 /**
- * Loads vorpal without babel-polyfill: Node 20 has every ES2015 feature it adds, and skipping it
- * saves about 60 ms of startup. Vorpal also turns SIGTERM into a Ctrl-C; that handler is dropped so
- * that SIGTERM still ends the shell.
+ * Loads vorpal for a fast first prompt (it is most of the startup time):
+ * - without the parts of vorpal the shell does not use (see below);
+ * - without babel-polyfill: Node 20 has every ES2015 feature it adds (about 60 ms);
+ * - with one lodash: vorpal asks for lodash 4 and its inquirer for lodash 3; everything vorpal
+ *   calls exists in lodash 3 with the same meaning, so inquirer's copy serves both (about 15 ms);
+ * - without the inquirer prompt types the shell never shows (list, rawlist, expand, checkbox,
+ *   bottom bar): placeholders that fail if ever used.
+ * Vorpal also turns SIGTERM into a Ctrl-C; that handler is dropped so that SIGTERM still ends the shell.
  */
 function loadVorpal(): VorpalInstance {
   (globalThis as { _babelPolyfill?: boolean })._babelPolyfill = true;
+  const require = createRequire(import.meta.url);
+  const vorpalMain = require.resolve('vorpal');
+  const fromVorpal = createRequire(vorpalMain);
+  const inquirerMain = fromVorpal.resolve('inquirer');
+  const fromInquirer = createRequire(inquirerMain);
+  preload(fromVorpal.resolve('lodash'), fromInquirer('lodash'));
+  // Vorpal features the shell does not use: help layout, argument parsing, stored history, redraw.
+  preload(fromVorpal.resolve('wrap-ansi'), (text: string) => text);
+  preload(fromVorpal.resolve('minimist'), () => ({ _: [] }));
+  preload(fromVorpal.resolve('node-localstorage'), { LocalStorage: unusedStorage });
+  preload(
+    fromVorpal.resolve('log-update'),
+    Object.assign(() => {}, { clear() {}, done() {} }),
+  );
+  const lib = dirname(inquirerMain);
+  for (const unused of [
+    'prompts/list.js',
+    'prompts/rawlist.js',
+    'prompts/expand.js',
+    'prompts/checkbox.js',
+    'ui/bottom-bar.js',
+  ]) {
+    preload(join(lib, unused), function Unused(): never {
+      throw new Error(`inquirer ${unused} is not part of edgesh`);
+    });
+  }
   const before = new Set(process.listeners('SIGTERM'));
-  const Vorpal = createRequire(import.meta.url)('vorpal') as new () => VorpalInstance;
+  const Vorpal = require(vorpalMain) as new () => VorpalInstance;
   for (const l of process.listeners('SIGTERM')) if (!before.has(l)) process.removeListener('SIGTERM', l);
   return new Vorpal();
 }
 
+/** Stands in for node-localstorage: the shell keeps history in memory only (it may hold commands of other users' sessions). */
+class unusedStorage {
+  getItem(): null {
+    return null;
+  }
+  setItem(): void {}
+}
+
+/** Puts `exports` in the CommonJS cache under `file`, so that `require` of that file returns it. */
+function preload(file: string, exports: unknown): void {
+  const require = createRequire(import.meta.url);
+  const mod = new Module(file);
+  mod.filename = file;
+  mod.loaded = true;
+  mod.exports = exports;
+  require.cache[file] = mod;
+}
+
+/** How the interactive shell starts: the first prompt is shown before the grammar is loaded. */
+export interface TtyStart {
+  /** The prompt of the top level (`example:/>`), known before the session is. */
+  readonly firstPrompt: string;
+  /** Loads the contexts and makes the session; called once the first prompt is on the screen. */
+  openSession(): Promise<Session>;
+}
+
+type Parser = typeof import('../contexts/parser.js');
+
 /** Runs the interactive shell until `exit` at the top or Ctrl-D; resolves with exit status 0. */
-export async function runTty(session: Session): Promise<number> {
+export async function runTty(start: TtyStart): Promise<number> {
   const vorpal = loadVorpal();
   vorpal.find('help')?.remove();
   vorpal.find('exit')?.remove();
   const ui = vorpal.ui;
   const stdout = process.stdout;
-  const env = { services: session.services };
+  // Set once the grammar is loaded, right after the first prompt is drawn.
+  let session: Session | undefined;
+  let parser: Parser | undefined;
   let reading = false;
   let tabs = 0;
   let ctrlD = false;
@@ -84,6 +144,7 @@ export async function runTty(session: Session): Promise<number> {
     stdout.write('\r\x1b[K');
     status = '';
   };
+  const terminal = (): Session['terminal'] => session!.terminal;
 
   // Pager: `--More--` after a page; space = next page, enter = next line, q = stop.
   let shown = 0;
@@ -99,7 +160,7 @@ export async function runTty(session: Session): Promise<number> {
     clearStatus();
     stdout.write(`${text}\n`);
     shown++;
-    const length = session.terminal.length;
+    const length = terminal().length;
     if (length > 0 && shown >= length) paging = more();
   };
   const more = async (): Promise<void> => {
@@ -107,10 +168,10 @@ export async function runTty(session: Session): Promise<number> {
     const key = await readKey();
     stdout.write('\r\x1b[K');
     if (key === ' ') shown = 0;
-    else if (key === '\r' || key === '\n') shown = session.terminal.length - 1;
+    else if (key === '\r' || key === '\n') shown = terminal().length - 1;
     else {
       quit = true;
-      if (key === '\x03') session.interrupt();
+      if (key === '\x03') session?.interrupt();
     }
     paging = undefined;
     const waiting = queue;
@@ -122,10 +183,12 @@ export async function runTty(session: Session): Promise<number> {
     clearStatus();
   };
 
+  const release = holdTypeahead(process.stdin);
+
   // Our own questions, asked with vorpal's prompt; Ctrl-C cancels them with the command.
   const ask = (options: Record<string, unknown>): Promise<string | undefined> =>
     new Promise((resolve) => {
-      const signal = session.signal;
+      const signal = session?.signal;
       const onAbort = (): void => {
         ui.cancel();
         resolve(undefined);
@@ -160,28 +223,28 @@ export async function runTty(session: Session): Promise<number> {
           const now = Date.now();
           if (now - last < 100 || paging !== undefined) return;
           last = now;
-          status = progressLine(label, p, session.terminal.width, session.terminal.ascii);
+          status = progressLine(label, p, terminal().width, terminal().ascii);
           stdout.write(`\r${status}\x1b[K`);
         },
         done: clearStatus,
       };
     },
   };
+  const writeError = (line: string): void => {
+    clearStatus();
+    process.stderr.write(`${line}\n`);
+  };
   const fe: FrontEnd = {
     interactive: true,
     prompter,
-    sink: { line: writeLine, warn: (text) => writeError(text) },
-    error: (line) => writeError(line),
+    sink: { line: writeLine, warn: writeError },
+    error: writeError,
     settle,
     begin: () => {
       shown = 0;
       quit = false;
     },
   };
-  function writeError(line: string): void {
-    clearStatus();
-    process.stderr.write(`${line}\n`);
-  }
 
   // TAB: our completion; a unique candidate completes the word, several extend the common
   // prefix, a second TAB lists them.
@@ -189,19 +252,22 @@ export async function runTty(session: Session): Promise<number> {
   vorpal.session.getAutocomplete = (line, cb) => {
     tabs = line === lastTabLine ? tabs + 1 : 1;
     lastTabLine = line;
-    completeAt(session.registry, session.context.name, line, env).then(
-      (c) => {
-        if (c.candidates.length === 0) return cb(undefined, undefined);
-        if (c.candidates.length === 1)
-          return cb(undefined, `${line.slice(0, c.start)}${quoteWord(c.candidates[0]!)} `);
-        const common = commonPrefix(c.candidates);
-        if (common.length > c.partial.length) return cb(undefined, `${line.slice(0, c.start)}${common}`);
-        if (tabs >= 2)
-          ui.log(`${session.prompt()} ${line}\n${columns(c.candidates, session.terminal.width)}`);
-        return cb(undefined, undefined);
-      },
-      () => cb(undefined, undefined),
-    );
+    // A TAB typed before the grammar is loaded waits for it.
+    void loaded
+      .then(([s, p]) => p.completeAt(s.registry, s.context.name, line, { services: s.services }))
+      .then(
+        (c) => {
+          if (c.candidates.length === 0) return cb(undefined, undefined);
+          if (c.candidates.length === 1)
+            return cb(undefined, `${line.slice(0, c.start)}${parser!.quoteWord(c.candidates[0]!)} `);
+          const common = commonPrefix(c.candidates);
+          if (common.length > c.partial.length) return cb(undefined, `${line.slice(0, c.start)}${common}`);
+          if (tabs >= 2)
+            ui.log(`${session!.prompt()} ${line}\n${columns(c.candidates, session!.terminal.width)}`);
+          return cb(undefined, undefined);
+        },
+        () => cb(undefined, undefined),
+      );
   };
 
   // `?`: list what may come next, keep the line (Cisco style); literal inside quotes.
@@ -220,14 +286,16 @@ export async function runTty(session: Session): Promise<number> {
     const rl = ui._activePrompt?.rl;
     if (rl === undefined) return;
     const at = rl.cursor - 1;
-    if (rl.line[at] !== '?') return;
-    const before = rl.line.slice(0, at);
-    if (tokenize(before, true).open) return;
-    rl.line = before + rl.line.slice(at + 1);
-    rl.cursor = at;
-    ui.input(rl.line);
-    void helpAt(session.registry, session.context.name, before, env).then((items) => {
-      ui.log(`${session.prompt()} ${before}?\n${formatHelp(items).join('\n')}`);
+    // A `?` typed before the grammar is loaded waits for it.
+    void loaded.then(async ([s, p]) => {
+      if (!reading || rl.line[at] !== '?') return;
+      const before = p.helpRequest(rl.line.slice(0, at + 1));
+      if (before === undefined) return;
+      rl.line = before + rl.line.slice(at + 1);
+      rl.cursor = at;
+      ui.input(rl.line);
+      const items = await p.helpAt(s.registry, s.context.name, before, { services: s.services });
+      ui.log(`${s.prompt()} ${before}?\n${p.formatHelp(items).join('\n')}`);
     });
   });
 
@@ -241,11 +309,9 @@ export async function runTty(session: Session): Promise<number> {
     ctrlD = true;
   });
 
-  const release = holdTypeahead(process.stdin);
-
   // Ctrl-C: aborts the running command; at the prompt drops the line. Never ends the shell.
   vorpal.sigint(() => {
-    if (session.interrupt()) return;
+    if (session?.interrupt()) return;
     const rl = ui._activePrompt?.rl;
     if (!reading || rl === undefined) return;
     if (rl.line !== '') ui.imprint();
@@ -253,28 +319,44 @@ export async function runTty(session: Session): Promise<number> {
   });
 
   process.on('SIGWINCH', () => {
-    if (stdout.columns) session.terminal.width = stdout.columns;
+    if (session !== undefined && stdout.columns) session.terminal.width = stdout.columns;
   });
 
+  let open!: () => void;
+  const loaded = new Promise<void>((resolve) => {
+    open = resolve;
+  }).then(() => Promise.all([start.openSession(), import('../contexts/parser.js')] as const));
   return new Promise((resolve) => {
     const next = (): void => {
-      if (session.ended) {
+      if (session?.ended) {
         resolve(0);
         return;
       }
       reading = true;
       tame(
-        ui.prompt({ type: 'input', name: 'command', message: `${session.prompt()} ` }, (result) => {
-          reading = false;
-          const line = String(result.command ?? '');
-          if (line.trim() !== '') vorpal.session.history(session.redact(line));
-          void session.execute(line, fe).then(next, next);
-        }),
+        ui.prompt(
+          { type: 'input', name: 'command', message: `${session?.prompt() ?? start.firstPrompt} ` },
+          (result) => {
+            reading = false;
+            const line = String(result.command ?? '');
+            void loaded
+              .then(([s]) => {
+                if (line.trim() !== '') vorpal.session.history(s.redact(line));
+                return s.execute(line, fe);
+              })
+              .then(next, next);
+          },
+        ),
       );
       release();
     };
     vorpal._prompt = next;
     vorpal.show();
+    void loaded.then(([s, p]) => {
+      session = s;
+      parser = p;
+    });
+    open();
   });
 }
 
