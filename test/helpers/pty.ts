@@ -18,8 +18,13 @@ export class PtyShell {
   private exitCode: number | undefined;
   private readonly pty: IPty;
 
-  constructor(args: readonly string[], env: Readonly<Record<string, string>> = {}) {
-    this.pty = spawnPty(process.execPath, [BIN, ...args], {
+  /** Runs edgesh with `args`, or `program` (a file and its arguments) instead when given. */
+  constructor(
+    args: readonly string[],
+    env: Readonly<Record<string, string>> = {},
+    program: readonly [string, readonly string[]] = [process.execPath, [BIN, ...args]],
+  ) {
+    this.pty = spawnPty(program[0], [...program[1]], {
       name: 'xterm',
       cols: 100,
       rows: 40,
