@@ -1,5 +1,4 @@
 // Parameter types (klish ptypes): each is `parse` plus an optional `complete`; errors say what was expected.
-import { isIPv4, isIPv6 } from 'node:net';
 import { PROTOCOLS, type ProtoName } from '../transports/types.js';
 import { CliError, printable } from './errors.js';
 import { invalid, type ParamType } from './grammar.js';
@@ -21,6 +20,24 @@ export interface PackageFile {
 export const MAX_PACKAGE_NAME = 64;
 
 const CONTROL = /[\x00-\x1f\x7f]/;
+const IPV4_PART = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
+const IPV4 = new RegExp(`^${IPV4_PART}(?:\\.${IPV4_PART}){3}$`);
+
+/** A dotted-quad IPv4 address, as node:net's isIPv4 accepts it (no leading zeros). */
+export function isIPv4(text: string): boolean {
+  return IPV4.test(text);
+}
+
+/**
+ * An IPv6 address, optionally with a zone (`fe80::1%eth0`). Checked with the URL parser (built
+ * in, no import): node:net would be the natural choice but costs startup time in script mode.
+ */
+export function isIPv6(text: string): boolean {
+  const [address, zone, extra] = text.split('%');
+  if (extra !== undefined || address === undefined || !address.includes(':')) return false;
+  if (zone !== undefined && !/^[A-Za-z0-9_.-]{1,32}$/.test(zone)) return false;
+  return URL.canParse(`http://[${address}]/`);
+}
 const PACKAGE_NAME = /^[a-z0-9][a-z0-9.+-]*$/;
 const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 

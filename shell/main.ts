@@ -54,8 +54,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     if (interactive) {
+      // The first prompt is drawn now, before the line editor (vorpal, most of the startup time)
+      // is loaded; keys typed meanwhile wait in the terminal, and vorpal redraws the same prompt.
+      const firstPrompt = `${hostname}:/>`;
+      process.stdout.write(`${firstPrompt} `);
       const { runTty } = await import('./tty.js');
-      return await runTty({ firstPrompt: `${hostname}:/>`, openSession });
+      return await runTty({ firstPrompt, openSession });
     }
     const [session, { runScript }] = await Promise.all([openSession(), import('./script.js')]);
     const onSigint = (): void => {

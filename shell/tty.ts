@@ -115,7 +115,7 @@ function preload(file: string, exports: unknown): void {
 
 /** How the interactive shell starts: the first prompt is shown before the grammar is loaded. */
 export interface TtyStart {
-  /** The prompt of the top level (`example:/>`), known before the session is. */
+  /** The prompt of the top level (`example:/>`), known before the session is; already on the screen. */
   readonly firstPrompt: string;
   /** Loads the contexts and makes the session; called once the first prompt is on the screen. */
   openSession(): Promise<Session>;
@@ -351,6 +351,8 @@ export async function runTty(start: TtyStart): Promise<number> {
       release();
     };
     vorpal._prompt = next;
+    // main drew the first prompt already: vorpal draws it again in the same place.
+    stdout.write('\r\x1b[K');
     vorpal.show();
     void loaded.then(([s, p]) => {
       session = s;

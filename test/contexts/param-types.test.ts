@@ -88,3 +88,32 @@ test('number: range and form are checked', () => {
   assert.throws(() => n.parse('-1'), /invalid N "-1"/);
   assert.throws(() => n.parse('1e3'), /expected a number/);
 });
+
+test('IP address checks agree with node:net', async () => {
+  const net = await import('node:net');
+  const { isIPv4, isIPv6 } = await import('../../contexts/param-types.js');
+  const samples = [
+    '192.0.2.1',
+    '0.0.0.0',
+    '255.255.255.255',
+    '256.1.1.1',
+    '01.2.3.4',
+    '1.2.3',
+    '1.2.3.4.5',
+    '2001:db8::1',
+    '::1',
+    '::',
+    '::ffff:192.0.2.1',
+    'fe80::1%eth0',
+    '2001:db8::g',
+    '2001:db8:::1',
+    '1:2:3:4:5:6:7:8',
+    '1:2:3:4:5:6:7:8:9',
+    'host',
+    '',
+  ];
+  for (const s of samples) {
+    assert.equal(isIPv4(s), net.isIPv4(s), `isIPv4(${s})`);
+    assert.equal(isIPv6(s), net.isIPv6(s), `isIPv6(${s})`);
+  }
+});

@@ -18,17 +18,21 @@ export class PtyShell {
   private exitCode: number | undefined;
   private readonly pty: IPty;
 
-  /** Runs edgesh with `args`, or `program` (a file and its arguments) instead when given. */
+  /**
+   * Runs edgesh with `args`, or `program` (a file and its arguments) instead when given; in the
+   * test environment (`testEnv`) plus `env`, or in `base` plus `env` when a base is given.
+   */
   constructor(
     args: readonly string[],
     env: Readonly<Record<string, string>> = {},
     program: readonly [string, readonly string[]] = [process.execPath, [BIN, ...args]],
+    base?: NodeJS.ProcessEnv,
   ) {
     this.pty = spawnPty(program[0], [...program[1]], {
       name: 'xterm',
       cols: 100,
       rows: 40,
-      env: testEnv(env) as Record<string, string>,
+      env: (base === undefined ? testEnv(env) : { ...base, ...env }) as Record<string, string>,
     });
     this.pty.onData((d) => {
       this.raw += d;
