@@ -5,7 +5,7 @@ import { arg, type Context, option, options } from './grammar.js';
 import { AFTER_REBOOT } from './package.js';
 import { address, filePath, mediaLabel, number, word } from './param-types.js';
 import { openSource, sourceArgs, sourceOptions } from './source.js';
-import { renderFields } from './table.js';
+import { renderFields, renderPairs } from './table.js';
 
 async function showBoot(env: CommandEnv): Promise<void> {
   const device = env.services.device;
@@ -18,8 +18,13 @@ async function showBoot(env: CommandEnv): Promise<void> {
       config.unlock === undefined ? 'none' : `serial ${config.unlock.serial}, key ${config.unlock.keyNumber}`,
     ],
   ];
-  for (const label of config.media) fields.push([`media ${label.name}`, media.describeLabel(label)]);
   for (const line of renderFields(fields)) env.out.line(line);
+  env.out.line('Media labels:');
+  const labels = config.media.map((l): [string, string] => [
+    media.formatMediaLabel(l),
+    media.describeLabel(l),
+  ]);
+  for (const line of renderPairs(labels)) env.out.line(`  ${line}`);
 }
 
 async function setMedia(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {

@@ -19,6 +19,8 @@ export interface MediaTools {
   readonly parseMediaLabelArgs: (tokens: readonly string[]) => MediaLabel;
   /** What a label matches, in words: `any external device, first partition`. */
   readonly describeLabel: (label: MediaLabel) => string;
+  /** The configuration line of a label: `media my-usb usb fs-label FIRMWARE`. */
+  readonly formatMediaLabel: (label: MediaLabel) => string;
 }
 
 /**

@@ -50,6 +50,7 @@ export async function loadServices(options: ServiceOptions): Promise<Services> {
         resolver: m.createMediaResolver({ usbStick: device.paths.usbStick }),
         parseMediaLabelArgs: m.parseMediaLabelArgs,
         describeLabel: m.describeLabel,
+        formatMediaLabel: m.formatMediaLabel,
       }));
       return media;
     },

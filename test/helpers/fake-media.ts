@@ -34,6 +34,15 @@ export function describeLabel(label: MediaLabel): string {
   return parts.join(', ');
 }
 
+/** The configuration line of a label, canonical order (the real `formatMediaLabel` says it the same way). */
+export function formatMediaLabel(label: MediaLabel): string {
+  const words = ['media', label.name, label.bus];
+  if (label.fsLabel !== undefined) words.push('fs-label', label.fsLabel);
+  if (label.uuid !== undefined) words.push('uuid', label.uuid);
+  if (label.partition !== undefined) words.push('partition', String(label.partition));
+  return words.join(' ');
+}
+
 /** Parses `LABEL [usb|sd|any] [fs-label X] [uuid U] [partition N]` in canonical form (as the shell passes it). */
 export function parseMediaLabelArgs(tokens: readonly string[]): MediaLabel {
   const [name, ...rest] = tokens;

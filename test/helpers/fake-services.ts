@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import type { Services } from '../../contexts/env.js';
 import type { ServiceOptions } from '../../shell/services.js';
 import { FakeDevice, type FakeState, freshState } from './fake-device.js';
-import { describeLabel, type FakeDrive, fakeMediaResolver, parseMediaLabelArgs } from './fake-media.js';
+import {
+  describeLabel,
+  type FakeDrive,
+  fakeMediaResolver,
+  formatMediaLabel,
+  parseMediaLabelArgs,
+} from './fake-media.js';
 import { fakePackage } from './fake-package.js';
 import { formatHostPort, type MockServer, mockOpenRemote } from './mock-remote.js';
 
@@ -52,6 +58,10 @@ export const DEFAULT_SERVERS: Readonly<Record<string, MockServer>> = {
       'v1/pkgname.wmopkg': fakePackage({ Package: 'pkgname', Version: '1.0', Description: 'Example' }),
       'v2/pkgname.wmopkg': fakePackage({ Package: 'pkgname', Version: '2.0', Description: 'Example' }),
       'slow.wmopkg': { slow: true, first: '{"Package":' },
+      'delayed.wmopkg': {
+        delayMs: 300,
+        data: fakePackage({ Package: 'delayed', Version: '1.0', Description: 'Comes after a pause' }),
+      },
       'garbage.wmopkg': 'not a package',
       'crash.wmopkg': fakePackage({ Package: 'crash', Version: '1', Description: 'x', crash: true }),
     },
@@ -95,7 +105,7 @@ export function fakeServices(
   return {
     device,
     transports: async () => ({ openRemote, formatHostPort }),
-    media: async () => ({ resolver, parseMediaLabelArgs, describeLabel }),
+    media: async () => ({ resolver, parseMediaLabelArgs, describeLabel, formatMediaLabel }),
     close: async () => {},
   };
 }

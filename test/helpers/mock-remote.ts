@@ -13,8 +13,14 @@ export class MockTransportError extends Error {
   }
 }
 
-/** A file on a mock server: its bytes, or `slow`: one chunk, then nothing until aborted. */
-export type MockFile = string | { readonly slow: true; readonly first: string };
+/**
+ * A file on a mock server: its bytes; or `slow`: one chunk, then nothing until aborted; or `delayMs`:
+ * all of `data`, after a pause (a slow command that finishes).
+ */
+export type MockFile =
+  | string
+  | { readonly slow: true; readonly first: string }
+  | { readonly delayMs: number; readonly data: string };
 
 /** One mock server. */
 export interface MockServer {
@@ -70,6 +76,10 @@ export function mockOpenRemote(servers: Readonly<Record<string, MockServer>>) {
       const data = Buffer.from(file);
       ctx.onProgress?.({ bytes: data.length, total: data.length, elapsedMs: 1 });
       return { stream: Readable.from([data]), size: data.length, origin: where };
+    }
+    if ('delayMs' in file) {
+      await new Promise((resolve) => setTimeout(resolve, file.delayMs));
+      return { stream: Readable.from([Buffer.from(file.data)]), size: file.data.length, origin: where };
     }
     return { stream: slowStream(file.first, where, ctx), size: undefined, origin: where };
   };

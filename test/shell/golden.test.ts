@@ -303,6 +303,19 @@ const goldens: readonly Golden[] = [
     args: ['--echo'],
     stdin: ['package', 'show', 'exit', 'whoami'],
   },
+  {
+    name: 'script-slow-command',
+    title: 'lines after a slow command are all run, in order, and answer the prompts',
+    stdin: [
+      'package',
+      'install 192.0.2.1 delayed.wmopkg',
+      'remove delayed',
+      'y',
+      'install 192.0.2.1 delayed.wmopkg',
+      'show',
+      'do whoami',
+    ],
+  },
   { name: 'script-exit', title: 'exit at the top ends the script', stdin: ['whoami', 'exit', 'whoami'] },
   {
     name: 'script-help',
