@@ -4,8 +4,8 @@ import { main } from '../shell/main.js';
 
 // A reader that goes away (`edgesh -c 'show log' | head -1`) is not an error of the shell.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
+  if (e.code !== 'EPIPE') process.stderr.write(`Error: cannot write the output: ${e.message}\n`);
+  process.exit(e.code === 'EPIPE' ? 0 : 1);
 });
 
 const status = await main(process.argv.slice(2));

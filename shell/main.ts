@@ -22,6 +22,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const interactive =
     args.commands.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true;
+  // A bug in a callback must not print a stack trace, and must not end an interactive session.
+  const onBug = (e: unknown): void => {
+    process.stderr.write(`${errorLine(e instanceof Error ? e : new Error(String(e)))}\n`);
+    if (process.env.EDGESH_DEBUG === '1' && e instanceof Error && e.stack)
+      process.stderr.write(`${e.stack}\n`);
+    if (!interactive) process.exit(1);
+  };
+  process.on('uncaughtException', onBug);
+  process.on('unhandledRejection', onBug);
   const user = cliUser(args.user);
   const id = sessionId();
   let services: Services;
