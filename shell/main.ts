@@ -31,6 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   process.on('uncaughtException', onBug);
   process.on('unhandledRejection', onBug);
+  if (args.commands.some((c) => /pass/i.test(c))) await hideSecrets(args.commands);
   const user = cliUser(args.user);
   const id = sessionId();
   let services: Services;
@@ -84,4 +85,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     clearInterval(keepAlive);
     await services.close();
   }
+}
+
+/**
+ * A password in a `-c` line (`ssh host 'package install … password X'`) is visible to every user
+ * in the process list: the command line the process shows is replaced by one with `password ****`.
+ */
+async function hideSecrets(commands: readonly string[]): Promise<void> {
+  const [{ redact }, { registry }, { splitCommands }] = await Promise.all([
+    import('../contexts/parser.js'),
+    import('../contexts/index.js'),
+    import('../contexts/tokenize.js'),
+  ]);
+  const shown = commands.map((c) =>
+    splitCommands(c)
+      .map((part) => redact(registry, 'exec', part))
+      .join('; '),
+  );
+  process.title = ['edgesh', ...shown.map((c) => `-c '${c}'`)].join(' ');
 }
