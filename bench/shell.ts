@@ -140,6 +140,7 @@ function deviceWith(dir: string, n: number): void {
   writeFileSync(join(dir, 'fake-device.json'), JSON.stringify(state));
 }
 
+/** `startup`: script mode and first prompt against `node -e ''`; `completion`: TAB with 2,000 packages. */
 export const benches: Record<string, Bench> = {
   async startup(): Promise<BenchResult[]> {
     const dir = mkdtempSync(join(tmpdir(), 'edgesh-bench-'));

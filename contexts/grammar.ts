@@ -70,6 +70,7 @@ export interface OneOfOption {
   readonly skipIf?: (args: Args) => boolean;
 }
 
+/** Any entry of an options block. */
 export type OptionDecl = FlagOption | ValueOption | OneOfOption;
 
 /** Optional keywords, each at most once, in any order (`[persistent] [media <label>] …`). */
@@ -78,6 +79,7 @@ export interface OptionsParam {
   readonly options: readonly OptionDecl[];
 }
 
+/** One parameter of a command: a positional or a block of optional keywords. */
 export type Param = ArgParam | OptionsParam;
 
 /** Parsed arguments: keys of the declarations, values from the types' `parse`. */

@@ -12,8 +12,9 @@ import { CliError } from './errors.js';
 import { flag, type OptionDecl, option } from './grammar.js';
 import { type Address, mediaLabel, proto, word } from './param-types.js';
 
-/** How long a connection may take, and how long a transfer may stall, before it fails. */
+/** How long a connection may take before it fails. */
 export const CONNECT_TIMEOUT_MS = 15_000;
+/** No byte for this long ends a transfer. */
 export const STALL_TIMEOUT_MS = 30_000;
 
 function onMedia(args: Readonly<Record<string, unknown>>): boolean {

@@ -8,6 +8,7 @@ import type { Scenario } from './fake-services.js';
 
 /** The repository root (this file runs from dist/test/helpers/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The compiled binary the tests run. */
 export const BIN = join(ROOT, 'dist/bin/edgesh.js');
 /** The module named by EDGESH_SERVICES in tests. */
 export const FAKE_SERVICES = join(ROOT, 'dist/test/helpers/fake-services.js');
@@ -22,6 +23,7 @@ export interface RunOptions {
   readonly device?: string;
 }
 
+/** What a run printed, and its exit status. */
 export interface RunResult {
   readonly stdout: string;
   readonly stderr: string;
