@@ -128,10 +128,10 @@ function stateText(p: PackageSummary): string {
   switch (p.state) {
     case 'active':
       return 'active';
-    case 'pending':
-      return p.activeVersion === undefined
-        ? 'pending, takes effect at the next reboot'
-        : `pending, takes effect at the next reboot (running ${p.activeVersion})`;
+    case 'pending': {
+      const running = p.activeVersion === undefined ? '' : ` (running ${p.activeVersion})`;
+      return `pending, takes effect at the next reboot${running}${p.reason === undefined ? '' : `; ${p.reason}`}`;
+    }
     case 'inactive':
       return `not active${why}`;
     case 'removed':
@@ -139,15 +139,24 @@ function stateText(p: PackageSummary): string {
   }
 }
 
+/** A control field value for display: continuation lines lose their leading blank, ` .` is an empty line. */
+function controlValue(value: string): string {
+  return value
+    .split('\n')
+    .map((line, i) => (i === 0 ? line : line.replace(/^ /, '').replace(/^\.$/, '')))
+    .join('\n');
+}
+
 function detailLines(d: PackageDetails, env: CommandEnv): string[] {
+  // Written here rather than with the transports' formatHostPort: `show` must not load the transports.
   const source =
     d.origin.kind === 'media'
       ? `media ${d.origin.label} ${d.origin.path}`
       : `${d.origin.proto} ${d.origin.host.includes(':') ? `[${d.origin.host}]` : d.origin.host}:${d.origin.port} ${d.origin.path}`;
-  const fields: Array<[string, string]> = d.fields.map(([k, v]) => [k, v]);
+  const fields: Array<[string, string]> = d.fields.map(([k, v]) => [k, controlValue(v)]);
   fields.push(
     ['State', stateText(d)],
-    ['Verification', d.reason === undefined ? d.verification : `${d.verification} (${d.reason})`],
+    ['Verification', d.verification],
     ['Signing key', d.keyNumber ?? 'none'],
     ['Persistent', pyBool(d.persistent)],
     ['Source', source],

@@ -33,7 +33,11 @@ export const DEFAULT_SERVERS: Readonly<Record<string, MockServer>> = {
     protos: ['ftp', 'tftp', 'http'],
     files: {
       'pkgname.wmopkg': PKGNAME,
-      'hello.wmopkg': fakePackage({ Package: 'hello', Version: '1.0.0', Description: 'Hello world' }),
+      'hello.wmopkg': fakePackage({
+        Package: 'hello',
+        Version: '1.0.0',
+        Description: 'Hello world\n Prints a greeting.\n .\n Configured in /etc/hello.conf.',
+      }),
       'unsigned.wmopkg': fakePackage({
         Package: 'unsigned',
         Version: '0.1',

@@ -266,6 +266,7 @@ const goldens: readonly Golden[] = [
       'show pkgname | begin Verification',
       'show pkgname | begin Verification | count',
       'show | include "hello|pkgname"',
+      'show hello | begin Description | exclude "^(Verification|Signing|Persistent|Source|Installed|Size|Files)"',
     ],
   },
   // Script mode rules (SPEC §3.6).
