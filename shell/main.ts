@@ -2,7 +2,7 @@
 import type { Services } from '../contexts/env.js';
 import { errorLine } from '../contexts/errors.js';
 import { parseEdgeshArgs, USAGE } from './args.js';
-import { loadServices } from './services.js';
+import { loadServices, peekHostname } from './services.js';
 import type { Session } from './session.js';
 import { initialTerminal } from './terminal.js';
 import { cliUser, sessionId } from './user.js';
@@ -34,12 +34,26 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.commands.some((c) => /pass/i.test(c))) await hideSecrets(args.commands);
   const user = cliUser(args.user);
   const id = sessionId();
+  const loading = loadServices({ deviceDir: args.device, user, sessionId: id });
+  loading.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+  // On a terminal the first prompt is drawn as soon as the host name is known, before the device
+  // store, the line editor (vorpal) and the grammar are loaded; keys typed meanwhile wait in the
+  // terminal, and vorpal redraws the same prompt in the same place.
+  let firstPrompt: string | undefined;
+  if (interactive) {
+    const quick = await peekHostname(args.device);
+    if (quick !== undefined) {
+      firstPrompt = `${quick}:/>`;
+      process.stdout.write(`${firstPrompt} `);
+    }
+  }
   let services: Services;
   let hostname: string;
   try {
-    services = await loadServices({ deviceDir: args.device, user, sessionId: id });
+    services = await loading;
     hostname = (await services.device.info()).hostname;
   } catch (e) {
+    if (firstPrompt !== undefined) process.stdout.write('\n');
     process.stderr.write(`${errorLine(e)}\n`);
     return 1;
   }
@@ -64,10 +78,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     if (interactive) {
-      // The first prompt is drawn now, before the line editor (vorpal, most of the startup time)
-      // is loaded; keys typed meanwhile wait in the terminal, and vorpal redraws the same prompt.
-      const firstPrompt = `${hostname}:/>`;
-      process.stdout.write(`${firstPrompt} `);
+      if (firstPrompt === undefined) {
+        firstPrompt = `${hostname}:/>`;
+        process.stdout.write(`${firstPrompt} `);
+      }
       const { runTty } = await import('./tty.js');
       return await runTty({ firstPrompt, openSession });
     }

@@ -1,5 +1,6 @@
 // The one place where the shell meets the real layers: builds the services bag for a session.
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { MediaTools, Services, TransportTools } from '../contexts/env.js';
 
@@ -56,4 +57,20 @@ export async function loadServices(options: ServiceOptions): Promise<Services> {
     },
     close: async () => {},
   };
+}
+
+/**
+ * The host name in `DIR/device.json` (a path of the device's interface, SPEC §4.1), read without
+ * opening the store, so that the first prompt does not wait for it; `undefined` when the file is
+ * not there yet (a new device) or says nothing usable.
+ */
+export async function peekHostname(deviceDir: string): Promise<string | undefined> {
+  if (process.env.EDGESH_SERVICES) return undefined;
+  try {
+    const json = JSON.parse(await readFile(join(deviceDir, 'device.json'), 'utf8')) as { hostname?: unknown };
+    const name = json.hostname;
+    return typeof name === 'string' && /^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(name) ? name : undefined;
+  } catch {
+    return undefined;
+  }
 }
