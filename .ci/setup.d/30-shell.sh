@@ -12,7 +12,7 @@ node=$(command -v node)
 # Stop what an earlier run of this script may have left.
 if [ -f "$base/sshd/sshd.pid" ]; then kill "$(cat "$base/sshd/sshd.pid")" 2>/dev/null || true; fi
 rm -rf "$base"
-mkdir -p "$base/sshd" "$base/client" "$base/home"
+mkdir -p "$base/sshd" "$base/client" "$base/home" "$base/state"
 
 # The user: key login only (a '*' password is "no password", not a locked account, for sshd).
 if ! id "$user" >/dev/null 2>&1; then useradd --home-dir "$base/home" --shell /bin/sh "$user"; fi
@@ -35,16 +35,17 @@ fi
   echo '#!/bin/sh'
   echo "# edgesh as a login shell (written by .ci/setup.d/30-shell.sh)"
   if [ -n "${EDGESH_SHELL_SERVICES:-}" ]; then echo "export EDGESH_SERVICES='$EDGESH_SHELL_SERVICES'"; fi
-  echo "exec '$node' '$app/dist/bin/edgesh.js' --device '$base/device' \"\$@\""
+  echo "exec '$node' '$app/dist/bin/edgesh.js' --device '$base/state/device' \"\$@\""
 } >/usr/local/bin/edgesh
 chmod 755 /usr/local/bin/edgesh
 grep -qx /usr/local/bin/edgesh /etc/shells || echo /usr/local/bin/edgesh >>/etc/shells
 usermod --shell /usr/local/bin/edgesh "$user"
 
 ssh-keygen -q -t ed25519 -N '' -C edgesh-interop -f "$base/client/id_ed25519"
-mkdir -p "$base/home/.ssh" "$base/device"
+mkdir -p "$base/home/.ssh"
 cp "$base/client/id_ed25519.pub" "$base/home/.ssh/authorized_keys"
-chown -R "$user:" "$base/home" "$base/device"
+# The device keeps files next to its directory too (its vendor keys): the user owns the parent.
+chown -R "$user:" "$base/home" "$base/state"
 chmod 700 "$base/home/.ssh"
 chmod 600 "$base/home/.ssh/authorized_keys"
 
@@ -83,6 +84,6 @@ done
   echo "EDGESH_SSH_USER=$user"
   echo "EDGESH_SSH_KEY=$base/client/id_ed25519"
   echo "EDGESH_SSH_KNOWN_HOSTS=$base/client/known_hosts"
-  echo "EDGESH_SSH_DEVICE=$base/device"
+  echo "EDGESH_SSH_DEVICE=$base/state/device"
 } >>"${INTEROP_ENV:-/dev/null}"
 echo "sshd for edgesh on 127.0.0.1:$port, login shell /usr/local/bin/edgesh for $user"
