@@ -36,6 +36,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   const id = sessionId();
   const loading = loadServices({ deviceDir: args.device, user, sessionId: id });
   loading.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+  // The grammar (all contexts) loads while the device opens; on a TTY after the first prompt is drawn.
+  let grammar:
+    | Promise<readonly [typeof import('../contexts/index.js'), typeof import('./session.js')]>
+    | undefined;
+  const loadGrammar = (): NonNullable<typeof grammar> => {
+    grammar ??= Promise.all([import('../contexts/index.js'), import('./session.js')] as const);
+    grammar.catch(() => {});
+    return grammar;
+  };
+  if (!interactive) loadGrammar();
   // On a terminal the first prompt is drawn as soon as the host name is known, before the device
   // store, the line editor (vorpal) and the grammar are loaded; keys typed meanwhile wait in the
   // terminal, and vorpal redraws the same prompt in the same place.
@@ -45,6 +55,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (quick !== undefined) {
       firstPrompt = `${quick}:/>`;
       process.stdout.write(`${firstPrompt} `);
+      loadGrammar();
     }
   }
   let services: Services;
@@ -57,12 +68,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${errorLine(e)}\n`);
     return 1;
   }
-  // The grammar (all contexts) is loaded only when needed: on a TTY after the first prompt is shown.
   const openSession = async (): Promise<Session> => {
-    const [{ registry }, { Session }] = await Promise.all([
-      import('../contexts/index.js'),
-      import('./session.js'),
-    ]);
+    const [{ registry }, { Session }] = await loadGrammar();
     return new Session({
       services,
       registry,
