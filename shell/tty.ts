@@ -1,117 +1,8 @@
 // The interactive front-end on vorpal: line editing, history, TAB, `?`, masked password, y/N, Ctrl-C, Ctrl-D, pager.
-import { createRequire, Module } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { ProgressHandle, Prompter } from '../contexts/env.js';
 import { progressLine } from './progress.js';
 import type { FrontEnd, Session } from './session.js';
-
-/** The parts of vorpal 1.12 this front-end drives (its typings do not cover the UI internals). */
-interface VorpalRl {
-  line: string;
-  cursor: number;
-  emit(event: string, ...args: unknown[]): boolean;
-}
-
-/** What `ui.prompt` returns: inquirer's prompt UI with its own readline. */
-interface InquirerUi {
-  rl?: { removeAllListeners(event: string): unknown; on(event: string, fn: () => void): unknown };
-}
-
-interface VorpalUi {
-  prompt(
-    options: Record<string, unknown>,
-    cb: (result: Record<string, unknown>) => void,
-  ): InquirerUi | undefined;
-  log(...args: string[]): unknown;
-  input(text?: string): unknown;
-  imprint(): unknown;
-  cancel(): unknown;
-  submit(): unknown;
-  _activePrompt?: { rl: VorpalRl };
-  _midPrompt: boolean;
-}
-
-interface VorpalSession {
-  history(line: string): void;
-  getAutocomplete: (line: string, cb: (err: unknown, data?: string | string[]) => void) => void;
-}
-
-interface VorpalInstance {
-  ui: VorpalUi;
-  session: VorpalSession;
-  _prompt: () => void;
-  show(): unknown;
-  sigint(fn: () => void): unknown;
-  find(name: string): { remove(): unknown } | undefined;
-  on(event: 'keypress', fn: (data: { key?: string; value?: string; e?: KeypressEvent }) => void): unknown;
-}
-
-interface KeypressEvent {
-  readonly value?: string;
-  readonly key?: { readonly name?: string; readonly ctrl?: boolean };
-}
-
-/**
- * Loads vorpal for a fast first prompt (it is most of the startup time):
- * - without the parts of vorpal the shell does not use (see below);
- * - without babel-polyfill: Node 20 has every ES2015 feature it adds (about 60 ms);
- * - with one lodash: vorpal asks for lodash 4 and its inquirer for lodash 3; everything vorpal
- *   calls exists in lodash 3 with the same meaning, so inquirer's copy serves both (about 15 ms);
- * - without the inquirer prompt types the shell never shows (list, rawlist, expand, checkbox,
- *   bottom bar): placeholders that fail if ever used.
- * Vorpal also turns SIGTERM into a Ctrl-C; that handler is dropped so that SIGTERM still ends the shell.
- */
-function loadVorpal(): VorpalInstance {
-  (globalThis as { _babelPolyfill?: boolean })._babelPolyfill = true;
-  const require = createRequire(import.meta.url);
-  const vorpalMain = require.resolve('vorpal');
-  const fromVorpal = createRequire(vorpalMain);
-  const inquirerMain = fromVorpal.resolve('inquirer');
-  const fromInquirer = createRequire(inquirerMain);
-  preload(fromVorpal.resolve('lodash'), fromInquirer('lodash'));
-  // Vorpal features the shell does not use: help layout, argument parsing, stored history, redraw.
-  preload(fromVorpal.resolve('wrap-ansi'), (text: string) => text);
-  preload(fromVorpal.resolve('minimist'), () => ({ _: [] }));
-  preload(fromVorpal.resolve('node-localstorage'), { LocalStorage: unusedStorage });
-  preload(
-    fromVorpal.resolve('log-update'),
-    Object.assign(() => {}, { clear() {}, done() {} }),
-  );
-  const lib = dirname(inquirerMain);
-  for (const unused of [
-    'prompts/list.js',
-    'prompts/rawlist.js',
-    'prompts/expand.js',
-    'prompts/checkbox.js',
-    'ui/bottom-bar.js',
-  ]) {
-    preload(join(lib, unused), function Unused(): never {
-      throw new Error(`inquirer ${unused} is not part of edgesh`);
-    });
-  }
-  const before = new Set(process.listeners('SIGTERM'));
-  const Vorpal = require(vorpalMain) as new () => VorpalInstance;
-  for (const l of process.listeners('SIGTERM')) if (!before.has(l)) process.removeListener('SIGTERM', l);
-  return new Vorpal();
-}
-
-/** Stands in for node-localstorage: the shell keeps history in memory only (it may hold commands of other users' sessions). */
-class unusedStorage {
-  getItem(): null {
-    return null;
-  }
-  setItem(): void {}
-}
-
-/** Puts `exports` in the CommonJS cache under `file`, so that `require` of that file returns it. */
-function preload(file: string, exports: unknown): void {
-  const require = createRequire(import.meta.url);
-  const mod = new Module(file);
-  mod.filename = file;
-  mod.loaded = true;
-  mod.exports = exports;
-  require.cache[file] = mod;
-}
+import { type KeypressEvent, loadVorpal, tame } from './vorpal.js';
 
 /** How the interactive shell starts: the first prompt is shown before the grammar is loaded. */
 export interface TtyStart {
@@ -360,16 +251,6 @@ export async function runTty(start: TtyStart): Promise<number> {
     });
     open();
   });
-}
-
-/**
- * Inquirer closes its prompt on Ctrl-C (readline's SIGINT event), which would leave the shell
- * without a line editor; Ctrl-C is ours (vorpal's keypress hook calls our handler), so readline
- * gets a listener that does nothing, which also keeps it from signalling the whole process.
- */
-function tame(prompt: InquirerUi | undefined): void {
-  prompt?.rl?.removeAllListeners('SIGINT');
-  prompt?.rl?.on('SIGINT', () => {});
 }
 
 /**
