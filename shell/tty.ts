@@ -230,12 +230,17 @@ export async function runTty(start: TtyStart): Promise<number> {
           (result) => {
             reading = false;
             const line = String(result.command ?? '');
+            vorpal._command = { line };
+            const done = (): void => {
+              vorpal._command = undefined;
+              next();
+            };
             void loaded
               .then(([s]) => {
                 if (line.trim() !== '') vorpal.session.history(s.redact(line));
                 return s.execute(line, fe);
               })
-              .then(next, next);
+              .then(done, done);
           },
         ),
       );

@@ -38,6 +38,8 @@ export interface VorpalInstance {
   ui: VorpalUi;
   session: VorpalSession;
   _prompt: () => void;
+  /** Set while a command runs: vorpal then leaves history and TAB alone (our own y/N and password prompts). */
+  _command: unknown;
   show(): unknown;
   sigint(fn: () => void): unknown;
   find(name: string): { remove(): unknown } | undefined;
