@@ -93,8 +93,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       return await runTty({ firstPrompt, openSession });
     }
     const [session, { runScript }] = await Promise.all([openSession(), import('./script.js')]);
+    // Ctrl-C aborts the running command; a second one, or one between commands, ends the script.
     const onSigint = (): void => {
-      if (!session.interrupt()) process.exit(130);
+      if (session.signal?.aborted || !session.interrupt()) process.exit(130);
     };
     process.on('SIGINT', onSigint);
     try {
