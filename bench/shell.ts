@@ -178,13 +178,13 @@ export const benches: Record<string, Bench> = {
         },
         {
           name: 'interactive, time until the line editor completes a first TAB (pty)',
-          reference: "node -e '' on a pty",
+          reference: '-',
           ours: ready,
           theirs: barePty,
-          target: 3.0,
-          kind: 'ratio',
+          target: 150,
+          kind: 'absolute',
           unit: 'ms',
-          note: `${note}; informational: vorpal and the grammar are loaded after the prompt is drawn; best of ${RUNS}`,
+          note: `${note}; not a SPEC target: vorpal and the grammar load after the prompt is drawn, 150 ms is about when a wait becomes noticeable; node -e '' on a pty ${barePty.toFixed(1)} ms; best of ${RUNS}`,
         },
       ];
     } finally {
