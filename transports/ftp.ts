@@ -52,7 +52,7 @@ async function openFtp(source: RemoteSource, ctx: TransportContext): Promise<Tra
   // data connection closes: a server that gives up mid-file closes it too, then answers 426.
   client.downloadTo(sink, source.path).then(
     () => guard.finish(),
-    (error: unknown) => guard.fail(describe(error)),
+    (error: unknown) => guard.fail(describeFtpError(origin, user, source.path, error, guard.bytes > 0)),
   );
   return { stream: guard, size, origin };
 }
@@ -92,10 +92,20 @@ async function sizeOf(client: Client, path: string): Promise<number | undefined>
 }
 
 /** Operator's words for what basic-ftp reports: FTP reply codes and its own timeouts. */
-function describeFtpError(origin: string, user: string, path: string, error: unknown): TransportError {
+function describeFtpError(
+  origin: string,
+  user: string,
+  path: string,
+  error: unknown,
+  midTransfer = false,
+): TransportError {
   if (error instanceof TransportError) return error;
   if (error instanceof FTPError) {
-    const reply = `(server: ${error.code} ${oneLine(error.message, 120)})`;
+    const reply = `(server: ${oneLine(error.message, 120)})`;
+    // Once bytes have flowed, any refusal means the transfer broke off (ftp-srv even says 551 for that).
+    if (midTransfer && error.code >= 400) {
+      return new TransportError('TRANSPORT_TRUNCATED', `${origin}: transfer broke off ${reply}`, { cause: error });
+    }
     switch (error.code) {
       case 530:
         return new TransportError('TRANSPORT_AUTH', `${origin}: login refused for user ${user}`, {
