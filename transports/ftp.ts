@@ -104,7 +104,9 @@ function describeFtpError(
     const reply = `(server: ${oneLine(error.message, 120)})`;
     // Once bytes have flowed, any refusal means the transfer broke off (ftp-srv even says 551 for that).
     if (midTransfer && error.code >= 400) {
-      return new TransportError('TRANSPORT_TRUNCATED', `${origin}: transfer broke off ${reply}`, { cause: error });
+      return new TransportError('TRANSPORT_TRUNCATED', `${origin}: transfer broke off ${reply}`, {
+        cause: error,
+      });
     }
     switch (error.code) {
       case 530:

@@ -63,6 +63,7 @@ export class TransferGuard extends Readable {
   #timer: NodeJS.Timeout | undefined;
   #lastProgress = Number.NEGATIVE_INFINITY;
   #onAbort: (() => void) | undefined;
+  #pending: TransportError | undefined;
   /** Called when the reader wants more after `feed` returned false. */
   onResume: (() => void) | undefined;
 
@@ -131,14 +132,41 @@ export class TransferGuard extends Readable {
     this.push(null);
   }
 
-  /** Ends the stream with an error (made a TransportError) and releases the connection. */
+  /**
+   * Ends the stream with an error (made a TransportError) and releases the connection at once. If nobody
+   * listens for errors yet (the caller has not started reading), the error waits for the first error
+   * listener: a transfer that fails between `open()` and its first read must not crash the process.
+   */
   fail(error: unknown): void {
     if (this.#done) return;
     this.#settle();
-    this.destroy(toTransportError(this.#opts.origin, error));
+    const failure = toTransportError(this.#opts.origin, error);
+    if (this.listenerCount('error') > 0) {
+      this.destroy(failure);
+      return;
+    }
+    this.#pending = failure;
+    const onListener = (event: string | symbol) => {
+      if (event !== 'error') return;
+      this.off('newListener', onListener);
+      // 'newListener' comes just before the listener is added.
+      process.nextTick(() => this.#raisePending());
+    };
+    this.on('newListener', onListener);
+  }
+
+  #raisePending(): void {
+    const failure = this.#pending;
+    if (!failure || this.listenerCount('error') === 0) return;
+    this.#pending = undefined;
+    this.destroy(failure);
   }
 
   override _read(): void {
+    if (this.#pending) {
+      this.#raisePending();
+      return;
+    }
     if (this.#done) return;
     this.#arm();
     this.onResume?.();

@@ -2,7 +2,7 @@
 import tftp, { type GetStream, type Client as TftpClient, type TftpStats } from 'tftp';
 import { originOf, portOf } from './address.js';
 import { oneLine, TransportError, toTransportError } from './errors.js';
-import { checkAnnouncedSize, guardReadable } from './guard.js';
+import { checkAnnouncedSize, guardReadable, type TransferGuard } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
 
@@ -59,7 +59,15 @@ async function openTftp(source: RemoteSource, ctx: TransportContext): Promise<Tr
   }
   // Do not pipeline() this stream: it emits 'close' before 'end'. guardReadable listens to data/end/error
   // and only treats a destroyed (aborted) stream as cut off.
-  return guardReadable(get, { origin, size, ctx, describe, release: () => get.abort() });
+  const transfer: Transfer = guardReadable(get, {
+    origin,
+    size,
+    ctx,
+    release: () => get.abort(),
+    describe: (error) =>
+      describeTftpError(origin, source.path, error, (transfer.stream as TransferGuard).bytes > 0),
+  });
+  return transfer;
 }
 
 /**
@@ -77,11 +85,19 @@ function dropTimeoutOption(client: TftpClient): void {
 }
 
 /** Operator's words for the library's errors and the server's ERROR packets (the numeric code is lost there). */
-function describeTftpError(origin: string, path: string, error: unknown): TransportError {
+function describeTftpError(
+  origin: string,
+  path: string,
+  error: unknown,
+  midTransfer = false,
+): TransportError {
   if (error instanceof TransportError) return error;
   const text = (error instanceof Error ? error.message : String(error)).replace(/^\(Server\)\s*/, '');
   const say = (code: TransportError['code'], what: string) =>
     new TransportError(code, `${origin}: ${what}`, { cause: error });
+  if (midTransfer && !/^timed out/i.test(text)) {
+    return say('TRANSPORT_TRUNCATED', `transfer broke off (server: ${oneLine(text, 120)})`);
+  }
   if (/file not found|no such file/i.test(text)) return say('TRANSPORT_NOT_FOUND', `file not found: ${path}`);
   if (/access violation|permission denied/i.test(text)) {
     return say('TRANSPORT_ACCESS_DENIED', `access denied: ${path}`);

@@ -89,7 +89,9 @@ class ServedFileSystem extends FileSystem {
 export async function startFtpServer(options: FtpServerOptions): Promise<RunningFtpServer> {
   const host = options.host ?? '127.0.0.1';
   const url = `ftp://${host.includes(':') ? `[${host}]` : host}:0`;
-  const before = new Set(['SIGINT', 'SIGTERM', 'SIGQUIT'].flatMap((s) => process.listeners(s as NodeJS.Signals)));
+  const before = new Set(
+    ['SIGINT', 'SIGTERM', 'SIGQUIT'].flatMap((s) => process.listeners(s as NodeJS.Signals)),
+  );
   const server = new FtpSrv({
     url,
     pasv_url: host,

@@ -39,7 +39,8 @@ describe('ftp', () => {
     work = await scratch();
     server = await startFtpServer({ files, user: 'admin', password: 'secret', passwordless: 'guest' });
     sizeless = await startFtpServer({ files, user: 'admin', password: 'secret', blacklist: ['SIZE'] });
-    ctx = (over = {}) => testContext(work.dir, { defaultPorts: { ...UNUSED_PORTS, ftp: server.port }, user: 'admin', ...over });
+    ctx = (over = {}) =>
+      testContext(work.dir, { defaultPorts: { ...UNUSED_PORTS, ftp: server.port }, user: 'admin', ...over });
   });
   after(async () => {
     await server.close();
@@ -68,18 +69,27 @@ describe('ftp', () => {
       prompts.push(prompt);
       return 'secret';
     };
-    const transfer = await ftpTransport.open({ proto: 'ftp', host: '127.0.0.1', path: 'pkg/good.wmopkg' }, ctx({ getPassword }));
+    const transfer = await ftpTransport.open(
+      { proto: 'ftp', host: '127.0.0.1', path: 'pkg/good.wmopkg' },
+      ctx({ getPassword }),
+    );
     assert.equal((await drain(transfer)).sha256, good.sha256);
     assert.deepEqual(prompts, ["admin@127.0.0.1's password: "]);
 
-    const none = await ftpTransport.open({ proto: 'ftp', host: '127.0.0.1', path: 'pkg/good.wmopkg', user: 'guest' }, ctx({ getPassword }));
+    const none = await ftpTransport.open(
+      { proto: 'ftp', host: '127.0.0.1', path: 'pkg/good.wmopkg', user: 'guest' },
+      ctx({ getPassword }),
+    );
     assert.equal((await drain(none)).sha256, good.sha256);
     assert.equal(prompts.length, 1, 'a passwordless login asks nothing');
   });
 
   test('login refused names the user, never the password', async () => {
     await assert.rejects(
-      ftpTransport.open({ proto: 'ftp', host: '127.0.0.1', path: 'pkg/good.wmopkg', password: 'wrong-pw-123' }, ctx()),
+      ftpTransport.open(
+        { proto: 'ftp', host: '127.0.0.1', path: 'pkg/good.wmopkg', password: 'wrong-pw-123' },
+        ctx(),
+      ),
       (error: Error & { code: string }) => {
         assert.equal(error.code, 'TRANSPORT_AUTH');
         assert.equal(error.message, `ftp 127.0.0.1:${server.port}: login refused for user admin`);
@@ -90,28 +100,40 @@ describe('ftp', () => {
   });
 
   test('without a password and nobody to ask, the login fails with a hint', async () => {
-    await assert.rejects(ftpTransport.open({ proto: 'ftp', host: '127.0.0.1', path: 'pkg/good.wmopkg' }, ctx()), {
-      code: 'TRANSPORT_AUTH',
-      message: /user admin needs a password and none was given/,
-    });
+    await assert.rejects(
+      ftpTransport.open({ proto: 'ftp', host: '127.0.0.1', path: 'pkg/good.wmopkg' }, ctx()),
+      {
+        code: 'TRANSPORT_AUTH',
+        message: /user admin needs a password and none was given/,
+      },
+    );
   });
 
   test('a missing file is "file not found" with its path', async () => {
     await assert.rejects(
       ftpTransport.open({ proto: 'ftp', host: '127.0.0.1', path: 'nope.wmopkg', password: 'secret' }, ctx()),
-      { code: 'TRANSPORT_NOT_FOUND', message: new RegExp(`^ftp 127\\.0\\.0\\.1:${server.port}: file not found: nope\\.wmopkg`) },
+      {
+        code: 'TRANSPORT_NOT_FOUND',
+        message: new RegExp(`^ftp 127\\.0\\.0\\.1:${server.port}: file not found: nope\\.wmopkg`),
+      },
     );
   });
 
   test('connection refused', async () => {
     await assert.rejects(
-      ftpTransport.open({ proto: 'ftp', host: '127.0.0.1', port: 9, path: 'x.wmopkg', password: 'secret' }, ctx()),
+      ftpTransport.open(
+        { proto: 'ftp', host: '127.0.0.1', port: 9, path: 'x.wmopkg', password: 'secret' },
+        ctx(),
+      ),
       { code: 'TRANSPORT_CONNECT', message: 'ftp 127.0.0.1:9: connection refused' },
     );
   });
 
   test('a server that drops the connection mid-transfer fails the stream; nothing is left behind', async () => {
-    const transfer = await ftpTransport.open({ proto: 'ftp', host: '127.0.0.1', path: 'drop.wmopkg', password: 'secret' }, ctx());
+    const transfer = await ftpTransport.open(
+      { proto: 'ftp', host: '127.0.0.1', path: 'drop.wmopkg', password: 'secret' },
+      ctx(),
+    );
     const dest = join(work.dir, 'store');
     const { mkdir } = await import('node:fs/promises');
     await mkdir(dest, { recursive: true });
@@ -121,14 +143,20 @@ describe('ftp', () => {
   });
 
   test('a stalled server ends with the stall timeout', async () => {
-    const transfer = await ftpTransport.open({ proto: 'ftp', host: '127.0.0.1', path: 'stall.wmopkg', password: 'secret' }, ctx());
+    const transfer = await ftpTransport.open(
+      { proto: 'ftp', host: '127.0.0.1', path: 'stall.wmopkg', password: 'secret' },
+      ctx(),
+    );
     const error = await drainError(transfer);
     assert.equal(error.code, 'TRANSPORT_STALLED');
     assert.match(error.message, /^ftp 127\.0\.0\.1:\d+: no data/);
   });
 
   test('more than the announced size is an error', async () => {
-    const transfer = await ftpTransport.open({ proto: 'ftp', host: '127.0.0.1', path: 'liar.wmopkg', password: 'secret' }, ctx());
+    const transfer = await ftpTransport.open(
+      { proto: 'ftp', host: '127.0.0.1', path: 'liar.wmopkg', password: 'secret' },
+      ctx(),
+    );
     assert.equal(transfer.size, 1024 * 1024);
     const error = await drainError(transfer);
     assert.equal(error.code, 'TRANSPORT_SIZE_MISMATCH');
@@ -164,7 +192,10 @@ describe('ftp', () => {
     const dest = join(work.dir, 'abort');
     const { mkdir } = await import('node:fs/promises');
     await mkdir(dest, { recursive: true });
-    await assert.rejects(storeTo(transfer, join(dest, 'slow.wmopkg')), { code: 'TRANSPORT_ABORTED', message: /transfer aborted/ });
+    await assert.rejects(storeTo(transfer, join(dest, 'slow.wmopkg')), {
+      code: 'TRANSPORT_ABORTED',
+      message: /transfer aborted/,
+    });
     assert.deepEqual(await listDir(dest), []);
     await until(() => server.connections() === baseline, 'the control connection to close');
   });
@@ -173,7 +204,10 @@ describe('ftp', () => {
     const controller = new AbortController();
     controller.abort();
     await assert.rejects(
-      ftpTransport.open({ proto: 'ftp', host: '127.0.0.1', path: 'pkg/good.wmopkg', password: 'secret' }, ctx({ signal: controller.signal })),
+      ftpTransport.open(
+        { proto: 'ftp', host: '127.0.0.1', path: 'pkg/good.wmopkg', password: 'secret' },
+        ctx({ signal: controller.signal }),
+      ),
       { code: 'TRANSPORT_ABORTED' },
     );
   });
@@ -181,7 +215,10 @@ describe('ftp', () => {
   test('IPv6 ::1 with an explicit port', async () => {
     const v6 = await startFtpServer({ files, host: '::1', user: 'admin', password: 'secret' });
     try {
-      const transfer = await ftpTransport.open({ proto: 'ftp', host: '::1', port: v6.port, path: 'pkg/good.wmopkg', password: 'secret' }, ctx());
+      const transfer = await ftpTransport.open(
+        { proto: 'ftp', host: '::1', port: v6.port, path: 'pkg/good.wmopkg', password: 'secret' },
+        ctx(),
+      );
       assert.equal(transfer.origin, `ftp [::1]:${v6.port}`);
       assert.equal((await drain(transfer)).sha256, good.sha256);
     } finally {
