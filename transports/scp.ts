@@ -161,6 +161,16 @@ class ScpReader {
             this.#guard?.finish();
             return;
           }
+          if (status !== 1 && status !== 2) {
+            // Not a status byte: the file goes on past the size the header announced.
+            this.#fail(
+              new TransportError(
+                'TRANSPORT_SIZE_MISMATCH',
+                `${this.#origin}: server sent more than the ${this.size} bytes it announced`,
+              ),
+            );
+            return;
+          }
           this.#state = 'error-line';
           break;
         }

@@ -3,7 +3,7 @@ import type { SFTPWrapper, Client as SshClient, Stats } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import { originOf } from './address.js';
 import { TransportError } from './errors.js';
-import { checkAnnouncedSize, guardReadable } from './guard.js';
+import { checkAnnouncedSize, guardReadable, type TransferGuard } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { describeSshError, prepareSshLogin, type SshLogin } from './ssh-login.js';
 import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
@@ -33,7 +33,7 @@ async function openSftp(source: RemoteSource, ctx: TransportContext): Promise<Tr
   // The library keeps its ssh2 connection in `client` (not in its typings); destroying it closes the socket.
   const close = () => (client as unknown as { client: SshClient }).client.destroy();
   const phase = new OpenPhase(ctx, origin, close);
-  let opened: { handle: Buffer; size: number };
+  let opened: { handle: Buffer; size: number | undefined };
   try {
     opened = await phase.run(async () => {
       login = await prepareSshLogin(source, ctx, phase, origin);
@@ -47,7 +47,7 @@ async function openSftp(source: RemoteSource, ctx: TransportContext): Promise<Tr
       if (stats.isDirectory()) {
         throw new TransportError('TRANSPORT_NOT_FOUND', `${origin}: not a file: ${source.path}`);
       }
-      return { handle, size: stats.size };
+      return { handle, size: typeof stats.size === 'number' ? stats.size : undefined };
     });
     checkAnnouncedSize(origin, opened.size, ctx.maxBytes);
   } catch (error) {
@@ -55,7 +55,23 @@ async function openSftp(source: RemoteSource, ctx: TransportContext): Promise<Tr
     throw describe(error);
   }
   const stream = client.createReadStream(source.path, { handle: opened.handle, highWaterMark: READ_SIZE });
-  return guardReadable(stream, { origin, size: opened.size, ctx, describe, release: close });
+  const transfer: Transfer = guardReadable(stream, {
+    origin,
+    size: opened.size,
+    ctx,
+    release: close,
+    // Once the transfer runs, a lost channel ("No response from server") means it broke off.
+    describe: (error) =>
+      describeFileError(origin, source.path, error) ??
+      new TransportError(
+        'TRANSPORT_TRUNCATED',
+        `${origin}: connection lost after ${(transfer.stream as TransferGuard).bytes} bytes`,
+        {
+          cause: error,
+        },
+      ),
+  });
+  return transfer;
 }
 
 /** Errors about the file itself (SFTP status codes), or undefined for connection and login errors. */
