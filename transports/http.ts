@@ -101,12 +101,12 @@ async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Tr
         const { statusCode } = res;
         const location = res.headers.location;
         if (statusCode >= 300 && statusCode < 400 && typeof location === 'string') {
-          res.body.destroy();
+          await res.body.dump().catch(() => undefined);
           url = nextUrl(origin, url, location, visited);
           continue;
         }
         if (statusCode === 401 && authorization === undefined) {
-          res.body.destroy();
+          await res.body.dump().catch(() => undefined);
           const challenge = String(res.headers['www-authenticate'] ?? '');
           if (!/^\s*basic\b/i.test(challenge)) {
             throw new TransportError(
@@ -119,7 +119,7 @@ async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Tr
           continue;
         }
         if (statusCode === 200 || statusCode === 203) return { res, url };
-        res.body.destroy();
+        await res.body.dump().catch(() => undefined);
         throw statusError(origin, source.path, statusCode, url === first ? undefined : url, user);
       }
     });
