@@ -96,4 +96,7 @@ function checkSource(source: RemoteSource, ctx: TransportContext): void {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad(`invalid port ${port}`);
   if (source.path === '' || source.path.endsWith('/')) throw bad(`invalid file path "${source.path}"`);
   if (/[\u0000-\u001f\u007f]/.test(source.path)) throw bad('file path contains control characters');
+  if (source.user !== undefined && (source.user === '' || /[\s\u0000-\u001f\u007f]/.test(source.user))) {
+    throw bad('invalid user name');
+  }
 }

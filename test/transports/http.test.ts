@@ -172,7 +172,12 @@ describe('http and https', () => {
     const prompts: string[] = [];
     const asked = await httpTransport.open(
       { proto: 'http', host: '127.0.0.1', port, path: 'pkg/good.wmopkg' },
-      ctx({ getPassword: async (p) => (prompts.push(p), 'secret') }),
+      ctx({
+        getPassword: async (p) => {
+          prompts.push(p);
+          return 'secret';
+        },
+      }),
     );
     assert.equal((await drain(asked)).sha256, good.sha256);
     assert.deepEqual(prompts, ["admin@127.0.0.1's password: "]);

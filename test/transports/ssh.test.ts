@@ -103,7 +103,13 @@ for (const transport of [scpTransport, sftpTransport] as Transport[]) {
 
     test('the password is asked once, OpenSSH style, and the CLI user is the default login', async () => {
       const prompts: string[] = [];
-      const c = await ctx({ user: 'admin', getPassword: async (p) => (prompts.push(p), 'secret') });
+      const c = await ctx({
+        user: 'admin',
+        getPassword: async (p) => {
+          prompts.push(p);
+          return 'secret';
+        },
+      });
       const transfer = await transport.open(src('pkg/good.wmopkg', { user: undefined as never }), c);
       assert.equal((await drain(transfer)).sha256, good.sha256);
       assert.deepEqual(prompts, ["admin@127.0.0.1's password: "]);
@@ -140,7 +146,15 @@ for (const transport of [scpTransport, sftpTransport] as Transport[]) {
 
     test('unknown host key accepted: the operator sees the SHA256 fingerprint, known_hosts gets the key', async () => {
       const seen: HostKeyInfo[] = [];
-      const c = await ctx({ confirmHostKey: async (k) => (seen.push(k), true) }, null);
+      const c = await ctx(
+        {
+          confirmHostKey: async (k) => {
+            seen.push(k);
+            return true;
+          },
+        },
+        null,
+      );
       const transfer = await transport.open(src('pkg/good.wmopkg', { password: 'secret' }), c);
       assert.equal((await drain(transfer)).sha256, good.sha256);
       assert.deepEqual(seen, [
