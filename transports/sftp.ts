@@ -5,14 +5,12 @@ import { originOf } from './address.js';
 import { TransportError } from './errors.js';
 import { checkAnnouncedSize, guardReadable, type TransferGuard } from './guard.js';
 import { OpenPhase } from './open-phase.js';
+import { SftpReader } from './sftp-reader.js';
 import { describeSshError, prepareSshLogin, type SshLogin } from './ssh-login.js';
 import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
 
 /** sftp: the file is read through a handle opened before the transfer starts. */
 export const sftpTransport: Transport = { name: 'sftp', open: openSftp };
-
-/** Bytes asked for per SFTP read (ssh2 splits larger reads into the server's maximum). */
-const READ_SIZE = 256 * 1024;
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02). */
 const SFTP_NO_SUCH_FILE = 2;
@@ -34,15 +32,17 @@ async function openSftp(source: RemoteSource, ctx: TransportContext): Promise<Tr
   const close = () => (client as unknown as { client: SshClient }).client.destroy();
   const phase = new OpenPhase(ctx, origin, close);
   let opened: { handle: Buffer; size: number | undefined };
+  let sftp: SFTPWrapper | undefined;
   try {
     opened = await phase.run(async () => {
       login = await prepareSshLogin(source, ctx, phase, origin);
-      const sftp: SFTPWrapper = await client.connect(login.config);
+      const session: SFTPWrapper = await client.connect(login.config);
+      sftp = session;
       const handle = await new Promise<Buffer>((resolve, reject) => {
-        sftp.open(source.path, 'r', (error, h) => (error ? reject(error) : resolve(h)));
+        session.open(source.path, 'r', (error, h) => (error ? reject(error) : resolve(h)));
       });
       const stats = await new Promise<Stats>((resolve, reject) => {
-        sftp.fstat(handle, (error, s) => (error ? reject(error) : resolve(s)));
+        session.fstat(handle, (error, s) => (error ? reject(error) : resolve(s)));
       });
       if (stats.isDirectory()) {
         throw new TransportError('TRANSPORT_NOT_FOUND', `${origin}: not a file: ${source.path}`);
@@ -54,7 +54,8 @@ async function openSftp(source: RemoteSource, ctx: TransportContext): Promise<Tr
     close();
     throw describe(error);
   }
-  const stream = client.createReadStream(source.path, { handle: opened.handle, highWaterMark: READ_SIZE });
+  // Not client.createReadStream(): ssh2's ReadStream has one request in flight (see SftpReader).
+  const stream = new SftpReader(sftp as unknown as SFTPWrapper, opened.handle);
   const transfer: Transfer = guardReadable(stream, {
     origin,
     size: opened.size,
