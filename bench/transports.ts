@@ -41,7 +41,10 @@ const RUNS = 3;
  * The work an install does with the bytes, kept in one place so that it can be switched to the device's
  * real install: SHA-256 of the stream while it is written to a temporary file, fsync, rename.
  */
-export async function sink(stream: Readable, dir: string): Promise<{ sha256: string; bytes: number }> {
+export async function sink(
+  stream: Readable,
+  dir: string,
+): Promise<{ sha256: string; bytes: number; fsyncSeconds: number }> {
   const temp = join(dir, `.part-${process.pid}`);
   const final = join(dir, 'installed.wmopkg');
   const hash = createHash('sha256');
@@ -58,10 +61,12 @@ export async function sink(stream: Readable, dir: string): Promise<{ sha256: str
       writing = file.write(buf);
     }
     await writing;
+    const syncStart = performance.now();
     await file.sync();
+    const fsyncSeconds = (performance.now() - syncStart) / 1000;
     await file.close();
     await rename(temp, final);
-    return { sha256: hash.digest('hex'), bytes };
+    return { sha256: hash.digest('hex'), bytes, fsyncSeconds };
   } catch (error) {
     await file.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
@@ -74,7 +79,7 @@ interface Daemons {
   readonly srv: string;
 }
 
-type Side = { seconds: number; sha256: string; rssMiB?: number; wall?: number };
+type Side = { seconds: number; sha256: string; rssMiB?: number; wall?: number; fsyncSeconds?: number };
 
 const run = promisify(execFile);
 
@@ -151,13 +156,17 @@ async function theirs(script: string, env: Record<string, string>): Promise<Side
   return { seconds: (performance.now() - started) / 1000, sha256: /([0-9a-f]{64})/.exec(out)?.[1] ?? '' };
 }
 
-async function best(side: () => Promise<Side>): Promise<Side> {
-  let result: Side | undefined;
+/** Runs both sides alternately (so that a busy moment of the machine hits both) and keeps each side's best. */
+async function bestOf(a: () => Promise<Side>, b: () => Promise<Side>): Promise<[Side, Side]> {
+  let bestA: Side | undefined;
+  let bestB: Side | undefined;
   for (let i = 0; i < RUNS; i++) {
-    const r = await side();
-    if (!result || r.seconds < result.seconds) result = r;
+    const ra = await a();
+    const rb = await b();
+    if (!bestA || ra.seconds < bestA.seconds) bestA = ra;
+    if (!bestB || rb.seconds < bestB.seconds) bestB = rb;
   }
-  return result as Side;
+  return [bestA as Side, bestB as Side];
 }
 
 /** One comparison: warm-up, then ours and theirs alternately; the digests must agree. */
@@ -172,8 +181,10 @@ async function compare(
   scriptEnv: Record<string, string>,
 ): Promise<{ result: BenchResult; mine: Side }> {
   await theirs(script, scriptEnv);
-  const mine = await best(() => ours(proto, d, file));
-  const ref = await best(() => theirs(script, scriptEnv));
+  const [mine, ref] = await bestOf(
+    () => ours(proto, d, file),
+    () => theirs(script, scriptEnv),
+  );
   if (mine.sha256 !== ref.sha256)
     throw new Error(`${label}: digests differ (${mine.sha256} / ${ref.sha256})`);
   return {
@@ -186,7 +197,7 @@ async function compare(
       target,
       kind: 'ratio',
       unit: 's',
-      note: `best of ${RUNS}; ours in-process (open → hashed, written, fsynced, renamed), child wall ${round(mine.wall ?? 0)} s`,
+      note: `best of ${RUNS}; ours in-process (open → hashed, written, fsynced, renamed; fsync ${round(mine.fsyncSeconds ?? 0)} s, the reference does none), child wall ${round(mine.wall ?? 0)} s`,
     },
   };
 }
@@ -340,10 +351,10 @@ async function child(proto: ProtoName, env: Record<string, string>, file: string
       },
       ctx,
     );
-    const { sha256 } = await sink(transfer.stream, dir);
+    const { sha256, fsyncSeconds } = await sink(transfer.stream, dir);
     const seconds = (performance.now() - started) / 1000;
     const rssMiB = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
-    process.stdout.write(JSON.stringify({ seconds, sha256, rssMiB }));
+    process.stdout.write(JSON.stringify({ seconds, sha256, rssMiB, fsyncSeconds }));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
