@@ -77,7 +77,7 @@ SHA256=$(openssl dgst -sha256 -r "$SRV/good.wmopkg" | cut -d' ' -f1)
 if ! id "$USER_NAME" >/dev/null 2>&1; then
   useradd --no-create-home --home-dir "$SRV" --shell /bin/sh "$USER_NAME"
 else
-  usermod --home "$SRV" --shell /bin/sh "$USER_NAME"
+  usermod --home "$SRV" --shell /bin/sh "$USER_NAME" 2>/dev/null || true
 fi
 PASSWORD=$(openssl rand -hex 12)
 echo "$USER_NAME:$PASSWORD" | chpasswd
