@@ -1,0 +1,125 @@
+// The `boot` context (SPEC §3.5): allow-untrusted, media labels, the secure-boot unlock token.
+import { commonCommands } from './common.js';
+import type { CommandEnv } from './env.js';
+import { arg, type Context, option, options } from './grammar.js';
+import { AFTER_REBOOT } from './package.js';
+import { address, filePath, mediaLabel, number, word } from './param-types.js';
+import { openSource, sourceArgs, sourceOptions } from './source.js';
+import { renderFields, renderPairs } from './table.js';
+
+async function showBoot(env: CommandEnv): Promise<void> {
+  const device = env.services.device;
+  const [config, info, media] = await Promise.all([device.bootConfig(), device.info(), env.services.media()]);
+  const fields: Array<[string, string]> = [
+    ['allow-untrusted', config.allowUntrusted ? 'on' : 'off'],
+    ['secure boot', info.secureBoot ? 'on (allow-untrusted needs an unlock token)' : 'off'],
+    [
+      'unlock token',
+      config.unlock === undefined ? 'none' : `serial ${config.unlock.serial}, key ${config.unlock.keyNumber}`,
+    ],
+  ];
+  for (const line of renderFields(fields)) env.out.line(line);
+  env.out.line('Media labels:');
+  const labels = config.media.map((l): [string, string] => [
+    media.formatMediaLabel(l),
+    media.describeLabel(l),
+  ]);
+  for (const line of renderPairs(labels)) env.out.line(`  ${line}`);
+}
+
+async function setMedia(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
+  const words = [args.label as string];
+  if (args.bus !== undefined) words.push(args.bus as string);
+  if (args.fsLabel !== undefined) words.push('fs-label', args.fsLabel as string);
+  if (args.uuid !== undefined) words.push('uuid', args.uuid as string);
+  if (args.partition !== undefined) words.push('partition', String(args.partition));
+  const media = await env.services.media();
+  const label = media.parseMediaLabelArgs(words);
+  await env.services.device.setMediaLabel(label);
+  env.out.line(`Media label ${label.name}: ${media.describeLabel(label)}.`);
+}
+
+async function unlock(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
+  const source = await openSource(sourceArgs(args, args.file as string), env);
+  try {
+    const token = await env.services.device.installUnlockToken(source.transfer.stream);
+    env.out.line(
+      `Unlock token installed for serial ${token.serial} (key ${token.keyNumber}); allow-untrusted may now be set.`,
+    );
+  } finally {
+    source.done();
+    source.transfer.stream.destroy();
+  }
+}
+
+/** The `boot` context. */
+export const bootContext: Context = {
+  name: 'boot',
+  path: '/boot/#',
+  groups: { no: 'Undo a setting' },
+  commands: [
+    {
+      name: 'allow-untrusted',
+      help: 'Activate unsigned and untrusted packages at boot (never invalid ones)',
+      run: async (_args, env) => {
+        await env.services.device.setAllowUntrusted(true);
+        env.out.line(`allow-untrusted is on. ${AFTER_REBOOT}`);
+      },
+    },
+    {
+      name: 'no allow-untrusted',
+      help: 'Activate only packages signed by a trusted key (the default)',
+      run: async (_args, env) => {
+        await env.services.device.setAllowUntrusted(false);
+        env.out.line(`allow-untrusted is off. ${AFTER_REBOOT}`);
+      },
+    },
+    {
+      name: 'media',
+      help: 'Define or change a media label: which drive and partition it names',
+      params: [
+        arg('label', mediaLabel, { help: 'Label name (new or existing)' }),
+        options(
+          {
+            kind: 'oneOf',
+            key: 'bus',
+            words: [
+              { word: 'usb', help: 'USB drives only' },
+              { word: 'sd', help: 'SD cards only' },
+              { word: 'any', help: 'Any external drive (the default)' },
+            ],
+          },
+          option('fs-label', word('X', 'Filesystem label'), 'Match the filesystem label', { key: 'fsLabel' }),
+          option('uuid', word('U', 'Filesystem UUID'), 'Match the filesystem UUID (as lsblk shows it)'),
+          option(
+            'partition',
+            number('N', 'Partition number', 1, 128),
+            'Partition number (default: the first)',
+          ),
+        ),
+      ],
+      run: setMedia,
+    },
+    {
+      name: 'no media',
+      help: 'Delete a media label',
+      params: [arg('label', mediaLabel)],
+      run: async (args, env) => {
+        await env.services.device.removeMediaLabel(args.label as string);
+        env.out.line(`Media label ${args.label as string} deleted.`);
+      },
+    },
+    { name: 'show', help: 'Show the boot configuration', run: async (_args, env) => showBoot(env) },
+    {
+      name: 'unlock',
+      help: 'Install a vendor-signed unlock token for this device (secure boot)',
+      params: [
+        options(...sourceOptions),
+        arg('address', address, { skipIf: (a) => a.media !== undefined }),
+        arg('file', filePath, { help: 'Unlock token file, e.g. token.lic' }),
+      ],
+      run: unlock,
+    },
+    ...commonCommands,
+  ],
+};

@@ -1,0 +1,75 @@
+// Commands every context has: navigation (exit, end, top), `do`, and `help` derived from the declarations.
+import type { CommandEnv } from './env.js';
+import { arg, type Command, type Context, usage } from './grammar.js';
+import { restWords } from './param-types.js';
+import { lookup } from './parser.js';
+import { renderPairs } from './table.js';
+
+/** `exit`, `end`, `top`, `do`, `help`: appended to the command list of every context. */
+export const commonCommands: readonly Command[] = [
+  {
+    name: 'exit',
+    help: 'Leave this context (at the top level: end the session)',
+    navigation: true,
+    run: async (_args, env) => env.session.nav.exit(),
+  },
+  {
+    name: 'end',
+    help: 'Return to the top level',
+    navigation: true,
+    run: async (_args, env) => env.session.nav.top(),
+  },
+  {
+    name: 'top',
+    help: 'Return to the top level',
+    navigation: true,
+    run: async (_args, env) => env.session.nav.top(),
+  },
+  { name: 'do', help: 'Run a top-level command from this context', delegate: 'exec', navigation: true },
+  {
+    name: 'help',
+    help: 'List the commands here, or explain one: help COMMAND',
+    params: [arg('topic', restWords, { optional: true })],
+    run: async (args, env) => help(args.topic as string | undefined, env),
+  },
+];
+
+function visible(context: Context): Command[] {
+  return context.commands.filter((c) => !c.hidden);
+}
+
+async function help(topic: string | undefined, env: CommandEnv): Promise<void> {
+  if (topic === undefined) {
+    const where = env.context.name === 'exec' ? 'at the top level' : `in the ${env.context.name} context`;
+    env.out.line(`Commands ${where}:`);
+    const rows = visible(env.context).map((c): [string, string] => [
+      c.name + (c.aliases?.length ? ` (${c.aliases.join(', ')})` : ''),
+      c.help,
+    ]);
+    for (const line of renderPairs(rows)) env.out.line(`  ${line}`);
+    env.out.line(
+      'Type ? anywhere on a line to see what may come next, TAB to complete, "help COMMAND" for its syntax.',
+    );
+    return;
+  }
+  const found = lookup(env.session.registry, env.context.name, topic);
+  env.out.line(usage(found.command));
+  env.out.line(`  ${found.command.help}`);
+  const details: Array<[string, string]> = [];
+  for (const param of found.command.params ?? []) {
+    if (param.kind === 'arg') {
+      details.push([param.type.name, param.help ?? param.type.help]);
+      continue;
+    }
+    for (const decl of param.options) {
+      if (decl.kind === 'flag') details.push([decl.word, decl.help]);
+      else if (decl.kind === 'value')
+        details.push([`${decl.word} ${decl.display ?? decl.type.name}`, decl.help]);
+      else for (const w of decl.words) details.push([w.word, w.help]);
+    }
+  }
+  if (found.command.enter !== undefined) {
+    details.push(['COMMAND', `A command of the ${found.command.enter} context, run without entering it`]);
+  }
+  for (const line of renderPairs(details)) env.out.line(`  ${line}`);
+}

@@ -1,0 +1,112 @@
+// What a command's `run` receives: the services bag, the session, output, and the operator's prompts.
+import type { Device } from '../firmware-sim/api.js';
+import type { MediaLabel, MediaResolver } from '../media/types.js';
+import type { OpenRemote, TransferProgress } from '../transports/types.js';
+import type { Context } from './grammar.js';
+import type { Registry } from './parser.js';
+
+/** The transports layer as the contexts use it (`transports/index.ts`), loaded on first use. */
+export interface TransportTools {
+  readonly openRemote: OpenRemote;
+  /** `192.0.2.1:21`, `[2001:db8::1]:21`. */
+  readonly formatHostPort: (host: string, port: number) => string;
+}
+
+/** The media layer as the contexts use it (`media/index.ts`), loaded on first use. */
+export interface MediaTools {
+  readonly resolver: MediaResolver;
+  /** Validates the words after `media` in the boot context: `LABEL [usb|sd|any] [fs-label X] …`. */
+  readonly parseMediaLabelArgs: (tokens: readonly string[]) => MediaLabel;
+  /** What a label matches, in words: `any external device, first partition`. */
+  readonly describeLabel: (label: MediaLabel) => string;
+  /** The configuration line of a label: `media my-usb usb fs-label FIRMWARE`. */
+  readonly formatMediaLabel: (label: MediaLabel) => string;
+}
+
+/**
+ * Everything below the shell, assembled once per session by `shell/services.ts` (or by a test's
+ * fake services module). Layers a session may never use are loaded on first call.
+ */
+export interface Services {
+  readonly device: Device;
+  transports(): Promise<TransportTools>;
+  media(): Promise<MediaTools>;
+  /** Releases what the services hold; called once when the session ends. */
+  close(): Promise<void>;
+}
+
+/** How output is drawn; set by the terminal, changed with `terminal …`. */
+export interface TerminalSettings {
+  /** Lines per page on a TTY; 0 = no paging. */
+  length: number;
+  /** Columns available for tables. */
+  width: number;
+  /** Plain ASCII instead of box drawing and `…`. */
+  ascii: boolean;
+}
+
+/** The operator's side of a command: questions, passwords, progress. Script mode answers from stdin. */
+export interface Prompter {
+  /** Asks a yes/no question (printed exactly as given, e.g. `Remove package x (y/N)?`); only `y`/`yes` is yes. */
+  confirm(question: string): Promise<boolean>;
+  /** Asks for a secret without echo; `undefined` when nobody can answer (end of input). */
+  password(prompt: string): Promise<string | undefined>;
+  /** A progress callback for a transfer, or `undefined` when no bar is drawn (script mode). */
+  progress(label: string): ProgressHandle | undefined;
+}
+
+/** A progress bar being drawn; `done` clears it. */
+export interface ProgressHandle {
+  readonly update: (progress: TransferProgress) => void;
+  done(): void;
+}
+
+/** Where a command writes what it prints; filters and the pager sit behind it. */
+export interface Output {
+  /** Writes text followed by a line end; text may hold several lines. */
+  line(text?: string): void;
+  /** Warnings go to stderr, one line each (`Warning: …`), past the filters. */
+  warn(text: string): void;
+}
+
+/** Moves on the context stack (klish's five verbs, minus replace). */
+export interface Navigation {
+  /** Enters a context from the top level (`package`, `boot`). */
+  enter(context: string): void;
+  /** Leaves the current context; at the top level ends the session. */
+  exit(): void;
+  /** Back to the top level. */
+  top(): void;
+}
+
+/** The session as a command sees it. */
+export interface SessionApi {
+  /** The CLI user (`--user`, else the OS or SSH user): the default `user` of transports. */
+  readonly user: string;
+  readonly id: string;
+  readonly terminal: TerminalSettings;
+  /** True on an interactive terminal (vorpal); false in script mode. */
+  readonly interactive: boolean;
+  readonly nav: Navigation;
+  /** Every context and filter, for `help`. */
+  readonly registry: Registry;
+  /** Lines entered so far in this session, passwords masked, oldest first. */
+  history(): readonly string[];
+}
+
+/** The second argument of every `run`. */
+export interface CommandEnv {
+  readonly services: Services;
+  readonly session: SessionApi;
+  readonly out: Output;
+  readonly ui: Prompter;
+  /** The context the command runs in (`do` runs in `exec`). */
+  readonly context: Context;
+  /** Aborted by Ctrl-C. */
+  readonly signal: AbortSignal;
+}
+
+/** What completion functions may look at (installed names, media labels). */
+export interface CompletionEnv {
+  readonly services: Services;
+}

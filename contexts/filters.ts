@@ -1,0 +1,53 @@
+// Output filters after `|` (`include`, `exclude`, `begin`, `count`), declared like commands.
+import { arg, type Context, type LineFilter } from './grammar.js';
+import { regex } from './param-types.js';
+
+function lineFilter(keep: (text: string) => boolean): LineFilter {
+  return { line: (text) => (keep(text) ? [text] : []), end: () => [] };
+}
+
+/** The filters context: what may follow `|` on any command line, in script mode too. */
+export const filters: Context = {
+  name: 'filter',
+  path: '',
+  commands: [
+    {
+      name: 'include',
+      help: 'Only lines matching RE',
+      params: [arg('re', regex)],
+      filter: (args) => lineFilter((text) => (args.re as RegExp).test(text)),
+    },
+    {
+      name: 'exclude',
+      help: 'Only lines not matching RE',
+      params: [arg('re', regex)],
+      filter: (args) => lineFilter((text) => !(args.re as RegExp).test(text)),
+    },
+    {
+      name: 'begin',
+      help: 'From the first line matching RE on',
+      params: [arg('re', regex)],
+      filter: (args) => {
+        let on = false;
+        return lineFilter((text) => {
+          if (!on && (args.re as RegExp).test(text)) on = true;
+          return on;
+        });
+      },
+    },
+    {
+      name: 'count',
+      help: 'Count the lines instead of printing them',
+      filter: () => {
+        let n = 0;
+        return {
+          line: () => {
+            n++;
+            return [];
+          },
+          end: () => [String(n)],
+        };
+      },
+    },
+  ],
+};

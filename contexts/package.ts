@@ -1,0 +1,200 @@
+// The `package` context of the vendor manual (SPEC §3.4): install, remove, show/list.
+import type { ActivationState, InstallResult, PackageDetails, PackageSummary } from '../firmware-sim/api.js';
+import { commonCommands } from './common.js';
+import type { CommandEnv } from './env.js';
+import { CliError, printable } from './errors.js';
+import { arg, type Context, options } from './grammar.js';
+import { address, installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
+import { openSource, persistentFlag, sourceArgs, sourceOptions } from './source.js';
+import { bytes, localTime, pyBool, renderFields, renderTable, toAscii } from './table.js';
+
+/** The sentence every change ends with. */
+export const AFTER_REBOOT = 'Changes are applied after reboot.';
+
+/** The marker after a name in `show`, and the line under the table that explains it. */
+export const STATE_MARKERS: Readonly<
+  Record<ActivationState, { readonly mark: string; readonly legend: string }>
+> = {
+  active: { mark: '', legend: '' },
+  pending: {
+    mark: '*',
+    legend: '* pending: installed or changed since the last boot, takes effect at the next reboot',
+  },
+  inactive: { mark: '!', legend: '! not active: the last boot did not activate it (show PKGNAME says why)' },
+  removed: { mark: '-', legend: '- removed: still active until the next reboot' },
+};
+
+function ellipsis(env: CommandEnv): string {
+  return env.session.terminal.ascii ? '...' : '…';
+}
+
+async function install(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
+  const file = args.file as PackageFile;
+  const source = await openSource(sourceArgs(args, file.path), env);
+  let downgrade = false;
+  let result: InstallResult;
+  try {
+    result = await env.services.device.install({
+      name: file.name,
+      persistent: args.persistent === true,
+      origin: source.origin,
+      stream: source.transfer.stream,
+      signal: env.signal,
+      confirmDowngrade: async (from, to) => {
+        source.done();
+        downgrade = await env.ui.confirm(`Downgrade ${file.name} from ${from} to ${to} (y/N)?`);
+        return downgrade;
+      },
+    });
+  } finally {
+    source.done();
+    source.transfer.stream.destroy();
+  }
+  const how =
+    result.keyNumber === undefined ? result.verification : `${result.verification}, key ${result.keyNumber}`;
+  let what: string;
+  if (result.previousVersion === undefined) what = `Installed ${result.name} ${result.version}`;
+  else if (result.previousVersion === result.version) what = `Reinstalled ${result.name} ${result.version}`;
+  else
+    what = `${downgrade ? 'Downgraded' : 'Upgraded'} ${result.name} from ${result.previousVersion} to ${result.version}`;
+  env.out.line(`${what} (${how}). ${AFTER_REBOOT}`);
+  const reason = result.reason === undefined ? '' : ` (${result.reason})`;
+  if (result.verification === 'Unsigned' || result.verification === 'Untrusted') {
+    env.out.warn(
+      result.willActivate
+        ? `${result.name} is ${result.verification}${reason}: it will be activated because allow-untrusted is set in the boot context.`
+        : `${result.name} is ${result.verification}${reason}: it will not be activated unless allow-untrusted is set in the boot context.`,
+    );
+  } else if (!result.willActivate) {
+    env.out.warn(`${result.name} is ${result.verification}${reason}: it will not be activated.`);
+  }
+}
+
+async function remove(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
+  const target = (args.target as { all: true } | { all: false; name: string } | undefined) ?? { all: true };
+  const device = env.services.device;
+  if (target.all) {
+    if (!(await env.ui.confirm('Remove all packages (y/N)?'))) throw notConfirmed();
+    await device.removeAll();
+    env.out.line(`Removing all packages${ellipsis(env)} ${AFTER_REBOOT}`);
+    return;
+  }
+  if (!(await device.names()).includes(target.name)) {
+    throw new CliError(
+      'CLI_NOT_FOUND',
+      `package ${printable(target.name)} is not installed (show lists the installed packages)`,
+    );
+  }
+  if (!(await env.ui.confirm(`Remove package ${target.name} (y/N)?`))) throw notConfirmed();
+  await device.remove(target.name);
+  env.out.line(`Removed${ellipsis(env)} ${AFTER_REBOOT}`);
+}
+
+function notConfirmed(): CliError {
+  return new CliError('CLI_NOT_CONFIRMED', 'not confirmed, nothing was changed');
+}
+
+async function show(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
+  const name = args.name as string | undefined;
+  const device = env.services.device;
+  if (name !== undefined) {
+    for (const line of detailLines(await device.details(name), env)) env.out.line(line);
+    return;
+  }
+  for (const line of packageTable(await device.list(), env)) env.out.line(line);
+}
+
+/** The `show` table with its five columns, and the legend of the markers it uses. */
+export function packageTable(list: readonly PackageSummary[], env: CommandEnv): string[] {
+  const rows = list.map((p) => [
+    p.name + STATE_MARKERS[p.state].mark,
+    p.version,
+    pyBool(p.persistent),
+    p.verification,
+    p.description,
+  ]);
+  const lines = renderTable(
+    { title: 'Packages', columns: ['NAME', 'VERSION', 'PERSISTENT', 'VERIFICATION', 'DESCRIPTION'], rows },
+    env.session.terminal,
+  );
+  for (const state of ['pending', 'inactive', 'removed'] as const) {
+    if (list.some((p) => p.state === state)) lines.push(STATE_MARKERS[state].legend);
+  }
+  return lines;
+}
+
+function stateText(p: PackageSummary): string {
+  const why = p.reason === undefined ? '' : `: ${p.reason}`;
+  switch (p.state) {
+    case 'active':
+      return 'active';
+    case 'pending': {
+      const running = p.activeVersion === undefined ? '' : ` (running ${p.activeVersion})`;
+      return `pending, takes effect at the next reboot${running}${p.reason === undefined ? '' : `; ${p.reason}`}`;
+    }
+    case 'inactive':
+      return `not active${why}`;
+    case 'removed':
+      return 'removed, still active until the next reboot';
+  }
+}
+
+/** A control field value for display: continuation lines lose their leading blank, ` .` is an empty line. */
+function controlValue(value: string): string {
+  return value
+    .split('\n')
+    .map((line, i) => (i === 0 ? line : line.replace(/^ /, '').replace(/^\.$/, '')))
+    .join('\n');
+}
+
+function detailLines(d: PackageDetails, env: CommandEnv): string[] {
+  // Written here rather than with the transports' formatHostPort: `show` must not load the transports.
+  const source =
+    d.origin.kind === 'media'
+      ? `media ${d.origin.label} ${d.origin.path}`
+      : `${d.origin.proto} ${d.origin.host.includes(':') ? `[${d.origin.host}]` : d.origin.host}:${d.origin.port} ${d.origin.path}`;
+  const fields: Array<[string, string]> = d.fields.map(([k, v]) => [k, controlValue(v)]);
+  fields.push(
+    ['State', stateText(d)],
+    ['Verification', d.verification],
+    ['Signing key', d.keyNumber ?? 'none'],
+    ['Persistent', pyBool(d.persistent)],
+    ['Source', source],
+    ['Installed', localTime(d.installedAt)],
+    ['Size', `${bytes(d.size)} (${d.size} bytes)`],
+    ['Files', String(d.fileCount)],
+  );
+  return renderFields(fields).map((l) => (env.session.terminal.ascii ? toAscii(l) : l));
+}
+
+/** The `package` context. */
+export const packageContext: Context = {
+  name: 'package',
+  path: '/package/#',
+  commands: [
+    {
+      name: 'install',
+      help: 'Install a .wmopkg package from a server or a media; takes effect after reboot',
+      params: [
+        options(persistentFlag, ...sourceOptions),
+        arg('address', address, { skipIf: (a) => a.media !== undefined }),
+        arg('file', packageFile),
+      ],
+      run: install,
+    },
+    {
+      name: 'remove',
+      help: 'Remove a package, or all packages (the default); takes effect after reboot',
+      params: [arg('target', packageOrAll, { optional: true })],
+      run: remove,
+    },
+    {
+      name: 'show',
+      aliases: ['list'],
+      help: 'Show the installed packages, or the details of one',
+      params: [arg('name', installedPackage, { optional: true })],
+      run: show,
+    },
+    ...commonCommands,
+  ],
+};

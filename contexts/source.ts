@@ -1,0 +1,171 @@
+// Opens what `install` and `unlock` name — a remote file or a file on a media — as one byte stream.
+import type { PackageOrigin } from '../firmware-sim/api.js';
+import {
+  PROTOCOLS,
+  type ProtoName,
+  type RemoteRequest,
+  type Transfer,
+  type TransportContext,
+} from '../transports/types.js';
+import type { CommandEnv, ProgressHandle } from './env.js';
+import { CliError } from './errors.js';
+import { flag, type OptionDecl, option } from './grammar.js';
+import { type Address, mediaLabel, proto, word } from './param-types.js';
+
+/** How long a connection may take before it fails. */
+export const CONNECT_TIMEOUT_MS = 15_000;
+/** No byte for this long ends a transfer. */
+export const STALL_TIMEOUT_MS = 30_000;
+
+function onMedia(args: Readonly<Record<string, unknown>>): boolean {
+  return args.media !== undefined;
+}
+
+/** The source keywords shared by `install` and `unlock` (manual order). */
+export const sourceOptions: readonly OptionDecl[] = [
+  option('media', mediaLabel, 'Read the file from a connected media (USB drive, SD card) with this label', {
+    display: '<label>',
+    skipIf: (a) => a.proto !== undefined || a.user !== undefined || a.password !== undefined,
+    conflict: 'proto, user or password',
+  }),
+  option('proto', proto, 'Protocol of the remote source (default: ftp, with tftp as fallback)', {
+    display: '<ftp|tftp|scp|sftp|http|https>',
+    skipIf: onMedia,
+    conflict: 'media',
+  }),
+  option('user', word('<username>', 'Login name'), 'Login name on the server (default: the CLI user)', {
+    display: '<username>',
+    skipIf: onMedia,
+    conflict: 'media',
+  }),
+  option('password', word('<password>', 'Password'), 'Password on the server (prompted for when needed)', {
+    display: '<password>',
+    secret: true,
+    skipIf: onMedia,
+    conflict: 'media',
+  }),
+];
+
+/** `persistent` of `install`. */
+export const persistentFlag = flag('persistent', 'Survive a factory reset; only remove takes it away');
+
+/** The arguments `openSource` reads. */
+export interface SourceArgs {
+  readonly media?: string;
+  readonly proto?: ProtoName;
+  readonly user?: string;
+  readonly password?: string;
+  readonly address?: Address;
+  readonly path: string;
+}
+
+/** An opened source: read `transfer.stream` to the end, then call `done`. */
+export interface OpenedSource {
+  readonly transfer: Transfer;
+  readonly origin: PackageOrigin;
+  /** Clears the progress bar; call it whatever happens. */
+  done(): void;
+}
+
+/** Reads the source arguments out of parsed `install`/`unlock` arguments. */
+export function sourceArgs(args: Readonly<Record<string, unknown>>, path: string): SourceArgs {
+  return {
+    path,
+    ...(args.media === undefined ? {} : { media: args.media as string }),
+    ...(args.proto === undefined ? {} : { proto: args.proto as ProtoName }),
+    ...(args.user === undefined ? {} : { user: args.user as string }),
+    ...(args.password === undefined ? {} : { password: args.password as string }),
+    ...(args.address === undefined ? {} : { address: args.address as Address }),
+  };
+}
+
+/** Opens a remote or media source with the device's limits, the session's prompts and a progress bar on a TTY. */
+export async function openSource(src: SourceArgs, env: CommandEnv): Promise<OpenedSource> {
+  const device = env.services.device;
+  const info = await device.info();
+  const name = src.path.split('/').pop() ?? src.path;
+  if (src.media !== undefined) {
+    const media = await env.services.media();
+    const labels = (await device.bootConfig()).media;
+    const file = await media.resolver.resolve(labels, src.media, src.path);
+    const progress = env.ui.progress(name);
+    try {
+      const transfer = await media.resolver.open(file, {
+        maxBytes: info.maxPackageBytes,
+        signal: env.signal,
+        ...onProgress(progress),
+      });
+      return {
+        transfer,
+        origin: { kind: 'media', label: src.media, path: src.path },
+        done: () => progress?.done(),
+      };
+    } catch (e) {
+      progress?.done();
+      throw e;
+    }
+  }
+  if (src.address === undefined)
+    throw new CliError('CLI_INCOMPLETE', 'incomplete command: expected address[:port]');
+  const tools = await env.services.transports();
+  const progress = env.ui.progress(name);
+  const ctx: TransportContext = {
+    defaultPorts: info.defaultPorts,
+    user: env.session.user,
+    knownHostsFile: device.paths.knownHostsFile,
+    caDir: device.paths.caDir,
+    sshKeyFiles: [],
+    maxBytes: info.maxPackageBytes,
+    connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    stallTimeoutMs: STALL_TIMEOUT_MS,
+    signal: env.signal,
+    getPassword: async (prompt) => {
+      const answer = await env.ui.password(prompt);
+      if (answer === undefined) throw new CliError('CLI_NOT_CONFIRMED', 'no password given');
+      return answer;
+    },
+    confirmHostKey: (key) =>
+      env.ui.confirm(
+        `The authenticity of host ${tools.formatHostPort(key.host, key.port)} can't be established.\n` +
+          `${key.algorithm} key fingerprint is ${key.fingerprint}.\n` +
+          'Trust this host key and continue connecting (y/N)?',
+      ),
+    ...onProgress(progress),
+  };
+  const request: RemoteRequest = {
+    host: src.address.host,
+    path: src.path,
+    ...(src.address.port === undefined ? {} : { port: src.address.port }),
+    ...(src.proto === undefined ? {} : { proto: src.proto }),
+    ...(src.user === undefined ? {} : { user: src.user }),
+    ...(src.password === undefined ? {} : { password: src.password }),
+  };
+  try {
+    const transfer = await tools.openRemote(request, ctx);
+    const used = originProto(transfer.origin) ?? src.proto ?? 'ftp';
+    const port = originPort(transfer.origin) ?? src.address.port ?? info.defaultPorts[used];
+    return {
+      transfer,
+      origin: { kind: 'remote', proto: used, host: src.address.host, port, path: src.path },
+      done: () => progress?.done(),
+    };
+  } catch (e) {
+    progress?.done();
+    throw e;
+  }
+}
+
+function onProgress(progress: ProgressHandle | undefined): { onProgress?: ProgressHandle['update'] } {
+  return progress === undefined ? {} : { onProgress: progress.update };
+}
+
+/** The protocol a transfer really used (`tftp 192.0.2.1:69` after the ftp fallback). */
+function originProto(origin: string): ProtoName | undefined {
+  const first = origin.split(' ')[0] ?? '';
+  return (PROTOCOLS as readonly string[]).includes(first) ? (first as ProtoName) : undefined;
+}
+
+function originPort(origin: string): number | undefined {
+  const m = /:([0-9]{1,5})(?:\s|$)/.exec(origin);
+  return m === null ? undefined : Number(m[1]);
+}

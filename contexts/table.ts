@@ -1,0 +1,132 @@
+// Tables as the vendor manual draws them (box drawing, ASCII fallback), and the few text helpers the contexts share.
+
+/** A table: a title in the top border, a header row, data rows; the last column takes the slack. */
+export interface TableSpec {
+  readonly title: string;
+  readonly columns: readonly string[];
+  readonly rows: ReadonlyArray<readonly string[]>;
+}
+
+/** How wide and in which characters to draw. */
+export interface DrawOptions {
+  /** Columns available (the terminal's width, 80 when unknown). */
+  readonly width: number;
+  readonly ascii: boolean;
+}
+
+/** The vendor layout is 71 columns wide when the content is narrower (the `package show` example). */
+export const MIN_TABLE_WIDTH = 71;
+const GAP = 2;
+const MIN_LAST = 4;
+
+const BOX = { tl: '╒', top: '═', tr: '╕', side: '│', bl: '└', bottom: '─', br: '┘', more: '…' };
+const ASCII = { tl: '+', top: '-', tr: '+', side: '|', bl: '+', bottom: '-', br: '+', more: '~' };
+
+function len(text: string): number {
+  return [...text].length;
+}
+
+function pad(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - len(text)));
+}
+
+function cut(text: string, width: number, more: string): string {
+  const chars = [...text];
+  if (chars.length <= width) return text;
+  return width <= 0 ? '' : chars.slice(0, width - 1).join('') + more;
+}
+
+/**
+ * Draws a table, e.g.
+ * ```
+ * ╒ Packages ═════════╕
+ * │NAME     VERSION   │
+ * │pkgname  1.0       │
+ * └───────────────────┘
+ * ```
+ * Width follows the content (at least `MIN_TABLE_WIDTH`) and never exceeds the terminal: the last
+ * column is cut with `…` when it must be.
+ */
+export function renderTable(spec: TableSpec, draw: DrawOptions): string[] {
+  const ch = draw.ascii ? ASCII : BOX;
+  const cells = [spec.columns, ...spec.rows].map((r) => r.map((c) => (draw.ascii ? toAscii(c) : c)));
+  const n = spec.columns.length;
+  const widths = spec.columns.map(
+    (_, i) => Math.max(...cells.map((r) => len(r[i] ?? ''))) + (i < n - 1 ? GAP : 0),
+  );
+  const title = ` ${draw.ascii ? toAscii(spec.title) : spec.title} `;
+  const natural = widths.reduce((a, b) => a + b, 0);
+  const fixed = natural - widths[n - 1]!;
+  const maxInner = Math.max(draw.width - 2, fixed + MIN_LAST);
+  let inner = Math.max(natural, MIN_TABLE_WIDTH - 2, len(title) + 1);
+  inner = Math.min(inner, maxInner);
+  widths[n - 1] = Math.max(inner - fixed, MIN_LAST);
+  inner = fixed + widths[n - 1]!;
+  const lines = [ch.tl + title + ch.top.repeat(Math.max(0, inner - len(title))) + ch.tr];
+  for (const row of cells) {
+    const text = row.map((c, i) =>
+      i < n - 1 ? pad(c, widths[i]!) : pad(cut(c, widths[i]!, ch.more), widths[i]!),
+    );
+    lines.push(ch.side + text.join('') + ch.side);
+  }
+  lines.push(ch.bl + ch.bottom.repeat(inner) + ch.br);
+  return lines;
+}
+
+/** Aligned `Key: value` lines (`show version`, `show PKGNAME`); continuation lines are indented. */
+export function renderFields(fields: ReadonlyArray<readonly [string, string]>): string[] {
+  const width = Math.max(0, ...fields.map(([k]) => len(k))) + 2;
+  const lines: string[] = [];
+  for (const [key, value] of fields) {
+    const [first, ...more] = value.split('\n');
+    lines.push(`${pad(`${key}:`, width)}${first ?? ''}`.trimEnd());
+    for (const m of more) lines.push(`${' '.repeat(width)}${m}`.trimEnd());
+  }
+  return lines;
+}
+
+/** Two aligned columns without a separator (help listings). */
+export function renderPairs(rows: ReadonlyArray<readonly [string, string]>): string[] {
+  const width = Math.max(0, ...rows.map(([k]) => len(k))) + 2;
+  return rows.map(([k, v]) => `${pad(k, width)}${v}`.trimEnd());
+}
+
+/** Characters outside ASCII replaced for a terminal that cannot show them (`…` → `...`). */
+export function toAscii(text: string): string {
+  return text.replace(/…/g, '...').replace(/[^\x00-\x7f]/g, '?');
+}
+
+/** `True`/`False` as the manual's table writes them. */
+export function pyBool(value: boolean): string {
+  return value ? 'True' : 'False';
+}
+
+/** An ISO 8601 time as `2026-11-21 10:02:41` in the device's local time. */
+export function localTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** A duration as `uptime` prints it: `3 days, 04:05:06`. */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const days = Math.floor(s / 86400);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const hms = `${p(Math.floor((s % 86400) / 3600))}:${p(Math.floor((s % 3600) / 60))}:${p(s % 60)}`;
+  return days > 0 ? `${days} day${days === 1 ? '' : 's'}, ${hms}` : hms;
+}
+
+/** A byte count for people: `512 B`, `1.5 KiB`, `12.0 MiB`. */
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}

@@ -1,0 +1,115 @@
+// Script mode (SPEC §3.6): stdin not a TTY, or -c: clean output, every line in order, prompts answered from stdin.
+import type { Prompter } from '../contexts/env.js';
+import { formatHelp, helpAt, helpRequest } from '../contexts/parser.js';
+import { splitCommands } from '../contexts/tokenize.js';
+import { type Input, LineReader } from './line-reader.js';
+import type { FrontEnd, Session } from './session.js';
+
+/** Options of script mode, from the command line. */
+export interface ScriptOptions {
+  /** `-c` lines (each may hold several commands separated by `;`); empty: read commands from stdin. */
+  readonly commands: readonly string[];
+  /** `-y`: answer every confirmation with yes. */
+  readonly yes: boolean;
+  /** `--echo`: print `PROMPT COMMAND` before each command's output. */
+  readonly echo: boolean;
+  /** `--exit-on-error`: stop at the first failed command. */
+  readonly exitOnError: boolean;
+}
+
+/** Where script mode reads and writes; the process's streams by default, in-memory ones in tests. */
+export interface ScriptIo {
+  readonly stdin: Input;
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+}
+
+/** Runs a script; resolves with the exit status: 0 when every command succeeded, 1 otherwise. */
+export async function runScript(
+  session: Session,
+  options: ScriptOptions,
+  io: ScriptIo = processIo(),
+): Promise<number> {
+  let reader: LineReader | undefined;
+  const lines = (): LineReader => {
+    reader ??= new LineReader(io.stdin);
+    return reader;
+  };
+  const stdinTty = io.stdin.isTTY === true;
+  const out = (text: string): void => {
+    io.stdout.write(text);
+  };
+  const prompter: Prompter = {
+    async confirm(question) {
+      const parts = question.split('\n');
+      const ask = parts.pop()!;
+      for (const p of parts) out(`${p}\n`);
+      out(ask);
+      if (options.yes) {
+        out('y\n');
+        return true;
+      }
+      const answer = await lines().next();
+      // Echo what was read from a pipe, so that the transcript reads like the manual (`(y/N)?y`).
+      out(answer === undefined ? '\n' : stdinTty ? '' : `${answer}\n`);
+      return answer !== undefined && /^\s*(y|yes)\s*$/i.test(answer);
+    },
+    async password(prompt) {
+      out(prompt);
+      const answer = await lines().nextSecret();
+      out('\n');
+      return answer;
+    },
+    progress: () => undefined,
+  };
+  const fe: FrontEnd = {
+    interactive: false,
+    prompter,
+    sink: {
+      line: (text) => out(`${text}\n`),
+      warn: (text) => io.stderr.write(`${text}\n`),
+    },
+    error: (line) => io.stderr.write(`${line}\n`),
+  };
+  let failed = 0;
+  const run = async (line: string): Promise<boolean> => {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return true;
+    if (options.echo) out(`${session.prompt()} ${session.redact(trimmed)}\n`);
+    const asked = helpRequest(trimmed);
+    if (asked !== undefined) {
+      const items = await helpAt(session.registry, session.context.name, asked, {
+        services: session.services,
+      });
+      for (const l of formatHelp(items)) out(`${l}\n`);
+      return true;
+    }
+    const result = await session.execute(trimmed, fe);
+    if (result === 'failed') failed++;
+    return result === 'ok' || !options.exitOnError;
+  };
+  try {
+    if (options.commands.length > 0) {
+      for (const arg of options.commands) {
+        for (const command of splitCommands(arg)) {
+          if (!(await run(command)) || session.ended) return status(failed);
+        }
+      }
+    } else {
+      for (let line = await lines().next(); line !== undefined; line = await lines().next()) {
+        if (!(await run(line)) || session.ended) break;
+      }
+    }
+    return status(failed);
+  } finally {
+    reader?.close();
+  }
+}
+
+function status(failed: number): number {
+  return failed === 0 ? 0 : 1;
+}
+
+function processIo(): ScriptIo {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+}

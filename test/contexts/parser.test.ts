@@ -1,0 +1,484 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Context } from '../../contexts/grammar.js';
+import {
+  completeAt,
+  formatHelp,
+  helpAt,
+  helpRequest,
+  lookup,
+  parseLine,
+  type Registry,
+  redact,
+  registry,
+} from '../../contexts/index.js';
+import { fakePackage } from '../helpers/fake-package.js';
+import { fakeServices } from '../helpers/fake-services.js';
+
+interface Case {
+  readonly title: string;
+  readonly context?: string;
+  readonly line: string;
+  /** `command` in `context`, or `enter NAME`, or `empty`, with the arguments; or an error message. */
+  readonly expected:
+    | { readonly run: string; readonly in?: string; readonly args?: object }
+    | { readonly enter: string }
+    | 'empty'
+    | RegExp;
+}
+
+const cases: readonly Case[] = [
+  { title: 'empty line', line: '   ', expected: 'empty' },
+  { title: 'full words', line: 'show version', expected: { run: 'show version' } },
+  { title: 'abbreviated words', line: 'sh ver', expected: { run: 'show version' } },
+  { title: 'case-insensitive keywords', line: 'SHOW Log', expected: { run: 'show log' } },
+  { title: 'context name enters it', line: 'package', expected: { enter: 'package' } },
+  { title: 'abbreviated context name', line: 'pack', expected: { enter: 'package' } },
+  {
+    title: 'one command of a context',
+    line: 'package show',
+    expected: { run: 'show', in: 'package', args: {} },
+  },
+  {
+    title: 'context command with a value',
+    line: 'pack sh pkgname',
+    expected: { run: 'show', in: 'package', args: { name: 'pkgname' } },
+  },
+  {
+    title: 'do from a context',
+    context: 'package',
+    line: 'do show media',
+    expected: { run: 'show media', in: 'exec' },
+  },
+  { title: 'do enters another context', context: 'package', line: 'do boot', expected: { enter: 'boot' } },
+  {
+    title: 'manual: install address file',
+    context: 'package',
+    line: 'install 192.0.2.1 pkgname.wmopkg',
+    expected: {
+      run: 'install',
+      args: { address: { host: '192.0.2.1' }, file: { path: 'pkgname.wmopkg', name: 'pkgname' } },
+    },
+  },
+  {
+    title: 'manual: install persistent',
+    context: 'package',
+    line: 'install persistent 192.0.2.1 pkgname.wmopkg',
+    expected: {
+      run: 'install',
+      args: {
+        persistent: true,
+        address: { host: '192.0.2.1' },
+        file: { path: 'pkgname.wmopkg', name: 'pkgname' },
+      },
+    },
+  },
+  {
+    title: 'manual: install proto tftp',
+    context: 'package',
+    line: 'install proto tftp 192.0.2.1 pkgname.wmopkg',
+    expected: {
+      run: 'install',
+      args: {
+        proto: 'tftp',
+        address: { host: '192.0.2.1' },
+        file: { path: 'pkgname.wmopkg', name: 'pkgname' },
+      },
+    },
+  },
+  {
+    title: 'manual: install media external path',
+    context: 'package',
+    line: 'install media external path/on/media/pkgname.wmopkg',
+    expected: {
+      run: 'install',
+      args: { media: 'external', file: { path: 'path/on/media/pkgname.wmopkg', name: 'pkgname' } },
+    },
+  },
+  {
+    title: 'options abbreviated, in any order, IPv6 with port',
+    context: 'package',
+    line: 'inst us admin pr sf pa "se cret" pers [2001:db8::1]:2222 a/b.wmopkg',
+    expected: {
+      run: 'install',
+      args: {
+        user: 'admin',
+        proto: 'sftp',
+        password: 'se cret',
+        persistent: true,
+        address: { host: '2001:db8::1', port: 2222 },
+        file: { path: 'a/b.wmopkg', name: 'b' },
+      },
+    },
+  },
+  {
+    title: 'a quoted word is never a keyword',
+    context: 'package',
+    line: 'install "media" x.wmopkg',
+    expected: { run: 'install', args: { address: { host: 'media' }, file: { path: 'x.wmopkg', name: 'x' } } },
+  },
+  { title: 'alias', context: 'package', line: 'list', expected: { run: 'show', args: {} } },
+  { title: 'alias abbreviated', context: 'package', line: 'l', expected: { run: 'show', args: {} } },
+  {
+    title: 'remove without argument',
+    context: 'package',
+    line: 'remove',
+    expected: { run: 'remove', args: {} },
+  },
+  {
+    title: 'remove all',
+    context: 'package',
+    line: 'remove all',
+    expected: { run: 'remove', args: { target: { all: true } } },
+  },
+  {
+    title: 'remove a package',
+    context: 'package',
+    line: 'rem pkgname',
+    expected: { run: 'remove', args: { target: { all: false, name: 'pkgname' } } },
+  },
+  {
+    title: 'boot media label with options',
+    context: 'boot',
+    line: 'media my-usb usb part 2',
+    expected: { run: 'media', args: { label: 'my-usb', bus: 'usb', partition: 2 } },
+  },
+  {
+    title: 'boot no media',
+    context: 'boot',
+    line: 'no media my-usb',
+    expected: { run: 'no media', args: { label: 'my-usb' } },
+  },
+  { title: 'terminal length', line: 'term len 0', expected: { run: 'terminal length', args: { n: 0 } } },
+  { title: 'navigation', context: 'boot', line: 'end', expected: { run: 'end', in: 'boot' } },
+  // The error classes of SPEC §3.3.
+  { title: 'unknown command', line: 'foo', expected: /^unknown command "foo"$/ },
+  { title: 'unknown second word', line: 'show foo', expected: /^unknown command "show foo"$/ },
+  {
+    title: 'unknown command in a context',
+    line: 'package frobnicate',
+    expected: /^unknown command "package frobnicate"$/,
+  },
+  {
+    title: 'navigation is not a one-shot command',
+    line: 'package exit',
+    expected: /^unknown command "package exit"$/,
+  },
+  {
+    title: 'ambiguous command',
+    context: 'package',
+    line: 'e',
+    expected: /^ambiguous command "e": end, exit$/,
+  },
+  {
+    title: 'ambiguous keyword',
+    context: 'package',
+    line: 'install p 192.0.2.1 x.wmopkg',
+    expected: /^ambiguous command "install p": password, persistent, proto$/,
+  },
+  {
+    title: 'incomplete group',
+    line: 'show',
+    expected: /^incomplete command "show": expected log, media, version$/,
+  },
+  {
+    title: 'incomplete install',
+    context: 'package',
+    line: 'install',
+    expected: /^incomplete command "install": expected address\[:port\]$/,
+  },
+  {
+    title: 'incomplete after the address',
+    context: 'package',
+    line: 'install 192.0.2.1',
+    expected: /^incomplete command "install 192.0.2.1": expected PKGNAME\.wmopkg$/,
+  },
+  {
+    title: 'incomplete option value',
+    context: 'package',
+    line: 'install media',
+    expected: /^incomplete command "install media": expected <label>$/,
+  },
+  {
+    title: 'no address after media',
+    context: 'package',
+    line: 'install media external',
+    expected: /^incomplete command "install media external": expected PKGNAME\.wmopkg$/,
+  },
+  {
+    title: 'incomplete do',
+    context: 'package',
+    line: 'do',
+    expected: /^incomplete command "do": expected a command$/,
+  },
+  {
+    title: 'word left over',
+    line: 'show version now',
+    expected: /^unexpected word "now" after "show version"$/,
+  },
+  {
+    title: 'option given twice',
+    context: 'package',
+    line: 'install persistent persistent 192.0.2.1 x.wmopkg',
+    expected: /"persistent" given twice/,
+  },
+  {
+    title: 'invalid value says what it expected and got',
+    context: 'package',
+    line: 'install 192.0.2.1 x.tar',
+    expected: /^invalid PKGNAME\.wmopkg "x\.tar": the file must have the \.wmopkg extension$/,
+  },
+  {
+    title: 'media does not go with remote options',
+    context: 'package',
+    line: 'install proto ftp media external x.wmopkg',
+    expected: /^media cannot be combined with proto, user or password$/,
+  },
+  {
+    title: 'remote options do not go with media',
+    context: 'package',
+    line: 'install media external user admin x.wmopkg',
+    expected: /^user cannot be combined with media$/,
+  },
+  { title: 'unterminated quote', line: 'show log | include "x', expected: /unterminated double quote/ },
+  { title: 'empty filter', line: 'show log |', expected: /^incomplete command "\|": expected a filter$/ },
+  { title: 'unknown filter', line: 'show log | grep x', expected: /^unknown command "\| grep"$/ },
+  {
+    title: 'filter on navigation',
+    line: 'package | count',
+    expected: /output filters apply to commands only/,
+  },
+];
+
+function check(c: Case): void {
+  const run = (): ReturnType<typeof parseLine> => parseLine(registry, c.context ?? 'exec', c.line);
+  if (c.expected instanceof RegExp) {
+    assert.throws(run, (e: Error & { code?: string }) => {
+      assert.match(e.message, c.expected as RegExp);
+      assert.match(String(e.code), /^CLI_/);
+      return true;
+    });
+    return;
+  }
+  const inv = run().invocation;
+  if (c.expected === 'empty') {
+    assert.equal(inv.kind, 'empty');
+    return;
+  }
+  if ('enter' in c.expected) {
+    assert.deepEqual(inv, { kind: 'enter', context: c.expected.enter });
+    return;
+  }
+  assert.equal(inv.kind, 'run');
+  if (inv.kind !== 'run') return;
+  assert.equal(inv.command.name, c.expected.run);
+  assert.equal(inv.context.name, c.expected.in ?? c.context ?? 'exec');
+  if (c.expected.args !== undefined) assert.deepEqual({ ...inv.args }, c.expected.args);
+}
+
+for (const c of cases) test(`parse: ${c.title}`, () => check(c));
+
+test('parse: an exact match wins over a longer word it is a prefix of', () => {
+  const ctx: Context = {
+    name: 'exec',
+    path: '/',
+    commands: [
+      { name: 'set', help: 'a' },
+      { name: 'setup', help: 'b' },
+    ],
+  };
+  const mini: Registry = { contexts: { exec: ctx }, filters: registry.filters };
+  const inv = parseLine(mini, 'exec', 'set').invocation;
+  assert.equal(inv.kind === 'run' && inv.command.name, 'set');
+  assert.throws(
+    () => parseLine(mini, 'exec', 'se'),
+    /^Error: ambiguous command "se": set, setup$|ambiguous command "se": set, setup/,
+  );
+});
+
+test('parse: output filters in order, the regular expression is the rest of the segment', () => {
+  const parsed = parseLine(registry, 'exec', 'show log | include install pkg | exclude "a|b" | count');
+  assert.deepEqual(
+    parsed.filters.map((f) => [f.command.name, f.args.re === undefined ? undefined : String(f.args.re)]),
+    [
+      ['include', '/install pkg/'],
+      ['exclude', '/a|b/'],
+      ['count', undefined],
+    ],
+  );
+});
+
+test('parse: a bad regular expression is an invalid value', () => {
+  assert.throws(
+    () => parseLine(registry, 'exec', 'show log | include ('),
+    (e: Error) => e.message === 'invalid regular expression "(": Unterminated group',
+  );
+});
+
+const secrets: ReadonlyArray<{ context?: string; line: string; expected: string }> = [
+  {
+    context: 'package',
+    line: 'install password hunter2 192.0.2.1 x.wmopkg',
+    expected: 'install password **** 192.0.2.1 x.wmopkg',
+  },
+  {
+    context: 'package',
+    line: 'install  pass  "hunter 2"  user admin 192.0.2.1 x.wmopkg',
+    expected: 'install  pass  ****  user admin 192.0.2.1 x.wmopkg',
+  },
+  {
+    line: 'package install password s3 192.0.2.1 x.wmopkg',
+    expected: 'package install password **** 192.0.2.1 x.wmopkg',
+  },
+  {
+    context: 'boot',
+    line: 'unlock password s3 192.0.2.1 t.lic',
+    expected: 'unlock password **** 192.0.2.1 t.lic',
+  },
+  { context: 'package', line: 'install bogus! password s3cret', expected: 'install bogus! password ****' },
+  { context: 'package', line: 'instal password s3cret', expected: 'instal password ****' },
+  {
+    context: 'package',
+    line: 'install user password 1.2.3.4 x.wmopkg',
+    expected: 'install user password 1.2.3.4 x.wmopkg',
+  },
+  { line: 'show log', expected: 'show log' },
+];
+
+for (const s of secrets) {
+  test(`redact: ${s.line}`, () => assert.equal(redact(registry, s.context ?? 'exec', s.line), s.expected));
+}
+
+test('redact: error messages never show a password', () => {
+  assert.throws(
+    () => parseLine(registry, 'package', 'install password hunter2'),
+    (e: Error) => e.message === 'incomplete command "install password ****": expected address[:port]',
+  );
+  assert.throws(
+    () => parseLine(registry, 'package', 'install password hunter2 1.2.3.4 x.wmopkg extra'),
+    (e: Error) => !e.message.includes('hunter2') && e.message.includes('****'),
+  );
+});
+
+function services() {
+  const s = fakeServices(undefined);
+  s.device.state.packages = {};
+  return s;
+}
+
+async function withPackages(names: readonly string[]) {
+  const s = services();
+  for (const name of names) {
+    const { Readable } = await import('node:stream');
+    await s.device.install({
+      name,
+      persistent: false,
+      origin: { kind: 'media', label: 'external', path: `${name}.wmopkg` },
+      stream: Readable.from([fakePackage({ Package: name, Version: '1', Description: name })]),
+      confirmDowngrade: async () => true,
+    });
+  }
+  return s;
+}
+
+const helps: ReadonlyArray<{ context?: string; line: string; expected: string[] }> = [
+  { line: 'show ', expected: ['media', 'version', 'log'] },
+  { line: 'sh', expected: ['show'] },
+  { line: 'show version ', expected: ['<cr>', '|'] },
+  {
+    context: 'package',
+    line: 'install ',
+    expected: ['persistent', 'media', 'proto', 'user', 'password', 'address[:port]'],
+  },
+  {
+    context: 'package',
+    line: 'install persistent ',
+    expected: ['media', 'proto', 'user', 'password', 'address[:port]'],
+  },
+  { context: 'package', line: 'install media ', expected: ['<label>'] },
+  { context: 'package', line: 'install media external ', expected: ['persistent', 'PKGNAME.wmopkg'] },
+  {
+    context: 'package',
+    line: 'install proto ftp ',
+    expected: ['persistent', 'user', 'password', 'address[:port]'],
+  },
+  { context: 'package', line: 'install 192.0.2.1 ', expected: ['PKGNAME.wmopkg'] },
+  { context: 'package', line: 'install proto ', expected: ['<ftp|tftp|scp|sftp|http|https>'] },
+  { context: 'package', line: 'remove p', expected: ['pkgname', 'pkgtwo'] },
+  { context: 'package', line: 'show ', expected: ['PKGNAME', '<cr>', '|'] },
+  { context: 'package', line: 'e', expected: ['exit', 'end'] },
+  { line: 'package ', expected: ['install', 'remove', 'show', 'list', 'help', '<cr>'] },
+  { line: 'show log | ', expected: ['include', 'exclude', 'begin', 'count'] },
+  { line: 'show log | count ', expected: ['<cr>', '|'] },
+  { line: 'frobnicate ', expected: [] },
+];
+
+for (const h of helps) {
+  test(`? after "${h.line}"`, async () => {
+    const s = await withPackages(['pkgname', 'pkgtwo', 'other']);
+    const items = await helpAt(registry, h.context ?? 'exec', h.line, { services: s });
+    assert.deepEqual(
+      items.map((i) => i.label),
+      h.expected,
+    );
+    for (const i of items) assert.equal(typeof i.help, 'string');
+  });
+}
+
+test('? lists help text for each item and says so when nothing fits', async () => {
+  const s = services();
+  const lines = formatHelp(await helpAt(registry, 'package', 'install ', { services: s }));
+  assert.match(lines[0]!, /^ {2}persistent +Survive a factory reset/);
+  assert.deepEqual(formatHelp(await helpAt(registry, 'exec', 'nonsense ', { services: s })), [
+    '% Unrecognized command',
+  ]);
+});
+
+test('? is a help request only at the end and outside quotes', () => {
+  assert.equal(helpRequest('install ?'), 'install ');
+  assert.equal(helpRequest('sh?'), 'sh');
+  assert.equal(helpRequest('show log | include "a?'), undefined);
+  assert.equal(helpRequest('show log'), undefined);
+});
+
+const completions: ReadonlyArray<{ context?: string; line: string; start: number; expected: string[] }> = [
+  { line: 'pa', start: 0, expected: ['package'] },
+  { line: 'terminal ', start: 9, expected: ['ascii', 'length', 'utf8', 'width'] },
+  { context: 'package', line: 'remove p', start: 7, expected: ['pkgname', 'pkgtwo'] },
+  { context: 'package', line: 'remove ', start: 7, expected: ['all', 'other', 'pkgname', 'pkgtwo'] },
+  { context: 'package', line: 'show pkgn', start: 5, expected: ['pkgname'] },
+  { line: 'package remove o', start: 15, expected: ['other'] },
+  { context: 'package', line: 'install proto h', start: 14, expected: ['http', 'https'] },
+  { context: 'package', line: 'install media ', start: 14, expected: ['external'] },
+  { context: 'package', line: 'install pe', start: 8, expected: ['persistent'] },
+  { line: 'show log | c', start: 11, expected: ['count'] },
+  { line: 'frobnicate x', start: 12, expected: [] },
+  { context: 'package', line: 'install "unterminated', start: 8, expected: [] },
+];
+
+for (const c of completions) {
+  test(`TAB after "${c.line}"`, async () => {
+    const s = await withPackages(['pkgname', 'pkgtwo', 'other']);
+    const r = await completeAt(registry, c.context ?? 'exec', c.line, { services: s });
+    assert.deepEqual(r.candidates, c.expected);
+    if (c.expected.length > 0) assert.equal(r.start, c.start);
+  });
+}
+
+test('TAB never fails, even when the device does', async () => {
+  const s = services();
+  s.device.names = async () => {
+    throw new Error('store unreadable');
+  };
+  const r = await completeAt(registry, 'package', 'remove p', { services: s });
+  assert.deepEqual(r.candidates, []);
+});
+
+test('help COMMAND finds commands through contexts and abbreviations', () => {
+  assert.equal(lookup(registry, 'exec', 'sh ver').command.name, 'show version');
+  const nested = lookup(registry, 'exec', 'package inst');
+  assert.equal(nested.command.name, 'install');
+  assert.equal(nested.context.name, 'package');
+  assert.equal(lookup(registry, 'package', 'install persistent').command.name, 'install');
+  assert.throws(() => lookup(registry, 'exec', 'nope'), /unknown command "nope"/);
+});

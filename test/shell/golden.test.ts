@@ -1,0 +1,444 @@
+// Golden transcripts: script mode of the real binary on the fake device; UPDATE_GOLDEN=1 rewrites test/golden/.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Scenario } from '../helpers/fake-services.js';
+import { ROOT, runEdgesh } from '../helpers/run-edgesh.js';
+
+interface Golden {
+  /** File name in test/golden/ (without .txt). */
+  readonly name: string;
+  readonly title: string;
+  readonly args?: readonly string[];
+  /** Lines of stdin: commands and answers. */
+  readonly stdin?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly scenario?: Scenario;
+}
+
+const INSTALL = ['package', 'install 192.0.2.1 pkgname.wmopkg'];
+
+const goldens: readonly Golden[] = [
+  // Every example of the vendor manual (SPEC §3.4).
+  {
+    name: 'manual-install',
+    title: 'install address file (ftp, tftp as fallback)',
+    stdin: [...INSTALL, 'show pkgname'],
+  },
+  {
+    name: 'manual-install-persistent',
+    title: 'install persistent',
+    stdin: ['package', 'install persistent 192.0.2.1 pkgname.wmopkg', 'show'],
+  },
+  {
+    name: 'manual-install-proto-ftp',
+    title: 'install proto ftp',
+    stdin: ['package', 'install proto ftp 192.0.2.1 pkgname.wmopkg', 'show pkgname | include Source'],
+  },
+  {
+    name: 'manual-install-proto-tftp',
+    title: 'install proto tftp',
+    stdin: ['package', 'install proto tftp 192.0.2.1 pkgname.wmopkg', 'show pkgname | include Source'],
+  },
+  {
+    name: 'manual-install-media-external',
+    title: 'install media external path/on/media/pkgname.wmopkg',
+    stdin: [
+      'package',
+      'install media external path/on/media/pkgname.wmopkg',
+      'show pkgname | include Source',
+    ],
+  },
+  {
+    name: 'manual-install-media-my-usb',
+    title: 'install media my-usb relative/path/pkgname.wmopkg, after defining the label',
+    stdin: [
+      'boot',
+      'media my-usb usb',
+      'show',
+      'exit',
+      'package',
+      'install media my-usb relative/path/pkgname.wmopkg',
+      'do show media',
+    ],
+  },
+  {
+    name: 'manual-remove',
+    title: 'remove pkgname, confirmed',
+    stdin: [...INSTALL, 'remove pkgname', 'y', 'show'],
+  },
+  {
+    name: 'manual-remove-all',
+    title: 'remove all, confirmed',
+    stdin: [
+      ...INSTALL,
+      'install 192.0.2.1 hello.wmopkg',
+      'remove all',
+      'y',
+      'show',
+      'do reboot',
+      'yes',
+      'show',
+    ],
+  },
+  {
+    name: 'manual-show',
+    title: 'show after install and reboot: the table of the manual',
+    stdin: [...INSTALL, 'do reboot', 'y', 'show', 'list'],
+  },
+  // The rest of the package context.
+  {
+    name: 'remove-default-all',
+    title: 'remove without argument means all',
+    stdin: [...INSTALL, 'remove', 'y'],
+  },
+  {
+    name: 'remove-declined',
+    title: 'anything but y/yes aborts',
+    stdin: [...INSTALL, 'remove pkgname', 'no', 'remove pkgname', 'Y', 'show'],
+  },
+  { name: 'remove-eof', title: 'end of input at a prompt means no', stdin: [...INSTALL, 'remove pkgname'] },
+  {
+    name: 'remove-yes-flag',
+    title: '-y answers every confirmation',
+    args: ['-y'],
+    stdin: [...INSTALL, 'remove pkgname', 'show'],
+  },
+  {
+    name: 'remove-not-installed',
+    title: 'removing a package that is not installed',
+    stdin: ['package', 'remove ghost'],
+  },
+  {
+    name: 'show-markers',
+    title: 'active, pending, not active and removed are visible',
+    stdin: [
+      'package',
+      'install 192.0.2.1 pkgname.wmopkg',
+      'install 192.0.2.1 hello.wmopkg',
+      'install 192.0.2.1 unsigned.wmopkg',
+      'do reboot',
+      'y',
+      'remove hello',
+      'y',
+      'install 192.0.2.1 v2/pkgname.wmopkg',
+      'y',
+      'show',
+      'show pkgname | include State',
+      'show unsigned | include State',
+    ],
+  },
+  {
+    name: 'upgrade',
+    title: 'installing an installed name is an upgrade, from which version to which',
+    stdin: [
+      'package',
+      'install 192.0.2.1 v1/pkgname.wmopkg',
+      'install 192.0.2.1 v2/pkgname.wmopkg',
+      'install 192.0.2.1 v2/pkgname.wmopkg',
+    ],
+  },
+  {
+    name: 'downgrade',
+    title: 'an older version asks first',
+    stdin: [
+      ...INSTALL,
+      'install 192.0.2.1 v2/pkgname.wmopkg',
+      'n',
+      'install 192.0.2.1 v2/pkgname.wmopkg',
+      'y',
+      'show',
+    ],
+  },
+  {
+    name: 'verification-warnings',
+    title: 'unsigned and untrusted packages install with a warning; allow-untrusted changes it',
+    stdin: [
+      'package',
+      'install 192.0.2.1 unsigned.wmopkg',
+      'install 192.0.2.1 untrusted.wmopkg',
+      'do boot',
+      'allow-untrusted',
+      'do package',
+      'install 192.0.2.1 untrusted.wmopkg',
+      'install 192.0.2.1 tampered.wmopkg',
+      'show',
+    ],
+  },
+  {
+    name: 'transport-fallback',
+    title: 'no protocol: ftp, then tftp; both failing names both',
+    stdin: [
+      'package',
+      'install 192.0.2.2 pkgname.wmopkg',
+      'show pkgname | include Source',
+      'install 192.0.2.9 pkgname.wmopkg',
+    ],
+  },
+  {
+    name: 'transport-ipv6',
+    title: 'IPv6 address in brackets with a port',
+    stdin: ['package', 'install [2001:db8::1]:21 pkgname.wmopkg', 'show pkgname | include Source'],
+  },
+  {
+    name: 'transport-host-key-password',
+    title:
+      'unknown SSH host asks y/N with its fingerprint; the password prompt reads stdin and echoes nothing',
+    stdin: [
+      'package',
+      'install proto sftp 192.0.2.3 pkgname.wmopkg',
+      'y',
+      'secret',
+      'install proto scp 192.0.2.3 pkgname.wmopkg',
+      'n',
+    ],
+  },
+  {
+    name: 'transport-login-refused',
+    title: 'a wrong password is refused; end of input gives no password',
+    stdin: [
+      'package',
+      'install proto ftp user admin 192.0.2.3 pkgname.wmopkg',
+      'wrong',
+      'install proto ftp 192.0.2.3 pkgname.wmopkg',
+    ],
+  },
+  {
+    name: 'password-masked',
+    title: 'a password on the line appears as password **** in echo and history',
+    args: ['--echo'],
+    stdin: [
+      'package',
+      'install proto ftp user admin password secret 192.0.2.3 pkgname.wmopkg',
+      'install password secret',
+      'do history',
+    ],
+  },
+  {
+    name: 'package-names',
+    title: 'package file names: extension, path, spaces, control characters, length',
+    stdin: [
+      'package',
+      'install 192.0.2.1 ../pkgname.wmopkg',
+      'install 192.0.2.1 pkgname',
+      'install 192.0.2.1 pkgname.WMOPKG',
+      'install 192.0.2.1 "my pkg.wmopkg"',
+      'install 192.0.2.1 "bad\u0007.wmopkg"',
+      `install 192.0.2.1 ${'a'.repeat(300)}.wmopkg`,
+      'install media external ../../etc/pkgname.wmopkg',
+      'install media external missing.wmopkg',
+      'install 192.0.2.1 garbage.wmopkg',
+    ],
+  },
+  // The error classes of SPEC §3.3, one line each on stderr.
+  {
+    name: 'error-classes',
+    title: 'unknown, ambiguous, incomplete, failed, internal',
+    stdin: [
+      'frobnicate',
+      'e',
+      'show',
+      'package',
+      'inst',
+      'install p 192.0.2.1 pkgname.wmopkg',
+      'install 192.0.2.1 nothere.wmopkg',
+      'install 192.0.2.1 crash.wmopkg',
+      'show version extra',
+    ],
+  },
+  {
+    name: 'lock-held',
+    title: 'another session holds the device lock',
+    scenario: { state: { lockedBy: 'session pid 4242 of user operator' } },
+    stdin: [...INSTALL, 'show'],
+  },
+  // Output filters, also in script mode.
+  {
+    name: 'filters',
+    title: '| include, | exclude, | begin, | count',
+    stdin: [
+      ...INSTALL,
+      'install 192.0.2.1 hello.wmopkg',
+      'do show log | include hello',
+      'do show log | exclude hello',
+      'do show log | count',
+      'show pkgname | begin Verification',
+      'show pkgname | begin Verification | count',
+      'show | include "hello|pkgname"',
+      'show hello | begin Description | exclude "^(Verification|Signing|Persistent|Source|Installed|Size|Files)"',
+    ],
+  },
+  // Script mode rules (SPEC §3.6).
+  {
+    name: 'script-comments',
+    title: 'blank lines and # comments are skipped; an error does not stop the script',
+    stdin: ['# set up', '', 'package', '   ', 'frobnicate', 'show', '# done'],
+  },
+  {
+    name: 'script-exit-on-error',
+    title: '--exit-on-error stops at the first error',
+    args: ['--exit-on-error'],
+    stdin: ['whoami', 'frobnicate', 'whoami'],
+  },
+  {
+    name: 'script-c',
+    title: '-c lines, ; separates, repeatable, one session',
+    args: [
+      '-c',
+      'package show; package install 192.0.2.1 pkgname.wmopkg',
+      '-c',
+      'package; show',
+      '-c',
+      'do show log | count',
+    ],
+  },
+  {
+    name: 'script-c-failure',
+    title: '-c exits with the status of the command',
+    args: ['-c', 'package remove ghost'],
+  },
+  {
+    name: 'script-echo',
+    title: '--echo prints the prompt and the command',
+    args: ['--echo'],
+    stdin: ['package', 'show', 'exit', 'whoami'],
+  },
+  {
+    name: 'script-slow-command',
+    title: 'lines after a slow command are all run, in order, and answer the prompts',
+    stdin: [
+      'package',
+      'install 192.0.2.1 delayed.wmopkg',
+      'remove delayed',
+      'y',
+      'install 192.0.2.1 delayed.wmopkg',
+      'show',
+      'do whoami',
+    ],
+  },
+  { name: 'script-exit', title: 'exit at the top ends the script', stdin: ['whoami', 'exit', 'whoami'] },
+  {
+    name: 'script-help',
+    title: '? at the end of a line lists what may come next',
+    stdin: ['?', 'sh?', 'package', 'install ?', 'install media ?', 'remove ?'],
+  },
+  // The top level and the boot context.
+  {
+    name: 'exec-commands',
+    title: 'show version, show media, whoami, help, terminal',
+    args: ['--user', 'operator'],
+    stdin: [
+      'show version | exclude Uptime',
+      'show media',
+      'whoami',
+      'help show version',
+      'help package install',
+      'terminal ascii',
+      'show media',
+    ],
+  },
+  {
+    name: 'reboot-factory-reset',
+    title: 'reboot and factory-reset print the boot report; persistent packages stay',
+    stdin: [
+      'package',
+      'install persistent 192.0.2.1 pkgname.wmopkg',
+      'install 192.0.2.1 hello.wmopkg',
+      'do reboot',
+      'n',
+      'do reboot',
+      'y',
+      'do factory-reset',
+      'y',
+      'show',
+    ],
+  },
+  {
+    name: 'boot-context',
+    title: 'allow-untrusted, media labels, show',
+    stdin: [
+      'boot',
+      'show',
+      'allow-untrusted',
+      'media stick usb fs-label FIRMWARE partition 2',
+      'show',
+      'no media stick',
+      'no allow-untrusted',
+      'no media stick',
+      'show',
+    ],
+  },
+  {
+    name: 'boot-secure',
+    title: 'secure boot refuses allow-untrusted until an unlock token is installed',
+    scenario: { state: { secureBoot: true } },
+    stdin: ['boot', 'allow-untrusted', 'unlock media external token.lic', 'allow-untrusted', 'show'],
+  },
+  {
+    name: 'ascii-locale',
+    title: 'a non-UTF-8 locale draws ASCII tables',
+    env: { LANG: 'C' },
+    stdin: [...INSTALL, 'remove pkgname', 'y', 'show'],
+  },
+];
+
+const GOLDEN_DIR = join(ROOT, 'test/golden');
+
+function transcript(g: Golden): string {
+  const r = runEdgesh({
+    ...(g.args === undefined ? {} : { args: g.args }),
+    stdin: g.stdin === undefined ? '' : `${g.stdin.join('\n')}\n`,
+    ...(g.env === undefined ? {} : { env: g.env }),
+    ...(g.scenario === undefined ? {} : { scenario: g.scenario }),
+  });
+  const shown = (text: string): string =>
+    text.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const parts = [
+    `# ${g.title}`,
+    `$ edgesh --user admin ${(g.args ?? []).map((a) => (/\s|;/.test(a) ? `'${a}'` : a)).join(' ')}`.trimEnd(),
+  ];
+  if (g.env !== undefined)
+    parts.push(
+      `# env: ${Object.entries(g.env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
+    );
+  if (g.scenario !== undefined) parts.push(`# scenario: ${JSON.stringify(g.scenario)}`);
+  parts.push('--- stdin', ...(g.stdin ?? []).map(shown));
+  parts.push('--- stdout', shown(r.stdout).replace(/\n$/, ''));
+  parts.push('--- stderr', shown(r.stderr).replace(/\n$/, ''));
+  parts.push(`--- exit status ${r.status}`);
+  return `${parts.join('\n')}\n`;
+}
+
+for (const g of goldens) {
+  test(`golden ${g.name}: ${g.title}`, () => {
+    const file = join(GOLDEN_DIR, `${g.name}.txt`);
+    const actual = transcript(g);
+    if (process.env.UPDATE_GOLDEN === '1') {
+      writeFileSync(file, actual);
+      return;
+    }
+    assert.ok(existsSync(file), `${file} is missing: run UPDATE_GOLDEN=1 npm test and review it`);
+    assert.equal(actual, readFileSync(file, 'utf8'));
+  });
+}
+
+test('golden files: every one belongs to a case', async () => {
+  const { readdirSync } = await import('node:fs');
+  const names = new Set(goldens.map((g) => `${g.name}.txt`));
+  for (const f of readdirSync(GOLDEN_DIR)) assert.ok(names.has(f), `test/golden/${f} has no case`);
+});
+
+test('golden transcripts: no stack trace, no password, errors one line each', () => {
+  for (const f of goldens.map((g) => join(GOLDEN_DIR, `${g.name}.txt`))) {
+    const text = readFileSync(f, 'utf8');
+    const out = text.slice(text.indexOf('--- stdout'));
+    assert.doesNotMatch(out, /\n\s+at .+:\d+:\d+\)?\n/, f);
+    assert.doesNotMatch(out, /secret|hunter2/, f);
+    const stderr = out.slice(out.indexOf('--- stderr') + 11, out.indexOf('--- exit status'));
+    for (const line of stderr.split('\n').filter((l) => l !== ''))
+      assert.match(line, /^(Error|Warning): \S/, `${f}: ${line}`);
+  }
+});

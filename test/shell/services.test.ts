@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { loadServices, peekHostname } from '../../shell/services.js';
+import { FAKE_SERVICES } from '../helpers/run-edgesh.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'edgesh-services-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('the first prompt can read the host name from device.json', async () => {
+  const saved = process.env.EDGESH_SERVICES;
+  delete process.env.EDGESH_SERVICES;
+  try {
+    assert.equal(await peekHostname(join(dir, 'none')), undefined);
+    writeFileSync(join(dir, 'device.json'), JSON.stringify({ hostname: 'edge-7', serial: 'x' }));
+    assert.equal(await peekHostname(dir), 'edge-7');
+    writeFileSync(join(dir, 'device.json'), JSON.stringify({ hostname: 'bad\u001b[2Jname' }));
+    assert.equal(await peekHostname(dir), undefined);
+    writeFileSync(join(dir, 'device.json'), '{ not json');
+    assert.equal(await peekHostname(dir), undefined);
+  } finally {
+    if (saved !== undefined) process.env.EDGESH_SERVICES = saved;
+  }
+});
+
+test('EDGESH_SERVICES (test hook) replaces the real layers', async () => {
+  const saved = process.env.EDGESH_SERVICES;
+  process.env.EDGESH_SERVICES = FAKE_SERVICES;
+  try {
+    writeFileSync(join(dir, 'device.json'), JSON.stringify({ hostname: 'real-one' }));
+    assert.equal(await peekHostname(dir), undefined);
+    const services = await loadServices({ deviceDir: join(dir, 'fake'), user: 'admin', sessionId: 'pid 1' });
+    assert.equal((await services.device.info()).hostname, 'example');
+    const media = await services.media();
+    assert.equal(media.describeLabel({ name: 'x', bus: 'usb' }), 'usb device, first partition');
+    await services.close();
+  } finally {
+    if (saved === undefined) delete process.env.EDGESH_SERVICES;
+    else process.env.EDGESH_SERVICES = saved;
+  }
+});

@@ -1,0 +1,204 @@
+// The interactive shell in a real pseudo-terminal: TAB, ?, masked password, y/N, Ctrl-C, Ctrl-D, pager.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fakePackage } from '../helpers/fake-package.js';
+import type { Scenario } from '../helpers/fake-services.js';
+import { PtyShell } from '../helpers/pty.js';
+import { runEdgesh } from '../helpers/run-edgesh.js';
+
+const PASSWORD = 'Tr0ub4dor&3';
+const temp = mkdtempSync(join(tmpdir(), 'edgesh-tty-'));
+const scenarioFile = join(temp, 'scenario.json');
+const scenario: Scenario = {
+  servers: {
+    '192.0.2.77': {
+      protos: ['ftp'],
+      password: PASSWORD,
+      files: {
+        'guarded.wmopkg': fakePackage({ Package: 'guarded', Version: '3.1', Description: 'Behind a login' }),
+      },
+    },
+    '192.0.2.78': {
+      protos: ['ftp'],
+      files: Object.fromEntries(
+        ['pkgname', 'pkgtwo', 'hello'].map((p) => [
+          `${p}.wmopkg`,
+          fakePackage({ Package: p, Version: '1.0', Description: p }),
+        ]),
+      ),
+    },
+  },
+};
+writeFileSync(scenarioFile, JSON.stringify(scenario));
+const shells: PtyShell[] = [];
+
+after(() => {
+  for (const s of shells) s.kill();
+  rmSync(temp, { recursive: true, force: true });
+});
+
+let n = 0;
+/** A device with `packages` installed (in script mode), and an interactive shell on it. */
+function shell(packages: readonly string[] = []): PtyShell {
+  const device = join(temp, `device-${n++}`);
+  if (packages.length > 0) {
+    const r = runEdgesh({
+      device,
+      env: { EDGESH_FAKE_SCENARIO: scenarioFile },
+      stdin: `package\n${packages.map((p) => `install 192.0.2.78 ${p}.wmopkg`).join('\n')}\n`,
+    });
+    assert.equal(r.status, 0, r.stderr);
+  }
+  const s = new PtyShell(['--device', device, '--user', 'admin'], { EDGESH_FAKE_SCENARIO: scenarioFile });
+  shells.push(s);
+  return s;
+}
+
+const TOP = 'example:/>';
+const PKG = 'example:/package/#>';
+
+test('TAB completes commands and installed package names; y/N confirms', async () => {
+  const s = shell(['pkgname', 'hello']);
+  await s.waitFor(TOP);
+  let m = s.mark();
+  s.type('pack\t');
+  await s.waitFor(/package $/m, m);
+  s.type('\r');
+  await s.waitFor(PKG, m);
+  m = s.mark();
+  s.type('remove pk\t');
+  await s.waitFor('remove pkgname', m);
+  s.type('\r');
+  await s.waitFor('Remove package pkgname (y/N)?', m);
+  s.type('y\r');
+  const text = await s.waitFor(/Removed… Changes are applied after reboot\.\n.*example:\/package\/#>/s, m);
+  assert.doesNotMatch(text, /Error/);
+  m = s.mark();
+  s.type('remove h\t');
+  await s.waitFor('remove hello', m);
+  s.type('\r');
+  await s.waitFor('Remove package hello (y/N)?', m);
+  s.type('n\r');
+  await s.waitFor('Error: not confirmed, nothing was changed', m);
+  s.type('exit\r');
+  await s.waitFor(TOP, m);
+  s.type('exit\r');
+  assert.equal(await s.exited(), 0);
+});
+
+test('a second TAB lists the candidates; completion never prints an error into the line', async () => {
+  const s = shell(['pkgname', 'pkgtwo']);
+  await s.waitFor(TOP);
+  const m = s.mark();
+  s.type('package remove pkg\t');
+  await s.waitFor('package remove pkg', m);
+  s.type('\t');
+  const listed = await s.waitFor(/pkgname\s+pkgtwo/, m);
+  assert.doesNotMatch(listed, /Error/);
+  s.type('\x15frobnicate \t\t\r');
+  await s.waitFor('Error: unknown command "frobnicate"', m);
+});
+
+test('? lists what may come next and keeps the line', async () => {
+  const s = shell();
+  await s.waitFor(TOP);
+  s.type('package\r');
+  await s.waitFor(PKG);
+  const m = s.mark();
+  s.type('install ?');
+  const help = await s.waitFor('address[:port]', m);
+  for (const word of ['persistent', 'media', 'proto', 'user', 'password'])
+    assert.match(help, new RegExp(`^ {2}${word} `, 'm'));
+  s.type('192.0.2.1 pkgname.wmopkg\r');
+  await s.waitFor('Installed pkgname 5.26.0-rev0', m);
+  const m2 = s.mark();
+  s.type('show pkgname | include Version\r');
+  await s.waitFor(/Version: +5\.26\.0-rev0/, m2);
+});
+
+test('the password prompt masks what is typed, and history masks a password on the line', async () => {
+  const s = shell();
+  await s.waitFor(TOP);
+  s.type('package\r');
+  await s.waitFor(PKG);
+  let m = s.mark();
+  s.type('install proto ftp user admin 192.0.2.77 guarded.wmopkg\r');
+  await s.waitFor('Password for admin@192.0.2.77:', m);
+  s.type(`${PASSWORD}\r`);
+  await s.waitFor('Installed guarded 3.1', m);
+  assert.ok(!s.output.includes(PASSWORD), 'the typed password appeared on the screen');
+  assert.ok(!s.output.includes('Tr0ub'), 'part of the password appeared on the screen');
+  m = s.mark();
+  s.type('remove guarded\r');
+  await s.waitFor('(y/N)?', m);
+  s.type('y\r');
+  await s.waitFor('Removed', m);
+  // A password given on the line is not kept: history and the up arrow show it masked.
+  m = s.mark();
+  s.type(`install proto ftp user admin password ${PASSWORD} 192.0.2.77 guarded.wmopkg\r`);
+  await s.waitFor('Installed guarded 3.1', m);
+  m = s.mark();
+  s.type('do history\r');
+  const history = await s.waitFor(/\d+ {2}do history/, m);
+  assert.match(history, /install proto ftp user admin password \*\*\*\* 192\.0\.2\.77 guarded\.wmopkg/);
+  assert.ok(!history.includes(PASSWORD));
+  m = s.mark();
+  s.type('\x1b[A');
+  await s.waitFor('do history', m);
+  s.type('\x1b[A');
+  await s.waitFor('password ****', m);
+  assert.ok(!s.output.slice(m).includes(PASSWORD));
+});
+
+test('Ctrl-C cancels a transfer: the shell lives on and nothing is installed', async () => {
+  const s = shell();
+  await s.waitFor(TOP);
+  s.type('package\r');
+  await s.waitFor(PKG);
+  let m = s.mark();
+  s.type('install 192.0.2.1 slow.wmopkg\r');
+  await s.waitFor('B/s', m);
+  s.type('\x03');
+  await s.waitFor(/Error: .*interrupted.*\n.*example:\/package\/#>/s, m);
+  m = s.mark();
+  s.type('show\r');
+  const table = await s.waitFor('└', m);
+  assert.doesNotMatch(table, /slow/);
+  // Ctrl-C at the prompt drops the line and never ends the shell.
+  m = s.mark();
+  s.type('remove something');
+  s.type('\x03');
+  s.type('\x03');
+  s.type('show\r');
+  await s.waitFor('└', m);
+  assert.doesNotMatch(s.output.slice(m), /Error/);
+});
+
+test('Ctrl-D leaves the context, and at the top ends the session', async () => {
+  const s = shell();
+  await s.waitFor(TOP);
+  s.type('package\r');
+  await s.waitFor(PKG);
+  const m = s.mark();
+  s.type('\x04');
+  await s.waitFor(TOP, m);
+  s.type('\x04');
+  assert.equal(await s.exited(), 0);
+});
+
+test('long output pages on a terminal: --More--, q stops', async () => {
+  const s = shell();
+  await s.waitFor(TOP);
+  s.type('terminal length 5\r');
+  const m = s.mark();
+  s.type('help\r');
+  await s.waitFor('--More--', m);
+  s.type(' ');
+  await s.waitFor(/--More--[\s\S]*--More--/, m);
+  s.type('q');
+  const text = await s.waitFor(/--More--[\s\S]*example:\/>/, m);
+  assert.doesNotMatch(text, /help +List the commands/);
+});

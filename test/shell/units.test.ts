@@ -1,0 +1,104 @@
+// Small parts of the shell: command line, locale, output filters, progress line.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { filters } from '../../contexts/filters.js';
+import type { Args } from '../../contexts/grammar.js';
+import { regex } from '../../contexts/param-types.js';
+import { parseEdgeshArgs } from '../../shell/args.js';
+import { FilteredOutput } from '../../shell/output.js';
+import { progressLine } from '../../shell/progress.js';
+import { initialTerminal, isUtf8Locale } from '../../shell/terminal.js';
+
+test('edgesh command line', () => {
+  const a = parseEdgeshArgs(
+    ['--device', 'd', '-c', 'package show', '-c', 'whoami', '-y', '--echo', '--exit-on-error'],
+    {},
+  );
+  assert.deepEqual(
+    { ...a },
+    {
+      device: 'd',
+      user: undefined,
+      commands: ['package show', 'whoami'],
+      yes: true,
+      echo: true,
+      exitOnError: true,
+      help: false,
+    },
+  );
+  assert.equal(parseEdgeshArgs([], { EDGESH_DEVICE: '/var/lib/dev' }).device, '/var/lib/dev');
+  assert.equal(parseEdgeshArgs([], {}).device, './.device');
+  assert.throws(
+    () => parseEdgeshArgs(['--frobnicate'], {}),
+    (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'CLI_USAGE');
+      assert.match(e.message, /--frobnicate.*\(see edgesh --help\)$/);
+      return true;
+    },
+  );
+  assert.throws(() => parseEdgeshArgs(['extra'], {}), /see edgesh --help/);
+});
+
+test('UTF-8 locale as setlocale reads it: LC_ALL, then LC_CTYPE, then LANG', () => {
+  assert.equal(isUtf8Locale({ LANG: 'en_US.UTF-8' }), true);
+  assert.equal(isUtf8Locale({ LANG: 'C.utf8' }), true);
+  assert.equal(isUtf8Locale({ LANG: 'C' }), false);
+  assert.equal(isUtf8Locale({}), false);
+  assert.equal(isUtf8Locale({ LC_ALL: 'C', LANG: 'en_US.UTF-8' }), false);
+  assert.equal(isUtf8Locale({ LC_CTYPE: 'de_DE.UTF-8', LANG: 'C' }), true);
+});
+
+test('terminal settings: paging and width only from a TTY, 80 columns otherwise', () => {
+  assert.deepEqual(
+    { ...initialTerminal(false, { columns: 132, rows: 50 }), ascii: false },
+    { length: 0, width: 80, ascii: false },
+  );
+  const tty = initialTerminal(true, { columns: 132, rows: 50 });
+  assert.equal(tty.length, 49);
+  assert.equal(tty.width, 132);
+  assert.equal(initialTerminal(true, {}).width, 80);
+});
+
+function filter(name: string, args: Args) {
+  const command = filters.commands.find((c) => c.name === name)!;
+  return command.filter!(args);
+}
+
+test('filters chain left to right; count flushes at the end', () => {
+  const lines: string[] = [];
+  const out = new FilteredOutput(
+    [
+      filter('begin', { re: regex.parse('^b') }),
+      filter('exclude', { re: regex.parse('x') }),
+      filter('count', {}),
+    ],
+    { line: (t) => lines.push(t), warn: () => {} },
+  );
+  out.line('a\nb1\nbx\nc');
+  out.line('d');
+  assert.deepEqual(lines, []);
+  out.end();
+  assert.deepEqual(lines, ['3']);
+  out.line('late');
+  assert.deepEqual(lines, ['3']);
+});
+
+test('warnings bypass the filters', () => {
+  const warned: string[] = [];
+  const out = new FilteredOutput([filter('count', {})], { line: () => {}, warn: (t) => warned.push(t) });
+  out.warn('pkg is Unsigned');
+  assert.deepEqual(warned, ['Warning: pkg is Unsigned']);
+});
+
+test('progress line: bar, percent, rate, ETA; fits the width; ASCII when asked', () => {
+  const p = { bytes: 5 * 1024 * 1024, total: 10 * 1024 * 1024, elapsedMs: 1000 };
+  const line = progressLine('big.wmopkg', p, 80, false);
+  assert.match(line, /^big\.wmopkg {2}█+░+ {3}50% {2}5\.0 MiB {2}5\.0 MiB\/s {2}ETA 0:01$/);
+  assert.ok(line.length <= 79);
+  assert.match(progressLine('big.wmopkg', p, 80, true), /\[#+-+\]/);
+  assert.equal(
+    progressLine('x', { bytes: 2048, total: undefined, elapsedMs: 2000 }, 80, false),
+    'x  2.0 KiB  1.0 KiB/s',
+  );
+  assert.ok(progressLine('a-very-long-package-name.wmopkg', p, 30, false).length <= 29);
+});

@@ -1,0 +1,105 @@
+// The mock transport the shell's tests use: files, failures, stalls, passwords, host keys, the real policy.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createMockOpenRemote } from '../../transports/mock.js';
+import { drain, drainError, payload, scratch, testContext } from '../helpers/transport-fixtures.js';
+
+const good = payload(200 * 1024);
+
+describe('mock transport', () => {
+  let work: Awaited<ReturnType<typeof scratch>>;
+  before(async () => {
+    work = await scratch();
+    await writeFile(join(work.dir, 'local.wmopkg'), good.data);
+  });
+  after(() => work.cleanup());
+
+  test('serves buffers and local files by path, through the default policy', async () => {
+    const open = createMockOpenRemote({
+      files: { 'a.wmopkg': good.data, 'b.wmopkg': { file: join(work.dir, 'local.wmopkg') } },
+    });
+    const ctx = testContext(work.dir);
+    for (const path of ['a.wmopkg', 'b.wmopkg']) {
+      const transfer = await open({ host: '192.0.2.1', path }, ctx);
+      assert.equal(transfer.origin, 'ftp 192.0.2.1:9');
+      assert.deepEqual(await drain(transfer), { sha256: good.sha256, bytes: good.data.length });
+    }
+    assert.deepEqual(
+      open.transports.ftp.opened.map((s) => s.path),
+      ['a.wmopkg', 'b.wmopkg'],
+    );
+  });
+
+  test('ftp down: falls back to tftp; both down: one message with both', async () => {
+    const ctx = testContext(work.dir);
+    const fallback = createMockOpenRemote({ files: { 'a.wmopkg': good.data }, down: ['ftp'] });
+    assert.equal((await fallback({ host: '192.0.2.1', path: 'a.wmopkg' }, ctx)).origin, 'tftp 192.0.2.1');
+    const none = createMockOpenRemote({ files: {}, down: ['ftp'] });
+    await assert.rejects(none({ host: '192.0.2.1', path: 'a.wmopkg' }, ctx), {
+      code: 'TRANSPORT_ALL_FAILED',
+      message: 'ftp 192.0.2.1:9: connection refused; tftp 192.0.2.1: file not found: a.wmopkg',
+    });
+  });
+
+  test('password: asked when not given, refused when wrong', async () => {
+    const open = createMockOpenRemote({ files: { 'a.wmopkg': good.data }, password: 'pw' });
+    const prompts: string[] = [];
+    const ctx = testContext(work.dir, {
+      getPassword: async (p) => {
+        prompts.push(p);
+        return 'pw';
+      },
+    });
+    await drain(await open({ proto: 'sftp', host: '192.0.2.1', path: 'a.wmopkg' }, ctx));
+    assert.deepEqual(prompts, ["operator@192.0.2.1's password: "]);
+    await assert.rejects(open({ proto: 'ftp', host: '192.0.2.1', path: 'a.wmopkg', password: 'no' }, ctx), {
+      code: 'TRANSPORT_AUTH',
+      message: 'ftp 192.0.2.1:9: login refused for user operator',
+    });
+  });
+
+  test('an unknown host key is put to confirmHostKey for scp and sftp', async () => {
+    const open = createMockOpenRemote({
+      files: { 'a.wmopkg': good.data },
+      unknownHostKey: { algorithm: 'ssh-ed25519', fingerprint: 'SHA256:abc' },
+    });
+    await assert.rejects(open({ proto: 'scp', host: '192.0.2.1', path: 'a.wmopkg' }, testContext(work.dir)), {
+      code: 'TRANSPORT_HOST_KEY_UNKNOWN',
+    });
+    const transfer = await open(
+      { proto: 'scp', host: '192.0.2.1', path: 'a.wmopkg' },
+      testContext(work.dir, { confirmHostKey: async (k) => k.fingerprint === 'SHA256:abc' }),
+    );
+    assert.equal((await drain(transfer)).bytes, good.data.length);
+  });
+
+  test('faults: drop, stall, lying size, endless data, abort', async () => {
+    const data = good.data;
+    const open = createMockOpenRemote({
+      files: {
+        'drop.wmopkg': { data, failAfter: 1000 },
+        'stall.wmopkg': { data, stallAfter: 1000 },
+        'liar.wmopkg': { data, announce: 100 },
+        'endless.wmopkg': { data, endless: true },
+      },
+    });
+    const ctx = testContext(work.dir, { stallTimeoutMs: 100, maxBytes: 1024 * 1024 });
+    const code = async (path: string, c = ctx) =>
+      (await drainError(await open({ proto: 'http', host: 'h', path }, c))).code;
+    assert.equal(await code('drop.wmopkg'), 'TRANSPORT_TRUNCATED');
+    assert.equal(await code('stall.wmopkg'), 'TRANSPORT_STALLED');
+    assert.equal(await code('liar.wmopkg'), 'TRANSPORT_SIZE_MISMATCH');
+    assert.equal(await code('endless.wmopkg'), 'TRANSPORT_TOO_LARGE');
+    const controller = new AbortController();
+    assert.equal(
+      await code('endless.wmopkg', {
+        ...ctx,
+        signal: controller.signal,
+        onProgress: () => controller.abort(),
+      }),
+      'TRANSPORT_ABORTED',
+    );
+  });
+});
