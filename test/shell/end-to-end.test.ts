@@ -1,6 +1,7 @@
 // The manual's examples end to end: the real binary on a real device, real packages, real media layer;
 // only the server at the manual's unroutable 192.0.2.1 is a mock transport.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   mkdirSync,
@@ -227,6 +228,51 @@ describe('the manual, verbatim, on the real device', () => {
     assert.match(table, /│pkgname +5\.26\.0-rev0 +True +Signed/);
     assert.doesNotMatch(table, /unsigned/);
     assert.equal(readFileSync(join(device, 'rootfs/etc/pkgname.conf'), 'utf8'), 'version=5.26.0-rev0\n');
+  });
+
+  test('secure boot: allow-untrusted is refused until the unlock token made by wmopkg for this serial is installed', () => {
+    const device = sharedDevice('secure');
+    const deviceJson = join(device, 'device.json');
+    const config = JSON.parse(readFileSync(deviceJson, 'utf8')) as { serial: string; secureBoot: boolean };
+    writeFileSync(deviceJson, JSON.stringify({ ...config, secureBoot: true }, null, 2));
+    const wmopkg = (serial: string, out: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          join(ROOT, 'dist/bin/wmopkg.js'),
+          'unlock-token',
+          '-s',
+          join(defaultVendorDir(device), 'vendor.sec'),
+          '--serial',
+          serial,
+          '--out',
+          out,
+        ],
+        { encoding: 'utf8' },
+      );
+    assert.equal(wmopkg('SOMEONE-ELSE', join(device, 'media/usb0/other.lic')).status, 0);
+    assert.equal(wmopkg(config.serial, join(device, 'media/usb0/token.lic')).status, 0);
+    const r = edgesh(
+      device,
+      [
+        'boot',
+        'allow-untrusted',
+        'unlock media external other.lic',
+        'unlock media external token.lic',
+        'allow-untrusted',
+        'show',
+      ].join('\n'),
+    );
+    assert.equal(r.status, 1);
+    const errors = r.stderr.trim().split('\n');
+    assert.equal(errors.length, 2, r.stderr);
+    assert.match(errors[0]!, /^Error: allow-untrusted refused: secure boot is on; install an unlock token for serial /);
+    assert.match(errors[1]!, /^Error: .*(serial|another device)/i);
+    assert.match(
+      r.stdout,
+      new RegExp(`^Unlock token installed for serial ${config.serial} \\(key [0-9a-f]{16}\\)`, 'm'),
+    );
+    assert.match(r.stdout, /^allow-untrusted is on\. Changes are applied after reboot\.$/m);
   });
 
   test('bad package names get one line each and nothing is installed', () => {
