@@ -266,7 +266,10 @@ describe('the manual, verbatim, on the real device', () => {
     assert.equal(r.status, 1);
     const errors = r.stderr.trim().split('\n');
     assert.equal(errors.length, 2, r.stderr);
-    assert.match(errors[0]!, /^Error: allow-untrusted refused: secure boot is on; install an unlock token for serial /);
+    assert.match(
+      errors[0]!,
+      /^Error: allow-untrusted refused: secure boot is on; install an unlock token for serial /,
+    );
     assert.match(errors[1]!, /^Error: .*(serial|another device)/i);
     assert.match(
       r.stdout,
