@@ -106,8 +106,11 @@ const modules = Object.keys(result.metafile.inputs).length;
 console.error(`bundle: ${relative(root, bundle)} (${modules} modules, code cache edgesh.${digest}.v8cache)`);
 
 function run(args: readonly string[], env: Readonly<Record<string, string>>): void {
+  // V8 refuses a cache made under other V8 flags: make it as a plain `node` start runs, whatever
+  // NODE_OPTIONS the build was given.
+  const { NODE_OPTIONS: _, ...base } = process.env;
   const r = spawnSync(process.execPath, [launcher, ...args], {
-    env: { ...process.env, EDGESH_SERVICES: '', ...env },
+    env: { ...base, EDGESH_SERVICES: '', ...env },
     encoding: 'utf8',
   });
   if (r.status !== 0) {
