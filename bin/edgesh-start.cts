@@ -10,8 +10,8 @@
 // CommonJS. V8 refuses a cache made by another V8 version or with other flags, and this file never
 // hands it one made for another bundle (its name carries the bundle's digest); a refused or missing
 // cache only costs the compile. Code compiled from a cache cannot run `import()` on Node 20, so the
-// bundle has none: it asks this file for it. Without a bundle (only `tsc` was run), the modules run
-// unbundled.
+// bundle has none: it asks this file for it. Without a bundle, or with one older than tsc's last
+// output (only `tsc` was run), the modules run unbundled.
 import fs = require('node:fs');
 import path = require('node:path');
 import vm = require('node:vm');
@@ -24,8 +24,10 @@ function start(): void {
   const bundle = path.join(__dirname, '../bundle/edgesh.cjs');
   let source: string;
   try {
+    if (stale(bundle)) throw new Error('tsc ran after the bundle was made');
     source = fs.readFileSync(bundle, 'utf8');
   } catch {
+    if (process.env.EDGESH_CODE_CACHE === 'report') process.stderr.write('edgesh: unbundled\n');
     void import('./edgesh.js');
     return;
   }
@@ -56,6 +58,18 @@ function start(): void {
     path.dirname(bundle),
     importFile,
   );
+}
+
+/**
+ * Whether `tsc` wrote dist/ after the bundle was made (`tsc` alone, or `tsc --watch`, while
+ * developing): the bundle then holds older code than dist/, which runs instead.
+ */
+function stale(bundle: string): boolean {
+  try {
+    return fs.statSync(path.join(__dirname, '../.tsbuildinfo')).mtimeMs > fs.statSync(bundle).mtimeMs;
+  } catch {
+    return false;
+  }
 }
 
 /**

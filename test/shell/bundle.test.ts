@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -40,11 +41,13 @@ function edgesh(
 }
 
 /** A copy of the launcher and of the bundle with its cache, in `dir` laid out as dist/ is. */
-function copyInstall(dir: string): { launcher: string; cache: string } {
-  mkdirSync(join(dir, 'bin'));
-  mkdirSync(join(dir, 'bundle'));
+function copyInstall(dir: string, options = { launcher: true }): { launcher: string; cache: string } {
   const launcher = join(dir, 'bin/edgesh-start.cjs');
-  copyFileSync(BIN, launcher);
+  if (options.launcher) {
+    mkdirSync(join(dir, 'bin'));
+    copyFileSync(BIN, launcher);
+  }
+  mkdirSync(join(dir, 'bundle'));
   let cache = '';
   for (const name of readdirSync(join(DIST, 'bundle'))) {
     copyFileSync(join(DIST, 'bundle', name), join(dir, 'bundle', name));
@@ -150,14 +153,28 @@ test('the EDGESH_SERVICES hook is imported through the launcher, with and withou
   }
 });
 
-test('without a bundle (tsc only) the launcher runs the modules unbundled', async () => {
+test('without a bundle, or with one older than tsc output, the launcher runs the modules unbundled', async () => {
   const dir = await mkdtemp(join(root, 'tsc-only-'));
   mkdirSync(join(dir, 'bin'));
   const launcher = join(dir, 'bin/edgesh-start.cjs');
   copyFileSync(BIN, launcher);
   symlinkSync(join(DIST, 'bin/edgesh.js'), join(dir, 'bin/edgesh.js'));
-  const r = edgesh(['-c', 'whoami'], { program: launcher, env: { EDGESH_CODE_CACHE: 'report' } });
+  const run = (): ReturnType<typeof edgesh> =>
+    edgesh(['-c', 'whoami'], { program: launcher, env: { EDGESH_CODE_CACHE: 'report' } });
+  let r = run();
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, 'admin\n');
-  assert.equal(r.stderr, '');
+  assert.equal(r.stderr, 'edgesh: unbundled\n');
+  // `tsc` alone after a build: dist/ holds newer code than the bundle.
+  const { cache } = copyInstall(dir, { launcher: false });
+  const bundle = join(dir, 'bundle/edgesh.cjs');
+  utimesSync(bundle, 1_700_000_000, 1_700_000_000);
+  writeFileSync(join(dir, '.tsbuildinfo'), '{}');
+  r = run();
+  assert.equal(r.stderr, 'edgesh: unbundled\n');
+  assert.equal(r.stdout, 'admin\n');
+  utimesSync(join(dir, '.tsbuildinfo'), 1_600_000_000, 1_600_000_000);
+  r = run();
+  assert.equal(r.stderr, 'edgesh: code cache accepted\n');
+  assert.ok(existsSync(cache));
 });
