@@ -107,8 +107,13 @@ try {
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
-const modules = Object.keys(result.metafile.inputs).length;
-console.error(`bundle: ${relative(root, bundle)} (${modules} modules, code cache edgesh.${digest}.v8cache)`);
+// Silent on success, as tsc is (`npm start` runs the build each time); `--verbose` says what was made.
+if (process.argv.includes('--verbose')) {
+  const modules = Object.keys(result.metafile.inputs).length;
+  console.error(
+    `bundle: ${relative(root, bundle)} (${modules} modules, code cache edgesh.${digest}.v8cache)`,
+  );
+}
 
 /** Runs the installed binary; returns what it wrote on stderr. */
 function run(args: readonly string[], env: Readonly<Record<string, string>>): string {
