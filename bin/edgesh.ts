@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The edgesh binary: thin on purpose, everything lives in shell/ and contexts/.
-// No top-level await: the build bundles this file as CommonJS (scripts/bundle.mjs, docs/shell.md).
+// No top-level await: the build bundles this file as CommonJS (scripts/bundle.ts, docs/shell.md).
 import { main } from '../shell/main.js';
 
 // A reader that goes away (`edgesh -c 'show log' | head -1`) is not an error of the shell.

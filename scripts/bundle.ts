@@ -1,6 +1,6 @@
 // Build step after `tsc`: bundles the edgesh program into one CommonJS file and records its V8 code cache.
 //
-// Why (docs/shell.md, "Startup"): an ES module graph of some fifty files costs Node 20 a resolution,
+// Why (docs/shell.md, "Startup"): an ES module graph of some forty files costs Node 20 a resolution,
 // a file read and an instantiation per file, and a bundle compiled from a code cache costs almost
 // nothing to compile. `dist/bin/edgesh-start.cjs` (the installed `edgesh`) runs the bundle.
 //
@@ -83,7 +83,7 @@ const result = await build({
 });
 
 // The code cache file is named after the bundle's digest: a cache never meets another bundle.
-// The bundle is not run directly (the launcher wraps it): no `#!` line, which a wrapper cannot hold.
+// The launcher wraps the bundle in a function: no `#!` line, which cannot stand inside one.
 const source = readFileSync(bundle, 'utf8').replace(/^#!.*\n/, '');
 // Past the banner's line, no `import()` (see shell/import-file.ts).
 if (/\bimport\(/.test(source.slice(source.indexOf('\n')))) {
