@@ -1,5 +1,4 @@
 // The device lock between processes: a lock file naming its holder, taken over when the holder died.
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { link, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -8,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { syncDirectory, TEMP_PREFIX, tempPathFor } from './atomic.js';
 import { DeviceError } from './errors.js';
 import { logTime } from './event-log.js';
+import { randomBytes } from './format/lazy-crypto.js';
 
 /** Who holds the lock: written into the lock file for the next one to read. */
 export interface LockHolder {

@@ -1,15 +1,7 @@
 // OpenBSD signify / OpenWrt usign Ed25519 keys and signatures, byte for byte compatible.
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-  sign,
-  verify,
-} from 'node:crypto';
 import { createRequire } from 'node:module';
 import { FormatError } from './errors.js';
+import { nodeCrypto, randomBytes } from './lazy-crypto.js';
 
 /** `Ed`: the only public-key algorithm of signify. */
 const PKALG = Buffer.from('Ed');
@@ -111,7 +103,7 @@ export function publicKeyOf(secretKey: SecretKey, comment = 'signify public key'
 
 /** Makes a new key pair with a random key number, as `signify -G` does. */
 export function generateKeyPair(comment = 'signify'): { publicKey: PublicKey; secretKey: SecretKey } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const { privateKey, publicKey } = nodeCrypto().generateKeyPairSync('ed25519');
   const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url');
   const key = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
   const keyNumber = randomBytes(8);
@@ -153,7 +145,7 @@ export function formatSecretKey(
 
 /** Signs a message (the bytes themselves, as signify does without -e/-z). */
 export function signMessage(message: Uint8Array, secretKey: SecretKey, comment?: string): Signature {
-  const key = createPrivateKey({
+  const key = nodeCrypto().createPrivateKey({
     key: Buffer.concat([PKCS8_ED25519, secretKey.secret.subarray(0, 32)]),
     format: 'der',
     type: 'pkcs8',
@@ -161,7 +153,7 @@ export function signMessage(message: Uint8Array, secretKey: SecretKey, comment?:
   return {
     comment: comment ?? `verify with key ${keyNumberHex(secretKey.keyNumber)}`,
     keyNumber: secretKey.keyNumber,
-    signature: sign(null, message, key),
+    signature: nodeCrypto().sign(null, message, key),
   };
 }
 
@@ -175,16 +167,16 @@ export function checkSignature(
   publicKey: PublicKey,
 ): SignatureCheck {
   if (!signature.keyNumber.equals(publicKey.keyNumber)) return 'key-mismatch';
-  const key = createPublicKey({
+  const key = nodeCrypto().createPublicKey({
     key: Buffer.concat([SPKI_ED25519, publicKey.key]),
     format: 'der',
     type: 'spki',
   });
-  return verify(null, message, key, signature.signature) ? 'valid' : 'invalid';
+  return nodeCrypto().verify(null, message, key, signature.signature) ? 'valid' : 'invalid';
 }
 
 function sha512(data: Uint8Array): Buffer {
-  return createHash('sha512').update(data).digest();
+  return nodeCrypto().createHash('sha512').update(data).digest();
 }
 
 function xorInPlace(target: Buffer, mask: Uint8Array): void {
