@@ -5,6 +5,11 @@ export interface TableSpec {
   readonly title: string;
   readonly columns: readonly string[];
   readonly rows: ReadonlyArray<readonly string[]>;
+  /**
+   * Wrap a long last cell onto continuation lines instead of cutting it with `…`: for columns
+   * whose end matters (why a package was not activated, where a media is mounted).
+   */
+  readonly wrap?: boolean;
 }
 
 /** How wide and in which characters to draw. */
@@ -36,6 +41,20 @@ function cut(text: string, width: number, more: string): string {
   return width <= 0 ? '' : chars.slice(0, width - 1).join('') + more;
 }
 
+/** Splits text into pieces of at most `width` characters, at spaces where it can. */
+function wrapText(text: string, width: number): string[] {
+  const pieces: string[] = [];
+  let rest = [...text];
+  while (rest.length > width) {
+    const space = rest.lastIndexOf(' ', width);
+    const at = space > 0 ? space : width;
+    pieces.push(rest.slice(0, at).join('').trimEnd());
+    rest = rest.slice(space > 0 ? at + 1 : at);
+  }
+  pieces.push(rest.join(''));
+  return pieces;
+}
+
 /**
  * Draws a table, e.g.
  * ```
@@ -45,7 +64,7 @@ function cut(text: string, width: number, more: string): string {
  * └───────────────────┘
  * ```
  * Width follows the content (at least `MIN_TABLE_WIDTH`) and never exceeds the terminal: the last
- * column is cut with `…` when it must be.
+ * column is cut with `…` when it must be, or wrapped when the spec says `wrap`.
  */
 export function renderTable(spec: TableSpec, draw: DrawOptions): string[] {
   const ch = draw.ascii ? ASCII : BOX;
@@ -63,11 +82,14 @@ export function renderTable(spec: TableSpec, draw: DrawOptions): string[] {
   widths[n - 1] = Math.max(inner - fixed, MIN_LAST);
   inner = fixed + widths[n - 1]!;
   const lines = [ch.tl + title + ch.top.repeat(Math.max(0, inner - len(title))) + ch.tr];
+  const last = widths[n - 1]!;
   for (const row of cells) {
-    const text = row.map((c, i) =>
-      i < n - 1 ? pad(c, widths[i]!) : pad(cut(c, widths[i]!, ch.more), widths[i]!),
-    );
-    lines.push(ch.side + text.join('') + ch.side);
+    const tail = row[n - 1] ?? '';
+    const parts = spec.wrap ? wrapText(tail, last) : [cut(tail, last, ch.more)];
+    for (const [k, part] of parts.entries()) {
+      const text = row.map((c, i) => (i < n - 1 ? pad(k === 0 ? c : '', widths[i]!) : pad(part, last)));
+      lines.push(ch.side + text.join('') + ch.side);
+    }
   }
   lines.push(ch.bl + ch.bottom.repeat(inner) + ch.br);
   return lines;

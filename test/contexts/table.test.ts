@@ -63,3 +63,40 @@ test('uptime reads like uptime(1)', () => {
   assert.equal(duration(((2 * 24 + 3) * 3600 + 4 * 60 + 5) * 1000), '2 days, 03:04:05');
   assert.equal(duration(-5), '00:00:00');
 });
+
+test('a wrapping table continues a long last cell on the next lines, at spaces, never past the width', () => {
+  const reason = 'not activated: untrusted key 0123456789abcdef, allow-untrusted is off';
+  const lines = renderTable(
+    {
+      title: 'Boot',
+      columns: ['NAME', 'RESULT'],
+      rows: [
+        ['untrusted', reason],
+        ['hello', 'activated'],
+      ],
+      wrap: true,
+    },
+    { width: 40, ascii: false },
+  );
+  assert.deepEqual(lines, [
+    '╒ Boot ════════════════════════════════╕',
+    '│NAME       RESULT                     │',
+    '│untrusted  not activated: untrusted   │',
+    '│           key 0123456789abcdef,      │',
+    '│           allow-untrusted is off     │',
+    '│hello      activated                  │',
+    '└──────────────────────────────────────┘',
+  ]);
+  const unbroken = renderTable(
+    { title: 'T', columns: ['A', 'B'], rows: [['x', 'y'.repeat(50)]], wrap: true },
+    { width: 30, ascii: true },
+  );
+  assert.ok(unbroken.every((line) => line.length === 30));
+  assert.equal(
+    unbroken
+      .slice(2, -1)
+      .map((l) => l.slice(4, -1).trimEnd())
+      .join(''),
+    'y'.repeat(50),
+  );
+});

@@ -174,6 +174,10 @@ describe('the manual, verbatim, on the real device', () => {
         'package install 192.0.2.1 old/pkgname.wmopkg',
         'n',
         'package show pkgname | include ^Version',
+        'package install 192.0.2.1 new/pkgname.wmopkg',
+        'package install 192.0.2.1 old/pkgname.wmopkg',
+        'y',
+        'show log | include pkgname',
       ].join('\n'),
     );
     assert.equal(r.status, 1, 'the declined downgrade is an error for a script');
@@ -183,6 +187,18 @@ describe('the manual, verbatim, on the real device', () => {
     );
     assert.match(r.stdout, /^Downgrade pkgname from 5\.27\.0 to 4\.0 \(y\/N\)\?n$/m);
     assert.match(r.stdout, /^Version: +5\.27\.0$/m);
+    assert.match(r.stdout, /^Reinstalled pkgname 5\.27\.0 /m);
+    const log = r.stdout.split('\n').filter((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d /.test(l));
+    assert.deepEqual(
+      log.map((l) => l.slice(20).replace(/ \(.*/, '')),
+      [
+        'install pkgname 5.26.0-rev0',
+        'upgrade pkgname 5.26.0-rev0 -> 5.27.0',
+        'install pkgname refused',
+        'reinstall pkgname 5.27.0',
+        'downgrade pkgname 5.27.0 -> 4.0',
+      ],
+    );
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
 
@@ -205,7 +221,13 @@ describe('the manual, verbatim, on the real device', () => {
     assert.match(errors[1]!, /^Warning: untrusted is Untrusted .*unknown key/);
     assert.match(errors[2]!, /^Error: .*tampered.*(digest|does not verify)/);
     assert.equal(errors.length, 3);
-    assert.match(r.stdout, /│unsigned +0\.1 +Unsigned +unsigned, allow-untrusted is off +│/);
+    // The boot report wraps the reason instead of cutting it.
+    const report = r.stdout.replace(/ +│\n│ +/g, ' ');
+    assert.match(report, /│unsigned +0\.1 +Unsigned +not activated: unsigned, allow-untrusted is off +│/);
+    assert.match(
+      report,
+      /│untrusted +0\.2 +Untrusted +not activated: untrusted key [0-9a-f]{16}, allow-untrusted is off +│/,
+    );
     assert.match(r.stdout, /│unsigned! +0\.1 +False +Unsigned/);
     assert.doesNotMatch(r.stdout, /tampered/);
     assert.equal(readdirNames(join(device, 'rootfs/etc')).includes('pkgname.conf'), false);
