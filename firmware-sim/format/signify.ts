@@ -16,6 +16,11 @@ export const DEFAULT_KDF_ROUNDS = 42;
 const PUBLIC_LEN = 2 + 8 + 32;
 const SIGNATURE_LEN = 2 + 8 + 64;
 const SECRET_LEN = 2 + 2 + 4 + 16 + 8 + 8 + 64;
+const KIND_BY_LENGTH: Readonly<Record<number, string>> = {
+  [PUBLIC_LEN]: 'public key',
+  [SIGNATURE_LEN]: 'signature',
+  [SECRET_LEN]: 'secret key',
+};
 
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
@@ -231,8 +236,12 @@ function readBase64File(
   if (/[\u0000-\u001f\u007f]/.test(comment)) bad('control character in the comment');
   if (!BASE64.test(base64)) bad('invalid base64');
   const blob = Buffer.from(base64, 'base64');
-  if (blob.length !== length || blob.toString('base64') !== base64)
-    bad(`invalid length (expected ${length} bytes)`);
+  if (blob.toString('base64') !== base64) bad('invalid base64');
+  if (blob.length !== length) {
+    // The usual mistake is the wrong one of the three files: say which one it is.
+    const kind = KIND_BY_LENGTH[blob.length];
+    bad(kind ? `this is a ${kind}, not a ${what}` : `invalid length (expected ${length} bytes)`);
+  }
   if (!blob.subarray(0, 2).equals(PKALG)) bad('unsupported algorithm (expected Ed)');
   return { comment, blob };
 }

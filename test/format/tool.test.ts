@@ -153,6 +153,20 @@ describe('wmopkg', () => {
     assertOneLineError(bad.stderr, /serial/);
   });
 
+  test('the wrong key file, or an output in a missing directory, is named plainly', () => {
+    let r = wmopkg(['sign', 'demo.wmopkg', '-s', 'vendor.pub']);
+    assert.equal(r.status, 1);
+    assertOneLineError(r.stderr, /^Error: secret key: this is a public key, not a secret key$/);
+    r = wmopkg(['verify', 'demo.wmopkg', '-p', 'vendor.sec']);
+    assertOneLineError(r.stderr, /this is a secret key, not a public key/);
+    r = wmopkg(['build', '--out', '/nonexistent/x.wmopkg', 'demo-tree']);
+    assert.equal(r.status, 1);
+    assertOneLineError(
+      r.stderr,
+      /^Error: cannot write \/nonexistent\/x\.wmopkg: \/nonexistent: no such directory$/,
+    );
+  });
+
   test('info prints the control file like dpkg-deb --info', () => {
     const r = wmopkg(['info', 'demo.wmopkg']);
     assert.equal(r.status, 0);
