@@ -43,14 +43,15 @@ export const DEFAULT_SERVERS: Readonly<Record<string, MockServer>> = {
         Version: '0.1',
         Description: 'A package without signature',
         verification: 'Unsigned',
-        reason: 'no signature',
+        reason: 'no signature (package has no _manifest)',
       }),
       'untrusted.wmopkg': fakePackage({
         Package: 'untrusted',
         Version: '0.2',
         Description: 'Signed by an unknown key',
         verification: 'Untrusted',
-        reason: 'unknown key 0123456789abcdef',
+        reason: 'signed by unknown key 0123456789abcdef',
+        keyNumber: '0123456789abcdef',
       }),
       'tampered.wmopkg': fakePackage({
         Package: 'tampered',
