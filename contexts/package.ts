@@ -202,8 +202,8 @@ function verificationText(d: PackageDetails): string {
     case 'Untrusted': {
       const key = d.keyNumber ?? 'unknown';
       return /\brevoked\b/.test(d.reason ?? '')
-        ? `Untrusted (signed by revoked key ${key})`
-        : `Untrusted (signed by key ${key}, which this device does not trust)`;
+        ? `Untrusted (key ${key} is revoked)`
+        : `Untrusted (key ${key} is not trusted)`;
     }
     case 'Invalid':
       return d.reason === undefined ? 'Invalid' : `Invalid (${d.reason})`;

@@ -157,7 +157,10 @@ export class FakeDevice implements Device {
   /** Why the boot will not activate `p` (the real device's words), or `undefined` when it will. */
   private refusal(p: Stored): string | undefined {
     if (p.verification === 'Signed' || this.untrustedInForce()) return undefined;
-    const what = p.verification === 'Unsigned' ? 'unsigned' : `untrusted key ${p.keyNumber ?? '?'}`;
+    const what =
+      p.verification === 'Unsigned'
+        ? 'unsigned'
+        : `${p.reason?.includes('revoked') ? 'revoked' : 'untrusted'} key ${p.keyNumber ?? '?'}`;
     const why =
       this.state.allowUntrusted && this.state.secureBoot
         ? 'allow-untrusted needs an unlock token (secure boot)'

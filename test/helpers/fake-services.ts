@@ -53,6 +53,14 @@ export const DEFAULT_SERVERS: Readonly<Record<string, MockServer>> = {
         reason: 'signed by unknown key 0123456789abcdef',
         keyNumber: '0123456789abcdef',
       }),
+      'revoked.wmopkg': fakePackage({
+        Package: 'revoked',
+        Version: '0.3',
+        Description: 'Signed by a revoked key',
+        verification: 'Untrusted',
+        reason: 'signed by revoked key 5e8c1a3b9d0f2e47',
+        keyNumber: '5e8c1a3b9d0f2e47',
+      }),
       'tampered.wmopkg': fakePackage({
         Package: 'tampered',
         Version: '1.0',

@@ -164,6 +164,10 @@ const goldens: readonly Golden[] = [
       'install 192.0.2.1 untrusted.wmopkg',
       'install 192.0.2.1 tampered.wmopkg',
       'show',
+      'install 192.0.2.1 revoked.wmopkg',
+      'do boot no allow-untrusted',
+      'show revoked | include "^(State|Verification)"',
+      'show untrusted | include "^(State|Verification)"',
     ],
   },
   {
