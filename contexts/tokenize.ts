@@ -43,7 +43,7 @@ function isSecretKeyword(word: string, index: number, previous: string | undefin
   );
 }
 
-/** A separator token of `lex`: `|` (filters) or, for `splitCommands`, `;`. */
+/** A token of `lex`; `semicolon` marks the `;` separating commands of a `-c` line. */
 interface Lexeme extends Token {
   readonly semicolon: boolean;
 }
@@ -77,7 +77,7 @@ function lex(line: string, loose: boolean, semicolons: boolean): { tokens: Lexem
       previous = text;
       continue;
     }
-    if (!secretNext && separator(c)) {
+    if (separator(c)) {
       tokens.push({
         text: c,
         start,
