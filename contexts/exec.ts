@@ -140,15 +140,6 @@ export const execContext: Context = {
       help: 'Show the user of this session',
       run: async (_a, env) => env.out.line(env.session.user),
     },
-    {
-      name: 'history',
-      help: 'Show the commands entered in this session',
-      run: async (_a, env) => {
-        const list = env.session.history();
-        const width = String(list.length).length;
-        for (const [i, line] of list.entries()) env.out.line(`${String(i + 1).padStart(width)}  ${line}`);
-      },
-    },
     ...commonCommands,
   ],
 };
