@@ -79,6 +79,12 @@ export interface InstallResult {
   readonly keyNumber?: string;
   /** Whether the next boot will activate it under the current boot configuration. */
   readonly willActivate: boolean;
+  /**
+   * Whether the package is persistent now (always set by the device). Persistence is kept across
+   * reinstalls and upgrades: `true` here although the request did not ask for it means it was kept
+   * from the installed package; only `remove` clears it.
+   */
+  readonly persistent?: boolean;
 }
 
 /** One line of the boot report. */
@@ -91,11 +97,26 @@ export interface BootLine {
   readonly reason: string;
 }
 
-/** What a boot did, in package name order; `deactivated` lists packages removed since the last boot. */
+/** A package the boot took out of rootfs, and why. */
+export interface Deactivated {
+  readonly name: string;
+  readonly version: string;
+  /**
+   * Why it was taken out: `removed`, or why it may no longer run (`revoked key 0123456789abcdef,
+   * allow-untrusted is off`, `invalid: package file changed in the store since installation
+   * (data.tar.gz)`, …). Always set by the device; optional for reports of older versions.
+   */
+  readonly reason?: string;
+}
+
+/**
+ * What a boot did, in package name order; `deactivated` lists the packages taken out: removed since
+ * the last boot, or no longer allowed to run.
+ */
 export interface BootReport {
   readonly at: string;
   readonly lines: readonly BootLine[];
-  readonly deactivated: ReadonlyArray<{ readonly name: string; readonly version: string }>;
+  readonly deactivated: readonly Deactivated[];
 }
 
 /** The bootloader configuration (`boot` context). */
@@ -104,6 +125,13 @@ export interface BootConfig {
   readonly media: readonly MediaLabel[];
   /** Installed unlock token, when there is one. */
   readonly unlock?: { readonly serial: string; readonly keyNumber: string };
+  /**
+   * Lines of `boot/config` that could not be read, one message each (`boot/config line 2: unknown
+   * setting "frobnicate"; ignored`). While there is one, `allowUntrusted` is off whatever the file
+   * says (a damaged configuration fails closed); any change of the boot configuration rewrites the
+   * file without them. Absent when the file is fine.
+   */
+  readonly problems?: readonly string[];
 }
 
 /** Fixed facts of the device (`device.json`) and its runtime state. */

@@ -17,6 +17,13 @@ export function tempPathFor(path: string, tag = 'new'): string {
   );
 }
 
+/** The process that made a temporary file (its name holds the pid), or `undefined` if not one of ours. */
+export function tempOwner(name: string): number | undefined {
+  if (!name.startsWith(TEMP_PREFIX)) return undefined;
+  const pid = Number(name.split('.').at(-2));
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 /** fsyncs a directory so that a rename or unlink in it survives power loss. */
 export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');

@@ -1,13 +1,20 @@
 // `boot/config`: the bootloader configuration as the commands of the boot context, one per line.
 import { readFile } from 'node:fs/promises';
 import type { MediaBus, MediaLabel } from '../media/types.js';
-import { DeviceError } from './errors.js';
+import { DeviceError, isFsError } from './errors.js';
+import { printable } from './format/version.js';
 
 /** The configuration as stored; the unlock token is kept whole (it is checked when it is used). */
 export interface StoredBootConfig {
   readonly allowUntrusted: boolean;
   readonly media: readonly MediaLabel[];
   readonly unlockToken?: Buffer;
+  /**
+   * Lines of the file that could not be read (`boot/config line 2: unknown setting "frobnicate";
+   * ignored`). When there is one, `allowUntrusted` is off whatever the file says: a damaged file fails
+   * closed. Rewriting the file (any change of the boot configuration) drops them.
+   */
+  readonly problems?: readonly string[];
 }
 
 /** The configuration of a new device: untrusted packages refused, the `external` label. */
@@ -79,54 +86,90 @@ function words(line: string): string[] | undefined {
   return line.slice(end).trim() === '' ? out : undefined;
 }
 
-/** Parses the configuration file; a line it does not understand is an error naming the line. */
-export function parseBootConfig(text: string, path = 'boot/config'): StoredBootConfig {
+/** Where messages say the configuration lives. */
+export const BOOT_CONFIG_NAME = 'boot/config';
+
+/**
+ * Parses the configuration file. A line it does not understand is left out and named in `problems`;
+ * with any problem `allowUntrusted` is off (the safe side), whatever the readable lines say.
+ */
+export function parseBootConfig(text: string, name = BOOT_CONFIG_NAME): StoredBootConfig {
   let allowUntrusted = false;
   const media: MediaLabel[] = [];
+  const problems: string[] = [];
   let unlockToken: Buffer | undefined;
   for (const [index, raw] of text.split('\n').entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
-    const bad = (why: string): never => {
-      throw new DeviceError('DEVICE_CORRUPT_STATE', `${path}: line ${index + 1}: ${why}`);
-    };
-    const w = words(line) ?? bad('unbalanced quotes');
-    if (w.join(' ') === 'allow-untrusted') allowUntrusted = true;
-    else if (w.join(' ') === 'no allow-untrusted') allowUntrusted = false;
-    else if (w[0] === 'unlock-token' && w.length === 2 && /^[A-Za-z0-9+/]+=*$/.test(w[1]!)) {
-      unlockToken = Buffer.from(w[1]!, 'base64');
-    } else if (w[0] === 'media' && w.length >= 3) {
-      const label: { -readonly [K in keyof MediaLabel]: MediaLabel[K] } = {
-        name: w[1]!,
-        bus: w[2] as MediaBus,
-      };
-      for (let i = 3; i < w.length; i += 2) {
-        const value = w[i + 1] ?? bad(`"${w[i]}" needs a value`);
-        if (w[i] === 'fs-label') label.fsLabel = value;
-        else if (w[i] === 'uuid') label.uuid = value;
-        else if (w[i] === 'partition' && /^[0-9]+$/.test(value)) label.partition = Number(value);
-        else bad(`unknown media option "${w[i]}"`);
-      }
-      try {
-        checkMediaLabel(label);
-      } catch (error) {
-        bad((error as Error).message);
-      }
-      if (media.some((m) => m.name === label.name)) bad(`media label ${label.name} defined twice`);
-      media.push(label);
-    } else bad(`unknown setting "${line.slice(0, 40)}"`);
+    const problem = parseLine(line, media);
+    if (typeof problem === 'string') {
+      problems.push(`${name} line ${index + 1}: ${problem}; ignored`);
+      continue;
+    }
+    if (problem.allowUntrusted !== undefined) allowUntrusted = problem.allowUntrusted;
+    if (problem.unlockToken !== undefined) unlockToken = problem.unlockToken;
   }
-  return { allowUntrusted, media, ...(unlockToken ? { unlockToken } : {}) };
+  return {
+    allowUntrusted: allowUntrusted && problems.length === 0,
+    media,
+    ...(unlockToken ? { unlockToken } : {}),
+    ...(problems.length > 0 ? { problems } : {}),
+  };
 }
 
-/** Reads `boot/config`; a missing file is the default configuration. */
+/** One line: what it sets (a media label is added to `media`), or why it cannot be read. */
+function parseLine(
+  line: string,
+  media: MediaLabel[],
+): string | { allowUntrusted?: boolean; unlockToken?: Buffer } {
+  const w = words(line);
+  if (w === undefined) return 'unbalanced quotes';
+  if (w.join(' ') === 'allow-untrusted') return { allowUntrusted: true };
+  if (w.join(' ') === 'no allow-untrusted') return { allowUntrusted: false };
+  if (w[0] === 'unlock-token') {
+    if (w.length === 2 && /^[A-Za-z0-9+/]+=*$/.test(w[1]!))
+      return { unlockToken: Buffer.from(w[1]!, 'base64') };
+    return 'unlock-token needs one base64 value';
+  }
+  if (w[0] === 'media' && w.length >= 3) {
+    const label: { -readonly [K in keyof MediaLabel]: MediaLabel[K] } = {
+      name: w[1]!,
+      bus: w[2] as MediaBus,
+    };
+    for (let i = 3; i < w.length; i += 2) {
+      const value = w[i + 1];
+      if (value === undefined) return `"${printable(w[i]!)}" needs a value`;
+      if (w[i] === 'fs-label') label.fsLabel = value;
+      else if (w[i] === 'uuid') label.uuid = value;
+      else if (w[i] === 'partition' && /^[0-9]+$/.test(value)) label.partition = Number(value);
+      else return `unknown media option "${printable(w[i]!.slice(0, 40))}"`;
+    }
+    try {
+      checkMediaLabel(label);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    if (media.some((m) => m.name === label.name)) return `media label ${label.name} defined twice`;
+    media.push(label);
+    return {};
+  }
+  return `unknown setting "${printable(line.slice(0, 40))}"`;
+}
+
+/**
+ * Reads `boot/config`; a missing file is the default configuration. A file that cannot be read at all
+ * counts as damaged: no media labels, `allowUntrusted` off, the reason in `problems`.
+ */
 export async function readBootConfig(path: string): Promise<StoredBootConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_BOOT_CONFIG;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return DEFAULT_BOOT_CONFIG;
+    if (!isFsError(error)) throw error;
+    const why = /^E[A-Z0-9]+: ([^,]+)/.exec((error as Error).message)?.[1] ?? String(code);
+    return { allowUntrusted: false, media: [], problems: [`${BOOT_CONFIG_NAME}: cannot be read: ${why}`] };
   }
-  return parseBootConfig(text, path);
+  return parseBootConfig(text);
 }

@@ -1,7 +1,7 @@
 // The boot sequence (SPEC §4.2): verify every installed package, activate what may run, take out the rest.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BootLine, BootReport, Verification } from './api.js';
+import type { BootLine, BootReport, Deactivated, Verification } from './api.js';
 import { writeFileAtomic } from './atomic.js';
 import { readBootConfig, type StoredBootConfig } from './boot-config.js';
 import { checkCompatibility } from './compat.js';
@@ -17,7 +17,7 @@ import {
   type Verdict,
   verifyPackage,
 } from './format/index.js';
-import type { Layout } from './layout.js';
+import { type Layout, REVOKED_LIST_NAME } from './layout.js';
 import { activationRefusal, allowUntrustedInForce } from './policy.js';
 import { deferDataErrors } from './receive.js';
 import type { ActiveRecord, StoreRecord } from './records.js';
@@ -49,6 +49,8 @@ interface BootState {
   readonly allowUntrusted: boolean;
   /** Files of active packages → package name. */
   readonly owners: Map<string, string>;
+  /** Directories each active package created (or shares with the one that did). */
+  readonly dirs: Map<string, readonly string[]>;
   readonly events: string[];
 }
 
@@ -76,11 +78,13 @@ export async function runBoot(
 async function bootSequence(layout: Layout, device: DeviceFile, events: string[]): Promise<BootReport> {
   const at = new Date().toISOString();
   const config = await readBootConfig(layout.bootConfigFile);
-  const trust = await loadTrustStore(layout.keysDir, layout.revokedFile);
-  const { records, problems } = await loadRecords(layout);
+  const trust = await loadTrustStore(layout.keysDir, layout.revokedFile, REVOKED_LIST_NAME);
+  const { records, damaged, problems } = await loadRecords(layout);
   const active = await loadActive(layout);
   const owners = new Map<string, string>();
   for (const record of active.values()) for (const file of record.files) owners.set(file, record.name);
+  const dirs = new Map<string, readonly string[]>();
+  for (const record of active.values()) dirs.set(record.name, record.dirs);
   const state: BootState = {
     layout,
     device,
@@ -88,26 +92,40 @@ async function bootSequence(layout: Layout, device: DeviceFile, events: string[]
     trust,
     allowUntrusted: allowUntrustedInForce(config, device),
     owners,
+    dirs,
     events,
   };
-  events.push(`boot: firmware ${device.firmwareVersion}, ${records.size} packages installed`);
+  events.push(`boot: firmware ${device.firmwareVersion}, ${records.size + damaged.size} packages installed`);
+  for (const problem of config.problems ?? []) {
+    state.events.push(`boot: ${problem}; allow-untrusted counts as off until the file is rewritten`);
+  }
   for (const problem of trust.problems) state.events.push(`boot: trust store: ${problem}`);
   for (const problem of problems) state.events.push(`boot: store: ${problem}`);
   const lines: BootLine[] = [];
-  const deactivated: Array<{ name: string; version: string }> = [];
+  const deactivated: Deactivated[] = [];
   const installIds: Record<string, string> = {};
 
-  // Packages removed since the last boot go first: their files may be in the way of others.
+  // Packages removed since the last boot go first: their files may be in the way of others. A
+  // package whose record is damaged is not removed: its files stay until the operator acts.
   for (const name of [...active.keys()].sort()) {
-    if (records.has(name)) continue;
+    if (records.has(name) || damaged.has(name)) continue;
     const record = active.get(name)!;
-    if (await deactivate(state, record, 'removed')) deactivated.push({ name, version: record.version });
+    if (await deactivate(state, record, 'removed')) {
+      deactivated.push({ name, version: record.version, reason: 'removed' });
+    }
     active.delete(name);
   }
-  for (const name of [...records.keys()].sort()) {
-    const record = records.get(name)!;
-    installIds[name] = record.installId;
+  for (const name of [...records.keys(), ...damaged.keys()].sort()) {
+    const record = records.get(name);
     const current = active.get(name);
+    if (record === undefined) {
+      lines.push(damagedLine(name, damaged.get(name)!, current));
+      state.events.push(
+        `boot ${name} ${lines.at(-1)!.version} Invalid: not activated (${lines.at(-1)!.reason})`,
+      );
+      continue;
+    }
+    installIds[name] = record.installId;
     const line =
       current?.installId === record.installId
         ? await reverify(state, record, current, deactivated)
@@ -130,6 +148,17 @@ async function bootSequence(layout: Layout, device: DeviceFile, events: string[]
   );
   faultPoint('boot:report-written');
   return report;
+}
+
+/**
+ * The line of a package whose record is damaged: never activated (nothing about it can be checked);
+ * what it had in rootfs stays, so that a damaged file does not silently take a service down.
+ */
+function damagedLine(name: string, problem: string, active: ActiveRecord | undefined): BootLine {
+  const reason = active
+    ? `damaged record: ${problem}; ${active.version} stays active until ${name} is removed or installed again`
+    : `damaged record: ${problem}; remove ${name} or install it again`;
+  return { name, version: active?.version ?? '?', verification: 'Invalid', activated: false, reason };
 }
 
 /** The verdict on a stored package: its members must still be those hashed at installation. */
@@ -193,7 +222,7 @@ async function reverify(
   state: BootState,
   record: StoreRecord,
   current: ActiveRecord,
-  deactivated: Array<{ name: string; version: string }>,
+  deactivated: Deactivated[],
 ): Promise<BootLine> {
   let verdict: Verdict;
   let reading: PackageReading | undefined;
@@ -206,7 +235,7 @@ async function reverify(
   const refused = refusalFor(state, verdict, reading);
   if (refused === undefined) return lineOf(record, verdict.status, true, 'already active');
   const out = await deactivate(state, current, refused);
-  if (out) deactivated.push({ name: current.name, version: current.version });
+  if (out) deactivated.push({ name: current.name, version: current.version, reason: refused });
   return lineOf(
     record,
     verdict.status,
@@ -329,9 +358,11 @@ async function install(
   const paths = txnPaths(layout, record.name);
   const owners = new Map(state.owners);
   for (const file of old?.files ?? []) owners.delete(file);
+  const shared = new Set<string>();
+  for (const [name, dirs] of state.dirs) if (name !== record.name) for (const dir of dirs) shared.add(dir);
   let plan: ReturnType<typeof planActivation>;
   try {
-    plan = planActivation(layout.rootfs, unpacked.entries, old, owners);
+    plan = planActivation(layout.rootfs, unpacked.entries, old, owners, shared);
   } catch (error) {
     await cleanTxn(layout, undefined);
     if (error instanceof ConflictError) return `conflict: ${error.message}`;
@@ -404,6 +435,7 @@ async function install(
   await cleanTxn(layout, record.name);
   for (const file of old?.files ?? []) state.owners.delete(file);
   for (const file of plan.files) state.owners.set(file, record.name);
+  state.dirs.set(record.name, plan.dirs);
   return undefined;
 }
 
@@ -436,6 +468,7 @@ export async function deactivate(state: BootState, active: ActiveRecord, why: st
   await rm(paths.backup, { recursive: true, force: true });
   await cleanTxn(layout, undefined);
   for (const file of active.files) state.owners.delete(file);
+  state.dirs.delete(active.name);
   state.events.push(`deactivate ${active.name} ${active.version}: ${why}`);
   return true;
 }

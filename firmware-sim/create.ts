@@ -1,5 +1,5 @@
 // First start: the state directory of a new device, laid out as SPEC §4.1 says.
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { DEFAULT_BOOT_CONFIG, formatBootConfig } from './boot-config.js';
@@ -27,9 +27,12 @@ async function writeIfMissing(path: string, content: string): Promise<void> {
 /**
  * Creates the device: vendor keys (outside, in `vendorDir`), every directory and file of the layout,
  * the sample packages on the USB stick, and `device.json` last — it marks a complete device, so an
- * interrupted creation is simply done again. The caller holds the device lock.
+ * interrupted creation (the `.creating` mark is still there) is simply done again. The caller holds
+ * the device lock and wrote the `.creating` mark; a device another process completed meanwhile is
+ * left as it is.
  */
 export async function createDevice(layout: Layout, vendorDir: string): Promise<void> {
+  if (await exists(layout.deviceFile)) return;
   const vendor = await loadOrCreateVendorKeys(vendorDir);
   for (const dir of [
     layout.bootDir,
@@ -67,4 +70,5 @@ export async function createDevice(layout: Layout, vendorDir: string): Promise<v
     `device created: hostname ${device.hostname}, serial ${device.serial}, firmware ${device.firmwareVersion}`,
   ]);
   await writeFileAtomic(layout.deviceFile, formatDeviceFile(device));
+  await rm(layout.creatingFile, { force: true });
 }

@@ -1,4 +1,5 @@
 // Typed errors of the simulated device: a stable code for programs, one line for operators.
+import { isAbsolute, relative } from 'node:path';
 
 /** Stable codes of device errors; the shell and tests match on these, never on message text. */
 export type DeviceErrorCode =
@@ -19,13 +20,20 @@ export type DeviceErrorCode =
   | 'DEVICE_DOWNGRADE_REFUSED'
   | 'DEVICE_TOO_LARGE'
   | 'DEVICE_ABORTED'
+  /** The device storage is full (ENOSPC, EDQUOT). */
   | 'DEVICE_NO_SPACE'
+  /** The device storage is mounted read-only (EROFS). */
+  | 'DEVICE_READ_ONLY'
   /** `allow-untrusted` refused by the secure-boot anchor. */
   | 'DEVICE_SECURE_BOOT'
   | 'DEVICE_BAD_TOKEN'
   | 'DEVICE_BAD_LABEL'
   /** A file of the state directory does not parse. */
   | 'DEVICE_CORRUPT_STATE'
+  /** The directory given is not a device and cannot become one (not empty, a file, an empty name). */
+  | 'DEVICE_NOT_A_DEVICE'
+  /** The installed package changed while the caller was answering a question; nothing was installed. */
+  | 'DEVICE_CHANGED'
   /** Any other failure of the storage. */
   | 'DEVICE_IO';
 
@@ -47,10 +55,12 @@ function oneLine(message: string): string {
 }
 
 /**
- * Turns a file-system failure into a `DeviceError` (disk full gets its own code). Anything that is
- * already a `DeviceError` passes unchanged.
+ * Turns a failure into a one-line `DeviceError`: a full disk (`DEVICE_NO_SPACE`), a read-only one
+ * (`DEVICE_READ_ONLY`), any other file-system failure (`DEVICE_IO`, naming the path relative to the
+ * device directory `root` when it lies inside it). Anything that is already a `DeviceError` passes
+ * unchanged.
  */
-export function deviceErrorOf(error: unknown, doing: string): DeviceError {
+export function deviceErrorOf(error: unknown, doing: string, root?: string): DeviceError {
   if (error instanceof DeviceError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
@@ -58,8 +68,36 @@ export function deviceErrorOf(error: unknown, doing: string): DeviceError {
       cause: error,
     });
   }
+  const path = (error as NodeJS.ErrnoException | undefined)?.path;
+  // The device directory itself is named by `doing` already.
+  const where =
+    typeof path === 'string' && (root === undefined || relative(root, path) !== '')
+      ? shownPath(path, root)
+      : undefined;
+  if (code === 'EROFS') {
+    return new DeviceError(
+      'DEVICE_READ_ONLY',
+      `${doing}: the device storage is read-only${where === undefined ? '' : ` (${where})`}`,
+      { cause: error },
+    );
+  }
   const message = error instanceof Error ? error.message : String(error);
+  if (isFsError(error)) {
+    // `EACCES: permission denied, open '/abs/path'` → `permission denied`, with the path in front.
+    const what = /^E[A-Z0-9]+: ([^,]+)/.exec(message)?.[1] ?? message;
+    return new DeviceError('DEVICE_IO', `${doing}: ${where === undefined ? '' : `${where}: `}${what}`, {
+      cause: error,
+    });
+  }
   return new DeviceError('DEVICE_IO', `${doing}: ${message}`, { cause: error });
+}
+
+/** A path as a message shows it: relative to the device directory when inside it, else as it is. */
+export function shownPath(path: string, root: string | undefined): string {
+  if (root === undefined) return path;
+  const rel = relative(root, path);
+  if (rel === '') return '.';
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
 /** Whether an error comes from the file system (an `E…` errno code). */

@@ -21,17 +21,19 @@ export function logSafe(text: string, max = 300): string {
 /**
  * Appends events, each on its own line with the time in front. The append is fsynced: a line that
  * was reported to the operator survives a power cut. A torn last line (a crash in the middle of the
- * write) is cut off by `repairLog` at the next start.
+ * write) is cut off by `repairLog` at the next start. Without the device lock, pass `rotate: false`:
+ * an append (one write with O_APPEND) is safe beside another session's, a rotation is not.
  */
 export async function appendEvents(
   file: string,
   events: readonly string[],
   date = new Date(),
+  options: { rotate?: boolean } = {},
 ): Promise<void> {
   if (events.length === 0) return;
   const time = logTime(date);
   const text = events.map((event) => `${time} ${logSafe(event, 4096)}\n`).join('');
-  await rotateIfLarge(file);
+  if (options.rotate !== false) await rotateIfLarge(file);
   const handle = await open(file, 'a', 0o644);
   try {
     await handle.write(text);

@@ -6,13 +6,14 @@ import { appendFileSync } from 'node:fs';
  * - `kill:N` — the process SIGKILLs itself at the Nth point passed (any name), counted from 1;
  * - `kill:PREFIX:N` — at the Nth point whose name starts with PREFIX;
  * - `enospc:PREFIX[:N]` — the Nth point starting with PREFIX throws ENOSPC, as a full disk would;
+ * - `erofs:PREFIX[:N]`, `eio:PREFIX[:N]` — the same with EROFS (a read-only mount) or EIO;
  * - `trace:FILE` — every point passed appends its name as a line to FILE.
  * Unset (the normal case), a point costs one property lookup.
  */
 const VARIABLE = 'EDGESH_DEVICE_FAULT';
 
 interface Plan {
-  readonly action: 'kill' | 'enospc' | 'trace';
+  readonly action: 'kill' | 'enospc' | 'erofs' | 'eio' | 'trace';
   readonly prefix: string;
   readonly nth: number;
   readonly file: string;
@@ -34,7 +35,7 @@ function currentPlan(): Plan | undefined {
 function parsePlan(text: string): Plan | undefined {
   const [action, ...rest] = text.split(':');
   if (action === 'trace') return { action, prefix: '', nth: 0, file: rest.join(':') };
-  if (action !== 'kill' && action !== 'enospc') return undefined;
+  if (action !== 'kill' && action !== 'enospc' && action !== 'erofs' && action !== 'eio') return undefined;
   const last = rest.at(-1);
   const numbered = last !== undefined && /^[0-9]+$/.test(last);
   const nth = numbered ? Number(last) : 1;
@@ -42,8 +43,17 @@ function parsePlan(text: string): Plan | undefined {
   return { action, prefix, nth, file: '' };
 }
 
-/** Marks a point where a crash or a full disk is worth testing. */
-export function faultPoint(name: string): void {
+const INJECTED = {
+  enospc: { code: 'ENOSPC', text: 'no space left on device' },
+  erofs: { code: 'EROFS', text: 'read-only file system' },
+  eio: { code: 'EIO', text: 'i/o error' },
+} as const;
+
+/**
+ * Marks a point where a crash or a full disk is worth testing; `path`, when given, is the file the
+ * step is writing (an injected error names it, as a real one would).
+ */
+export function faultPoint(name: string, path?: string): void {
   const active = currentPlan();
   if (active === undefined) return;
   if (active.action === 'trace') {
@@ -54,7 +64,9 @@ export function faultPoint(name: string): void {
   hits++;
   if (hits !== active.nth) return;
   if (active.action === 'kill') process.kill(process.pid, 'SIGKILL');
-  const error = new Error(`ENOSPC: no space left on device (injected at ${name})`) as NodeJS.ErrnoException;
-  error.code = 'ENOSPC';
+  const { code, text } = INJECTED[active.action as keyof typeof INJECTED];
+  const error = new Error(`${code}: ${text}, injected at ${name}`) as NodeJS.ErrnoException;
+  error.code = code;
+  if (path !== undefined) error.path = path;
   throw error;
 }

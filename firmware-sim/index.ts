@@ -1,6 +1,6 @@
 // The simulated device: open a state directory, and the pieces the shell and tools need besides.
-import { mkdir } from 'node:fs/promises';
 import { DEFAULT_LOCK_WAIT_MS, type DeviceSession, LocalDevice } from './device.js';
+import { DeviceError } from './errors.js';
 import { layoutOf } from './layout.js';
 import { defaultVendorDir } from './vendor.js';
 
@@ -40,17 +40,23 @@ export interface OpenDeviceOptions {
 }
 
 /**
- * Opens the device in state directory `dir`: creates it on first use (SPEC §4.1) and, when a previous
- * process died holding the lock, completes or rolls back what it left half done.
+ * Opens the device in state directory `dir`: creates it on first use (SPEC §4.1), in a missing or
+ * empty directory only, and, when a previous process died holding the lock, completes or rolls back
+ * what it left half done. A file, a directory holding other things, or a device that lost its
+ * `device.json` is refused with `DEVICE_NOT_A_DEVICE`; file-system failures are `DEVICE_NO_SPACE`,
+ * `DEVICE_READ_ONLY` or `DEVICE_IO`.
  */
 export async function openDevice(dir: string, options: OpenDeviceOptions): Promise<LocalDevice> {
+  if (dir.trim() === '') {
+    throw new DeviceError('DEVICE_NOT_A_DEVICE', 'no device directory given: the directory name is empty');
+  }
   const layout = layoutOf(dir);
-  await mkdir(layout.root, { recursive: true });
   const device = new LocalDevice(
     layout,
     options.session,
     options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
     options.vendorDir ?? defaultVendorDir(layout.root),
+    dir,
   );
   await device.start();
   return device;

@@ -2,9 +2,14 @@
 import { join, resolve } from 'node:path';
 import type { DevicePaths } from './api.js';
 
+/** How reasons and messages name the revocation list (SPEC §4.1's path, relative to the device). */
+export const REVOKED_LIST_NAME = 'etc/wmopkg/revoked';
+
 /** Every path of the state directory the device uses; `DevicePaths` is the public part. */
 export interface Layout extends DevicePaths {
   readonly deviceFile: string;
+  /** Present while the device is being created (before `device.json`, the mark of a complete device). */
+  readonly creatingFile: string;
   readonly bootDir: string;
   readonly bootConfigFile: string;
   readonly wmopkgDir: string;
@@ -34,6 +39,7 @@ export function layoutOf(dir: string): Layout {
   return {
     root,
     deviceFile: join(root, 'device.json'),
+    creatingFile: join(root, '.creating'),
     bootDir: join(root, 'boot'),
     bootConfigFile: join(root, 'boot', 'config'),
     wmopkgDir: join(root, 'etc', 'wmopkg'),

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { syncDirectory, TEMP_PREFIX, tempPathFor } from './atomic.js';
 import { DeviceError } from './errors.js';
 import { logTime } from './event-log.js';
+import { faultPoint } from './fault.js';
 import { randomBytes } from './format/lazy-crypto.js';
 
 /** Who holds the lock: written into the lock file for the next one to read. */
@@ -71,7 +72,14 @@ async function readHolder(path: string): Promise<LockHolder | undefined | null> 
 /** Creates `path` with `content` if it does not exist, atomically: a complete file or none. */
 async function createExclusive(path: string, content: string): Promise<boolean> {
   const tmp = tempPathFor(path, 'lock');
-  await writeFile(tmp, content, { flag: 'wx' });
+  try {
+    await writeFile(tmp, content, { flag: 'wx' });
+    faultPoint('lock:written', tmp);
+  } catch (error) {
+    // A full disk fails the write after the file was created: it must not stay behind.
+    await unlink(tmp).catch(() => {});
+    throw error;
+  }
   try {
     await link(tmp, path);
     return true;
@@ -199,16 +207,27 @@ export class DeviceLock {
     }
   }
 
+  /** Whether a holder died while taking the lock and left its temporary file (cheap: one readdir). */
+  async hasDeadTemps(): Promise<boolean> {
+    return (await this.deadTemps()).length > 0;
+  }
+
   /** Temporary files of holders that died while taking the lock. */
-  private async removeDeadTemps(): Promise<void> {
+  private async deadTemps(): Promise<string[]> {
     const dir = dirname(this.file);
     const prefix = `${TEMP_PREFIX}${basename(this.file)}`;
+    const dead: string[] = [];
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       if (!name.startsWith(prefix)) continue;
       const pid = Number(name.split('.').at(-2));
       if (Number.isInteger(pid) && pid !== process.pid && !holderAlive({ pid, host: hostname() })) {
-        await rm(join(dir, name), { force: true });
+        dead.push(join(dir, name));
       }
     }
+    return dead;
+  }
+
+  private async removeDeadTemps(): Promise<void> {
+    for (const path of await this.deadTemps()) await rm(path, { force: true });
   }
 }

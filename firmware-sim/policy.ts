@@ -4,6 +4,12 @@ import type { StoredBootConfig } from './boot-config.js';
 import type { DeviceFile } from './device-file.js';
 import { verifyUnlockToken } from './unlock.js';
 
+/**
+ * `REVOCATION_UNREADABLE` of format/verify.ts, repeated here so that opening the device does not load
+ * the package reader.
+ */
+const REVOCATION_UNREADABLE = 'revocation list unreadable';
+
 /** Whether the unlock token in the configuration is valid for this device. */
 export function unlocked(config: StoredBootConfig, device: DeviceFile): boolean {
   if (!config.unlockToken) return false;
@@ -46,9 +52,11 @@ export function activationRefusal(
       const what =
         verification === 'Unsigned'
           ? 'unsigned'
-          : reason.includes('revoked')
-            ? `revoked key ${keyNumber}`
-            : `untrusted key ${keyNumber}`;
+          : reason.startsWith(REVOCATION_UNREADABLE)
+            ? `key ${keyNumber} not trusted: ${reason}`
+            : reason.includes('revoked')
+              ? `revoked key ${keyNumber}`
+              : `untrusted key ${keyNumber}`;
       const why =
         config.allowUntrusted && device.secureBoot
           ? 'allow-untrusted needs an unlock token (secure boot)'

@@ -1,12 +1,13 @@
 // Startup after a crash: finish or undo what an interrupted operation left, remove temporary files.
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { syncDirectory, TEMP_PREFIX, writeFileAtomic } from './atomic.js';
+import { syncDirectory, TEMP_PREFIX, tempOwner, writeFileAtomic } from './atomic.js';
 import { repairLog } from './event-log.js';
 import type { Layout } from './layout.js';
-import { readStoreRecord } from './records.js';
+import { holderAlive } from './lock.js';
 import { recoverTxn } from './rootfs-txn.js';
-import { RECORD_FILE, removeFromStore, removeUnreferenced } from './store.js';
+import { readStoreEntry, removeFromStore, removeUnreferenced } from './store.js';
 
 /** `var/lib/wmopkg/journal.json`: an operation over several packages, completed if interrupted. */
 export interface Journal {
@@ -79,14 +80,23 @@ export async function recover(layout: Layout): Promise<string[]> {
   return events;
 }
 
-async function removeTemps(dir: string): Promise<number> {
+async function removeTemps(dir: string, keep: (name: string) => boolean = () => false): Promise<number> {
   let removed = 0;
   for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (!name.startsWith(TEMP_PREFIX)) continue;
+    if (!name.startsWith(TEMP_PREFIX) || keep(name)) continue;
     await rm(join(dir, name), { recursive: true, force: true });
     removed++;
   }
   return removed;
+}
+
+/**
+ * A download of a process that still runs: an install waiting for the answer to its downgrade
+ * question holds no lock, and its verified file must survive another session's recovery.
+ */
+export function liveDownload(name: string): boolean {
+  const pid = tempOwner(name);
+  return pid !== undefined && name.includes('.download.') && holderAlive({ pid, host: hostname() });
 }
 
 /**
@@ -95,20 +105,18 @@ async function removeTemps(dir: string): Promise<number> {
  */
 async function cleanStore(layout: Layout): Promise<string[]> {
   const events: string[] = [];
-  const removed = await removeTemps(layout.storeDir);
+  const removed = await removeTemps(layout.storeDir, liveDownload);
   if (removed > 0) events.push(`recovery: removed ${removed} unfinished downloads or package directories`);
   for (const name of await readdir(layout.storeDir).catch(() => [] as string[])) {
     if (name.startsWith('.')) continue;
-    const dir = join(layout.storeDir, name);
-    let record: Awaited<ReturnType<typeof readStoreRecord>>;
-    try {
-      record = await readStoreRecord(join(dir, RECORD_FILE));
-    } catch {
+    const entry = await readStoreEntry(layout, name);
+    if (entry === undefined) continue;
+    if (entry.kind === 'damaged') {
       // Never made by the device (records are written atomically): leave it for the operator to see.
-      events.push(`recovery: ${dir} has no readable ${RECORD_FILE}; left as it is`);
+      events.push(`recovery: package ${name}: damaged record: ${entry.problem}; left as it is`);
       continue;
     }
-    await removeUnreferenced(dir, record);
+    await removeUnreferenced(join(layout.storeDir, name), entry.record);
   }
   return events;
 }

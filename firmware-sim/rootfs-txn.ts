@@ -84,15 +84,21 @@ export interface ActivationPlan {
 
 /**
  * Plans the activation of unpacked `entries` over the current rootfs. `old` is the active previous
- * version, `owners` maps every file of the other active packages to its package. Checks, parents
- * first, that nothing is written through a symlink of rootfs and that no directory is replaced;
- * throws `ConflictError` saying what is in the way.
+ * version, `owners` maps every file of the other active packages to its package, `sharedDirs` holds
+ * the directories other active packages created. Checks, parents first, that nothing is written
+ * through a symlink of rootfs and that no directory is replaced; throws `ConflictError` saying what
+ * is in the way.
+ *
+ * A directory another package created and this one uses too is recorded as this package's as well:
+ * whichever of them goes last removes it when it is empty (a directory that existed before any
+ * package is never recorded, so never removed).
  */
 export function planActivation(
   rootfs: string,
   entries: readonly UnpackEntry[],
   old: ActiveRecord | undefined,
   owners: ReadonlyMap<string, string>,
+  sharedDirs: ReadonlySet<string> = new Set(),
 ): ActivationPlan {
   const oldFiles = new Set(old?.files);
   const oldDiverted = new Set(old?.diverted);
@@ -120,7 +126,7 @@ export function planActivation(
         moved.add(path);
         dirs.push(path);
       } else if (st.isDirectory()) {
-        if (oldDirs.has(path)) dirs.push(path);
+        if (oldDirs.has(path) || sharedDirs.has(path)) dirs.push(path);
       } else if (st.isSymbolicLink()) {
         throw new ConflictError(`/${path} is a symlink in rootfs: nothing is written through a symlink`);
       } else {

@@ -1,13 +1,13 @@
 // The package store (`cfg/packages/NAME/`): names, records, removal. Receiving lives in receive.ts.
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PackageOrigin } from './api.js';
 import { renameDurably, syncDirectory, tempPathFor } from './atomic.js';
-import { DeviceError } from './errors.js';
+import { DeviceError, deviceErrorOf, shownPath } from './errors.js';
 import { faultPoint } from './fault.js';
 import { printable } from './format/version.js';
 import type { Layout } from './layout.js';
-import { DEVICE_NAME, parseStoreRecord, readStoreRecord, type StoreRecord } from './records.js';
+import { DEVICE_NAME, parseStoreRecord, type StoreRecord } from './records.js';
 
 /** The record file inside a package's directory. */
 export const RECORD_FILE = 'record.json';
@@ -28,18 +28,63 @@ export async function storeNames(layout: Layout): Promise<string[]> {
   return entries.filter((name) => !name.startsWith('.')).sort();
 }
 
-/** The record of an installed package, or `undefined`. */
-export async function findRecord(layout: Layout, name: string): Promise<StoreRecord | undefined> {
+/**
+ * What the store holds under a name: a package with its record, or a package directory whose record
+ * cannot be read (`problem` says why, paths relative to the device). The device writes records
+ * atomically, so a damaged one was edited or broken behind its back; it is reported, never guessed at.
+ */
+export type StoreEntry =
+  | { readonly kind: 'record'; readonly record: StoreRecord }
+  | { readonly kind: 'damaged'; readonly name: string; readonly problem: string };
+
+/** The entry of an installed package, or `undefined` when nothing is stored under `name`. */
+export async function readStoreEntry(layout: Layout, name: string): Promise<StoreEntry | undefined> {
+  const dir = join(layout.storeDir, name);
+  const shown = (path: string) => shownPath(path, layout.root);
+  const path = join(dir, RECORD_FILE);
+  let text: string;
   try {
-    return await readStoreRecord(join(layout.storeDir, name, RECORD_FILE));
+    text = await readFile(path, 'utf8');
   } catch (error) {
-    if (
-      (error as NodeJS.ErrnoException).code === 'ENOENT' ||
-      (error as NodeJS.ErrnoException).code === 'ENOTDIR'
-    )
-      return undefined;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      const st = await lstat(dir).catch(() => undefined);
+      if (st === undefined) return undefined;
+      const problem = st.isDirectory()
+        ? `${shown(path)} is missing`
+        : `${shown(dir)} is not a package directory`;
+      return { kind: 'damaged', name, problem };
+    }
+    return { kind: 'damaged', name, problem: deviceErrorOf(error, shown(path), layout.root).message };
   }
+  try {
+    const record = parseStoreRecord(text, shown(path));
+    if (record.name !== name) {
+      return {
+        kind: 'damaged',
+        name,
+        problem: `${shown(path)}: it names package "${printable(record.name)}"`,
+      };
+    }
+    return { kind: 'record', record };
+  } catch (error) {
+    return { kind: 'damaged', name, problem: (error as Error).message };
+  }
+}
+
+/** The error for a package whose record is damaged, when the operation needs the record. */
+export function damagedError(entry: { readonly name: string; readonly problem: string }): DeviceError {
+  return new DeviceError(
+    'DEVICE_CORRUPT_STATE',
+    `package ${entry.name}: damaged record: ${entry.problem}; remove ${entry.name} or install it again`,
+  );
+}
+
+/** The record of an installed package, or `undefined`; a damaged record is a `DEVICE_CORRUPT_STATE`. */
+export async function findRecord(layout: Layout, name: string): Promise<StoreRecord | undefined> {
+  const entry = await readStoreEntry(layout, name);
+  if (entry?.kind === 'damaged') throw damagedError(entry);
+  return entry?.record;
 }
 
 /** Path of the stored package file of a record. */
@@ -89,27 +134,22 @@ export async function removeFromStore(layout: Layout, name: string): Promise<voi
 }
 
 /**
- * Store records by name. A package directory without a readable record (never made by the device,
- * which writes records atomically) is left out and reported in `problems`.
+ * Store records by name, and the packages whose record cannot be read (`damaged`: name → problem).
+ * `problems` repeats the damaged ones as lines for the event log.
  */
-export async function loadRecords(
-  layout: Layout,
-): Promise<{ records: Map<string, StoreRecord>; problems: string[] }> {
+export async function loadRecords(layout: Layout): Promise<{
+  records: Map<string, StoreRecord>;
+  damaged: Map<string, string>;
+  problems: string[];
+}> {
   const names = await storeNames(layout);
-  const problems: string[] = [];
-  const records = await Promise.all(
-    names.map(async (name) => {
-      const path = join(layout.storeDir, name, RECORD_FILE);
-      try {
-        return parseStoreRecord(await readFile(path, 'utf8'), path);
-      } catch (error) {
-        problems.push(`${path}: ${(error as Error).message}; package ignored`);
-        return undefined;
-      }
-    }),
-  );
-  return {
-    records: new Map(records.filter((r): r is StoreRecord => r !== undefined).map((r) => [r.name, r])),
-    problems,
-  };
+  const entries = await Promise.all(names.map((name) => readStoreEntry(layout, name)));
+  const records = new Map<string, StoreRecord>();
+  const damaged = new Map<string, string>();
+  for (const entry of entries) {
+    if (entry?.kind === 'record') records.set(entry.record.name, entry.record);
+    else if (entry?.kind === 'damaged') damaged.set(entry.name, entry.problem);
+  }
+  const problems = [...damaged].map(([name, problem]) => `package ${name}: damaged record: ${problem}`);
+  return { records, damaged, problems };
 }

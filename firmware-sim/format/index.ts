@@ -62,6 +62,8 @@ export {
 export {
   loadTrustStore,
   parseRevocationList,
+  REVOCATION_UNREADABLE,
+  type RevocationProblem,
   type TrustedKey,
   type TrustStore,
   trustStoreOf,

@@ -5,6 +5,9 @@ import type { Verification } from '../api.js';
 import { MEMBER, type PackageReading } from './reader.js';
 import { checkSignature, keyNumberHex, type PublicKey, parsePublicKey } from './signify.js';
 
+/** Start of the reason of a verdict that a damaged revocation list turned from Signed to Untrusted. */
+export const REVOCATION_UNREADABLE = 'revocation list unreadable';
+
 /** Larger files in a keys directory are not key files. */
 const MAX_KEY_FILE_BYTES = 4096;
 
@@ -15,12 +18,27 @@ export interface TrustedKey {
   readonly source: string;
 }
 
+/** A line of the revocation list that cannot be read: `where` is `etc/wmopkg/revoked line 3`. */
+export interface RevocationProblem {
+  readonly where: string;
+  readonly why: string;
+}
+
 /** Trusted keys by key number (16 hex digits), revoked key numbers, and what could not be read. */
 export interface TrustStore {
   readonly keys: ReadonlyMap<string, TrustedKey>;
   readonly revoked: ReadonlySet<string>;
-  /** One line per unreadable key file or bad revocation line; the rest still counts. */
+  /**
+   * One line per key file that could not be read (that key is simply not trusted: safe), and, for
+   * the log, one per unreadable line of the revocation list.
+   */
   readonly problems: readonly string[];
+  /**
+   * Lines of the revocation list that could not be read. The list is a security control and fails
+   * closed: while there is one, no signature counts as trusted (`Signed` becomes `Untrusted`,
+   * reason `revocation list unreadable: etc/wmopkg/revoked line 3`). Absent means none.
+   */
+  readonly revocationProblems?: readonly RevocationProblem[];
 }
 
 /** The verdict on one package. */
@@ -55,9 +73,14 @@ export function trustStoreOf(
 
 /**
  * Reads a keys directory (every regular file a signify public key, any name) and a revocation file
- * (16 hex digits per line, `#` comments). A missing directory or file means none.
+ * (`parseRevocationList`). A missing directory or file means none. `revokedName` is how messages
+ * name the revocation file (the device says `etc/wmopkg/revoked`); by default its path.
  */
-export async function loadTrustStore(keysDir: string, revokedFile?: string): Promise<TrustStore> {
+export async function loadTrustStore(
+  keysDir: string,
+  revokedFile?: string,
+  revokedName: string = revokedFile ?? '',
+): Promise<TrustStore> {
   const problems: string[] = [];
   const keys: Array<{ publicKey: PublicKey; source: string }> = [];
   const entries = await readdir(keysDir, { withFileTypes: true }).catch(ignoreMissing);
@@ -73,32 +96,61 @@ export async function loadTrustStore(keysDir: string, revokedFile?: string): Pro
       problems.push(`${source}: ${(error as Error).message}; ignored`);
     }
   }
-  const revoked: string[] = [];
+  let revoked: string[] = [];
+  const revocationProblems: RevocationProblem[] = [];
   if (revokedFile !== undefined) {
-    const text = await readFile(revokedFile, 'utf8').catch(ignoreMissing);
-    for (const [index, raw] of (text ?? '').split('\n').entries()) {
-      const line = raw.replace(/#.*/, '').trim().toLowerCase();
-      if (line === '') continue;
-      if (/^[0-9a-f]{16}$/.test(line)) revoked.push(line);
-      else
-        problems.push(`${revokedFile}: line ${index + 1}: expected a key number of 16 hex digits; ignored`);
+    let text: string | undefined;
+    try {
+      text = await readFile(revokedFile, 'utf8');
+    } catch (error) {
+      // Missing: nothing revoked. Present but unreadable: fail closed like a bad line.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        const why = /^E[A-Z0-9]+: ([^,]+)/.exec((error as Error).message)?.[1] ?? (error as Error).message;
+        revocationProblems.push({ where: revokedName, why: `cannot be read: ${why}` });
+      }
     }
+    const list = parseRevocationList(text ?? '', revokedName);
+    revoked = list.revoked;
+    revocationProblems.push(...list.unreadable);
   }
   const store = trustStoreOf(keys, revoked);
-  return { ...store, problems: [...problems, ...store.problems] };
+  return {
+    ...store,
+    problems: [
+      ...problems,
+      ...store.problems,
+      ...revocationProblems.map((p) => `${p.where}: ${p.why}; no signature is trusted until it is fixed`),
+    ],
+    ...(revocationProblems.length > 0 ? { revocationProblems } : {}),
+  };
 }
 
-/** Parses a revocation list: one key number (16 hex digits) per line, `#` comments, blank lines. */
-export function parseRevocationList(text: string, source: string): { revoked: string[]; problems: string[] } {
+/** A key number in the revocation list: 16 hex digits, `0x` in front allowed, any letter case. */
+const REVOKED_LINE = /^(?:0x)?([0-9a-f]{16})$/;
+
+/**
+ * Parses a revocation list: one key number per line (16 hex digits, optionally `0x` in front, any
+ * letter case, blanks around it), `#` starts a comment, blank lines are skipped. Any other line is
+ * in `unreadable` (and, as a warning text, in `problems`): the caller must fail closed on it.
+ */
+export function parseRevocationList(
+  text: string,
+  source: string,
+): { revoked: string[]; problems: string[]; unreadable: RevocationProblem[] } {
   const revoked: string[] = [];
-  const problems: string[] = [];
+  const unreadable: RevocationProblem[] = [];
   for (const [index, raw] of text.split('\n').entries()) {
     const line = raw.replace(/#.*/, '').trim().toLowerCase();
     if (line === '') continue;
-    if (/^[0-9a-f]{16}$/.test(line)) revoked.push(line);
-    else problems.push(`${source}: line ${index + 1}: expected a key number of 16 hex digits; ignored`);
+    const match = REVOKED_LINE.exec(line);
+    if (match) revoked.push(match[1]!);
+    else
+      unreadable.push({
+        where: `${source} line ${index + 1}`,
+        why: 'expected a key number of 16 hex digits',
+      });
   }
-  return { revoked, problems };
+  return { revoked, problems: unreadable.map((p) => `${p.where}: ${p.why}`), unreadable };
 }
 
 function ignoreMissing(error: NodeJS.ErrnoException): undefined {
@@ -156,5 +208,10 @@ export function verifyPackage(reading: PackageReading, trust: TrustStore, requir
   if (trust.revoked.has(keyNumber))
     return { status: 'Untrusted', reason: `signed by revoked key ${keyNumber}`, keyNumber };
   if (!key) return { status: 'Untrusted', reason: `signed by unknown key ${keyNumber}`, keyNumber };
+  const unreadable = trust.revocationProblems?.[0];
+  if (unreadable !== undefined) {
+    // Whether this key is revoked cannot be known: fail closed.
+    return { status: 'Untrusted', reason: `${REVOCATION_UNREADABLE}: ${unreadable.where}`, keyNumber };
+  }
   return { status: 'Signed', reason: `signature valid (key ${keyNumber})`, keyNumber };
 }

@@ -111,7 +111,11 @@ describe('activation matrix', () => {
         ['untrusted', false],
       ],
     );
-    assert.deepEqual(report.deactivated.map((d) => d.name).sort(), ['unsigned', 'untrusted']);
+    assert.deepEqual(report.deactivated.map((d) => [d.name, d.reason]).sort(), [
+      ['unsigned', 'unsigned, allow-untrusted is off'],
+      // The same words as the package's line: `untrusted key 0123456789abcdef, allow-untrusted is off`.
+      ['untrusted', line(report, 'untrusted').reason],
+    ]);
     assert.equal(await marker(t, 'unsigned'), false);
     assert.equal(await marker(t, 'untrusted'), false);
     assert.equal(await marker(t, 'signed'), true);
@@ -149,7 +153,11 @@ describe('the store changes between two boots', () => {
         ['gamma', 'Signed', true],
       ],
     );
-    assert.deepEqual(report.deactivated, [{ name: 'beta', version: '1.0.0' }]);
+    // The report says why it was taken out (the same words as its line), not "removed".
+    assert.deepEqual(report.deactivated, [
+      { name: 'beta', version: '1.0.0', reason: line(report, 'beta').reason },
+    ]);
+    assert.match(line(report, 'beta').reason, /^invalid: /);
     assert.equal(await marker(t, 'beta'), false);
     assert.equal(await marker(t, 'alpha'), true);
     const beta = (await t.device.list()).find((p) => p.name === 'beta')!;
@@ -163,6 +171,11 @@ describe('the store changes between two boots', () => {
     let report = await t.device.boot();
     assert.equal(line(report, 'alpha').verification, 'Untrusted');
     assert.equal(line(report, 'alpha').reason, `revoked key ${keyNumber}, allow-untrusted is off`);
+    // The report says why it was taken out, not "removed".
+    assert.deepEqual(
+      report.deactivated.find((d) => d.name === 'alpha'),
+      { name: 'alpha', version: '1.0.0', reason: `revoked key ${keyNumber}, allow-untrusted is off` },
+    );
     assert.equal(await marker(t, 'alpha'), false);
     await t.device.setAllowUntrusted(true);
     report = await t.device.boot();
@@ -309,5 +322,53 @@ describe('upgrades and downgrades', () => {
     const result = await installFile(t.device, older, { confirmDowngrade: async () => true });
     assert.equal(result.previousVersion, '2.0');
     assert.equal((await t.device.details('tool')).version, '1.5');
+  });
+});
+
+describe('directories packages create', () => {
+  let t: TestDevice;
+  let hello: string;
+  let agent: string;
+  before(async () => {
+    t = await makeTestDevice();
+    hello = join(t.dir, 'media/usb0/hello.wmopkg');
+    agent = join(t.dir, 'media/usb0/mgmt-agent.wmopkg');
+  });
+  after(() => t.cleanup());
+
+  test('a directory two packages share goes with the last of them, when empty', async () => {
+    await installFile(t.device, hello);
+    await installFile(t.device, agent);
+    await t.device.boot();
+    assert.ok(await exists(join(t.dir, 'rootfs/usr/sbin/mgmt-agent')));
+    await t.device.removeAll();
+    await t.device.boot();
+    assert.equal(await exists(join(t.dir, 'rootfs/usr')), false, 'no empty rootfs/usr left behind');
+    assert.ok(await exists(join(t.dir, 'rootfs/etc/motd')), 'a directory that existed before stays');
+  });
+
+  test('either order: the one created first may go first', async () => {
+    await installFile(t.device, hello);
+    await installFile(t.device, agent);
+    await t.device.boot();
+    await t.device.remove('hello');
+    await t.device.boot();
+    assert.ok(await exists(join(t.dir, 'rootfs/usr/sbin/mgmt-agent')));
+    assert.equal(await exists(join(t.dir, 'rootfs/usr/bin')), false);
+    await t.device.remove('mgmt-agent');
+    await t.device.boot();
+    assert.equal(await exists(join(t.dir, 'rootfs/usr')), false);
+  });
+
+  test('a directory holding a file of no package stays', async () => {
+    await installFile(t.device, hello);
+    await installFile(t.device, agent);
+    await t.device.boot();
+    await writeFile(join(t.dir, 'rootfs/usr/operator-note'), 'mine\n');
+    await t.device.removeAll();
+    await t.device.boot();
+    assert.equal(await readFile(join(t.dir, 'rootfs/usr/operator-note'), 'utf8'), 'mine\n');
+    assert.equal(await exists(join(t.dir, 'rootfs/usr/bin')), false);
+    assert.equal(await exists(join(t.dir, 'rootfs/usr/sbin')), false);
   });
 });

@@ -84,23 +84,28 @@ describe('crash safety: SIGKILL at fault points', () => {
 
   before(async () => {
     t = await makeTestDevice();
+    // Each version in a file of its own (the default file name is the package name).
     const big = (version: string, changed: number) =>
-      buildPackage(t.root, {
-        name: 'big',
-        version,
-        data: [
-          dir('./opt/'),
-          ...Array.from({ length: 4 }, (_, d) => dir(`./opt/big/d${d}/`)),
-          ...Array.from({ length: 128 }, (_, i) =>
-            file(`./opt/big/d${i % 4}/f${i}`, i < changed ? `${version} ${i}\n` : `same ${i}\n`),
-          ),
-          ...(version === '2.0'
-            ? [file('./etc/issue', 'big 2.0 banner\n')]
-            : [file('./opt/big/only-in-1', 'x')]),
-        ],
-        scripts: { postinst: '#!/bin/sh\necho configured\n', prerm: '#!/bin/sh\necho going\n' },
-        sign: t.vendorKey,
-      });
+      buildPackage(
+        t.root,
+        {
+          name: 'big',
+          version,
+          data: [
+            dir('./opt/'),
+            ...Array.from({ length: 4 }, (_, d) => dir(`./opt/big/d${d}/`)),
+            ...Array.from({ length: 128 }, (_, i) =>
+              file(`./opt/big/d${i % 4}/f${i}`, i < changed ? `${version} ${i}\n` : `same ${i}\n`),
+            ),
+            ...(version === '2.0'
+              ? [file('./etc/issue', 'big 2.0 banner\n')]
+              : [file('./opt/big/only-in-1', 'x')]),
+          ],
+          scripts: { postinst: '#!/bin/sh\necho configured\n', prerm: '#!/bin/sh\necho going\n' },
+          sign: t.vendorKey,
+        },
+        `big-${version}.wmopkg`,
+      );
     pkg.big1 = await big('1.0', 128);
     pkg.big2 = await big('2.0', 40);
     pkg.fresh = await buildPackage(t.root, {
@@ -118,7 +123,7 @@ describe('crash safety: SIGKILL at fault points', () => {
       data: [file('./opt/persist', 'p')],
       sign: t.vendorKey,
     });
-    await installFile(t.device, pkg.big1);
+    await installFile(t.device, pkg.big1, { name: 'big' });
     await installFile(t.device, pkg.gone);
     await installFile(t.device, pkg.persist, { persistent: true });
     await installFile(t.device, join(t.dir, 'media/usb0/motd.wmopkg'));
@@ -126,7 +131,7 @@ describe('crash safety: SIGKILL at fault points', () => {
     baseline = join(t.root, 'baseline');
     await cp(t.dir, baseline, { recursive: true, verbatimSymlinks: true });
     // Changes waiting for a boot: an upgrade, a new package, two removals.
-    await installFile(t.device, pkg.big2);
+    await installFile(t.device, pkg.big2, { name: 'big' });
     await installFile(t.device, pkg.fresh);
     await t.device.remove('gone');
     await t.device.remove('motd');
@@ -175,6 +180,10 @@ describe('crash safety: SIGKILL at fault points', () => {
 
   test('install of a new name killed at every point', async () => {
     assert.ok((await scenario(baseline, 'install', ['fresh', pkg.fresh!], 8)) >= 6);
+  });
+
+  test('install of an older version (asked without the lock, committed after) killed at every point', async () => {
+    assert.ok((await scenario(pending, 'install', ['big', pkg.big1!], 8)) >= 6);
   });
 
   test('remove and remove all killed at every point', async () => {

@@ -194,9 +194,11 @@ describe('the package store', () => {
     const path = await buildPackage(t.root, { name: 'pkgname', version: '1.3.0', sign: t.vendorKey });
     const result = await installFile(t.device, path, { name: 'pkgname' });
     assert.equal(result.previousVersion, '1.2.0');
+    // Installed persistent above: an upgrade without the word keeps it (only remove clears it).
+    assert.equal(result.persistent, true);
     assert.match(
       (await t.device.eventLog()).at(-1)!,
-      / upgrade pkgname 1\.2\.0 -> 1\.3\.0 \(media external\) Signed: OK$/,
+      / upgrade pkgname 1\.2\.0 -> 1\.3\.0 \(media external\) persistent \(kept\) Signed: OK$/,
     );
     assert.deepEqual(await listing(join(t.dir, 'cfg/packages/pkgname')).then((l) => l.length), 3);
   });
@@ -438,13 +440,14 @@ describe('boot configuration and secure boot', () => {
     assert.equal(line.reason, 'unsigned, allow-untrusted needs an unlock token (secure boot)');
   });
 
-  test('a boot configuration that does not parse is an error naming the line', async () => {
+  test('a boot configuration line that does not parse is named and ignored; allow-untrusted counts as off', async () => {
     await writeFile(join(t.dir, 'boot/config'), 'allow-untrusted\nmedia external floppy\n');
-    await rejectsWith(
-      t.device.bootConfig(),
-      'DEVICE_CORRUPT_STATE',
-      /boot\/config: line 2: media label "external": bus must be usb, sd or any/,
-    );
+    const config = await t.device.bootConfig();
+    assert.equal(config.allowUntrusted, false);
+    assert.deepEqual(config.media, []);
+    assert.deepEqual(config.problems, [
+      'boot/config line 2: media label "external": bus must be usb, sd or any, not "floppy"; ignored',
+    ]);
   });
 });
 
@@ -504,5 +507,24 @@ describe('factory reset', () => {
     assert.ok(
       log.some((l) => / ---- factory reset: 2 packages removed \(hello, motd\), 2 persistent kept/.test(l)),
     );
+  });
+
+  test('persistence survives a reinstall and an upgrade without the word; only remove clears it', async () => {
+    const agent = join(t.dir, 'media/usb0/mgmt-agent.wmopkg');
+    assert.equal((await installFile(t.device, agent)).persistent, true, 'kept from the install above');
+    const newer = await buildPackage(t.root, { name: 'mgmt-agent', version: '9.0', sign: t.vendorKey });
+    const upgrade = await installFile(t.device, newer);
+    assert.equal(upgrade.previousVersion, '2.4.1');
+    assert.equal(upgrade.persistent, true);
+    assert.match(
+      (await t.device.eventLog()).at(-1)!,
+      / upgrade mgmt-agent \S+ -> 9\.0 \(media external\) persistent \(kept\) Signed: OK$/,
+    );
+    assert.equal((await t.device.details('mgmt-agent')).persistent, true);
+    await t.device.factoryReset();
+    assert.ok((await t.device.names()).includes('mgmt-agent'), 'a factory reset keeps it');
+    await t.device.remove('mgmt-agent');
+    const again = await installFile(t.device, agent);
+    assert.equal(again.persistent, false, 'remove cleared it');
   });
 });

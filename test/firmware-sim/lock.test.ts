@@ -93,3 +93,97 @@ describe('the device lock', () => {
     assert.deepEqual(await t.device.names(), ['three', 'two', 'two-again']);
   });
 });
+
+describe('a downgrade question does not hold the lock', () => {
+  let t: TestDevice;
+  const versions: Record<string, string> = {};
+  before(async () => {
+    t = await makeTestDevice({ lockWaitMs: 300 });
+    for (const version of ['1.0', '2.0', '3.0']) {
+      versions[version] = await buildPackage(
+        t.root,
+        { name: 'ver', version, data: [file('./opt/ver', version)], sign: t.vendorKey },
+        `ver-${version}.wmopkg`,
+      );
+    }
+  });
+  after(() => t.cleanup());
+
+  /** Starts a downgrade to 1.0 that waits for its answer; `answer` resolves the question. */
+  function askDowngrade() {
+    let answer!: (yes: boolean) => void;
+    let asked!: (question: string) => void;
+    const question = new Promise<string>((resolve) => {
+      asked = resolve;
+    });
+    const install = installFile(t.device, versions['1.0']!, {
+      name: 'ver',
+      confirmDowngrade: (from, to) => {
+        asked(`${from} -> ${to}`);
+        return new Promise<boolean>((resolve) => {
+          answer = resolve;
+        });
+      },
+    });
+    install.catch(() => {});
+    return { question, install, answer: (yes: boolean) => answer(yes) };
+  }
+
+  test('another session works while the question waits; the answer installs', async () => {
+    await installFile(t.device, versions['2.0']!, { name: 'ver' });
+    const other = await openDevice(t.dir, {
+      session: { user: 'bob', id: 'ssh-9' },
+      vendorDir: t.vendorDir,
+      lockWaitMs: 300,
+    });
+    const pending = askDowngrade();
+    assert.equal(await pending.question, '2.0 -> 1.0');
+    await other.setAllowUntrusted(false);
+    // A failing operation of the other session runs recovery: the verified download must survive it.
+    await assert.rejects(installFile(other, t.dir), (error: unknown) => error instanceof DeviceError);
+    assert.equal((await tempFiles(t.dir)).length, 1, 'the verified download waits for the answer');
+    pending.answer(true);
+    const result = await pending.install;
+    assert.equal(result.version, '1.0');
+    assert.equal(result.previousVersion, '2.0');
+    assert.equal((await t.device.details('ver')).version, '1.0');
+    assert.deepEqual(await tempFiles(t.dir), []);
+  });
+
+  test('the package changed while waiting: nothing is installed', async () => {
+    await installFile(t.device, versions['2.0']!, { name: 'ver' });
+    const other = await openDevice(t.dir, {
+      session: { user: 'bob', id: 'ssh-9' },
+      vendorDir: t.vendorDir,
+    });
+    const pending = askDowngrade();
+    await pending.question;
+    await installFile(other, versions['3.0']!, { name: 'ver' });
+    pending.answer(true);
+    await assert.rejects(pending.install, (error: unknown) => {
+      assert.ok(error instanceof DeviceError);
+      assert.equal(error.code, 'DEVICE_CHANGED');
+      assert.equal(error.message, 'ver changed while waiting for the answer; nothing was installed');
+      return true;
+    });
+    assert.equal((await t.device.details('ver')).version, '3.0');
+    assert.deepEqual(await tempFiles(t.dir), []);
+  });
+
+  test('a "no" changes nothing and is logged', async () => {
+    const pending = askDowngrade();
+    await pending.question;
+    pending.answer(false);
+    await assert.rejects(pending.install, (error: unknown) => {
+      assert.ok(error instanceof DeviceError);
+      assert.equal(error.code, 'DEVICE_DOWNGRADE_REFUSED');
+      return true;
+    });
+    assert.equal((await t.device.details('ver')).version, '3.0');
+    assert.match(
+      (await t.device.eventLog()).at(-1)!,
+      / install ver refused .*: downgrade of ver from 3\.0 to 1\.0 not confirmed/,
+    );
+    assert.deepEqual(await tempFiles(t.dir), []);
+  });
+});
