@@ -32,7 +32,11 @@ async function writeIfMissing(path: string, content: string): Promise<void> {
  * left as it is.
  */
 export async function createDevice(layout: Layout, vendorDir: string): Promise<void> {
-  if (await exists(layout.deviceFile)) return;
+  if (await exists(layout.deviceFile)) {
+    // Another process completed it meanwhile; this one's mark goes.
+    await rm(layout.creatingFile, { force: true });
+    return;
+  }
   const vendor = await loadOrCreateVendorKeys(vendorDir);
   for (const dir of [
     layout.bootDir,

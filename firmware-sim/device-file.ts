@@ -58,15 +58,19 @@ export function formatDeviceFile(file: DeviceFile): string {
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
-/** Reads `device.json`; missing optional fields take their defaults, wrong ones are an error. */
-export async function readDeviceFile(path: string): Promise<DeviceFile> {
+/**
+ * Reads `device.json`; missing optional fields take their defaults, wrong ones are an error. `name`
+ * is how messages name the file (default: its path).
+ */
+export async function readDeviceFile(path: string, name = path): Promise<DeviceFile> {
+  const text = await readFile(path, 'utf8');
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (error) {
-    throw new DeviceError('DEVICE_CORRUPT_STATE', `${path}: ${(error as Error).message}`, { cause: error });
+    throw new DeviceError('DEVICE_CORRUPT_STATE', `${name}: ${(error as Error).message}`, { cause: error });
   }
-  return parseDeviceFile(raw, path);
+  return parseDeviceFile(raw, name);
 }
 
 function parseDeviceFile(raw: unknown, path: string): DeviceFile {

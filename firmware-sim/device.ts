@@ -100,8 +100,11 @@ export class LocalDevice implements Device {
     await this.guard(opening, async () => {
       if ((await this.lock.isStale()) || (await this.interrupted())) await this.locked(async () => {});
       else if ((await this.lock.hasDeadTemps()) || (await this.deadStoreTemps())) {
-        // A process killed while it held no lock (taking it, or waiting for a downgrade answer).
-        await this.locked(() => this.recover());
+        // Files of a process killed while it held no lock (taking it, or waiting for a downgrade
+        // answer): cleaned now if the lock is free, else by the next operation (`locked` looks too).
+        await this.locked(async () => {}, 0).catch((error: unknown) => {
+          if (!(error instanceof DeviceError && error.code === 'DEVICE_LOCKED')) throw error;
+        });
       }
     });
   }
@@ -116,7 +119,13 @@ export class LocalDevice implements Device {
   }
 
   private failure(error: unknown, doing: string): Error {
-    if (error instanceof DeviceError || !isFsError(error)) return error as Error;
+    if (error instanceof DeviceError) {
+      // Converted below without the device directory at hand: said again with relative paths.
+      const relabel =
+        (error.code === 'DEVICE_IO' || error.code === 'DEVICE_READ_ONLY') && isFsError(error.cause);
+      return relabel ? deviceErrorOf(error.cause, doing, this.paths.root) : error;
+    }
+    if (!isFsError(error)) return error as Error;
     return deviceErrorOf(error, doing, this.paths.root);
   }
 
@@ -134,11 +143,11 @@ export class LocalDevice implements Device {
    * Runs `task` under the device lock. A lock taken over from a dead holder, or a task that failed
    * half-way, is followed by recovery, so that the next caller finds a consistent state.
    */
-  private locked<T>(task: () => Promise<T>): Promise<T> {
+  private locked<T>(task: () => Promise<T>, waitMs?: number): Promise<T> {
     return this.queue.run(async () => {
-      const { release, stale } = await this.lock.acquire();
+      const { release, stale } = await this.lock.acquire(waitMs);
       try {
-        if (stale || (await this.interrupted())) await this.recover();
+        if (stale || (await this.interrupted()) || (await this.deadStoreTemps())) await this.recover();
         try {
           return await task();
         } catch (error) {
@@ -168,7 +177,7 @@ export class LocalDevice implements Device {
   }
 
   private device(): Promise<DeviceFile> {
-    return readDeviceFile(this.paths.deviceFile);
+    return readDeviceFile(this.paths.deviceFile, 'device.json');
   }
 
   private log(events: readonly string[]): Promise<void> {

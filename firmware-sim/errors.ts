@@ -92,8 +92,12 @@ export function deviceErrorOf(error: unknown, doing: string, root?: string): Dev
   return new DeviceError('DEVICE_IO', `${doing}: ${message}`, { cause: error });
 }
 
-/** A path as a message shows it: relative to the device directory when inside it, else as it is. */
+/**
+ * A path as a message shows it: relative to the device directory when inside it, else as it is. A
+ * temporary file (`.tmp-device.lock.lock.4242.9f3a`) is shown as the file it was going to be.
+ */
 export function shownPath(path: string, root: string | undefined): string {
+  path = path.replace(/\/\.tmp-([^/]+)\.[a-z-]+\.[0-9]+\.[0-9a-f]+$/, '/$1');
   if (root === undefined) return path;
   const rel = relative(root, path);
   if (rel === '') return '.';

@@ -2,6 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BootReport } from './api.js';
+import { shownPath } from './errors.js';
 import type { Layout } from './layout.js';
 import { type ActiveRecord, parseActiveRecord } from './records.js';
 
@@ -28,7 +29,7 @@ export async function loadActive(layout: Layout): Promise<Map<string, ActiveReco
   const records = await Promise.all(
     names.map(async (name) => {
       const path = join(layout.activeDir, name);
-      return parseActiveRecord(await readFile(path, 'utf8'), path);
+      return parseActiveRecord(await readFile(path, 'utf8'), shownPath(path, layout.root));
     }),
   );
   return new Map(records.map((record) => [record.name, record]));

@@ -68,7 +68,7 @@ describe('storage failures', () => {
       rejectsWith(
         t.device.boot(),
         'DEVICE_READ_ONLY',
-        /^booting: the device storage is read-only \(var\/lock\/\.tmp-device\.lock\.lock\.[^)]+\)$/,
+        /^booting: the device storage is read-only \(var\/lock\/device\.lock\)$/,
       ),
     );
     assert.ok(!message.includes(t.dir), message);
@@ -84,7 +84,7 @@ describe('storage failures', () => {
       rejectsWith(
         t.device.removeAll(),
         'DEVICE_IO',
-        /^removing all packages: var\/lock\/\.tmp-device\.lock\.lock\.\S+: i\/o error$/,
+        /^removing all packages: var\/lock\/device\.lock: i\/o error$/,
       ),
     );
     // A real one: the lock directory replaced by a file.
@@ -98,6 +98,19 @@ describe('storage failures', () => {
     await rm(join(t.dir, 'var/lock'));
     await t.device.setAllowUntrusted(false);
     assert.deepEqual(await tempFiles(t.dir), []);
+  });
+
+  test('a failing disk while receiving or committing: one line, the store unchanged, nothing left', async () => {
+    const motd = join(t.dir, 'media/usb0/motd.wmopkg');
+    for (const [plan, code, pattern] of [
+      ['eio:install:receive', 'DEVICE_IO', /^installing motd: i\/o error$/],
+      ['erofs:install:moved', 'DEVICE_READ_ONLY', /^installing motd: the device storage is read-only$/],
+      ['enospc:install:built', 'DEVICE_NO_SPACE', /^installing motd: no space left on the device storage$/],
+    ] as const) {
+      await withFault(plan, () => rejectsWith(installFile(t.device, motd), code, pattern));
+      assert.deepEqual(await t.device.names(), ['hello'], plan);
+      assert.deepEqual(await tempFiles(t.dir), [], plan);
+    }
   });
 
   test('a device that cannot be created: one line, not an internal error', async () => {

@@ -157,7 +157,8 @@ describe('the manual, verbatim, on the real device', () => {
         [
           '╒ Packages ═══════════════════════════════════════════════════════════╕',
           '│NAME     VERSION      PERSISTENT  VERIFICATION  DESCRIPTION          │',
-          '│pkgname  5.26.0-rev0  False       Signed        Example              │',
+          // Installed `persistent` by the second example: the reinstalls after it keep the flag.
+          '│pkgname  5.26.0-rev0  True        Signed        Example              │',
           '└─────────────────────────────────────────────────────────────────────┘',
           'Remove package pkgname (y/N)?y',
           'Removed… Changes are applied after reboot.',
