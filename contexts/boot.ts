@@ -13,6 +13,7 @@ async function showBoot(env: CommandEnv): Promise<void> {
   const [config, info, media] = await Promise.all([device.bootConfig(), device.info(), env.services.media()]);
   // On a device with a secure-boot anchor, a setting without a valid token (a configuration edited
   // by hand, a token of another device) is not honoured by the boot: say so where it is shown.
+  const problems = config.problems ?? [];
   const inForce = !info.secureBoot || config.unlock !== undefined;
   const fields: Array<[string, string]> = [
     [
@@ -36,6 +37,9 @@ async function showBoot(env: CommandEnv): Promise<void> {
     media.describeLabel(l),
   ]);
   for (const line of renderPairs(labels)) env.out.line(`  ${line}`);
+  for (const problem of problems) {
+    env.out.warn(`${problem} (allow-untrusted counts as off until a boot command rewrites the file)`);
+  }
 }
 
 async function setMedia(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {

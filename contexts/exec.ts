@@ -24,7 +24,8 @@ export function bootReportLines(report: BootReport, env: CommandEnv): string[] {
     },
     env.session.terminal,
   );
-  for (const d of report.deactivated) lines.push(`Deactivated ${d.name} ${d.version} (removed).`);
+  for (const d of report.deactivated)
+    lines.push(`Deactivated ${d.name} ${d.version} (${d.reason ?? 'removed'}).`);
   return lines;
 }
 

@@ -69,8 +69,12 @@ async function installFrom(
     source.done();
     source.transfer.stream.destroy();
   }
-  const how =
-    result.keyNumber === undefined ? result.verification : `${result.verification}, key ${result.keyNumber}`;
+  // `persistent` is shown whether typed or kept: a persistent package stays so until it is removed.
+  const how = [
+    result.verification,
+    ...(result.keyNumber === undefined ? [] : [`key ${result.keyNumber}`]),
+    ...(result.persistent ? ['persistent'] : []),
+  ].join(', ');
   let done: string;
   if (result.previousVersion === undefined) done = `Installed ${result.name} ${result.version}`;
   else if (result.previousVersion === result.version) done = `Reinstalled ${result.name} ${result.version}`;
@@ -181,7 +185,9 @@ function stateText(p: PackageSummary): string {
         ? `pending, takes effect at the next reboot${running}`
         : `pending${running}, ${p.reason}`;
     case 'inactive':
-      if (p.verification === 'Invalid') return `not active${running}: verification failed`;
+      if (p.verification === 'Invalid' && !/^damaged record\b/.test(p.reason ?? '')) {
+        return `not active${running}: verification failed`;
+      }
       return `not active${running}${p.reason === undefined ? '' : `: ${p.reason}`}`;
     case 'removed':
       return 'removed, still active until the next reboot';
@@ -201,7 +207,9 @@ function verificationText(d: PackageDetails): string {
       return 'Unsigned (no signature)';
     case 'Untrusted': {
       const key = d.keyNumber ?? 'unknown';
-      return /\brevoked\b/.test(d.reason ?? '')
+      const reason = d.reason ?? '';
+      if (reason.startsWith('revocation list unreadable')) return `Untrusted (${reason})`;
+      return /\brevoked key\b/.test(reason)
         ? `Untrusted (key ${key} is revoked)`
         : `Untrusted (key ${key} is not trusted)`;
     }

@@ -289,7 +289,8 @@ export class FakeDevice implements Device {
     this.state.packages[request.name] = {
       name: request.name,
       version: pkg.Version,
-      persistent: request.persistent,
+      // Like the real store: a persistent package stays so until it is removed.
+      persistent: request.persistent || previous?.persistent === true,
       verification,
       description: pkg.Description.split('\n')[0]!,
       fields,
@@ -312,6 +313,7 @@ export class FakeDevice implements Device {
       ...(pkg.reason === undefined ? {} : { reason: pkg.reason }),
       ...(pkg.keyNumber === undefined ? {} : { keyNumber: pkg.keyNumber }),
       willActivate,
+      persistent: this.state.packages[request.name]!.persistent,
     };
   }
 

@@ -144,7 +144,8 @@ describe('the manual, verbatim, on the real device', () => {
     for (const line of lines.slice(1, 5)) {
       assert.match(
         line,
-        /^Reinstalled pkgname 5\.26\.0-rev0 \(Signed, key [0-9a-f]{16}\)\. Changes are applied after reboot\.$/,
+        // persistent from the second line on, and it stays so: only remove clears it
+        /^Reinstalled pkgname 5\.26\.0-rev0 \(Signed, key [0-9a-f]{16}, persistent\)\. Changes are applied after reboot\.$/,
       );
     }
     assert.equal(lines[5], 'Media label my-usb: usb device, first partition.');
@@ -315,6 +316,35 @@ describe('the manual, verbatim, on the real device', () => {
       new RegExp(`^Unlock token installed for serial ${config.serial} \\(key [0-9a-f]{16}\\)`, 'm'),
     );
     assert.match(r.stdout, /^allow-untrusted is on\. Changes are applied after reboot\.$/m);
+  });
+
+  test('a revoked key takes a running package out at the next boot, and the report says why; a damaged boot/config is shown and fails closed', () => {
+    const device = sharedDevice('revoke');
+    let r = edgesh(device, ['package install 192.0.2.1 pkgname.wmopkg', 'reboot', 'y'].join('\n'));
+    assert.equal(r.status, 0, r.stderr);
+    const keyNumber = /key ([0-9a-f]{16})/.exec(r.stdout)![1]!;
+    writeFileSync(join(device, 'etc/wmopkg/revoked'), `${keyNumber}\n`);
+    r = edgesh(device, ['reboot', 'y', 'package show pkgname | include ^Verification'].join('\n'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout.replace(/ +│\n│ +/g, ' '),
+      /not activated: revoked key [0-9a-f]{16}, allow-untrusted is off/,
+    );
+    assert.match(r.stdout, /^Deactivated pkgname 5\.26\.0-rev0 \(.*revoked key.*\)\.$/m);
+    assert.match(r.stdout, new RegExp(`^Verification: +Untrusted \\(key ${keyNumber} is revoked\\)$`, 'm'));
+
+    writeFileSync(join(device, 'boot/config'), 'allow-untrusted\nfrobnicate\n');
+    r = edgesh(device, ['boot show', 'package show'].join('\n'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^allow-untrusted: +off$/m, 'a damaged configuration fails closed');
+    assert.match(
+      r.stderr,
+      /^Warning: boot\/config line 2: .*frobnicate.*ignored \(allow-untrusted counts as off/m,
+    );
+    r = edgesh(device, ['boot no allow-untrusted', 'boot show'].join('\n'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '', 'rewritten cleanly');
+    assert.match(r.stdout, /^allow-untrusted: +off$/m);
   });
 
   test('bad package names get one line each and nothing is installed', () => {
