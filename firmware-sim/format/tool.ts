@@ -161,7 +161,12 @@ Exit status: 0 Signed, 3 Untrusted (unknown or revoked key), 4 Unsigned,
       if (typeof values.p === 'string') {
         const publicKey = parsePublicKey(await readFile(values.p));
         required = keyNumberHex(publicKey.keyNumber);
-        trust = trustStoreOf([{ publicKey, source: values.p }], await revokedList(values.revoked));
+        const { revoked, unreadable } = await revokedList(values.revoked);
+        // An unreadable revocation list fails closed, as on the device.
+        trust = {
+          ...trustStoreOf([{ publicKey, source: values.p }], revoked),
+          ...(unreadable.length > 0 ? { revocationProblems: unreadable } : {}),
+        };
       } else {
         trust = await loadTrustStore(
           values.keys as string,
@@ -305,11 +310,11 @@ function sourceDateEpoch(): number | undefined {
   return Number(value);
 }
 
-async function revokedList(file: string | boolean | undefined): Promise<string[]> {
-  if (typeof file !== 'string') return [];
-  const { revoked, problems } = parseRevocationList(await readFile(file, 'utf8'), file);
-  for (const problem of problems) console.error(`Warning: ${problem}`);
-  return revoked;
+async function revokedList(file: string | boolean | undefined) {
+  if (typeof file !== 'string') return { revoked: [], unreadable: [] };
+  const list = parseRevocationList(await readFile(file, 'utf8'), file);
+  for (const problem of list.problems) console.error(`Warning: ${problem}`);
+  return list;
 }
 
 async function loadSecretKey(path: string, passphraseFile: string | boolean | undefined): Promise<SecretKey> {

@@ -89,6 +89,16 @@ describe('wmopkg', () => {
     r = wmopkg(['verify', 'demo.wmopkg', '--keys', 'keys', '--revoked', 'revoked']);
     assert.equal(r.status, 3);
     assert.match(r.stdout, /revoked key/);
+    // A revocation list that cannot be read fails closed, with -p as with --keys.
+    await writeFile(join(dir, 'revoked-bad'), 'not a key number\n');
+    for (const trust of [
+      ['-p', 'vendor.pub'],
+      ['--keys', 'keys'],
+    ]) {
+      r = wmopkg(['verify', 'demo.wmopkg', ...trust, '--revoked', 'revoked-bad']);
+      assert.equal(r.status, 3, trust.join(' '));
+      assert.match(r.stdout, /Untrusted: revocation list unreadable: revoked-bad line 1/);
+    }
   });
 
   test('build is reproducible with SOURCE_DATE_EPOCH', async () => {
