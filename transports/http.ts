@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
+import { setFlagsFromString } from 'node:v8';
 import { Agent, request } from 'undici';
 import { formatHostPort, originOf, portOf } from './address.js';
 import { fromSystemError, oneLine, TransportError } from './errors.js';
@@ -10,6 +11,13 @@ import { checkAnnouncedSize, guardReadable } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { askPassword, checkPassword, passwordPrompt } from './password.js';
 import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
+
+// undici parses HTTP with llhttp compiled to WebAssembly (compiled at its first connection, after this
+// module has loaded). After a few MB of traffic V8 recompiles the parser with its optimizing compiler,
+// which holds about 30 MiB while it works: measured here, the peak RSS of a 512 MiB install dropped
+// from 133 to 105 MiB without it, at the same speed (the parser only steps over body bytes). The flag
+// concerns WebAssembly alone, and undici's parser is the only WebAssembly this program runs.
+setFlagsFromString('--liftoff-only');
 
 /** Redirects followed at most, like curl's sane limits and undici's examples. */
 export const MAX_REDIRECTS = 5;
