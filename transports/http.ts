@@ -10,6 +10,7 @@ import { fromSystemError, oneLine, TransportError } from './errors.js';
 import { checkAnnouncedSize, guardReadable } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { askPassword, checkPassword, passwordPrompt } from './password.js';
+import { tlsFailure } from './tls-errors.js';
 import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
 
 // undici parses HTTP with llhttp compiled to WebAssembly (compiled at its first connection, after this
@@ -35,20 +36,6 @@ const SYSTEM_BUNDLES = [
 ];
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
-/** TLS verification failures and what to tell the operator. */
-const TLS_REASONS: Readonly<Record<string, string>> = {
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed certificate',
-  SELF_SIGNED_CERT_IN_CHAIN: 'self-signed certificate in the chain',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'issuer unknown',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'issuer unknown',
-  UNABLE_TO_GET_ISSUER_CERT: 'issuer unknown',
-  CERT_UNTRUSTED: 'certificate not trusted',
-  CERT_HAS_EXPIRED: 'certificate expired',
-  CERT_NOT_YET_VALID: 'certificate not yet valid',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'certificate is for another host name',
-  CERT_REVOKED: 'certificate revoked',
-};
 
 let systemCas: Promise<string[]> | undefined;
 
@@ -203,18 +190,12 @@ function contentLength(header: string | string[] | undefined): number | undefine
   return Number(header);
 }
 
-/** Operator's words for undici's and TLS's errors. */
+/** Operator's words for undici's and TLS's errors (TLS: see tls-errors.ts). */
 function describeHttpError(origin: string, error: unknown): TransportError {
   if (error instanceof TransportError) return error;
+  const tls = tlsFailure(origin, error);
+  if (tls) return tls;
   const code = String((error as { code?: unknown } | null)?.code ?? '');
-  const tls = TLS_REASONS[code];
-  if (tls) {
-    return new TransportError(
-      'TRANSPORT_TLS',
-      `${origin}: ${tls}; to trust it, add its CA certificate to etc/ssl/certs/`,
-      { cause: error },
-    );
-  }
   const say = (c: TransportError['code'], what: string) =>
     new TransportError(c, `${origin}: ${what}`, { cause: error });
   switch (code) {
