@@ -6,32 +6,68 @@ import { finished } from 'node:stream/promises';
 /** Bytes per batch of `eachBatch`: large enough that per-call costs vanish, small enough to stay in cache. */
 export const RECEIVE_BATCH = 1024 * 1024;
 
+/** A chunk at least this large (an sftp block, a 1 MiB file read) is passed on as it is, without a copy. */
+const LARGE_CHUNK = RECEIVE_BATCH / 2;
+
+/** Free batch buffers kept for reuse; more than the pipeline holds at once (file queue, zlib queue). */
+const POOL_LIMIT = 16;
+
 /**
- * Calls `each` for the bytes of `stream` in order, in batches of `batchBytes` (the last one smaller):
- * the chunks that arrive are gathered and joined (one copy) while the previous batch is processed, so
- * a network's 64 KiB chunks cost one hash update, one zlib write and one file write per batch instead
- * of one each, and the stream keeps flowing meanwhile. It is paused only when two batches are waiting.
- * (A chunk of `batchBytes` or more is passed as it is.) Resolves after the stream ended and the last
- * `each` settled; rejects with the stream's error or the first error of `each`, after the `each` in
- * progress has settled, so that nothing is still working on a batch when the caller cleans up.
+ * Calls `each` for the bytes of `stream` in order, in batches of up to `batchBytes`: small chunks (a
+ * network's 64 KiB) are copied into one batch buffer while the previous batch is processed, so they
+ * cost one hash update, one zlib write and one file write per batch instead of one each, and the
+ * stream keeps flowing meanwhile (it is paused only when two batches are waiting). A large chunk is
+ * passed on as it is.
+ *
+ * Batch buffers are reused: `each` gets a `release` function to call once nothing refers to the batch
+ * any more (its file write and its inflation are done). A batch that is never released is simply left
+ * to the garbage collector; reuse matters because half a gigabyte of fresh buffers makes V8 collect
+ * garbage dozens of times per install (measured: 49-55 full collections without reuse, 12-34 with,
+ * and a quarter less CPU).
+ *
+ * Resolves after the stream ended and the last `each` settled; rejects with the stream's error or the
+ * first error of `each`, after the `each` in progress has settled, so that nothing is still working on
+ * a batch when the caller cleans up.
  */
 export function eachBatch(
   stream: Readable,
-  each: (batch: Buffer) => Promise<void>,
+  each: (batch: Buffer, release: () => void) => Promise<void>,
   batchBytes = RECEIVE_BATCH,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    const free: Buffer[] = [];
     let queue: Buffer[] = [];
     let queued = 0;
     let running: Promise<void> | undefined;
     let ended = false;
     let failed = false;
     let paused = false;
-    const take = (): Buffer => {
-      const batch = queue.length === 1 ? queue[0]! : Buffer.concat(queue, queued);
-      queue = [];
-      queued = 0;
-      return batch;
+    const noop = () => {};
+    const ready = () =>
+      queued >= batchBytes || (queue.length > 0 && (queue[0]!.length >= LARGE_CHUNK || ended));
+    /** The next batch: a large chunk alone, or small chunks copied into a pooled buffer. */
+    const take = (): [Buffer, () => void] => {
+      const first = queue[0]!;
+      if (first.length >= LARGE_CHUNK || (queue.length === 1 && ended)) {
+        queue.shift();
+        queued -= first.length;
+        return [first, noop];
+      }
+      const buffer = free.pop() ?? Buffer.allocUnsafe(batchBytes);
+      let used = 0;
+      while (queue.length > 0 && queue[0]!.length < LARGE_CHUNK && used + queue[0]!.length <= batchBytes) {
+        const chunk = queue.shift()!;
+        chunk.copy(buffer, used);
+        used += chunk.length;
+      }
+      queued -= used;
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        if (free.length < POOL_LIMIT) free.push(buffer);
+      };
+      return [buffer.subarray(0, used), release];
     };
     const fail = (error: unknown) => {
       if (failed) return;
@@ -44,13 +80,13 @@ export function eachBatch(
     };
     const pump = async () => {
       try {
-        while (!failed && (queued >= batchBytes || (ended && queued > 0))) {
-          const batch = take();
-          if (paused) {
+        while (!failed && ready()) {
+          const [batch, release] = take();
+          if (paused && queued < 2 * batchBytes) {
             paused = false;
             stream.resume();
           }
-          await each(batch);
+          await each(batch, release);
         }
       } catch (error) {
         running = undefined;
@@ -58,18 +94,19 @@ export function eachBatch(
         return;
       }
       running = undefined;
-      if (ended && !failed) resolve();
+      if (ended && !failed && queue.length === 0) resolve();
     };
     const onData = (piece: Buffer | string | Uint8Array) => {
       if (failed) return;
       const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece as Uint8Array);
+      if (chunk.length === 0) return;
       queue.push(chunk);
       queued += chunk.length;
       if (queued >= 2 * batchBytes && !paused) {
         paused = true;
         stream.pause();
       }
-      if (running === undefined && queued >= batchBytes) running = pump();
+      if (running === undefined && ready()) running = pump();
     };
     stream.on('data', onData);
     finished(stream).then(() => {
@@ -77,6 +114,12 @@ export function eachBatch(
       if (running === undefined) running = pump();
     }, fail);
   });
+}
+
+/** Someone waiting until the bytes up to `at` are written. */
+interface DoneWaiter {
+  readonly at: number;
+  readonly resolve: () => void;
 }
 
 /** Bytes queued (not yet handed to the kernel) above which `GatheringWriter.write` asks the caller to wait. */
@@ -93,9 +136,13 @@ export class GatheringWriter {
   readonly #limit: number;
   #queue: Buffer[] = [];
   #queued = 0;
+  /** Bytes ever queued, and bytes done with (written, or dropped after a failure). */
+  #total = 0;
+  #done = 0;
   #writing: Promise<void> | undefined;
   #failure: unknown;
   #waiters: Array<() => void> = [];
+  #doneWaiters: DoneWaiter[] = [];
 
   constructor(handle: FileHandle, limit = GATHER_LIMIT) {
     this.#handle = handle;
@@ -111,11 +158,21 @@ export class GatheringWriter {
     if (chunk.length === 0) return undefined;
     this.#queue.push(chunk);
     this.#queued += chunk.length;
+    this.#total += chunk.length;
     this.#writing ??= this.#drain();
     if (this.#queued <= this.#limit) return undefined;
     // Resolves (never rejects) once there is room or writing failed; a failure is thrown by the next
     // `write` or by `flush`, so that a promise nobody awaits yet cannot reject unhandled.
     return new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  /**
+   * Resolves (never rejects) once the chunks queued so far are no longer needed: written, or dropped
+   * because writing failed. Their memory may then be reused.
+   */
+  written(): Promise<void> {
+    if (this.#done >= this.#total) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#doneWaiters.push({ at: this.#total, resolve }));
   }
 
   /** Resolves when every queued chunk is written; rejects with the first write error. */
@@ -133,15 +190,28 @@ export class GatheringWriter {
         this.#queued = 0;
         this.#wake();
         await this.#writeAll(batch, bytes);
+        this.#finished(bytes);
       }
     } catch (error) {
       this.#failure = error;
       this.#queue = [];
       this.#queued = 0;
+      this.#finished(this.#total - this.#done);
     } finally {
       this.#writing = undefined;
       this.#wake();
     }
+  }
+
+  #finished(bytes: number): void {
+    this.#done += bytes;
+    if (this.#doneWaiters.length === 0) return;
+    const still: DoneWaiter[] = [];
+    for (const waiter of this.#doneWaiters) {
+      if (waiter.at <= this.#done) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.#doneWaiters = still;
   }
 
   async #writeAll(batch: Buffer[], bytes: number): Promise<void> {

@@ -59,10 +59,12 @@ export async function receivePackage(
     const file = new GatheringWriter(handle);
     try {
       // The file and the reader take the same batch; neither reads it back. The file's writes run in
-      // the background while the reader hashes and checks the next batch.
-      await eachBatch(stream, async (batch) => {
+      // the background while the reader hashes and checks the next batch. The batch's buffer is reused
+      // once its file write and its inflation are done (the reader copies what it keeps).
+      await eachBatch(stream, async (batch, release) => {
         const full = file.write(batch);
         await reader.write(batch);
+        void Promise.all([file.written(), scanner.consumed()]).then(release);
         if (full) await full;
         faultPoint('install:receive');
       });

@@ -56,6 +56,8 @@ const PERMISSION_BITS = 0o1777;
 const MAX_PATH_BYTES = 4095;
 /** Bytes per write to zlib (see the constructor). */
 const GUNZIP_BATCH = 1024 * 1024;
+/** A chunk at least this large goes to zlib as it is; smaller ones are gathered into batches. */
+const GUNZIP_DIRECT = 256 * 1024;
 /** After this many entries the writes move to the writer thread (starting it costs a few ms). */
 const WORKER_AFTER = 200;
 
@@ -116,9 +118,11 @@ export class SafeUnpacker {
   private bytes = 0;
   private failure: Error | undefined;
   private readonly finished: Promise<void>;
-  /** Compressed chunks not yet handed to zlib (fewer than GUNZIP_BATCH bytes). */
-  private held: Buffer[] = [];
+  /** Small compressed chunks copied together, not yet handed to zlib (fewer than GUNZIP_BATCH bytes). */
+  private held: Buffer | undefined;
   private heldBytes = 0;
+  /** Settles when zlib has read the last chunk written to it. */
+  private lastInflated: Promise<void> = Promise.resolve();
 
   constructor(options: UnpackOptions) {
     this.stage = options.stageDir;
@@ -155,31 +159,51 @@ export class SafeUnpacker {
   }
 
   /**
-   * Pushes compressed bytes; resolves when they may be followed by more. Small chunks (a network's
-   * 64 KiB) are held and handed to zlib as one batch of GUNZIP_BATCH; the chunk is kept, not copied,
-   * until then, so its memory must not be reused.
+   * Pushes compressed bytes; resolves when they may be followed by more. A large chunk goes to zlib as
+   * it is and is referred to until zlib has read it (see `consumed`); small chunks (a network's 64 KiB)
+   * are copied into a batch of GUNZIP_BATCH, handed to zlib when full.
    */
   async write(chunk: Buffer): Promise<void> {
     if (this.failure === undefined) {
-      if (chunk.length >= GUNZIP_BATCH) {
+      if (chunk.length >= GUNZIP_DIRECT) {
         if (this.heldBytes > 0) await this.inflate(this.takeHeld());
         if (this.failure === undefined) await this.inflate(chunk);
       } else {
-        this.held.push(chunk);
-        this.heldBytes += chunk.length;
-        if (this.heldBytes >= GUNZIP_BATCH) await this.inflate(this.takeHeld());
+        let rest = chunk;
+        while (rest.length > 0 && this.failure === undefined) {
+          this.held ??= Buffer.allocUnsafe(GUNZIP_BATCH);
+          const n = rest.copy(this.held, this.heldBytes);
+          this.heldBytes += n;
+          rest = rest.subarray(n);
+          if (this.heldBytes === GUNZIP_BATCH) await this.inflate(this.takeHeld());
+        }
       }
     }
     if (this.failure !== undefined) await this.raise();
   }
 
+  /**
+   * Resolves once zlib has read every chunk written so far, so that their memory may be reused (the
+   * caller's, for chunks passed as they are); also after a failure.
+   */
+  consumed(): Promise<void> {
+    return this.lastInflated;
+  }
+
   private async inflate(chunk: Buffer): Promise<void> {
-    if (!this.gunzip.write(chunk)) await Promise.race([once(this.gunzip, 'drain'), this.finished]);
+    // zlib reads the chunks in order: the callback of the last one means all are read.
+    let read: () => void = () => {};
+    this.lastInflated = new Promise<void>((resolve) => {
+      read = resolve;
+    });
+    if (!this.gunzip.write(chunk, () => read())) {
+      await Promise.race([once(this.gunzip, 'drain'), this.finished]);
+    }
   }
 
   private takeHeld(): Buffer {
-    const batch = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes);
-    this.held = [];
+    const batch = this.held!.subarray(0, this.heldBytes);
+    this.held = undefined;
     this.heldBytes = 0;
     return batch;
   }
@@ -214,7 +238,7 @@ export class SafeUnpacker {
       error instanceof DeviceError || (error as NodeJS.ErrnoException).code !== undefined
         ? error
         : corrupt(error.message);
-    this.held = [];
+    this.held = undefined;
     this.heldBytes = 0;
     this.gunzip.destroy();
     this.extract.destroy();
