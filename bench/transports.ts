@@ -54,8 +54,11 @@ const BENCH_ENV = {
 /** Kept between runs: the vendor key the packages are signed with (each run's devices trust it). */
 const VENDOR_DIR = join(BENCH_ENV.TRANSPORTS_STATE, 'vendor');
 
-/** Rounds of each comparison; each side's best counts (a warm-up of the reference fills the page cache). */
-const RUNS = 3;
+/**
+ * Rounds of each comparison; each side's best counts (a warm-up of the reference fills the page cache).
+ * Five, because a 2-core machine shared with other work swings by 20-40 % from one run to the next.
+ */
+const RUNS = 5;
 
 /** The packages served: a name (file `NAME.wmopkg`) and the size of its one data file. */
 const BIG = { name: 'bench512', payload: 512 * MiB } as const;
