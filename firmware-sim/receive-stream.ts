@@ -10,7 +10,7 @@ export const RECEIVE_BATCH = 1024 * 1024;
 const LARGE_CHUNK = RECEIVE_BATCH / 2;
 
 /** Free batch buffers kept for reuse; more than the pipeline holds at once (file queue, zlib queue). */
-const POOL_LIMIT = 16;
+const POOL_LIMIT = 6;
 
 /**
  * Calls `each` for the bytes of `stream` in order, in batches of up to `batchBytes`: small chunks (a
@@ -123,7 +123,7 @@ interface DoneWaiter {
 }
 
 /** Bytes queued (not yet handed to the kernel) above which `GatheringWriter.write` asks the caller to wait. */
-export const GATHER_LIMIT = 4 * 1024 * 1024;
+export const GATHER_LIMIT = 2 * 1024 * 1024;
 
 /**
  * Appends chunks to an open file in order. One write is in flight at a time; the chunks that arrive

@@ -134,7 +134,7 @@ export class SafeUnpacker {
     // of one chunk recursively, and 1 MiB of empty entries (2,048 headers) overflows the stack.
     this.gunzip = createGunzip({
       chunkSize: 256 * 1024,
-      writableHighWaterMark: 4 * GUNZIP_BATCH,
+      writableHighWaterMark: 2 * GUNZIP_BATCH,
     } as ZlibOptions);
     this.extract = loadTarStream().extract({ highWaterMark: 1024 * 1024 });
     this.extract.on('entry', (header, stream, next) =>
