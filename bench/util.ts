@@ -18,6 +18,17 @@ export async function best(runs: number, run: () => Promise<unknown>): Promise<n
   return fastest;
 }
 
+/** The lowest of some measurements: the fairest figure for both sides on a shared machine. */
+export function lowest(xs: readonly number[]): number {
+  return Math.min(...xs);
+}
+
+/** The median of some measurements. */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1]!;
+}
+
 /** What a child process did. */
 export interface Ran {
   readonly status: number | null;

@@ -1,6 +1,7 @@
 // The `boot` context (SPEC §3.5): allow-untrusted, media labels, the secure-boot unlock token.
 import { commonCommands } from './common.js';
 import type { CommandEnv } from './env.js';
+import { CliError } from './errors.js';
 import { arg, type Context, option, options } from './grammar.js';
 import { AFTER_REBOOT } from './package.js';
 import { address, filePath, mediaLabel, number, word } from './param-types.js';
@@ -10,8 +11,18 @@ import { renderFields, renderPairs } from './table.js';
 async function showBoot(env: CommandEnv): Promise<void> {
   const device = env.services.device;
   const [config, info, media] = await Promise.all([device.bootConfig(), device.info(), env.services.media()]);
+  // On a device with a secure-boot anchor, a setting without a valid token (a configuration edited
+  // by hand, a token of another device) is not honoured by the boot: say so where it is shown.
+  const inForce = !info.secureBoot || config.unlock !== undefined;
   const fields: Array<[string, string]> = [
-    ['allow-untrusted', config.allowUntrusted ? 'on' : 'off'],
+    [
+      'allow-untrusted',
+      !config.allowUntrusted
+        ? 'off'
+        : inForce
+          ? 'on'
+          : 'on (not in force: secure boot needs an unlock token)',
+    ],
     ['secure boot', info.secureBoot ? 'on (allow-untrusted needs an unlock token)' : 'off'],
     [
       'unlock token',
@@ -39,7 +50,17 @@ async function setMedia(args: Readonly<Record<string, unknown>>, env: CommandEnv
   env.out.line(`Media label ${label.name}: ${media.describeLabel(label)}.`);
 }
 
+/** `unlock`; interrupted, it says so in one way whichever layer stopped (as `install` does). */
 async function unlock(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
+  try {
+    await unlockFrom(args, env);
+  } catch (e) {
+    if (!env.signal.aborted) throw e;
+    throw new CliError('CLI_ABORTED', 'unlock cancelled; no token was installed', { cause: e });
+  }
+}
+
+async function unlockFrom(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
   const source = await openSource(sourceArgs(args, args.file as string), env);
   try {
     const token = await env.services.device.installUnlockToken(source.transfer.stream);

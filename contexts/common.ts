@@ -3,9 +3,9 @@ import type { CommandEnv } from './env.js';
 import { arg, type Command, type Context, usage } from './grammar.js';
 import { restWords } from './param-types.js';
 import { lookup } from './parser.js';
-import { renderPairs } from './table.js';
+import { renderPairs, wrapLine } from './table.js';
 
-/** `exit`, `end`, `top`, `do`, `help`: appended to the command list of every context. */
+/** `exit`, `end`, `top`, `do`, `history`, `help`: appended to the command list of every context. */
 export const commonCommands: readonly Command[] = [
   {
     name: 'exit',
@@ -27,6 +27,17 @@ export const commonCommands: readonly Command[] = [
   },
   { name: 'do', help: 'Run a top-level command from this context', delegate: 'exec', navigation: true },
   {
+    name: 'history',
+    help: 'Show the commands entered in this session',
+    // Of the session, not of a context: not offered as `package history` from the top.
+    navigation: true,
+    run: async (_args, env) => {
+      const list = env.session.history();
+      const width = String(list.length).length;
+      for (const [i, line] of list.entries()) env.out.line(`${String(i + 1).padStart(width)}  ${line}`);
+    },
+  },
+  {
     name: 'help',
     help: 'List the commands here, or explain one: help COMMAND',
     params: [arg('topic', restWords, { optional: true })],
@@ -47,9 +58,9 @@ async function help(topic: string | undefined, env: CommandEnv): Promise<void> {
       c.help,
     ]);
     for (const line of renderPairs(rows)) env.out.line(`  ${line}`);
-    env.out.line(
-      'Type ? anywhere on a line to see what may come next, TAB to complete, "help COMMAND" for its syntax.',
-    );
+    const hint =
+      'Type ? anywhere on a line to see what may come next, TAB to complete, "help COMMAND" for its syntax.';
+    for (const line of wrapLine(hint, env.session.terminal.width, 0)) env.out.line(line);
     return;
   }
   const found = lookup(env.session.registry, env.context.name, topic);

@@ -26,11 +26,17 @@ export type CliErrorCode =
 /** Any failure of the CLI layer; `message` is one line, ready to print after `Error: `. */
 export class CliError extends Error {
   readonly code: CliErrorCode;
+  /**
+   * For `CLI_INVALID_VALUE`: what was expected, without the value given (`expected a word without
+   * control characters`), so that the value of a secret parameter can be refused without showing it.
+   */
+  readonly expected?: string;
 
-  constructor(code: CliErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: CliErrorCode, message: string, options?: ErrorOptions & { expected?: string }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+    if (options?.expected !== undefined) this.expected = options.expected;
   }
 }
 
@@ -48,10 +54,48 @@ export function isLayerError(error: unknown): error is Error & { readonly code: 
   return typeof code === 'string' && LAYER_CODE.test(code);
 }
 
+/** Control characters a terminal acts on: C0, DEL and C1 (`\x9b` starts a sequence on some terminals). */
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
+
 /** Makes operator text safe for a one-line message: control characters become `\xNN`. */
 export function printable(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
+
+/**
+ * A line on its way to the terminal: control characters escaped as `printable` does, a tab kept.
+ * Text that comes from the device or a server (host name, versions, reasons, drive names) is not
+ * trusted to be free of escape sequences.
+ */
+export function terminalText(line: string): string {
+  return line.replace(CONTROL, (c) => (c === '\t' ? c : printable(c)));
+}
+
+/** The host name as a prompt shows it: control characters escaped, at most 64 characters. */
+export function promptHostname(name: string): string {
+  return clip(printable(name), 64) || '?';
+}
+
+/** Longest word a CLI message repeats (a value typed, a word not understood); longer ones are cut. */
+export const MAX_SHOWN_WORD = 80;
+
+/** Cuts `text` to `max` characters, the last one `…`, so that a message never repeats a huge word. */
+export function clip(text: string, max = MAX_SHOWN_WORD): string {
+  if (text.length <= max) return text;
+  // Characters, not UTF-16 units; only the head is split, a word may be megabytes long.
+  const head = [...text.slice(0, 2 * max)];
+  if (head.length <= max && text.length <= 2 * max) return text;
+  return `${head.slice(0, max - 1).join('')}…`;
+}
+
+/** A word of the operator's as a message repeats it: control characters escaped, cut at 80 characters. */
+export function shownWord(text: string): string {
+  return clip(printable(text));
+}
+
+/** Longest word of another layer's message printed (a path from the command line, a server's text). */
+const MAX_ERROR_WORD = 200;
+const LONG_WORD = new RegExp(`\\S{${MAX_ERROR_WORD + 1},}`, 'g');
 
 /** The one line the shell prints for a failed command (without a trailing newline). */
 export function errorLine(error: unknown): string {
@@ -61,5 +105,5 @@ export function errorLine(error: unknown): string {
 }
 
 function oneLine(text: string): string {
-  return printable(text.replace(/\s*\n\s*/g, ' ').trim());
+  return printable(text.replace(/\s*\n\s*/g, ' ').trim()).replace(LONG_WORD, (w) => clip(w, MAX_ERROR_WORD));
 }

@@ -9,9 +9,19 @@ import { duration, localTime, renderFields, renderTable } from './table.js';
 
 /** The boot report as `reboot` and `factory-reset` print it. */
 export function bootReportLines(report: BootReport, env: CommandEnv): string[] {
-  const rows = report.lines.map((l) => [l.name, l.version, l.verification, l.reason]);
+  const rows = report.lines.map((l) => [
+    l.name,
+    l.version,
+    l.verification,
+    l.activated ? l.reason : `not activated: ${l.reason}`,
+  ]);
   const lines = renderTable(
-    { title: `Boot ${localTime(report.at)}`, columns: ['NAME', 'VERSION', 'VERIFICATION', 'RESULT'], rows },
+    {
+      title: `Boot ${localTime(report.at)}`,
+      columns: ['NAME', 'VERSION', 'VERIFICATION', 'RESULT'],
+      rows,
+      wrap: true,
+    },
     env.session.terminal,
   );
   for (const d of report.deactivated) lines.push(`Deactivated ${d.name} ${d.version} (removed).`);
@@ -33,7 +43,7 @@ async function showMedia(env: CommandEnv): Promise<void> {
     s.available ? `${s.device ?? '?'} on ${s.mountpoint ?? '?'}` : `not available: ${s.reason ?? 'unknown'}`,
   ]);
   for (const line of renderTable(
-    { title: 'Media', columns: ['LABEL', 'MATCHES', 'STATUS'], rows },
+    { title: 'Media', columns: ['LABEL', 'MATCHES', 'STATUS'], rows, wrap: true },
     env.session.terminal,
   )) {
     env.out.line(line);
@@ -129,15 +139,6 @@ export const execContext: Context = {
       name: 'whoami',
       help: 'Show the user of this session',
       run: async (_a, env) => env.out.line(env.session.user),
-    },
-    {
-      name: 'history',
-      help: 'Show the commands entered in this session',
-      run: async (_a, env) => {
-        const list = env.session.history();
-        const width = String(list.length).length;
-        for (const [i, line] of list.entries()) env.out.line(`${String(i + 1).padStart(width)}  ${line}`);
-      },
     },
     ...commonCommands,
   ],

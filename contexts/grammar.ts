@@ -1,6 +1,6 @@
 // Commands declared as data (klish VIEW/COMMAND/PARAM, oclif flags): the types and the small builders.
 import type { CommandEnv, CompletionEnv } from './env.js';
-import { CliError, printable } from './errors.js';
+import { CliError, shownWord } from './errors.js';
 
 /** A parameter type: `parse` turns a word into a value or says what it expected; `complete` proposes words. */
 export interface ParamType<T = unknown> {
@@ -16,9 +16,14 @@ export interface ParamType<T = unknown> {
   readonly rest?: boolean;
 }
 
-/** Builds the error a `parse` throws: `invalid PKGNAME.wmopkg "x.txt": expected a name ending in .wmopkg`. */
+/**
+ * Builds the error a `parse` throws: `invalid PKGNAME.wmopkg "x.txt": expected a name ending in
+ * .wmopkg`. The value is shown cut to 80 characters; `expected` is kept apart for secret values.
+ */
 export function invalid(type: { readonly name: string }, got: string, expected: string): CliError {
-  return new CliError('CLI_INVALID_VALUE', `invalid ${type.name} "${printable(got)}": ${expected}`);
+  return new CliError('CLI_INVALID_VALUE', `invalid ${type.name} "${shownWord(got)}": ${expected}`, {
+    expected,
+  });
 }
 
 /** A positional parameter. */
@@ -58,7 +63,7 @@ export interface ValueOption {
   readonly secret?: boolean;
   /** Not accepted (nor offered) given what came before (`proto` after `media`). */
   readonly skipIf?: (args: Args) => boolean;
-  /** What it cannot be combined with, for the error when `skipIf` holds: `media`. */
+  /** The error when `skipIf` holds: `media cannot be combined with proto, user or password`. */
   readonly conflict?: string;
 }
 

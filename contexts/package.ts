@@ -6,7 +6,7 @@ import { CliError, printable } from './errors.js';
 import { arg, type Context, options } from './grammar.js';
 import { address, installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
 import { openSource, persistentFlag, sourceArgs, sourceOptions } from './source.js';
-import { bytes, localTime, pyBool, renderFields, renderTable, toAscii } from './table.js';
+import { bytes, localTime, pyBool, renderFields, renderTable, toAscii, wrapLine } from './table.js';
 
 /** The sentence every change ends with. */
 export const AFTER_REBOOT = 'Changes are applied after reboot.';
@@ -28,8 +28,27 @@ function ellipsis(env: CommandEnv): string {
   return env.session.terminal.ascii ? '...' : '…';
 }
 
+/**
+ * `install`. Interrupted (Ctrl-C, a hang-up), it says one thing whichever layer stopped: while
+ * connecting, asking, transferring or storing, nothing was installed.
+ */
 async function install(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
   const file = args.file as PackageFile;
+  try {
+    await installFrom(args, file, env);
+  } catch (e) {
+    if (!env.signal.aborted) throw e;
+    throw new CliError('CLI_ABORTED', `installation of ${file.name} cancelled; nothing was installed`, {
+      cause: e,
+    });
+  }
+}
+
+async function installFrom(
+  args: Readonly<Record<string, unknown>>,
+  file: PackageFile,
+  env: CommandEnv,
+): Promise<void> {
   const source = await openSource(sourceArgs(args, file.path), env);
   let downgrade = false;
   let result: InstallResult;
@@ -52,37 +71,61 @@ async function install(args: Readonly<Record<string, unknown>>, env: CommandEnv)
   }
   const how =
     result.keyNumber === undefined ? result.verification : `${result.verification}, key ${result.keyNumber}`;
-  let what: string;
-  if (result.previousVersion === undefined) what = `Installed ${result.name} ${result.version}`;
-  else if (result.previousVersion === result.version) what = `Reinstalled ${result.name} ${result.version}`;
+  let done: string;
+  if (result.previousVersion === undefined) done = `Installed ${result.name} ${result.version}`;
+  else if (result.previousVersion === result.version) done = `Reinstalled ${result.name} ${result.version}`;
   else
-    what = `${downgrade ? 'Downgraded' : 'Upgraded'} ${result.name} from ${result.previousVersion} to ${result.version}`;
-  env.out.line(`${what} (${how}). ${AFTER_REBOOT}`);
-  const reason = result.reason === undefined ? '' : ` (${result.reason})`;
+    done = `${downgrade ? 'Downgraded' : 'Upgraded'} ${result.name} from ${result.previousVersion} to ${result.version}`;
+  env.out.line(`${done} (${how}). ${AFTER_REBOOT}`);
+  // `unsigned is Unsigned: no signature (package has no _manifest); it will …`: the device's reason
+  // may hold parentheses of its own.
+  const what = `${result.name} is ${result.verification}${result.reason === undefined ? '' : `: ${result.reason}`}`;
   if (result.verification === 'Unsigned' || result.verification === 'Untrusted') {
-    env.out.warn(
-      result.willActivate
-        ? `${result.name} is ${result.verification}${reason}: it will be activated because allow-untrusted is set in the boot context.`
-        : `${result.name} is ${result.verification}${reason}: it will not be activated unless allow-untrusted is set in the boot context.`,
-    );
+    if (result.willActivate) {
+      env.out.warn(`${what}; it will be activated because allow-untrusted is set in the boot context.`);
+    } else {
+      const trust = await untrustedPolicy(env);
+      env.out.warn(
+        trust.set && !trust.inForce
+          ? `${what}; it will not be activated: allow-untrusted is set, but secure boot does not honour it without an unlock token (boot unlock).`
+          : `${what}; it will not be activated unless allow-untrusted is set in the boot context.`,
+      );
+    }
   } else if (!result.willActivate) {
-    env.out.warn(`${result.name} is ${result.verification}${reason}: it will not be activated.`);
+    env.out.warn(`${what}; it will not be activated.`);
   }
+}
+
+/**
+ * Whether `allow-untrusted` is set, and whether the boot honours it: with a secure-boot anchor only
+ * when an unlock token for this device is installed (the device lists a token only when it is valid).
+ */
+export async function untrustedPolicy(env: CommandEnv): Promise<{ set: boolean; inForce: boolean }> {
+  const device = env.services.device;
+  const [config, info] = await Promise.all([device.bootConfig(), device.info()]);
+  return {
+    set: config.allowUntrusted,
+    inForce: config.allowUntrusted && (!info.secureBoot || config.unlock !== undefined),
+  };
 }
 
 async function remove(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
   const target = (args.target as { all: true } | { all: false; name: string } | undefined) ?? { all: true };
   const device = env.services.device;
   if (target.all) {
+    // Asked even when nothing is installed: the manual always asks, and a script sends the answer.
     if (!(await env.ui.confirm('Remove all packages (y/N)?'))) throw notConfirmed();
-    await device.removeAll();
-    env.out.line(`Removing all packages${ellipsis(env)} ${AFTER_REBOOT}`);
+    const removed = await device.removeAll();
+    env.out.line(
+      removed === 0 ? 'No packages installed.' : `Removing all packages${ellipsis(env)} ${AFTER_REBOOT}`,
+    );
     return;
   }
   if (!(await device.names()).includes(target.name)) {
+    // The device's words for the same case (`package show NAME`).
     throw new CliError(
       'CLI_NOT_FOUND',
-      `package ${printable(target.name)} is not installed (show lists the installed packages)`,
+      `package ${printable(target.name)} is not installed (see package show)`,
     );
   }
   if (!(await env.ui.confirm(`Remove package ${target.name} (y/N)?`))) throw notConfirmed();
@@ -118,24 +161,52 @@ export function packageTable(list: readonly PackageSummary[], env: CommandEnv): 
     env.session.terminal,
   );
   for (const state of ['pending', 'inactive', 'removed'] as const) {
-    if (list.some((p) => p.state === state)) lines.push(STATE_MARKERS[state].legend);
+    if (list.some((p) => p.state === state))
+      lines.push(...wrapLine(STATE_MARKERS[state].legend, env.session.terminal.width));
   }
   return lines;
 }
 
+/**
+ * `State:` of `show PKGNAME`. For a pending package the device's reason either says the same as
+ * the shell (`takes effect at the next boot`) or why the next boot will not activate it.
+ */
 function stateText(p: PackageSummary): string {
-  const why = p.reason === undefined ? '' : `: ${p.reason}`;
+  const running = p.activeVersion === undefined ? '' : ` (running ${p.activeVersion})`;
   switch (p.state) {
     case 'active':
       return 'active';
-    case 'pending': {
-      const running = p.activeVersion === undefined ? '' : ` (running ${p.activeVersion})`;
-      return `pending, takes effect at the next reboot${running}${p.reason === undefined ? '' : `; ${p.reason}`}`;
-    }
+    case 'pending':
+      return p.reason === undefined || /^takes effect\b/.test(p.reason)
+        ? `pending, takes effect at the next reboot${running}`
+        : `pending${running}, ${p.reason}`;
     case 'inactive':
-      return `not active${why}`;
+      if (p.verification === 'Invalid') return `not active${running}: verification failed`;
+      return `not active${running}${p.reason === undefined ? '' : `: ${p.reason}`}`;
     case 'removed':
       return 'removed, still active until the next reboot';
+  }
+}
+
+/**
+ * `Verification:` with why it is not Signed. The device's `reason` explains the activation; what it
+ * says about the signature (a revoked key, why a package is Invalid) is kept, the rest follows from
+ * the verdict and the signing key.
+ */
+function verificationText(d: PackageDetails): string {
+  switch (d.verification) {
+    case 'Signed':
+      return 'Signed';
+    case 'Unsigned':
+      return 'Unsigned (no signature)';
+    case 'Untrusted': {
+      const key = d.keyNumber ?? 'unknown';
+      return /\brevoked\b/.test(d.reason ?? '')
+        ? `Untrusted (key ${key} is revoked)`
+        : `Untrusted (key ${key} is not trusted)`;
+    }
+    case 'Invalid':
+      return d.reason === undefined ? 'Invalid' : `Invalid (${d.reason})`;
   }
 }
 
@@ -156,7 +227,7 @@ function detailLines(d: PackageDetails, env: CommandEnv): string[] {
   const fields: Array<[string, string]> = d.fields.map(([k, v]) => [k, controlValue(v)]);
   fields.push(
     ['State', stateText(d)],
-    ['Verification', d.verification],
+    ['Verification', verificationText(d)],
     ['Signing key', d.keyNumber ?? 'none'],
     ['Persistent', pyBool(d.persistent)],
     ['Source', source],

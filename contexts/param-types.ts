@@ -1,6 +1,6 @@
 // Parameter types (klish ptypes): each is `parse` plus an optional `complete`; errors say what was expected.
 import { PROTOCOLS, type ProtoName } from '../transports/types.js';
-import { CliError, printable } from './errors.js';
+import { CliError, shownWord } from './errors.js';
 import { invalid, type ParamType } from './grammar.js';
 
 /** `address[:port]` parsed: an IPv6 host is stored without its brackets. */
@@ -66,6 +66,13 @@ export const address: ParamType<Address> = {
   help: 'Server: IPv4 address, host name or [IPv6], optionally :port',
   parse(text) {
     const expected = 'expected an IPv4 address, a host name or [IPv6 address], optionally followed by :port';
+    // `user:password@host` (or a URL holding one): refused without repeating it, it may hold a password.
+    if (text.includes('@')) {
+      throw new CliError(
+        'CLI_INVALID_VALUE',
+        `invalid ${this.name}: a user name or password cannot be part of the address; give them with user and password`,
+      );
+    }
     if (text.includes('://'))
       throw invalid(this, text, `expected an address, not a URL (name the protocol with proto)`);
     if (text.startsWith('[')) {
@@ -159,7 +166,7 @@ export const proto: ParamType<ProtoName> = {
     const hits = t === '' ? [] : PROTOCOLS.filter((p) => p.startsWith(t));
     if (hits.length === 1) return hits[0]!;
     if (hits.length > 1) {
-      throw new CliError('CLI_AMBIGUOUS', `ambiguous protocol "${printable(text)}": ${hits.join(', ')}`);
+      throw new CliError('CLI_AMBIGUOUS', `ambiguous protocol "${shownWord(text)}": ${hits.join(', ')}`);
     }
     throw invalid({ name: 'protocol' }, text, `expected ${PROTOCOLS.join(', ')}`);
   },

@@ -1,6 +1,6 @@
 // The one parser of every front-end: a line → a command and its arguments, plus `?` help, TAB candidates, redaction.
 import type { CompletionEnv } from './env.js';
-import { CliError, printable } from './errors.js';
+import { CliError, printable, shownWord } from './errors.js';
 import type { Args, Command, Context, OptionDecl, OptionsParam, ParamType, ValueOption } from './grammar.js';
 import { optionWords } from './grammar.js';
 import { quoteWord, type Token, tokenize } from './tokenize.js';
@@ -127,7 +127,7 @@ class Walker {
     const next = wordsAt(s.entries, s.depth);
     const match = token.quoted ? [] : matchWord(token.text, [...next.keys()], (w) => isHidden(next.get(w)!));
     if (match.length === 1) {
-      this.shown.push(token.text);
+      this.shown.push(this.display(token));
       s.entries = next.get(match[0]!)!;
       s.depth++;
       const commands = new Set(s.entries.map((e) => e.command));
@@ -136,10 +136,7 @@ class Walker {
       return;
     }
     if (match.length > 1) {
-      throw new CliError(
-        'CLI_AMBIGUOUS',
-        `ambiguous command "${this.quote(token.text)}": ${match.join(', ')}`,
-      );
+      throw new CliError('CLI_AMBIGUOUS', `ambiguous command "${this.quote(token)}": ${match.join(', ')}`);
     }
     const complete = s.depth > 0 ? s.entries.find((e) => e.words.length === s.depth) : undefined;
     if (complete !== undefined) {
@@ -147,7 +144,7 @@ class Walker {
       this.feed(token);
       return;
     }
-    throw new CliError('CLI_UNKNOWN_COMMAND', `unknown command "${this.quote(token.text)}"`);
+    throw new CliError('CLI_UNKNOWN_COMMAND', `unknown command "${this.quote(token)}"`);
   }
 
   private begin(command: Command): void {
@@ -175,8 +172,8 @@ class Walker {
       const decl = s.pending;
       s.pending = undefined;
       if (decl.secret) this.secrets.add(token.start);
-      this.shown.push(decl.secret ? '****' : token.text);
-      s.args[decl.key] = decl.type.parse(token.text);
+      this.shown.push(decl.secret ? '****' : this.display(token));
+      s.args[decl.key] = parseValue(decl.type, token, decl.secret === true, decl.word);
       return;
     }
     const params = s.command.params ?? [];
@@ -194,14 +191,14 @@ class Walker {
         s.index++;
         return;
       }
-      s.args[param.key] = param.type.parse(token.text);
-      this.shown.push(token.text);
+      s.args[param.key] = parseValue(param.type, token, false, param.type.name);
+      this.shown.push(this.display(token));
       s.index++;
       return;
     }
     throw new CliError(
       'CLI_UNEXPECTED',
-      `unexpected word "${printable(token.text)}" after "${this.shown.map(printable).join(' ')}"`,
+      `unexpected word "${this.display(token)}" after "${this.shown.join(' ')}"`,
     );
   }
 
@@ -211,10 +208,7 @@ class Walker {
     const words = free.flatMap(optionWords);
     const match = matchWord(token.text, words, () => false);
     if (match.length > 1) {
-      throw new CliError(
-        'CLI_AMBIGUOUS',
-        `ambiguous command "${this.quote(token.text)}": ${match.join(', ')}`,
-      );
+      throw new CliError('CLI_AMBIGUOUS', `ambiguous command "${this.quote(token)}": ${match.join(', ')}`);
     }
     if (match.length === 0) {
       const typed = token.text.toLowerCase();
@@ -222,13 +216,13 @@ class Walker {
       if (barred?.kind === 'value') {
         throw new CliError(
           'CLI_UNEXPECTED',
-          `${barred.word} cannot be combined with ${barred.conflict ?? 'what came before'}`,
+          barred.conflict ?? `${barred.word} cannot be combined with what came before`,
         );
       }
       const again = param.options.find((d) => s.used.has(d) && optionWords(d).includes(typed));
       if (again !== undefined) {
         const what = again.kind === 'oneOf' ? again.words.map((w) => w.word).join('|') : again.word;
-        throw new CliError('CLI_UNEXPECTED', `"${what}" given twice in "${this.quote(token.text)}"`);
+        throw new CliError('CLI_UNEXPECTED', `"${what}" given twice in "${this.quote(token)}"`);
       }
       return false;
     }
@@ -313,15 +307,36 @@ class Walker {
     return complete === undefined ? undefined : { command: complete.command, context: this.context };
   }
 
-  private quote(word: string): string {
-    return printable([...this.shown, word].join(' '));
+  /** A word as a message may repeat it: a secret as `****`, else escaped and cut at 80 characters. */
+  private display(token: Token): string {
+    return token.secret ? '****' : shownWord(token.text);
+  }
+
+  /** The words so far and `token`, as an error quotes the command. */
+  private quote(token: Token): string {
+    return [...this.shown, this.display(token)].join(' ');
   }
 
   private incomplete(expected: string): CliError {
     return new CliError(
       'CLI_INCOMPLETE',
-      `incomplete command "${printable(this.shown.join(' '))}": expected ${printable(expected)}`,
+      `incomplete command "${this.shown.join(' ')}": expected ${printable(expected)}`,
     );
+  }
+}
+
+/**
+ * A value through its type's `parse`. A secret (a `password` value, or any word the tokenizer read
+ * as one) is never repeated by the error: `invalid password: expected a word without control
+ * characters`.
+ */
+function parseValue(type: ParamType, token: Token, secret: boolean, name: string): unknown {
+  if (!secret && !token.secret) return type.parse(token.text);
+  try {
+    return type.parse(token.text);
+  } catch (e) {
+    const expected = e instanceof CliError ? e.expected : undefined;
+    throw new CliError('CLI_INVALID_VALUE', `invalid ${name}: ${expected ?? 'not accepted'}`);
   }
 }
 
@@ -556,38 +571,41 @@ export async function completeAt(
 }
 
 /**
- * The line as it may be stored or shown: every value of a secret parameter (`password X`) replaced
- * by `****`. Follows the grammar as far as the line is valid; past an error, any word after one
- * that abbreviates `password` is masked too, so a mistyped line never leaks its secret.
+ * The line as it may be stored or shown (history, `--echo`, the process title): every secret replaced
+ * by `****`. Secrets are the values the grammar declares secret (`password X`) and, whatever the
+ * grammar makes of the line, every word the tokenizer read after a `password` keyword, so that a
+ * mistyped line never leaks its secret either. Credentials written into an address
+ * (`user:pass@host`, which `address[:port]` refuses) are masked too: `user:****@host`.
  */
 export function redact(registry: Registry, contextName: string, line: string): string {
   const { tokens } = tokenize(line, true);
   const { main } = segments(tokens);
   const walker = new Walker(registry, contextOf(registry, contextName), false, [], restFn(line, tokens));
-  const mask = new Set<number>();
-  let failedAt = main.length;
-  for (let i = 0; i < main.length; i++) {
+  for (const t of main) {
     try {
-      walker.feed(main[i]!);
+      walker.feed(t);
     } catch {
-      failedAt = i;
       break;
     }
   }
-  for (const start of walker.secrets) mask.add(start);
-  for (let i = Math.max(0, failedAt - 1); i < tokens.length - 1; i++) {
-    const word = tokens[i]!.text.toLowerCase();
-    if (!tokens[i]!.quoted && word.length >= 2 && 'password'.startsWith(word)) mask.add(tokens[i + 1]!.start);
-  }
-  if (mask.size === 0) return line;
   let out = '';
   let at = 0;
   for (const t of tokens) {
-    if (!mask.has(t.start)) continue;
-    out += `${line.slice(at, t.start)}****`;
+    const raw = line.slice(t.start, t.end);
+    const masked = t.secret || walker.secrets.has(t.start) ? '****' : maskUserinfo(raw);
+    if (masked === raw) continue;
+    out += line.slice(at, t.start) + masked;
     at = t.end;
   }
-  return out + line.slice(at);
+  return at === 0 ? line : out + line.slice(at);
+}
+
+/**
+ * `user:pass@host`, `ftp://user:pass@host/x` → `user:****@host`, `ftp://user:****@host/x`. The
+ * password runs to the last `@` (it may hold one).
+ */
+function maskUserinfo(word: string): string {
+  return word.replace(/^([a-z][a-z0-9+.-]*:\/\/)?([^\s:@/]*):\S*@/i, '$1$2:****@');
 }
 
 /** The command that `words` name in a context (`help show version`); throws like `parseLine`. */
@@ -617,9 +635,14 @@ export function formatHelp(items: readonly HelpItem[]): string[] {
   return items.map((i) => `  ${i.label.padEnd(width)}${i.help}`.trimEnd());
 }
 
-/** A line that ends in an unquoted `?`: the text before it, else `undefined`. */
+/**
+ * A line that ends in an unquoted `?`: the text before it, else `undefined`. A `?` that ends a
+ * password is part of it (`password Hunter2?`); a `?` alone after `password` asks for help.
+ */
 export function helpRequest(line: string): string | undefined {
   if (!line.endsWith('?')) return undefined;
+  const last = tokenize(line, true).tokens.at(-1);
+  if (last?.secret && last.end === line.length && last.text !== '?') return undefined;
   const before = line.slice(0, -1);
   return tokenize(before, true).open ? undefined : before;
 }

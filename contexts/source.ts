@@ -21,28 +21,31 @@ function onMedia(args: Readonly<Record<string, unknown>>): boolean {
   return args.media !== undefined;
 }
 
+/** One wording for the conflict, whichever of the words came first. */
+const MEDIA_CONFLICT = 'media cannot be combined with proto, user or password';
+
 /** The source keywords shared by `install` and `unlock` (manual order). */
 export const sourceOptions: readonly OptionDecl[] = [
   option('media', mediaLabel, 'Read the file from a connected media (USB drive, SD card) with this label', {
     display: '<label>',
     skipIf: (a) => a.proto !== undefined || a.user !== undefined || a.password !== undefined,
-    conflict: 'proto, user or password',
+    conflict: MEDIA_CONFLICT,
   }),
   option('proto', proto, 'Protocol of the remote source (default: ftp, with tftp as fallback)', {
     display: '<ftp|tftp|scp|sftp|http|https>',
     skipIf: onMedia,
-    conflict: 'media',
+    conflict: MEDIA_CONFLICT,
   }),
   option('user', word('<username>', 'Login name'), 'Login name on the server (default: the CLI user)', {
     display: '<username>',
     skipIf: onMedia,
-    conflict: 'media',
+    conflict: MEDIA_CONFLICT,
   }),
   option('password', word('<password>', 'Password'), 'Password on the server (prompted for when needed)', {
     display: '<password>',
     secret: true,
     skipIf: onMedia,
-    conflict: 'media',
+    conflict: MEDIA_CONFLICT,
   }),
 ];
 

@@ -5,6 +5,11 @@ export interface TableSpec {
   readonly title: string;
   readonly columns: readonly string[];
   readonly rows: ReadonlyArray<readonly string[]>;
+  /**
+   * Wrap a long last cell onto continuation lines instead of cutting it with `…`: for columns
+   * whose end matters (why a package was not activated, where a media is mounted).
+   */
+  readonly wrap?: boolean;
 }
 
 /** How wide and in which characters to draw. */
@@ -17,7 +22,11 @@ export interface DrawOptions {
 /** The vendor layout is 71 columns wide when the content is narrower (the `package show` example). */
 export const MIN_TABLE_WIDTH = 71;
 const GAP = 2;
-const MIN_LAST = 4;
+/**
+ * The narrowest last column worth drawing (or its content, when narrower): below it a terminal
+ * gets `Key: value` records instead of a table whose last column is cut into slivers.
+ */
+const MIN_LAST = 12;
 
 const BOX = { tl: '╒', top: '═', tr: '╕', side: '│', bl: '└', bottom: '─', br: '┘', more: '…' };
 const ASCII = { tl: '+', top: '-', tr: '+', side: '|', bl: '+', bottom: '-', br: '+', more: '~' };
@@ -36,6 +45,31 @@ function cut(text: string, width: number, more: string): string {
   return width <= 0 ? '' : chars.slice(0, width - 1).join('') + more;
 }
 
+/** Splits text into pieces of at most `width` characters, at spaces where it can. */
+function wrapText(text: string, width: number): string[] {
+  const pieces: string[] = [];
+  let rest = [...text];
+  while (rest.length > width) {
+    const space = rest.lastIndexOf(' ', width);
+    const at = space > 0 ? space : width;
+    pieces.push(rest.slice(0, at).join('').trimEnd());
+    rest = rest.slice(space > 0 ? at + 1 : at);
+  }
+  pieces.push(rest.join(''));
+  return pieces;
+}
+
+/**
+ * A paragraph (a legend under a table, a hint) in lines of at most `width` characters, broken at
+ * spaces; continuation lines are indented by `indent` blanks (`* pending: …` hangs under its text).
+ */
+export function wrapLine(text: string, width: number, indent = 2): string[] {
+  const [first, ...rest] = wrapText(text, Math.max(1, width));
+  const more = rest.join(' ');
+  if (more === '') return [first!];
+  return [first!, ...wrapText(more, Math.max(1, width - indent)).map((l) => ' '.repeat(indent) + l)];
+}
+
 /**
  * Draws a table, e.g.
  * ```
@@ -45,7 +79,8 @@ function cut(text: string, width: number, more: string): string {
  * └───────────────────┘
  * ```
  * Width follows the content (at least `MIN_TABLE_WIDTH`) and never exceeds the terminal: the last
- * column is cut with `…` when it must be.
+ * column is cut with `…` when it must be, or wrapped when the spec says `wrap`. When the terminal
+ * is too narrow even for that, each row becomes a block of `COLUMN: value` lines (`renderRecords`).
  */
 export function renderTable(spec: TableSpec, draw: DrawOptions): string[] {
   const ch = draw.ascii ? ASCII : BOX;
@@ -54,22 +89,58 @@ export function renderTable(spec: TableSpec, draw: DrawOptions): string[] {
   const widths = spec.columns.map(
     (_, i) => Math.max(...cells.map((r) => len(r[i] ?? ''))) + (i < n - 1 ? GAP : 0),
   );
-  const title = ` ${draw.ascii ? toAscii(spec.title) : spec.title} `;
   const natural = widths.reduce((a, b) => a + b, 0);
   const fixed = natural - widths[n - 1]!;
-  const maxInner = Math.max(draw.width - 2, fixed + MIN_LAST);
+  const maxInner = draw.width - 2;
+  if (fixed + Math.min(widths[n - 1]!, MIN_LAST) > maxInner) return renderRecords(spec, draw);
+  let title = ` ${draw.ascii ? toAscii(spec.title) : spec.title} `;
   let inner = Math.max(natural, MIN_TABLE_WIDTH - 2, len(title) + 1);
   inner = Math.min(inner, maxInner);
-  widths[n - 1] = Math.max(inner - fixed, MIN_LAST);
-  inner = fixed + widths[n - 1]!;
+  widths[n - 1] = inner - fixed;
+  if (len(title) + 1 > inner) title = `${cut(title.trimEnd(), inner - 2, ch.more)} `;
   const lines = [ch.tl + title + ch.top.repeat(Math.max(0, inner - len(title))) + ch.tr];
+  const last = widths[n - 1]!;
   for (const row of cells) {
-    const text = row.map((c, i) =>
-      i < n - 1 ? pad(c, widths[i]!) : pad(cut(c, widths[i]!, ch.more), widths[i]!),
-    );
-    lines.push(ch.side + text.join('') + ch.side);
+    const tail = row[n - 1] ?? '';
+    const parts = spec.wrap ? wrapText(tail, last) : [cut(tail, last, ch.more)];
+    for (const [k, part] of parts.entries()) {
+      const text = row.map((c, i) => (i < n - 1 ? pad(k === 0 ? c : '', widths[i]!) : pad(part, last)));
+      lines.push(ch.side + text.join('') + ch.side);
+    }
   }
   lines.push(ch.bl + ch.bottom.repeat(inner) + ch.br);
+  return lines;
+}
+
+/**
+ * A table for a terminal too narrow to draw it: the title, then one block per row, each cell as
+ * `COLUMN: value` (wrapped, never cut), blocks apart by an empty line.
+ * ```
+ * Packages
+ *   NAME:         pkgname
+ *   VERSION:      5.26.0-rev0
+ * ```
+ */
+export function renderRecords(spec: TableSpec, draw: DrawOptions): string[] {
+  const text = (t: string): string => (draw.ascii ? toAscii(t) : t);
+  const lines = [cut(text(spec.title), draw.width, draw.ascii ? ASCII.more : BOX.more)];
+  if (spec.rows.length === 0) return [...lines, '  (none)'];
+  const key = Math.max(...spec.columns.map(len)) + 2;
+  // Beside its key while a value has 10 columns; below it, indented, on a very narrow terminal.
+  const beside = draw.width - key - 2 >= 10;
+  const room = beside ? draw.width - key - 2 : Math.max(1, draw.width - 4);
+  for (const [r, row] of spec.rows.entries()) {
+    if (r > 0) lines.push('');
+    for (const [i, column] of spec.columns.entries()) {
+      const pieces = wrapText(text(row[i] ?? ''), room);
+      if (!beside) {
+        lines.push(`  ${column}:`, ...pieces.map((p) => `    ${p}`.trimEnd()));
+        continue;
+      }
+      lines.push(`  ${pad(`${column}:`, key)}${pieces[0]}`.trimEnd());
+      for (const m of pieces.slice(1)) lines.push(`  ${' '.repeat(key)}${m}`);
+    }
+  }
   return lines;
 }
 

@@ -13,6 +13,8 @@ export interface Token {
   readonly quoted: boolean;
   /** An unquoted `|`: the separator before an output filter. */
   readonly pipe: boolean;
+  /** The word after the `password` keyword: a secret, never shown (see `isSecretKeyword`). */
+  readonly secret: boolean;
 }
 
 /** What `tokenize` returns; `open` is set when the line ends inside a quote (only allowed when `loose`). */
@@ -23,28 +25,76 @@ export interface Tokens {
 
 const BLANK = /\s/;
 
+/** The keyword whose value is a secret (SPEC §3.7); `pa` is its shortest unique abbreviation. */
+const SECRET_KEYWORD = 'password';
+const SECRET_MIN = 2;
+
 /**
- * Splits `line` into tokens. `"…"` groups words and understands `\"` and `\\`; `'…'` is literal.
- * With `loose` (completion, `?`) an unterminated quote ends the last token instead of failing.
+ * Whether `word` (unquoted) is the `password` keyword or an abbreviation of it, in a place where a
+ * keyword may stand: not the first word of a command, where `pa` names the `package` context, and
+ * not right after `do` (`do pa show`). The word after it is a secret, read by `tokenize` and
+ * `splitCommands` up to the next blank whatever it holds (`|` and `;` are part of a password),
+ * unless it starts with a quote.
  */
-export function tokenize(line: string, loose = false): Tokens {
-  const tokens: Token[] = [];
+function isSecretKeyword(word: string, index: number, previous: string | undefined): boolean {
+  const w = word.toLowerCase();
+  return (
+    index > 0 && previous?.toLowerCase() !== 'do' && w.length >= SECRET_MIN && SECRET_KEYWORD.startsWith(w)
+  );
+}
+
+/** A token of `lex`; `semicolon` marks the `;` separating commands of a `-c` line. */
+interface Lexeme extends Token {
+  readonly semicolon: boolean;
+}
+
+/**
+ * The one scanner of a line. With `semicolons`, an unquoted `;` is a separator token too (`-c`
+ * lines). With `loose`, an unterminated quote ends the last token instead of failing.
+ */
+function lex(line: string, loose: boolean, semicolons: boolean): { tokens: Lexeme[]; open: boolean } {
+  const tokens: Lexeme[] = [];
+  // Words of the current command (reset by `|` and `;`), for `isSecretKeyword`.
+  let index = 0;
+  let previous: string | undefined;
+  let secretNext = false;
   let i = 0;
+  const separator = (c: string): boolean => c === '|' || (semicolons && c === ';');
   while (i < line.length) {
     const c = line[i]!;
     if (BLANK.test(c)) {
       i++;
       continue;
     }
-    if (c === '|') {
-      tokens.push({ text: '|', start: i, end: i + 1, quoted: false, pipe: true });
-      i++;
+    const start = i;
+    if (secretNext && c !== '"' && c !== "'") {
+      // A password is taken as typed up to the next blank: quotes, `|` and `;` included.
+      while (i < line.length && !BLANK.test(line[i]!)) i++;
+      const text = line.slice(start, i);
+      tokens.push({ text, start, end: i, quoted: false, pipe: false, semicolon: false, secret: true });
+      secretNext = false;
+      index++;
+      previous = text;
       continue;
     }
-    const start = i;
+    if (separator(c)) {
+      tokens.push({
+        text: c,
+        start,
+        end: i + 1,
+        quoted: false,
+        pipe: c === '|',
+        semicolon: c === ';',
+        secret: false,
+      });
+      i++;
+      index = 0;
+      previous = undefined;
+      continue;
+    }
     let text = '';
     let quoted = false;
-    while (i < line.length && !BLANK.test(line[i]!) && line[i] !== '|') {
+    while (i < line.length && !BLANK.test(line[i]!) && (secretNext || !separator(line[i]!))) {
       const q = line[i]!;
       if (q === '"' || q === "'") {
         quoted = true;
@@ -52,7 +102,8 @@ export function tokenize(line: string, loose = false): Tokens {
         if (close.end < 0) {
           if (!loose)
             throw new CliError('CLI_SYNTAX', `unterminated ${q === '"' ? 'double' : 'single'} quote`);
-          tokens.push({ text: text + close.text, start, end: line.length, quoted, pipe: false });
+          const last = { text: text + close.text, start, end: line.length, quoted, pipe: false };
+          tokens.push({ ...last, semicolon: false, secret: secretNext });
           return { tokens, open: true };
         }
         text += close.text;
@@ -62,9 +113,23 @@ export function tokenize(line: string, loose = false): Tokens {
         i++;
       }
     }
-    tokens.push({ text, start, end: i, quoted, pipe: false });
+    const secret: boolean = secretNext;
+    tokens.push({ text, start, end: i, quoted, pipe: false, semicolon: false, secret });
+    secretNext = !quoted && !secret && isSecretKeyword(text, index, previous);
+    index++;
+    previous = quoted ? undefined : text;
   }
   return { tokens, open: false };
+}
+
+/**
+ * Splits `line` into tokens. `"…"` groups words and understands `\"` and `\\`; `'…'` is literal.
+ * The word after `password` is read up to the next blank as typed (see `isSecretKeyword`).
+ * With `loose` (completion, `?`) an unterminated quote ends the last token instead of failing.
+ */
+export function tokenize(line: string, loose = false): Tokens {
+  const { tokens, open } = lex(line, loose, false);
+  return { tokens: tokens.map(({ semicolon: _, ...t }) => t), open };
 }
 
 function scanQuote(line: string, at: number, q: string): { text: string; end: number } {
@@ -85,30 +150,19 @@ function scanQuote(line: string, at: number, q: string): { text: string; end: nu
 }
 
 /**
- * Splits a `-c` argument into commands at unquoted `;` (SPEC §3.6). Quotes are kept as written so
- * that each piece tokenizes as it would on its own line.
+ * Splits a `-c` argument into commands at unquoted `;` (SPEC §3.6), with the same scanner as
+ * `tokenize`: a `;` inside quotes or inside a password is not a separator. Each piece is the
+ * text as written, so that it tokenizes as it would on its own line.
  */
 export function splitCommands(line: string): string[] {
   const parts: string[] = [];
-  let current = '';
-  let quote: string | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quote !== undefined) {
-      current += c;
-      if (quote === '"' && c === '\\' && i + 1 < line.length) current += line[++i];
-      else if (c === quote) quote = undefined;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      current += c;
-    } else if (c === ';') {
-      parts.push(current);
-      current = '';
-    } else {
-      current += c;
-    }
+  let from = 0;
+  for (const t of lex(line, true, true).tokens) {
+    if (!t.semicolon) continue;
+    parts.push(line.slice(from, t.start));
+    from = t.end;
   }
-  parts.push(current);
+  parts.push(line.slice(from));
   return parts.map((p) => p.trim()).filter((p) => p !== '');
 }
 

@@ -1,10 +1,10 @@
 // Crash-safe file writes: a temporary file in the same directory, fsync, rename, fsync the directory.
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { randomBytes } from './format/lazy-crypto.js';
 
 /** Prefix of every temporary file the device writes; startup recovery removes leftovers by it. */
 export const TEMP_PREFIX = '.tmp-';

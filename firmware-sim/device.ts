@@ -18,6 +18,7 @@ import { type DeviceFile, readDeviceFile } from './device-file.js';
 import { DeviceError, deviceErrorOf, isFsError } from './errors.js';
 import { appendEvents, readEvents } from './event-log.js';
 import { faultPoint } from './fault.js';
+import { compareVersions } from './format/version.js';
 import type { Layout } from './layout.js';
 import { DeviceLock } from './lock.js';
 import { activationRefusal, allowUntrustedInForce, unlocked } from './policy.js';
@@ -229,7 +230,7 @@ export class LocalDevice implements Device {
             ? 'Signed: OK'
             : `${record.verification}: warning: ${record.reason}; ${refused === undefined ? 'allow-untrusted is on' : 'will not be activated'}`;
         const what = existing
-          ? `upgrade ${record.name} ${existing.version} -> ${record.version}`
+          ? replacement(record.name, existing.version, record.version)
           : `install ${record.name} ${record.version}`;
         await this.log([`${what} (${origin})${record.persistent ? ' persistent' : ''} ${verdict}`]);
         return {
@@ -459,4 +460,11 @@ function summarize(
     ...running,
     reason: refused === undefined ? 'takes effect at the next boot' : `will not be activated: ${refused}`,
   };
+}
+
+/** The event log's word for installing over an installed package: reinstall, upgrade or downgrade. */
+function replacement(name: string, from: string, to: string): string {
+  const order = compareVersions(to, from);
+  if (order === 0) return `reinstall ${name} ${to}`;
+  return `${order > 0 ? 'upgrade' : 'downgrade'} ${name} ${from} -> ${to}`;
 }

@@ -1,5 +1,4 @@
 // The device lock between processes: a lock file naming its holder, taken over when the holder died.
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { link, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -8,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { syncDirectory, TEMP_PREFIX, tempPathFor } from './atomic.js';
 import { DeviceError } from './errors.js';
 import { logTime } from './event-log.js';
+import { randomBytes } from './format/lazy-crypto.js';
 
 /** Who holds the lock: written into the lock file for the next one to read. */
 export interface LockHolder {
@@ -83,10 +83,16 @@ async function createExclusive(path: string, content: string): Promise<boolean> 
   }
 }
 
-/** One line naming a holder, for `DEVICE_LOCKED`. */
+/**
+ * One line naming a holder, for `DEVICE_LOCKED`. The pid is said once: a session id that names it
+ * already (the shell's `pid 19677`) is not followed by `(pid 19677)` again.
+ */
 export function describeHolder(holder: LockHolder): string {
   const since = Number.isNaN(Date.parse(holder.since)) ? holder.since : logTime(new Date(holder.since));
-  return `session ${holder.session} of user ${holder.user} (pid ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`}) since ${since}`;
+  const where = holder.host === hostname() ? [] : [`on ${holder.host}`];
+  const named = new RegExp(`\\bpid ${holder.pid}\\b`).test(holder.session);
+  const extra = [...(named ? [] : [`pid ${holder.pid}`]), ...where];
+  return `session ${holder.session} of user ${holder.user}${extra.length === 0 ? '' : ` (${extra.join(' ')})`} since ${since}`;
 }
 
 /**

@@ -1,8 +1,8 @@
 // What the device writes about packages: the store record of an install and the record of an activation.
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { PackageOrigin, Verification } from './api.js';
 import { DeviceError } from './errors.js';
+import { randomBytes } from './format/lazy-crypto.js';
 
 /** One member of the stored package, as hashed at installation. */
 export interface MemberDigest {

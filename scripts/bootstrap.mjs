@@ -1,5 +1,6 @@
 // Makes `npm start` and `npm test` work on a fresh clone with only Node and npm: installs the
-// dependencies when node_modules is missing or older than the lock file, then builds (tsc).
+// dependencies when node_modules is missing or older than the lock file, then builds (tsc, then the
+// bundle of the shell that the installed `edgesh` runs: scripts/bundle.ts).
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -30,3 +31,4 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
 // A clean build for the tests, so that a deleted source file leaves no compiled test behind.
 if (clean) rmSync(join(root, 'dist'), { recursive: true, force: true });
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root]);
+run(process.execPath, [join(root, 'dist/scripts/bundle.js')]);

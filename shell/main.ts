@@ -1,13 +1,26 @@
 // `edgesh`: parses the command line, opens the device, and hands the session to a front-end.
+import { constants } from 'node:os';
 import type { Services } from '../contexts/env.js';
-import { errorLine } from '../contexts/errors.js';
+import { CliError, errorLine, promptHostname } from '../contexts/errors.js';
 import { parseEdgeshArgs, USAGE } from './args.js';
 import { loadServices, peekHostname } from './services.js';
 import type { Session } from './session.js';
 import { initialTerminal } from './terminal.js';
 import { cliUser, sessionId } from './user.js';
 
-/** Runs edgesh and resolves with its exit status (0 all good, 1 a command failed, 2 bad command line). */
+/**
+ * How long a hang-up or SIGTERM waits for the running command to clean up (remove its temporary
+ * file, release the device lock) before the process ends anyway.
+ */
+export const TERMINATE_GRACE_MS = 3000;
+
+/** A word in a `-c` line after which a secret may follow: `password` or an abbreviation, or `user:pass@`. */
+const MAY_HOLD_SECRET = /(?:^|[\s;|])pa(?:s(?:s(?:w(?:o(?:r(?:d)?)?)?)?)?)?\s|@/i;
+
+/**
+ * Runs edgesh and resolves with its exit status (0 all good, 1 a command failed, 2 bad command
+ * line, 128 + the signal's number after SIGHUP or SIGTERM).
+ */
 export async function main(argv: readonly string[]): Promise<number> {
   let args: ReturnType<typeof parseEdgeshArgs>;
   try {
@@ -22,8 +35,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const interactive =
     args.commands.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true;
+  // The session once it exists, for the signal handlers.
+  let current: Session | undefined;
+  let terminating: number | undefined;
   // A bug in a callback must not print a stack trace, and must not end an interactive session.
   const onBug = (e: unknown): void => {
+    if (terminating !== undefined) return; // the terminal may be gone; the grace timer ends the process
     process.stderr.write(`${errorLine(e instanceof Error ? e : new Error(String(e)))}\n`);
     if (process.env.EDGESH_DEBUG === '1' && e instanceof Error && e.stack)
       process.stderr.write(`${e.stack}\n`);
@@ -31,7 +48,23 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   process.on('uncaughtException', onBug);
   process.on('unhandledRejection', onBug);
-  if (args.commands.some((c) => /pass/i.test(c))) await hideSecrets(args.commands);
+  // SIGHUP (the SSH connection or the terminal went away) and SIGTERM end the shell as they would by
+  // default, but only after the running command was aborted like Ctrl-C aborts it and cleaned up
+  // (temporary file, device lock), within TERMINATE_GRACE_MS; the status is still 128 + signal.
+  const onTerminate = (signal: 'SIGHUP' | 'SIGTERM'): void => {
+    const status = 128 + constants.signals[signal];
+    if (terminating !== undefined) return;
+    terminating = status;
+    quietOutput();
+    if (current === undefined || !current.busy) process.exit(status);
+    setTimeout(() => process.exit(status), TERMINATE_GRACE_MS).unref();
+    void current
+      .terminate(status, new CliError('CLI_ABORTED', `interrupted (${signal})`))
+      .then(() => process.exit(status));
+  };
+  process.on('SIGHUP', onTerminate);
+  process.on('SIGTERM', onTerminate);
+  if (args.commands.some((c) => MAY_HOLD_SECRET.test(c))) await hideSecrets(args.commands);
   const user = cliUser(args.user);
   const id = sessionId();
   const loading = loadServices({ deviceDir: args.device, user, sessionId: id });
@@ -62,7 +95,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   let hostname: string;
   try {
     services = await loading;
-    hostname = (await services.device.info()).hostname;
+    // From the device's own files: escaped before it reaches the terminal in every prompt.
+    hostname = promptHostname((await services.device.info()).hostname);
   } catch (e) {
     if (firstPrompt !== undefined) process.stdout.write('\n');
     process.stderr.write(`${errorLine(e)}\n`);
@@ -70,7 +104,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const openSession = async (): Promise<Session> => {
     const [{ registry }, { Session }] = await loadGrammar();
-    return new Session({
+    current = new Session({
       services,
       registry,
       user,
@@ -79,6 +113,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       terminal: initialTerminal(interactive),
       interactive,
     });
+    return current;
   };
   // A command may wait on something that holds no handle of its own (a prompt on a paused stdin,
   // a stalled stream): keep the process up until the session is over.
@@ -90,7 +125,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(`${firstPrompt} `);
       }
       const { runTty } = await import('./tty.js');
-      return await runTty({ firstPrompt, openSession });
+      const status = await runTty({ firstPrompt, openSession });
+      return current?.exitStatus ?? status;
     }
     const [session, { runScript }] = await Promise.all([openSession(), import('./script.js')]);
     // Ctrl-C aborts the running command; a second one, or one between commands, ends the script.
@@ -99,13 +135,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     };
     process.on('SIGINT', onSigint);
     try {
-      return await runScript(session, args);
+      const status = await runScript(session, args);
+      return session.exitStatus ?? status;
     } finally {
       process.removeListener('SIGINT', onSigint);
     }
   } finally {
     clearInterval(keepAlive);
     await services.close();
+  }
+}
+
+/** After a hang-up the terminal is gone: output that cannot be written any more is not an error. */
+function quietOutput(): void {
+  for (const stream of [process.stdin, process.stdout, process.stderr]) {
+    stream.removeAllListeners('error');
+    stream.on('error', () => {});
   }
 }
 

@@ -1,5 +1,6 @@
 // Command output on its way out: the `|` filters in order, then the front-end's sink (pager on a TTY).
 import type { Output } from '../contexts/env.js';
+import { terminalText } from '../contexts/errors.js';
 import type { LineFilter } from '../contexts/grammar.js';
 
 /** Where filtered lines and warnings end up. */
@@ -8,7 +9,10 @@ export interface OutputSink {
   warn(text: string): void;
 }
 
-/** Runs each line through the filters; `end` flushes what filters hold back (`count`). */
+/**
+ * Runs each line through the filters; `end` flushes what filters hold back (`count`). Control
+ * characters in what a command prints (text from the device or a server) are escaped on the way.
+ */
 export class FilteredOutput implements Output {
   private ended = false;
 
@@ -19,11 +23,11 @@ export class FilteredOutput implements Output {
 
   line(text = ''): void {
     if (this.ended) return;
-    for (const l of text.split('\n')) this.pass(l, 0);
+    for (const l of text.split('\n')) this.pass(terminalText(l), 0);
   }
 
   warn(text: string): void {
-    this.sink.warn(`Warning: ${text}`);
+    this.sink.warn(`Warning: ${terminalText(text.replace(/\s*\n\s*/g, ' '))}`);
   }
 
   /** Flushes every filter, in order; later lines are dropped. */

@@ -1,5 +1,6 @@
 // Script mode (SPEC §3.6): stdin not a TTY, or -c: clean output, every line in order, prompts answered from stdin.
 import type { Prompter } from '../contexts/env.js';
+import { terminalText } from '../contexts/errors.js';
 import { formatHelp, helpAt, helpRequest } from '../contexts/parser.js';
 import { splitCommands } from '../contexts/tokenize.js';
 import { type Input, LineReader } from './line-reader.js';
@@ -75,7 +76,7 @@ export async function runScript(
   const run = async (line: string): Promise<boolean> => {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return true;
-    if (options.echo) out(`${session.prompt()} ${session.redact(trimmed)}\n`);
+    if (options.echo) out(`${session.prompt()} ${terminalText(session.redact(trimmed))}\n`);
     const asked = helpRequest(trimmed);
     if (asked !== undefined) {
       const items = await helpAt(session.registry, session.context.name, asked, {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { MediaTools, Services, TransportTools } from '../contexts/env.js';
+import { importFile } from './import-file.js';
 
 /** Who opens the device, and where. */
 export interface ServiceOptions {
@@ -28,7 +29,7 @@ export interface ServicesModule {
 export async function loadServices(options: ServiceOptions): Promise<Services> {
   const hook = process.env.EDGESH_SERVICES;
   if (hook !== undefined && hook !== '') {
-    const mod = (await import(pathToFileURL(resolve(hook)).href)) as ServicesModule;
+    const mod = (await importFile(pathToFileURL(resolve(hook)).href)) as ServicesModule;
     return mod.createServices(options);
   }
   const { openDevice } = await import('../firmware-sim/index.js');

@@ -1,6 +1,6 @@
 // One CLI session: the context stack, terminal settings, history, and running a line through the parser.
 import type { CommandEnv, Prompter, Services, SessionApi, TerminalSettings } from '../contexts/env.js';
-import { CliError, errorLine, isLayerError } from '../contexts/errors.js';
+import { CliError, errorLine, promptHostname, terminalText } from '../contexts/errors.js';
 import type { Context, LineFilter } from '../contexts/grammar.js';
 import { parseLine, type Registry, redact } from '../contexts/parser.js';
 import { FilteredOutput, type OutputSink } from './output.js';
@@ -44,15 +44,16 @@ export class Session {
   readonly interactive: boolean;
   private stack: string[] = ['exec'];
   private readonly lines: string[] = [];
-  private running: AbortController | undefined;
+  private running: { readonly controller: AbortController; readonly finished: Promise<void> } | undefined;
   private done = false;
+  private status: number | undefined;
 
   constructor(options: SessionOptions) {
     this.services = options.services;
     this.registry = options.registry;
     this.user = options.user;
     this.id = options.id;
-    this.hostname = options.hostname;
+    this.hostname = promptHostname(options.hostname);
     this.terminal = options.terminal;
     this.interactive = options.interactive;
   }
@@ -82,16 +83,37 @@ export class Session {
     return redact(this.registry, this.context.name, line);
   }
 
-  /** Aborts the running command (Ctrl-C); false when nothing runs. */
-  interrupt(): boolean {
+  /**
+   * Aborts the running command (Ctrl-C); false when nothing runs. `reason` is what the command
+   * reports when it has nothing more precise to say (install says which package was not installed).
+   */
+  interrupt(reason = new CliError('CLI_ABORTED', 'interrupted (Ctrl-C)')): boolean {
     if (this.running === undefined) return false;
-    this.running.abort(new CliError('CLI_ABORTED', 'interrupted (Ctrl-C)'));
+    this.running.controller.abort(reason);
     return true;
+  }
+
+  /**
+   * SIGHUP or SIGTERM: aborts the running command like Ctrl-C and ends the session once it has
+   * cleaned up; the process then exits with `status` (`exitStatus`). Resolves when no command runs.
+   */
+  terminate(status: number, reason: CliError): Promise<void> {
+    this.status ??= status;
+    this.done = true;
+    const running = this.running;
+    if (running === undefined) return Promise.resolve();
+    running.controller.abort(reason);
+    return running.finished;
+  }
+
+  /** The exit status a signal asked for (`terminate`), if one did. */
+  get exitStatus(): number | undefined {
+    return this.status;
   }
 
   /** The abort signal of the running command, if one runs. */
   get signal(): AbortSignal | undefined {
-    return this.running?.signal;
+    return this.running?.controller.signal;
   }
 
   /** Whether a command is running now. */
@@ -112,7 +134,7 @@ export class Session {
     try {
       parsed = parseLine(this.registry, this.context.name, line);
     } catch (e) {
-      this.report(e, fe, false);
+      this.report(e, fe);
       return 'failed';
     }
     const inv = parsed.invocation;
@@ -122,19 +144,21 @@ export class Session {
       return 'ok';
     }
     const controller = new AbortController();
-    this.running = controller;
+    let finish!: () => void;
+    this.running = { controller, finished: new Promise((resolve) => (finish = resolve)) };
     fe.begin?.();
     const filters: LineFilter[] = parsed.filters.map((f) => f.command.filter!(f.args));
     const out = new FilteredOutput(filters, fe.sink);
     const settle = async (): Promise<void> => fe.settle?.();
+    // Questions may quote the device or a server (a version, a host key): no escape sequences.
     const ui: Prompter = {
       confirm: async (q) => {
         await settle();
-        return fe.prompter.confirm(q);
+        return fe.prompter.confirm(q.split('\n').map(terminalText).join('\n'));
       },
       password: async (p) => {
         await settle();
-        return fe.prompter.password(p);
+        return fe.prompter.password(terminalText(p));
       },
       progress: (label) => fe.prompter.progress(label),
     };
@@ -155,16 +179,26 @@ export class Session {
     } catch (e) {
       out.end();
       await settle();
-      this.report(e, fe, controller.signal.aborted);
+      this.report(e, fe, controller.signal);
       return 'failed';
     } finally {
       this.running = undefined;
+      finish();
     }
   }
 
-  private report(e: unknown, fe: FrontEnd, aborted: boolean): void {
-    const error = aborted && !isLayerError(e) ? new CliError('CLI_ABORTED', 'interrupted (Ctrl-C)') : e;
-    fe.error(errorLine(error));
+  /**
+   * Prints a failure as one line. An aborted command says so in one way, whichever layer noticed
+   * (a transport's `transfer aborted`, the store's own words): its own `CLI_ABORTED` error when it
+   * has one (`installation of NAME cancelled; nothing was installed`), else the abort's reason.
+   */
+  private report(e: unknown, fe: FrontEnd, signal?: AbortSignal): void {
+    let error = e;
+    if (signal?.aborted && !(e instanceof CliError && e.code === 'CLI_ABORTED')) {
+      error = signal.reason instanceof CliError ? signal.reason : new CliError('CLI_ABORTED', 'interrupted');
+    }
+    const line = errorLine(error);
+    fe.error(this.terminal.ascii ? line.replace(/…/g, '...') : line);
     if (process.env.EDGESH_DEBUG === '1' && e instanceof Error && e.stack) fe.error(e.stack);
   }
 

@@ -154,7 +154,9 @@ export async function runTty(start: TtyStart): Promise<number> {
           const common = commonPrefix(c.candidates);
           if (common.length > c.partial.length) return cb(undefined, `${line.slice(0, c.start)}${common}`);
           if (tabs >= 2)
-            ui.log(`${session!.prompt()} ${line}\n${columns(c.candidates, session!.terminal.width)}`);
+            ui.log(
+              `${session!.prompt()} ${session!.redact(line)}\n${columns(c.candidates, session!.terminal.width)}`,
+            );
           return cb(undefined, undefined);
         },
         () => cb(undefined, undefined),
@@ -186,7 +188,8 @@ export async function runTty(start: TtyStart): Promise<number> {
       rl.cursor = at;
       ui.input(rl.line);
       const items = await p.helpAt(s.registry, s.context.name, before, { services: s.services });
-      ui.log(`${s.prompt()} ${before}?\n${p.formatHelp(items).join('\n')}`);
+      // The copy of the line kept above the help is redacted like history (`password ****`).
+      ui.log(`${s.prompt()} ${s.redact(before)}?\n${p.formatHelp(items).join('\n')}`);
     });
   });
 

@@ -21,7 +21,7 @@ usermod --home "$base/home" --password '*' "$user"
 # The user must be able to read the program: use the clone in place when it can, else a copy
 # (hard links when the file system allows) in a directory it can reach.
 app=$repo
-if ! su -s /bin/sh -c "test -r '$repo/dist/bin/edgesh.js' && test -r '$repo/node_modules/vorpal/package.json'" "$user"; then
+if ! su -s /bin/sh -c "test -r '$repo/dist/bin/edgesh-start.cjs' && test -r '$repo/node_modules/vorpal/package.json'" "$user"; then
   app=$base/app
   mkdir -p "$app"
   cp -al "$repo/dist" "$repo/node_modules" "$repo/package.json" "$app/" 2>/dev/null ||
@@ -35,7 +35,7 @@ fi
   echo '#!/bin/sh'
   echo "# edgesh as a login shell (written by .ci/setup.d/30-shell.sh)"
   if [ -n "${EDGESH_SHELL_SERVICES:-}" ]; then echo "export EDGESH_SERVICES='$EDGESH_SHELL_SERVICES'"; fi
-  echo "exec '$node' '$app/dist/bin/edgesh.js' --device '$base/state/device' \"\$@\""
+  echo "exec '$node' '$app/dist/bin/edgesh-start.cjs' --device '$base/state/device' \"\$@\""
 } >/usr/local/bin/edgesh
 chmod 755 /usr/local/bin/edgesh
 grep -qx /usr/local/bin/edgesh /etc/shells || echo /usr/local/bin/edgesh >>/etc/shells

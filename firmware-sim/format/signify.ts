@@ -1,15 +1,7 @@
 // OpenBSD signify / OpenWrt usign Ed25519 keys and signatures, byte for byte compatible.
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-  sign,
-  verify,
-} from 'node:crypto';
 import { createRequire } from 'node:module';
 import { FormatError } from './errors.js';
+import { nodeCrypto, randomBytes } from './lazy-crypto.js';
 
 /** `Ed`: the only public-key algorithm of signify. */
 const PKALG = Buffer.from('Ed');
@@ -24,6 +16,11 @@ export const DEFAULT_KDF_ROUNDS = 42;
 const PUBLIC_LEN = 2 + 8 + 32;
 const SIGNATURE_LEN = 2 + 8 + 64;
 const SECRET_LEN = 2 + 2 + 4 + 16 + 8 + 8 + 64;
+const KIND_BY_LENGTH: Readonly<Record<number, string>> = {
+  [PUBLIC_LEN]: 'public key',
+  [SIGNATURE_LEN]: 'signature',
+  [SECRET_LEN]: 'secret key',
+};
 
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
@@ -111,7 +108,7 @@ export function publicKeyOf(secretKey: SecretKey, comment = 'signify public key'
 
 /** Makes a new key pair with a random key number, as `signify -G` does. */
 export function generateKeyPair(comment = 'signify'): { publicKey: PublicKey; secretKey: SecretKey } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const { privateKey, publicKey } = nodeCrypto().generateKeyPairSync('ed25519');
   const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url');
   const key = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
   const keyNumber = randomBytes(8);
@@ -153,7 +150,7 @@ export function formatSecretKey(
 
 /** Signs a message (the bytes themselves, as signify does without -e/-z). */
 export function signMessage(message: Uint8Array, secretKey: SecretKey, comment?: string): Signature {
-  const key = createPrivateKey({
+  const key = nodeCrypto().createPrivateKey({
     key: Buffer.concat([PKCS8_ED25519, secretKey.secret.subarray(0, 32)]),
     format: 'der',
     type: 'pkcs8',
@@ -161,7 +158,7 @@ export function signMessage(message: Uint8Array, secretKey: SecretKey, comment?:
   return {
     comment: comment ?? `verify with key ${keyNumberHex(secretKey.keyNumber)}`,
     keyNumber: secretKey.keyNumber,
-    signature: sign(null, message, key),
+    signature: nodeCrypto().sign(null, message, key),
   };
 }
 
@@ -175,16 +172,16 @@ export function checkSignature(
   publicKey: PublicKey,
 ): SignatureCheck {
   if (!signature.keyNumber.equals(publicKey.keyNumber)) return 'key-mismatch';
-  const key = createPublicKey({
+  const key = nodeCrypto().createPublicKey({
     key: Buffer.concat([SPKI_ED25519, publicKey.key]),
     format: 'der',
     type: 'spki',
   });
-  return verify(null, message, key, signature.signature) ? 'valid' : 'invalid';
+  return nodeCrypto().verify(null, message, key, signature.signature) ? 'valid' : 'invalid';
 }
 
 function sha512(data: Uint8Array): Buffer {
-  return createHash('sha512').update(data).digest();
+  return nodeCrypto().createHash('sha512').update(data).digest();
 }
 
 function xorInPlace(target: Buffer, mask: Uint8Array): void {
@@ -239,8 +236,12 @@ function readBase64File(
   if (/[\u0000-\u001f\u007f]/.test(comment)) bad('control character in the comment');
   if (!BASE64.test(base64)) bad('invalid base64');
   const blob = Buffer.from(base64, 'base64');
-  if (blob.length !== length || blob.toString('base64') !== base64)
-    bad(`invalid length (expected ${length} bytes)`);
+  if (blob.toString('base64') !== base64) bad('invalid base64');
+  if (blob.length !== length) {
+    // The usual mistake is the wrong one of the three files: say which one it is.
+    const kind = KIND_BY_LENGTH[blob.length];
+    bad(kind ? `this is a ${kind}, not a ${what}` : `invalid length (expected ${length} bytes)`);
+  }
   if (!blob.subarray(0, 2).equals(PKALG)) bad('unsupported algorithm (expected Ed)');
   return { comment, blob };
 }

@@ -180,6 +180,35 @@ Exit status: 0 Signed, 3 Untrusted (unknown or revoked key), 4 Unsigned,
       return VERIFY_EXIT[verdict.status];
     },
   },
+  'unlock-token': {
+    summary: "make a secure-boot unlock token for one device's serial",
+    usage: `wmopkg unlock-token -s VENDOR.sec --serial SERIAL [--out FILE] [--passphrase-file FILE]
+
+  -s FILE               the vendor's secret key (its public key is the device's anchor)
+  --serial SERIAL       the serial number of the device to unlock (show version)
+  --out FILE            where to write the token (default: token.lic)
+  --passphrase-file F   passphrase of an encrypted secret key
+
+The token lets that device, and no other, turn on allow-untrusted in the boot context
+(unlock media LABEL FILE, or unlock [proto …] ADDRESS FILE).`,
+    options: {
+      s: { type: 'string' },
+      serial: { type: 'string' },
+      out: { type: 'string' },
+      ...passphraseFileOption,
+    },
+    async run(values) {
+      const key = await loadSecretKey(required(values.s, '-s VENDOR.sec'), values['passphrase-file']);
+      const serial = required(values.serial, '--serial SERIAL');
+      const out = typeof values.out === 'string' ? values.out : 'token.lic';
+      const { makeUnlockToken } = await import('../unlock.js');
+      await writeFileAtomic(out, makeUnlockToken(key, serial));
+      console.log(
+        `${out}: unlock token for serial ${serial}, signed with key ${keyNumberHex(key.keyNumber)}`,
+      );
+      return 0;
+    },
+  },
   info: {
     summary: 'show the control information of a package',
     usage: 'wmopkg info PKG',
@@ -213,7 +242,7 @@ const MAIN_USAGE = `Usage: wmopkg COMMAND [OPTIONS]
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, command]) => `  ${name.padEnd(10)}${command.summary}`)
+  .map(([name, command]) => `  ${name.padEnd(14)}${command.summary}`)
   .join('\n')}
 
 Run "wmopkg COMMAND --help" for the options of a command.`;

@@ -1,7 +1,8 @@
 // The .wmopkg writer: control and data archives, the ar container in dpkg order, manifest and signature.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gzipSync } from 'node:zlib';
@@ -83,6 +84,7 @@ export interface WrittenPackage {
 /** Writes a package atomically to `path` (temporary file in the same directory, fsync, rename). */
 export async function writePackage(spec: PackageSpec, path: string): Promise<WrittenPackage> {
   const control = toControl(spec.control, spec.unchecked === true);
+  await checkWritableDirectory(path);
   const layout = spec.layout ?? 'wmopkg';
   const tmpData = tempPathFor(path, 'data');
   try {
@@ -121,6 +123,7 @@ export async function writePackage(spec: PackageSpec, path: string): Promise<Wri
  * writes a fresh `_manifest` and `_manifest.sig` (replacing any). Atomic; `out` defaults to `path`.
  */
 export async function signPackageFile(path: string, key: SecretKey, out = path): Promise<PackageReading> {
+  await checkWritableDirectory(out);
   const reading = await readPackageFile(path);
   if (reading.layout !== 'ar') {
     throw new FormatError(
@@ -136,6 +139,25 @@ export async function signPackageFile(path: string, key: SecretKey, out = path):
   members.push(memberOf(MEMBER.signature, Buffer.from(formatSignature(signMessage(manifestBytes, key)))));
   await writeAr(members, Math.floor(Date.now() / 1000), out);
   return reading;
+}
+
+/**
+ * The output goes through temporary files beside it: say early, and about the output itself,
+ * when its directory cannot take them.
+ */
+async function checkWritableDirectory(path: string): Promise<void> {
+  const dir = dirname(path);
+  const problem = await stat(dir).then(
+    (s) =>
+      s.isDirectory()
+        ? access(dir, constants.W_OK).then(
+            () => undefined,
+            () => 'permission denied',
+          )
+        : 'not a directory',
+    () => 'no such directory',
+  );
+  if (problem) throw new FormatError('WMOPKG_BUILD', `cannot write ${path}: ${dir}: ${problem}`);
 }
 
 /** A member to write: in memory, or a byte range of a file. */

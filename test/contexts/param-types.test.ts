@@ -23,6 +23,14 @@ const addresses: ReadonlyArray<{ input: string; expected: { host: string; port?:
   { input: '192.0.2.256', expected: /expected an IPv4 address/ },
   { input: 'a_b.example', expected: /expected an IPv4 address/ },
   { input: 'ftp://192.0.2.1/x.wmopkg', expected: /not a URL \(name the protocol with proto\)/ },
+  // Credentials are refused without repeating them: `^[^"]*$` (no quoted value in the message).
+  {
+    input: 'admin:Hunter2@192.0.2.1',
+    expected: /invalid address\[:port\]: a user name or password cannot[^"]*$/,
+  },
+  { input: 'admin:Hunter2@192.0.2.1:21', expected: /^[^"]*give them with user and password$/ },
+  { input: 'ftp://admin:Hunter2@192.0.2.1/x.wmopkg', expected: /^[^"]*cannot be part of the address/ },
+  { input: 'admin@192.0.2.1', expected: /^[^"]*cannot be part of the address/ },
 ];
 
 for (const c of addresses) {

@@ -235,10 +235,27 @@ const cases: readonly Case[] = [
     expected: /^media cannot be combined with proto, user or password$/,
   },
   {
+    title: 'proto after media: the same wording',
+    context: 'package',
+    line: 'install media external proto ftp x.wmopkg',
+    expected: /^media cannot be combined with proto, user or password$/,
+  },
+  {
+    title: 'password before media: the same wording',
+    context: 'package',
+    line: 'install password x media external x.wmopkg',
+    expected: /^media cannot be combined with proto, user or password$/,
+  },
+  {
+    title: 'a long word is repeated cut at 80 characters',
+    line: `${'x'.repeat(1_000_000)} y`,
+    expected: new RegExp(`^unknown command "${'x'.repeat(79)}…"$`),
+  },
+  {
     title: 'remote options do not go with media',
     context: 'package',
     line: 'install media external user admin x.wmopkg',
-    expected: /^user cannot be combined with media$/,
+    expected: /^media cannot be combined with proto, user or password$/,
   },
   { title: 'unterminated quote', line: 'show log | include "x', expected: /unterminated double quote/ },
   { title: 'empty filter', line: 'show log |', expected: /^incomplete command "\|": expected a filter$/ },
@@ -338,16 +355,89 @@ const secrets: ReadonlyArray<{ context?: string; line: string; expected: string 
   { context: 'package', line: 'install bogus! password s3cret', expected: 'install bogus! password ****' },
   { context: 'package', line: 'instal password s3cret', expected: 'instal password ****' },
   {
+    // A user named like the keyword: the tokenizer cannot tell, so the next word is masked (the
+    // safe side); quoted, it is a value and not a keyword.
     context: 'package',
     line: 'install user password 1.2.3.4 x.wmopkg',
-    expected: 'install user password 1.2.3.4 x.wmopkg',
+    expected: 'install user password **** x.wmopkg',
   },
+  {
+    context: 'package',
+    line: 'install user "password" 1.2.3.4 x.wmopkg',
+    expected: 'install user "password" 1.2.3.4 x.wmopkg',
+  },
+  // | and ; belong to an unquoted password; the filter after a blank stays a filter.
+  {
+    context: 'package',
+    line: 'install password Abc|Def 192.0.2.1 x.wmopkg | count',
+    expected: 'install password **** 192.0.2.1 x.wmopkg | count',
+  },
+  {
+    context: 'package',
+    line: 'install pa Ghi;Jkl 192.0.2.1 x.wmopkg',
+    expected: 'install pa **** 192.0.2.1 x.wmopkg',
+  },
+  {
+    context: 'package',
+    line: 'install PASS a"b 192.0.2.1 x.wmopkg',
+    expected: 'install PASS **** 192.0.2.1 x.wmopkg',
+  },
+  { context: 'package', line: 'install password', expected: 'install password' },
+  // Credentials in an address, which the address type refuses.
+  {
+    context: 'package',
+    line: 'install admin:Hunter2@192.0.2.1 x.wmopkg',
+    expected: 'install admin:****@192.0.2.1 x.wmopkg',
+  },
+  {
+    context: 'package',
+    line: 'install ftp://admin:p@ss/w@192.0.2.1/x.wmopkg',
+    expected: 'install ftp://admin:****@192.0.2.1/x.wmopkg',
+  },
+  {
+    context: 'package',
+    line: 'install admin@192.0.2.1 x.wmopkg',
+    expected: 'install admin@192.0.2.1 x.wmopkg',
+  },
+  // `pa` in the place of a command is the package context, not the password keyword.
+  { line: 'pa show | count', expected: 'pa show | count' },
+  { line: 'do pa show|count', expected: 'do pa show|count' },
   { line: 'show log', expected: 'show log' },
 ];
 
 for (const s of secrets) {
   test(`redact: ${s.line}`, () => assert.equal(redact(registry, s.context ?? 'exec', s.line), s.expected));
 }
+
+test('a password is taken whole up to the next blank: | and ; are part of it', () => {
+  const parsed = parseLine(registry, 'package', 'install password Abc|Def;x 192.0.2.1 x.wmopkg | count');
+  assert.equal(parsed.invocation.kind, 'run');
+  if (parsed.invocation.kind !== 'run') return;
+  assert.equal(parsed.invocation.args.password, 'Abc|Def;x');
+  assert.equal(parsed.filters.length, 1);
+  const quoted = parseLine(registry, 'package', 'install pa "a b|c" 192.0.2.1 x.wmopkg');
+  assert.equal(quoted.invocation.kind === 'run' && quoted.invocation.args.password, 'a b|c');
+  // Not a keyword in the place of a command: `pa` is the package context there.
+  assert.equal(parseLine(registry, 'exec', 'pa show|count').filters.length, 1);
+});
+
+test('a ? that ends a password is part of it; alone after password it asks for help', () => {
+  assert.equal(helpRequest('install password Abc?'), undefined);
+  assert.equal(helpRequest('install password ?'), 'install password ');
+  assert.equal(helpRequest('install ?'), 'install ');
+});
+
+test('an invalid password is refused without showing it', () => {
+  for (const line of [
+    'install password "Hunter2\u0001" 192.0.2.1 x.wmopkg',
+    'install pa "" 192.0.2.1 x.wmopkg',
+  ]) {
+    assert.throws(
+      () => parseLine(registry, 'package', line),
+      (e: Error) => e.message === 'invalid password: expected a word without control characters',
+    );
+  }
+});
 
 test('redact: error messages never show a password', () => {
   assert.throws(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { duration, renderFields, renderTable } from '../../contexts/table.js';
+import { duration, renderFields, renderTable, wrapLine } from '../../contexts/table.js';
 
 const COLUMNS = ['NAME', 'VERSION', 'PERSISTENT', 'VERIFICATION', 'DESCRIPTION'];
 
@@ -62,4 +62,119 @@ test('uptime reads like uptime(1)', () => {
   assert.equal(duration(59_000), '00:00:59');
   assert.equal(duration(((2 * 24 + 3) * 3600 + 4 * 60 + 5) * 1000), '2 days, 03:04:05');
   assert.equal(duration(-5), '00:00:00');
+});
+
+test('a wrapping table continues a long last cell on the next lines, at spaces, never past the width', () => {
+  const reason = 'not activated: untrusted key 0123456789abcdef, allow-untrusted is off';
+  const lines = renderTable(
+    {
+      title: 'Boot',
+      columns: ['NAME', 'RESULT'],
+      rows: [
+        ['untrusted', reason],
+        ['hello', 'activated'],
+      ],
+      wrap: true,
+    },
+    { width: 40, ascii: false },
+  );
+  assert.deepEqual(lines, [
+    '╒ Boot ════════════════════════════════╕',
+    '│NAME       RESULT                     │',
+    '│untrusted  not activated: untrusted   │',
+    '│           key 0123456789abcdef,      │',
+    '│           allow-untrusted is off     │',
+    '│hello      activated                  │',
+    '└──────────────────────────────────────┘',
+  ]);
+  const unbroken = renderTable(
+    { title: 'T', columns: ['A', 'B'], rows: [['x', 'y'.repeat(50)]], wrap: true },
+    { width: 30, ascii: true },
+  );
+  assert.ok(unbroken.every((line) => line.length === 30));
+  assert.equal(
+    unbroken
+      .slice(2, -1)
+      .map((l) => l.slice(4, -1).trimEnd())
+      .join(''),
+    'y'.repeat(50),
+  );
+});
+
+const PACKAGE_ROWS = [
+  ['pkgname*', '5.26.0-rev0', 'False', 'Signed', 'Example'],
+  ['thirdparty!', '3.1.0', 'False', 'Untrusted', 'Third-party monitoring plugin, signed by its own vendor'],
+];
+
+test('a table never exceeds the terminal, at any width from 20 to 200, in both character sets', () => {
+  for (const ascii of [false, true]) {
+    for (let width = 20; width <= 200; width++) {
+      for (const wrap of [false, true]) {
+        const lines = renderTable(
+          { title: 'Packages', columns: COLUMNS, rows: PACKAGE_ROWS, wrap },
+          { width, ascii },
+        );
+        for (const l of lines) assert.ok([...l].length <= width, `${width}: ${l}`);
+      }
+    }
+  }
+});
+
+test('too narrow for the columns: rows become Key: value records, nothing cut', () => {
+  // The reported case: five columns at 50 used to draw 52 columns.
+  const lines = renderTable(
+    { title: 'Packages', columns: COLUMNS, rows: PACKAGE_ROWS },
+    { width: 50, ascii: false },
+  );
+  assert.deepEqual(lines, [
+    'Packages',
+    '  NAME:         pkgname*',
+    '  VERSION:      5.26.0-rev0',
+    '  PERSISTENT:   False',
+    '  VERIFICATION: Signed',
+    '  DESCRIPTION:  Example',
+    '',
+    '  NAME:         thirdparty!',
+    '  VERSION:      3.1.0',
+    '  PERSISTENT:   False',
+    '  VERIFICATION: Untrusted',
+    '  DESCRIPTION:  Third-party monitoring plugin,',
+    '                signed by its own vendor',
+  ]);
+  const empty = renderTable({ title: 'Packages', columns: COLUMNS, rows: [] }, { width: 40, ascii: true });
+  assert.deepEqual(empty, ['Packages', '  (none)']);
+});
+
+test('the last column is never cut into slivers: at least 12 characters, or records', () => {
+  // `show media` at 40 columns cut STATUS into pieces of 4.
+  const media = {
+    title: 'Media',
+    columns: ['LABEL', 'MATCHES', 'STATUS'],
+    rows: [['external', 'any external device, first partition', 'sim-usb0 on /tmp/dev/media/usb0']],
+    wrap: true,
+  };
+  const records = renderTable(media, { width: 40, ascii: false });
+  assert.equal(records[0], 'Media');
+  assert.ok(records.every((l) => [...l].length <= 40));
+  const table = renderTable(media, { width: 62, ascii: false });
+  assert.match(table[0]!, /^╒ Media/);
+  assert.equal([...table[2]!].length, 62);
+  assert.match(table[2]!, / {2}sim-usb0 on │$/);
+});
+
+test('legends wrap at spaces with a hanging indent, within the width', () => {
+  const legend = '* pending: installed or changed since the last boot, takes effect at the next reboot';
+  assert.deepEqual(wrapLine(legend, 80), [
+    '* pending: installed or changed since the last boot, takes effect at the next',
+    '  reboot',
+  ]);
+  for (let width = 20; width <= 90; width++) {
+    const lines = wrapLine(legend, width);
+    assert.ok(
+      lines.every((l) => l.length <= width),
+      `${width}`,
+    );
+    assert.equal(lines.map((l) => l.trim()).join(' '), legend);
+  }
+  assert.deepEqual(wrapLine('short', 80), ['short']);
 });

@@ -19,6 +19,42 @@ const cases: ReadonlyArray<{ title: string; input: string; expected: string[] | 
   { title: 'a quoted | is text', input: 'include "a|b"', expected: ['include', 'a|b'] },
   { title: 'empty quotes are an empty word', input: 'user ""', expected: ['user', ''] },
   { title: 'unterminated quote fails', input: 'install "x', expected: /unterminated double quote/ },
+  {
+    title: 'the word after password is taken up to the next blank, | included',
+    input: 'install password Abc|Def 1.2.3.4 | count',
+    expected: ['install', 'password', 'Abc|Def', '1.2.3.4', '|', 'count'],
+  },
+  {
+    title: 'an abbreviation of password, quotes inside the word kept as typed',
+    input: 'install pas a"b\'c x',
+    expected: ['install', 'pas', 'a"b\'c', 'x'],
+  },
+  {
+    title: 'a quoted password follows the quoting rules',
+    input: 'install PASSWORD "a b|c" x',
+    expected: ['install', 'PASSWORD', 'a b|c', 'x'],
+  },
+  {
+    title: 'p alone is no abbreviation (proto, persistent)',
+    input: 'install p a|b',
+    expected: ['install', 'p', 'a', '|', 'b'],
+  },
+  {
+    title: 'pa as a command is the package context',
+    input: 'pa show|count',
+    expected: ['pa', 'show', '|', 'count'],
+  },
+  { title: 'pa after do too', input: 'do pa show|count', expected: ['do', 'pa', 'show', '|', 'count'] },
+  {
+    title: 'after a filter, counting starts again',
+    input: 'show log | include password x|y',
+    expected: ['show', 'log', '|', 'include', 'password', 'x|y'],
+  },
+  {
+    title: 'a quoted keyword is a value',
+    input: 'user "password" a|b',
+    expected: ['user', 'password', 'a', '|', 'b'],
+  },
 ];
 
 for (const c of cases) {
@@ -45,6 +81,17 @@ test('tokenize: offsets point into the line, quoted words are marked', () => {
   );
 });
 
+test('tokenize: the word after password is marked secret', () => {
+  assert.deepEqual(
+    tokenize('install password x|y 1.2.3.4').tokens.map((t) => t.secret),
+    [false, false, true, false],
+  );
+  assert.deepEqual(
+    tokenize('install pa "x y"').tokens.map((t) => t.secret),
+    [false, false, true],
+  );
+});
+
 test('tokenize: loose mode keeps an open quote as the last word', () => {
   const r = tokenize('include "a b', true);
   assert.equal(r.open, true);
@@ -59,6 +106,13 @@ const splits: ReadonlyArray<{ input: string; expected: string[] }> = [
   { input: 'package; show ;; exit', expected: ['package', 'show', 'exit'] },
   { input: 'show log | include "a;b"; whoami', expected: ['show log | include "a;b"', 'whoami'] },
   { input: "x 'a;b'", expected: ["x 'a;b'"] },
+  {
+    input: 'package install password Ghi;Jkl 127.0.0.1 x.wmopkg; history',
+    expected: ['package install password Ghi;Jkl 127.0.0.1 x.wmopkg', 'history'],
+  },
+  { input: 'install pa a|b;c x;whoami', expected: ['install pa a|b;c x', 'whoami'] },
+  { input: 'install password "a;b" x', expected: ['install password "a;b" x'] },
+  { input: 'x "a;b', expected: ['x "a;b'] },
 ];
 
 for (const s of splits) {

@@ -142,6 +142,31 @@ describe('wmopkg', () => {
     assert.doesNotMatch(r.stderr, /nope|tr0ub4dor/);
   });
 
+  test('unlock-token writes a signify-embedded token naming the serial', async () => {
+    const r = wmopkg(['unlock-token', '-s', 'vendor.sec', '--serial', 'WM0042', '--out', 'unlock.lic']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^unlock\.lic: unlock token for serial WM0042, signed with key [0-9a-f]{16}$/m);
+    const token = await readFile(join(dir, 'unlock.lic'), 'utf8');
+    assert.match(token, /^untrusted comment: .*\n[A-Za-z0-9+/=]+\nwmopkg-unlock: 1\nserial: WM0042\n$/);
+    const bad = wmopkg(['unlock-token', '-s', 'vendor.sec', '--serial', 'bad serial!']);
+    assert.notEqual(bad.status, 0);
+    assertOneLineError(bad.stderr, /serial/);
+  });
+
+  test('the wrong key file, or an output in a missing directory, is named plainly', () => {
+    let r = wmopkg(['sign', 'demo.wmopkg', '-s', 'vendor.pub']);
+    assert.equal(r.status, 1);
+    assertOneLineError(r.stderr, /^Error: secret key: this is a public key, not a secret key$/);
+    r = wmopkg(['verify', 'demo.wmopkg', '-p', 'vendor.sec']);
+    assertOneLineError(r.stderr, /this is a secret key, not a public key/);
+    r = wmopkg(['build', '--out', '/nonexistent/x.wmopkg', 'demo-tree']);
+    assert.equal(r.status, 1);
+    assertOneLineError(
+      r.stderr,
+      /^Error: cannot write \/nonexistent\/x\.wmopkg: \/nonexistent: no such directory$/,
+    );
+  });
+
   test('info prints the control file like dpkg-deb --info', () => {
     const r = wmopkg(['info', 'demo.wmopkg']);
     assert.equal(r.status, 0);

@@ -144,9 +144,28 @@ export class FakeDevice implements Device {
     if (this.state.lockedBy !== undefined) {
       throw new FakeDeviceError(
         'DEVICE_LOCKED',
-        `the package store is locked by ${this.state.lockedBy}; try again when that session is done`,
+        `device busy: a package operation by ${this.state.lockedBy} is in progress; try again when it is done`,
       );
     }
+  }
+
+  /** Whether the boot honours allow-untrusted: with secure boot only with an unlock token (as the real device). */
+  private untrustedInForce(): boolean {
+    return this.state.allowUntrusted && (!this.state.secureBoot || this.state.unlock !== undefined);
+  }
+
+  /** Why the boot will not activate `p` (the real device's words), or `undefined` when it will. */
+  private refusal(p: Stored): string | undefined {
+    if (p.verification === 'Signed' || this.untrustedInForce()) return undefined;
+    const what =
+      p.verification === 'Unsigned'
+        ? 'unsigned'
+        : `${p.reason?.includes('revoked') ? 'revoked' : 'untrusted'} key ${p.keyNumber ?? '?'}`;
+    const why =
+      this.state.allowUntrusted && this.state.secureBoot
+        ? 'allow-untrusted needs an unlock token (secure boot)'
+        : 'allow-untrusted is off';
+    return `${what}, ${why}`;
   }
 
   async info(): Promise<DeviceInfo> {
@@ -162,17 +181,23 @@ export class FakeDevice implements Device {
     };
   }
 
+  /** State and reason as the real device gives them: the reason explains the activation. */
   private stateOf(p: Stored): { state: ActivationState; activeVersion?: string; reason?: string } {
     const active = this.state.active[p.name];
     if (active === p.version) return { state: 'active' };
     const inactive = this.state.inactive[p.name];
     if (inactive !== undefined) return { state: 'inactive', reason: inactive };
-    return active === undefined ? { state: 'pending' } : { state: 'pending', activeVersion: active };
+    const refused = this.refusal(p);
+    const reason =
+      refused === undefined ? 'takes effect at the next boot' : `will not be activated: ${refused}`;
+    return active === undefined
+      ? { state: 'pending', reason }
+      : { state: 'pending', activeVersion: active, reason };
   }
 
   private summary(p: Stored): PackageSummary {
     const s = this.stateOf(p);
-    const reason = s.reason ?? p.reason;
+    const reason = s.reason;
     return {
       name: p.name,
       version: p.version,
@@ -196,6 +221,7 @@ export class FakeDevice implements Device {
         verification: 'Signed',
         description: '',
         state: 'removed',
+        reason: 'removed; active until the next boot',
       });
     }
     return out.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -208,7 +234,10 @@ export class FakeDevice implements Device {
   async details(name: string): Promise<PackageDetails> {
     const p = this.state.packages[name];
     if (p === undefined)
-      throw new FakeDeviceError('DEVICE_NOT_INSTALLED', `package ${name} is not installed`);
+      throw new FakeDeviceError(
+        'DEVICE_NOT_INSTALLED',
+        `package ${name} is not installed (see package show)`,
+      );
     return {
       ...this.summary(p),
       fields: p.fields,
@@ -274,7 +303,7 @@ export class FakeDevice implements Device {
     delete this.state.inactive[request.name];
     this.logLine(`install ${request.name} ${pkg.Version} ${verification}`);
     this.save();
-    const willActivate = verification === 'Signed' || this.state.allowUntrusted;
+    const willActivate = verification === 'Signed' || this.untrustedInForce();
     return {
       name: request.name,
       version: pkg.Version,
@@ -289,7 +318,10 @@ export class FakeDevice implements Device {
   async remove(name: string): Promise<void> {
     this.lock();
     if (this.state.packages[name] === undefined) {
-      throw new FakeDeviceError('DEVICE_NOT_INSTALLED', `package ${name} is not installed`);
+      throw new FakeDeviceError(
+        'DEVICE_NOT_INSTALLED',
+        `package ${name} is not installed (see package show)`,
+      );
     }
     delete this.state.packages[name];
     delete this.state.inactive[name];
@@ -314,10 +346,11 @@ export class FakeDevice implements Device {
     const active: Record<string, string> = {};
     const inactive: Record<string, string> = {};
     for (const p of Object.values(this.state.packages).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const allowed = p.verification === 'Signed' || this.state.allowUntrusted;
+      const refused = this.refusal(p);
+      const allowed = refused === undefined;
       const already = this.state.active[p.name] === p.version;
       if (allowed) active[p.name] = p.version;
-      else inactive[p.name] = `${p.verification.toLowerCase()}, allow-untrusted is off`;
+      else inactive[p.name] = refused;
       lines.push({
         name: p.name,
         version: p.version,

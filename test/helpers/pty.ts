@@ -111,6 +111,16 @@ export class PtyShell {
     });
   }
 
+  /** The program's process id. */
+  get pid(): number {
+    return this.pty.pid;
+  }
+
+  /** Sends `signal` to the program (the terminal stays open). */
+  signal(signal: NodeJS.Signals): void {
+    process.kill(this.pty.pid, signal);
+  }
+
   /** Ends the program if it still runs. */
   kill(): void {
     if (this.exitCode === undefined) this.pty.kill();

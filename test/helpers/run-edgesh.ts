@@ -1,4 +1,4 @@
-// Runs the real binary (dist/bin/edgesh.js) as a child process on the fake services, as tests and benches need.
+// Runs the real binary (dist/bin/edgesh-start.cjs, the bundled shell) as a child process, as tests and benches need.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,8 +8,8 @@ import type { Scenario } from './fake-services.js';
 
 /** The repository root (this file runs from dist/test/helpers/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-/** The compiled binary the tests run. */
-export const BIN = join(ROOT, 'dist/bin/edgesh.js');
+/** The binary the tests run: the installed `edgesh` (package.json `bin`), which starts the bundle. */
+export const BIN = join(ROOT, 'dist/bin/edgesh-start.cjs');
 /** The module named by EDGESH_SERVICES in tests. */
 export const FAKE_SERVICES = join(ROOT, 'dist/test/helpers/fake-services.js');
 

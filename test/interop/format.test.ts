@@ -241,6 +241,16 @@ describe('interop with standard tools', () => {
     await assert.rejects(readPackageFile(join(work, 'xz.wmopkg')), /only gzip/);
   });
 
+  test('signify-openbsd -V -e accepts an unlock token made by wmopkg unlock-token', async () => {
+    assert.equal(
+      wmopkg('unlock-token', '-s', 'ours.sec', '--serial', 'WM0001', '--out', 'token.lic').status,
+      0,
+    );
+    const r = run('signify-openbsd', ['-V', '-e', '-p', 'ours.pub', '-x', 'token.lic', '-m', 'token.txt']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(await readFile(join(dir, 'token.txt'), 'utf8'), 'wmopkg-unlock: 1\nserial: WM0001\n');
+  });
+
   test('a package stream larger than 4 GiB keeps exact 64-bit sizes', async () => {
     // A synthetic stream: a valid control, then a 4.5 GiB data member of zeros behind a gzip magic.
     const real = await readFile(join(dir, 'interop.wmopkg'));

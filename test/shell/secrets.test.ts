@@ -1,11 +1,11 @@
-// Secrets on the command line: `-c 'package install … password X'` must not show in the process list.
+// Secrets: a password never shows in the process list, an error, history or --echo; long words are cut.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, testEnv } from '../helpers/run-edgesh.js';
+import { BIN, runEdgesh, testEnv } from '../helpers/run-edgesh.js';
 
 test('a password in a -c line does not show in the process list', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'edgesh-ps-'));
@@ -29,6 +29,66 @@ test('a password in a -c line does not show in the process list', async () => {
       if (cmdline.startsWith('edgesh')) {
         assert.doesNotMatch(cmdline, /Hunter2x/);
         assert.match(cmdline, /password \*\*\*\*/);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.fail('the process title was never set');
+  } finally {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a password is never echoed: not in errors, history or --echo, whatever it holds', () => {
+  const lines = [
+    'package install password "Hunter2\u0001" 192.0.2.3 pkgname.wmopkg',
+    'package install password Abc|Def 192.0.2.3 pkgname.wmopkg',
+    'package install pa Ghi;Jkl 192.0.2.3 pkgname.wmopkg',
+    'package install pass Mno"Pqr 192.0.2.3 pkgname.wmopkg',
+    'history',
+  ];
+  const r = runEdgesh({ args: ['--echo'], stdin: `${lines.join('\n')}\n` });
+  assert.equal(r.status, 1);
+  for (const secret of ['Hunter2', 'Abc', 'Def', 'Ghi', 'Jkl', 'Mno', 'Pqr']) {
+    assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), `${secret}:\n${r.stdout}${r.stderr}`);
+  }
+  assert.match(r.stderr, /^Error: invalid password: expected a word without control characters$/m);
+  // Neither | nor ; split the line: no filter or command was made of the rest of the password.
+  assert.doesNotMatch(r.stderr, /unknown command|ambiguous/);
+});
+
+test('-c: a ; inside a password neither splits the command nor reaches the history', () => {
+  const r = runEdgesh({
+    args: ['-c', 'package install password Ghi;Jkl 192.0.2.3 pkgname.wmopkg', '-c', 'history'],
+  });
+  assert.equal(r.stdout, '1  package install password **** 192.0.2.3 pkgname.wmopkg\n2  history\n');
+  assert.doesNotMatch(r.stderr, /Jkl|unknown command/);
+});
+
+test('a word of a megabyte is repeated cut at 80 characters', () => {
+  const r = runEdgesh({
+    stdin: `${'w'.repeat(1024 * 1024)}\npackage install 192.0.2.1 ${'n'.repeat(1024 * 1024)}.wmopkg\n`,
+  });
+  const errors = r.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(errors.length, 2);
+  assert.equal(errors[0], `Error: unknown command "${'w'.repeat(79)}…"`);
+  assert.ok(errors[1]!.length < 200, errors[1]);
+});
+
+test('an abbreviated password keyword in a -c line is hidden from the process list too', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgesh-ps-'));
+  const child = spawn(
+    process.execPath,
+    [BIN, '--device', dir, '--user', 'admin', '-c', 'package install pa Hunter2x;y 192.0.2.1 slow.wmopkg'],
+    { env: testEnv(), stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  try {
+    for (let i = 0; i < 400; i++) {
+      const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8');
+      if (cmdline.startsWith('edgesh')) {
+        assert.doesNotMatch(cmdline, /Hunter2x|;y/);
+        assert.match(cmdline, /install pa \*\*\*\* 192/);
         return;
       }
       await new Promise((r) => setTimeout(r, 25));

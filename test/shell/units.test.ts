@@ -1,6 +1,7 @@
 // Small parts of the shell: command line, locale, output filters, progress line.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { promptHostname } from '../../contexts/errors.js';
 import { filters } from '../../contexts/filters.js';
 import type { Args } from '../../contexts/grammar.js';
 import { regex } from '../../contexts/param-types.js';
@@ -101,4 +102,21 @@ test('progress line: bar, percent, rate, ETA; fits the width; ASCII when asked',
     'x  2.0 KiB  1.0 KiB/s',
   );
   assert.ok(progressLine('a-very-long-package-name.wmopkg', p, 30, false).length <= 29);
+});
+
+test('what a command prints reaches the terminal without control sequences', () => {
+  const lines: string[] = [];
+  const warnings: string[] = [];
+  const out = new FilteredOutput([], { line: (t) => lines.push(t), warn: (t) => warnings.push(t) });
+  out.line('Description: \x1b]0;owned\x07x\x1b[2J\ty\x9b31m\rz');
+  out.warn('pkg is \x1b[5mUnsigned\nsecond line');
+  assert.deepEqual(lines, ['Description: \\x1b]0;owned\\x07x\\x1b[2J\ty\\x9b31m\\x0dz']);
+  assert.deepEqual(warnings, ['Warning: pkg is \\x1b[5mUnsigned second line']);
+});
+
+test('the host name in a prompt: escaped, at most 64 characters, never empty', () => {
+  assert.equal(promptHostname('example'), 'example');
+  assert.equal(promptHostname('ex\x1b[31mample'), 'ex\\x1b[31mample');
+  assert.equal(promptHostname('h'.repeat(300)), `${'h'.repeat(63)}…`);
+  assert.equal(promptHostname(''), '?');
 });

@@ -1,0 +1,131 @@
+// Build step after `tsc`: bundles the edgesh program into one CommonJS file and records its V8 code cache.
+//
+// Why (docs/shell.md, "Startup"): an ES module graph of some forty files costs Node 20 a resolution,
+// a file read and an instantiation per file, and a bundle compiled from a code cache costs almost
+// nothing to compile. `dist/bin/edgesh-start.cjs` (the installed `edgesh`) runs the bundle.
+//
+// The bundle is made from tsc's output (dist/), so it runs exactly the code the tests type-check;
+// packages in node_modules stay outside it and are still loaded only where the code imports them.
+// `import.meta.url` of each module is kept pointing at that module's file in dist/, so that what is
+// found relative to it (the unpack worker, packages through createRequire) is found as before.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const dist = join(root, 'dist');
+const outDir = join(dist, 'bundle');
+const bundle = join(outDir, 'edgesh.cjs');
+const launcher = join(dist, 'bin/edgesh-start.cjs');
+
+/** The commands run to fill the code cache: a one-command script, as `ssh host 'package show'` runs. */
+const WARM_UP = ['-c', 'package show', '-c', 'show version', '-c', 'whoami'];
+
+/**
+ * Replaces `import.meta.url` with the URL of the module's own file in dist/ (found from the bundle's
+ * place), and shell/import-file.js with a call to the launcher's `import()` (see that file).
+ */
+const moduleUrls: Plugin = {
+  name: 'edgesh-module-urls',
+  setup(b) {
+    b.onLoad({ filter: /\.js$/ }, async (args) => {
+      if (args.path === join(dist, 'shell/import-file.js')) {
+        return {
+          contents: 'export function importFile(url) { return __edgeshImportFile(url); }',
+          loader: 'js',
+        };
+      }
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes('import.meta')) return undefined;
+      const file = relative(dist, args.path).split(sep).join('/');
+      const contents = text.replaceAll('import.meta.url', `__edgeshModuleUrl(${JSON.stringify(file)})`);
+      if (contents.includes('import.meta')) {
+        return { errors: [{ text: `${file}: only import.meta.url can be bundled` }] };
+      }
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
+rmSync(outDir, { recursive: true, force: true });
+const result = await build({
+  entryPoints: [join(dist, 'bin/edgesh.js')],
+  outfile: bundle,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  packages: 'external',
+  // No `import()` in the bundle (see shell/import-file.ts): imports of packages become `require`.
+  supported: { 'dynamic-import': false },
+  // Error classes name themselves after their class (`name = new.target.name`): keep the names.
+  keepNames: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  // One line (the check below skips it): strict mode for the whole file, as the ES modules were, then
+  // the module URLs and `import()` (the launcher's; run without it, the bundle's own works).
+  banner: {
+    js: [
+      '"use strict";',
+      'const __edgeshModuleUrl=(f)=>require("node:url").pathToFileURL(require("node:path").join(__dirname,"..",f)).href;',
+      'const __edgeshImportFile=typeof __edgeshImport==="function"?__edgeshImport:(u)=>import(u);',
+    ].join(''),
+  },
+  plugins: [moduleUrls],
+  metafile: true,
+  logLevel: 'warning',
+});
+
+// The code cache file is named after the bundle's digest: a cache never meets another bundle.
+// The launcher wraps the bundle in a function: no `#!` line, which cannot stand inside one.
+const source = readFileSync(bundle, 'utf8').replace(/^#!.*\n/, '');
+// Past the banner's line, no `import()` (see shell/import-file.ts).
+if (/\bimport\(/.test(source.slice(source.indexOf('\n')))) {
+  throw new Error('the bundle holds an import(): see shell/import-file.ts');
+}
+const digest = createHash('sha256').update(source).digest('hex').slice(0, 16);
+writeFileSync(bundle, `${source}//# edgesh-code-cache=edgesh.${digest}.v8cache\n`);
+
+// Fill the code cache: run the installed binary on a scratch device (made by a first run, so that
+// the cache holds what a start on an existing device compiles, not what creating one does).
+const scratch = mkdtempSync(join(tmpdir(), 'edgesh-bundle-'));
+try {
+  const device = join(scratch, 'device');
+  run(['--device', device, '--user', 'build', '-c', 'whoami'], {});
+  run(['--device', device, '--user', 'build', ...WARM_UP], { EDGESH_CODE_CACHE: 'write' });
+  const check = run(['--device', device, '--user', 'build', '-c', 'whoami'], { EDGESH_CODE_CACHE: 'report' });
+  // Not a build failure: without its cache the bundle only starts slower (the bundle tests say so).
+  if (!check.includes('edgesh: code cache accepted')) {
+    console.error(`warning: V8 does not take the code cache of the bundle: ${check.trim()}`);
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+// Silent on success, as tsc is (`npm start` runs the build each time); `--verbose` says what was made.
+if (process.argv.includes('--verbose')) {
+  const modules = Object.keys(result.metafile.inputs).length;
+  console.error(
+    `bundle: ${relative(root, bundle)} (${modules} modules, code cache edgesh.${digest}.v8cache)`,
+  );
+}
+
+/** Runs the installed binary; returns what it wrote on stderr. */
+function run(args: readonly string[], env: Readonly<Record<string, string>>): string {
+  // V8 refuses a cache made under other V8 flags: make it as a plain `node` start runs, whatever
+  // NODE_OPTIONS the build was given.
+  const { NODE_OPTIONS: _, ...base } = process.env;
+  const r = spawnSync(process.execPath, [launcher, ...args], {
+    env: { ...base, EDGESH_SERVICES: '', ...env },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) {
+    throw new Error(`bundle check failed: edgesh ${args.join(' ')} exited ${r.status}: ${r.stderr.trim()}`);
+  }
+  return r.stderr;
+}

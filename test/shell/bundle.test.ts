@@ -1,0 +1,180 @@
+// The installed binary: the bundle of the build (scripts/bundle.ts), its code cache, and what a start loads.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { loadVendorSecretKey } from '../../firmware-sim/index.js';
+import { buildPackage, file } from '../helpers/package-fixtures.js';
+import { BIN, FAKE_SERVICES, ROOT, testEnv } from '../helpers/run-edgesh.js';
+
+const DIST = join(ROOT, 'dist');
+const BUNDLE = join(DIST, 'bundle/edgesh.cjs');
+
+let root: string;
+let device: string;
+
+/** Runs `program` (the installed binary by default) in the test environment on the real device. */
+function edgesh(
+  args: readonly string[],
+  options: { program?: string; env?: Record<string, string>; node?: readonly string[]; device?: string } = {},
+): { stdout: string; stderr: string; status: number | null } {
+  const dir = options.device ?? device;
+  const r = spawnSync(
+    process.execPath,
+    [...(options.node ?? []), options.program ?? BIN, '--device', dir, '--user', 'admin', ...args],
+    { env: testEnv({ EDGESH_SERVICES: '', ...options.env }), encoding: 'utf8', timeout: 20_000 },
+  );
+  if (r.error !== undefined) throw r.error;
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+/** A copy of the launcher and of the bundle with its cache, in `dir` laid out as dist/ is. */
+function copyInstall(dir: string, options = { launcher: true }): { launcher: string; cache: string } {
+  const launcher = join(dir, 'bin/edgesh-start.cjs');
+  if (options.launcher) {
+    mkdirSync(join(dir, 'bin'));
+    copyFileSync(BIN, launcher);
+  }
+  mkdirSync(join(dir, 'bundle'));
+  let cache = '';
+  for (const name of readdirSync(join(DIST, 'bundle'))) {
+    copyFileSync(join(DIST, 'bundle', name), join(dir, 'bundle', name));
+    if (name.endsWith('.v8cache')) cache = join(dir, 'bundle', name);
+  }
+  return { launcher, cache };
+}
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'edgesh-bundle-test-'));
+  device = join(root, 'device');
+  const made = edgesh(['-c', 'whoami']);
+  assert.equal(made.status, 0, made.stderr);
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+test('the installed binary runs the bundle, compiled from its code cache', () => {
+  const r = edgesh(['-c', 'whoami'], { env: { EDGESH_CODE_CACHE: 'report' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'admin\n');
+  assert.equal(r.stderr, 'edgesh: code cache accepted\n');
+  const source = readFileSync(BUNDLE, 'utf8');
+  const name = /\/\/# edgesh-code-cache=(edgesh\.[0-9a-f]{16}\.v8cache)\n$/.exec(source)?.[1];
+  assert.ok(name !== undefined && existsSync(join(DIST, 'bundle', name)), 'the bundle names its code cache');
+});
+
+test('a one-command script loads no package and not node:crypto: one file of the program, the bundle', () => {
+  const report = join(root, 'report.cjs');
+  writeFileSync(
+    report,
+    `process.on('exit', () => process.stderr.write('loaded ' + JSON.stringify({ files: Object.keys(require.cache), crypto: process.moduleLoadList.includes('NativeModule crypto') }) + '\\n'));\n`,
+  );
+  const r = edgesh(['-c', 'whoami', '-c', 'package show'], { node: ['--require', report] });
+  assert.equal(r.status, 0, r.stderr);
+  const loaded = JSON.parse(/^loaded (.*)$/m.exec(r.stderr)![1]!) as { files: string[]; crypto: boolean };
+  // The bundle itself is compiled by the launcher (vm.Script), not required: only these two are.
+  assert.deepEqual(loaded.files.sort(), [BIN, report].sort());
+  assert.equal(loaded.crypto, false);
+});
+
+test('every import.meta.url of the bundle is the URL of its own module in dist/', () => {
+  const source = readFileSync(BUNDLE, 'utf8');
+  const files = [...source.matchAll(/__edgeshModuleUrl\("([^"]+)"\)/g)].map((m) => m[1]!);
+  assert.ok(files.includes('firmware-sim/unpack-sink.js'), 'the unpack worker is found from its module');
+  for (const f of files) assert.match(readFileSync(join(DIST, f), 'utf8'), /import\.meta\.url/, f);
+  assert.ok(existsSync(join(DIST, 'firmware-sim/unpack-worker.js')));
+  assert.doesNotMatch(source.slice(source.indexOf('\n')), /\bimport\(/, 'no import() in the bundle');
+});
+
+test('install, reboot and show on a real device through the bundle, the unpack worker included', async () => {
+  const key = await loadVendorSecretKey(`${device}.vendor`);
+  const data = Array.from({ length: 300 }, (_, i) => file(`opt/many/f${i}`, `file ${i}\n`));
+  await buildPackage(join(device, 'media/usb0'), { name: 'many', sign: key, data });
+  const r = edgesh([
+    '-y',
+    '-c',
+    'package install media external hello.wmopkg',
+    '-c',
+    'package install media external many.wmopkg',
+    '-c',
+    'reboot',
+    '-c',
+    'package show',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.match(r.stdout, /│hello +1\.2\.0 +False +Signed +/);
+  assert.match(r.stdout, /│many +1\.0\.0 +False +Signed +/);
+  assert.equal(readdirSync(join(device, 'rootfs/opt/many')).length, 300);
+  assert.equal(readFileSync(join(device, 'rootfs/opt/many/f299'), 'utf8'), 'file 299\n');
+});
+
+test('a broken or missing code cache only costs the compile', async () => {
+  const dir = await mkdtemp(join(root, 'copy-'));
+  const { launcher, cache } = copyInstall(dir);
+  const run = (): ReturnType<typeof edgesh> =>
+    edgesh(['-c', 'whoami'], { program: launcher, env: { EDGESH_CODE_CACHE: 'report' } });
+  writeFileSync(cache, Buffer.alloc(4096, 7));
+  let r = run();
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'admin\n');
+  assert.equal(r.stderr, 'edgesh: code cache rejected\n');
+  await rm(cache);
+  r = run();
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'admin\n');
+  assert.equal(r.stderr, 'edgesh: code cache none\n');
+});
+
+test('the EDGESH_SERVICES hook is imported through the launcher, with and without the code cache', async () => {
+  const dir = await mkdtemp(join(root, 'hook-'));
+  const { launcher, cache } = copyInstall(dir);
+  for (const state of ['accepted', 'none']) {
+    if (state === 'none') await rm(cache);
+    const r = edgesh(['-c', 'package install 192.0.2.1 pkgname.wmopkg'], {
+      program: launcher,
+      device: join(dir, `fake-${state}`),
+      env: { EDGESH_SERVICES: FAKE_SERVICES, EDGESH_CODE_CACHE: 'report' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, `edgesh: code cache ${state}\n`);
+    assert.match(r.stdout, /^Installed pkgname 5\.26\.0-rev0 /);
+  }
+});
+
+test('without a bundle, or with one older than tsc output, the launcher runs the modules unbundled', async () => {
+  const dir = await mkdtemp(join(root, 'tsc-only-'));
+  mkdirSync(join(dir, 'bin'));
+  const launcher = join(dir, 'bin/edgesh-start.cjs');
+  copyFileSync(BIN, launcher);
+  symlinkSync(join(DIST, 'bin/edgesh.js'), join(dir, 'bin/edgesh.js'));
+  const run = (): ReturnType<typeof edgesh> =>
+    edgesh(['-c', 'whoami'], { program: launcher, env: { EDGESH_CODE_CACHE: 'report' } });
+  let r = run();
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'admin\n');
+  assert.equal(r.stderr, 'edgesh: unbundled\n');
+  // `tsc` alone after a build: dist/ holds newer code than the bundle.
+  const { cache } = copyInstall(dir, { launcher: false });
+  const bundle = join(dir, 'bundle/edgesh.cjs');
+  utimesSync(bundle, 1_700_000_000, 1_700_000_000);
+  writeFileSync(join(dir, '.tsbuildinfo'), '{}');
+  r = run();
+  assert.equal(r.stderr, 'edgesh: unbundled\n');
+  assert.equal(r.stdout, 'admin\n');
+  utimesSync(join(dir, '.tsbuildinfo'), 1_600_000_000, 1_600_000_000);
+  r = run();
+  assert.equal(r.stderr, 'edgesh: code cache accepted\n');
+  assert.ok(existsSync(cache));
+});
