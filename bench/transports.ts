@@ -4,10 +4,11 @@
 // installed). The daemons are started by .ci/setup.d/20-transports.sh under their own state directory and
 // ports (2151-2164), and stopped afterwards.
 //
-// Our side is what an operator gets: `edgesh --device DIR` (started as its shebang says) running
-// `package install proto P … PKG.wmopkg` into a fresh device, timed from process start to exit. The package
-// is a real signed one (the device's vendor key), so the install does all of its work: download, hash of
-// every member, check of the data archive, write, fsync, commit. Peak RSS comes from the same processes.
+// Our side is what an operator gets: the installed `edgesh --device DIR` (package.json `bin`, started as
+// its shebang says) running `package install proto P … PKG.wmopkg` into a fresh device, timed from process
+// start to exit. The package is a real signed one (the device's vendor key), so the install does all of
+// its work: download, hash of every member, check of the data archive, write, fsync, commit. Peak RSS
+// comes from the same processes.
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
@@ -36,7 +37,8 @@ import {
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SETUP = join(ROOT, '.ci', 'setup.d', '20-transports.sh');
-const EDGESH = join(ROOT, 'dist', 'bin', 'edgesh.js');
+/** The installed `edgesh` (package.json `bin`): the launcher of the bundled shell. */
+const EDGESH = join(ROOT, 'dist', 'bin', 'edgesh-start.cjs');
 
 /** Ports and state of the bench's own daemons (not those of the interop tests). */
 const BENCH_ENV = {
