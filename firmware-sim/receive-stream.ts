@@ -6,17 +6,14 @@ import { finished } from 'node:stream/promises';
 /** Bytes per batch of `eachBatch`: large enough that per-call costs vanish, small enough to stay in cache. */
 export const RECEIVE_BATCH = 1024 * 1024;
 
-/** A chunk at least this large (an sftp block, a 1 MiB file read) is passed on as it is, without a copy. */
-const LARGE_CHUNK = RECEIVE_BATCH / 2;
-
 /** Free batch buffers kept for reuse; more than the pipeline holds at once (file queue, zlib queue). */
-const POOL_LIMIT = 6;
+const POOL_LIMIT = 4;
 
 /**
  * Calls `each` for the bytes of `stream` in order, in batches of up to `batchBytes`: small chunks (a
  * network's 64 KiB) are copied into one batch buffer while the previous batch is processed, so they
  * cost one hash update, one zlib write and one file write per batch instead of one each, and the
- * stream keeps flowing meanwhile (it is paused only when two batches are waiting). A large chunk is
+ * stream keeps flowing meanwhile (it is paused when a batch and a half is waiting). A large chunk is
  * passed on as it is.
  *
  * Batch buffers are reused: `each` gets a `release` function to call once nothing refers to the batch
@@ -34,6 +31,8 @@ export function eachBatch(
   each: (batch: Buffer, release: () => void) => Promise<void>,
   batchBytes = RECEIVE_BATCH,
 ): Promise<void> {
+  // A chunk of half a batch or more (an sftp block, a 1 MiB file read) is passed on without a copy.
+  const large = batchBytes / 2;
   return new Promise<void>((resolve, reject) => {
     const free: Buffer[] = [];
     let queue: Buffer[] = [];
@@ -43,19 +42,18 @@ export function eachBatch(
     let failed = false;
     let paused = false;
     const noop = () => {};
-    const ready = () =>
-      queued >= batchBytes || (queue.length > 0 && (queue[0]!.length >= LARGE_CHUNK || ended));
+    const ready = () => queued >= batchBytes || (queue.length > 0 && (queue[0]!.length >= large || ended));
     /** The next batch: a large chunk alone, or small chunks copied into a pooled buffer. */
     const take = (): [Buffer, () => void] => {
       const first = queue[0]!;
-      if (first.length >= LARGE_CHUNK || (queue.length === 1 && ended)) {
+      if (first.length >= large || (queue.length === 1 && ended)) {
         queue.shift();
         queued -= first.length;
         return [first, noop];
       }
       const buffer = free.pop() ?? Buffer.allocUnsafe(batchBytes);
       let used = 0;
-      while (queue.length > 0 && queue[0]!.length < LARGE_CHUNK && used + queue[0]!.length <= batchBytes) {
+      while (queue.length > 0 && queue[0]!.length < large && used + queue[0]!.length <= batchBytes) {
         const chunk = queue.shift()!;
         chunk.copy(buffer, used);
         used += chunk.length;
@@ -82,7 +80,7 @@ export function eachBatch(
       try {
         while (!failed && ready()) {
           const [batch, release] = take();
-          if (paused && queued < 2 * batchBytes) {
+          if (paused && queued < batchBytes) {
             paused = false;
             stream.resume();
           }
@@ -102,7 +100,7 @@ export function eachBatch(
       if (chunk.length === 0) return;
       queue.push(chunk);
       queued += chunk.length;
-      if (queued >= 2 * batchBytes && !paused) {
+      if (queued >= batchBytes + large && !paused) {
         paused = true;
         stream.pause();
       }
