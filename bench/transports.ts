@@ -1,25 +1,44 @@
-// Benchmarks of the transports against the standard tools, on loopback, with the real daemons (SPEC §8).
+// Benchmarks of `package install` over the network against the standard tools, on loopback, real daemons (SPEC §8).
 //
-// Run: `npm run build && node dist/bench/transports.js` (as root, with vsftpd, tftpd-hpa, openssh-server,
-// nginx and curl installed); `bench/run.ts` imports `benches`. The daemons are started by
-// .ci/setup.d/20-transports.sh under their own state directory and ports, and stopped afterwards.
+// Run: `npm run bench transports` (as root, with vsftpd, tftpd-hpa, openssh-server, nginx, curl and openssl
+// installed). The daemons are started by .ci/setup.d/20-transports.sh under their own state directory and
+// ports (2151-2164), and stopped afterwards.
+//
+// Our side is what an operator gets: the installed `edgesh --device DIR` (package.json `bin`, started as
+// its shebang says) running `package install proto P … PKG.wmopkg` into a fresh device, timed from process
+// start to exit. The package is a real signed one (the device's vendor key), so the install does all of
+// its work: download, hash of every member, check of the data archive, write, fsync, commit. Peak RSS
+// comes from the same processes.
 import { execFile, spawn } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { openRemote } from '../transports/index.js';
-import type { ProtoName, TransportContext } from '../transports/types.js';
+import { writePackage } from '../firmware-sim/format/index.js';
+import { loadVendorSecretKey, openDevice } from '../firmware-sim/index.js';
+import type { ProtoName } from '../transports/types.js';
 import type { Bench, BenchResult } from './types.js';
+import {
+  alternate,
+  fastest,
+  MiB,
+  nodeOptions,
+  runCommand,
+  scratch,
+  shebangCommand,
+  type Timed,
+  timed,
+  writeNoise,
+} from './util.js';
 
-const MiB = 1024 * 1024;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SETUP = join(ROOT, '.ci', 'setup.d', '20-transports.sh');
-const SELF = fileURLToPath(import.meta.url);
+/** The installed `edgesh` (package.json `bin`): the launcher of the bundled shell. */
+const EDGESH = join(ROOT, 'dist', 'bin', 'edgesh-start.cjs');
 
 /** Ports and state of the bench's own daemons (not those of the interop tests). */
 const BENCH_ENV = {
@@ -34,54 +53,34 @@ const BENCH_ENV = {
   TRANSPORTS_HTTPS_PORT: '2155',
 };
 
-/** Times each side runs; the best of them counts (the first run of all warms the page cache). */
-const RUNS = 3;
+/** Kept between runs: the vendor key the packages are signed with (each run's devices trust it). */
+const VENDOR_DIR = join(BENCH_ENV.TRANSPORTS_STATE, 'vendor');
 
 /**
- * The work an install does with the bytes, kept in one place so that it can be switched to the device's
- * real install: SHA-256 of the stream while it is written to a temporary file, fsync, rename.
+ * Rounds of each comparison; each side's best counts (a warm-up of the reference fills the page cache).
+ * Five, because a 2-core machine shared with other work swings by 20-40 % from one run to the next.
  */
-export async function sink(
-  stream: Readable,
-  dir: string,
-): Promise<{ sha256: string; bytes: number; fsyncSeconds: number }> {
-  const temp = join(dir, `.part-${process.pid}`);
-  const final = join(dir, 'installed.wmopkg');
-  const hash = createHash('sha256');
-  const file = await open(temp, 'w');
-  let bytes = 0;
-  try {
-    // One write in flight at a time, the next chunk hashed meanwhile: the disk and the hash overlap.
-    let writing: Promise<unknown> = Promise.resolve();
-    for await (const chunk of stream) {
-      const buf = chunk as Buffer;
-      hash.update(buf);
-      bytes += buf.length;
-      await writing;
-      writing = file.write(buf);
-    }
-    await writing;
-    const syncStart = performance.now();
-    await file.sync();
-    const fsyncSeconds = (performance.now() - syncStart) / 1000;
-    await file.close();
-    await rename(temp, final);
-    return { sha256: hash.digest('hex'), bytes, fsyncSeconds };
-  } catch (error) {
-    await file.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-}
+const RUNS = 5;
+
+/** The packages served: a name (file `NAME.wmopkg`) and the size of its one data file. */
+const BIG = { name: 'bench512', payload: 512 * MiB } as const;
+const MID = { name: 'bench64', payload: 64 * MiB } as const;
+type Pkg = typeof BIG | typeof MID;
+
+const run = promisify(execFile);
 
 interface Daemons {
-  readonly env: Record<string, string>;
+  readonly env: Readonly<Record<string, string>>;
+  readonly host: string;
   readonly srv: string;
 }
 
-type Side = { seconds: number; sha256: string; rssMiB?: number; wall?: number; fsyncSeconds?: number };
-
-const run = promisify(execFile);
+/** One run of either side. */
+interface Side extends Timed {
+  readonly sha256: string;
+  /** Peak RSS of our process, MiB. */
+  readonly rssMiB?: number;
+}
 
 /** Why the benches cannot run here, or undefined. */
 function missing(): string | undefined {
@@ -93,6 +92,8 @@ function missing(): string | undefined {
     '/usr/sbin/nginx',
     '/usr/bin/curl',
     '/usr/bin/sftp',
+    '/usr/bin/openssl',
+    EDGESH,
   ]) {
     if (!existsSync(tool)) return `${tool} is not installed`;
   }
@@ -109,44 +110,113 @@ async function startDaemons(): Promise<Daemons> {
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
   await rm(dirname(envFile), { recursive: true, force: true });
-  return { env, srv: env.TRANSPORTS_SRV ?? '' };
+  return { env, host: env.TRANSPORTS_HOST ?? '127.0.0.1', srv: env.TRANSPORTS_SRV ?? '' };
 }
 
 async function stopDaemons(): Promise<void> {
   await run('bash', [SETUP, 'stop'], { env: { ...process.env, ...BENCH_ENV } });
 }
 
-/** A file of random bytes in the served directory (kept between runs). */
-async function ensureFile(srv: string, name: string, size: number): Promise<string> {
-  const path = join(srv, name);
-  if ((await stat(path).catch(() => undefined))?.size === size) return path;
-  const handle = await open(path, 'w', 0o644);
-  const chunk = Buffer.alloc(4 * MiB);
-  for (let done = 0; done < size; done += chunk.length) {
-    randomFillSync(chunk);
-    await handle.write(chunk, 0, Math.min(chunk.length, size - done));
-  }
-  await handle.close();
+/**
+ * A signed package of `pkg.payload` bytes of noise (data.tar.gz at gzip level 1, which stores noise
+ * as it is) in the served directory, signed with the vendor key of VENDOR_DIR. Kept between runs: a
+ * stamp names the key and size it was built for.
+ */
+async function ensurePackage(srv: string, pkg: Pkg, work: string): Promise<string> {
+  const path = join(srv, `${pkg.name}.wmopkg`);
+  const key = await loadVendorSecretKey(VENDOR_DIR);
+  const stamp = `${key.keyNumber.toString('hex')} ${pkg.payload}\n`;
+  const stampFile = join(srv, `${pkg.name}.stamp`);
+  if (existsSync(path) && (await readFile(stampFile, 'utf8').catch(() => '')) === stamp) return path;
+  const payload = join(work, `${pkg.name}.bin`);
+  await writeNoise(payload, pkg.payload);
+  await writePackage(
+    {
+      control: [
+        ['Package', pkg.name],
+        ['Version', '1.0.0'],
+        ['Architecture', 'all'],
+        ['Maintainer', 'Bench <bench@example.com>'],
+        ['Description', `benchmark package of ${pkg.payload / MiB} MiB`],
+      ],
+      data: [
+        { name: './opt/', type: 'directory' },
+        { name: './opt/bench/', type: 'directory' },
+        { name: './opt/bench/payload.bin', type: 'file', source: payload, size: pkg.payload },
+      ],
+      mtime: 1_700_000_000,
+      sign: key,
+      gzipLevel: 1,
+    },
+    path,
+  );
+  await rm(payload, { force: true });
+  await writeFile(stampFile, stamp);
   return path;
 }
 
-/** Runs our side in a child process (so that its peak RSS is its own) and returns its report. */
-async function ours(proto: ProtoName, d: Daemons, name: string): Promise<Side> {
-  const started = performance.now();
-  const { stdout } = await run(process.execPath, [SELF, '--child', proto, JSON.stringify(d.env), name], {
-    maxBuffer: MiB,
-  });
-  const report = JSON.parse(stdout) as Side;
-  return { ...report, wall: (performance.now() - started) / 1000 };
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path, { highWaterMark: 4 * MiB }), hash);
+  return hash.digest('hex');
+}
+
+/** What the install line needs for a protocol: the port, and the login for ftp and sftp. */
+function installLine(d: Daemons, proto: ProtoName, pkg: Pkg): { line: string; password?: string } {
+  const port: Record<string, string | undefined> = {
+    ftp: d.env.TRANSPORTS_FTP_PORT,
+    sftp: d.env.TRANSPORTS_SSH_PORT,
+    tftp: d.env.TRANSPORTS_TFTP_PORT,
+    http: d.env.TRANSPORTS_HTTP_PORT,
+  };
+  const login = proto === 'ftp' || proto === 'sftp';
+  // The password is answered on stdin (script mode), so that it is not on a command line.
+  return {
+    line: `package install proto ${proto}${login ? ` user ${d.env.TRANSPORTS_USER}` : ''} ${d.host}:${port[proto]} ${pkg.name}.wmopkg`,
+    ...(login ? { password: d.env.TRANSPORTS_PASSWORD ?? '' } : {}),
+  };
+}
+
+let devices = 0;
+
+/**
+ * Our side: a fresh device (made before the clock starts), then `edgesh --device DIR` with the install
+ * line on stdin, timed from spawn to exit; afterwards the stored file is hashed (untimed) and checked.
+ */
+async function ours(d: Daemons, work: string, proto: ProtoName, pkg: Pkg): Promise<Side> {
+  const dir = join(work, `device-${++devices}`);
+  const device = await openDevice(dir, { session: { user: 'bench', id: 'bench' }, vendorDir: VENDOR_DIR });
+  try {
+    await copyFile(d.env.TRANSPORTS_KNOWN_HOSTS ?? '', device.paths.knownHostsFile);
+    const { line, password } = installLine(d, proto, pkg);
+    const [node, ...args] = await shebangCommand(EDGESH);
+    const env = { ...process.env, NODE_OPTIONS: await nodeOptions() };
+    const input = password === undefined ? `${line}\n` : `${line}\n${password}\n`;
+    const ran = await timed(() =>
+      runCommand(node, [...args, '--device', dir, '--user', 'bench'], { env, input }),
+    );
+    if (!ran.stdout.includes(`Installed ${pkg.name} 1.0.0 (Signed`)) {
+      throw new Error(`${proto}: unexpected output of the install: ${ran.stdout.trim()}`);
+    }
+    const details = await device.details(pkg.name);
+    if (details.verification !== 'Signed') throw new Error(`${proto}: installed as ${details.verification}`);
+    const storeDir = join(device.paths.storeDir, pkg.name);
+    const stored = (await readdir(storeDir)).find((f) => f.endsWith('.wmopkg'));
+    if (!stored) throw new Error(`${proto}: no package file in ${storeDir}`);
+    return {
+      seconds: ran.seconds,
+      sha256: await sha256Of(join(storeDir, stored)),
+      rssMiB: Math.round(((ran.maxRss ?? 0) / MiB) * 10) / 10,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** The reference pipeline in bash (pipefail), timed from spawn to exit; returns the digest it printed. */
-async function theirs(script: string, env: Record<string, string>): Promise<Side> {
+async function theirs(script: string): Promise<Side> {
   const started = performance.now();
-  const child = spawn('bash', ['-o', 'pipefail', '-c', script], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn('bash', ['-o', 'pipefail', '-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => {
     out += d.toString();
@@ -156,54 +226,59 @@ async function theirs(script: string, env: Record<string, string>): Promise<Side
   return { seconds: (performance.now() - started) / 1000, sha256: /([0-9a-f]{64})/.exec(out)?.[1] ?? '' };
 }
 
-/** Runs both sides alternately (so that a busy moment of the machine hits both) and keeps each side's best. */
-async function bestOf(a: () => Promise<Side>, b: () => Promise<Side>): Promise<[Side, Side]> {
-  let bestA: Side | undefined;
-  let bestB: Side | undefined;
-  for (let i = 0; i < RUNS; i++) {
-    const ra = await a();
-    const rb = await b();
-    if (!bestA || ra.seconds < bestA.seconds) bestA = ra;
-    if (!bestB || rb.seconds < bestB.seconds) bestB = rb;
-  }
-  return [bestA as Side, bestB as Side];
+/**
+ * Flushes dirty pages before a timed run (untimed), so that neither side pays for the other's write-back:
+ * the reference leaves its 512 MiB file unsynced, which the kernel would write out during our next run.
+ */
+async function settleDisk(): Promise<void> {
+  await runCommand('sync', []);
 }
 
-/** One comparison: warm-up, then ours and theirs alternately; the digests must agree. */
+/** One comparison: a warm-up of the reference, then both sides in turn; the digests must agree. */
 async function compare(
   label: string,
   reference: string,
   target: number,
-  proto: ProtoName,
-  d: Daemons,
-  file: string,
+  mine: () => Promise<Side>,
   script: string,
-  scriptEnv: Record<string, string>,
-): Promise<{ result: BenchResult; mine: Side }> {
-  await theirs(script, scriptEnv);
-  const [mine, ref] = await bestOf(
-    () => ours(proto, d, file),
-    () => theirs(script, scriptEnv),
-  );
-  if (mine.sha256 !== ref.sha256)
-    throw new Error(`${label}: digests differ (${mine.sha256} / ${ref.sha256})`);
+): Promise<{ result: BenchResult; runs: Side[] }> {
+  await theirs(script);
+  const [runs, refs] = await alternate<Side>(RUNS, [
+    async () => {
+      await settleDisk();
+      return mine();
+    },
+    async () => {
+      await settleDisk();
+      return theirs(script);
+    },
+  ]);
+  const a = fastest(runs!);
+  const b = fastest(refs!);
+  for (const r of [...runs!, ...refs!]) {
+    if (r.sha256 !== b.sha256) throw new Error(`${label}: digests differ (${r.sha256} / ${b.sha256})`);
+  }
   return {
-    mine,
+    runs: runs!,
     result: {
       name: label,
       reference,
-      ours: round(mine.seconds),
-      theirs: round(ref.seconds),
+      ours: round(a.seconds),
+      theirs: round(b.seconds),
       target,
       kind: 'ratio',
       unit: 's',
-      note: `best of ${RUNS}; ours in-process (open → hashed, written, fsynced, renamed; fsync ${round(mine.fsyncSeconds ?? 0)} s, the reference does none), child wall ${round(mine.wall ?? 0)} s`,
+      note: `best of ${RUNS}, each after a sync; ours: edgesh 'package install' of a signed package into a fresh device, process start to exit (all runs ${runs!.map((r) => r.seconds.toFixed(2)).join(', ')} s; reference ${refs!.map((r) => r.seconds.toFixed(2)).join(', ')} s)`,
     },
   };
 }
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
+}
+
+function maxRss(runs: readonly Side[]): number {
+  return Math.max(...runs.map((r) => r.rssMiB ?? 0));
 }
 
 /** Runs the whole set with one start of the daemons. */
@@ -214,82 +289,66 @@ async function runAll(): Promise<BenchResult[]> {
     return [];
   }
   const d = await startDaemons();
-  const scratch = await mkdtemp(join(tmpdir(), 'edgesh-bench-ref-'));
+  const { dir: work, cleanup } = await scratch('transports');
   try {
-    const { env } = d;
-    const host = env.TRANSPORTS_HOST ?? '127.0.0.1';
-    await ensureFile(d.srv, 'big.wmopkg', 512 * MiB);
-    await ensureFile(d.srv, 'mid.wmopkg', 64 * MiB);
-    const netrc = join(scratch, 'netrc');
+    const { env, host } = d;
+    // A device made here creates the vendor key pair in VENDOR_DIR on first use.
+    await openDevice(join(work, 'keys'), { session: { user: 'bench', id: 'bench' }, vendorDir: VENDOR_DIR });
+    await rm(join(work, 'keys'), { recursive: true, force: true });
+    const big = await ensurePackage(d.srv, BIG, work);
+    const mid = await ensurePackage(d.srv, MID, work);
+    const netrc = join(work, 'netrc');
     await writeFile(
       netrc,
       `machine ${host} login ${env.TRANSPORTS_USER} password ${env.TRANSPORTS_PASSWORD}\n`,
       { mode: 0o600 },
     );
-    const out = join(scratch, 'F');
+    const out = join(work, 'F');
+    const sizeNote = (path: string) => path.split('/').pop();
     const results: BenchResult[] = [];
 
     const http = await compare(
       'install 512 MiB over http',
       'curl -s URL | tee F | openssl dgst -sha256',
       1.0,
-      'http',
-      d,
-      'big.wmopkg',
-      `curl -s http://${host}:${env.TRANSPORTS_HTTP_PORT}/big.wmopkg | tee ${out} | openssl dgst -sha256`,
-      {},
+      () => ours(d, work, 'http', BIG),
+      `curl -s http://${host}:${env.TRANSPORTS_HTTP_PORT}/${sizeNote(big)} | tee ${out} | openssl dgst -sha256`,
     );
     results.push(http.result);
 
-    results.push(
-      (
-        await compare(
-          'install 512 MiB over ftp',
-          'curl -s ftp://… | tee F | openssl dgst -sha256',
-          1.0,
-          'ftp',
-          d,
-          'big.wmopkg',
-          `curl -s --netrc-file ${netrc} ftp://${host}:${env.TRANSPORTS_FTP_PORT}/big.wmopkg | tee ${out} | openssl dgst -sha256`,
-          {},
-        )
-      ).result,
+    const ftp = await compare(
+      'install 512 MiB over ftp',
+      'curl -s ftp://… | tee F | openssl dgst -sha256',
+      1.0,
+      () => ours(d, work, 'ftp', BIG),
+      `curl -s --netrc-file ${netrc} ftp://${host}:${env.TRANSPORTS_FTP_PORT}/${sizeNote(big)} | tee ${out} | openssl dgst -sha256`,
     );
+    results.push(ftp.result);
 
     const sshOpts = `-q -i ${env.TRANSPORTS_SSH_KEY} -o UserKnownHostsFile=${env.TRANSPORTS_KNOWN_HOSTS} -o StrictHostKeyChecking=yes -o BatchMode=yes -P ${env.TRANSPORTS_SSH_PORT}`;
-    results.push(
-      (
-        await compare(
-          'install 512 MiB over sftp',
-          'sftp get, then openssl dgst -sha256',
-          1.0,
-          'sftp',
-          d,
-          'big.wmopkg',
-          `sftp ${sshOpts} ${env.TRANSPORTS_USER}@${host}:big.wmopkg ${out} && openssl dgst -sha256 ${out}`,
-          {},
-        )
-      ).result,
+    const sftp = await compare(
+      'install 512 MiB over sftp',
+      'sftp get, then openssl dgst -sha256',
+      1.0,
+      () => ours(d, work, 'sftp', BIG),
+      `sftp ${sshOpts} ${env.TRANSPORTS_USER}@${host}:${sizeNote(big)} ${out} && openssl dgst -sha256 ${out}`,
     );
+    results.push(sftp.result);
 
-    results.push(
-      (
-        await compare(
-          'install 64 MiB over tftp',
-          'curl --tftp-blksize 1468 tftp://… | tee F | openssl dgst -sha256',
-          1.2,
-          'tftp',
-          d,
-          'mid.wmopkg',
-          `curl -s --tftp-blksize 1468 tftp://${host}:${env.TRANSPORTS_TFTP_PORT}/mid.wmopkg | tee ${out} | openssl dgst -sha256`,
-          {},
-        )
-      ).result,
+    const tftp = await compare(
+      'install 64 MiB over tftp',
+      'curl --tftp-blksize 1468 tftp://… | tee F | openssl dgst -sha256',
+      1.2,
+      () => ours(d, work, 'tftp', MID),
+      `curl -s --tftp-blksize 1468 tftp://${host}:${env.TRANSPORTS_TFTP_PORT}/${sizeNote(mid)} | tee ${out} | openssl dgst -sha256`,
     );
+    results.push(tftp.result);
 
-    const small = await ours('http', d, 'mid.wmopkg');
-    const bigRss = http.mine.rssMiB ?? 0;
-    const smallRss = small.rssMiB ?? 0;
+    const small: Side[] = [];
+    for (let i = 0; i < RUNS; i++) small.push(await ours(d, work, 'http', MID));
+    const bigRss = maxRss(http.runs);
+    const smallRss = maxRss(small);
+    const rssNote = (runs: readonly Side[]) => runs.map((r) => r.rssMiB).join(', ');
     results.push({
       name: 'peak RSS while installing 512 MiB over http',
       reference: '—',
@@ -298,7 +357,7 @@ async function runAll(): Promise<BenchResult[]> {
       target: 120,
       kind: 'absolute',
       unit: 'MiB',
-      note: `64 MiB install: ${smallRss} MiB`,
+      note: `highest of ${RUNS} edgesh processes (${rssNote(http.runs)} MiB); 64 MiB install: ${smallRss} MiB (${rssNote(small)})`,
     });
     results.push({
       name: 'peak RSS growth, 512 MiB vs 64 MiB install',
@@ -311,68 +370,10 @@ async function runAll(): Promise<BenchResult[]> {
     });
     return results;
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    await cleanup();
     await stopDaemons();
   }
 }
 
 /** The benches of this part; one entry runs them all, sharing one start of the daemons. */
 export const benches: Record<string, Bench> = { transports: runAll };
-
-/** Child mode: one download through openRemote into `sink`, reported as JSON on stdout. */
-async function child(proto: ProtoName, env: Record<string, string>, file: string): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'edgesh-bench-sink-'));
-  try {
-    const port = (name: string) => Number(env[name]);
-    const ctx: TransportContext = {
-      defaultPorts: {
-        ftp: port('TRANSPORTS_FTP_PORT'),
-        tftp: port('TRANSPORTS_TFTP_PORT'),
-        scp: port('TRANSPORTS_SSH_PORT'),
-        sftp: port('TRANSPORTS_SSH_PORT'),
-        http: port('TRANSPORTS_HTTP_PORT'),
-        https: port('TRANSPORTS_HTTPS_PORT'),
-      },
-      user: env.TRANSPORTS_USER ?? 'root',
-      knownHostsFile: env.TRANSPORTS_KNOWN_HOSTS ?? '',
-      caDir: env.TRANSPORTS_CA_DIR ?? '',
-      sshKeyFiles: env.TRANSPORTS_SSH_KEY ? [env.TRANSPORTS_SSH_KEY] : [],
-      maxBytes: 2 * 1024 * MiB,
-      connectTimeoutMs: 10_000,
-      stallTimeoutMs: 30_000,
-    };
-    const started = performance.now();
-    const transfer = await openRemote(
-      {
-        proto,
-        host: env.TRANSPORTS_HOST ?? '127.0.0.1',
-        path: file,
-        ...(proto === 'ftp' ? { password: env.TRANSPORTS_PASSWORD ?? '' } : {}),
-      },
-      ctx,
-    );
-    const { sha256, fsyncSeconds } = await sink(transfer.stream, dir);
-    const seconds = (performance.now() - started) / 1000;
-    const rssMiB = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
-    process.stdout.write(JSON.stringify({ seconds, sha256, rssMiB, fsyncSeconds }));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-if (process.argv[1] === SELF) {
-  const [mode, proto, env, file] = process.argv.slice(2);
-  if (mode === '--child') {
-    await child(proto as ProtoName, JSON.parse(env ?? '{}') as Record<string, string>, file ?? '');
-  } else {
-    for (const r of await runAll()) {
-      const ratio =
-        r.kind === 'ratio'
-          ? ` ratio ${(r.ours / r.theirs).toFixed(2)} (target ≤ ${r.target})`
-          : ` (target ≤ ${r.target} ${r.unit})`;
-      process.stdout.write(
-        `${r.name}: ours ${r.ours} ${r.unit}, reference ${r.theirs} ${r.unit}${ratio}${r.note ? ` — ${r.note}` : ''}\n`,
-      );
-    }
-  }
-}

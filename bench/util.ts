@@ -1,7 +1,7 @@
 // Shared tools of the benchmarks: timing, peak RSS of a child process, big test files, scratch dirs.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,23 +38,27 @@ export interface Ran {
   readonly maxRss?: number;
 }
 
+/** Options of `runCommand`. */
+export interface RunOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Written to the child's stdin, which is then closed (otherwise stdin is /dev/null). */
+  readonly input?: string;
+}
+
 /** Runs a command (no shell unless `sh -c`), collecting its output; rejects on a non-zero status. */
-export function runCommand(
-  command: string,
-  args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv } = {},
-): Promise<Ran> {
+export function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: options.env ?? process.env,
     });
+    child.stdin?.end(options.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout?.on('data', (d: Buffer) => {
       stdout += d.toString();
     });
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
     child.on('error', reject);
@@ -85,6 +89,58 @@ export async function nodeArgs(): Promise<string[]> {
     );
   }
   return ['--require', rssReporter];
+}
+
+/**
+ * The same reporter as `nodeArgs`, as a `NODE_OPTIONS` value: for a node program started the way the
+ * product starts it (a bin run through its shebang, whose own node flags must stay in force).
+ */
+export async function nodeOptions(): Promise<string> {
+  const args = await nodeArgs();
+  const inherited = process.env.NODE_OPTIONS ?? '';
+  return `${inherited} ${args.join(' ')}`.trim();
+}
+
+/**
+ * How to start a node program the way its shebang does (`#!/usr/bin/env node`, or `#!/usr/bin/env -S node
+ * FLAGS…`): this node binary, the shebang's flags, the script. So a bench measures a bin with the flags it
+ * ships with, even where the file is not executable (a build tree).
+ */
+export async function shebangCommand(script: string): Promise<[string, ...string[]]> {
+  const first = (await readFile(script, 'utf8')).split('\n', 1)[0] ?? '';
+  const words = first.startsWith('#!') ? first.slice(2).trim().split(/\s+/) : [];
+  const node = words.findIndex((w) => w === 'node' || w.endsWith('/node'));
+  return [process.execPath, ...(node < 0 ? [] : words.slice(node + 1)), script];
+}
+
+/** A run that knows how long it took. */
+export interface Timed {
+  readonly seconds: number;
+}
+
+/** Times one run in seconds, wall clock from call to settlement. */
+export async function timed<T>(run: () => Promise<T>): Promise<T & Timed> {
+  const start = performance.now();
+  const value = await run();
+  return { ...value, seconds: (performance.now() - start) / 1000 };
+}
+
+/**
+ * Runs every side once per round, in turn, for `rounds` rounds (so that a busy moment of the machine
+ * hits all sides alike), and returns each side's runs; `fastest` then picks the figure that counts.
+ */
+export async function alternate<T>(rounds: number, sides: readonly (() => Promise<T>)[]): Promise<T[][]> {
+  const all: T[][] = sides.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, side] of sides.entries()) all[i]!.push(await side());
+  }
+  return all;
+}
+
+/** The run with the lowest time. */
+export function fastest<T extends Timed>(runs: readonly T[]): T {
+  if (runs.length === 0) throw new Error('no runs');
+  return runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 }
 
 /** Writes `size` bytes that no compressor shrinks much (a repeated SHA-512 stream), quickly. */

@@ -18,6 +18,7 @@ import {
   verifyPackage,
 } from './format/index.js';
 import type { Layout } from './layout.js';
+import { eachBatch, GatheringWriter } from './receive-stream.js';
 import { formatRecord, newInstallId, type StoreRecord } from './records.js';
 import { RECORD_FILE, removeUnreferenced } from './store.js';
 import { SafeUnpacker, type UnpackResult } from './unpack.js';
@@ -55,15 +56,21 @@ export async function receivePackage(
   try {
     faultPoint('install:opened');
     const stream: Readable = request.signal ? addAbortSignal(request.signal, request.stream) : request.stream;
-    let chunks = 0;
+    const file = new GatheringWriter(handle);
     try {
-      for await (const piece of stream) {
-        const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece as Uint8Array);
-        // The file and the reader take the same chunk; neither reads it back.
-        await Promise.all([handle.write(chunk), reader.write(chunk)]);
-        if (++chunks % 16 === 1) faultPoint('install:receive');
-      }
+      // The file and the reader take the same batch; neither reads it back. The file's writes run in
+      // the background while the reader hashes and checks the next batch. The batch's buffer is reused
+      // once its file write and its inflation are done (the reader copies what it keeps).
+      await eachBatch(stream, async (batch, release) => {
+        const full = file.write(batch);
+        await reader.write(batch);
+        void Promise.all([file.written(), scanner.consumed()]).then(release);
+        if (full) await full;
+        faultPoint('install:receive');
+      });
+      await file.flush();
     } catch (error) {
+      await file.flush().catch(() => {});
       if (request.signal?.aborted) {
         throw new DeviceError(
           'DEVICE_ABORTED',

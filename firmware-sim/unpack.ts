@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { createGunzip, type Gunzip } from 'node:zlib';
+import { createGunzip, type Gunzip, type ZlibOptions } from 'node:zlib';
 import type { Extract, Header } from 'tar-stream';
 import { DeviceError } from './errors.js';
 import { faultPoint } from './fault.js';
@@ -54,6 +54,10 @@ interface EntryStream {
 const SPECIAL_BITS = 0o6000;
 const PERMISSION_BITS = 0o1777;
 const MAX_PATH_BYTES = 4095;
+/** Bytes per write to zlib (see the constructor). */
+const GUNZIP_BATCH = 1024 * 1024;
+/** A chunk at least this large goes to zlib as it is; smaller ones are gathered into batches. */
+const GUNZIP_DIRECT = 256 * 1024;
 /** After this many entries the writes move to the writer thread (starting it costs a few ms). */
 const WORKER_AFTER = 200;
 
@@ -114,12 +118,24 @@ export class SafeUnpacker {
   private bytes = 0;
   private failure: Error | undefined;
   private readonly finished: Promise<void>;
+  /** Small compressed chunks copied together, not yet handed to zlib (fewer than GUNZIP_BATCH bytes). */
+  private held: Buffer | undefined;
+  private heldBytes = 0;
+  /** Settles when zlib has read the last chunk written to it. */
+  private lastInflated: Promise<void> = Promise.resolve();
 
   constructor(options: UnpackOptions) {
     this.stage = options.stageDir;
     this.sink = this.stage === undefined ? undefined : new DirectSink(this.stage);
     this.limits = options.limits;
-    this.gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    // Each write to a zlib stream is one trip to the thread pool and back: input batches of GUNZIP_BATCH
+    // keep those trips few, and a write buffer of a few batches lets the caller hash the next bytes while
+    // the previous ones are inflated. The output stays in chunks of 256 KiB: tar-stream walks the entries
+    // of one chunk recursively, and 1 MiB of empty entries (2,048 headers) overflows the stack.
+    this.gunzip = createGunzip({
+      chunkSize: 256 * 1024,
+      writableHighWaterMark: 2 * GUNZIP_BATCH,
+    } as ZlibOptions);
     this.extract = loadTarStream().extract({ highWaterMark: 1024 * 1024 });
     this.extract.on('entry', (header, stream, next) =>
       this.entry(header, stream as unknown as EntryStream, next),
@@ -142,16 +158,59 @@ export class SafeUnpacker {
     });
   }
 
-  /** Pushes compressed bytes; resolves when they may be followed by more. */
+  /**
+   * Pushes compressed bytes; resolves when they may be followed by more. A large chunk goes to zlib as
+   * it is and is referred to until zlib has read it (see `consumed`); small chunks (a network's 64 KiB)
+   * are copied into a batch of GUNZIP_BATCH, handed to zlib when full.
+   */
   async write(chunk: Buffer): Promise<void> {
-    if (this.failure === undefined && !this.gunzip.write(chunk)) {
-      await Promise.race([once(this.gunzip, 'drain'), this.finished]);
+    if (this.failure === undefined) {
+      if (chunk.length >= GUNZIP_DIRECT) {
+        if (this.heldBytes > 0) await this.inflate(this.takeHeld());
+        if (this.failure === undefined) await this.inflate(chunk);
+      } else {
+        let rest = chunk;
+        while (rest.length > 0 && this.failure === undefined) {
+          this.held ??= Buffer.allocUnsafe(GUNZIP_BATCH);
+          const n = rest.copy(this.held, this.heldBytes);
+          this.heldBytes += n;
+          rest = rest.subarray(n);
+          if (this.heldBytes === GUNZIP_BATCH) await this.inflate(this.takeHeld());
+        }
+      }
     }
     if (this.failure !== undefined) await this.raise();
   }
 
+  /**
+   * Resolves once zlib has read every chunk written so far, so that their memory may be reused (the
+   * caller's, for chunks passed as they are); also after a failure.
+   */
+  consumed(): Promise<void> {
+    return this.lastInflated;
+  }
+
+  private async inflate(chunk: Buffer): Promise<void> {
+    // zlib reads the chunks in order: the callback of the last one means all are read.
+    let read: () => void = () => {};
+    this.lastInflated = new Promise<void>((resolve) => {
+      read = resolve;
+    });
+    if (!this.gunzip.write(chunk, () => read())) {
+      await Promise.race([once(this.gunzip, 'drain'), this.finished]);
+    }
+  }
+
+  private takeHeld(): Buffer {
+    const batch = this.held!.subarray(0, this.heldBytes);
+    this.held = undefined;
+    this.heldBytes = 0;
+    return batch;
+  }
+
   /** Ends the input; resolves with what was unpacked once every entry is written. */
   async end(): Promise<UnpackResult> {
+    if (this.failure === undefined && this.heldBytes > 0) await this.inflate(this.takeHeld());
     if (this.failure === undefined) {
       this.gunzip.end();
       await this.finished;
@@ -179,6 +238,8 @@ export class SafeUnpacker {
       error instanceof DeviceError || (error as NodeJS.ErrnoException).code !== undefined
         ? error
         : corrupt(error.message);
+    this.held = undefined;
+    this.heldBytes = 0;
     this.gunzip.destroy();
     this.extract.destroy();
   }

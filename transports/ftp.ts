@@ -23,6 +23,8 @@ async function openFtp(source: RemoteSource, ctx: TransportContext): Promise<Tra
   try {
     size = await phase.run(async () => {
       await client.connect(source.host, portOf(source, ctx));
+      // basic-ftp's connect resolves on the server's greeting: it is there.
+      phase.reached();
       await login(client, user, source, ctx, phase, origin);
       await client.useDefaultSettings();
       return sizeOf(client, source.path);

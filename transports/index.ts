@@ -35,15 +35,33 @@ export const registry: TransportRegistry = {
 export const DEFAULT_POLICY: readonly ProtoName[] = ['ftp', 'tftp'];
 
 /**
+ * In a policy, how long a protocol that has another after it waits for the server to show it is there
+ * (for ftp: connection and greeting) before the next one is tried. A refused connection falls back at
+ * once anyway; this bounds a silent one (packets dropped, or a port that accepts and says nothing),
+ * which would otherwise hold the operator for the whole connect timeout. Three seconds allow one lost
+ * SYN to be sent again (Linux retries after 1 s).
+ */
+export const FALLBACK_REACH_TIMEOUT_MS = 3000;
+
+/** Options of `createOpenRemote`. */
+export interface OpenRemoteOptions {
+  /** See FALLBACK_REACH_TIMEOUT_MS (the default). */
+  readonly reachTimeoutMs?: number;
+}
+
+/**
  * Builds an `OpenRemote` over a registry: a named protocol is opened directly; without one, `policy` is
- * tried in order. An explicit port belongs to the first protocol of the policy (the operator typed it for
- * ftp); the fallbacks use their default ports. If every protocol fails, one `TRANSPORT_ALL_FAILED` error
- * names each failure. An abort is never followed by a fallback.
+ * tried in order, each but the last with a reach timeout (a silent server is given up in seconds). An
+ * explicit port belongs to the first protocol of the policy (the operator typed it for ftp); the
+ * fallbacks use their default ports. If every protocol fails, one `TRANSPORT_ALL_FAILED` error names each
+ * failure. An abort is never followed by a fallback.
  */
 export function createOpenRemote(
   transports: TransportRegistry,
   policy: readonly ProtoName[] = DEFAULT_POLICY,
+  options: OpenRemoteOptions = {},
 ): OpenRemote {
+  const reachTimeoutMs = options.reachTimeoutMs ?? FALLBACK_REACH_TIMEOUT_MS;
   const openWith = async (source: RemoteSource, ctx: TransportContext): Promise<Transfer> => {
     checkSource(source, ctx);
     const load = transports[source.proto];
@@ -65,8 +83,14 @@ export function createOpenRemote(
       const source: RemoteSource =
         i === 0 && port !== undefined ? { ...portless, port, proto: name } : { ...portless, proto: name };
       if (ctx.signal?.aborted) throw abortedError(originOf(source, ctx));
+      // A protocol with another after it must show quickly that its server is there.
+      const last = i === policy.length - 1;
+      const tryCtx: TransportContext =
+        last || (ctx.reachTimeoutMs !== undefined && ctx.reachTimeoutMs <= reachTimeoutMs)
+          ? ctx
+          : { ...ctx, reachTimeoutMs };
       try {
-        return await openWith(source, ctx);
+        return await openWith(source, tryCtx);
       } catch (error) {
         const failure =
           error instanceof TransportError

@@ -8,12 +8,19 @@ import type { TransportContext } from './types.js';
  * tears the half-open connection down and `run` rejects with `TRANSPORT_CONNECT_TIMEOUT` or
  * `TRANSPORT_ABORTED`. Time spent in `ask` (a password prompt, a host key question) does not count: an
  * operator reading a fingerprint is not a slow server.
+ *
+ * With `ctx.reachTimeoutMs` (set by a fallback policy), the server must also show within that time that
+ * it is there — the transport calls `reached()` when it has (for ftp: the greeting) — or the opening
+ * fails the same way, so that the next protocol is tried in seconds rather than after the whole
+ * connect timeout.
  */
 export class OpenPhase {
-  readonly #ctx: Pick<TransportContext, 'connectTimeoutMs' | 'signal'>;
+  readonly #ctx: Pick<TransportContext, 'connectTimeoutMs' | 'reachTimeoutMs' | 'signal'>;
   readonly #origin: string;
   readonly #close: () => void;
   #remaining: number;
+  /** Time left for the server to show it is there; infinite once it has, or without a reach timeout. */
+  #reachRemaining: number;
   #since = 0;
   #timer: NodeJS.Timeout | undefined;
   #fail: ((error: TransportError) => void) | undefined;
@@ -21,11 +28,29 @@ export class OpenPhase {
   #asking = 0;
   #failed = false;
 
-  constructor(ctx: Pick<TransportContext, 'connectTimeoutMs' | 'signal'>, origin: string, close: () => void) {
+  constructor(
+    ctx: Pick<TransportContext, 'connectTimeoutMs' | 'reachTimeoutMs' | 'signal'>,
+    origin: string,
+    close: () => void,
+  ) {
     this.#ctx = ctx;
     this.#origin = origin;
     this.#close = close;
     this.#remaining = ctx.connectTimeoutMs;
+    this.#reachRemaining =
+      ctx.reachTimeoutMs !== undefined && ctx.reachTimeoutMs < ctx.connectTimeoutMs
+        ? ctx.reachTimeoutMs
+        : Number.POSITIVE_INFINITY;
+  }
+
+  /** The server has shown that it is there (connected and, where it speaks first, greeted). */
+  reached(): void {
+    if (this.#reachRemaining === Number.POSITIVE_INFINITY) return;
+    this.#reachRemaining = Number.POSITIVE_INFINITY;
+    if (this.#timer !== undefined) {
+      this.#stop();
+      this.#start();
+    }
   }
 
   /** Whether the phase already failed (timed out or aborted); work still running should stop. */
@@ -90,16 +115,19 @@ export class OpenPhase {
 
   #start(): void {
     this.#since = performance.now();
-    const ms = this.#ctx.connectTimeoutMs;
+    const reach = this.#reachRemaining < this.#remaining;
+    const ms = reach ? (this.#ctx.reachTimeoutMs as number) : this.#ctx.connectTimeoutMs;
     this.#timer = setTimeout(
       () =>
         this.#failWith(
           new TransportError(
             'TRANSPORT_CONNECT_TIMEOUT',
-            `${this.#origin}: no answer within ${formatSeconds(ms)} (connect timeout)`,
+            reach
+              ? `${this.#origin}: no answer within ${formatSeconds(ms)}`
+              : `${this.#origin}: no answer within ${formatSeconds(ms)} (connect timeout)`,
           ),
         ),
-      Math.max(0, this.#remaining),
+      Math.max(0, Math.min(this.#remaining, this.#reachRemaining)),
     );
   }
 
@@ -107,6 +135,8 @@ export class OpenPhase {
     if (this.#timer === undefined) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#remaining -= performance.now() - this.#since;
+    const spent = performance.now() - this.#since;
+    this.#remaining -= spent;
+    this.#reachRemaining -= spent;
   }
 }

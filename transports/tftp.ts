@@ -1,9 +1,11 @@
 // tftp with the tftp package: octet mode, blksize 1468 negotiated (512 when the server does not take it), no credentials.
+import { Readable } from 'node:stream';
 import tftp, { type GetStream, type Client as TftpClient, type TftpStats } from 'tftp';
 import { originOf, portOf } from './address.js';
 import { oneLine, TransportError, toTransportError } from './errors.js';
-import { checkAnnouncedSize, guardReadable, type TransferGuard } from './guard.js';
+import { checkAnnouncedSize, guardReadable } from './guard.js';
 import { OpenPhase } from './open-phase.js';
+import { tightenHotPath } from './tftp-hot-path.js';
 import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
 
 /** The largest block that fits an Ethernet frame without IP fragmentation (RFC 2348's usual choice). */
@@ -32,6 +34,7 @@ async function openTftp(source: RemoteSource, ctx: TransportContext): Promise<Tr
   let get: GetStream;
   try {
     get = client.createGetStream(source.path, { highWaterMark: 256 * 1024 });
+    tightenHotPath(get);
   } catch (error) {
     // The library refuses names it cannot send (`..` first, non-ASCII).
     throw new TransportError(
@@ -57,17 +60,95 @@ async function openTftp(source: RemoteSource, ctx: TransportContext): Promise<Tr
     get.abort();
     throw describe(error);
   }
-  // Do not pipeline() this stream: it emits 'close' before 'end'. guardReadable listens to data/end/error
-  // and only treats a destroyed (aborted) stream as cut off.
-  const transfer: Transfer = guardReadable(get, {
+  // Do not pipeline() the library's stream: it emits 'close' before 'end'. JoinedBlocks listens to its
+  // data/end/error only.
+  const blocks = new JoinedBlocks(get);
+  return guardReadable(blocks, {
     origin,
     size,
     ctx,
     release: () => get.abort(),
-    describe: (error) =>
-      describeTftpError(origin, source.path, error, (transfer.stream as TransferGuard).bytes > 0),
+    describe: (error) => describeTftpError(origin, source.path, error, blocks.received > 0),
   });
-  return transfer;
+}
+
+/** tftp blocks are joined into chunks of about this size before they go on (see JoinedBlocks). */
+export const TFTP_CHUNK_BYTES = 64 * 1024;
+
+/** A partly filled chunk goes on after this long, so that a slow server's bytes still flow at once. */
+const PARTIAL_CHUNK_MS = 20;
+
+/**
+ * The library hands out every block (1468 bytes) as its own chunk; tens of thousands of chunks cost the
+ * guard and the install more than their bytes do. This Readable copies the blocks into chunks of
+ * TFTP_CHUNK_BYTES (a partial one goes on after PARTIAL_CHUNK_MS, and at the end) and passes the end and
+ * errors through. Backpressure pauses the library's stream, as before (the library itself keeps
+ * acknowledging; tftp has no other way to slow a server down than not to answer).
+ */
+class JoinedBlocks extends Readable {
+  readonly #get: GetStream;
+  /** Bytes received from the library so far (some may still wait in the partial chunk). */
+  received = 0;
+  #chunk = Buffer.allocUnsafe(TFTP_CHUNK_BYTES);
+  #used = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(get: GetStream) {
+    super({ highWaterMark: 4 * TFTP_CHUNK_BYTES });
+    this.#get = get;
+    get.on('data', (block: Buffer) => this.#add(block));
+    get.once('end', () => {
+      this.#flush();
+      this.#stopTimer();
+      this.push(null);
+    });
+    get.on('error', (error: Error) => {
+      this.#stopTimer();
+      this.destroy(error);
+    });
+  }
+
+  override _read(): void {
+    this.#get.resume();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#stopTimer();
+    callback(error);
+  }
+
+  #add(block: Buffer): void {
+    if (this.destroyed) return;
+    this.received += block.length;
+    if (block.length > this.#chunk.length - this.#used) this.#flush();
+    if (block.length > this.#chunk.length) {
+      this.#pass(block);
+      return;
+    }
+    block.copy(this.#chunk, this.#used);
+    this.#used += block.length;
+    if (this.#chunk.length - this.#used < block.length) this.#flush();
+    else if (this.#timer) this.#timer.refresh();
+    else this.#timer = setTimeout(() => this.#flush(), PARTIAL_CHUNK_MS);
+  }
+
+  #flush(): void {
+    this.#stopTimer();
+    if (this.#used === 0 || this.destroyed) return;
+    const full = this.#chunk.subarray(0, this.#used);
+    this.#chunk = Buffer.allocUnsafe(TFTP_CHUNK_BYTES);
+    this.#used = 0;
+    this.#pass(full);
+  }
+
+  #pass(chunk: Buffer): void {
+    if (!this.push(chunk)) this.#get.pause();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
 }
 
 /**

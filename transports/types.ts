@@ -53,6 +53,13 @@ export interface TransportContext {
   /** A transfer larger than this is cut off with an error. */
   readonly maxBytes: number;
   readonly connectTimeoutMs: number;
+  /**
+   * Optional, shorter than `connectTimeoutMs`: a server that has not shown within this time that it is
+   * there (for ftp: connected and greeted) counts as not answering. The default policy sets it for every
+   * protocol but the last, so that a silent ftp server falls back to tftp in seconds. Added after the
+   * first version of this contract; absent means no such limit.
+   */
+  readonly reachTimeoutMs?: number;
   /** No byte for this long ends the transfer with an error. */
   readonly stallTimeoutMs: number;
   /** Aborts the transfer at any moment (Ctrl-C). */

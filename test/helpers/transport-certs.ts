@@ -6,6 +6,8 @@ export interface TestPki {
   readonly caCert: string;
   readonly serverKey: string;
   readonly serverCert: string;
+  /** A certificate for the same names and key, signed by itself (no CA). */
+  readonly selfSignedCert: string;
 }
 
 function keyPair(): { privateKey: string; publicKey: string } {
@@ -50,24 +52,32 @@ export function makeTestPki(): TestPki {
     ],
     '01',
   );
+  const serverExtensions = [
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    {
+      name: 'subjectAltName',
+      altNames: [
+        { type: 7, ip: '127.0.0.1' },
+        { type: 7, ip: '::1' },
+        { type: 2, value: 'localhost' },
+      ],
+    },
+  ];
   const serverCert = certificate(
     '127.0.0.1',
     server.publicKey,
     { name: caName, key: ca.privateKey },
-    [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 7, ip: '127.0.0.1' },
-          { type: 7, ip: '::1' },
-          { type: 2, value: 'localhost' },
-        ],
-      },
-    ],
+    serverExtensions,
     '02',
   );
-  return { caCert, serverKey: server.privateKey, serverCert };
+  const selfSignedCert = certificate(
+    '127.0.0.1',
+    server.publicKey,
+    { name: '127.0.0.1', key: server.privateKey },
+    serverExtensions,
+    '03',
+  );
+  return { caCert, serverKey: server.privateKey, serverCert, selfSignedCert };
 }

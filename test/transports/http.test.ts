@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { TransportError } from '../../transports/errors.js';
 import { httpsTransport, httpTransport } from '../../transports/http.js';
 import type { TransportContext } from '../../transports/types.js';
 import { type RunningHttpServer, startHttpServer } from '../helpers/http-server.js';
@@ -100,7 +101,63 @@ describe('http and https', () => {
       ),
       {
         code: 'TRANSPORT_TLS',
-        message: `https 127.0.0.1:${https.port}: issuer unknown; to trust it, add its CA certificate to etc/ssl/certs/`,
+        message: `https 127.0.0.1:${https.port}: certificate not trusted (issuer unknown); add its CA to etc/ssl/certs/`,
+      },
+    );
+  });
+
+  // The operator sees one line saying what is wrong and what to do, never OpenSSL's text or codes.
+  const tlsCases = [
+    {
+      title: 'a self-signed server certificate',
+      cert: () => pki.selfSignedCert,
+      message: 'certificate not trusted (self-signed); add its CA to etc/ssl/certs/',
+    },
+    {
+      title: 'a chain that ends in a CA the device does not trust',
+      cert: () => `${pki.serverCert}${pki.caCert}`,
+      message: 'certificate not trusted (self-signed CA); add its CA to etc/ssl/certs/',
+    },
+  ];
+  for (const { title, cert, message } of tlsCases) {
+    test(`https refuses ${title}, in an operator's words`, async () => {
+      const server = await startHttpServer({
+        files,
+        tls: { key: pki.serverKey, cert: cert() },
+        redirects: {},
+      });
+      try {
+        await assert.rejects(
+          httpsTransport.open(
+            { proto: 'https', host: '127.0.0.1', path: 'pkg/good.wmopkg' },
+            ctx({ caDir: join(work.dir, 'no-certs'), defaultPorts: { ...UNUSED_PORTS, https: server.port } }),
+          ),
+          (error: TransportError) => {
+            assert.equal(error.code, 'TRANSPORT_TLS');
+            assert.equal(error.message, `https 127.0.0.1:${server.port}: ${message}`);
+            return true;
+          },
+        );
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  test('https to a plain http port: "does not speak TLS", not OpenSSL\'s record error', async () => {
+    await assert.rejects(
+      httpsTransport.open(
+        { proto: 'https', host: '127.0.0.1', path: 'pkg/good.wmopkg' },
+        ctx({ defaultPorts: { ...UNUSED_PORTS, https: http.port } }),
+      ),
+      (error: TransportError) => {
+        assert.equal(error.code, 'TRANSPORT_TLS');
+        assert.equal(
+          error.message,
+          `https 127.0.0.1:${http.port}: the server does not speak TLS on this port (plain http?)`,
+        );
+        assert.doesNotMatch(error.message, /SSL routines|error:[0-9A-F]{8}/);
+        return true;
       },
     );
   });

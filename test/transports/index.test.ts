@@ -2,13 +2,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   createOpenRemote,
+  DEFAULT_POLICY,
+  FALLBACK_REACH_TIMEOUT_MS,
   formatHostPort,
   openRemote,
   registry,
@@ -168,6 +170,106 @@ describe('openRemote', () => {
       await assert.rejects(openRemote(source, ctx()), { code: 'TRANSPORT_BAD_SOURCE', message });
     });
   }
+});
+
+describe('fallback from an ftp server that does not answer', () => {
+  let work: Awaited<ReturnType<typeof scratch>>;
+  let tftp: RunningTftpServer;
+  let silent: Server;
+  let slowLogin: Server;
+  const sockets = new Set<Socket>();
+  const portOf = (server: Server) => (server.address() as { port: number }).port;
+  const listen = async (server: Server) => {
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  };
+
+  before(async () => {
+    work = await scratch();
+    const root = join(work.dir, 'root');
+    await mkdir(root);
+    tftp = await startPackageTftpServer(root, { 'good.wmopkg': good.data });
+    // Accepts the connection and never says a word (a firewall's proxy, a port of another service).
+    silent = createServer(() => undefined);
+    await listen(silent);
+    // Greets at once, then takes a second to refuse the login: a slow server, not a silent one.
+    slowLogin = createServer((socket) => {
+      socket.write('220 slow server\r\n');
+      socket.on('data', () => {
+        setTimeout(() => socket.write('530 Login incorrect.\r\n'), 1000);
+      });
+    });
+    await listen(slowLogin);
+  });
+  after(async () => {
+    for (const socket of sockets) socket.destroy();
+    await Promise.all([silent, slowLogin].map((s) => new Promise((r) => s.close(r))));
+    await tftp.close();
+    await work.cleanup();
+  });
+
+  const ctx = (ftp: number) =>
+    testContext(work.dir, {
+      defaultPorts: { ...UNUSED_PORTS, ftp, tftp: tftp.port },
+      // Far longer than the test may run: falling back must wait for neither.
+      connectTimeoutMs: 120_000,
+      stallTimeoutMs: 120_000,
+    });
+
+  test('no protocol: tftp serves the file once ftp has not greeted within the reach timeout, long before the connect timeout', {
+    timeout: 30_000,
+  }, async () => {
+    assert.ok(FALLBACK_REACH_TIMEOUT_MS <= 5000);
+    const transfer = await openRemote({ host: '127.0.0.1', path: 'good.wmopkg' }, ctx(portOf(silent)));
+    assert.equal(transfer.origin, 'tftp 127.0.0.1');
+    assert.equal((await drain(transfer)).sha256, good.sha256);
+  });
+
+  test('both fail: the message says ftp did not answer, and why tftp failed', {
+    timeout: 30_000,
+  }, async () => {
+    const open = createOpenRemote(registry, DEFAULT_POLICY, { reachTimeoutMs: 300 });
+    await assert.rejects(open({ host: '127.0.0.1', path: 'x.wmopkg' }, ctx(portOf(silent))), {
+      code: 'TRANSPORT_ALL_FAILED',
+      message: `ftp 127.0.0.1:${portOf(silent)}: no answer within 300 ms; tftp 127.0.0.1: file not found: x.wmopkg`,
+    });
+  });
+
+  test('a server that greets in time keeps the whole connect timeout for its login', {
+    timeout: 30_000,
+  }, async () => {
+    const open = createOpenRemote(registry, DEFAULT_POLICY, { reachTimeoutMs: 300 });
+    await assert.rejects(
+      open({ host: '127.0.0.1', path: 'x.wmopkg', password: 'pw' }, ctx(portOf(slowLogin))),
+      {
+        code: 'TRANSPORT_ALL_FAILED',
+        message: `ftp 127.0.0.1:${portOf(slowLogin)}: login refused for user operator; tftp 127.0.0.1: file not found: x.wmopkg`,
+      },
+    );
+  });
+
+  test('a named protocol has no fallback to go to: it waits the connect timeout', {
+    timeout: 30_000,
+  }, async () => {
+    const open = createOpenRemote(registry, DEFAULT_POLICY, { reachTimeoutMs: 100 });
+    await assert.rejects(
+      open(
+        { proto: 'ftp', host: '127.0.0.1', path: 'x.wmopkg' },
+        testContext(work.dir, {
+          defaultPorts: { ...UNUSED_PORTS, ftp: portOf(silent) },
+          connectTimeoutMs: 600,
+          stallTimeoutMs: 120_000,
+        }),
+      ),
+      {
+        code: 'TRANSPORT_CONNECT_TIMEOUT',
+        message: `ftp 127.0.0.1:${portOf(silent)}: no answer within 600 ms (connect timeout)`,
+      },
+    );
+  });
 });
 
 describe('connect timeout', () => {
