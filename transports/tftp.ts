@@ -1,8 +1,9 @@
 // tftp with the tftp package: octet mode, blksize 1468 negotiated (512 when the server does not take it), no credentials.
+import { lookup } from 'node:dns/promises';
 import { Readable } from 'node:stream';
 import tftp, { type GetStream, type Client as TftpClient, type TftpStats } from 'tftp';
 import { originOf, portOf } from './address.js';
-import { oneLine, TransportError, toTransportError } from './errors.js';
+import { abortedError, oneLine, TransportError, toTransportError } from './errors.js';
 import { checkAnnouncedSize, guardReadable } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { tightenHotPath } from './tftp-hot-path.js';
@@ -19,8 +20,54 @@ export const tftpTransport: Transport = { name: 'tftp', open: openTftp };
 
 async function openTftp(source: RemoteSource, ctx: TransportContext): Promise<Transfer> {
   const origin = originOf(source, ctx);
+  const describe = (error: unknown) => describeTftpError(origin, source.path, error);
+  let get: GetStream | undefined;
+  const phase = new OpenPhase(ctx, origin, () => get?.abort());
+  let size: number | undefined;
+  let stream: GetStream;
+  try {
+    // 'stats' comes with the server's OACK (or its first DATA block when it ignores options); a missing
+    // file is an ERROR packet before that.
+    let stats: TftpStats;
+    [stream, stats] = await phase.run(async () => {
+      // The library resolves a name itself and fails on one that does not exist with a TypeError of
+      // its own; a name is resolved here first, so that the operator reads "host name not found".
+      const { address } = await lookup(source.host);
+      if (phase.failed) throw abortedError(origin);
+      const opened = requestFile(address, source, ctx, origin);
+      get = opened;
+      return new Promise<[GetStream, TftpStats]>((resolve, reject) => {
+        opened.once('stats', (stats: TftpStats) => resolve([opened, stats]));
+        opened.once('error', reject);
+      });
+    });
+    size = stats.size ?? undefined;
+    checkAnnouncedSize(origin, size, ctx.maxBytes);
+  } catch (error) {
+    get?.abort();
+    throw describe(error);
+  }
+  // Do not pipeline() the library's stream: it emits 'close' before 'end'. JoinedBlocks listens to its
+  // data/end/error only.
+  const blocks = new JoinedBlocks(stream);
+  return guardReadable(blocks, {
+    origin,
+    size,
+    ctx,
+    release: () => stream.abort(),
+    describe: (error) => describeTftpError(origin, source.path, error, blocks.received > 0),
+  });
+}
+
+/** A client for one address and its read request (RRQ). */
+function requestFile(
+  address: string,
+  source: RemoteSource,
+  ctx: TransportContext,
+  origin: string,
+): GetStream {
   const client = tftp.createClient({
-    host: source.host,
+    host: address,
     port: portOf(source, ctx),
     blockSize: TFTP_BLOCK_SIZE,
     windowSize: 1,
@@ -29,12 +76,10 @@ async function openTftp(source: RemoteSource, ctx: TransportContext): Promise<Tr
     retries: Math.max(3, Math.ceil(ctx.stallTimeoutMs / RETRANSMIT_MS)),
   });
   dropTimeoutOption(client);
-  const describe = (error: unknown) => describeTftpError(origin, source.path, error);
-
-  let get: GetStream;
   try {
-    get = client.createGetStream(source.path, { highWaterMark: 256 * 1024 });
+    const get = client.createGetStream(source.path, { highWaterMark: 256 * 1024 });
     tightenHotPath(get);
+    return get;
   } catch (error) {
     // The library refuses names it cannot send (`..` first, non-ASCII).
     throw new TransportError(
@@ -42,34 +87,6 @@ async function openTftp(source: RemoteSource, ctx: TransportContext): Promise<Tr
       `${origin}: cannot request "${source.path}": ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  const phase = new OpenPhase(ctx, origin, () => get.abort());
-  let size: number | undefined;
-  try {
-    // 'stats' comes with the server's OACK (or its first DATA block when it ignores options); a missing
-    // file is an ERROR packet before that.
-    const stats = await phase.run(
-      () =>
-        new Promise<TftpStats>((resolve, reject) => {
-          get.once('stats', resolve);
-          get.once('error', reject);
-        }),
-    );
-    size = stats.size ?? undefined;
-    checkAnnouncedSize(origin, size, ctx.maxBytes);
-  } catch (error) {
-    get.abort();
-    throw describe(error);
-  }
-  // Do not pipeline() the library's stream: it emits 'close' before 'end'. JoinedBlocks listens to its
-  // data/end/error only.
-  const blocks = new JoinedBlocks(get);
-  return guardReadable(blocks, {
-    origin,
-    size,
-    ctx,
-    release: () => get.abort(),
-    describe: (error) => describeTftpError(origin, source.path, error, blocks.received > 0),
-  });
 }
 
 /** tftp blocks are joined into chunks of about this size before they go on (see JoinedBlocks). */

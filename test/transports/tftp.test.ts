@@ -120,6 +120,15 @@ describe('tftp', () => {
     assert.equal(error.code, 'TRANSPORT_STALLED');
   });
 
+  test('a host name that does not resolve: "host name not found", not the library\'s TypeError', async () => {
+    // A label over 63 bytes is refused by the resolver itself: no query leaves the machine.
+    const host = `${'a'.repeat(64)}.invalid`;
+    await assert.rejects(tftpTransport.open({ proto: 'tftp', host, path: 'x.wmopkg' }, ctx()), {
+      code: 'TRANSPORT_CONNECT',
+      message: `tftp ${host}: host name not found`,
+    });
+  });
+
   test('a server that never answers ends with the connect timeout', async () => {
     // A bound UDP socket that reads nothing: the request is retransmitted into silence.
     const { createSocket } = await import('node:dgram');
