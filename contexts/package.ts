@@ -241,7 +241,7 @@ function detailLines(d: PackageDetails, env: CommandEnv): string[] {
     ['Source', source],
     ['Installed', localTime(d.installedAt)],
     ['Size', `${bytes(d.size)} (${d.size} bytes)`],
-    ['Files', String(d.fileCount)],
+    ['Files', d.fileCount === undefined ? 'counted at activation' : String(d.fileCount)],
   );
   return renderFields(fields).map((l) => (env.session.terminal.ascii ? toAscii(l) : l));
 }

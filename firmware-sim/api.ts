@@ -52,8 +52,11 @@ export interface PackageDetails extends PackageSummary {
   readonly keyNumber?: string;
   /** Size of the stored .wmopkg file in bytes. */
   readonly size: number;
-  /** Regular files, links and directories in data.tar.gz. */
-  readonly fileCount: number;
+  /**
+   * Regular files, links and directories in data.tar.gz; known once this installation has been
+   * activated (the archive is inflated only then).
+   */
+  readonly fileCount?: number;
 }
 
 /** `install`: the stream is read once; the store hashes and writes it as it flows. */

@@ -5,7 +5,7 @@ import type { BootLine, BootReport, Deactivated, Verification } from './api.js';
 import { writeFileAtomic } from './atomic.js';
 import { readBootConfig, type StoredBootConfig } from './boot-config.js';
 import { checkCompatibility } from './compat.js';
-import type { DeviceFile } from './device-file.js';
+import { type DeviceFile, readLimits } from './device-file.js';
 import { DeviceError, deviceErrorOf, isFsError } from './errors.js';
 import { faultPoint } from './fault.js';
 import {
@@ -19,7 +19,6 @@ import {
 } from './format/index.js';
 import { type Layout, REVOKED_LIST_NAME } from './layout.js';
 import { activationRefusal, allowUntrustedInForce } from './policy.js';
-import { deferDataErrors } from './receive.js';
 import type { ActiveRecord, StoreRecord } from './records.js';
 import {
   applySteps,
@@ -38,7 +37,7 @@ import {
 import { runScript, type ScriptContext, type ScriptName } from './scripts.js';
 import { type LastBoot, loadActive } from './state.js';
 import { loadRecords, packageFile } from './store.js';
-import { applySpecialBits, SafeUnpacker, type UnpackResult } from './unpack.js';
+import { applySpecialBits, deferDataErrors, SafeUnpacker, type UnpackResult } from './unpack.js';
 
 /** Everything a boot needs, read once at its start. */
 interface BootState {
@@ -244,10 +243,6 @@ async function reverify(
   );
 }
 
-function readLimits(device: DeviceFile) {
-  return { limits: { controlBytes: device.limits.controlBytes, packageBytes: device.maxPackageBytes } };
-}
-
 /**
  * A package not active in this installation: read through one descriptor, hashing every member while
  * data.tar.gz unpacks into the stage; the files reach rootfs only if the verdict allows it.
@@ -423,6 +418,7 @@ async function install(
     ...(verdict.keyNumber === undefined ? {} : { keyNumber: verdict.keyNumber }),
     activatedAt: new Date().toISOString(),
     files: plan.files,
+    fileCount: unpacked.fileCount,
     dirs: plan.dirs,
     diverted: plan.diverted,
     scripts: {

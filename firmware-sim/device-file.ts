@@ -129,3 +129,8 @@ function parseDeviceFile(raw: unknown, path: string): DeviceFile {
     scriptTimeoutMs: num(o.scriptTimeoutMs, 'scriptTimeoutMs', DEVICE_DEFAULTS.scriptTimeoutMs),
   };
 }
+
+/** The reader's limits on this device: control archive and whole package. */
+export function readLimits(device: DeviceFile): { limits: { controlBytes: number; packageBytes: number } } {
+  return { limits: { controlBytes: device.limits.controlBytes, packageBytes: device.maxPackageBytes } };
+}

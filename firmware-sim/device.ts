@@ -1,5 +1,5 @@
 // The simulated device behind the shell: the `Device` contract over the state directory.
-import { access, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -30,8 +30,8 @@ import {
   checkPackageName,
   damagedError,
   describeOrigin,
-  fileListFile,
   loadRecords,
+  packageFile,
   readStoreEntry,
   removeFromStore,
   type StoreEntry,
@@ -245,7 +245,7 @@ export class LocalDevice implements Device {
         installedAt: source.installedAt,
         ...(source.keyNumber === undefined ? {} : { keyNumber: source.keyNumber }),
         size: source.size,
-        fileCount: source.fileCount,
+        ...fileCountOf(source, active),
       };
     });
   }
@@ -254,7 +254,8 @@ export class LocalDevice implements Device {
     return this.guard(`reading package ${name}`, async () => {
       const entry = await readStoreEntry(this.paths, name);
       if (entry?.kind === 'record') {
-        return JSON.parse(await readFile(fileListFile(this.paths, entry.record), 'utf8')) as string[];
+        const { storedEntries } = await import('./unpack.js');
+        return storedEntries(packageFile(this.paths, entry.record), await this.device());
       }
       const active = (await loadActive(this.paths)).get(name);
       if (!active) throw entry ? damagedError(entry) : notInstalled(name);
@@ -726,4 +727,10 @@ function replacement(name: string, from: string, to: string): string {
   const order = compareVersions(to, from);
   if (order === 0) return `reinstall ${name} ${to}`;
   return `${order > 0 ? 'upgrade' : 'downgrade'} ${name} ${from} -> ${to}`;
+}
+
+/** The data archive's entry count where known: counted when this installation was activated. */
+function fileCountOf(record: StoreRecord, active: ActiveRecord | undefined): { fileCount?: number } {
+  const count = record.fileCount ?? (active?.installId === record.installId ? active.fileCount : undefined);
+  return count === undefined ? {} : { fileCount: count };
 }

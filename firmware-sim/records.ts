@@ -34,7 +34,8 @@ export interface StoreRecord {
   readonly verification: Verification;
   readonly reason: string;
   readonly keyNumber?: string;
-  readonly fileCount: number;
+  /** Written by earlier versions, which inflated the data archive at installation. */
+  readonly fileCount?: number;
 }
 
 /** `var/lib/wmopkg/active/NAME.json`: what an activated package put into `rootfs/`. */
@@ -48,6 +49,8 @@ export interface ActiveRecord {
   readonly activatedAt: string;
   /** Everything but directories, relative to `rootfs/`, in archive order. */
   readonly files: readonly string[];
+  /** Entries of the data archive (regular files, links, directories); absent in earlier records. */
+  readonly fileCount?: number;
   /** Directories the package created (they did not exist before), parents first. */
   readonly dirs: readonly string[];
   /** Files the package overwrote; the originals wait in `backup/NAME/`. */
@@ -93,6 +96,8 @@ function parseJson(text: string, path: string): Record<string, unknown> {
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+/** An optional count: absent, or a non-negative integer. */
+const isCount = (v: unknown): boolean => v === undefined || (Number.isSafeInteger(v) && (v as number) >= 0);
 
 /** Parses a store record, checking every field the device relies on. */
 export function parseStoreRecord(text: string, path: string): StoreRecord {
@@ -114,7 +119,7 @@ export function parseStoreRecord(text: string, path: string): StoreRecord {
   check(path, /^[A-Za-z0-9_.-]+\.wmopkg$/.test(o.file as string), 'bad package file name');
   check(path, typeof o.persistent === 'boolean', '"persistent" must be true or false');
   check(path, VERIFICATIONS.includes(o.verification as Verification), 'bad "verification"');
-  check(path, Number.isSafeInteger(o.size) && Number.isSafeInteger(o.fileCount), 'bad sizes');
+  check(path, Number.isSafeInteger(o.size) && isCount(o.fileCount), 'bad sizes');
   check(path, o.keyNumber === undefined || isString(o.keyNumber), 'bad "keyNumber"');
   check(
     path,
@@ -156,6 +161,7 @@ export function parseActiveRecord(text: string, path: string): ActiveRecord {
   check(path, VERIFICATIONS.includes(o.verification as Verification), 'bad "verification"');
   for (const key of ['files', 'dirs', 'diverted'])
     check(path, isStringList(o[key]), `"${key}" must be a list of paths`);
+  check(path, isCount(o.fileCount), 'bad "fileCount"');
   const scripts = o.scripts as Record<string, unknown> | undefined;
   check(
     path,

@@ -92,11 +92,6 @@ export function packageFile(layout: Layout, record: StoreRecord): string {
   return join(layout.storeDir, record.name, record.file);
 }
 
-/** Path of the file list written at installation. */
-export function fileListFile(layout: Layout, record: StoreRecord): string {
-  return join(layout.storeDir, record.name, `${record.installId}.files.json`);
-}
-
 /** `ftp 192.0.2.1`, `ftp [2001:db8::1]:2121`, `media external`: where a package came from, no secrets. */
 export function describeOrigin(
   origin: PackageOrigin,
@@ -108,12 +103,11 @@ export function describeOrigin(
   return `${origin.proto} ${host}${port}`;
 }
 
-/** Deletes package files and file lists of a package directory that its record does not name. */
+/** Deletes what a package directory holds beyond its record and the package file the record names. */
 export async function removeUnreferenced(dir: string, record: StoreRecord): Promise<void> {
   let removed = false;
   for (const entry of await readdir(dir)) {
-    if (entry === RECORD_FILE || entry === record.file || entry === `${record.installId}.files.json`)
-      continue;
+    if (entry === RECORD_FILE || entry === record.file) continue;
     await rm(join(dir, entry), { recursive: true, force: true });
     removed = true;
   }

@@ -5,8 +5,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createGunzip, type Gunzip, type ZlibOptions } from 'node:zlib';
 import type { Extract, Header } from 'tar-stream';
+import { type DeviceFile, readLimits } from './device-file.js';
 import { DeviceError } from './errors.js';
 import { faultPoint } from './fault.js';
+import { readPackageFile } from './format/reader.js';
 import { printable } from './format/version.js';
 import { DirectSink, type Sink, WorkerSink } from './unpack-sink.js';
 
@@ -423,6 +425,47 @@ export function applySpecialBits(stageDir: string, entries: readonly UnpackEntry
     const perm = entry.mode & (PERMISSION_BITS | SPECIAL_BITS);
     chmodSync(join(stageDir, entry.path), entry.type === 'directory' ? perm | 0o700 : perm);
   }
+}
+
+/**
+ * Connects an unpacker to the reader so that a failure of the data archive (corrupt, unsafe, over a
+ * limit) does not stop the reading: every member is still hashed, and the verdict decides which of the
+ * two problems to report. After a failure the unpacker gets no more bytes.
+ */
+export function deferDataErrors(unpacker: SafeUnpacker): {
+  onData: (chunk: Buffer) => Promise<void>;
+  onDataEnd: () => Promise<void>;
+  failure: () => unknown;
+  result: () => UnpackResult | undefined;
+} {
+  let failure: unknown;
+  let result: UnpackResult | undefined;
+  return {
+    onData: async (chunk) => {
+      if (failure !== undefined) return;
+      await unpacker.write(chunk).catch((error: unknown) => {
+        failure = error;
+      });
+    },
+    onDataEnd: async () => {
+      if (failure !== undefined) return;
+      result = await unpacker.end().catch((error: unknown) => {
+        failure = error;
+        return undefined;
+      });
+    },
+    failure: () => failure,
+    result: () => result,
+  };
+}
+
+/** Paths of a stored package's data archive, checked by the unpacking rules; nothing is written. */
+export async function storedEntries(path: string, device: DeviceFile): Promise<string[]> {
+  const unpacker = new SafeUnpacker({ limits: device.limits });
+  const data = deferDataErrors(unpacker);
+  await readPackageFile(path, { ...readLimits(device), onData: data.onData, onDataEnd: data.onDataEnd });
+  if (data.failure() !== undefined) throw data.failure();
+  return data.result()!.entries.map((entry) => entry.path);
 }
 
 let tarStream: typeof import('tar-stream') | undefined;

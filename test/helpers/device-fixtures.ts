@@ -2,28 +2,12 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import {
-  copyFile,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  readlink,
-  rm,
-  writeFile,
-} from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import type { InstallResult, PackageOrigin } from '../../firmware-sim/api.js';
-import {
-  loadTrustStore,
-  readPackageFile,
-  type SecretKey,
-  verifyPackage,
-} from '../../firmware-sim/format/index.js';
+import type { SecretKey } from '../../firmware-sim/format/index.js';
 import { type LocalDevice, loadVendorSecretKey, openDevice } from '../../firmware-sim/index.js';
-import { formatRecord, type StoreRecord } from '../../firmware-sim/records.js';
 
 /** A device in a fresh temporary directory; `cleanup` removes all of it. */
 export interface TestDevice {
@@ -143,39 +127,4 @@ export async function tempFiles(dir: string): Promise<string[]> {
 /** Asserts-friendly: whether a message is one line. */
 export function oneLine(message: string): boolean {
   return !/[\r\n]/.test(message) && message.length > 0;
-}
-
-/**
- * Puts a package into the store without the install checks, as if it had been placed there behind
- * the device's back: the boot must then stop what the install would have refused.
- */
-export async function plantPackage(device: LocalDevice, path: string, name: string): Promise<void> {
-  const layout = device.paths;
-  const reading = await readPackageFile(path);
-  const verdict = verifyPackage(reading, await loadTrustStore(layout.keysDir, layout.revokedFile));
-  const installId = `planted-${Date.now().toString(36)}`;
-  const record: StoreRecord = {
-    format: 1,
-    name,
-    installId,
-    file: `${installId}.wmopkg`,
-    version: reading.control.version,
-    architecture: reading.control.architecture,
-    description: reading.control.summary,
-    fields: reading.control.fields,
-    persistent: false,
-    origin: mediaOrigin(path),
-    installedAt: new Date().toISOString(),
-    size: reading.size,
-    members: reading.members.map(({ name: n, size, sha256 }) => ({ name: n, size, sha256 })),
-    verification: verdict.status,
-    reason: verdict.reason,
-    ...(verdict.keyNumber ? { keyNumber: verdict.keyNumber } : {}),
-    fileCount: 0,
-  };
-  const pkgDir = join(layout.storeDir, name);
-  await mkdir(pkgDir, { recursive: true });
-  await copyFile(path, join(pkgDir, record.file));
-  await writeFile(join(pkgDir, `${installId}.files.json`), '[]\n');
-  await writeFile(join(pkgDir, 'record.json'), formatRecord(record));
 }

@@ -245,7 +245,8 @@ export class FakeDevice implements Device {
       installedAt: p.installedAt,
       ...(p.keyNumber === undefined ? {} : { keyNumber: p.keyNumber }),
       size: p.size,
-      fileCount: p.fileCount,
+      // As the device: the data archive is counted when the installation is activated.
+      ...(this.state.active[name] === p.version ? { fileCount: p.fileCount } : {}),
     };
   }
 
