@@ -85,7 +85,9 @@ export async function nodeArgs(): Promise<string[]> {
     rssReporter = join(tmpdir(), `edgesh-bench-rss-${process.pid}.cjs`);
     await writeFile(
       rssReporter,
-      "process.on('exit', () => process.stderr.write('edgesh-bench-maxrss=' + process.resourceUsage().maxRSS + '\\n'));\n",
+      // VmHWM is this program's own peak: getrusage's maxRSS also counts the parent's pages the process
+      // had between fork and exec, so a large bench process would show in every child it starts.
+      "process.on('exit', () => { const m = /^VmHWM:\\s+(\\d+) kB$/m.exec(require('fs').readFileSync('/proc/self/status', 'utf8')); process.stderr.write('edgesh-bench-maxrss=' + (m ? m[1] : process.resourceUsage().maxRSS) + '\\n'); });\n",
     );
   }
   return ['--require', rssReporter];
