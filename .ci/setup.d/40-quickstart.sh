@@ -15,6 +15,13 @@ rm -rf "$home"
 mkdir -p "$home"
 # What a fresh clone holds: the committed tree only (no node_modules, no dist, no device).
 git clone --quiet --no-hardlinks "$repo" "$clone"
+# Where this machine's npm finds node's headers for native addons (drivelist, ssh2) instead of
+# downloading them: a machine setting kept in root's npm config, given to the new account as an
+# administrator would. Nothing else of root's config (no credentials) is copied.
+nodedir=$(npm config get nodedir 2>/dev/null || true)
+if [ -n "$nodedir" ] && [ "$nodedir" != undefined ] && [ "$nodedir" != null ]; then
+  echo "nodedir=$nodedir" >"$home/.npmrc"
+fi
 chown -R "$user:" "$home"
 
 {
