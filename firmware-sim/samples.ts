@@ -2,7 +2,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
-import { type DataEntry, generateKeyPair, type SecretKey, writePackage } from './format/index.js';
+import {
+  type DataEntry,
+  generateKeyPair,
+  type PackageSpec,
+  type SecretKey,
+  writePackage,
+} from './format/index.js';
 import { makeUnlockToken } from './unlock.js';
 
 export { SAMPLES } from './sample-list.js';
@@ -42,150 +48,129 @@ export async function createSamplePackages(outDir: string, options: SampleOption
   const mtime = options.mtime ?? Math.floor(Date.now() / 1000);
   const out = (name: string) => join(outDir, name);
   const written: string[] = [];
+  const sample = async (name: string, spec: Omit<PackageSpec, 'mtime'>) => {
+    await writePackage({ ...spec, mtime }, out(name));
+    written.push(out(name));
+  };
 
-  await writePackage(
-    {
-      control: control({
-        Package: 'hello',
-        Version: '1.2.0',
-        Architecture: 'all',
-        Maintainer: MAINTAINER,
-        Section: 'utils',
-        Priority: 'optional',
-        Depends: 'firmware (>= 5.20)',
-        Description:
-          'Greets the operator\n A tiny example package: /usr/bin/hello prints the greeting configured\n in /etc/hello.conf.',
-      }),
-      controlMembers: [{ name: 'conffiles', content: '/etc/hello.conf\n' }],
-      data: [
-        dir('./'),
-        dir('./etc/'),
-        file('./etc/hello.conf', 'GREETING="Hello from a signed package"\n'),
-        dir('./usr/'),
-        dir('./usr/bin/'),
-        file(
-          './usr/bin/hello',
-          '#!/bin/sh\n# Prints the greeting configured in etc/hello.conf of the same root.\n. "$(dirname "$0")/../../etc/hello.conf"\necho "$GREETING"\n',
-          0o755,
-        ),
-      ],
-      mtime,
-      sign: options.vendorKey,
-    },
-    out('hello.wmopkg'),
-  );
-  written.push(out('hello.wmopkg'));
+  await sample('hello.wmopkg', {
+    control: control({
+      Package: 'hello',
+      Version: '1.2.0',
+      Architecture: 'all',
+      Maintainer: MAINTAINER,
+      Section: 'utils',
+      Priority: 'optional',
+      Depends: 'firmware (>= 5.20)',
+      Description:
+        'Greets the operator\n A tiny example package: /usr/bin/hello prints the greeting configured\n in /etc/hello.conf.',
+    }),
+    controlMembers: [{ name: 'conffiles', content: '/etc/hello.conf\n' }],
+    data: [
+      dir('./'),
+      dir('./etc/'),
+      file('./etc/hello.conf', 'GREETING="Hello from a signed package"\n'),
+      dir('./usr/'),
+      dir('./usr/bin/'),
+      file(
+        './usr/bin/hello',
+        '#!/bin/sh\n# Prints the greeting configured in etc/hello.conf of the same root.\n. "$(dirname "$0")/../../etc/hello.conf"\necho "$GREETING"\n',
+        0o755,
+      ),
+    ],
+    sign: options.vendorKey,
+  });
 
-  await writePackage(
-    {
-      control: control({
-        Package: 'netdiag',
-        Version: '0.9.1-1',
-        Architecture: 'all',
-        Maintainer: 'Field Support <support@example.org>',
-        Section: 'net',
-        Priority: 'optional',
-        Depends: 'firmware (>= 5.0)',
-        Description:
-          'Network diagnostics helper (unsigned field build)\n Collects interface counters for a support case.',
-      }),
-      data: [
-        dir('./usr/'),
-        dir('./usr/bin/'),
-        file('./usr/bin/netdiag', '#!/bin/sh\necho "netdiag: collecting interface counters"\n', 0o755),
-      ],
-      mtime,
-    },
-    out('netdiag.wmopkg'),
-  );
-  written.push(out('netdiag.wmopkg'));
+  await sample('netdiag.wmopkg', {
+    control: control({
+      Package: 'netdiag',
+      Version: '0.9.1-1',
+      Architecture: 'all',
+      Maintainer: 'Field Support <support@example.org>',
+      Section: 'net',
+      Priority: 'optional',
+      Depends: 'firmware (>= 5.0)',
+      Description:
+        'Network diagnostics helper (unsigned field build)\n Collects interface counters for a support case.',
+    }),
+    data: [
+      dir('./usr/'),
+      dir('./usr/bin/'),
+      file('./usr/bin/netdiag', '#!/bin/sh\necho "netdiag: collecting interface counters"\n', 0o755),
+    ],
+  });
 
-  await writePackage(
-    {
-      control: control({
-        Package: 'mgmt-agent',
-        Version: '2.4.1',
-        Architecture: 'all',
-        Maintainer: MAINTAINER,
-        Section: 'admin',
-        Priority: 'important',
-        Depends: 'firmware (>= 5.24)',
-        Description:
-          'Management agent for central provisioning\n Keeps the device reachable by the management system. Install it\n persistent so that it survives a factory reset.',
-      }),
-      controlMembers: [{ name: 'conffiles', content: '/etc/mgmt-agent.conf\n' }],
-      data: [
-        dir('./etc/'),
-        file('./etc/mgmt-agent.conf', 'server = mgmt.example.com\nport = 4443\n'),
-        dir('./usr/'),
-        dir('./usr/sbin/'),
-        file(
-          './usr/sbin/mgmt-agent',
-          '#!/bin/sh\necho "mgmt-agent: would connect to the management server"\n',
-          0o755,
-        ),
-      ],
-      mtime,
-      sign: options.vendorKey,
-    },
-    out('mgmt-agent.wmopkg'),
-  );
-  written.push(out('mgmt-agent.wmopkg'));
+  await sample('mgmt-agent.wmopkg', {
+    control: control({
+      Package: 'mgmt-agent',
+      Version: '2.4.1',
+      Architecture: 'all',
+      Maintainer: MAINTAINER,
+      Section: 'admin',
+      Priority: 'important',
+      Depends: 'firmware (>= 5.24)',
+      Description:
+        'Management agent for central provisioning\n Keeps the device reachable by the management system. Install it\n persistent so that it survives a factory reset.',
+    }),
+    controlMembers: [{ name: 'conffiles', content: '/etc/mgmt-agent.conf\n' }],
+    data: [
+      dir('./etc/'),
+      file('./etc/mgmt-agent.conf', 'server = mgmt.example.com\nport = 4443\n'),
+      dir('./usr/'),
+      dir('./usr/sbin/'),
+      file(
+        './usr/sbin/mgmt-agent',
+        '#!/bin/sh\necho "mgmt-agent: would connect to the management server"\n',
+        0o755,
+      ),
+    ],
+    sign: options.vendorKey,
+  });
 
   const log = (text: string) => `#!/bin/sh\necho "${text} ($PKG_NAME $PKG_VERSION, args: $*)"\n`;
-  await writePackage(
-    {
-      control: control({
-        Package: 'motd',
-        Version: '1.0.0-rev1',
-        Architecture: 'all',
-        Maintainer: MAINTAINER,
-        Section: 'misc',
-        Priority: 'optional',
-        Depends: 'firmware (>= 5.20)',
-        Description:
-          'Site login banner\n Replaces /etc/motd of the firmware; removing the package brings the\n original back.',
-      }),
-      controlMembers: [
-        { name: 'preinst', content: log('preinst: about to replace /etc/motd') },
-        { name: 'postinst', content: log('postinst: site banner in place') },
-        { name: 'prerm', content: log('prerm: site banner going') },
-        { name: 'postrm', content: log('postrm: firmware banner restored') },
-      ],
-      data: [
-        dir('./etc/'),
-        file('./etc/motd', 'Authorized access only. This device is managed by Example Networks.\n'),
-      ],
-      mtime,
-      sign: options.vendorKey,
-    },
-    out('motd.wmopkg'),
-  );
-  written.push(out('motd.wmopkg'));
+  await sample('motd.wmopkg', {
+    control: control({
+      Package: 'motd',
+      Version: '1.0.0-rev1',
+      Architecture: 'all',
+      Maintainer: MAINTAINER,
+      Section: 'misc',
+      Priority: 'optional',
+      Depends: 'firmware (>= 5.20)',
+      Description:
+        'Site login banner\n Replaces /etc/motd of the firmware; removing the package brings the\n original back.',
+    }),
+    controlMembers: [
+      { name: 'preinst', content: log('preinst: about to replace /etc/motd') },
+      { name: 'postinst', content: log('postinst: site banner in place') },
+      { name: 'prerm', content: log('prerm: site banner going') },
+      { name: 'postrm', content: log('postrm: firmware banner restored') },
+    ],
+    data: [
+      dir('./etc/'),
+      file('./etc/motd', 'Authorized access only. This device is managed by Example Networks.\n'),
+    ],
+    sign: options.vendorKey,
+  });
 
-  await writePackage(
-    {
-      control: control({
-        Package: 'thirdparty',
-        Version: '3.1.0',
-        Architecture: 'all',
-        Maintainer: 'Other Vendor <packages@example.net>',
-        Section: 'misc',
-        Priority: 'optional',
-        Description:
-          'Third-party monitoring plugin\n Signed by its own vendor, whose key this device does not trust.',
-      }),
-      data: [
-        dir('./usr/'),
-        dir('./usr/lib/'),
-        file('./usr/lib/thirdparty-plugin.sh', '#!/bin/sh\nexit 0\n', 0o755),
-      ],
-      mtime,
-      sign: options.thirdPartyKey ?? generateKeyPair('third party').secretKey,
-    },
-    out('thirdparty.wmopkg'),
-  );
-  written.push(out('thirdparty.wmopkg'));
+  await sample('thirdparty.wmopkg', {
+    control: control({
+      Package: 'thirdparty',
+      Version: '3.1.0',
+      Architecture: 'all',
+      Maintainer: 'Other Vendor <packages@example.net>',
+      Section: 'misc',
+      Priority: 'optional',
+      Description:
+        'Third-party monitoring plugin\n Signed by its own vendor, whose key this device does not trust.',
+    }),
+    data: [
+      dir('./usr/'),
+      dir('./usr/lib/'),
+      file('./usr/lib/thirdparty-plugin.sh', '#!/bin/sh\nexit 0\n', 0o755),
+    ],
+    sign: options.thirdPartyKey ?? generateKeyPair('third party').secretKey,
+  });
 
   await writeFileAtomic(out('token.lic'), makeUnlockToken(options.vendorKey, options.serial));
   written.push(out('token.lic'));
