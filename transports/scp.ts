@@ -5,7 +5,7 @@ import { originOf } from './address.js';
 import { oneLine, TransportError } from './errors.js';
 import { checkAnnouncedSize, TransferGuard } from './guard.js';
 import { OpenPhase } from './open-phase.js';
-import { describeSshError, prepareSshLogin, type SshLogin } from './ssh-login.js';
+import { describeSshError, prepareSshLogin, type SshLogin, sendWithoutDelay } from './ssh-login.js';
 import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
 
 /** scp: the remote `scp -f` sends `C<mode> <size> <name>\n`, then the bytes, then a status byte. */
@@ -24,6 +24,7 @@ async function openScp(source: RemoteSource, ctx: TransportContext): Promise<Tra
   const origin = originOf(source, ctx);
   const user = source.user ?? ctx.user;
   const conn = new ssh2.Client();
+  sendWithoutDelay(conn);
   let login: SshLogin | undefined;
   const describe = (error: unknown) => describeSshError(origin, user, login, error);
   // ssh2 reports late connection errors as events; until the guard takes over, they fail the opening.

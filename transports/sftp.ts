@@ -6,7 +6,7 @@ import { TransportError } from './errors.js';
 import { checkAnnouncedSize, guardReadable, type TransferGuard } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { SftpReader } from './sftp-reader.js';
-import { describeSshError, prepareSshLogin, type SshLogin } from './ssh-login.js';
+import { describeSshError, prepareSshLogin, type SshLogin, sendWithoutDelay } from './ssh-login.js';
 import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
 
 /** sftp: the file is read through a handle opened before the transfer starts. */
@@ -29,7 +29,9 @@ async function openSftp(source: RemoteSource, ctx: TransportContext): Promise<Tr
   const describe = (error: unknown) =>
     describeFileError(origin, source.path, error) ?? describeSshError(origin, user, login, error);
   // The library keeps its ssh2 connection in `client` (not in its typings); destroying it closes the socket.
-  const close = () => (client as unknown as { client: SshClient }).client.destroy();
+  const conn = (client as unknown as { client: SshClient }).client;
+  sendWithoutDelay(conn);
+  const close = () => conn.destroy();
   const phase = new OpenPhase(ctx, origin, close);
   let opened: { handle: Buffer; size: number | undefined };
   let sftp: SFTPWrapper | undefined;

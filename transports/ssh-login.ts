@@ -10,6 +10,7 @@ import type {
   ParsedKey,
   Prompt,
   ServerHostKeyAlgorithm,
+  Client as SshClient,
 } from 'ssh2';
 import ssh2 from 'ssh2';
 import { formatHostPort, portOf } from './address.js';
@@ -31,6 +32,16 @@ export interface SshLogin {
   readonly config: ConnectConfig;
   /** The reason we ended the handshake or the login ourselves (host key refused, no password), if any. */
   readonly failure: () => TransportError | undefined;
+}
+
+/**
+ * Turns Nagle's algorithm off on `conn`'s socket as soon as it connects (ssh2 leaves it on). With it on,
+ * the client's small packets — SFTP READ requests, channel window adjustments — wait for the server's
+ * acknowledgement of the previous ones, and the server idles meanwhile: on loopback a 512 MiB sftp
+ * transfer took 2.0-2.1 s with it and 1.3-1.4 s without.
+ */
+export function sendWithoutDelay(conn: SshClient): void {
+  conn.once('connect', () => conn.setNoDelay(true));
 }
 
 /** Host key algorithms to ask for when known_hosts holds a key of a type, so that the server shows that key. */

@@ -1,5 +1,7 @@
-// A tighter per-block loop for the tftp package's client: the ACK leaves at once, one reusable timer.
+// A tighter per-block loop for the tftp package's client: the ACK leaves at once, one reusable timer, and
+// the loop stays awake for a fast server's next block.
 import type { Socket } from 'node:dgram';
+import { availableParallelism } from 'node:os';
 import type { GetStream } from 'tftp';
 
 /**
@@ -43,7 +45,9 @@ const TIMED_OUT = 'Timed out';
  *   once, before the data is handed on (the kernel then also drops datagrams from anyone else);
  * - every block clears one timer and creates another (the retransmission timer); here one timer is
  *   created once and refreshed;
- * - every ACK is built with the deprecated `new Buffer()`, which checks for a deprecation each time.
+ * - every ACK is built with the deprecated `new Buffer()`, which checks for a deprecation each time;
+ * - after each ACK the process went to sleep until the next block, and waking it up again cost more than
+ *   the server took to answer (see BlockPoller).
  * Behaviour is unchanged: same packets, same retransmission interval and retry count, same errors.
  * Returns whether the request had the expected shape (if not, nothing was changed).
  */
@@ -66,8 +70,10 @@ export function tightenHotPath(get: GetStream): boolean {
   // options), which is then connected on its own first packet.
   let connected: Socket | null = null;
   let connecting: Socket | null = null;
+  const poller = new BlockPoller(() => req._closed || req._closing);
 
   req._onMessage = function (this: TftpRequest, buffer: Buffer): void {
+    poller.arrived();
     onMessage.call(this, buffer);
     const socket = this._socket;
     // The library took the server's address and port from the first packet before calling here. The
@@ -100,6 +106,7 @@ export function tightenHotPath(get: GetStream): boolean {
     ack.writeUInt16BE(OPCODE_ACK, 0);
     ack.writeUInt16BE(block, 2);
     this._send(ack);
+    poller.sent();
   };
 
   req._readerTimer = new RefreshingRetransmitter(req);
@@ -156,3 +163,72 @@ class RefreshingRetransmitter implements Retransmitter {
     this.#timer = undefined;
   }
 }
+
+/**
+ * How long, after an ACK, the event loop keeps polling for the next block instead of sleeping; and the
+ * longest answer time of the server for which it does so at all.
+ */
+export const TFTP_POLL_MS = 0.2;
+
+/**
+ * Lock-step tftp is a chain of round trips (45,700 for 64 MiB in 1468-byte blocks), and on loopback or
+ * a fast LAN the server answers an ACK sooner than a sleeping process wakes up: measured here, a bare
+ * client that sleeps in epoll between blocks took 2.9-3.1 s for 64 MiB (curl 2.6-2.8 s), one that keeps
+ * polling 1.0-1.3 s, and with less CPU time in all (1.2-1.3 s against 1.5-1.6 s: each sleep and wake-up
+ * costs the kernel more than the polling). So after each ACK the loop stays awake for at most
+ * TFTP_POLL_MS (each turn of it asks the kernel for ready sockets without waiting), and only while the
+ * server's previous answer came within that time: a server further away, a lost block or a slow disk
+ * puts the process back to sleeping between blocks until answers are quick again. Never on a single CPU,
+ * where polling would take the CPU from the server it waits for (on loopback) or from everything else.
+ */
+export class BlockPoller {
+  readonly #over: () => boolean;
+  readonly #clock: PollerClock;
+  readonly #enabled: boolean;
+  /** Whether the server's last answer came within TFTP_POLL_MS. */
+  #quick = true;
+  #sentAt: number | undefined;
+  #until = 0;
+  #polling = false;
+  readonly #turn = (): void => {
+    if (!this.#over() && this.#clock.now() < this.#until) this.#clock.next(this.#turn);
+    else this.#polling = false;
+  };
+
+  /** `over` says when the request has ended; `clock` and `cpus` are for tests. */
+  constructor(over: () => boolean, clock: PollerClock = LOOP_CLOCK, cpus = availableParallelism()) {
+    this.#over = over;
+    this.#clock = clock;
+    this.#enabled = cpus > 1;
+  }
+
+  /** Whether the event loop is being kept awake. */
+  get polling(): boolean {
+    return this.#polling;
+  }
+
+  /** An ACK went out: the next block is due. */
+  sent(): void {
+    if (!this.#enabled) return;
+    this.#sentAt = this.#clock.now();
+    if (!this.#quick) return;
+    this.#until = this.#sentAt + TFTP_POLL_MS;
+    if (!this.#polling) {
+      this.#polling = true;
+      this.#clock.next(this.#turn);
+    }
+  }
+
+  /** A packet came from the server. */
+  arrived(): void {
+    if (this.#sentAt !== undefined) this.#quick = this.#clock.now() - this.#sentAt <= TFTP_POLL_MS;
+  }
+}
+
+/** Time in ms, and a way to run a function on the next turn of the event loop. */
+export interface PollerClock {
+  now(): number;
+  next(fn: () => void): void;
+}
+
+const LOOP_CLOCK: PollerClock = { now: () => performance.now(), next: (fn) => setImmediate(fn) };
