@@ -2,9 +2,14 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /** Bytes per batch of `eachBatch`: large enough that per-call costs vanish, small enough to stay in cache. */
 export const RECEIVE_BATCH = 1024 * 1024;
+
+/** Bytes copied into batches between two collections of young garbage (see collectYoungGarbage). */
+export const COLLECT_EVERY = 8 * 1024 * 1024;
 
 /** Free batch buffers kept for reuse; more than the pipeline holds at once (file queue, zlib queue). */
 const POOL_LIMIT = 4;
@@ -22,6 +27,8 @@ const POOL_LIMIT = 4;
  * garbage dozens of times per install (measured: 49-55 full collections without reuse, 12-34 with,
  * and a quarter less CPU).
  *
+ * Every COLLECT_EVERY bytes copied, `collect` runs (collectYoungGarbage: the copied chunks are dead).
+ *
  * Resolves after the stream ended and the last `each` settled; rejects with the stream's error or the
  * first error of `each`, after the `each` in progress has settled, so that nothing is still working on
  * a batch when the caller cleans up.
@@ -30,6 +37,7 @@ export function eachBatch(
   stream: Readable,
   each: (batch: Buffer, release: () => void) => Promise<void>,
   batchBytes = RECEIVE_BATCH,
+  collect: () => void = collectYoungGarbage,
 ): Promise<void> {
   // A chunk of half a batch or more (an sftp block, a 1 MiB file read) is passed on without a copy.
   const large = batchBytes / 2;
@@ -76,10 +84,19 @@ export function eachBatch(
       stream.pause();
       void (running ?? Promise.resolve()).then(() => reject(error));
     };
+    let sinceCollect = 0;
     const pump = async () => {
       try {
         while (!failed && ready()) {
           const [batch, release] = take();
+          // The chunks just copied into a pooled batch are garbage now. Large chunks passed on as they
+          // are do not count: a scavenge while some of them are still in use (an sftp reader's blocks
+          // in flight) would move them to V8's old generation, where they stay until a full collection.
+          if (release !== noop) sinceCollect += batch.length;
+          if (sinceCollect >= COLLECT_EVERY) {
+            sinceCollect = 0;
+            collect();
+          }
           if (paused && queued < batchBytes) {
             paused = false;
             stream.resume();
@@ -112,6 +129,37 @@ export function eachBatch(
       if (running === undefined) running = pump();
     }, fail);
   });
+}
+
+/** V8's `gc` function with the options it takes here. */
+type V8Collect = (options: { type: 'minor'; execution: 'sync' }) => void;
+
+/** V8's `gc` function, once asked for (null: not available). */
+let gc: V8Collect | null | undefined;
+
+/**
+ * Runs a scavenge, V8's quick collection of young objects; returns whether it ran. A download leaves
+ * behind a dead buffer for every socket read (64 KiB each, 8,000 for 512 MiB) or decrypted SSH packet,
+ * and V8 frees them only when its young generation fills up (their small objects rarely fill it) or the
+ * memory outside its heap has grown by 64 MiB: without help, 25-40 MiB of dead buffers were usually
+ * resident during an install. One scavenge per 8 MiB copied keeps that to a few MiB and costs well
+ * under a millisecond each: peak RSS of a 512 MiB install over http went from 116-119 MiB to 93-97 MiB,
+ * at the same speed. The `gc` function comes from V8's `--expose-gc`, set here and taken from a fresh
+ * context, so the program's own global object gets no `gc`.
+ */
+export function collectYoungGarbage(): boolean {
+  if (gc === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      const fn: unknown = runInNewContext('gc');
+      gc = typeof fn === 'function' ? (fn as V8Collect) : null;
+    } catch {
+      gc = null;
+    }
+  }
+  if (!gc) return false;
+  gc({ type: 'minor', execution: 'sync' });
+  return true;
 }
 
 /** Someone waiting until the bytes up to `at` are written. */

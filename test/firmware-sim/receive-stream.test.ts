@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { eachBatch, GatheringWriter } from '../../firmware-sim/receive-stream.js';
+import {
+  COLLECT_EVERY,
+  collectYoungGarbage,
+  eachBatch,
+  GatheringWriter,
+  RECEIVE_BATCH,
+} from '../../firmware-sim/receive-stream.js';
 
 /** Feeds `chunks` through a stream and collects what eachBatch hands out (copies, and the originals). */
 async function collect(
@@ -92,6 +98,37 @@ describe('eachBatch', () => {
       /full disk/,
     );
     assert.equal(calls, 1);
+  });
+});
+
+describe('collecting young garbage', () => {
+  const MiB = 1024 * 1024;
+  const count = async (chunk: number, total: number) => {
+    let collected = 0;
+    const chunks = Array.from({ length: total / chunk }, () => Buffer.alloc(chunk, 7));
+    await eachBatch(
+      Readable.from(chunks),
+      async (_batch, release) => release(),
+      RECEIVE_BATCH,
+      () => {
+        collected += 1;
+      },
+    );
+    return collected;
+  };
+
+  test('eachBatch collects once per COLLECT_EVERY bytes it copied', async () => {
+    assert.equal(await count(64 * 1024, 3 * COLLECT_EVERY), 3);
+    assert.equal(await count(64 * 1024, COLLECT_EVERY - 64 * 1024), 0);
+  });
+
+  test('chunks passed on without a copy do not count (they may still be in use)', async () => {
+    assert.equal(await count(MiB, 3 * COLLECT_EVERY), 0);
+  });
+
+  test('this Node lets the program ask for a scavenge, without a global gc', () => {
+    assert.equal(collectYoungGarbage(), true);
+    assert.equal((globalThis as { gc?: unknown }).gc, undefined);
   });
 });
 
