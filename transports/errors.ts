@@ -65,8 +65,11 @@ export function isTransportError(error: unknown, code?: TransportErrorCode): err
   return error instanceof TransportError && (code === undefined || error.code === code);
 }
 
+/** The longest message a `TransportError` carries; longer ones end in `…`. */
+export const MESSAGE_MAX = 300;
+
 /** Collapses whitespace and control characters so that a message (or a server's reply in it) stays one line. */
-export function oneLine(text: string, max = 300): string {
+export function oneLine(text: string, max = MESSAGE_MAX): string {
   const flat = text
     .replace(/[\u0000-\u001f\u007f]+/g, ' ')
     .replace(/\s+/g, ' ')

@@ -1,6 +1,6 @@
 // What transports/ exports: the registry of protocols (loaded lazily), openRemote with the ftp→tftp policy, errors.
 import { formatHostPort, originOf } from './address.js';
-import { abortedError, TransportError } from './errors.js';
+import { abortedError, MESSAGE_MAX, oneLine, TransportError } from './errors.js';
 import type {
   OpenRemote,
   ProtoName,
@@ -103,7 +103,10 @@ export function createOpenRemote(
       }
     }
     if (failures.length === 1) throw failures[0];
-    throw new TransportError('TRANSPORT_ALL_FAILED', failures.map((f) => f.message).join('; '), { failures });
+    // Each failure gets its share of the message, so that a long path does not push the last one out.
+    const share = Math.floor(MESSAGE_MAX / failures.length) - 2;
+    const message = failures.map((f) => oneLine(f.message, share)).join('; ');
+    throw new TransportError('TRANSPORT_ALL_FAILED', message, { failures });
   };
 }
 

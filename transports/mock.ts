@@ -2,6 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { originOf } from './address.js';
 import { TransportError, type TransportErrorCode } from './errors.js';
 import { checkAnnouncedSize, guardReadable } from './guard.js';
@@ -36,9 +37,11 @@ export type MockFile =
       readonly stallAfter?: number;
       /** Repeat `data` forever (the size cap ends it). */
       readonly endless?: boolean;
+      /** Answer only after this long (a slow server); an abort meanwhile ends the opening. */
+      readonly delayMs?: number;
     };
 
-/** How the mock server behaves. */
+/** How the mock server behaves (one server, whatever host the source names). */
 export interface MockOptions {
   /** Files by path, exactly as the `install` line names them. */
   readonly files: Readonly<Record<string, MockFile>>;
@@ -52,6 +55,15 @@ export interface MockOptions {
   readonly chunkSize?: number;
 }
 
+/** One of several mock servers, found by the host the source names. */
+export interface MockServer extends MockOptions {
+  /** Protocols it answers; opening any other fails with "connection refused". */
+  readonly protos: readonly ProtoName[];
+}
+
+/** The server a transport talks to for a host, or undefined when none answers there. */
+type ServerFor = (host: string) => MockOptions | undefined;
+
 const SSH_PROTOCOLS: ReadonlySet<ProtoName> = new Set(['scp', 'sftp']);
 
 /** A `Transport` that serves `options.files`, through the same guard (cap, stall, abort, progress) as the real ones. */
@@ -59,11 +71,12 @@ export class MockTransport implements Transport {
   readonly name: ProtoName;
   /** Every source opened, in order (passwords included: a test may check what was given). */
   readonly opened: RemoteSource[] = [];
-  readonly #options: MockOptions;
+  readonly #serverFor: ServerFor;
 
-  constructor(name: ProtoName, options: MockOptions) {
+  /** `server`: one server for every host, or the server for a host (undefined: nothing answers there). */
+  constructor(name: ProtoName, server: MockOptions | ServerFor) {
     this.name = name;
-    this.#options = options;
+    this.#serverFor = typeof server === 'function' ? server : () => server;
   }
 
   async open(source: RemoteSource, ctx: TransportContext): Promise<Transfer> {
@@ -71,8 +84,9 @@ export class MockTransport implements Transport {
     const origin = originOf(source, ctx);
     const fail = (code: TransportErrorCode, what: string) => new TransportError(code, `${origin}: ${what}`);
     if (ctx.signal?.aborted) throw fail('TRANSPORT_ABORTED', 'transfer aborted');
-    if (this.#options.down?.includes(this.name)) throw fail('TRANSPORT_CONNECT', 'connection refused');
-    const hostKey = this.#options.unknownHostKey;
+    const options = this.#serverFor(source.host);
+    if (!options || options.down?.includes(this.name)) throw fail('TRANSPORT_CONNECT', 'connection refused');
+    const hostKey = options.unknownHostKey;
     if (hostKey && SSH_PROTOCOLS.has(this.name)) {
       const info: HostKeyInfo = {
         ...hostKey,
@@ -86,7 +100,7 @@ export class MockTransport implements Transport {
           `host key not accepted (${hostKey.algorithm} ${hostKey.fingerprint} is not in known_hosts)`,
         );
     }
-    const wanted = this.#options.password;
+    const wanted = options.password;
     if (wanted !== undefined) {
       const user = source.user ?? ctx.user;
       const given = source.password ?? (await ctx.getPassword?.(passwordPrompt(user, source.host)));
@@ -94,29 +108,38 @@ export class MockTransport implements Transport {
         throw fail('TRANSPORT_AUTH', `user ${user} needs a password and none was given (add "password …")`);
       if (given !== wanted) throw fail('TRANSPORT_AUTH', `login refused for user ${user}`);
     }
-    const served = this.#options.files[source.path];
+    const served = options.files[source.path];
     if (served === undefined) throw fail('TRANSPORT_NOT_FOUND', `file not found: ${source.path}`);
-    const { stream, size } = await this.#serve(served, origin);
+    if (!(served instanceof Uint8Array) && 'delayMs' in served && served.delayMs !== undefined) {
+      await sleep(served.delayMs, undefined, ctx.signal ? { signal: ctx.signal } : {}).catch(() => {
+        throw fail('TRANSPORT_ABORTED', 'transfer aborted');
+      });
+    }
+    const { stream, size } = await serve(served, origin, options.chunkSize ?? 64 * 1024);
     checkAnnouncedSize(origin, size, ctx.maxBytes);
     return guardReadable(stream, { origin, size, ctx, release: () => stream.destroy() });
   }
+}
 
-  async #serve(served: MockFile, origin: string): Promise<{ stream: Readable; size: number | undefined }> {
-    const chunk = this.#options.chunkSize ?? 64 * 1024;
-    if (served instanceof Uint8Array)
-      return { stream: chunked(served, chunk, {}, origin), size: served.length };
-    if ('file' in served) {
-      const info = await stat(served.file).catch(() => undefined);
-      if (!info?.isFile())
-        throw new TransportError('TRANSPORT_NOT_FOUND', `${origin}: file not found: ${served.file}`);
-      return { stream: createReadStream(served.file, { highWaterMark: chunk }), size: info.size };
-    }
-    const size =
-      served.announce === null
-        ? undefined
-        : (served.announce ?? (served.endless ? undefined : served.data.length));
-    return { stream: chunked(served.data, chunk, served, origin), size };
+/** The stream of one served file, and the size the server announces. */
+async function serve(
+  served: MockFile,
+  origin: string,
+  chunk: number,
+): Promise<{ stream: Readable; size: number | undefined }> {
+  if (served instanceof Uint8Array)
+    return { stream: chunked(served, chunk, {}, origin), size: served.length };
+  if ('file' in served) {
+    const info = await stat(served.file).catch(() => undefined);
+    if (!info?.isFile())
+      throw new TransportError('TRANSPORT_NOT_FOUND', `${origin}: file not found: ${served.file}`);
+    return { stream: createReadStream(served.file, { highWaterMark: chunk }), size: info.size };
   }
+  const size =
+    served.announce === null
+      ? undefined
+      : (served.announce ?? (served.endless ? undefined : served.data.length));
+  return { stream: chunked(served.data, chunk, served, origin), size };
 }
 
 /** A Readable over `data` in chunks, misbehaving as `faults` say. */
@@ -160,15 +183,26 @@ function chunked(
   });
 }
 
-/** A registry with a `MockTransport` for every protocol, all serving the same files. */
-export function mockRegistry(options: MockOptions): {
+/**
+ * A registry with a `MockTransport` for every protocol: all serving the same files (`MockOptions`), or
+ * each host its own server (`Record<host, MockServer>`, given as `{ servers }`).
+ */
+export function mockRegistry(
+  server: MockOptions | { readonly servers: Readonly<Record<string, MockServer>> },
+): {
   registry: TransportRegistry;
   transports: Readonly<Record<ProtoName, MockTransport>>;
 } {
-  const transports = Object.fromEntries(PROTOCOLS.map((p) => [p, new MockTransport(p, options)])) as Record<
-    ProtoName,
-    MockTransport
-  >;
+  const serverFor = (proto: ProtoName): MockOptions | ServerFor => {
+    if (!('servers' in server)) return server;
+    return (host) => {
+      const found = Object.hasOwn(server.servers, host) ? server.servers[host] : undefined;
+      return found?.protos.includes(proto) ? found : undefined;
+    };
+  };
+  const transports = Object.fromEntries(
+    PROTOCOLS.map((p) => [p, new MockTransport(p, serverFor(p))]),
+  ) as Record<ProtoName, MockTransport>;
   const registry = Object.fromEntries(
     PROTOCOLS.map((p) => [p, async () => transports[p]]),
   ) as TransportRegistry;
@@ -180,8 +214,8 @@ export function mockRegistry(options: MockOptions): {
  * (ftp, then tftp). `transports` shows what each protocol was asked to open.
  */
 export function createMockOpenRemote(
-  options: MockOptions,
+  server: Parameters<typeof mockRegistry>[0],
 ): OpenRemote & { readonly transports: Readonly<Record<ProtoName, MockTransport>> } {
-  const { registry, transports } = mockRegistry(options);
+  const { registry, transports } = mockRegistry(server);
   return Object.assign(createOpenRemote(registry), { transports });
 }

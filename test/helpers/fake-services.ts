@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import type { Services } from '../../contexts/env.js';
 import type { ServiceOptions } from '../../shell/services.js';
+import { formatHostPort } from '../../transports/address.js';
+import { createMockOpenRemote, type MockFile, type MockServer } from '../../transports/mock.js';
 import { FakeDevice, type FakeState, freshState } from './fake-device.js';
 import {
   describeLabel,
@@ -11,13 +13,60 @@ import {
   parseMediaLabelArgs,
 } from './fake-media.js';
 import { fakePackage } from './fake-package.js';
-import { formatHostPort, type MockServer, mockOpenRemote } from './mock-remote.js';
+
+/**
+ * A file on a scenario's server (JSON): its text; or `slow`: one chunk, then nothing until the transfer
+ * is aborted; or `delayMs`: all of `data`, after a pause (a slow command that finishes).
+ */
+export type ScenarioFile =
+  | string
+  | { readonly slow: true; readonly first: string }
+  | { readonly delayMs: number; readonly data: string };
+
+/** A server of a scenario, served by the mock transport (transports/mock.ts) with the real guard and policy. */
+export interface ScenarioServer {
+  /** Protocols it answers; others are refused. */
+  readonly protos: MockServer['protos'];
+  /** Files by path. */
+  readonly files: Readonly<Record<string, ScenarioFile>>;
+  /** Password every login needs (not tftp's). */
+  readonly password?: string;
+  /** Its SSH host key is not in known_hosts: scp/sftp ask `confirmHostKey`. */
+  readonly unknownHostKey?: boolean;
+}
 
 /** What a test may add on top of the default scenario (`EDGESH_FAKE_SCENARIO=file.json`). */
 export interface Scenario {
   readonly state?: Partial<FakeState>;
-  readonly servers?: Readonly<Record<string, MockServer>>;
+  readonly servers?: Readonly<Record<string, ScenarioServer>>;
   readonly drives?: readonly FakeDrive[];
+}
+
+/** The host key an unknown scenario server shows. */
+const UNKNOWN_HOST_KEY = {
+  algorithm: 'ssh-ed25519',
+  fingerprint: 'SHA256:Xb0VGYt2cbdQkdOfy4vVvJ1XRlNjVuq4o5ziEnw0Zng',
+} as const;
+
+/** What a `slow` file announces: far more than it sends, so the transfer is seen to hang. */
+const SLOW_ANNOUNCED = 10 * 1024 * 1024;
+
+function toMockFile(file: ScenarioFile): MockFile {
+  if (typeof file === 'string') return Buffer.from(file);
+  if ('slow' in file) {
+    const data = Buffer.from(file.first);
+    return { data, stallAfter: data.length, announce: SLOW_ANNOUNCED };
+  }
+  return { data: Buffer.from(file.data), delayMs: file.delayMs };
+}
+
+function toMockServer(server: ScenarioServer): MockServer {
+  return {
+    protos: server.protos,
+    files: Object.fromEntries(Object.entries(server.files).map(([path, f]) => [path, toMockFile(f)])),
+    ...(server.password === undefined ? {} : { password: server.password }),
+    ...(server.unknownHostKey ? { unknownHostKey: UNKNOWN_HOST_KEY } : {}),
+  };
 }
 
 const PKGNAME = fakePackage({
@@ -28,7 +77,7 @@ const PKGNAME = fakePackage({
 });
 
 /** Mock servers of the manual's examples (TEST-NET addresses: nothing is ever sent anywhere). */
-export const DEFAULT_SERVERS: Readonly<Record<string, MockServer>> = {
+export const DEFAULT_SERVERS: Readonly<Record<string, ScenarioServer>> = {
   '192.0.2.1': {
     protos: ['ftp', 'tftp', 'http'],
     files: {
@@ -113,7 +162,12 @@ export function fakeServices(
     deviceDir === undefined
       ? new FakeDevice({ ...freshState(), ...scenario.state })
       : FakeDevice.open(deviceDir, scenario.state ?? {});
-  const openRemote = mockOpenRemote({ ...DEFAULT_SERVERS, ...scenario.servers });
+  const servers = { ...DEFAULT_SERVERS, ...scenario.servers };
+  const openRemote = createMockOpenRemote({
+    servers: Object.fromEntries(
+      Object.entries(servers).map(([host, server]) => [host, toMockServer(server)]),
+    ),
+  });
   const resolver = fakeMediaResolver(scenario.drives ?? DEFAULT_DRIVES);
   return {
     device,

@@ -126,7 +126,7 @@ test('the password prompt masks what is typed, and history masks a password on t
   await s.waitFor(PKG);
   let m = s.mark();
   s.type('install proto ftp user admin 192.0.2.77 guarded.wmopkg\r');
-  await s.waitFor('Password for admin@192.0.2.77:', m);
+  await s.waitFor("admin@192.0.2.77's password:", m);
   s.type(`${PASSWORD}\r`);
   await s.waitFor('Installed guarded 3.1', m);
   assert.ok(!s.output.includes(PASSWORD), 'the typed password appeared on the screen');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { MESSAGE_MAX, type TransportError } from '../../transports/errors.js';
 import { createMockOpenRemote } from '../../transports/mock.js';
 import { drain, drainError, payload, scratch, testContext } from '../helpers/transport-fixtures.js';
 
@@ -41,6 +42,64 @@ describe('mock transport', () => {
       code: 'TRANSPORT_ALL_FAILED',
       message: 'ftp 192.0.2.1:9: connection refused; tftp 192.0.2.1: file not found: a.wmopkg',
     });
+  });
+
+  test('a long path: both failures still show, each shortened to its share of the message', async () => {
+    const none = createMockOpenRemote({ files: {} });
+    const path = `${'d'.repeat(400)}/a.wmopkg`;
+    const error = await none({ host: '192.0.2.1', path }, testContext(work.dir)).then(
+      () => assert.fail('opened'),
+      (e: TransportError) => e,
+    );
+    assert.equal(error.code, 'TRANSPORT_ALL_FAILED');
+    assert.ok(error.message.length <= MESSAGE_MAX, `${error.message.length} characters`);
+    const [ftp, tftp] = error.message.split('; ');
+    assert.match(ftp ?? '', /^ftp 192\.0\.2\.1:9: file not found: d+…$/);
+    assert.match(tftp ?? '', /^tftp 192\.0\.2\.1: file not found: d+…$/);
+  });
+
+  test('several servers by host: each answers its own protocols with its own files', async () => {
+    const open = createMockOpenRemote({
+      servers: {
+        '192.0.2.1': { protos: ['http'], files: { 'a.wmopkg': good.data } },
+        '192.0.2.2': { protos: ['tftp'], files: { 'b.wmopkg': good.data } },
+      },
+    });
+    const ctx = testContext(work.dir);
+    const a = await open({ proto: 'http', host: '192.0.2.1', path: 'a.wmopkg' }, ctx);
+    assert.deepEqual(await drain(a), { sha256: good.sha256, bytes: good.data.length });
+    await assert.rejects(open({ proto: 'http', host: '192.0.2.2', path: 'b.wmopkg' }, ctx), {
+      code: 'TRANSPORT_CONNECT',
+      message: 'http 192.0.2.2:9: connection refused',
+    });
+    await assert.rejects(open({ proto: 'ftp', host: '192.0.2.3', path: 'b.wmopkg' }, ctx), {
+      code: 'TRANSPORT_CONNECT',
+    });
+    // No protocol named: ftp is refused there, tftp serves it.
+    assert.equal((await open({ host: '192.0.2.2', path: 'b.wmopkg' }, ctx)).origin, 'tftp 192.0.2.2');
+  });
+
+  test('a delayed answer comes after its pause; an abort meanwhile ends the opening', async () => {
+    const open = createMockOpenRemote({ files: { 'a.wmopkg': { data: good.data, delayMs: 60_000 } } });
+    const controller = new AbortController();
+    const opening = open(
+      { proto: 'ftp', host: '192.0.2.1', path: 'a.wmopkg' },
+      {
+        ...testContext(work.dir),
+        signal: controller.signal,
+      },
+    );
+    controller.abort();
+    await assert.rejects(opening, {
+      code: 'TRANSPORT_ABORTED',
+      message: 'ftp 192.0.2.1:9: transfer aborted',
+    });
+    const quick = createMockOpenRemote({ files: { 'a.wmopkg': { data: good.data, delayMs: 1 } } });
+    const transfer = await quick(
+      { proto: 'ftp', host: '192.0.2.1', path: 'a.wmopkg' },
+      testContext(work.dir),
+    );
+    assert.deepEqual(await drain(transfer), { sha256: good.sha256, bytes: good.data.length });
   });
 
   test('password: asked when not given, refused when wrong', async () => {
