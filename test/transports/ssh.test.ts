@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fingerprintOf } from '../../transports/known-hosts.js';
@@ -82,6 +83,22 @@ for (const transport of [scpTransport, sftpTransport] as Transport[]) {
       assert.equal(transfer.origin, `${proto} 127.0.0.1:${server.port}`);
       assert.equal(transfer.size, good.data.length);
       assert.deepEqual(await drain(transfer), { sha256: good.sha256, bytes: good.data.length });
+    });
+
+    test("the connection sends without Nagle's delay (small requests leave at once)", async () => {
+      const calls: (boolean | undefined)[] = [];
+      const original = Socket.prototype.setNoDelay;
+      Socket.prototype.setNoDelay = function (this: Socket, noDelay?: boolean) {
+        if (this.remotePort === server.port) calls.push(noDelay);
+        return original.call(this, noDelay);
+      };
+      try {
+        const transfer = await transport.open(src('pkg/good.wmopkg', { password: 'secret' }), await ctx());
+        assert.equal((await drain(transfer)).sha256, good.sha256);
+      } finally {
+        Socket.prototype.setNoDelay = original;
+      }
+      assert.deepEqual(calls, [true]);
     });
 
     test('a path with a quote and a space', async () => {
