@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 /** Bytes per batch of `eachBatch`: large enough that per-call costs vanish, small enough to stay in cache. */
 export const RECEIVE_BATCH = 1024 * 1024;
 
-/** Bytes copied into batches between two collections of young garbage (see collectYoungGarbage). */
+/** Bytes handed out between two collections of young garbage (see collectYoungGarbage). */
 export const COLLECT_EVERY = 4 * 1024 * 1024;
 
 /** Free batch buffers kept for reuse; more than the pipeline holds at once (file queue, zlib queue). */
@@ -27,7 +27,7 @@ const POOL_LIMIT = 4;
  * garbage dozens of times per install (measured: 49-55 full collections without reuse, 12-34 with,
  * and a quarter less CPU).
  *
- * Every COLLECT_EVERY bytes copied, `collect` runs (collectYoungGarbage: the copied chunks are dead).
+ * Every COLLECT_EVERY bytes, `collect` runs (collectYoungGarbage: the chunks handed out before are dead).
  *
  * Resolves after the stream ended and the last `each` settled; rejects with the stream's error or the
  * first error of `each`, after the `each` in progress has settled, so that nothing is still working on
@@ -89,10 +89,11 @@ export function eachBatch(
       try {
         while (!failed && ready()) {
           const [batch, release] = take();
-          // The chunks just copied into a pooled batch are garbage now. Large chunks passed on as they
-          // are do not count: a scavenge while some of them are still in use (an sftp reader's blocks
-          // in flight) would move them to V8's old generation, where they stay until a full collection.
-          if (release !== noop) sinceCollect += batch.length;
+          // The chunks just copied into a pooled batch are garbage now, and a large chunk passed on as
+          // it is will be once its batch is written. (A source must not hand out buffers that stay in
+          // use long: a scavenge would move them to V8's old generation, where they would wait for a
+          // full collection. The sftp reader hands out copies of its blocks for that reason.)
+          sinceCollect += batch.length;
           if (sinceCollect >= COLLECT_EVERY) {
             sinceCollect = 0;
             collect();
@@ -142,7 +143,7 @@ let gc: V8Collect | null | undefined;
  * behind a dead buffer for every socket read (64 KiB each, 8,000 for 512 MiB) or decrypted SSH packet,
  * and V8 frees them only when its young generation fills up (their small objects rarely fill it) or the
  * memory outside its heap has grown by 64 MiB: without help, 25-40 MiB of dead buffers were usually
- * resident during an install. One scavenge per 4 MiB copied keeps that to a few MiB and costs about
+ * resident during an install. One scavenge per 4 MiB received keeps that to a few MiB and costs about
  * 0.3 ms each (40 ms per 512 MiB): peak RSS of a 512 MiB install over http went from 116-119 MiB to
  * 84-91 MiB (93-97 MiB with one per 8 MiB), at the same speed. The `gc` function comes from V8's `--expose-gc`, set here and taken from a fresh
  * context, so the program's own global object gets no `gc`.

@@ -28,10 +28,16 @@ interface Block {
  * ssh2's own ReadStream waits for each READ before sending the next, which makes a loopback transfer
  * about eight times slower than OpenSSH's. This one keeps several blocks in flight, each read by
  * `SFTP_BLOCK_READS` requests of the server's maximum read size straight into one buffer, and hands out
- * a block when all of its requests are answered: chunks of about 1 MiB, which the reader takes as they
+ * a block when all of its requests are answered: chunks of about 1 MiB, which the install takes as they
  * are (no joining copy), in file order. New blocks are asked for only while the reader wants data
  * (backpressure). A short read is completed by another request; the stream ends at the server's end of
  * file (never at an announced size, which the guard checks).
+ *
+ * What goes out is a copy of the block, and the block's buffer is reused for a later one. A buffer in
+ * flight lives through 4 MiB of transfer, long enough for the install's scavenges (collectYoungGarbage)
+ * to move fresh ones to V8's old generation, where they piled up until a full collection; a copy lives
+ * only while it is hashed and written. Measured on a 512 MiB install, peak RSS 112-129 MiB -> 105-112 MiB
+ * for one memcpy of the file (the time did not move beyond the runs' spread).
  */
 export class SftpReader extends Readable {
   readonly #sftp: SFTPWrapper;
@@ -39,6 +45,8 @@ export class SftpReader extends Readable {
   readonly #chunk: number;
   readonly #depth: number;
   readonly #queue: Block[] = [];
+  /** Block buffers whose requests are all answered and whose bytes went out as a copy: reused. */
+  readonly #free: Buffer[] = [];
   #next = 0;
   #eof = false;
   #wanted = false;
@@ -69,7 +77,7 @@ export class SftpReader extends Readable {
     const length = this.#chunk * SFTP_BLOCK_READS;
     const block: Block = {
       position: this.#next,
-      buffer: Buffer.allocUnsafe(length),
+      buffer: this.#free.pop() ?? Buffer.allocUnsafe(length),
       pending: 0,
       eofAt: undefined,
       error: undefined,
@@ -103,8 +111,9 @@ export class SftpReader extends Readable {
         return;
       }
       const end = head.eofAt === undefined ? head.buffer.length : head.eofAt - head.position;
-      if (end > 0)
-        this.#wanted = this.push(end === head.buffer.length ? head.buffer : head.buffer.subarray(0, end));
+      // A copy goes out and the block's buffer is reused (see the class comment).
+      if (end > 0) this.#wanted = this.push(Buffer.from(head.buffer.subarray(0, end)));
+      this.#free.push(head.buffer);
       if (head.eofAt !== undefined) {
         // End of file: later blocks can only say so too.
         this.#eof = true;
