@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { takeReturn } from '../transports/lent.js';
 
 /** Bytes per batch of `eachBatch`: large enough that per-call costs vanish, small enough to stay in cache. */
 export const RECEIVE_BATCH = 1024 * 1024;
@@ -25,7 +26,8 @@ const POOL_LIMIT = 4;
  * any more (its file write and its inflation are done). A batch that is never released is simply left
  * to the garbage collector; reuse matters because half a gigabyte of fresh buffers makes V8 collect
  * garbage dozens of times per install (measured: 49-55 full collections without reuse, 12-34 with,
- * and a quarter less CPU).
+ * and a quarter less CPU). A lent chunk (transports/lent.ts) goes back to its source when it has been
+ * copied, or, passed on as it is, when its `release` is called.
  *
  * Every COLLECT_EVERY bytes, `collect` runs (collectYoungGarbage: the chunks handed out before are dead).
  *
@@ -57,7 +59,8 @@ export function eachBatch(
       if (first.length >= large || (queue.length === 1 && ended)) {
         queue.shift();
         queued -= first.length;
-        return [first, noop];
+        const back = takeReturn(first);
+        return [first, back ? once(back) : noop];
       }
       const buffer = free.pop() ?? Buffer.allocUnsafe(batchBytes);
       let used = 0;
@@ -65,14 +68,12 @@ export function eachBatch(
         const chunk = queue.shift()!;
         chunk.copy(buffer, used);
         used += chunk.length;
+        takeReturn(chunk)?.();
       }
       queued -= used;
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
+      const release = once(() => {
         if (free.length < POOL_LIMIT) free.push(buffer);
-      };
+      });
       return [buffer.subarray(0, used), release];
     };
     const fail = (error: unknown) => {
@@ -90,9 +91,9 @@ export function eachBatch(
         while (!failed && ready()) {
           const [batch, release] = take();
           // The chunks just copied into a pooled batch are garbage now, and a large chunk passed on as
-          // it is will be once its batch is written. (A source must not hand out buffers that stay in
-          // use long: a scavenge would move them to V8's old generation, where they would wait for a
-          // full collection. The sftp reader hands out copies of its blocks for that reason.)
+          // it is will be once its batch is written, or goes back to its source if it was lent. (A
+          // source must not keep using buffers it hands out without lending them: a scavenge would move
+          // them to V8's old generation, where they would wait for a full collection.)
           sinceCollect += batch.length;
           if (sinceCollect >= COLLECT_EVERY) {
             sinceCollect = 0;
@@ -161,6 +162,16 @@ export function collectYoungGarbage(): boolean {
   if (!gc) return false;
   gc({ type: 'minor', execution: 'sync' });
   return true;
+}
+
+/** `fn` behind a guard: however often the result is called, `fn` runs once. */
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
 }
 
 /** Someone waiting until the bytes up to `at` are written. */

@@ -1,6 +1,7 @@
 // A Readable over an open SFTP handle with several READ requests in flight, delivered in file order.
 import { Readable } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
+import { lend } from './lent.js';
 
 /** READ requests per block: with OpenSSH's 255 KiB reads, a block is about 1 MiB. */
 export const SFTP_BLOCK_READS = 4;
@@ -33,11 +34,13 @@ interface Block {
  * (backpressure). A short read is completed by another request; the stream ends at the server's end of
  * file (never at an announced size, which the guard checks).
  *
- * What goes out is a copy of the block, and the block's buffer is reused for a later one. A buffer in
- * flight lives through 4 MiB of transfer, long enough for the install's scavenges (collectYoungGarbage)
- * to move fresh ones to V8's old generation, where they piled up until a full collection; a copy lives
- * only while it is hashed and written. Measured on a 512 MiB install, peak RSS 112-129 MiB -> 105-112 MiB
- * for one memcpy of the file (the time did not move beyond the runs' spread).
+ * Blocks are lent (transports/lent.ts): the install gives each one back once it is hashed and written,
+ * and its buffer reads a later block. Fresh buffers for every block lived through 4 MiB of transfer in
+ * flight, long enough for the install's scavenges (collectYoungGarbage) to move them to V8's old
+ * generation, where they piled up until a full collection (so sftp's blocks could not count toward
+ * those scavenges, and the decrypted SSH packets piled up too). Measured on a 512 MiB install: peak RSS
+ * 112-129 MiB with fresh blocks, 105-112 MiB handing out copies of reused blocks (one memcpy of the
+ * file), 95-101 MiB lending them, at the speed of the first.
  */
 export class SftpReader extends Readable {
   readonly #sftp: SFTPWrapper;
@@ -45,7 +48,7 @@ export class SftpReader extends Readable {
   readonly #chunk: number;
   readonly #depth: number;
   readonly #queue: Block[] = [];
-  /** Block buffers whose requests are all answered and whose bytes went out as a copy: reused. */
+  /** Block buffers given back by the reader (see `lend`), for the next blocks. */
   readonly #free: Buffer[] = [];
   #next = 0;
   #eof = false;
@@ -111,9 +114,10 @@ export class SftpReader extends Readable {
         return;
       }
       const end = head.eofAt === undefined ? head.buffer.length : head.eofAt - head.position;
-      // A copy goes out and the block's buffer is reused (see the class comment).
-      if (end > 0) this.#wanted = this.push(Buffer.from(head.buffer.subarray(0, end)));
-      this.#free.push(head.buffer);
+      // Lent (see the class comment): its buffer reads a later block once the reader gives it back.
+      const buffer = head.buffer;
+      const chunk = end === buffer.length ? buffer : buffer.subarray(0, end);
+      if (end > 0) this.#wanted = this.push(lend(chunk, () => this.#free.push(buffer)));
       if (head.eofAt !== undefined) {
         // End of file: later blocks can only say so too.
         this.#eof = true;

@@ -13,6 +13,7 @@ import {
   GatheringWriter,
   RECEIVE_BATCH,
 } from '../../firmware-sim/receive-stream.js';
+import { lend } from '../../transports/lent.js';
 
 /** Feeds `chunks` through a stream and collects what eachBatch hands out (copies, and the originals). */
 async function collect(
@@ -124,6 +125,25 @@ describe('collecting young garbage', () => {
 
   test('chunks passed on without a copy count too', async () => {
     assert.equal(await count(MiB, 3 * COLLECT_EVERY), 3);
+  });
+
+  test('lent chunks go back to their source: when copied, or after release when passed on', async () => {
+    const back: string[] = [];
+    const small = lend(Buffer.alloc(1000, 1), () => back.push('small'));
+    const large = lend(Buffer.alloc(RECEIVE_BATCH, 2), () => back.push('large'));
+    const plain = Buffer.alloc(1000, 3);
+    const seen: string[] = [];
+    await eachBatch(Readable.from([small, large, plain]), async (batch, release) => {
+      seen.push(`batch of ${batch.length}, back so far: ${back.join(' ')}`);
+      release();
+      release();
+    });
+    assert.deepEqual(seen, [
+      'batch of 1000, back so far: small',
+      `batch of ${RECEIVE_BATCH}, back so far: small`,
+      'batch of 1000, back so far: small large',
+    ]);
+    assert.deepEqual(back, ['small', 'large'], 'each given back once');
   });
 
   test('this Node lets the program ask for a scavenge, without a global gc', () => {

@@ -1,11 +1,12 @@
 // scp and sftp against an in-process ssh2 server: host keys, logins, and the same faults as every transport.
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fingerprintOf } from '../../transports/known-hosts.js';
+import { takeReturn } from '../../transports/lent.js';
 import { scpTransport } from '../../transports/scp.js';
 import { sftpTransport } from '../../transports/sftp.js';
 import type { HostKeyInfo, RemoteSource, Transport, TransportContext } from '../../transports/types.js';
@@ -100,6 +101,26 @@ for (const transport of [scpTransport, sftpTransport] as Transport[]) {
       }
       assert.deepEqual(calls, [true]);
     });
+
+    if (proto === 'sftp') {
+      test('blocks given back by the reader are reused for later ones; the bytes stay right', async () => {
+        const transfer = await transport.open(src('pkg/good.wmopkg', { password: 'secret' }), await ctx());
+        const hash = createHash('sha256');
+        const buffers = new Set<ArrayBufferLike>();
+        let chunks = 0;
+        for await (const chunk of transfer.stream as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          chunks += 1;
+          buffers.add(chunk.buffer);
+          const back = takeReturn(chunk);
+          assert.ok(back, 'every block is lent');
+          back();
+        }
+        assert.equal(hash.digest('hex'), good.sha256);
+        assert.ok(chunks > 8, `${chunks} chunks`);
+        assert.ok(buffers.size < chunks / 2, `${buffers.size} buffers for ${chunks} chunks`);
+      });
+    }
 
     test('a path with a quote and a space', async () => {
       const transfer = await transport.open(src("it's here.wmopkg", { password: 'secret' }), await ctx());
