@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interop setup for the shell: a local user whose login shell is edgesh, and our own sshd on loopback
-# (own config, host key and pid file; the system's sshd is left alone). Runs as root from .ci/run.
+# (own config, host key and pid file; the system's sshd is left alone). Runs as root from .ci/run;
+# `30-shell.sh stop` stops that sshd.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
@@ -9,8 +10,9 @@ port=${EDGESH_SSH_PORT:-2222}
 user=edgeshcli
 node=$(command -v node)
 
-# Stop what an earlier run of this script may have left.
+# Stop what an earlier run of this script may have left; with the argument `stop`, only that.
 if [ -f "$base/sshd/sshd.pid" ]; then kill "$(cat "$base/sshd/sshd.pid")" 2>/dev/null || true; fi
+if [ "${1:-}" = stop ]; then exit 0; fi
 rm -rf "$base"
 mkdir -p "$base/sshd" "$base/client" "$base/home" "$base/state"
 
