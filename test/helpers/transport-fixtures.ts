@@ -22,6 +22,25 @@ export interface ServedFile {
 /** Files by path as the client asks for them. */
 export type Served = Readonly<Record<string, Buffer | ServedFile>>;
 
+/**
+ * The misbehaving files every transport is tried with, all over `data`: `drop.wmopkg` (the connection
+ * closes after `dropAfter` bytes), `stall.wmopkg` (silence after `stallAfter` bytes), `liar.wmopkg`
+ * (announces `liarAnnounces`, less than it sends), `huge.wmopkg` (announces 512 MiB, over every test
+ * context's cap) and `endless.wmopkg` (never ends).
+ */
+export function faultyFiles(
+  data: Buffer,
+  at: { readonly dropAfter: number; readonly stallAfter: number; readonly liarAnnounces: number },
+): Served {
+  return {
+    'drop.wmopkg': { data, dropAfter: at.dropAfter },
+    'stall.wmopkg': { data, stallAfter: at.stallAfter },
+    'liar.wmopkg': { data, announce: at.liarAnnounces },
+    'huge.wmopkg': { data, announce: 512 * 1024 * 1024 },
+    'endless.wmopkg': { data, endless: true },
+  };
+}
+
 /** The served file at `path`, if any, with its faults. */
 export function servedFile(files: Served, path: string): ServedFile | undefined {
   const key = path.replace(/^\/+/, '');

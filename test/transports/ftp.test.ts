@@ -8,6 +8,7 @@ import { type RunningFtpServer, startFtpServer } from '../helpers/ftp-server.js'
 import {
   drain,
   drainError,
+  faultyFiles,
   listDir,
   payload,
   progressLog,
@@ -21,11 +22,7 @@ import {
 const good = payload(3 * 1024 * 1024 + 17);
 const files = {
   'pkg/good.wmopkg': good.data,
-  'drop.wmopkg': { data: good.data, dropAfter: 200 * 1024 },
-  'stall.wmopkg': { data: good.data, stallAfter: 100 * 1024 },
-  'liar.wmopkg': { data: good.data, announce: 1024 * 1024 },
-  'huge.wmopkg': { data: good.data, announce: 512 * 1024 * 1024 },
-  'endless.wmopkg': { data: good.data, endless: true },
+  ...faultyFiles(good.data, { dropAfter: 200 * 1024, stallAfter: 100 * 1024, liarAnnounces: 1024 * 1024 }),
   'slow.wmopkg': { data: good.data, endless: true, announce: 60 * 1024 * 1024 },
 };
 

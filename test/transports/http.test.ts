@@ -11,6 +11,7 @@ import { makeTestPki, type TestPki } from '../helpers/transport-certs.js';
 import {
   drain,
   drainError,
+  faultyFiles,
   listDir,
   payload,
   scratch,
@@ -24,11 +25,7 @@ const good = payload(3 * 1024 * 1024 + 1);
 const files = {
   'pkg/good.wmopkg': good.data,
   'my pkg.wmopkg': good.data,
-  'drop.wmopkg': { data: good.data, dropAfter: 300 * 1024 },
-  'stall.wmopkg': { data: good.data, stallAfter: 100 * 1024 },
-  'liar.wmopkg': { data: good.data, announce: 1024 * 1024 },
-  'huge.wmopkg': { data: good.data, announce: 512 * 1024 * 1024 },
-  'endless.wmopkg': { data: good.data, endless: true },
+  ...faultyFiles(good.data, { dropAfter: 300 * 1024, stallAfter: 100 * 1024, liarAnnounces: 1024 * 1024 }),
 };
 
 describe('http and https', () => {

@@ -13,6 +13,7 @@ import {
 import {
   drain,
   drainError,
+  faultyFiles,
   listDir,
   payload,
   scratch,
@@ -24,11 +25,7 @@ import {
 const good = payload(300 * 1024 + 5);
 const faulty = {
   'good.wmopkg': good.data,
-  'drop.wmopkg': { data: good.data, dropAfter: 20 * 1468 },
-  'stall.wmopkg': { data: good.data, stallAfter: 10 * 1468 },
-  'liar.wmopkg': { data: good.data, announce: 100 * 1024 },
-  'huge.wmopkg': { data: good.data, announce: 512 * 1024 * 1024 },
-  'endless.wmopkg': { data: good.data, endless: true },
+  ...faultyFiles(good.data, { dropAfter: 20 * 1468, stallAfter: 10 * 1468, liarAnnounces: 100 * 1024 }),
 };
 
 describe('tftp', () => {
