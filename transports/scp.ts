@@ -68,7 +68,7 @@ async function openScp(source: RemoteSource, ctx: TransportContext): Promise<Tra
 class ScpReader {
   readonly header: Promise<void>;
   size = 0;
-  #state: 'header' | 'body' | 'status' | 'error-line' | 'done' = 'header';
+  #state: 'header' | 'body' | 'status' | 'error-line' | 'trailer' | 'done' = 'header';
   #line: Buffer[] = [];
   #lineLength = 0;
   #remaining = 0;
@@ -136,6 +136,7 @@ class ScpReader {
           this.#line = [];
           this.#lineLength = 0;
           if (this.#state === 'header') this.#onHeader(line);
+          else if (!isMessage(line)) this.#fail(this.#tooMuch());
           else this.#fail(this.#remoteError(line.toString('utf8')));
           break;
         }
@@ -156,25 +157,27 @@ class ScpReader {
           const status = rest[0];
           rest = rest.subarray(1);
           if (status === 0) {
-            this.#state = 'done';
+            // The end, as far as the source says: acknowledged at once, complete when the channel
+            // closes with nothing after it.
+            this.#state = 'trailer';
             this.#channel.write('\0');
             this.#channel.end();
-            this.#guard?.finish();
-            return;
+            break;
           }
           if (status !== 1 && status !== 2) {
             // Not a status byte: the file goes on past the size the header announced.
-            this.#fail(
-              new TransportError(
-                'TRANSPORT_SIZE_MISMATCH',
-                `${this.#origin}: server sent more than the ${this.size} bytes it announced`,
-              ),
-            );
+            this.#fail(this.#tooMuch());
             return;
           }
+          // A warning or error line, unless what follows is not text (then it is more of the file).
           this.#state = 'error-line';
           break;
         }
+        case 'trailer':
+          // Bytes after the end status: the file went on past the announced size, and one of its
+          // bytes happened to look like the status.
+          this.#fail(this.#tooMuch());
+          return;
       }
     }
   }
@@ -198,6 +201,13 @@ class ScpReader {
     this.#headerDone.resolve();
   }
 
+  #tooMuch(): TransportError {
+    return new TransportError(
+      'TRANSPORT_SIZE_MISMATCH',
+      `${this.#origin}: server sent more than the ${this.size} bytes it announced`,
+    );
+  }
+
   /** An error line of the remote scp: `scp: x.wmopkg: No such file or directory`. */
   #remoteError(text: string): TransportError {
     const message = oneLine(text, 160);
@@ -212,6 +222,11 @@ class ScpReader {
 
   #onClose(): void {
     if (this.#state === 'done') return;
+    if (this.#state === 'trailer') {
+      this.#state = 'done';
+      this.#guard?.finish();
+      return;
+    }
     if (this.#state === 'header' && this.#lineLength === 0) {
       // Nothing came back: typically no scp on the server (the shell says so on stderr).
       const detail = this.#stderr ? `: ${oneLine(this.#stderr, 120)}` : '';
@@ -229,4 +244,14 @@ class ScpReader {
       ),
     );
   }
+}
+
+/**
+ * Whether a line after a status byte 1 or 2 reads as scp's message (`scp: x: Input/output error`): text,
+ * not empty, without control characters. Anything else there is more of the file than announced.
+ */
+function isMessage(line: Buffer): boolean {
+  if (line.length === 0) return false;
+  for (const byte of line) if ((byte < 0x20 && byte !== 0x09) || byte === 0x7f) return false;
+  return true;
 }

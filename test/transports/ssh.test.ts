@@ -14,6 +14,7 @@ import { type RunningSshServer, sshKeyPair, startSshServer } from '../helpers/ss
 import {
   drain,
   drainError,
+  faultyFiles,
   listDir,
   payload,
   scratch,
@@ -24,14 +25,22 @@ import {
 } from '../helpers/transport-fixtures.js';
 
 const good = payload(2 * 1024 * 1024 + 3);
+/** What liar.wmopkg announces; it sends more. */
+const LIAR_ANNOUNCES = 512 * 1024;
+/** More than LIAR_ANNOUNCES, and the byte after them looks like an scp status (then binary follows). */
+const looksLikeStatus = (status: number) => {
+  const data = Buffer.from(good.data);
+  data[LIAR_ANNOUNCES] = status;
+  data[LIAR_ANNOUNCES + 1] = 0x07;
+  data[LIAR_ANNOUNCES + 2] = 0x0a;
+  return { data, announce: LIAR_ANNOUNCES };
+};
 const files = {
   'pkg/good.wmopkg': good.data,
   "it's here.wmopkg": good.data,
-  'drop.wmopkg': { data: good.data, dropAfter: 256 * 1024 },
-  'stall.wmopkg': { data: good.data, stallAfter: 128 * 1024 },
-  'liar.wmopkg': { data: good.data, announce: 512 * 1024 },
-  'huge.wmopkg': { data: good.data, announce: 512 * 1024 * 1024 },
-  'endless.wmopkg': { data: good.data, endless: true },
+  ...faultyFiles(good.data, { dropAfter: 256 * 1024, stallAfter: 128 * 1024, liarAnnounces: LIAR_ANNOUNCES }),
+  'liar-status-0.wmopkg': looksLikeStatus(0),
+  'liar-status-1.wmopkg': looksLikeStatus(1),
 };
 const clientKey = sshKeyPair();
 
@@ -267,8 +276,15 @@ for (const transport of [scpTransport, sftpTransport] as Transport[]) {
 
     test('more than the announced size is an error', async () => {
       const transfer = await transport.open(src('liar.wmopkg', { password: 'secret' }), await ctx());
-      assert.equal(transfer.size, 512 * 1024);
+      assert.equal(transfer.size, LIAR_ANNOUNCES);
       assert.equal((await drainError(transfer)).code, 'TRANSPORT_SIZE_MISMATCH');
+    });
+
+    test('more than announced is an error even where the next byte looks like a status', async () => {
+      for (const path of ['liar-status-0.wmopkg', 'liar-status-1.wmopkg']) {
+        const transfer = await transport.open(src(path, { password: 'secret' }), await ctx());
+        assert.equal((await drainError(transfer)).code, 'TRANSPORT_SIZE_MISMATCH', path);
+      }
     });
 
     test('an announced size over the cap is refused before the transfer', async () => {
