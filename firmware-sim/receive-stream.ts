@@ -146,8 +146,9 @@ let gc: V8Collect | null | undefined;
  * memory outside its heap has grown by 64 MiB: without help, 25-40 MiB of dead buffers were usually
  * resident during an install. One scavenge per 4 MiB received keeps that to a few MiB and costs about
  * 0.3 ms each (40 ms per 512 MiB): peak RSS of a 512 MiB install over http went from 116-119 MiB to
- * 84-91 MiB (93-97 MiB with one per 8 MiB), at the same speed. The `gc` function comes from V8's `--expose-gc`, set here and taken from a fresh
- * context, so the program's own global object gets no `gc`.
+ * 84-91 MiB (93-97 MiB with one per 8 MiB), at the same speed. The `gc` function comes from V8's
+ * `--expose-gc`, set here and taken from a fresh context, so the program's own global object gets no
+ * `gc`.
  */
 export function collectYoungGarbage(): boolean {
   if (gc === undefined) {
