@@ -1,6 +1,8 @@
 // Commands declared as data (klish VIEW/COMMAND/PARAM, oclif flags): the types and the small builders.
+
+import { shown } from '../common/text.js';
 import type { CommandEnv, CompletionEnv } from './env.js';
-import { CliError, shownWord } from './errors.js';
+import { CliError } from './errors.js';
 
 /** A parameter type: `parse` turns a word into a value or says what it expected; `complete` proposes words. */
 export interface ParamType<T = unknown> {
@@ -21,7 +23,7 @@ export interface ParamType<T = unknown> {
  * .wmopkg`. The value is shown cut to 80 characters; `expected` is kept apart for secret values.
  */
 export function invalid(type: { readonly name: string }, got: string, expected: string): CliError {
-  return new CliError('CLI_INVALID_VALUE', `invalid ${type.name} "${shownWord(got)}": ${expected}`, {
+  return new CliError('CLI_INVALID_VALUE', `invalid ${type.name} "${shown(got)}": ${expected}`, {
     expected,
   });
 }

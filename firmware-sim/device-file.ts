@@ -1,6 +1,6 @@
 // `device.json`: the fixed facts of the device (what the firmware and the hardware say), with defaults.
 import { readFile } from 'node:fs/promises';
-import { PROTOCOLS, type ProtoName } from '../transports/types.js';
+import { PROTOCOLS, type ProtoName } from '../common/vocabulary.js';
 import { DeviceError } from './errors.js';
 import { randomBytes } from './format/lazy-crypto.js';
 import { parsePublicKey } from './format/signify.js';

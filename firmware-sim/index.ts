@@ -5,7 +5,7 @@ import { layoutOf } from './layout.js';
 import { defaultVendorDir } from './vendor.js';
 
 export type * from './api.js';
-export { DEFAULT_BOOT_CONFIG, LABEL_NAME } from './boot-config.js';
+export { DEFAULT_BOOT_CONFIG } from './boot-config.js';
 export { DEFAULT_LOCK_WAIT_MS, type DeviceSession, LocalDevice } from './device.js';
 export { DEVICE_DEFAULTS, type DeviceFile, type UnpackLimits } from './device-file.js';
 export { DeviceError, type DeviceErrorCode } from './errors.js';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Verification } from '../api.js';
+import type { Verification } from '../../common/vocabulary.js';
 import { writeFileAtomic } from '../atomic.js';
 import {
   FormatError,
@@ -278,12 +278,13 @@ export async function wmopkgMain(argv: string[]): Promise<number> {
   } catch (error) {
     const usage =
       error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
-    console.error(`Error: ${oneLine(error)}${usage ? ` (see "wmopkg ${name} --help")` : ''}`);
+    console.error(`Error: ${errorText(error)}${usage ? ` (see "wmopkg ${name} --help")` : ''}`);
     return usage ? 2 : 1;
   }
 }
 
-function oneLine(error: unknown): string {
+/** What `Error:` says: a format or usage error as it is, a file-system error in its words. */
+function errorText(error: unknown): string {
   if (error instanceof FormatError || error instanceof UsageError) return error.message;
   const e = error as NodeJS.ErrnoException;
   if (e.code === 'ENOENT' && e.path) return `${e.path}: no such file`;

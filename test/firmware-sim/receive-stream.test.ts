@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, test } from 'node:test';
+import { lend } from '../../common/lent.js';
 import {
   COLLECT_EVERY,
   collectYoungGarbage,
@@ -13,7 +14,6 @@ import {
   GatheringWriter,
   RECEIVE_BATCH,
 } from '../../firmware-sim/receive-stream.js';
-import { lend } from '../../transports/lent.js';
 
 /** Feeds `chunks` through a stream and collects what eachBatch hands out (copies, and the originals). */
 async function collect(
