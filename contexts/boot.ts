@@ -2,9 +2,8 @@
 import { MAX_PARTITION } from '../common/media-label.js';
 import type { MediaBus, MediaLabel } from '../common/vocabulary.js';
 import { commonCommands } from './common.js';
-import type { CommandEnv } from './env.js';
 import { CliError } from './errors.js';
-import { arg, type Context, option, options } from './grammar.js';
+import { arg, type CommandEnv, type Context, option, options } from './grammar.js';
 import { AFTER_REBOOT } from './package.js';
 import { address, filePath, fsLabel, fsUuid, mediaLabel, number } from './param-types.js';
 import { openSource, sourceArgs, sourceOptions } from './source.js';

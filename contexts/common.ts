@@ -1,6 +1,5 @@
 // Commands every context has: navigation (exit, end, top), `do`, and `help` derived from the declarations.
-import type { CommandEnv } from './env.js';
-import { arg, type Command, type Context, usage } from './grammar.js';
+import { arg, type Command, type CommandEnv, type Context, usage } from './grammar.js';
 import { restWords } from './param-types.js';
 import { lookup } from './parser.js';
 import { renderPairs, wrapLine } from './table.js';

@@ -1,9 +1,8 @@
 // The top level (exec) of SPEC §3.2: contexts, show media/version/log, reboot, factory-reset, terminal, whoami, history.
 import type { BootReport } from '../firmware-sim/api.js';
 import { commonCommands } from './common.js';
-import type { CommandEnv } from './env.js';
 import { CliError } from './errors.js';
-import { arg, type Context } from './grammar.js';
+import { arg, type CommandEnv, type Context } from './grammar.js';
 import { number } from './param-types.js';
 import { duration, localTime, renderFields, renderTable } from './table.js';
 

@@ -1,7 +1,7 @@
 // Commands declared as data (klish VIEW/COMMAND/PARAM, oclif flags): the types and the small builders.
 
 import { shown } from '../common/text.js';
-import type { CommandEnv, CompletionEnv } from './env.js';
+import type { CompletionEnv, Navigation, Output, Prompter, Services, TerminalSettings } from './env.js';
 import { CliError } from './errors.js';
 
 /** A parameter type: `parse` turns a word into a value or says what it expected; `complete` proposes words. */
@@ -123,6 +123,39 @@ export interface Context {
   readonly commands: readonly Command[];
   /** Help for the first word of multi-word commands (`show`, `no`, `terminal`). */
   readonly groups?: Readonly<Record<string, string>>;
+}
+
+/** The contexts by name (`exec`, `package`, `boot`, …) and the output filters that may follow `|`. */
+export interface Registry {
+  readonly contexts: Readonly<Record<string, Context>>;
+  readonly filters: Context;
+}
+
+/** The session as a command sees it. */
+export interface SessionApi {
+  /** The CLI user (`--user`, else the OS or SSH user): the default `user` of transports. */
+  readonly user: string;
+  readonly id: string;
+  readonly terminal: TerminalSettings;
+  /** True on an interactive terminal (vorpal); false in script mode. */
+  readonly interactive: boolean;
+  readonly nav: Navigation;
+  /** Every context and filter, for `help`. */
+  readonly registry: Registry;
+  /** Lines entered so far in this session, passwords masked, oldest first. */
+  history(): readonly string[];
+}
+
+/** The second argument of every `run`. */
+export interface CommandEnv {
+  readonly services: Services;
+  readonly session: SessionApi;
+  readonly out: Output;
+  readonly ui: Prompter;
+  /** The context the command runs in (`do` runs in `exec`). */
+  readonly context: Context;
+  /** Aborted by Ctrl-C. */
+  readonly signal: AbortSignal;
 }
 
 /** `persistent` */

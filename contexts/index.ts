@@ -2,8 +2,9 @@
 import { bootContext } from './boot.js';
 import { execContext } from './exec.js';
 import { filters } from './filters.js';
+import type { Registry } from './grammar.js';
 import { packageContext } from './package.js';
-import { type Registry, helpRequest as requestIn, secretsOf } from './parser.js';
+import { helpRequest as requestIn, secretsOf } from './parser.js';
 import { mayHoldSecret as mayHoldIn } from './secret-words.js';
 import { splitCommands as splitIn } from './tokenize.js';
 
@@ -22,7 +23,6 @@ export {
   lookup,
   type ParsedLine,
   parseLine,
-  type Registry,
   redact,
 } from './parser.js';
 export { quoteWord, tokenize } from './tokenize.js';

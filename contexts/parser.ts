@@ -3,18 +3,21 @@
 import { printable, shown } from '../common/text.js';
 import type { CompletionEnv } from './env.js';
 import { CliError } from './errors.js';
-import type { Args, Command, Context, OptionDecl, OptionsParam, ParamType, ValueOption } from './grammar.js';
+import type {
+  Args,
+  Command,
+  Context,
+  OptionDecl,
+  OptionsParam,
+  ParamType,
+  Registry,
+  ValueOption,
+} from './grammar.js';
 import { optionWords } from './grammar.js';
 import { type SecretWords, secretWordsOf } from './secret-words.js';
 import { quoteWord, type Token, tokenize } from './tokenize.js';
 
 export { quoteWord };
-
-/** The contexts by name (`exec`, `package`, `boot`, …) and the output filters that may follow `|`. */
-export interface Registry {
-  readonly contexts: Readonly<Record<string, Context>>;
-  readonly filters: Context;
-}
 
 /** What a line asks for. */
 export type Invocation =

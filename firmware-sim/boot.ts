@@ -1,8 +1,8 @@
 // The boot sequence (SPEC §4.2): verify every installed package, activate what may run, take out the rest.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic.js';
 import type { BootLine, BootReport, Deactivated, Verification } from './api.js';
-import { writeFileAtomic } from './atomic.js';
 import { readBootConfig, type StoredBootConfig } from './boot-config.js';
 import { checkCompatibility } from './compat.js';
 import { type DeviceFile, readLimits } from './device-file.js';

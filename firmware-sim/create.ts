@@ -1,7 +1,7 @@
 // First start: the state directory of a new device, laid out as SPEC §4.1 says.
 import { access, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../common/atomic.js';
 import { DEFAULT_BOOT_CONFIG, formatBootConfig } from './boot-config.js';
 import { formatDeviceFile, newDeviceFile } from './device-file.js';
 import { appendEvents } from './event-log.js';

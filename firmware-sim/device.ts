@@ -3,6 +3,7 @@ import { access, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
+import { syncDirectory, tempOwner, writeFileAtomic } from '../common/atomic.js';
 import type { MediaLabel } from '../media/types.js';
 import type {
   BootConfig,
@@ -14,7 +15,6 @@ import type {
   PackageDetails,
   PackageSummary,
 } from './api.js';
-import { syncDirectory, tempOwner, writeFileAtomic } from './atomic.js';
 import { checkMediaLabel, formatBootConfig, readBootConfig, type StoredBootConfig } from './boot-config.js';
 import { type DeviceFile, readDeviceFile } from './device-file.js';
 import { DeviceError, deviceErrorOf, isFsError } from './errors.js';

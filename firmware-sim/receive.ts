@@ -2,8 +2,8 @@
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
+import { renameDurably, tempPathFor, writeFileAtomic } from '../common/atomic.js';
 import type { InstallRequest } from './api.js';
-import { renameDurably, tempPathFor, writeFileAtomic } from './atomic.js';
 import { checkCompatibility } from './compat.js';
 import { type DeviceFile, readLimits } from './device-file.js';
 import { DeviceError, deviceErrorOf } from './errors.js';

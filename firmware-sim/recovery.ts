@@ -2,7 +2,7 @@
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { syncDirectory, TEMP_PREFIX, tempOwner, writeFileAtomic } from './atomic.js';
+import { syncDirectory, TEMP_PREFIX, tempOwner, writeFileAtomic } from '../common/atomic.js';
 import { repairLog } from './event-log.js';
 import type { Layout } from './layout.js';
 import { holderAlive } from './lock.js';

@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { mkdir, readFile, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { syncDirectory, writeFileAtomic } from './atomic.js';
+import { syncDirectory, writeFileAtomic } from '../common/atomic.js';
 import { faultPoint } from './fault.js';
 import type { Layout } from './layout.js';
 import { type ActiveRecord, formatRecord, readActiveRecord } from './records.js';

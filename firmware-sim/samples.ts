@@ -1,7 +1,7 @@
 // The sample packages of the simulated USB stick, and the base firmware files of a new rootfs.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../common/atomic.js';
 import {
   type DataEntry,
   generateKeyPair,

@@ -1,7 +1,7 @@
 // The vendor's signing key: kept outside the device directory, as a real vendor keeps it off the device.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../common/atomic.js';
 import {
   formatPublicKey,
   formatSecretKey,

@@ -1,10 +1,10 @@
-// `wmopkg`: the packaging tool — keygen, build, sign, verify, info, contents (SPEC §6).
+// `wmopkg`: the packaging tool — keygen, build, sign, verify, info, contents (SPEC §6); it prints, the format library does the work.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Verification } from '../../common/vocabulary.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../common/atomic.js';
+import type { Verification } from '../common/vocabulary.js';
 import {
   FormatError,
   formatPublicKey,
@@ -27,7 +27,7 @@ import {
   type Verdict,
   verifyPackage,
   writePackage,
-} from './index.js';
+} from '../firmware-sim/format/index.js';
 
 /** Exit status of `verify`, one per verdict; 1 is any other error, 2 a usage error. */
 export const VERIFY_EXIT: Readonly<Record<Verification, number>> = {
@@ -206,7 +206,7 @@ The token lets that device, and no other, turn on allow-untrusted in the boot co
       const key = await loadSecretKey(required(values.s, '-s VENDOR.sec'), values['passphrase-file']);
       const serial = required(values.serial, '--serial SERIAL');
       const out = typeof values.out === 'string' ? values.out : 'token.lic';
-      const { makeUnlockToken } = await import('../unlock.js');
+      const { makeUnlockToken } = await import('../firmware-sim/unlock.js');
       await writeFileAtomic(out, makeUnlockToken(key, serial));
       console.log(
         `${out}: unlock token for serial ${serial}, signed with key ${keyNumberHex(key.keyNumber)}`,
