@@ -6,6 +6,11 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from './helpers/run-edgesh.js';
 
+/** The device's contract and its error: every room of firmware-sim/ speaks them. */
+const DEVICE_WORDS = ['firmware-sim/api.ts', 'firmware-sim/errors.ts'];
+/** What the store and everything above it stand on. */
+const BELOW_STORE = ['firmware-sim/config', 'firmware-sim/state', 'firmware-sim/format', 'common'];
+
 /**
  * Who may import whom, top to bottom: `shell → contexts → firmware-sim → media/transports → common`.
  * A file belongs to the longest folder of this table that holds it; it may import files of that same
@@ -27,7 +32,24 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   wmopkg: ['firmware-sim', 'common'],
   // A context never opens a socket: it sees the layers below through their contracts only.
   contexts: ['firmware-sim/api.ts', 'media/types.ts', 'transports/types.ts', 'common'],
-  'firmware-sim': ['firmware-sim/format', 'media', 'transports', 'common'],
+  // The device: the façade (device.ts, index.ts) over its rooms, each room above the ones it lists;
+  // api.ts (the contract) and errors.ts (DeviceError) are the device's words, every room uses them.
+  'firmware-sim': [
+    'firmware-sim/lifecycle',
+    'firmware-sim/boot',
+    'firmware-sim/store',
+    'firmware-sim/config',
+    'firmware-sim/state',
+    'firmware-sim/format',
+    'media',
+    'transports',
+    'common',
+  ],
+  'firmware-sim/lifecycle': [...DEVICE_WORDS, 'firmware-sim/boot', 'firmware-sim/store', ...BELOW_STORE],
+  'firmware-sim/boot': [...DEVICE_WORDS, 'firmware-sim/store', ...BELOW_STORE],
+  'firmware-sim/store': [...DEVICE_WORDS, ...BELOW_STORE],
+  'firmware-sim/config': [...DEVICE_WORDS, 'firmware-sim/state', 'firmware-sim/format', 'common'],
+  'firmware-sim/state': [...DEVICE_WORDS, 'common'],
   // The package format: a leaf library that `wmopkg` and the device share; it imports nothing of the device.
   'firmware-sim/format': ['common'],
   media: ['transports/types.ts', 'common'],
@@ -209,7 +231,7 @@ test('layering: the checker sees what it must (imports of every form, circles, a
   ]);
   assert.deepEqual(circles(ring), [['x', 'y', 'z']]);
   assert.equal(allowed('firmware-sim/format/reader.ts', 'firmware-sim/api.ts'), false);
-  assert.equal(allowed('firmware-sim/store.ts', 'firmware-sim/format/reader.ts'), true);
+  assert.equal(allowed('firmware-sim/store/packages.ts', 'firmware-sim/format/reader.ts'), true);
   assert.equal(allowed('contexts/source.ts', 'transports/index.ts'), false);
   assert.equal(allowed('common/text.ts', 'contexts/errors.ts'), false);
 });

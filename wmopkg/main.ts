@@ -206,7 +206,7 @@ The token lets that device, and no other, turn on allow-untrusted in the boot co
       const key = await loadSecretKey(required(values.s, '-s VENDOR.sec'), values['passphrase-file']);
       const serial = required(values.serial, '--serial SERIAL');
       const out = typeof values.out === 'string' ? values.out : 'token.lic';
-      const { makeUnlockToken } = await import('../firmware-sim/unlock.js');
+      const { makeUnlockToken } = await import('../firmware-sim/config/unlock.js');
       await writeFileAtomic(out, makeUnlockToken(key, serial));
       console.log(
         `${out}: unlock token for serial ${serial}, signed with key ${keyNumberHex(key.keyNumber)}`,

@@ -13,7 +13,7 @@ import {
   eachBatch,
   GatheringWriter,
   RECEIVE_BATCH,
-} from '../../firmware-sim/receive-stream.js';
+} from '../../firmware-sim/store/receive-stream.js';
 
 /** Feeds `chunks` through a stream and collects what eachBatch hands out (copies, and the originals). */
 async function collect(

@@ -2,14 +2,14 @@
 
 import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renameDurably, syncDirectory, tempPathFor } from '../common/atomic.js';
-import { formatHostPort } from '../common/host.js';
-import { isPackageName, PACKAGE_NAME_RULE } from '../common/package-name.js';
-import { shown } from '../common/text.js';
-import type { PackageOrigin } from './api.js';
-import { DeviceError, deviceErrorOf, shownPath } from './errors.js';
-import { faultPoint } from './fault.js';
-import type { Layout } from './layout.js';
+import { renameDurably, syncDirectory, tempPathFor } from '../../common/atomic.js';
+import { formatHostPort } from '../../common/host.js';
+import { isPackageName, PACKAGE_NAME_RULE } from '../../common/package-name.js';
+import { shown } from '../../common/text.js';
+import type { PackageOrigin } from '../api.js';
+import { DeviceError, deviceErrorOf, shownPath } from '../errors.js';
+import { faultPoint } from '../state/fault.js';
+import type { Layout } from '../state/layout.js';
 import { parseStoreRecord, type StoreRecord } from './records.js';
 
 /** The record file inside a package's directory. */

@@ -1,10 +1,10 @@
 // What the device writes about packages: the store record of an install and the record of an activation.
 import { readFile } from 'node:fs/promises';
-import { randomBytes } from '../common/lazy-crypto.js';
-import { isPackageName } from '../common/package-name.js';
-import { VERIFICATIONS, type Verification } from '../common/vocabulary.js';
-import type { PackageOrigin } from './api.js';
-import { DeviceError } from './errors.js';
+import { randomBytes } from '../../common/lazy-crypto.js';
+import { isPackageName } from '../../common/package-name.js';
+import { VERIFICATIONS, type Verification } from '../../common/vocabulary.js';
+import type { PackageOrigin } from '../api.js';
+import { DeviceError } from '../errors.js';
 
 /** One member of the stored package, as hashed at installation. */
 export interface MemberDigest {

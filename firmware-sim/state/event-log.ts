@@ -1,8 +1,8 @@
 // The package event log (`var/log/packages.log`): one line per event, appended and synced.
 import { open, readFile, rename, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { syncDirectory } from '../common/atomic.js';
-import { oneLine } from '../common/text.js';
+import { syncDirectory } from '../../common/atomic.js';
+import { oneLine } from '../../common/text.js';
 
 /** The log is rotated to `packages.log.1` when it grows past this size. */
 export const LOG_ROTATE_BYTES = 1024 * 1024;

@@ -1,10 +1,10 @@
 // `boot/config`: the bootloader configuration as the commands of the boot context, one per line.
 
 import { readFile } from 'node:fs/promises';
-import { mediaLabelProblem } from '../common/media-label.js';
-import { shown } from '../common/text.js';
-import { DEFAULT_MEDIA_LABELS, type MediaBus, type MediaLabel } from '../common/vocabulary.js';
-import { DeviceError, isFsError } from './errors.js';
+import { mediaLabelProblem } from '../../common/media-label.js';
+import { shown } from '../../common/text.js';
+import { DEFAULT_MEDIA_LABELS, type MediaBus, type MediaLabel } from '../../common/vocabulary.js';
+import { DeviceError, isFsError } from '../errors.js';
 
 /** The configuration as stored; the unlock token is kept whole (it is checked when it is used). */
 export interface StoredBootConfig {

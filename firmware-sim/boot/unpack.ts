@@ -6,11 +6,11 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createGunzip, type Gunzip, type ZlibOptions } from 'node:zlib';
 import type { Extract, Header } from 'tar-stream';
-import { shown } from '../common/text.js';
-import { type DeviceFile, readLimits } from './device-file.js';
-import { DeviceError } from './errors.js';
-import { faultPoint } from './fault.js';
-import { readPackageFile } from './format/reader.js';
+import { shown } from '../../common/text.js';
+import { type DeviceFile, readLimits } from '../config/device-file.js';
+import { DeviceError } from '../errors.js';
+import { readPackageFile } from '../format/reader.js';
+import { faultPoint } from '../state/fault.js';
 import { DirectSink, type Sink, WorkerSink } from './unpack-sink.js';
 
 /** One entry as it will land in `rootfs/`. */
