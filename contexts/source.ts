@@ -7,7 +7,7 @@ import {
   type Transfer,
   type TransportContext,
 } from '../transports/types.js';
-import type { CommandEnv, ProgressHandle } from './env.js';
+import type { CommandEnv, ProgressHandle, TransportTools } from './env.js';
 import { CliError } from './errors.js';
 import { flag, type OptionDecl, option } from './grammar.js';
 import { type Address, mediaLabel, proto, word } from './param-types.js';
@@ -110,7 +110,7 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
   }
   if (src.address === undefined)
     throw new CliError('CLI_INCOMPLETE', 'incomplete command: expected address[:port]');
-  const tools = await env.services.transports();
+  const tools = withPasswordRetry(await env.services.transports(), env);
   const progress = env.ui.progress(name);
   const ctx: TransportContext = {
     defaultPorts: info.defaultPorts,
@@ -156,6 +156,58 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
     progress?.done();
     throw e;
   }
+}
+
+/**
+ * On a terminal, a login refused after a password was typed or given on the line gets one more
+ * try, as ssh asks again: the operator is told and asked for the password, instead of typing the
+ * whole line again. Script mode fails at once (the next line of a script is not a second password).
+ */
+function withPasswordRetry(tools: TransportTools, env: CommandEnv): TransportTools {
+  if (!env.session.interactive) return tools;
+  return {
+    ...tools,
+    openRemote: async (request, ctx) => {
+      const getPassword = ctx.getPassword;
+      let asked = false;
+      const counting: TransportContext =
+        getPassword === undefined
+          ? ctx
+          : {
+              ...ctx,
+              getPassword: (prompt) => {
+                asked = true;
+                return getPassword(prompt);
+              },
+            };
+      try {
+        return await tools.openRemote(request, counting);
+      } catch (e) {
+        const refused = refusedLogin(e);
+        if (refused === undefined || getPassword === undefined || (!asked && request.password === undefined))
+          throw e;
+        env.out.warn(`${refused}; try again`);
+        const { password: _, ...again } = request;
+        return tools.openRemote(again, ctx);
+      }
+    },
+  };
+}
+
+/** The message of a refused login, alone or among the failures of the ftp→tftp policy. */
+function refusedLogin(e: unknown): string | undefined {
+  const error = e as { code?: unknown; message?: unknown; failures?: readonly unknown[] } | null;
+  if (
+    error?.code === 'TRANSPORT_AUTH' &&
+    typeof error.message === 'string' &&
+    /login refused/.test(error.message)
+  )
+    return error.message;
+  for (const f of error?.code === 'TRANSPORT_ALL_FAILED' ? (error.failures ?? []) : []) {
+    const found = refusedLogin(f);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function onProgress(progress: ProgressHandle | undefined): { onProgress?: ProgressHandle['update'] } {

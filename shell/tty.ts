@@ -1,5 +1,6 @@
 // The interactive front-end on vorpal: the prompt loop, `?`, Ctrl-C and Ctrl-D, wired to the pager, prompter and TAB.
 import { Pager } from './pager.js';
+import { recallLine } from './recall.js';
 import type { FrontEnd, Session } from './session.js';
 import { type Loaded, TabCompletion } from './tty-completion.js';
 import { ttyPrompter } from './tty-prompter.js';
@@ -140,7 +141,8 @@ export async function runTty(start: TtyStart): Promise<number> {
             };
             void loaded
               .then(([s]) => {
-                if (line.trim() !== '') vorpal.session.history(s.redact(line));
+                // The up arrow gives the line back without a password (`recallLine`).
+                if (line.trim() !== '') vorpal.session.history(recallLine(line, s.redact(line)));
                 return s.execute(line, fe);
               })
               .then(done, done);

@@ -148,9 +148,43 @@ test('the password prompt masks what is typed, and history masks a password on t
   m = s.mark();
   s.type('\x1b[A');
   await s.waitFor('do history', m);
+  // Recalled, the line has no fake password: the clause is gone, and run again it asks.
   s.type('\x1b[A');
-  await s.waitFor('password ****', m);
+  const recalled = await s.waitFor('install proto ftp user admin 192.0.2.77 guarded.wmopkg', m);
+  assert.doesNotMatch(recalled, /\*\*\*\*|password /);
+  s.type('\r');
+  await s.waitFor("admin@192.0.2.77's password:", m);
+  s.type(`${PASSWORD}\r`);
+  await s.waitFor('Reinstalled guarded 3.1', m);
   assert.ok(!s.output.slice(m).includes(PASSWORD));
+});
+
+test('a refused login on a terminal asks for the password once more', async () => {
+  const s = shell();
+  await s.waitFor(TOP);
+  s.type('package\r');
+  await s.waitFor(PKG);
+  let m = s.mark();
+  s.type('install proto ftp user admin 192.0.2.77 guarded.wmopkg\r');
+  await s.waitFor("admin@192.0.2.77's password:", m);
+  s.type('wrong one\r');
+  await s.waitFor(
+    /Warning: ftp 192\.0\.2\.77:21: login refused for user admin; try again\n.*admin@192\.0\.2\.77's password:/s,
+    m,
+  );
+  s.type(`${PASSWORD}\r`);
+  await s.waitFor('Installed guarded 3.1', m);
+  // A wrong password given on the line: asked for, once; wrong again, the error.
+  m = s.mark();
+  s.type('install proto ftp user admin password nope 192.0.2.77 guarded.wmopkg\r');
+  await s.waitFor(/login refused for user admin; try again\n.*admin@192\.0\.2\.77's password:/s, m);
+  s.type('still wrong\r');
+  const text = await s.waitFor(
+    /Error: ftp 192\.0\.2\.77:21: login refused for user admin\n.*example:\/package\/#>/s,
+    m,
+  );
+  assert.equal(text.match(/try again/g)?.length, 1);
+  assert.doesNotMatch(text, /still wrong/);
 });
 
 test('Ctrl-C cancels a transfer: the shell lives on and nothing is installed', async () => {
