@@ -134,6 +134,7 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
           'Trust this host key and continue connecting (y/N)?',
       ),
     ...onProgress(progress),
+    ...onPolicyStep(progress, env.session.terminal.ascii),
   };
   const request: RemoteRequest = {
     host: src.address.host,
@@ -156,6 +157,28 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
     progress?.done();
     throw e;
   }
+}
+
+/**
+ * On a terminal, what the default policy tries, in the progress bar's place until bytes flow:
+ * `trying ftp 192.0.2.1:21…`, then `ftp 192.0.2.1:21 failed (no answer), trying tftp 192.0.2.1…`
+ * (an unreachable host would otherwise show nothing for seconds).
+ */
+function onPolicyStep(
+  progress: ProgressHandle | undefined,
+  ascii: boolean,
+): Pick<TransportContext, 'onPolicyStep'> {
+  const note = progress?.note;
+  if (note === undefined) return {};
+  const dots = ascii ? '...' : '…';
+  return {
+    onPolicyStep: ({ origin, previous }) =>
+      note(
+        previous === undefined
+          ? `trying ${origin}${dots}`
+          : `${previous.origin} failed (${previous.reason}), trying ${origin}${dots}`,
+      ),
+  };
 }
 
 /**

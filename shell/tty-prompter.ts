@@ -1,5 +1,6 @@
 // The operator's side of a command on a TTY: y/N and password questions on vorpal's prompt, progress on the status line.
 import type { ProgressHandle, Prompter, TerminalSettings } from '../contexts/env.js';
+import { terminalText } from '../contexts/errors.js';
 import type { Pager } from './pager.js';
 import { progressLine } from './progress.js';
 import type { Typeahead } from './typeahead.js';
@@ -65,6 +66,8 @@ export function ttyPrompter(parts: TtyPrompterParts): Prompter {
           const t = parts.terminal();
           pager.status(progressLine(label, p, t.width, t.ascii));
         },
+        // The text may quote a server (a failure's reason): escaped, and cut to one line of the terminal.
+        note: (text) => pager.status(terminalText(text).slice(0, parts.terminal().width - 1)),
         done: () => pager.clearStatus(),
       };
     },

@@ -239,3 +239,17 @@ test('long output pages on a terminal: --More--, q stops', async () => {
   const text = await s.waitFor(/--More--[\s\S]*example:\/>/, m);
   assert.doesNotMatch(text, /help +List the commands/);
 });
+
+test('the default policy says what it tries on the status line, and erases it', async () => {
+  const s = shell();
+  await s.waitFor(TOP);
+  const m = s.mark();
+  // 192.0.2.2 answers tftp only: ftp is refused, tftp delivers.
+  s.type('package install 192.0.2.2 pkgname.wmopkg\r');
+  await s.waitFor(/Installed pkgname 5\.26\.0-rev0.*\n.*example:\/>/s, m);
+  const raw = s.output.slice(m);
+  const trying = raw.indexOf('\rtrying ftp 192.0.2.2:21…\x1b[K');
+  const failed = raw.indexOf('\rftp 192.0.2.2:21 failed (connection refused), trying tftp 192.0.2.2…\x1b[K');
+  const erased = raw.lastIndexOf('\r\x1b[KInstalled pkgname');
+  assert.ok(trying >= 0 && failed > trying && erased > failed, JSON.stringify(raw));
+});
