@@ -1,32 +1,36 @@
 // Commands every context has: navigation (exit, end, top), `do`, and `help` derived from the declarations.
-import type { CommandEnv } from './env.js';
-import { arg, type Command, type Context, usage } from './grammar.js';
+import { arg, type Command, type CommandEnv, type Context, command, usage } from './grammar.js';
 import { restWords } from './param-types.js';
 import { lookup } from './parser.js';
 import { renderPairs, wrapLine } from './table.js';
 
 /** `exit`, `end`, `top`, `do`, `history`, `help`: appended to the command list of every context. */
 export const commonCommands: readonly Command[] = [
-  {
+  command({
     name: 'exit',
     help: 'Leave this context (at the top level: end the session)',
     navigation: true,
     run: async (_args, env) => env.session.nav.exit(),
-  },
-  {
+  }),
+  command({
     name: 'end',
     help: 'Return to the top level',
     navigation: true,
     run: async (_args, env) => env.session.nav.top(),
-  },
-  {
+  }),
+  command({
     name: 'top',
     help: 'Return to the top level',
     navigation: true,
     run: async (_args, env) => env.session.nav.top(),
-  },
-  { name: 'do', help: 'Run a top-level command from this context', delegate: 'exec', navigation: true },
-  {
+  }),
+  command({
+    name: 'do',
+    help: 'Run a top-level command from this context',
+    delegate: 'exec',
+    navigation: true,
+  }),
+  command({
     name: 'history',
     help: 'Show the commands entered in this session',
     // Of the session, not of a context: not offered as `package history` from the top.
@@ -36,13 +40,13 @@ export const commonCommands: readonly Command[] = [
       const width = String(list.length).length;
       for (const [i, line] of list.entries()) env.out.line(`${String(i + 1).padStart(width)}  ${line}`);
     },
-  },
-  {
+  }),
+  command({
     name: 'help',
     help: 'List the commands here, or explain one: help COMMAND',
     params: [arg('topic', restWords, { optional: true })],
-    run: async (args, env) => help(args.topic as string | undefined, env),
-  },
+    run: async (args, env) => help(args.topic, env),
+  }),
 ];
 
 function visible(context: Context): Command[] {

@@ -1,9 +1,8 @@
 // The top level (exec) of SPEC §3.2: contexts, show media/version/log, reboot, factory-reset, terminal, whoami, history.
 import type { BootReport } from '../firmware-sim/api.js';
 import { commonCommands } from './common.js';
-import type { CommandEnv } from './env.js';
 import { CliError } from './errors.js';
-import { arg, type Context } from './grammar.js';
+import { arg, type CommandEnv, type Context, command } from './grammar.js';
 import { number } from './param-types.js';
 import { duration, localTime, renderFields, renderTable } from './table.js';
 
@@ -81,26 +80,30 @@ export const execContext: Context = {
   path: '/',
   groups: { show: 'Show device information', terminal: 'Settings of this terminal session' },
   commands: [
-    { name: 'package', help: 'Install, list and remove software packages', enter: 'package' },
-    { name: 'boot', help: 'Bootloader configuration: untrusted packages, media labels', enter: 'boot' },
-    {
+    command({ name: 'package', help: 'Install, list and remove software packages', enter: 'package' }),
+    command({
+      name: 'boot',
+      help: 'Bootloader configuration: untrusted packages, media labels',
+      enter: 'boot',
+    }),
+    command({
       name: 'show media',
       help: 'Show the media labels and the drives they match',
       run: async (_a, env) => showMedia(env),
-    },
-    {
+    }),
+    command({
       name: 'show version',
       help: 'Show hostname, firmware version, architecture, serial and uptime',
       run: async (_a, env) => showVersion(env),
-    },
-    {
+    }),
+    command({
       name: 'show log',
       help: 'Show the package event log',
       run: async (_a, env) => {
         for (const line of await env.services.device.eventLog()) env.out.line(line);
       },
-    },
-    {
+    }),
+    command({
       name: 'reboot',
       help: 'Reboot: verify and activate the installed packages, print the boot report',
       run: async (_a, env) => {
@@ -108,8 +111,8 @@ export const execContext: Context = {
         const report = await env.session.shielded(BOOTING, () => env.services.device.boot());
         for (const line of bootReportLines(report, env)) env.out.line(line);
       },
-    },
-    {
+    }),
+    command({
       name: 'factory-reset',
       help: 'Remove all packages that are not persistent, reset runtime state, reboot',
       run: async (_a, env) => {
@@ -120,34 +123,34 @@ export const execContext: Context = {
         const report = await env.session.shielded(BOOTING, () => env.services.device.factoryReset());
         for (const line of bootReportLines(report, env)) env.out.line(line);
       },
-    },
-    {
+    }),
+    command({
       name: 'terminal length',
       help: 'Lines per page on this terminal (0: no paging)',
       params: [arg('n', number('N', 'Lines per page, 0 for no paging', 0, 512))],
-      run: async (a, env) => setTerminal(env, { length: a.n as number }),
-    },
-    {
+      run: async (a, env) => setTerminal(env, { length: a.n }),
+    }),
+    command({
       name: 'terminal width',
       help: 'Columns of this terminal, for tables',
       params: [arg('n', number('N', 'Columns', 40, 512))],
-      run: async (a, env) => setTerminal(env, { width: a.n as number }),
-    },
-    {
+      run: async (a, env) => setTerminal(env, { width: a.n }),
+    }),
+    command({
       name: 'terminal ascii',
       help: 'Draw tables with ASCII characters only',
       run: async (_a, env) => setTerminal(env, { ascii: true }),
-    },
-    {
+    }),
+    command({
       name: 'terminal utf8',
       help: 'Draw tables with box-drawing characters',
       run: async (_a, env) => setTerminal(env, { ascii: false }),
-    },
-    {
+    }),
+    command({
       name: 'whoami',
       help: 'Show the user of this session',
       run: async (_a, env) => env.out.line(env.session.user),
-    },
+    }),
     ...commonCommands,
   ],
 };

@@ -1,5 +1,6 @@
 // What the up arrow gives back of a line that held a password: the line without that password.
-import { tokenize } from '../contexts/tokenize.js';
+import { type Registry, tokenize } from '../contexts/index.js';
+import { secretsOf } from '../contexts/parser.js';
 
 /**
  * The line for the line editor's history, from the line as typed and its redacted form
@@ -8,13 +9,14 @@ import { tokenize } from '../contexts/tokenize.js';
  * the command asks for the password. A `user:****@host` address stays as it is (it is refused with
  * a hint anyway), and a password that really is `****` is kept.
  */
-export function recallLine(typed: string, redacted: string): string {
+export function recallLine(registry: Registry, typed: string, redacted: string): string {
   if (typed === redacted) return typed;
+  const secrets = secretsOf(registry);
   let original: ReturnType<typeof tokenize>['tokens'];
   let masked: ReturnType<typeof tokenize>['tokens'];
   try {
-    original = tokenize(typed, true).tokens;
-    masked = tokenize(redacted, true).tokens;
+    original = tokenize(typed, secrets, true).tokens;
+    masked = tokenize(redacted, secrets, true).tokens;
   } catch {
     return redacted;
   }

@@ -1,7 +1,7 @@
 // TAB on the TTY: our parser's candidates; a unique one completes the word, several extend it, a second TAB lists them.
 import type { Session } from './session.js';
 
-type Parser = typeof import('../contexts/parser.js');
+type Parser = typeof import('../contexts/index.js');
 
 /** The session and the parser, once the grammar is loaded. */
 export type Loaded = Promise<readonly [Session, Parser]>;

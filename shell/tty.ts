@@ -69,7 +69,7 @@ export async function runTty(start: TtyStart): Promise<number> {
   let open!: () => void;
   const loaded: Loaded = new Promise<void>((resolve) => {
     open = resolve;
-  }).then(() => Promise.all([start.openSession(), import('../contexts/parser.js')] as const));
+  }).then(() => Promise.all([start.openSession(), import('../contexts/index.js')] as const));
   const tab = new TabCompletion(loaded, (text) => ui.log(text));
   vorpal.session.getAutocomplete = (line, cb) => tab.complete(line, cb);
 
@@ -142,7 +142,7 @@ export async function runTty(start: TtyStart): Promise<number> {
             void loaded
               .then(([s]) => {
                 // The up arrow gives the line back without a password (`recallLine`).
-                if (line.trim() !== '') vorpal.session.history(recallLine(line, s.redact(line)));
+                if (line.trim() !== '') vorpal.session.history(recallLine(s.registry, line, s.redact(line)));
                 return s.execute(line, fe);
               })
               .then(done, done);
