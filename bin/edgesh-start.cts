@@ -98,7 +98,9 @@ function report(script: vm.Script, cachedData: Buffer | undefined, cacheFile: st
  * process list (/proc/PID/cmdline) until the process replaces its title. This runs first, before
  * any module is loaded, and masks the word after `password` (or an abbreviation down to `pa`) and
  * the password of `user:password@`, roughly and to the safe side; once the grammar is loaded,
- * shell/main.ts sets the exact title (`password ****`). The instant between the start of the
+ * shell/main.ts sets the exact title (`password ****`) by the one rule (contexts/secret-words.ts,
+ * from the parameters declared secret). This copy of the rule cannot import it: it must run
+ * before anything is loaded. The instant between the start of the
  * process and this statement cannot be closed from inside: docs/shell.md says so.
  */
 function hideSecretsFromProcessList(): void {
