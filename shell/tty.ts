@@ -1,5 +1,6 @@
 // The interactive front-end on vorpal: the prompt loop, `?`, Ctrl-C and Ctrl-D, wired to the pager, prompter and TAB.
 import { Pager } from './pager.js';
+import { DEFAULT_LENGTH, DEFAULT_WIDTH } from './terminal.js';
 import { recallLine } from './recall.js';
 import type { FrontEnd, Session } from './session.js';
 import { type Loaded, TabCompletion } from './tty-completion.js';
@@ -22,6 +23,7 @@ export async function runTty(start: TtyStart): Promise<number> {
   vorpal.find('exit')?.remove();
   const ui = vorpal.ui;
   const stdout = process.stdout;
+  assumeWidth(stdout);
   const write = (text: string): void => {
     stdout.write(text);
   };
@@ -160,4 +162,19 @@ export async function runTty(start: TtyStart): Promise<number> {
     });
     open();
   });
+}
+
+/**
+ * A serial console reports a window of 0×0 (a UART knows no size). The line editor then took the
+ * line as endless while inquirer drew it 80 columns wide, and every redraw of a line longer than
+ * 80 columns landed on the wrong row. Such a terminal is 80 columns (SPEC §3.3), for every part
+ * of the front-end; rows unknown are 24 (the pager's page).
+ */
+function assumeWidth(stdout: NodeJS.WriteStream): void {
+  const fill = (): void => {
+    if (!stdout.columns) stdout.columns = DEFAULT_WIDTH;
+    if (!stdout.rows) stdout.rows = DEFAULT_LENGTH;
+  };
+  fill();
+  stdout.on('resize', fill);
 }
