@@ -253,3 +253,39 @@ test('the default policy says what it tries on the status line, and erases it', 
   const erased = raw.lastIndexOf('\r\x1b[KInstalled pkgname');
   assert.ok(trying >= 0 && failed > trying && erased > failed, JSON.stringify(raw));
 });
+
+test('navigation words typed on the terminal move between contexts, whole or key by key', async () => {
+  const s = shell();
+  await s.waitFor(TOP);
+  const cases: ReadonlyArray<readonly [string, string, RegExp]> = [
+    ['package', 'end', /example:\/>/],
+    ['boot', 'end', /example:\/>/],
+    ['package', 'top', /example:\/>/],
+    ['boot', 'exit', /example:\/>/],
+    ['package', 'en', /example:\/>/],
+    ['package', 'end ', /example:\/>/],
+    ['package', 'do boot', /example:\/boot\/#>/],
+  ];
+  for (const keyByKey of [false, true]) {
+    for (const [context, word, after] of cases) {
+      let m = s.mark();
+      s.type(`${context}\r`);
+      await s.waitFor(`example:/${context}/#> `, m);
+      m = s.mark();
+      // As soon as the prompt shows, as automation sends; or one key at a time, as a person types.
+      if (keyByKey) {
+        for (const key of `${word}\r`) {
+          s.type(key);
+          await new Promise((resolve) => setTimeout(resolve, 15));
+        }
+      } else s.type(`${word}\r`);
+      await s.waitFor(new RegExp(`\\n${after.source} $`), m);
+      m = s.mark();
+      s.type('do whoami\r');
+      const text = await s.waitFor(/\nadmin\n/, m);
+      assert.doesNotMatch(text, /Error/, `${context}, ${JSON.stringify(word)}`);
+      s.type('end\r');
+      await s.waitFor(/example:\/> $/, m);
+    }
+  }
+});
