@@ -1,8 +1,8 @@
 // The interactive front-end on vorpal: the prompt loop, `?`, Ctrl-C and Ctrl-D, wired to the pager, prompter and TAB.
 import { Pager } from './pager.js';
-import { DEFAULT_LENGTH, DEFAULT_WIDTH } from './terminal.js';
 import { recallLine } from './recall.js';
 import type { FrontEnd, Session } from './session.js';
+import { DEFAULT_LENGTH, DEFAULT_WIDTH } from './terminal.js';
 import { type Loaded, TabCompletion } from './tty-completion.js';
 import { ttyPrompter } from './tty-prompter.js';
 import { Typeahead } from './typeahead.js';
