@@ -14,7 +14,7 @@ import { duration, localTime, renderFields, renderTable } from './table.js';
 const BOOTING = 'boot in progress, cannot be interrupted';
 
 /** The boot report as `reboot` and `factory-reset` print it. */
-export function bootReportLines(report: BootReport, env: CommandEnv): string[] {
+function bootReportLines(report: BootReport, env: CommandEnv): string[] {
   const rows = report.lines.map((l) => [
     l.name,
     l.version,

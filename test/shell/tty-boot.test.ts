@@ -6,11 +6,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { writePackage } from '../../firmware-sim/format/index.js';
 import { defaultVendorDir, loadVendorSecretKey } from '../../firmware-sim/index.js';
-import type { E2EConfig } from '../helpers/e2e-services.js';
 import { PtyShell } from '../helpers/pty.js';
-import { ROOT, runEdgesh } from '../helpers/run-edgesh.js';
+import { DEVICE_SERVICES, runEdgesh } from '../helpers/run-edgesh.js';
+import type { WorldConfig } from '../helpers/world.js';
 
-const E2E_SERVICES = join(ROOT, 'dist/test/helpers/e2e-services.js');
 let temp: string;
 let device: string;
 let env: Record<string, string>;
@@ -21,7 +20,7 @@ const gate = (): string => join(temp, 'boot-gate');
 before(async () => {
   temp = mkdtempSync(join(tmpdir(), 'edgesh-tty-boot-'));
   device = join(temp, 'device');
-  env = { EDGESH_SERVICES: E2E_SERVICES, EDGESH_E2E_CONFIG: join(temp, 'server.json') };
+  env = { EDGESH_SERVICES: DEVICE_SERVICES, EDGESH_E2E_CONFIG: join(temp, 'server.json') };
   writeFileSync(env.EDGESH_E2E_CONFIG!, JSON.stringify({ files: {} }));
   assert.equal(runEdgesh({ device, env, args: ['-c', 'show version'] }).status, 0);
   const key = await loadVendorSecretKey(defaultVendorDir(device));
@@ -48,7 +47,7 @@ before(async () => {
     },
     file,
   );
-  const config: E2EConfig = { files: { 'gate.wmopkg': file } };
+  const config: WorldConfig = { files: { 'gate.wmopkg': file } };
   writeFileSync(env.EDGESH_E2E_CONFIG!, JSON.stringify(config));
   const r = runEdgesh({ device, env, args: ['-c', 'package install 192.0.2.1 gate.wmopkg'] });
   assert.equal(r.status, 0, r.stderr);
