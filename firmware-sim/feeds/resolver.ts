@@ -1,0 +1,461 @@
+// The resolver: requests and installed packages in, a plan out; complete (SAT), with apt's preferences.
+import { compareVersions, type Dependency } from '../format/index.js';
+import { type Candidate, Encoding } from './encoding.js';
+import { FeedError } from './errors.js';
+import { explain } from './explain.js';
+import {
+  DEFAULT_PRIORITY,
+  formatRequest,
+  type InstalledPackage,
+  type Request,
+  type ResolveOptions,
+} from './jobs.js';
+import type { HeldBack, LostRequest, Plan, PlanStep, Reason } from './plan.js';
+import { formatGroup, offers } from './relations.js';
+import { type Literal, type SatModel, SatProblem } from './sat.js';
+import type { Universe } from './universe.js';
+
+/**
+ * Computes a plan that does what `requests` ask on top of `installed`, with packages from
+ * `universe`, or throws a `FeedError`: `FEED_UNRESOLVABLE` naming the chain that fails,
+ * `FEED_REQUEST_CONFLICT` when requests of equal priority contradict each other.
+ *
+ * Complete: when a consistent set of packages exists, one is found (every choice below is made
+ * only after the SAT solver confirmed that a solution still exists with it). Among the solutions
+ * it prefers, in this order: the requests by priority (a request that contradicts higher ones is
+ * `lost`); keeping every installed package installed (as few removals as possible); the newest
+ * version of each requested package; installed packages at their version (unless upgraded);
+ * for each dependency, the first alternative that can be met, at its newest version, as apt does;
+ * `Recommends` met where they can be; nothing installed that nothing needs.
+ */
+export function resolve(
+  universe: Universe,
+  installed: readonly InstalledPackage[],
+  requests: readonly Request[],
+  options: ResolveOptions,
+): Plan {
+  return new Resolution(universe, installed, requests, options).run();
+}
+
+interface Selected {
+  readonly request: Request;
+  readonly literal: Literal;
+  readonly index: number;
+}
+
+class Resolution {
+  private readonly encoding: Encoding;
+  private readonly sat = new SatProblem();
+  private readonly installedByName: ReadonlyMap<string, InstalledPackage>;
+  private readonly fixed = new Map<string, Candidate>();
+  private readonly reasons = new Map<string, Reason>();
+  private readonly queue: Candidate[] = [];
+  private next = 0;
+  private model: SatModel | undefined;
+
+  constructor(
+    universe: Universe,
+    private readonly installed: readonly InstalledPackage[],
+    private readonly requests: readonly Request[],
+    private readonly options: ResolveOptions,
+  ) {
+    this.installedByName = new Map(installed.map((pkg) => [pkg.name, pkg]));
+    this.encoding = new Encoding(
+      universe,
+      installed,
+      requests.map((r) => r.name),
+      options,
+    );
+    this.encoding.emit(this.sat);
+  }
+
+  run(): Plan {
+    const { accepted, lost } = this.decideRequests();
+    const kept = this.keepInstalled(accepted);
+    this.model = this.sat.solve();
+    if (this.model === undefined) throw new Error('internal: the accepted requests have no solution');
+    for (const candidate of this.encoding.candidates) {
+      if (candidate.system) this.fix(candidate, undefined);
+    }
+    for (const { request } of accepted) {
+      if (request.kind === 'uninstall') continue;
+      const choice = this.tryFix(this.requestChoices(request));
+      if (choice === undefined) throw new Error(`internal: ${formatRequest(request)} has no choice`);
+      this.reasons.set(choice.name, { kind: 'requested' });
+      this.drain();
+    }
+    for (const name of kept) {
+      if (this.fixed.has(name)) continue;
+      this.tryFix(this.preferences(name));
+      this.drain();
+    }
+    this.recommends();
+    return this.plan(accepted, lost);
+  }
+
+  /** Takes the requests by priority; each must be possible on its own, and one that contradicts higher ones loses. */
+  private decideRequests(): { accepted: Selected[]; lost: LostRequest[] } {
+    const selected: Selected[] = this.requests.map((request, index) => {
+      const literal = `r${index}`;
+      this.sat.quickly(() => {
+        for (const clause of this.requestClauses(request)) this.sat.clause([`-${literal}`, ...clause]);
+      });
+      return { request, literal, index };
+    });
+    for (const one of selected) {
+      if (one.request.kind === 'upgrade' && !this.installedByName.has(one.request.name)) {
+        throw new FeedError('FEED_UNRESOLVABLE', `cannot upgrade ${one.request.name}: it is not installed`);
+      }
+      if (this.sat.solve([one.literal]) === undefined) this.fail([one]);
+    }
+    const byPriority = [...selected].sort(
+      (a, b) => priority(b.request) - priority(a.request) || a.index - b.index,
+    );
+    const accepted: Selected[] = [];
+    const lost: LostRequest[] = [];
+    for (const one of byPriority) {
+      const literals = accepted.map((a) => a.literal);
+      if (this.sat.solve([...literals, one.literal]) !== undefined) {
+        accepted.push(one);
+        continue;
+      }
+      // The requests it contradicts: drop each accepted one that is not needed for the contradiction.
+      let culprits = [...accepted];
+      for (const candidate of accepted) {
+        const rest = culprits.filter((c) => c !== candidate);
+        if (this.sat.solve([...rest.map((c) => c.literal), one.literal]) === undefined) culprits = rest;
+      }
+      const equal = culprits.find((c) => priority(c.request) === priority(one.request));
+      if (equal !== undefined) this.fail([equal, one]);
+      lost.push({ request: one.request, to: culprits.map((c) => c.request) });
+    }
+    for (const one of accepted) this.sat.clause([one.literal]);
+    return { accepted, lost };
+  }
+
+  /** Throws the explanation of why these requests cannot hold together. */
+  private fail(selected: readonly Selected[]): never {
+    const clauses = selected.flatMap((s) => this.requestClauses(s.request));
+    const wanted = selected.flatMap(({ request }) =>
+      request.kind === 'install'
+        ? [{ name: request.name, ...(request.constraint ?? {}) } as Dependency]
+        : [{ name: request.name }],
+    );
+    const why = explain(this.encoding, { names: selected.map((s) => s.request.name), clauses, wanted });
+    if (selected.length === 1) {
+      throw new FeedError('FEED_UNRESOLVABLE', `cannot ${formatRequest(selected[0]!.request)}: ${why}`);
+    }
+    const [a, b] = selected as [Selected, Selected];
+    throw new FeedError(
+      'FEED_REQUEST_CONFLICT',
+      `${formatRequest(a.request)} (priority ${priority(a.request)}) and ${formatRequest(b.request)} (priority ${priority(b.request)}) contradict each other: ${why}`,
+    );
+  }
+
+  /** The clauses of a request over candidate literals (an empty clause: it cannot hold). */
+  private requestClauses(request: Request): Literal[][] {
+    switch (request.kind) {
+      case 'uninstall':
+        return this.encoding.candidatesOf(request.name).map((c) => [`-${c.literal}`]);
+      case 'upgrade':
+        return [this.encoding.candidatesOf(request.name).map((c) => c.literal)];
+      case 'install':
+        return [this.requestChoices(request).map((c) => c.literal)];
+    }
+  }
+
+  /** The candidates that meet an install or upgrade request, in the order they are preferred. */
+  private requestChoices(request: Request): Candidate[] {
+    const dep: Dependency =
+      request.kind === 'install' && request.constraint
+        ? { name: request.name, ...request.constraint }
+        : { name: request.name };
+    const own = this.encoding.candidatesOf(request.name);
+    // A real package of that name is what is meant; a virtual name takes its providers.
+    if (own.length > 0) return newestFirst(own).filter((c) => offers(c, dep));
+    return this.encoding.providers(dep);
+  }
+
+  /** Keeps installed packages installed where it can: all if possible, else as many as possible. */
+  private keepInstalled(accepted: readonly Selected[]): string[] {
+    const uninstalled = new Set(
+      accepted.filter((a) => a.request.kind === 'uninstall').map((a) => a.request.name),
+    );
+    const names = this.installed
+      .filter((pkg) => !uninstalled.has(pkg.name) && !(this.options.autoremove && pkg.auto))
+      // Packages installed on purpose come before dependencies; names keep the order stable.
+      .sort((a, b) => Number(a.auto) - Number(b.auto) || (a.name < b.name ? -1 : 1))
+      .map((pkg) => pkg.name);
+    const keep = new Map(names.map((name) => [name, `k${name}`]));
+    this.sat.quickly(() => {
+      for (const [name, literal] of keep) {
+        this.sat.clause([`-${literal}`, ...this.encoding.candidatesOf(name).map((c) => c.literal)]);
+      }
+    });
+    const all = [...keep.values()];
+    if (this.sat.solve(all) !== undefined) {
+      for (const literal of all) this.sat.clause([literal]);
+      return names;
+    }
+    // Not all can stay: remove as few as possible, dependencies before packages installed on purpose.
+    let model = this.sat.solve()!;
+    const removed = names.map((name) => `-${keep.get(name)}`);
+    const weights = names.map((name) => (this.installedByName.get(name)!.auto ? 1 : 2));
+    try {
+      model = this.sat.minimize(model, removed, weights);
+    } catch (error) {
+      if (!(error instanceof FeedError)) throw error;
+      // Too large to minimise: keep greedily, in the order above.
+      for (const literal of all) {
+        if (this.sat.solve([literal]) !== undefined) this.sat.clause([literal]);
+      }
+      return names.filter((name) => this.sat.solve([`-${keep.get(name)}`]) === undefined);
+    }
+    const kept = names.filter((name) => model.holds(keep.get(name)!));
+    for (const name of kept) this.sat.clause([keep.get(name)!]);
+    return kept;
+  }
+
+  /**
+   * The candidates of a name in the order they are preferred: the installed version first
+   * unless the name is being upgraded, then the newest.
+   */
+  private preferences(name: string): Candidate[] {
+    const candidates = newestFirst(this.encoding.candidatesOf(name));
+    const current = candidates.find((c) => c.installed !== undefined);
+    if (current === undefined || this.upgrading(name)) return candidates;
+    const newer = candidates.filter((c) => compareVersions(c.version, current.version) > 0);
+    const older = candidates.filter((c) => c !== current && !newer.includes(c));
+    return [current, ...newer, ...older];
+  }
+
+  /** Whether an installed package should move to its newest version. */
+  private upgrading(name: string): boolean {
+    const pkg = this.installedByName.get(name);
+    if (pkg === undefined) return true;
+    if (this.requests.some((r) => r.name === name && r.kind !== 'uninstall')) return true;
+    return this.options.upgradeAll === true && pkg.local !== true;
+  }
+
+  /** Fixes the first candidate that a solution can have, trying them in order. */
+  private tryFix(candidates: readonly Candidate[], reason?: Reason): Candidate | undefined {
+    for (const candidate of candidates) {
+      const current = this.fixed.get(candidate.name);
+      if (current !== undefined) {
+        if (current === candidate) return candidate;
+        continue;
+      }
+      if (this.model!.holds(candidate.literal)) {
+        this.fix(candidate, reason);
+        return candidate;
+      }
+      const model = this.sat.solve([candidate.literal]);
+      if (model !== undefined) {
+        this.model = model;
+        this.fix(candidate, reason);
+        return candidate;
+      }
+    }
+    return undefined;
+  }
+
+  private fix(candidate: Candidate, reason: Reason | undefined): void {
+    this.sat.clause([candidate.literal]);
+    this.fixed.set(candidate.name, candidate);
+    if (reason !== undefined && !this.reasons.has(candidate.name)) this.reasons.set(candidate.name, reason);
+    this.queue.push(candidate);
+  }
+
+  /** Meets the dependencies of every fixed candidate, breadth first, each with its first alternative that fits. */
+  private drain(): void {
+    for (; this.next < this.queue.length; this.next++) {
+      const candidate = this.queue[this.next]!;
+      for (const group of candidate.depends) {
+        if (this.metByFixed(group)) continue;
+        const choice = this.tryFix(this.groupChoices(group), { kind: 'dependency', of: candidate.name });
+        if (choice === undefined) throw new Error(`internal: ${formatGroup(group)} cannot be met`);
+      }
+    }
+  }
+
+  /** Meets `Recommends` of what the plan installs or changes, where a solution allows it. */
+  private recommends(): void {
+    if (this.options.noRecommends) return;
+    const done = new Set<Candidate>();
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const candidate of [...this.fixed.values()]) {
+        if (done.has(candidate) || candidate.installed !== undefined || candidate.system) continue;
+        done.add(candidate);
+        for (const group of candidate.recommends) {
+          if (this.metByFixed(group)) continue;
+          const choice = this.tryFix(this.groupChoices(group), { kind: 'recommended', by: candidate.name });
+          if (choice !== undefined) {
+            progress = true;
+            this.drain();
+          }
+        }
+      }
+    }
+  }
+
+  private metByFixed(group: readonly Dependency[]): boolean {
+    return group.some((dep) =>
+      this.encoding.providers(dep).some((provider) => this.fixed.get(provider.name) === provider),
+    );
+  }
+
+  /** Candidates for a group of alternatives: alternative by alternative, each in its name's preference order. */
+  private groupChoices(group: readonly Dependency[]): Candidate[] {
+    return group.flatMap((dep) => {
+      const own = this.preferences(dep.name).filter((c) => offers(c, dep));
+      const virtual = this.encoding.providers(dep).filter((c) => c.name !== dep.name);
+      return [...own, ...virtual];
+    });
+  }
+
+  private plan(accepted: readonly Selected[], lost: LostRequest[]): Plan {
+    const requested = new Set(
+      accepted.filter((a) => a.request.kind !== 'uninstall').map((a) => a.request.name),
+    );
+    for (const name of this.fixed.keys())
+      if (this.reasons.get(name)?.kind === 'requested') requested.add(name);
+    const uninstalled = new Set(
+      accepted.filter((a) => a.request.kind === 'uninstall').map((a) => a.request.name),
+    );
+    const removals: PlanStep[] = [];
+    const changes = new Map<string, PlanStep>();
+    const marks: Array<{ name: string; auto: boolean }> = [];
+    for (const pkg of this.installed) {
+      const chosen = this.fixed.get(pkg.name);
+      const auto = requested.has(pkg.name) ? false : pkg.auto;
+      if (chosen === undefined) {
+        removals.push({
+          action: 'remove',
+          name: pkg.name,
+          from: pkg.version,
+          auto: pkg.auto,
+          reason: this.removalReason(pkg, uninstalled),
+        });
+      } else if (chosen.installed !== undefined) {
+        if (auto !== pkg.auto) marks.push({ name: pkg.name, auto });
+      } else {
+        const newer = compareVersions(chosen.version, pkg.version) > 0;
+        changes.set(pkg.name, {
+          action: newer ? 'upgrade' : 'downgrade',
+          name: pkg.name,
+          version: chosen.version,
+          from: pkg.version,
+          entry: chosen.entry!,
+          auto,
+          reason: requested.has(pkg.name) ? { kind: 'requested' } : this.changeReason(pkg),
+        });
+      }
+    }
+    for (const candidate of this.fixed.values()) {
+      if (candidate.system || this.installedByName.has(candidate.name)) continue;
+      const reason = this.reasons.get(candidate.name) ?? { kind: 'requested' };
+      changes.set(candidate.name, {
+        action: 'install',
+        name: candidate.name,
+        version: candidate.version,
+        entry: candidate.entry!,
+        auto: reason.kind !== 'requested',
+        reason,
+      });
+    }
+    removals.sort((a, b) => (a.name < b.name ? -1 : 1));
+    return { steps: [...removals, ...this.dependencyOrder(changes)], held: this.heldBack(), lost, marks };
+  }
+
+  /** Why an installed package has another version: the package whose dependency or conflict forced it. */
+  private changeReason(pkg: InstalledPackage): Reason {
+    if (this.upgrading(pkg.name)) return { kind: 'upgrade' };
+    const current = this.encoding.candidatesOf(pkg.name).find((c) => c.installed !== undefined)!;
+    for (const other of this.fixed.values()) {
+      const needs = other.depends.some(
+        (group) =>
+          group.some((dep) => dep.name === pkg.name || current.provides.some((p) => p.name === dep.name)) &&
+          !group.some((dep) => offers(current, dep)) &&
+          !this.metWithout(group, pkg.name),
+      );
+      if (needs) return { kind: 'dependency', of: other.name };
+      if (this.conflicting(other, current)) return { kind: 'conflict', with: other.name };
+    }
+    return { kind: 'upgrade' };
+  }
+
+  private metWithout(group: readonly Dependency[], name: string): boolean {
+    return group.some((dep) =>
+      this.encoding
+        .providers(dep)
+        .some((provider) => provider.name !== name && this.fixed.get(provider.name) === provider),
+    );
+  }
+
+  /** Why an installed package goes away. */
+  private removalReason(pkg: InstalledPackage, uninstalled: ReadonlySet<string>): Reason {
+    if (uninstalled.has(pkg.name)) return { kind: 'uninstall' };
+    const current = this.encoding.candidatesOf(pkg.name).find((c) => c.installed !== undefined)!;
+    for (const other of this.fixed.values()) {
+      if (!this.conflicting(other, current)) continue;
+      if (other.replaces.some((dep) => offers(current, dep))) return { kind: 'replaced', by: other.name };
+      return { kind: 'conflict', with: other.name };
+    }
+    const broken = current.depends.find((group) => !this.metByFixed(group));
+    if (broken !== undefined) return { kind: 'broken', needs: formatGroup(broken) };
+    if (pkg.auto) return { kind: 'unneeded' };
+    return { kind: 'conflict', with: 'the other packages of the plan' };
+  }
+
+  private conflicting(a: Candidate, b: Candidate): boolean {
+    if (a.name === b.name) return false;
+    return a.conflicts.some((dep) => offers(b, dep)) || b.conflicts.some((dep) => offers(a, dep));
+  }
+
+  /** Installs and upgrades with each package's dependencies before it (post-order from the roots). */
+  private dependencyOrder(changes: ReadonlyMap<string, PlanStep>): PlanStep[] {
+    const out: PlanStep[] = [];
+    const visited = new Set<string>();
+    const visit = (name: string) => {
+      if (visited.has(name)) return;
+      visited.add(name);
+      const candidate = this.fixed.get(name);
+      for (const group of candidate?.depends ?? []) {
+        for (const dep of group) {
+          for (const provider of this.encoding.providers(dep)) {
+            if (this.fixed.get(provider.name) === provider) visit(provider.name);
+          }
+        }
+      }
+      const step = changes.get(name);
+      if (step !== undefined) out.push(step);
+    };
+    for (const name of this.fixed.keys()) visit(name);
+    return out;
+  }
+
+  /** Newer versions the hold hook kept out, for the names the plan installs or keeps. */
+  private heldBack(): HeldBack[] {
+    const held: HeldBack[] = [];
+    const names = new Set([...this.fixed.keys(), ...this.requests.map((r) => r.name)]);
+    for (const name of names) {
+      const chosen = this.fixed.get(name);
+      for (const excluded of this.encoding.excludedFor(name)) {
+        const pkg = excluded.entry.package;
+        if (excluded.kind !== 'held' || pkg.name !== name) continue;
+        if (chosen !== undefined && compareVersions(pkg.version, chosen.version) <= 0) continue;
+        held.push({ name, version: pkg.version, reason: excluded.reason });
+      }
+    }
+    return held;
+  }
+}
+
+function priority(request: Request): number {
+  return request.priority ?? DEFAULT_PRIORITY;
+}
+
+function newestFirst(candidates: readonly Candidate[]): Candidate[] {
+  return [...candidates].sort((a, b) => compareVersions(b.version, a.version));
+}
