@@ -67,11 +67,11 @@ export class StanzaReader {
       this.checkCarry();
       return [];
     }
+    const out: Stanza[] = [];
+    this.lines(data.subarray(0, last), out);
     // A copy: the caller may reuse its chunk, and the rest must not pin a large buffer.
     this.carry = Buffer.from(data.subarray(last + 1));
     this.checkCarry();
-    const out: Stanza[] = [];
-    this.lines(data.subarray(0, last), out);
     return out;
   }
 
