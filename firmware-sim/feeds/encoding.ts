@@ -90,7 +90,11 @@ export class Encoding {
       seen.add(name);
       queue.push(name);
     };
-    for (const name of roots) visit(name);
+    for (const name of roots) {
+      visit(name);
+      // A request may name a virtual package: its providers are candidates too.
+      for (const entry of universe.providersOf(name)) visit(entry.package.name);
+    }
     for (const pkg of installed) visit(pkg.name);
     for (let i = 0; i < queue.length; i++) {
       const name = queue[i]!;

@@ -31,7 +31,7 @@ export function explain(encoding: Encoding, demand: Demand): string {
   const selectors = [...selectorOf.values()];
   const culprits = new Set(minimalUnsatisfiable(problem, selectors));
   const chosen = groups.filter((group) => culprits.has(selectorOf.get(group)!));
-  const sentences = order(encoding, chosen, demand.names).map((group) => sentence(encoding, group));
+  const sentences = merge(order(encoding, chosen, demand.names)).map((group) => sentence(encoding, group));
   if (demand.clauses.some((clause) => clause.length === 0)) {
     sentences.unshift(availability(encoding, demand.wanted));
   }
@@ -86,7 +86,33 @@ function order(encoding: Encoding, groups: readonly Group[], names: readonly str
   return [...groups].sort((a, b) => rank(a) - rank(b));
 }
 
-function sentence(encoding: Encoding, group: Group): string {
+/** Joins plain dependency groups of one package into one statement: `a 1.0 depends on b, c`. */
+function merge(groups: readonly Group[]): Joined[] {
+  const out: Joined[] = [];
+  for (const group of groups) {
+    const last = out.at(-1);
+    if (
+      group.kind === 'depends' &&
+      group.providers.length > 0 &&
+      last?.kind === 'depends' &&
+      last.providers.length > 0 &&
+      last.candidate === group.candidate
+    ) {
+      out[out.length - 1] = {
+        ...last,
+        joined: [...((last as Joined).joined ?? [last.group]), group.group],
+      } as Joined;
+      continue;
+    }
+    out.push(group);
+  }
+  return out;
+}
+
+/** A group, with the other groups of the same package joined to it. */
+type Joined = Group & { readonly joined?: ReadonlyArray<readonly Dependency[]> };
+
+function sentence(encoding: Encoding, group: Joined): string {
   switch (group.kind) {
     case 'one':
       return `only one version of ${group.name} can be installed`;
@@ -95,7 +121,8 @@ function sentence(encoding: Encoding, group: Group): string {
     case 'conflict':
       return `${label(group.candidate)} conflicts with ${formatDependency(group.dep)}`;
     case 'depends': {
-      const head = `${label(group.candidate)} depends on ${formatGroup(group.group)}`;
+      const groups = group.joined ?? [group.group];
+      const head = `${label(group.candidate)} depends on ${groups.map(formatGroup).join(', ')}`;
       return group.providers.length > 0 ? head : `${head}; ${availability(encoding, group.group)}`;
     }
   }

@@ -106,10 +106,17 @@ const HEADINGS: ReadonlyArray<[StepAction, string]> = [
   ['remove', 'Remove'],
 ];
 
-/** The plan on one line: `Install: a 1.0, b 2.1 (dependency of a); Upgrade: c 1.0 → 1.2`. */
+/**
+ * The plan on one line: `Install: a 1.0, b 2.1 (dependency of a); Upgrade: c 1.0 → 1.2`. Under
+ * each heading, what was asked for comes first, then the rest in the plan's order.
+ */
 export function formatPlan(plan: Plan): string {
   const parts = HEADINGS.flatMap(([action, heading]) => {
-    const steps = plan.steps.filter((step) => step.action === action);
+    const mine = plan.steps.filter((step) => step.action === action);
+    const steps = [
+      ...mine.filter((step) => step.reason.kind === 'requested'),
+      ...mine.filter((step) => step.reason.kind !== 'requested'),
+    ];
     return steps.length === 0 ? [] : [`${heading}: ${steps.map(formatStep).join(', ')}`];
   });
   return parts.length === 0 ? 'Nothing to do' : parts.join('; ');

@@ -305,13 +305,26 @@ class Resolution {
     );
   }
 
-  /** Candidates for a group of alternatives: alternative by alternative, each in its name's preference order. */
+  /**
+   * Candidates for a group of alternatives. A group that an installed package can meet is met by
+   * it (apt does not install `b` for `b | c` when `c` is installed); otherwise alternative by
+   * alternative, each in its name's preference order.
+   */
   private groupChoices(group: readonly Dependency[]): Candidate[] {
-    return group.flatMap((dep) => {
+    const meets = (c: Candidate) => group.some((dep) => offers(c, dep));
+    const installedNames = new Set(
+      group
+        .flatMap((dep) => this.encoding.providers(dep))
+        .filter((c) => this.installedByName.has(c.name))
+        .map((c) => c.name),
+    );
+    const installed = [...installedNames].flatMap((name) => this.preferences(name).filter(meets));
+    const alternatives = group.flatMap((dep) => {
       const own = this.preferences(dep.name).filter((c) => offers(c, dep));
       const virtual = this.encoding.providers(dep).filter((c) => c.name !== dep.name);
       return [...own, ...virtual];
     });
+    return [...installed, ...alternatives];
   }
 
   private plan(accepted: readonly Selected[], lost: LostRequest[]): Plan {
