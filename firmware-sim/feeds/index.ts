@@ -10,6 +10,7 @@ export {
   type VerifiedIndex,
   verifyFeedIndex,
 } from './freshness.js';
+export { type IndexOptions, type IndexResult, indexFeed } from './indexer.js';
 export {
   type Constraint,
   DEFAULT_PRIORITY,
