@@ -49,7 +49,8 @@ const ARCHITECTURE = /^[a-z0-9][a-z0-9_-]*$/;
  * parse. Such a stanza is left out, not the index: one bad package must not hide a whole feed.
  */
 export function packageFromStanza(stanza: Stanza): FeedPackage | IndexProblem {
-  const { control, line } = stanza;
+  const { line } = stanza;
+  const control = stanza;
   const problem = (reason: string): IndexProblem => {
     const name = control.get('Package');
     return { line, reason: name === undefined ? reason : `${printable(name)}: ${reason}` };
@@ -93,7 +94,10 @@ export function packageFromStanza(stanza: Stanza): FeedPackage | IndexProblem {
     sha256: sha256.toLowerCase(),
     ...(rollout === undefined ? {} : { rollout: Number(rollout) }),
     ...relations,
-    control,
+    // Every field as given, cut out of the stanza's text only when someone asks.
+    get control() {
+      return stanza.control;
+    },
   };
 }
 

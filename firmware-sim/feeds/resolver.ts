@@ -37,6 +37,17 @@ export function resolve(
   return new Resolution(universe, installed, requests, options).run();
 }
 
+/** Up to this many installed packages, the fewest removals are found exactly (see `keepInstalled`). */
+const MINIMIZE_LIMIT = 64;
+
+/** A choice to make: candidates in the order preferred, for a dependency group or a name. */
+interface Want {
+  readonly candidates: readonly Candidate[];
+  /** The group this want meets: skipped when something fixed already meets it. */
+  readonly group?: readonly Dependency[];
+  readonly reason?: Reason;
+}
+
 interface Selected {
   readonly request: Request;
   readonly literal: Literal;
@@ -84,11 +95,10 @@ class Resolution {
       this.reasons.set(choice.name, { kind: 'requested' });
       this.drain();
     }
-    for (const name of kept) {
-      if (this.fixed.has(name)) continue;
-      this.tryFix(this.preferences(name));
-      this.drain();
-    }
+    this.satisfyAll(
+      kept.filter((name) => !this.fixed.has(name)).map((name) => ({ candidates: this.preferences(name) })),
+    );
+    this.drain();
     this.recommends();
     return this.plan(accepted, lost);
   }
@@ -197,23 +207,30 @@ class Resolution {
       for (const literal of all) this.sat.clause([literal]);
       return names;
     }
-    // Not all can stay: remove as few as possible, dependencies before packages installed on purpose.
-    let model = this.sat.solve()!;
-    const removed = names.map((name) => `-${keep.get(name)}`);
-    const weights = names.map((name) => (this.installedByName.get(name)!.auto ? 1 : 2));
-    try {
-      model = this.sat.minimize(model, removed, weights);
-    } catch (error) {
-      if (!(error instanceof FeedError)) throw error;
-      // Too large to minimise: keep greedily, in the order above.
-      for (const literal of all) {
-        if (this.sat.solve([literal]) !== undefined) this.sat.clause([literal]);
-      }
-      return names.filter((name) => this.sat.solve([`-${keep.get(name)}`]) === undefined);
+    // Not all can stay. A small set: remove as few as possible (weighted: dependencies go before
+    // packages installed on purpose). A large one: the weighted sum's adder network outgrows
+    // MiniSat's heap and time, so keep greedily in the order above (a maximal set, not a minimum).
+    if (names.length <= MINIMIZE_LIMIT) {
+      const removed = names.map((name) => `-${keep.get(name)}`);
+      const weights = names.map((name) => (this.installedByName.get(name)!.auto ? 1 : 2));
+      const model = this.sat.minimize(this.sat.solve()!, removed, weights);
+      const kept = names.filter((name) => model.holds(keep.get(name)!));
+      for (const name of kept) this.sat.clause([keep.get(name)!]);
+      return kept;
     }
-    const kept = names.filter((name) => model.holds(keep.get(name)!));
-    for (const name of kept) this.sat.clause([keep.get(name)!]);
-    return kept;
+    return this.keepGreedily(names.map((name) => keep.get(name)!)).map((literal) => literal.slice(1));
+  }
+
+  /** Requires as many of `literals` as fit, in order (halving on failure, as `satisfyAll`). */
+  private keepGreedily(literals: readonly Literal[]): Literal[] {
+    if (literals.length === 0) return [];
+    if (this.sat.solve(literals) !== undefined) {
+      for (const literal of literals) this.sat.clause([literal]);
+      return [...literals];
+    }
+    if (literals.length === 1) return [];
+    const half = literals.length >> 1;
+    return [...this.keepGreedily(literals.slice(0, half)), ...this.keepGreedily(literals.slice(half))];
   }
 
   /**
@@ -268,14 +285,69 @@ class Resolution {
 
   /** Meets the dependencies of every fixed candidate, breadth first, each with its first alternative that fits. */
   private drain(): void {
-    for (; this.next < this.queue.length; this.next++) {
-      const candidate = this.queue[this.next]!;
-      for (const group of candidate.depends) {
-        if (this.metByFixed(group)) continue;
-        const choice = this.tryFix(this.groupChoices(group), { kind: 'dependency', of: candidate.name });
-        if (choice === undefined) throw new Error(`internal: ${formatGroup(group)} cannot be met`);
+    while (this.next < this.queue.length) {
+      const layer = this.queue.slice(this.next);
+      this.next = this.queue.length;
+      this.satisfyAll(
+        layer.flatMap((candidate) =>
+          candidate.depends.map((group) => ({
+            candidates: this.groupChoices(group),
+            group,
+            reason: { kind: 'dependency', of: candidate.name } as const,
+          })),
+        ),
+      );
+    }
+  }
+
+  /**
+   * Makes the choices `tryFix` would make one want after the other, with far fewer solver calls:
+   * the first choice of every want is tried together, and only when they do not fit together is
+   * the list halved (each half then in order). A batch that fits gives what the one-by-one
+   * choices would have given, since every prefix of a consistent set of choices is consistent.
+   */
+  private satisfyAll(wants: readonly Want[]): void {
+    const picks = new Map<string, Candidate>();
+    const live: Want[] = [];
+    for (const want of wants) {
+      if (want.group !== undefined && this.metBy(want.group, picks)) continue;
+      live.push(want);
+      const pick = want.candidates.find((c) => {
+        const taken = this.fixed.get(c.name) ?? picks.get(c.name);
+        return taken === undefined || taken === c;
+      });
+      if (pick === undefined) picks.set('', want.candidates[0]!);
+      else picks.set(pick.name, pick);
+    }
+    if (live.length === 0) return;
+    const literals = [...picks.values()].filter((c) => this.fixed.get(c.name) !== c).map((c) => c.literal);
+    if (!picks.has('')) {
+      const model = literals.every((l) => this.model!.holds(l)) ? this.model : this.sat.solve(literals);
+      if (model !== undefined) {
+        this.model = model;
+        for (const want of live) {
+          const pick = want.candidates.find((c) => picks.get(c.name) === c);
+          if (pick !== undefined && this.fixed.get(pick.name) !== pick) this.fix(pick, want.reason);
+        }
+        return;
       }
     }
+    if (live.length === 1) {
+      const [want] = live as [Want];
+      if (this.tryFix(want.candidates, want.reason) === undefined && want.group !== undefined) {
+        throw new Error(`internal: ${formatGroup(want.group)} cannot be met`);
+      }
+      return;
+    }
+    const half = live.length >> 1;
+    this.satisfyAll(live.slice(0, half));
+    this.satisfyAll(live.slice(half));
+  }
+
+  private metBy(group: readonly Dependency[], picks: ReadonlyMap<string, Candidate>): boolean {
+    return group.some((dep) =>
+      this.encoding.providers(dep).some((p) => this.fixed.get(p.name) === p || picks.get(p.name) === p),
+    );
   }
 
   /** Meets `Recommends` of what the plan installs or changes, where a solution allows it. */

@@ -28,7 +28,8 @@ interface LogicFormula {
 }
 interface LogicSolver {
   require(...formulas: Array<LogicFormula | Literal>): void;
-  solve(): LogicSolution | null;
+  /** With a variable number: MiniSat's solve under that one assumption (logic-solver's internal form). */
+  solve(assumption?: number): LogicSolution | null;
   solveAssuming(formula: LogicFormula | Literal): LogicSolution | null;
   getVarNum(name: string): number;
   minimizeWeightedSum(
@@ -66,6 +67,7 @@ export class SatProblem {
   private readonly logic = load();
   private readonly solver = new this.logic.Solver();
   private unsat = false;
+  private assumptions = 0;
 
   /** Declares a variable, so that a model gives it a value even if no clause names it. */
   variable(name: string): void {
@@ -97,13 +99,19 @@ export class SatProblem {
   /** A model where every assumption holds, or `undefined` if there is none. */
   solve(assumptions: readonly Literal[] = []): SatModel | undefined {
     if (this.unsat) return undefined;
-    const solution = this.guard(() =>
-      assumptions.length === 0
-        ? this.solver.solve()
-        : this.solver.solveAssuming(
-            assumptions.length === 1 ? assumptions[0]! : this.logic.and(...assumptions),
-          ),
-    );
+    const solution = this.guard(() => {
+      if (assumptions.length === 0) return this.solver.solve();
+      const only = assumptions.length === 1 ? assumptions[0]! : undefined;
+      if (only !== undefined && !only.startsWith('-')) return this.solver.solve(this.solver.getVarNum(only));
+      // A fresh variable that implies every assumption, passed to MiniSat as its one assumption.
+      // logic-solver's own solveAssuming keeps a formula per call and copies that list into
+      // every solution, which makes thousands of calls quadratic; plain clauses do not.
+      const assumption = `q${this.assumptions++}`;
+      this.logic.disablingAssertions(() => {
+        for (const literal of assumptions) this.solver.require(this.logic.or(`-${assumption}`, literal));
+      });
+      return this.solver.solve(this.solver.getVarNum(assumption));
+    });
     return solution === null ? undefined : new SatModel(solution);
   }
 
