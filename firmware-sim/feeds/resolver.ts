@@ -10,7 +10,8 @@ import {
   type Request,
   type ResolveOptions,
 } from './jobs.js';
-import type { HeldBack, LostRequest, Plan, PlanStep, Reason } from './plan.js';
+import type { LostRequest, Plan, Reason } from './plan.js';
+import { buildPlan } from './plan-builder.js';
 import { formatGroup, offers } from './relations.js';
 import { type Literal, type SatModel, SatProblem } from './sat.js';
 import type { Universe } from './universe.js';
@@ -309,6 +310,8 @@ class Resolution {
   private satisfyAll(wants: readonly Want[]): void {
     const picks = new Map<string, Candidate>();
     const live: Want[] = [];
+    // A want whose every candidate's name is taken by another choice cannot join the batch.
+    let blocked = false;
     for (const want of wants) {
       if (want.group !== undefined && this.metBy(want.group, picks)) continue;
       live.push(want);
@@ -316,12 +319,12 @@ class Resolution {
         const taken = this.fixed.get(c.name) ?? picks.get(c.name);
         return taken === undefined || taken === c;
       });
-      if (pick === undefined) picks.set('', want.candidates[0]!);
+      if (pick === undefined) blocked = true;
       else picks.set(pick.name, pick);
     }
     if (live.length === 0) return;
     const literals = [...picks.values()].filter((c) => this.fixed.get(c.name) !== c).map((c) => c.literal);
-    if (!picks.has('')) {
+    if (!blocked) {
       const model = literals.every((l) => this.model!.holds(l)) ? this.model : this.sat.solve(literals);
       if (model !== undefined) {
         this.model = model;
@@ -408,132 +411,19 @@ class Resolution {
     const uninstalled = new Set(
       accepted.filter((a) => a.request.kind === 'uninstall').map((a) => a.request.name),
     );
-    const removals: PlanStep[] = [];
-    const changes = new Map<string, PlanStep>();
-    const marks: Array<{ name: string; auto: boolean }> = [];
-    for (const pkg of this.installed) {
-      const chosen = this.fixed.get(pkg.name);
-      const auto = requested.has(pkg.name) ? false : pkg.auto;
-      if (chosen === undefined) {
-        removals.push({
-          action: 'remove',
-          name: pkg.name,
-          from: pkg.version,
-          auto: pkg.auto,
-          reason: this.removalReason(pkg, uninstalled),
-        });
-      } else if (chosen.installed !== undefined) {
-        if (auto !== pkg.auto) marks.push({ name: pkg.name, auto });
-      } else {
-        const newer = compareVersions(chosen.version, pkg.version) > 0;
-        changes.set(pkg.name, {
-          action: newer ? 'upgrade' : 'downgrade',
-          name: pkg.name,
-          version: chosen.version,
-          from: pkg.version,
-          entry: chosen.entry!,
-          auto,
-          reason: requested.has(pkg.name) ? { kind: 'requested' } : this.changeReason(pkg),
-        });
-      }
-    }
-    for (const candidate of this.fixed.values()) {
-      if (candidate.system || this.installedByName.has(candidate.name)) continue;
-      const reason = this.reasons.get(candidate.name) ?? { kind: 'requested' };
-      changes.set(candidate.name, {
-        action: 'install',
-        name: candidate.name,
-        version: candidate.version,
-        entry: candidate.entry!,
-        auto: reason.kind !== 'requested',
-        reason,
-      });
-    }
-    removals.sort((a, b) => (a.name < b.name ? -1 : 1));
-    return { steps: [...removals, ...this.dependencyOrder(changes)], held: this.heldBack(), lost, marks };
-  }
-
-  /** Why an installed package has another version: the package whose dependency or conflict forced it. */
-  private changeReason(pkg: InstalledPackage): Reason {
-    if (this.upgrading(pkg.name)) return { kind: 'upgrade' };
-    const current = this.encoding.candidatesOf(pkg.name).find((c) => c.installed !== undefined)!;
-    for (const other of this.fixed.values()) {
-      const needs = other.depends.some(
-        (group) =>
-          group.some((dep) => dep.name === pkg.name || current.provides.some((p) => p.name === dep.name)) &&
-          !group.some((dep) => offers(current, dep)) &&
-          !this.metWithout(group, pkg.name),
-      );
-      if (needs) return { kind: 'dependency', of: other.name };
-      if (this.conflicting(other, current)) return { kind: 'conflict', with: other.name };
-    }
-    return { kind: 'upgrade' };
-  }
-
-  private metWithout(group: readonly Dependency[], name: string): boolean {
-    return group.some((dep) =>
-      this.encoding
-        .providers(dep)
-        .some((provider) => provider.name !== name && this.fixed.get(provider.name) === provider),
+    return buildPlan(
+      {
+        encoding: this.encoding,
+        installed: this.installed,
+        fixed: this.fixed,
+        reasons: this.reasons,
+        names: this.requests.map((r) => r.name),
+        upgrading: (name) => this.upgrading(name),
+      },
+      requested,
+      uninstalled,
+      lost,
     );
-  }
-
-  /** Why an installed package goes away. */
-  private removalReason(pkg: InstalledPackage, uninstalled: ReadonlySet<string>): Reason {
-    if (uninstalled.has(pkg.name)) return { kind: 'uninstall' };
-    const current = this.encoding.candidatesOf(pkg.name).find((c) => c.installed !== undefined)!;
-    for (const other of this.fixed.values()) {
-      if (!this.conflicting(other, current)) continue;
-      if (other.replaces.some((dep) => offers(current, dep))) return { kind: 'replaced', by: other.name };
-      return { kind: 'conflict', with: other.name };
-    }
-    const broken = current.depends.find((group) => !this.metByFixed(group));
-    if (broken !== undefined) return { kind: 'broken', needs: formatGroup(broken) };
-    if (pkg.auto) return { kind: 'unneeded' };
-    return { kind: 'conflict', with: 'the other packages of the plan' };
-  }
-
-  private conflicting(a: Candidate, b: Candidate): boolean {
-    if (a.name === b.name) return false;
-    return a.conflicts.some((dep) => offers(b, dep)) || b.conflicts.some((dep) => offers(a, dep));
-  }
-
-  /** Installs and upgrades with each package's dependencies before it (post-order from the roots). */
-  private dependencyOrder(changes: ReadonlyMap<string, PlanStep>): PlanStep[] {
-    const out: PlanStep[] = [];
-    const visited = new Set<string>();
-    const visit = (name: string) => {
-      if (visited.has(name)) return;
-      visited.add(name);
-      const candidate = this.fixed.get(name);
-      for (const group of candidate?.depends ?? []) {
-        for (const dep of group) {
-          for (const provider of this.encoding.providers(dep)) {
-            if (this.fixed.get(provider.name) === provider) visit(provider.name);
-          }
-        }
-      }
-      const step = changes.get(name);
-      if (step !== undefined) out.push(step);
-    };
-    for (const name of this.fixed.keys()) visit(name);
-    return out;
-  }
-
-  /** Newer versions the hold hook kept out, for the names the plan installs or keeps. */
-  private heldBack(): HeldBack[] {
-    const held: HeldBack[] = [];
-    const names = new Set([...this.fixed.keys(), ...this.requests.map((r) => r.name)]);
-    for (const name of names) {
-      const chosen = this.fixed.get(name);
-      for (const excluded of this.encoding.excludedFor(name)) {
-        const pkg = excluded.entry.package;
-        if (excluded.kind !== 'held' || pkg.name !== name) continue;
-        if (chosen !== undefined && compareVersions(pkg.version, chosen.version) <= 0) continue;
-        held.push({ name, version: pkg.version, reason: excluded.reason });
-      }
-    }
-    return held;
   }
 }
 
