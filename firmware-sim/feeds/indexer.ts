@@ -1,5 +1,5 @@
 // The feed indexer behind `wmopkg index DIR`: Packages, Packages.gz, signatures and Release, written atomically.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -18,7 +18,6 @@ import {
   type SecretKey,
   signMessage,
 } from '../format/index.js';
-import { randomBytes } from '../format/lazy-crypto.js';
 import { FeedError } from './errors.js';
 import { formatRfc2822 } from './release.js';
 
