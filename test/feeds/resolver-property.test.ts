@@ -113,6 +113,13 @@ function bruteForce(byName: Map<string, Option[]>, requests: readonly Request[])
   return solutions;
 }
 
+/** Solutions that meet install requests and leave uninstalled names out. */
+function bruteForceWith(byName: Map<string, Option[]>, requests: readonly Request[]): Option[][] {
+  return bruteForce(byName, requests).filter((s) =>
+    requests.every((r) => r.kind !== 'uninstall' || !s.some((o) => o.name === r.name)),
+  );
+}
+
 /** The packages installed after a plan, each with the relations of the version it has then. */
 function after(plan: Plan, installed: readonly InstalledPackage[], byName: Map<string, Option[]>): Option[] {
   const result = new Map<string, Option>(installed.map((pkg) => [pkg.name, { ...pkg, installed: true }]));
@@ -135,20 +142,21 @@ const world = fc.record({
     ),
   ),
   requests: fc.array(requestGen, { minLength: 1, maxLength: 2 }),
+  policy: fc.record({ upgradeAll: fc.boolean(), autoremove: fc.boolean() }),
 });
 
 const DEVICE = { architectures: ['arm64'] };
 
 describe('resolver properties (generated repositories, brute force)', () => {
-  test('a plan meets every Depends and no Conflicts; when a solution exists, the resolver finds one', () => {
+  test('a plan meets every Depends and no Conflicts; when a solution exists, the resolver finds one (any policy)', () => {
     fc.assert(
-      fc.property(world, ({ feed, installed, requests }) => {
+      fc.property(world, ({ feed, installed, requests, policy }) => {
         const byName = optionsOf(feed, installed);
         // Equal priorities: the resolver must satisfy every request or say they contradict.
         const solutions = bruteForce(byName, requests);
         let plan: Plan;
         try {
-          plan = resolve(universeOf(feed), installed, requests, DEVICE);
+          plan = resolve(universeOf(feed), installed, requests, { ...DEVICE, ...policy });
         } catch (error) {
           assert.ok(error instanceof FeedError, String(error));
           assert.ok(['FEED_UNRESOLVABLE', 'FEED_REQUEST_CONFLICT'].includes(error.code));
@@ -188,6 +196,49 @@ describe('resolver properties (generated repositories, brute force)', () => {
           .at(-1)!;
         const state = after(plan, installed, byName);
         assert.equal(state.find((o) => o.name === request.name)?.version, newest);
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  test('requests of different priorities: the winners are met; a lost one really cannot be met with what it lost to', () => {
+    const prioritized = fc
+      .uniqueArray(fc.tuple(fc.constantFrom(...NAMES), fc.boolean(), fc.integer({ min: 1, max: 99 })), {
+        selector: ([, , p]) => p,
+        minLength: 2,
+        maxLength: 3,
+      })
+      .map((list) =>
+        list.map(
+          ([name, install, priority]): Request =>
+            install ? { kind: 'install', name, priority } : { kind: 'uninstall', name, priority },
+        ),
+      );
+    fc.assert(
+      fc.property(world, prioritized, ({ feed, installed }, requests) => {
+        const byName = optionsOf(feed, installed);
+        let plan: Plan;
+        try {
+          plan = resolve(universeOf(feed), installed, requests, DEVICE);
+        } catch (error) {
+          // Only a request impossible on its own fails a run with distinct priorities.
+          assert.ok(error instanceof FeedError && error.code === 'FEED_UNRESOLVABLE', String(error));
+          assert.ok(requests.some((r) => bruteForceWith(byName, [r]).length === 0));
+          return;
+        }
+        const state = after(plan, installed, byName);
+        assert.ok(consistent(state));
+        const lost = new Set(plan.lost.map((l) => l.request));
+        for (const request of requests) {
+          if (lost.has(request)) continue;
+          assert.ok(
+            request.kind === 'install' ? meets(request, state) : !state.some((o) => o.name === request.name),
+          );
+        }
+        for (const { request, to } of plan.lost) {
+          assert.ok(to.every((winner) => (winner.priority ?? 50) > (request.priority ?? 50)));
+          assert.equal(bruteForceWith(byName, [request, ...to]).length, 0, 'it could have been met');
+        }
       }),
       { numRuns: 80 },
     );
