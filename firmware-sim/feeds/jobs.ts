@@ -71,6 +71,11 @@ export interface ResolveOptions {
    * `undefined` to offer the package. Held packages appear in the plan and in error messages.
    */
   readonly hold?: (entry: FeedEntry) => HoldReason | undefined;
+  /**
+   * Check every choice with the SAT solver from the start, instead of first trying the choices
+   * unchecked (the result is the same; tests compare the two, benchmarks may time either).
+   */
+  readonly alwaysSolve?: boolean;
 }
 
 /** Formats a request for messages: `install a (>= 2.0)`, `uninstall b`. */

@@ -10,10 +10,11 @@ import {
   type Request,
   type ResolveOptions,
 } from './jobs.js';
+import { Optimist } from './optimist.js';
 import type { LostRequest, Plan, Reason } from './plan.js';
 import { buildPlan } from './plan-builder.js';
 import { formatGroup, offers } from './relations.js';
-import { type Literal, type SatModel, SatProblem } from './sat.js';
+import { type Checker, type Literal, type SatModel, SatProblem } from './sat.js';
 import type { Universe } from './universe.js';
 
 /**
@@ -35,7 +36,26 @@ export function resolve(
   requests: readonly Request[],
   options: ResolveOptions,
 ): Plan {
-  return new Resolution(universe, installed, requests, options).run();
+  const encoding = new Encoding(
+    universe,
+    installed,
+    requests.map((r) => r.name),
+    options,
+  );
+  // First without the solver: most jobs' first choices hold together, and then they are the
+  // choices the solver would confirm (see Optimist).
+  if (!options.alwaysSolve) {
+    const hopeful = new Resolution(encoding, new Optimist(), installed, requests, options);
+    try {
+      const plan = hopeful.run();
+      if (hopeful.holdsTogether()) return plan;
+    } catch (error) {
+      if (error instanceof FeedError) throw error;
+    }
+  }
+  const sat = new SatProblem();
+  encoding.emit(sat);
+  return new Resolution(encoding, sat, installed, requests, options).run();
 }
 
 /** Up to this many installed packages, the fewest removals are found exactly (see `keepInstalled`). */
@@ -56,34 +76,31 @@ interface Selected {
 }
 
 class Resolution {
-  private readonly encoding: Encoding;
-  private readonly sat = new SatProblem();
   private readonly installedByName: ReadonlyMap<string, InstalledPackage>;
   private readonly fixed = new Map<string, Candidate>();
   private readonly reasons = new Map<string, Reason>();
   private readonly queue: Candidate[] = [];
   private next = 0;
   private model: SatModel | undefined;
+  private accepted: readonly Selected[] = [];
+  private kept: readonly string[] = [];
 
   constructor(
-    universe: Universe,
+    private readonly encoding: Encoding,
+    /** The SAT problem of `encoding` (already emitted), or an `Optimist`. */
+    private readonly sat: Checker,
     private readonly installed: readonly InstalledPackage[],
     private readonly requests: readonly Request[],
     private readonly options: ResolveOptions,
   ) {
     this.installedByName = new Map(installed.map((pkg) => [pkg.name, pkg]));
-    this.encoding = new Encoding(
-      universe,
-      installed,
-      requests.map((r) => r.name),
-      options,
-    );
-    this.encoding.emit(this.sat);
   }
 
   run(): Plan {
     const { accepted, lost } = this.decideRequests();
     const kept = this.keepInstalled(accepted);
+    this.accepted = accepted;
+    this.kept = kept;
     this.model = this.sat.solve();
     if (this.model === undefined) throw new Error('internal: the accepted requests have no solution');
     for (const candidate of this.encoding.candidates) {
@@ -102,6 +119,29 @@ class Resolution {
     this.drain();
     this.recommends();
     return this.plan(accepted, lost);
+  }
+
+  /**
+   * Whether the packages chosen hold together and do what was asked: every dependency met, no
+   * conflict, every accepted request met, every kept package installed, the system packages there.
+   */
+  holdsTogether(): boolean {
+    const chosen = [...this.fixed.values()];
+    for (const candidate of chosen) {
+      if (!candidate.depends.every((group) => this.metByFixed(group))) return false;
+      for (const dep of candidate.conflicts) {
+        if (chosen.some((other) => other.name !== candidate.name && offers(other, dep))) return false;
+      }
+    }
+    for (const { request } of this.accepted) {
+      if (request.kind === 'uninstall') {
+        if (this.fixed.has(request.name)) return false;
+      } else if (!this.requestChoices(request).some((c) => this.fixed.get(c.name) === c)) return false;
+    }
+    return (
+      this.kept.every((name) => this.fixed.has(name)) &&
+      this.encoding.candidates.every((c) => !c.system || this.fixed.get(c.name) === c)
+    );
   }
 
   /** Takes the requests by priority; each must be possible on its own, and one that contradicts higher ones loses. */

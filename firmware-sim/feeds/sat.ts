@@ -6,20 +6,36 @@ import { FeedError } from './errors.js';
 export type Literal = string;
 
 /** An assignment found by the solver. */
-export class SatModel {
-  /** @internal */
+export interface SatModel {
+  /** Whether a literal is true in this assignment. */
+  holds(literal: Literal): boolean;
+}
+
+/** What the resolver asks of a solver: clauses that stay, and solving under assumptions. */
+export interface Checker {
+  /** Adds the clause `l1 ∨ l2 ∨ …`. */
+  clause(literals: readonly Literal[]): void;
+  /** A model where every assumption holds, or `undefined` if there is none. */
+  solve(assumptions?: readonly Literal[]): SatModel | undefined;
+  /** A model that makes as few of `literals` true as possible (weighted), now required. */
+  minimize(model: SatModel, literals: readonly Literal[], weights: readonly number[]): SatModel;
+  /** Runs a batch of calls. */
+  quickly<T>(fn: () => T): T;
+}
+
+/** A model of logic-solver. */
+class LogicModel implements SatModel {
   constructor(readonly solution: LogicSolution) {
     solution.ignoreUnknownVariables();
   }
 
-  /** Whether a literal is true in this assignment. */
   holds(literal: Literal): boolean {
     return this.solution.evaluate(literal);
   }
 }
 
 /** The part of logic-solver the resolver uses. */
-export interface LogicSolution {
+interface LogicSolution {
   evaluate(term: Literal): boolean;
   ignoreUnknownVariables(): void;
 }
@@ -63,7 +79,7 @@ function load(): LogicModule {
  * takes assumptions that hold for that call only. MiniSat runs in a fixed 64 MiB heap: when a
  * problem outgrows it, the call fails with `FEED_RESOLVER_LIMIT` instead of taking the process down.
  */
-export class SatProblem {
+export class SatProblem implements Checker {
   private readonly logic = load();
   private readonly solver = new this.logic.Solver();
   private unsat = false;
@@ -112,7 +128,7 @@ export class SatProblem {
       });
       return this.solver.solve(this.solver.getVarNum(assumption));
     });
-    return solution === null ? undefined : new SatModel(solution);
+    return solution === null ? undefined : new LogicModel(solution);
   }
 
   /**
@@ -121,8 +137,9 @@ export class SatProblem {
    */
   minimize(model: SatModel, literals: readonly Literal[], weights: readonly number[]): SatModel {
     if (literals.length === 0) return model;
-    return new SatModel(
-      this.guard(() => this.solver.minimizeWeightedSum(model.solution, [...literals], [...weights])),
+    const { solution } = model as LogicModel;
+    return new LogicModel(
+      this.guard(() => this.solver.minimizeWeightedSum(solution, [...literals], [...weights])),
     );
   }
 

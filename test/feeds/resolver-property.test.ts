@@ -244,6 +244,31 @@ describe('resolver properties (generated repositories, brute force)', () => {
     );
   });
 
+  test('the unchecked first pass gives exactly what the solver-checked resolver gives', () => {
+    fc.assert(
+      fc.property(world, ({ feed, installed, requests, policy }) => {
+        const outcome = (alwaysSolve: boolean) => {
+          try {
+            const plan = resolve(universeOf(feed), installed, requests, {
+              ...DEVICE,
+              ...policy,
+              alwaysSolve,
+            });
+            return JSON.stringify([
+              plan.steps.map((s) => [s.action, s.name, s.version, s.auto, s.reason]),
+              plan.lost,
+              plan.marks,
+            ]);
+          } catch (error) {
+            return (error as Error).message;
+          }
+        };
+        assert.equal(outcome(false), outcome(true));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   test('every package the plan installs is there for a reason: asked for, a dependency, or recommended', () => {
     fc.assert(
       fc.property(world, ({ feed, installed, requests }) => {
