@@ -34,14 +34,15 @@ export class Stanza {
     readonly line: number,
     /** Field names as written. */
     private readonly names: readonly string[],
+    /** The same in lower case, for lookups. */
+    private readonly keys: readonly string[],
     /** Per field: offset of the value's first character after `:`, of its first line's end, of its end. */
     private readonly spans: readonly number[],
   ) {}
 
   /** The value of a field, whatever its case (first line trimmed, continuation lines as given). */
   get(name: string): string | undefined {
-    const wanted = name.toLowerCase();
-    const i = this.names.findIndex((n) => n.length === wanted.length && n.toLowerCase() === wanted);
+    const i = this.keys.indexOf(name.toLowerCase());
     return i < 0 ? undefined : this.value(i);
   }
 
@@ -84,7 +85,7 @@ export class StanzaReader {
   private pendingLine = 0;
   private names: string[] = [];
   private spans: number[] = [];
-  private seen = new Set<string>();
+  private keys: string[] = [];
 
   constructor(
     /** How messages name the text: `Packages`, `Release`. */
@@ -204,8 +205,8 @@ export class StanzaReader {
     const name = text.slice(start, colon);
     if (!FIELD_NAME.test(name)) bad(`bad field name "${printable(name)}"`);
     const key = name.toLowerCase();
-    if (this.seen.has(key)) bad(`field ${name} given twice in one stanza`);
-    this.seen.add(key);
+    if (this.keys.includes(key)) bad(`field ${name} given twice in one stanza`);
+    this.keys.push(key);
     if (this.names.length === 0) this.pendingLine = number;
     this.grow(start, end);
     this.names.push(name);
@@ -222,7 +223,7 @@ export class StanzaReader {
       Buffer.byteLength(this.joined(end)) > this.limits.maxStanzaBytes
     ) {
       const text = this.joined(end);
-      const package_ = this.names.findIndex((n) => n.toLowerCase() === 'package');
+      const package_ = this.keys.indexOf('package');
       const name =
         package_ < 0
           ? undefined
@@ -236,13 +237,13 @@ export class StanzaReader {
 
   private finish(out: Stanza[]): void {
     if (this.names.length > 0) {
-      out.push(new Stanza(this.joined(this.lastEnd), this.pendingLine, this.names, this.spans));
+      out.push(new Stanza(this.joined(this.lastEnd), this.pendingLine, this.names, this.keys, this.spans));
     }
     this.pending = '';
     this.start = -1;
     this.names = [];
     this.spans = [];
-    this.seen = new Set();
+    this.keys = [];
   }
 }
 
