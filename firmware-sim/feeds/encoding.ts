@@ -106,8 +106,8 @@ export class Encoding {
         for (const group of groups) {
           for (const dep of group) {
             visit(dep.name);
+            // Installed packages are roots already: only the feeds' providers need a visit.
             for (const entry of universe.providersOf(dep.name)) visit(entry.package.name);
-            for (const pkg of installed) if (pkg.provides.some((p) => p.name === dep.name)) visit(pkg.name);
           }
         }
       }
