@@ -344,6 +344,20 @@ const failures: Case[] = [
       'cannot install a: a 1.0 depends on b, c; b 1.0 depends on z (>= 2); c 1.0 depends on z (<< 2); only one version of z can be installed',
   },
   {
+    title: 'a version constraint no version meets',
+    feed: [spec('b 1.4'), spec('b 2.1')],
+    requests: [install('b', { constraint: { relation: '>=', version: '3.0' } })],
+    code: 'FEED_UNRESOLVABLE',
+    expected: 'cannot install b (>= 3.0): the feeds have b 1.4, 2.1 only',
+  },
+  {
+    title: 'the firmware cannot be uninstalled',
+    feed: [],
+    requests: [{ kind: 'uninstall', name: 'firmware' }],
+    code: 'FEED_UNRESOLVABLE',
+    expected: 'cannot uninstall firmware: the device has firmware 5.20',
+  },
+  {
     title: 'upgrade of a package that is not installed',
     feed: [spec('a 1.0')],
     requests: [{ kind: 'upgrade', name: 'a' }],
