@@ -1,5 +1,5 @@
 // The `boot` context (SPEC §3.5): allow-untrusted, media labels, the secure-boot unlock token.
-import { commonCommands } from './common.js';
+import { commonCommands, commonGroups } from './common.js';
 import type { CommandEnv } from './env.js';
 import { CliError } from './errors.js';
 import { arg, type Context, option, options } from './grammar.js';
@@ -81,7 +81,7 @@ async function unlockFrom(args: Readonly<Record<string, unknown>>, env: CommandE
 export const bootContext: Context = {
   name: 'boot',
   path: '/boot/#',
-  groups: { no: 'Undo a setting' },
+  groups: { ...commonGroups, no: 'Undo a setting' },
   commands: [
     {
       name: 'allow-untrusted',

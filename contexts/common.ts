@@ -1,11 +1,56 @@
-// Commands every context has: navigation (exit, end, top), `do`, and `help` derived from the declarations.
+// Commands every context has: navigation (exit, end, top), `do`, `terminal`, history, and `help` derived from the declarations.
 import type { CommandEnv } from './env.js';
 import { arg, type Command, type Context, usage } from './grammar.js';
-import { restWords } from './param-types.js';
+import { numberOrAuto, restWords } from './param-types.js';
 import { lookup } from './parser.js';
 import { renderPairs, wrapLine } from './table.js';
 
-/** `exit`, `end`, `top`, `do`, `history`, `help`: appended to the command list of every context. */
+/** Help for the first word of the multi-word commands below; spread into every context's `groups`. */
+export const commonGroups: Readonly<Record<string, string>> = {
+  terminal: 'Settings of this terminal session',
+};
+
+/**
+ * `terminal …`: settings of the session, not of a context, so they work wherever the session is
+ * (automation sends `terminal length 0` after entering a context). Like `history`, not offered as
+ * `package terminal …` from the top.
+ */
+const terminalCommands: readonly Command[] = [
+  {
+    name: 'terminal length',
+    help: 'Lines per page on this terminal (0: no paging; auto: the terminal height)',
+    navigation: true,
+    params: [
+      arg('n', numberOrAuto('N', 'Lines per page, 0 for no paging, auto to follow the terminal', 0, 512)),
+    ],
+    run: async (a, env) => env.session.terminal.setLength(a.n as number | 'auto'),
+  },
+  {
+    name: 'terminal width',
+    help: 'Columns of this terminal, for tables (auto: the terminal width)',
+    navigation: true,
+    params: [arg('n', numberOrAuto('N', 'Columns, or auto to follow the terminal', 40, 512))],
+    run: async (a, env) => env.session.terminal.setWidth(a.n as number | 'auto'),
+  },
+  {
+    name: 'terminal ascii',
+    help: 'Draw tables with ASCII characters only',
+    navigation: true,
+    run: async (_a, env) => {
+      env.session.terminal.ascii = true;
+    },
+  },
+  {
+    name: 'terminal utf8',
+    help: 'Draw tables with box-drawing characters',
+    navigation: true,
+    run: async (_a, env) => {
+      env.session.terminal.ascii = false;
+    },
+  },
+];
+
+/** `exit`, `end`, `top`, `do`, `terminal`, `history`, `help`: appended to the command list of every context. */
 export const commonCommands: readonly Command[] = [
   {
     name: 'exit',
@@ -26,6 +71,7 @@ export const commonCommands: readonly Command[] = [
     run: async (_args, env) => env.session.nav.top(),
   },
   { name: 'do', help: 'Run a top-level command from this context', delegate: 'exec', navigation: true },
+  ...terminalCommands,
   {
     name: 'history',
     help: 'Show the commands entered in this session',

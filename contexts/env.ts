@@ -38,11 +38,18 @@ export interface Services {
 /** How output is drawn; set by the terminal, changed with `terminal …`. */
 export interface TerminalSettings {
   /** Lines per page on a TTY; 0 = no paging. */
-  length: number;
+  readonly length: number;
   /** Columns available for tables. */
-  width: number;
+  readonly width: number;
   /** Plain ASCII instead of box drawing and `…`. */
   ascii: boolean;
+  /**
+   * `terminal width N`; `auto` follows the terminal again (its width as it changes, 80 columns when
+   * it reports none).
+   */
+  setWidth(columns: number | 'auto'): void;
+  /** `terminal length N`; `auto` follows the terminal again (its height less one; no paging without a TTY). */
+  setLength(lines: number | 'auto'): void;
 }
 
 /** The operator's side of a command: questions, passwords, progress. Script mode answers from stdin. */

@@ -1,10 +1,9 @@
-// The top level (exec) of SPEC §3.2: contexts, show media/version/log, reboot, factory-reset, terminal, whoami, history.
+// The top level (exec) of SPEC §3.2: contexts, show media/version/log, reboot, factory-reset, whoami.
 import type { BootReport } from '../firmware-sim/api.js';
-import { commonCommands } from './common.js';
+import { commonCommands, commonGroups } from './common.js';
 import type { CommandEnv } from './env.js';
 import { CliError } from './errors.js';
-import { arg, type Context } from './grammar.js';
-import { number } from './param-types.js';
+import type { Context } from './grammar.js';
 import { duration, localTime, renderFields, renderTable } from './table.js';
 
 /** The boot report as `reboot` and `factory-reset` print it. */
@@ -64,15 +63,11 @@ async function showVersion(env: CommandEnv): Promise<void> {
   for (const line of renderFields(fields)) env.out.line(line);
 }
 
-function setTerminal(env: CommandEnv, change: Partial<CommandEnv['session']['terminal']>): void {
-  Object.assign(env.session.terminal, change);
-}
-
 /** The top level. */
 export const execContext: Context = {
   name: 'exec',
   path: '/',
-  groups: { show: 'Show device information', terminal: 'Settings of this terminal session' },
+  groups: { ...commonGroups, show: 'Show device information' },
   commands: [
     { name: 'package', help: 'Install, list and remove software packages', enter: 'package' },
     { name: 'boot', help: 'Bootloader configuration: untrusted packages, media labels', enter: 'boot' },
@@ -113,28 +108,6 @@ export const execContext: Context = {
         const report = await env.services.device.factoryReset();
         for (const line of bootReportLines(report, env)) env.out.line(line);
       },
-    },
-    {
-      name: 'terminal length',
-      help: 'Lines per page on this terminal (0: no paging)',
-      params: [arg('n', number('N', 'Lines per page, 0 for no paging', 0, 512))],
-      run: async (a, env) => setTerminal(env, { length: a.n as number }),
-    },
-    {
-      name: 'terminal width',
-      help: 'Columns of this terminal, for tables',
-      params: [arg('n', number('N', 'Columns', 40, 512))],
-      run: async (a, env) => setTerminal(env, { width: a.n as number }),
-    },
-    {
-      name: 'terminal ascii',
-      help: 'Draw tables with ASCII characters only',
-      run: async (_a, env) => setTerminal(env, { ascii: true }),
-    },
-    {
-      name: 'terminal utf8',
-      help: 'Draw tables with box-drawing characters',
-      run: async (_a, env) => setTerminal(env, { ascii: false }),
     },
     {
       name: 'whoami',

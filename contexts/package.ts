@@ -1,6 +1,6 @@
 // The `package` context of the vendor manual (SPEC §3.4): install, remove, show/list.
 import type { ActivationState, InstallResult, PackageDetails, PackageSummary } from '../firmware-sim/api.js';
-import { commonCommands } from './common.js';
+import { commonCommands, commonGroups } from './common.js';
 import type { CommandEnv } from './env.js';
 import { CliError, printable } from './errors.js';
 import { arg, type Context, options } from './grammar.js';
@@ -250,6 +250,7 @@ function detailLines(d: PackageDetails, env: CommandEnv): string[] {
 export const packageContext: Context = {
   name: 'package',
   path: '/package/#',
+  groups: commonGroups,
   commands: [
     {
       name: 'install',

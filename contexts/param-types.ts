@@ -228,6 +228,29 @@ export function number(name: string, help: string, min: number, max: number): Pa
   };
 }
 
+/** A whole number from `min` to `max`, or `auto` (`terminal width auto`): the value follows the terminal. */
+export function numberOrAuto(
+  name: string,
+  help: string,
+  min: number,
+  max: number,
+): ParamType<number | 'auto'> {
+  const n = number(name, help, min, max);
+  return {
+    name: `${name}|auto`,
+    help,
+    parse(text) {
+      if (text.toLowerCase() === 'auto') return 'auto';
+      try {
+        return n.parse(text);
+      } catch {
+        throw invalid({ name }, text, `expected a number from ${min} to ${max}, or auto`);
+      }
+    },
+    complete: (prefix) => (prefix !== '' && 'auto'.startsWith(prefix.toLowerCase()) ? ['auto'] : []),
+  };
+}
+
 /** The rest of the line as a regular expression (output filters). */
 export const regex: ParamType<RegExp> = {
   name: 'RE',

@@ -212,10 +212,6 @@ export async function runTty(start: TtyStart): Promise<number> {
     ui.input('');
   });
 
-  process.on('SIGWINCH', () => {
-    if (session !== undefined && stdout.columns) session.terminal.width = stdout.columns;
-  });
-
   let open!: () => void;
   const loaded = new Promise<void>((resolve) => {
     open = resolve;

@@ -50,14 +50,31 @@ test('UTF-8 locale as setlocale reads it: LC_ALL, then LC_CTYPE, then LANG', () 
 });
 
 test('terminal settings: paging and width only from a TTY, 80 columns otherwise', () => {
-  assert.deepEqual(
-    { ...initialTerminal(false, { columns: 132, rows: 50 }), ascii: false },
-    { length: 0, width: 80, ascii: false },
-  );
+  const pipe = initialTerminal(false, { columns: 132, rows: 50 });
+  assert.deepEqual({ length: pipe.length, width: pipe.width }, { length: 0, width: 80 });
   const tty = initialTerminal(true, { columns: 132, rows: 50 });
   assert.equal(tty.length, 49);
   assert.equal(tty.width, 132);
   assert.equal(initialTerminal(true, {}).width, 80);
+});
+
+test('terminal width and length N fix the size; auto follows the terminal again, resizes included', () => {
+  const window = { columns: 132, rows: 50 };
+  const tty = initialTerminal(true, window);
+  tty.setWidth(60);
+  tty.setLength(0);
+  window.columns = 100;
+  window.rows = 30;
+  assert.deepEqual({ width: tty.width, length: tty.length }, { width: 60, length: 0 });
+  tty.setWidth('auto');
+  tty.setLength('auto');
+  assert.deepEqual({ width: tty.width, length: tty.length }, { width: 100, length: 29 });
+  window.columns = 0; // a serial console reports no size
+  assert.equal(tty.width, 80);
+  const pipe = initialTerminal(false, window);
+  pipe.setLength(20);
+  pipe.setLength('auto');
+  assert.equal(pipe.length, 0);
 });
 
 function filter(name: string, args: Args) {
