@@ -53,8 +53,8 @@ export interface PackageDetails extends PackageSummary {
   /** Size of the stored .wmopkg file in bytes. */
   readonly size: number;
   /**
-   * Regular files, links and directories in data.tar.gz; known once this installation has been
-   * activated (the archive is inflated only then).
+   * Regular files and links in data.tar.gz (directories not counted); known once this installation
+   * has been activated (the archive is inflated only then).
    */
   readonly fileCount?: number;
 }

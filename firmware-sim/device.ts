@@ -18,7 +18,7 @@ import { syncDirectory, tempOwner, writeFileAtomic } from './atomic.js';
 import { checkMediaLabel, formatBootConfig, readBootConfig, type StoredBootConfig } from './boot-config.js';
 import { type DeviceFile, readDeviceFile } from './device-file.js';
 import { DeviceError, deviceErrorOf, isFsError } from './errors.js';
-import { appendEvents, readEvents } from './event-log.js';
+import { appendEvents, quantity, readEvents } from './event-log.js';
 import { faultPoint } from './fault.js';
 import { compareVersions } from './format/version.js';
 import { type Layout, REVOKED_LIST_NAME } from './layout.js';
@@ -180,8 +180,8 @@ export class LocalDevice implements Device {
     return readDeviceFile(this.paths.deviceFile, 'device.json');
   }
 
-  private log(events: readonly string[]): Promise<void> {
-    return appendEvents(this.paths.logFile, events);
+  private log(events: readonly string[], at?: Date): Promise<void> {
+    return appendEvents(this.paths.logFile, events, at);
   }
 
   async info(): Promise<DeviceInfo> {
@@ -423,7 +423,7 @@ export class LocalDevice implements Device {
         await removePackages(this.paths, names);
         await clearJournal(this.paths);
         await this.log([
-          `remove all: ${names.length} packages (${names.join(', ')}) (takes effect at the next boot)`,
+          `remove all: ${quantity(names.length, 'package')} (${names.join(', ')}) (takes effect at the next boot)`,
         ]);
         return names.length;
       });
@@ -436,7 +436,7 @@ export class LocalDevice implements Device {
 
   private async bootLocked(): Promise<BootReport> {
     const { runBoot } = await import('./boot.js');
-    return runBoot(this.paths, await this.device(), (events) => this.log(events));
+    return runBoot(this.paths, await this.device(), (events, at) => this.log(events, at));
   }
 
   factoryReset(): Promise<BootReport> {
@@ -456,7 +456,7 @@ export class LocalDevice implements Device {
         // Whether a package with a damaged record was persistent cannot be known: it stays, named.
         const unknown = [...damaged.keys()];
         await this.log([
-          `---- factory reset: ${gone.length} packages removed${gone.length ? ` (${gone.join(', ')})` : ''}, ${kept.length} persistent kept${kept.length ? ` (${kept.join(', ')})` : ''}${unknown.length ? `, ${unknown.length} with a damaged record kept (${unknown.join(', ')}; remove them by name)` : ''}; known hosts and session state cleared ----`,
+          `---- factory reset: ${quantity(gone.length, 'package')} removed${gone.length ? ` (${gone.join(', ')})` : ''}, ${kept.length} persistent kept${kept.length ? ` (${kept.join(', ')})` : ''}${unknown.length ? `, ${unknown.length} with a damaged record kept (${unknown.join(', ')}; remove them by name)` : ''}; known hosts and session state cleared ----`,
         ]);
         faultPoint('factory-reset:before-boot');
         return this.bootLocked();
@@ -729,7 +729,7 @@ function replacement(name: string, from: string, to: string): string {
   return `${order > 0 ? 'upgrade' : 'downgrade'} ${name} ${from} -> ${to}`;
 }
 
-/** The data archive's entry count where known: counted when this installation was activated. */
+/** The data archive's file count where known: counted when this installation was activated. */
 function fileCountOf(record: StoreRecord, active: ActiveRecord | undefined): { fileCount?: number } {
   const count = record.fileCount ?? (active?.installId === record.installId ? active.fileCount : undefined);
   return count === undefined ? {} : { fileCount: count };

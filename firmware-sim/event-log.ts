@@ -12,6 +12,11 @@ export function logTime(date = new Date()): string {
   return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`;
 }
 
+/** A count with its noun in the right number, as events state it: `1 package`, `3 packages`. */
+export function quantity(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** Text from a package or a script may hold anything: keep one line, printable, bounded. */
 export function logSafe(text: string, max = 300): string {
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { syncDirectory, TEMP_PREFIX, tempOwner, writeFileAtomic } from './atomic.js';
-import { repairLog } from './event-log.js';
+import { quantity, repairLog } from './event-log.js';
 import type { Layout } from './layout.js';
 import { holderAlive } from './lock.js';
 import { recoverTxn } from './rootfs-txn.js';
@@ -62,7 +62,9 @@ export async function recover(layout: Layout): Promise<string[]> {
     await removePackages(layout, journal.names);
     if (journal.op === 'factory-reset') await resetRuntime(layout);
     await clearJournal(layout);
-    events.push(`recovery: completed the interrupted ${journal.op} (${journal.names.length} packages)`);
+    events.push(
+      `recovery: completed the interrupted ${journal.op} (${quantity(journal.names.length, 'package')})`,
+    );
   }
   events.push(...(await cleanStore(layout)));
   for (const dir of [
