@@ -36,7 +36,7 @@ async function showBoot(env: CommandEnv): Promise<void> {
     media.formatMediaLabel(l),
     media.describeLabel(l),
   ]);
-  for (const line of renderPairs(labels)) env.out.line(`  ${line}`);
+  for (const line of renderPairs(labels, env.session.terminal.width, 2)) env.out.line(line);
   for (const problem of problems) {
     env.out.warn(`${problem} (allow-untrusted counts as off until a boot command rewrites the file)`);
   }

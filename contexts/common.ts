@@ -1,9 +1,9 @@
 // Commands every context has: navigation (exit, end, top), `do`, `terminal`, history, and `help` derived from the declarations.
 import type { CommandEnv } from './env.js';
-import { arg, type Command, type Context, usage } from './grammar.js';
+import { arg, type Command, type Context, usagePieces } from './grammar.js';
 import { numberOrAuto, restWords } from './param-types.js';
 import { lookup } from './parser.js';
-import { renderPairs, wrapLine } from './table.js';
+import { renderPairs, wrapLine, wrapPieces } from './table.js';
 
 /** Help for the first word of the multi-word commands below; spread into every context's `groups`. */
 export const commonGroups: Readonly<Record<string, string>> = {
@@ -103,15 +103,16 @@ async function help(topic: string | undefined, env: CommandEnv): Promise<void> {
       c.name + (c.aliases?.length ? ` (${c.aliases.join(', ')})` : ''),
       c.help,
     ]);
-    for (const line of renderPairs(rows)) env.out.line(`  ${line}`);
+    for (const line of renderPairs(rows, env.session.terminal.width, 2)) env.out.line(line);
     const hint =
       'Type ? anywhere on a line to see what may come next, TAB to complete, "help COMMAND" for its syntax.';
     for (const line of wrapLine(hint, env.session.terminal.width, 0)) env.out.line(line);
     return;
   }
   const found = lookup(env.session.registry, env.context.name, topic);
-  env.out.line(usage(found.command));
-  env.out.line(`  ${found.command.help}`);
+  const width = env.session.terminal.width;
+  for (const line of wrapPieces(usagePieces(found.command), width, 4)) env.out.line(line);
+  for (const line of wrapLine(found.command.help, width - 2, 0)) env.out.line(`  ${line}`);
   const details: Array<[string, string]> = [];
   for (const param of found.command.params ?? []) {
     if (param.kind === 'arg') {
@@ -128,5 +129,5 @@ async function help(topic: string | undefined, env: CommandEnv): Promise<void> {
   if (found.command.enter !== undefined) {
     details.push(['COMMAND', `A command of the ${found.command.enter} context, run without entering it`]);
   }
-  for (const line of renderPairs(details)) env.out.line(`  ${line}`);
+  for (const line of renderPairs(details, width, 2)) env.out.line(line);
 }

@@ -175,6 +175,11 @@ export function optionWords(decl: OptionDecl): readonly string[] {
 
 /** The usage line of a command, derived from its declaration (the manual's notation). */
 export function usage(command: Command): string {
+  return usagePieces(command).join(' ');
+}
+
+/** The usage line in pieces that are not to be broken: `install`, `[media <label>]`, `address[:port]`. */
+export function usagePieces(command: Command): string[] {
   const parts = [command.name];
   if (command.enter !== undefined) parts.push(`[COMMAND]`);
   if (command.delegate !== undefined) parts.push('COMMAND');
@@ -189,7 +194,7 @@ export function usage(command: Command): string {
       else parts.push(`[${decl.word} ${decl.display ?? decl.type.name}]`);
     }
   }
-  return parts.join(' ');
+  return parts;
 }
 
 /** An output filter at work: takes each line, gives the lines to pass on; `end` flushes (`count`). */

@@ -3,6 +3,7 @@ import type { CompletionEnv } from './env.js';
 import { CliError, printable, shownWord } from './errors.js';
 import type { Args, Command, Context, OptionDecl, OptionsParam, ParamType, ValueOption } from './grammar.js';
 import { optionWords } from './grammar.js';
+import { renderPairs } from './table.js';
 import { quoteWord, type Token, tokenize } from './tokenize.js';
 
 export { quoteWord };
@@ -628,11 +629,17 @@ export function lookup(
   throw new CliError('CLI_INCOMPLETE', `incomplete command "${printable(words)}"`);
 }
 
-/** The lines `?` prints: one item a line, labels aligned; an invalid line says so. */
-export function formatHelp(items: readonly HelpItem[]): string[] {
+/**
+ * The lines `?` prints: one item a line, labels aligned, help texts wrapped at spaces within
+ * `width` columns (the terminal's); an invalid line says so.
+ */
+export function formatHelp(items: readonly HelpItem[], width: number): string[] {
   if (items.length === 0) return ['% Unrecognized command'];
-  const width = Math.max(...items.map((i) => i.label.length)) + 2;
-  return items.map((i) => `  ${i.label.padEnd(width)}${i.help}`.trimEnd());
+  return renderPairs(
+    items.map((i) => [i.label, i.help]),
+    width,
+    2,
+  );
 }
 
 /**

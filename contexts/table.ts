@@ -156,10 +156,66 @@ export function renderFields(fields: ReadonlyArray<readonly [string, string]>): 
   return lines;
 }
 
-/** Two aligned columns without a separator (help listings). */
-export function renderPairs(rows: ReadonlyArray<readonly [string, string]>): string[] {
-  const width = Math.max(0, ...rows.map(([k]) => len(k))) + 2;
-  return rows.map(([k, v]) => `${pad(k, width)}${v}`.trimEnd());
+/**
+ * Below this many columns for the second column of `renderPairs`, it goes under the first instead
+ * of beside it: a help text of a word or two a line is harder to read than one a line lower.
+ */
+const MIN_PAIR_TEXT = 24;
+
+/**
+ * Two aligned columns without a separator (help listings, `?`), each line indented by `indent`
+ * blanks. Within `width` columns the second is wrapped at spaces under itself, never cut by the
+ * terminal in the middle of a word; when the first column leaves it too little room, it goes on the
+ * lines below, indented by four more.
+ */
+export function renderPairs(
+  rows: ReadonlyArray<readonly [string, string]>,
+  width = Number.POSITIVE_INFINITY,
+  indent = 0,
+): string[] {
+  const lead = ' '.repeat(indent);
+  const key = Math.max(0, ...rows.map(([k]) => len(k))) + 2;
+  const room = width - indent - key;
+  const lines: string[] = [];
+  if (room >= MIN_PAIR_TEXT || room >= Math.max(0, ...rows.map(([, v]) => len(v)))) {
+    for (const [k, v] of rows) {
+      const [first, ...more] = wrapText(v, Math.max(1, room));
+      lines.push(`${lead}${pad(k, key)}${first}`.trimEnd());
+      for (const m of more) lines.push(`${lead}${' '.repeat(key)}${m}`.trimEnd());
+    }
+    return lines;
+  }
+  const under = Math.max(1, width - indent - 4);
+  for (const [k, v] of rows) {
+    lines.push(...wrapText(k, Math.max(1, width - indent)).map((p) => `${lead}${p}`));
+    if (v !== '') lines.push(...wrapText(v, under).map((p) => `${lead}    ${p}`));
+  }
+  return lines;
+}
+
+/**
+ * Words that belong together (`[media <label>]`) in lines of at most `width` columns, broken only
+ * between them; continuation lines are indented by `indent`. A piece wider than a line on its own
+ * is broken at its spaces.
+ */
+export function wrapPieces(pieces: readonly string[], width: number, indent: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const piece of pieces) {
+    const lead = lines.length === 0 ? 0 : indent;
+    if (line === '' || lead + len(line) + 1 + len(piece) <= width) {
+      line = line === '' ? piece : `${line} ${piece}`;
+      continue;
+    }
+    lines.push(line);
+    line = piece;
+  }
+  if (line !== '') lines.push(line);
+  return lines.flatMap((l, i) => {
+    const lead = i === 0 ? 0 : indent;
+    const parts = len(l) + lead <= width ? [l] : wrapText(l, Math.max(1, width - lead));
+    return parts.map((p) => ' '.repeat(lead) + p);
+  });
 }
 
 /** Characters outside ASCII replaced for a terminal that cannot show them (`…` → `...`). */

@@ -82,7 +82,7 @@ export async function runScript(
       const items = await helpAt(session.registry, session.context.name, asked, {
         services: session.services,
       });
-      for (const l of formatHelp(items)) out(`${l}\n`);
+      for (const l of formatHelp(items, session.terminal.width)) out(`${l}\n`);
       return true;
     }
     const result = await session.execute(trimmed, fe);

@@ -517,10 +517,33 @@ for (const h of helps) {
 
 test('? lists help text for each item and says so when nothing fits', async () => {
   const s = services();
-  const lines = formatHelp(await helpAt(registry, 'package', 'install ', { services: s }));
+  const lines = formatHelp(await helpAt(registry, 'package', 'install ', { services: s }), 80);
   assert.match(lines[0]!, /^ {2}persistent +Survive a factory reset/);
-  assert.deepEqual(formatHelp(await helpAt(registry, 'exec', 'nonsense ', { services: s })), [
+  assert.deepEqual(formatHelp(await helpAt(registry, 'exec', 'nonsense ', { services: s }), 80), [
     '% Unrecognized command',
+  ]);
+});
+
+test('? help on a narrow terminal is wrapped at spaces, never cut in a word by the terminal', async () => {
+  const items = await helpAt(registry, 'package', 'install ', { services: services() });
+  const words = items.flatMap((i) => [i.label, ...i.help.split(' ')]).filter((w) => w !== '');
+  for (const width of [30, 40, 50, 60, 80]) {
+    const lines = formatHelp(items, width);
+    assert.ok(
+      lines.every((l) => l.length <= width),
+      `${width}:\n${lines.join('\n')}`,
+    );
+    // Every word of the help is whole on some line.
+    assert.deepEqual(
+      lines.flatMap((l) => l.trim().split(/ +/)),
+      words,
+      `${width}:\n${lines.join('\n')}`,
+    );
+  }
+  assert.deepEqual(formatHelp(items, 60).slice(0, 3), [
+    '  persistent      Survive a factory reset; only remove takes',
+    '                  it away',
+    '  media           Read the file from a connected media (USB',
   ]);
 });
 

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { duration, renderFields, renderTable, wrapLine } from '../../contexts/table.js';
+import {
+  duration,
+  renderFields,
+  renderPairs,
+  renderTable,
+  wrapLine,
+  wrapPieces,
+} from '../../contexts/table.js';
 
 const COLUMNS = ['NAME', 'VERSION', 'PERSISTENT', 'VERIFICATION', 'DESCRIPTION'];
 
@@ -177,4 +184,43 @@ test('legends wrap at spaces with a hanging indent, within the width', () => {
     assert.equal(lines.map((l) => l.trim()).join(' '), legend);
   }
   assert.deepEqual(wrapLine('short', 80), ['short']);
+});
+
+test('help pairs wrap their text under itself, or under the key when the terminal is too narrow', () => {
+  const rows: Array<[string, string]> = [
+    ['persistent', 'Survive a factory reset; only remove takes it away'],
+    ['proto <ftp|tftp>', 'Protocol of the remote source'],
+  ];
+  assert.deepEqual(renderPairs(rows, 50, 2), [
+    '  persistent        Survive a factory reset; only',
+    '                    remove takes it away',
+    '  proto <ftp|tftp>  Protocol of the remote source',
+  ]);
+  assert.deepEqual(renderPairs(rows, 36, 2), [
+    '  persistent',
+    '      Survive a factory reset; only',
+    '      remove takes it away',
+    '  proto <ftp|tftp>',
+    '      Protocol of the remote source',
+  ]);
+  // Without a width, one line a pair, as before.
+  assert.deepEqual(renderPairs(rows), [
+    'persistent        Survive a factory reset; only remove takes it away',
+    'proto <ftp|tftp>  Protocol of the remote source',
+  ]);
+});
+
+test('a usage line breaks between its pieces, continuation lines indented', () => {
+  const pieces = ['install', '[persistent]', '[media <label>]', '[proto <ftp|tftp>]', 'PKGNAME.wmopkg'];
+  assert.deepEqual(wrapPieces(pieces, 40, 4), [
+    'install [persistent] [media <label>]',
+    '    [proto <ftp|tftp>] PKGNAME.wmopkg',
+  ]);
+  assert.deepEqual(wrapPieces(pieces, 80, 4), [pieces.join(' ')]);
+  // A piece wider than a line is broken at its spaces.
+  assert.deepEqual(wrapPieces(['x', '[proto <ftp|tftp|scp|sftp>]'], 24, 4), [
+    'x',
+    '    [proto',
+    '    <ftp|tftp|scp|sftp>]',
+  ]);
 });

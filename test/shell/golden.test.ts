@@ -408,6 +408,8 @@ const goldens: readonly Golden[] = [
       'do reboot',
       'y',
       'help',
+      'help install',
+      'install ?',
     ],
   },
   {
