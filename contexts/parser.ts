@@ -145,7 +145,27 @@ class Walker {
       this.feed(token);
       return;
     }
-    throw new CliError('CLI_UNKNOWN_COMMAND', `unknown command "${this.quote(token)}"`);
+    throw new CliError(
+      'CLI_UNKNOWN_COMMAND',
+      `unknown command "${this.quote(token)}"${this.topLevelHint(token)}`,
+    );
+  }
+
+  /**
+   * For the first word of a line in a context: when it names a top-level command, how to reach it
+   * (`: a top-level command; use end, or do package …`). A context entered by one `-c` stays for
+   * the next, as in vtysh, so `-c package -c 'package show'` meets this. Only the word itself is
+   * repeated (`…` stands for the rest): the rest may hold anything, a password included.
+   */
+  private topLevelHint(token: Token): string {
+    const s = this.state;
+    if (s.phase !== 'words' || s.depth > 0 || this.shown.length > 0 || token.quoted) return '';
+    const top = this.registry.contexts.exec;
+    if (top === undefined || top === this.context) return '';
+    const next = wordsAt(entriesOf(top, false), 0);
+    if (matchWord(token.text, [...next.keys()], (w) => isHidden(next.get(w)!)).length !== 1) return '';
+    const more = this.restOf(token) !== token.text ? ' …' : '';
+    return `: a top-level command; use end, or do ${this.display(token)}${more}`;
   }
 
   private begin(command: Command): void {

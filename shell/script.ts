@@ -32,10 +32,24 @@ export async function runScript(
   io: ScriptIo = processIo(),
 ): Promise<number> {
   let reader: LineReader | undefined;
-  const lines = (): LineReader => {
-    reader ??= new LineReader(io.stdin);
-    return reader;
+  // Lines of stdin read so far, prompt answers included: the line number of the last one read.
+  let read = 0;
+  const counted = (line: string | undefined): string | undefined => {
+    if (line !== undefined) read++;
+    return line;
   };
+  const lines = {
+    next: async (): Promise<string | undefined> => {
+      reader ??= new LineReader(io.stdin);
+      return counted(await reader.next());
+    },
+    nextSecret: async (): Promise<string | undefined> => {
+      reader ??= new LineReader(io.stdin);
+      return counted(await reader.nextSecret());
+    },
+  };
+  // The stdin line of the command running now; an error names it (`Error: line 7: …`), as sh does.
+  let at: number | undefined;
   const stdinTty = io.stdin.isTTY === true;
   const out = (text: string): void => {
     io.stdout.write(text);
@@ -50,14 +64,14 @@ export async function runScript(
         out('y\n');
         return true;
       }
-      const answer = await lines().next();
+      const answer = await lines.next();
       // Echo what was read from a pipe, so that the transcript reads like the manual (`(y/N)?y`).
       out(answer === undefined ? '\n' : stdinTty ? '' : `${answer}\n`);
       return answer !== undefined && /^\s*(y|yes)\s*$/i.test(answer);
     },
     async password(prompt) {
       out(prompt);
-      const answer = await lines().nextSecret();
+      const answer = await lines.nextSecret();
       out('\n');
       return answer;
     },
@@ -70,7 +84,8 @@ export async function runScript(
       line: (text) => out(`${text}\n`),
       warn: (text) => io.stderr.write(`${text}\n`),
     },
-    error: (line) => io.stderr.write(`${line}\n`),
+    error: (line) =>
+      io.stderr.write(`${at === undefined ? line : line.replace(/^Error: /, `Error: line ${at}: `)}\n`),
   };
   let failed = 0;
   const run = async (line: string): Promise<boolean> => {
@@ -97,7 +112,8 @@ export async function runScript(
         }
       }
     } else {
-      for (let line = await lines().next(); line !== undefined; line = await lines().next()) {
+      for (let line = await lines.next(); line !== undefined; line = await lines.next()) {
+        at = read;
         if (!(await run(line)) || session.ended) break;
       }
     }

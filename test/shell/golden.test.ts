@@ -375,6 +375,28 @@ const goldens: readonly Golden[] = [
   },
   { name: 'script-exit', title: 'exit at the top ends the script', stdin: ['whoami', 'exit', 'whoami'] },
   {
+    name: 'top-level-words',
+    title: 'a top-level command typed in a context says how to reach it; errors name their stdin line',
+    stdin: [
+      '# line 1',
+      'package',
+      'whoami',
+      '',
+      'package show',
+      'install 192.0.2.1 pkgname.wmopkg',
+      'remove pkgname',
+      'n',
+      'do whoami',
+      'end',
+      'frobnicate',
+    ],
+  },
+  {
+    name: 'script-c-context-carries',
+    title: 'a context entered by one -c stays for the next (vtysh); a top-level word there says how',
+    args: ['-c', 'package', '-c', 'package show', '-c', 'show; end; package show'],
+  },
+  {
     name: 'history-everywhere',
     title: 'history in every context, like do and exit',
     stdin: [

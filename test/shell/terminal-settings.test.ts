@@ -73,7 +73,7 @@ test('on a terminal, width auto follows the window again after terminal width N'
   s.type('package\r');
   await s.waitFor('example:/package/#>', m);
   m = s.mark();
-  s.type('terminal width 40\r');
+  s.type('terminal length 0\rterminal width 40\r');
   await s.waitFor('example:/package/#>', m);
   s.resize(120, 40);
   m = s.mark();
