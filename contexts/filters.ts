@@ -1,5 +1,6 @@
 // Output filters after `|` (`include`, `exclude`, `begin`, `count`), declared like commands.
 import { arg, type Context, type LineFilter } from './grammar.js';
+import type { LinePattern } from './line-pattern.js';
 import { regex } from './param-types.js';
 
 function lineFilter(keep: (text: string) => boolean): LineFilter {
@@ -15,13 +16,13 @@ export const filters: Context = {
       name: 'include',
       help: 'Only lines matching RE',
       params: [arg('re', regex)],
-      filter: (args) => lineFilter((text) => (args.re as RegExp).test(text)),
+      filter: (args) => lineFilter((text) => (args.re as LinePattern).test(text)),
     },
     {
       name: 'exclude',
       help: 'Only lines not matching RE',
       params: [arg('re', regex)],
-      filter: (args) => lineFilter((text) => !(args.re as RegExp).test(text)),
+      filter: (args) => lineFilter((text) => !(args.re as LinePattern).test(text)),
     },
     {
       name: 'begin',
@@ -30,7 +31,7 @@ export const filters: Context = {
       filter: (args) => {
         let on = false;
         return lineFilter((text) => {
-          if (!on && (args.re as RegExp).test(text)) on = true;
+          if (!on && (args.re as LinePattern).test(text)) on = true;
           return on;
         });
       },

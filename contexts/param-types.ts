@@ -2,6 +2,7 @@
 import { PROTOCOLS, type ProtoName } from '../transports/types.js';
 import { CliError, shownWord } from './errors.js';
 import { invalid, type ParamType } from './grammar.js';
+import { compileLinePattern, type LinePattern, PatternError } from './line-pattern.js';
 
 /** `address[:port]` parsed: an IPv6 host is stored without its brackets. */
 export interface Address {
@@ -251,18 +252,17 @@ export function numberOrAuto(
   };
 }
 
-/** The rest of the line as a regular expression (output filters). */
-export const regex: ParamType<RegExp> = {
+/** The rest of the line as a regular expression (output filters): RE2 syntax, linear-time matching. */
+export const regex: ParamType<LinePattern> = {
   name: 'RE',
-  help: 'Regular expression (the rest of the line)',
+  help: 'Regular expression, RE2 syntax (the rest of the line)',
   rest: true,
   parse(text) {
     try {
-      return new RegExp(text);
+      return compileLinePattern(text);
     } catch (e) {
-      // Node says `Invalid regular expression: /(/: Unterminated group`; keep the reason only.
-      const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
-      throw invalid({ name: 'regular expression' }, text, why);
+      if (!(e instanceof PatternError)) throw e;
+      throw invalid({ name: 'regular expression' }, text, e.message);
     }
   },
 };

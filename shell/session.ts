@@ -148,8 +148,12 @@ export class Session {
     this.running = { controller, finished: new Promise((resolve) => (finish = resolve)) };
     fe.begin?.();
     const filters: LineFilter[] = parsed.filters.map((f) => f.command.filter!(f.args));
-    const out = new FilteredOutput(filters, fe.sink);
-    const settle = async (): Promise<void> => fe.settle?.();
+    const out = new FilteredOutput(filters, fe.sink, controller.signal);
+    // Before a question, every line printed so far is on the screen, filters or not.
+    const settle = async (): Promise<void> => {
+      await out.flush();
+      await fe.settle?.();
+    };
     // Questions may quote the device or a server (a version, a host key): no escape sequences.
     const ui: Prompter = {
       confirm: async (q) => {
@@ -173,11 +177,11 @@ export class Session {
     try {
       if (inv.command.run === undefined) throw new Error(`command ${inv.command.name} has nothing to run`);
       await inv.command.run(inv.args, env);
-      out.end();
+      await out.end();
       await settle();
       return 'ok';
     } catch (e) {
-      out.end();
+      await out.end().catch(() => {});
       await settle();
       this.report(e, fe, controller.signal);
       return 'failed';

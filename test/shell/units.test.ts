@@ -82,7 +82,7 @@ function filter(name: string, args: Args) {
   return command.filter!(args);
 }
 
-test('filters chain left to right; count flushes at the end', () => {
+test('filters chain left to right; count flushes at the end', async () => {
   const lines: string[] = [];
   const out = new FilteredOutput(
     [
@@ -95,10 +95,61 @@ test('filters chain left to right; count flushes at the end', () => {
   out.line('a\nb1\nbx\nc');
   out.line('d');
   assert.deepEqual(lines, []);
-  out.end();
+  await out.end();
   assert.deepEqual(lines, ['3']);
   out.line('late');
   assert.deepEqual(lines, ['3']);
+});
+
+test('filtered lines are filtered a slice at a time: an abort between two slices drops the rest', async () => {
+  const controller = new AbortController();
+  const lines: string[] = [];
+  const out = new FilteredOutput(
+    [filter('include', { re: regex.parse('^k') })],
+    {
+      line: (t) => {
+        lines.push(t);
+        // Ctrl-C or SIGTERM arriving while the first lines are shown.
+        if (lines.length === 1) controller.abort(new Error('interrupted'));
+      },
+      warn: () => {},
+    },
+    controller.signal,
+  );
+  // Half a million lines printed by one loop that never waits, as `show log` prints.
+  for (let i = 0; i < 500_000; i++) out.line(`keep ${i}`);
+  await assert.rejects(out.end(), /interrupted/);
+  assert.ok(lines.length > 0 && lines.length < 500_000, String(lines.length));
+  out.line('late');
+  assert.ok(!lines.includes('late'));
+});
+
+test('a question waits until the filtered lines printed before it are out', async () => {
+  const lines: string[] = [];
+  const out = new FilteredOutput([filter('exclude', { re: regex.parse('x') })], {
+    line: (t) => lines.push(t),
+    warn: () => {},
+  });
+  out.line('a\nx\nb');
+  await out.flush();
+  assert.deepEqual(lines, ['a', 'b']);
+  await out.end();
+});
+
+test('filter patterns match in linear time, RE2 syntax; backtracking constructs are refused', () => {
+  // Exponential for a backtracking engine: minutes on a line of 40 characters.
+  const evil = regex.parse('^([0-9a-z: -]+)+X');
+  const line = `2026-11-21 10:02:41 boot: firmware 1.0.0, 2 packages installed ${'a'.repeat(5000)}`;
+  for (let i = 0; i < 100; i++) assert.equal(evil.test(line), false);
+  assert.equal(regex.parse('(?i)^BOOT').test('boot: done'), true);
+  assert.equal(regex.parse('hello|pkgname').test('a pkgname'), true);
+  assert.throws(
+    () => regex.parse('(a)\\1'),
+    /invalid regular expression "\(a\)\\1": invalid escape sequence/,
+  );
+  assert.throws(() => regex.parse('(?=x)'), /unsupported Perl syntax/);
+  assert.throws(() => regex.parse('['), /^CliError: invalid regular expression "\[": missing closing \]$/);
+  assert.throws(() => regex.parse('a'.repeat(1025)), /longer than 1024 characters/);
 });
 
 test('warnings bypass the filters', () => {
