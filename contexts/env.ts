@@ -52,10 +52,20 @@ export interface TerminalSettings {
   setLength(lines: number | 'auto'): void;
 }
 
+/**
+ * What a yes/no question is about: confirming the operator's own command (`Remove package x
+ * (y/N)?`), which `-y` answers; or trusting something new that the operator did not name (an SSH
+ * host key), which `-y` does not answer.
+ */
+export type QuestionKind = 'command' | 'trust';
+
 /** The operator's side of a command: questions, passwords, progress. Script mode answers from stdin. */
 export interface Prompter {
-  /** Asks a yes/no question (printed exactly as given, e.g. `Remove package x (y/N)?`); only `y`/`yes` is yes. */
-  confirm(question: string): Promise<boolean>;
+  /**
+   * Asks a yes/no question (printed exactly as given, e.g. `Remove package x (y/N)?`); only
+   * `y`/`yes` is yes. `about` defaults to `command`.
+   */
+  confirm(question: string, about?: QuestionKind): Promise<boolean>;
   /** Asks for a secret without echo; `undefined` when nobody can answer (end of input). */
   password(prompt: string): Promise<string | undefined>;
   /** A progress callback for a transfer, or `undefined` when no bar is drawn (script mode). */
@@ -94,6 +104,11 @@ export interface SessionApi {
   readonly terminal: TerminalSettings;
   /** True on an interactive terminal (vorpal); false in script mode. */
   readonly interactive: boolean;
+  /**
+   * `--accept-new-host-keys` (OpenSSH's `StrictHostKeyChecking=accept-new`): an SSH host key the
+   * device does not know is added without asking; a changed one is still refused.
+   */
+  readonly acceptNewHostKeys: boolean;
   readonly nav: Navigation;
   /** Every context and filter, for `help`. */
   readonly registry: Registry;

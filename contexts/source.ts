@@ -127,12 +127,22 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
       if (answer === undefined) throw new CliError('CLI_NOT_CONFIRMED', 'no password given');
       return answer;
     },
-    confirmHostKey: (key) =>
-      env.ui.confirm(
-        `The authenticity of host ${tools.formatHostPort(key.host, key.port)} can't be established.\n` +
+    confirmHostKey: async (key) => {
+      const host = tools.formatHostPort(key.host, key.port);
+      if (env.session.acceptNewHostKeys) {
+        // As OpenSSH's accept-new says it: the operator learns which key was trusted on their behalf.
+        env.out.warn(
+          `Permanently added the ${key.algorithm} key ${key.fingerprint} of ${host} to known_hosts.`,
+        );
+        return true;
+      }
+      return env.ui.confirm(
+        `The authenticity of host ${host} can't be established.\n` +
           `${key.algorithm} key fingerprint is ${key.fingerprint}.\n` +
           'Trust this host key and continue connecting (y/N)?',
-      ),
+        'trust',
+      );
+    },
     ...onProgress(progress),
   };
   const request: RemoteRequest = {

@@ -10,7 +10,7 @@ import type { FrontEnd, Session } from './session.js';
 export interface ScriptOptions {
   /** `-c` lines (each may hold several commands separated by `;`); empty: read commands from stdin. */
   readonly commands: readonly string[];
-  /** `-y`: answer every confirmation with yes. */
+  /** `-y`: answer every confirmation of a command with yes (not a question of trust). */
   readonly yes: boolean;
   /** `--echo`: print `PROMPT COMMAND` before each command's output. */
   readonly echo: boolean;
@@ -55,12 +55,13 @@ export async function runScript(
     io.stdout.write(text);
   };
   const prompter: Prompter = {
-    async confirm(question) {
+    async confirm(question, about = 'command') {
       const parts = question.split('\n');
       const ask = parts.pop()!;
       for (const p of parts) out(`${p}\n`);
       out(ask);
-      if (options.yes) {
+      // `-y` confirms the operator's own commands; trusting a new host key is asked like without it.
+      if (options.yes && about === 'command') {
         out('y\n');
         return true;
       }

@@ -31,6 +31,8 @@ export interface SessionOptions {
   readonly hostname: string;
   readonly terminal: TerminalSettings;
   readonly interactive: boolean;
+  /** `--accept-new-host-keys`. */
+  readonly acceptNewHostKeys?: boolean;
 }
 
 /** A session: one user at one terminal or script, one context stack. */
@@ -42,6 +44,7 @@ export class Session {
   readonly hostname: string;
   readonly terminal: TerminalSettings;
   readonly interactive: boolean;
+  readonly acceptNewHostKeys: boolean;
   private stack: string[] = ['exec'];
   private readonly lines: string[] = [];
   private running: { readonly controller: AbortController; readonly finished: Promise<void> } | undefined;
@@ -56,6 +59,7 @@ export class Session {
     this.hostname = promptHostname(options.hostname);
     this.terminal = options.terminal;
     this.interactive = options.interactive;
+    this.acceptNewHostKeys = options.acceptNewHostKeys === true;
   }
 
   /** The context the next line is read in. */
@@ -156,9 +160,9 @@ export class Session {
     };
     // Questions may quote the device or a server (a version, a host key): no escape sequences.
     const ui: Prompter = {
-      confirm: async (q) => {
+      confirm: async (q, about) => {
         await settle();
-        return fe.prompter.confirm(q.split('\n').map(terminalText).join('\n'));
+        return fe.prompter.confirm(q.split('\n').map(terminalText).join('\n'), about);
       },
       password: async (p) => {
         await settle();
@@ -212,6 +216,7 @@ export class Session {
       id: this.id,
       terminal: this.terminal,
       interactive: this.interactive,
+      acceptNewHostKeys: this.acceptNewHostKeys,
       registry: this.registry,
       history: () => this.lines,
       nav: {

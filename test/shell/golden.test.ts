@@ -199,6 +199,25 @@ const goldens: readonly Golden[] = [
     ],
   },
   {
+    name: 'host-key-yes-flag',
+    title: "-y confirms the operator's commands, not a new SSH host key: that question reads stdin",
+    args: ['-y'],
+    stdin: [
+      'package',
+      'install proto sftp password secret 192.0.2.3 pkgname.wmopkg',
+      'n',
+      'install proto scp password secret 192.0.2.3 pkgname.wmopkg',
+      'y',
+      'remove all',
+    ],
+  },
+  {
+    name: 'host-key-accept-new',
+    title: '--accept-new-host-keys trusts a key not in known_hosts without asking, and says which',
+    args: ['--accept-new-host-keys'],
+    stdin: ['package', 'install proto sftp password secret 192.0.2.3 pkgname.wmopkg'],
+  },
+  {
     name: 'transport-login-refused',
     title: 'a wrong password is refused; end of input gives no password',
     stdin: [
