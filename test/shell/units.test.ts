@@ -22,11 +22,13 @@ test('edgesh command line', () => {
       user: undefined,
       commands: ['package show', 'whoami'],
       yes: true,
+      acceptNewHostKeys: false,
       echo: true,
       exitOnError: true,
       help: false,
     },
   );
+  assert.equal(parseEdgeshArgs(['--accept-new-host-keys'], {}).acceptNewHostKeys, true);
   assert.equal(parseEdgeshArgs([], { EDGESH_DEVICE: '/var/lib/dev' }).device, '/var/lib/dev');
   assert.equal(parseEdgeshArgs([], {}).device, './.device');
   assert.throws(
