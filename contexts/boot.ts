@@ -1,10 +1,11 @@
 // The `boot` context (SPEC §3.5): allow-untrusted, media labels, the secure-boot unlock token.
+import { MAX_PARTITION } from '../common/media-label.js';
+import type { MediaBus, MediaLabel } from '../common/vocabulary.js';
 import { commonCommands, commonGroups } from './common.js';
-import type { CommandEnv } from './env.js';
 import { CliError } from './errors.js';
-import { arg, type Context, option, options } from './grammar.js';
+import { arg, type CommandEnv, type Context, option, options } from './grammar.js';
 import { AFTER_REBOOT } from './package.js';
-import { address, filePath, mediaLabel, number, word } from './param-types.js';
+import { address, filePath, fsLabel, fsUuid, mediaLabel, number } from './param-types.js';
 import { openSource, sourceArgs, sourceOptions } from './source.js';
 import { renderFields, renderPairs } from './table.js';
 
@@ -43,13 +44,15 @@ async function showBoot(env: CommandEnv): Promise<void> {
 }
 
 async function setMedia(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
-  const words = [args.label as string];
-  if (args.bus !== undefined) words.push(args.bus as string);
-  if (args.fsLabel !== undefined) words.push('fs-label', args.fsLabel as string);
-  if (args.uuid !== undefined) words.push('uuid', args.uuid as string);
-  if (args.partition !== undefined) words.push('partition', String(args.partition));
+  // Each word was checked by its parameter type (the media-label rule); the device checks the whole.
+  const label: MediaLabel = {
+    name: args.label as string,
+    bus: (args.bus as MediaBus | undefined) ?? 'any',
+    ...(args.fsLabel === undefined ? {} : { fsLabel: args.fsLabel as string }),
+    ...(args.uuid === undefined ? {} : { uuid: args.uuid as string }),
+    ...(args.partition === undefined ? {} : { partition: args.partition as number }),
+  };
   const media = await env.services.media();
-  const label = media.parseMediaLabelArgs(words);
   await env.services.device.setMediaLabel(label);
   env.out.line(`Media label ${label.name}: ${media.describeLabel(label)}.`);
 }
@@ -114,11 +117,11 @@ export const bootContext: Context = {
               { word: 'any', help: 'Any external drive (the default)' },
             ],
           },
-          option('fs-label', word('X', 'Filesystem label'), 'Match the filesystem label', { key: 'fsLabel' }),
-          option('uuid', word('U', 'Filesystem UUID'), 'Match the filesystem UUID (as lsblk shows it)'),
+          option('fs-label', fsLabel, 'Match the filesystem label', { key: 'fsLabel' }),
+          option('uuid', fsUuid, 'Match the filesystem UUID (as lsblk shows it)'),
           option(
             'partition',
-            number('N', 'Partition number', 1, 128),
+            number('N', 'Partition number', 1, MAX_PARTITION),
             'Partition number (default: the first)',
           ),
         ),

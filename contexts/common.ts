@@ -1,6 +1,5 @@
 // Commands every context has: navigation (exit, end, top), `do`, `terminal`, history, and `help` derived from the declarations.
-import type { CommandEnv } from './env.js';
-import { arg, type Command, type Context, usagePieces } from './grammar.js';
+import { arg, type Command, type CommandEnv, type Context, usagePieces } from './grammar.js';
 import { numberOrAuto, restWords } from './param-types.js';
 import { lookup } from './parser.js';
 import { renderPairs, wrapLine, wrapPieces } from './table.js';

@@ -1,9 +1,7 @@
-// What a command's `run` receives: the services bag, the session, output, and the operator's prompts.
+// What commands work with: the services bag, the terminal, output, navigation, and the operator's prompts.
 import type { Device } from '../firmware-sim/api.js';
 import type { MediaLabel, MediaResolver } from '../media/types.js';
 import type { OpenRemote, TransferProgress } from '../transports/types.js';
-import type { Context } from './grammar.js';
-import type { Registry } from './parser.js';
 
 /** The transports layer as the contexts use it (`transports/index.ts`), loaded on first use. */
 export interface TransportTools {
@@ -94,38 +92,6 @@ export interface Navigation {
   exit(): void;
   /** Back to the top level. */
   top(): void;
-}
-
-/** The session as a command sees it. */
-export interface SessionApi {
-  /** The CLI user (`--user`, else the OS or SSH user): the default `user` of transports. */
-  readonly user: string;
-  readonly id: string;
-  readonly terminal: TerminalSettings;
-  /** True on an interactive terminal (vorpal); false in script mode. */
-  readonly interactive: boolean;
-  /**
-   * `--accept-new-host-keys` (OpenSSH's `StrictHostKeyChecking=accept-new`): an SSH host key the
-   * device does not know is added without asking; a changed one is still refused.
-   */
-  readonly acceptNewHostKeys: boolean;
-  readonly nav: Navigation;
-  /** Every context and filter, for `help`. */
-  readonly registry: Registry;
-  /** Lines entered so far in this session, passwords masked, oldest first. */
-  history(): readonly string[];
-}
-
-/** The second argument of every `run`. */
-export interface CommandEnv {
-  readonly services: Services;
-  readonly session: SessionApi;
-  readonly out: Output;
-  readonly ui: Prompter;
-  /** The context the command runs in (`do` runs in `exec`). */
-  readonly context: Context;
-  /** Aborted by Ctrl-C. */
-  readonly signal: AbortSignal;
 }
 
 /** What completion functions may look at (installed names, media labels). */

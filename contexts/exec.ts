@@ -1,9 +1,8 @@
 // The top level (exec) of SPEC §3.2: contexts, show media/version/log, reboot, factory-reset, whoami.
 import type { BootReport } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
-import type { CommandEnv } from './env.js';
 import { CliError } from './errors.js';
-import type { Context } from './grammar.js';
+import type { CommandEnv, Context } from './grammar.js';
 import { duration, localTime, renderFields, renderTable } from './table.js';
 
 /** The boot report as `reboot` and `factory-reset` print it. */

@@ -1,6 +1,8 @@
 // Commands declared as data (klish VIEW/COMMAND/PARAM, oclif flags): the types and the small builders.
-import type { CommandEnv, CompletionEnv } from './env.js';
-import { CliError, shownWord } from './errors.js';
+
+import { shown } from '../common/text.js';
+import type { CompletionEnv, Navigation, Output, Prompter, Services, TerminalSettings } from './env.js';
+import { CliError } from './errors.js';
 
 /** A parameter type: `parse` turns a word into a value or says what it expected; `complete` proposes words. */
 export interface ParamType<T = unknown> {
@@ -21,7 +23,7 @@ export interface ParamType<T = unknown> {
  * .wmopkg`. The value is shown cut to 80 characters; `expected` is kept apart for secret values.
  */
 export function invalid(type: { readonly name: string }, got: string, expected: string): CliError {
-  return new CliError('CLI_INVALID_VALUE', `invalid ${type.name} "${shownWord(got)}": ${expected}`, {
+  return new CliError('CLI_INVALID_VALUE', `invalid ${type.name} "${shown(got)}": ${expected}`, {
     expected,
   });
 }
@@ -121,6 +123,44 @@ export interface Context {
   readonly commands: readonly Command[];
   /** Help for the first word of multi-word commands (`show`, `no`, `terminal`). */
   readonly groups?: Readonly<Record<string, string>>;
+}
+
+/** The contexts by name (`exec`, `package`, `boot`, …) and the output filters that may follow `|`. */
+export interface Registry {
+  readonly contexts: Readonly<Record<string, Context>>;
+  readonly filters: Context;
+}
+
+/** The session as a command sees it. */
+export interface SessionApi {
+  /** The CLI user (`--user`, else the OS or SSH user): the default `user` of transports. */
+  readonly user: string;
+  readonly id: string;
+  readonly terminal: TerminalSettings;
+  /** True on an interactive terminal (vorpal); false in script mode. */
+  readonly interactive: boolean;
+  /**
+   * `--accept-new-host-keys` (OpenSSH's `StrictHostKeyChecking=accept-new`): an SSH host key the
+   * device does not know is added without asking; a changed one is still refused.
+   */
+  readonly acceptNewHostKeys: boolean;
+  readonly nav: Navigation;
+  /** Every context and filter, for `help`. */
+  readonly registry: Registry;
+  /** Lines entered so far in this session, passwords masked, oldest first. */
+  history(): readonly string[];
+}
+
+/** The second argument of every `run`. */
+export interface CommandEnv {
+  readonly services: Services;
+  readonly session: SessionApi;
+  readonly out: Output;
+  readonly ui: Prompter;
+  /** The context the command runs in (`do` runs in `exec`). */
+  readonly context: Context;
+  /** Aborted by Ctrl-C. */
+  readonly signal: AbortSignal;
 }
 
 /** `persistent` */

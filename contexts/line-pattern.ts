@@ -36,6 +36,6 @@ export function compileLinePattern(text: string): LinePattern {
     if (!(e instanceof re2js.RE2JSException)) throw e;
     // `error parsing regexp: missing closing ]: `[``: the reason, without the pattern again.
     const why = e instanceof re2js.RE2JSSyntaxException ? e.getDescription() : e.message;
-    throw new PatternError(why.replace(/^error parsing regexp: /, '').replace(/: `[^]*`$/, ''));
+    throw new PatternError(why.replace(/^error parsing regexp: /, '').replace(/: `[\s\S]*`$/, ''));
   }
 }

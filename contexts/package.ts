@@ -1,12 +1,15 @@
 // The `package` context of the vendor manual (SPEC §3.4): install, remove, show/list.
+
+import { formatBytes } from '../common/bytes.js';
+import { formatHostPort } from '../common/host.js';
+import { printable } from '../common/text.js';
 import type { ActivationState, InstallResult, PackageDetails, PackageSummary } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
-import type { CommandEnv } from './env.js';
-import { CliError, printable } from './errors.js';
-import { arg, type Context, options } from './grammar.js';
+import { CliError } from './errors.js';
+import { arg, type CommandEnv, type Context, options } from './grammar.js';
 import { address, installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
 import { openSource, persistentFlag, sourceArgs, sourceOptions } from './source.js';
-import { bytes, localTime, pyBool, renderFields, renderTable, toAscii, wrapLine } from './table.js';
+import { localTime, pyBool, renderFields, renderTable, toAscii, wrapLine } from './table.js';
 
 /** The sentence every change ends with. */
 export const AFTER_REBOOT = 'Changes are applied after reboot.';
@@ -227,11 +230,10 @@ function controlValue(value: string): string {
 }
 
 function detailLines(d: PackageDetails, env: CommandEnv): string[] {
-  // Written here rather than with the transports' formatHostPort: `show` must not load the transports.
   const source =
     d.origin.kind === 'media'
       ? `media ${d.origin.label} ${d.origin.path}`
-      : `${d.origin.proto} ${d.origin.host.includes(':') ? `[${d.origin.host}]` : d.origin.host}:${d.origin.port} ${d.origin.path}`;
+      : `${d.origin.proto} ${formatHostPort(d.origin.host, d.origin.port)} ${d.origin.path}`;
   const fields: Array<[string, string]> = d.fields.map(([k, v]) => [k, controlValue(v)]);
   fields.push(
     ['State', stateText(d)],
@@ -240,7 +242,7 @@ function detailLines(d: PackageDetails, env: CommandEnv): string[] {
     ['Persistent', pyBool(d.persistent)],
     ['Source', source],
     ['Installed', localTime(d.installedAt)],
-    ['Size', `${bytes(d.size)} (${d.size} bytes)`],
+    ['Size', d.size < 1024 ? formatBytes(d.size) : `${formatBytes(d.size)} (${d.size} bytes)`],
     ['Files', d.fileCount === undefined ? 'counted at activation' : String(d.fileCount)],
   );
   return renderFields(fields).map((l) => (env.session.terminal.ascii ? toAscii(l) : l));

@@ -1,6 +1,17 @@
 // Parameter types (klish ptypes): each is `parse` plus an optional `complete`; errors say what was expected.
+
+import {
+  FS_LABEL_RULE,
+  isFsLabel,
+  isLabelName,
+  isUuid,
+  LABEL_NAME_RULE,
+  UUID_RULE,
+} from '../common/media-label.js';
+import { isPackageName, MAX_PACKAGE_NAME, PACKAGE_NAME } from '../common/package-name.js';
+import { shown } from '../common/text.js';
 import { PROTOCOLS, type ProtoName } from '../transports/types.js';
-import { CliError, shownWord } from './errors.js';
+import { CliError } from './errors.js';
 import { invalid, type ParamType } from './grammar.js';
 import { compileLinePattern, type LinePattern, PatternError } from './line-pattern.js';
 
@@ -16,9 +27,6 @@ export interface PackageFile {
   /** The file name without `.wmopkg`: the package name on the device. */
   readonly name: string;
 }
-
-/** Longest package name accepted. */
-export const MAX_PACKAGE_NAME = 64;
 
 const CONTROL = /[\x00-\x1f\x7f]/;
 const IPV4_PART = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
@@ -39,7 +47,6 @@ export function isIPv6(text: string): boolean {
   if (zone !== undefined && !/^[A-Za-z0-9_.-]{1,32}$/.test(zone)) return false;
   return URL.canParse(`http://[${address}]/`);
 }
-const PACKAGE_NAME = /^[a-z0-9][a-z0-9.+-]*$/;
 const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 function startsWith(prefix: string): (word: string) => boolean {
@@ -131,7 +138,7 @@ export const installedPackage: ParamType<string> = {
   name: 'PKGNAME',
   help: 'Installed package',
   parse(text) {
-    if (CONTROL.test(text) || !PACKAGE_NAME.test(text) || text.length > MAX_PACKAGE_NAME) {
+    if (CONTROL.test(text) || !isPackageName(text)) {
       throw invalid(this, text, "expected a package name (a-z, 0-9, '.', '+', '-'; see show)");
     }
     return text;
@@ -167,7 +174,7 @@ export const proto: ParamType<ProtoName> = {
     const hits = t === '' ? [] : PROTOCOLS.filter((p) => p.startsWith(t));
     if (hits.length === 1) return hits[0]!;
     if (hits.length > 1) {
-      throw new CliError('CLI_AMBIGUOUS', `ambiguous protocol "${shownWord(text)}": ${hits.join(', ')}`);
+      throw new CliError('CLI_AMBIGUOUS', `ambiguous protocol "${shown(text)}": ${hits.join(', ')}`);
     }
     throw invalid({ name: 'protocol' }, text, `expected ${PROTOCOLS.join(', ')}`);
   },
@@ -181,9 +188,7 @@ export const mediaLabel: ParamType<string> = {
   name: '<label>',
   help: 'Media label from the boot configuration (show media lists them)',
   parse(text) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/.test(text)) {
-      throw invalid({ name: 'media label' }, text, "expected 1-32 letters, digits, '.', '_' or '-'");
-    }
+    if (!isLabelName(text)) throw invalid({ name: 'media label' }, text, `expected ${LABEL_NAME_RULE}`);
     return text;
   },
   async complete(prefix, env) {
@@ -203,6 +208,26 @@ export function word(name: string, help: string): ParamType<string> {
     },
   };
 }
+
+/** The filesystem label a media label matches (`fs-label X`), as `lsblk -o LABEL` shows it. */
+export const fsLabel: ParamType<string> = {
+  name: 'X',
+  help: 'Filesystem label',
+  parse(text) {
+    if (!isFsLabel(text)) throw invalid({ name: 'fs-label' }, text, `expected ${FS_LABEL_RULE}`);
+    return text;
+  },
+};
+
+/** The filesystem uuid a media label matches (`uuid U`), as lsblk shows it. */
+export const fsUuid: ParamType<string> = {
+  name: 'U',
+  help: 'Filesystem UUID',
+  parse(text) {
+    if (!isUuid(text)) throw invalid({ name: 'uuid' }, text, `expected ${UUID_RULE}`);
+    return text;
+  },
+};
 
 /** A relative file path on a server or media (`unlock … FILE`). */
 export const filePath: ParamType<string> = {

@@ -1,18 +1,24 @@
 // The one parser of every front-end: a line → a command and its arguments, plus `?` help, TAB candidates, redaction.
+
+import { printable, shown } from '../common/text.js';
 import type { CompletionEnv } from './env.js';
-import { CliError, printable, shownWord } from './errors.js';
-import type { Args, Command, Context, OptionDecl, OptionsParam, ParamType, ValueOption } from './grammar.js';
+import { CliError } from './errors.js';
+import type {
+  Args,
+  Command,
+  Context,
+  OptionDecl,
+  OptionsParam,
+  ParamType,
+  Registry,
+  ValueOption,
+} from './grammar.js';
 import { optionWords } from './grammar.js';
+import { type SecretWords, secretWordsOf } from './secret-words.js';
 import { renderPairs } from './table.js';
 import { quoteWord, type Token, tokenize } from './tokenize.js';
 
 export { quoteWord };
-
-/** The contexts by name (`exec`, `package`, `boot`, …) and the output filters that may follow `|`. */
-export interface Registry {
-  readonly contexts: Readonly<Record<string, Context>>;
-  readonly filters: Context;
-}
 
 /** What a line asks for. */
 export type Invocation =
@@ -330,7 +336,7 @@ class Walker {
 
   /** A word as a message may repeat it: a secret as `****`, else escaped and cut at 80 characters. */
   private display(token: Token): string {
-    return token.secret ? '****' : shownWord(token.text);
+    return token.secret ? '****' : shown(token.text);
   }
 
   /** The words so far and `token`, as an error quotes the command. */
@@ -465,6 +471,11 @@ function restFn(line: string, tokens: readonly Token[]): (token: Token) => strin
   };
 }
 
+/** The secret keywords of a registry's grammar. */
+export function secretsOf(registry: Registry): SecretWords {
+  return secretWordsOf(registry.contexts);
+}
+
 function contextOf(registry: Registry, name: string): Context {
   const context = registry.contexts[name];
   if (context === undefined) throw new Error(`unknown context ${name}`);
@@ -473,7 +484,7 @@ function contextOf(registry: Registry, name: string): Context {
 
 /** Parses a complete line typed in context `contextName`. Throws `CliError`s of the classes of SPEC §3.3. */
 export function parseLine(registry: Registry, contextName: string, line: string): ParsedLine {
-  const { tokens } = tokenize(line);
+  const { tokens } = tokenize(line, secretsOf(registry));
   const { main, filters } = segments(tokens);
   const rest = restFn(line, tokens);
   const walker = new Walker(registry, contextOf(registry, contextName), false, [], rest);
@@ -501,7 +512,7 @@ function position(
   contextName: string,
   line: string,
 ): { walker: Walker; partial: string; start: number } | undefined {
-  const { tokens, open } = tokenize(line, true);
+  const { tokens, open } = tokenize(line, secretsOf(registry), true);
   const endsInBlank = !open && (line === '' || /\s$/.test(line));
   const last = tokens[tokens.length - 1];
   const partialToken = !endsInBlank && last !== undefined && !last.pipe ? last : undefined;
@@ -599,7 +610,7 @@ export async function completeAt(
  * (`user:pass@host`, which `address[:port]` refuses) are masked too: `user:****@host`.
  */
 export function redact(registry: Registry, contextName: string, line: string): string {
-  const { tokens } = tokenize(line, true);
+  const { tokens } = tokenize(line, secretsOf(registry), true);
   const { main } = segments(tokens);
   const walker = new Walker(registry, contextOf(registry, contextName), false, [], restFn(line, tokens));
   for (const t of main) {
@@ -635,7 +646,7 @@ export function lookup(
   contextName: string,
   words: string,
 ): { command: Command; context: Context } {
-  const { tokens } = tokenize(words);
+  const { tokens } = tokenize(words, secretsOf(registry));
   const walker = new Walker(registry, contextOf(registry, contextName), false, [], restFn(words, tokens));
   for (const t of tokens) {
     const before = walker.named();
@@ -666,10 +677,10 @@ export function formatHelp(items: readonly HelpItem[], width: number): string[] 
  * A line that ends in an unquoted `?`: the text before it, else `undefined`. A `?` that ends a
  * password is part of it (`password Hunter2?`); a `?` alone after `password` asks for help.
  */
-export function helpRequest(line: string): string | undefined {
+export function helpRequest(line: string, secrets: SecretWords): string | undefined {
   if (!line.endsWith('?')) return undefined;
-  const last = tokenize(line, true).tokens.at(-1);
+  const last = tokenize(line, secrets, true).tokens.at(-1);
   if (last?.secret && last.end === line.length && last.text !== '?') return undefined;
   const before = line.slice(0, -1);
-  return tokenize(before, true).open ? undefined : before;
+  return tokenize(before, secrets, true).open ? undefined : before;
 }

@@ -7,9 +7,9 @@ import {
   type Transfer,
   type TransportContext,
 } from '../transports/types.js';
-import type { CommandEnv, ProgressHandle } from './env.js';
+import type { ProgressHandle } from './env.js';
 import { CliError } from './errors.js';
-import { flag, type OptionDecl, option } from './grammar.js';
+import { type CommandEnv, flag, type OptionDecl, option } from './grammar.js';
 import { type Address, mediaLabel, proto, word } from './param-types.js';
 
 /** How long a connection may take before it fails. */

@@ -1,10 +1,8 @@
 // The device as the shell sees it: what it stores, what it reports. No printing, no prompting in here.
 import type { Readable } from 'node:stream';
-import type { MediaLabel } from '../media/types.js';
-import type { ProtoName } from '../transports/types.js';
+import type { MediaLabel, ProtoName, Verification } from '../common/vocabulary.js';
 
-/** Verdict of verification (SPEC §4.3). */
-export type Verification = 'Signed' | 'Untrusted' | 'Unsigned' | 'Invalid';
+export type { Verification } from '../common/vocabulary.js';
 
 /** Where an installed package came from. */
 export type PackageOrigin =

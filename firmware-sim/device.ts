@@ -3,6 +3,7 @@ import { access, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
+import { syncDirectory, tempOwner, writeFileAtomic } from '../common/atomic.js';
 import type { MediaLabel } from '../media/types.js';
 import type {
   BootConfig,
@@ -14,18 +15,22 @@ import type {
   PackageDetails,
   PackageSummary,
 } from './api.js';
-import { syncDirectory, tempOwner, writeFileAtomic } from './atomic.js';
-import { checkMediaLabel, formatBootConfig, readBootConfig, type StoredBootConfig } from './boot-config.js';
-import { type DeviceFile, readDeviceFile } from './device-file.js';
+import {
+  checkMediaLabel,
+  formatBootConfig,
+  readBootConfig,
+  type StoredBootConfig,
+} from './config/boot-config.js';
+import { type DeviceFile, readDeviceFile } from './config/device-file.js';
+import { activationRefusal, allowUntrustedInForce, unlocked } from './config/policy.js';
+import { MAX_TOKEN_BYTES, verifyUnlockToken } from './config/unlock.js';
 import { DeviceError, deviceErrorOf, isFsError } from './errors.js';
-import { appendEvents, quantity, readEvents } from './event-log.js';
-import { faultPoint } from './fault.js';
 import { compareVersions } from './format/version.js';
-import { type Layout, REVOKED_LIST_NAME } from './layout.js';
-import { DeviceLock, holderAlive } from './lock.js';
-import { activationRefusal, allowUntrustedInForce, unlocked } from './policy.js';
-import type { ActiveRecord, StoreRecord } from './records.js';
-import { type LastBoot, loadActive, readLastBoot } from './state.js';
+import { appendEvents, quantity, readEvents } from './state/event-log.js';
+import { faultPoint } from './state/fault.js';
+import { type Layout, REVOKED_LIST_NAME } from './state/layout.js';
+import { DeviceLock, holderAlive } from './state/lock.js';
+import { type LastBoot, loadActive, readLastBoot } from './store/last-boot.js';
 import {
   checkPackageName,
   damagedError,
@@ -36,8 +41,8 @@ import {
   removeFromStore,
   type StoreEntry,
   storeNames,
-} from './store.js';
-import { MAX_TOKEN_BYTES, verifyUnlockToken } from './unlock.js';
+} from './store/packages.js';
+import type { ActiveRecord, StoreRecord } from './store/records.js';
 
 /** How long a second session waits for the lock by default. */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
@@ -92,7 +97,7 @@ export class LocalDevice implements Device {
         // The mark of a creation in progress: an interrupted one is resumed, not refused as foreign.
         await (await open(this.paths.creatingFile, 'w')).close();
         await syncDirectory(this.paths.root);
-        const { createDevice } = await import('./create.js');
+        const { createDevice } = await import('./lifecycle/create.js');
         await this.locked(() => createDevice(this.paths, this.vendorDir));
       });
       return;
@@ -171,7 +176,7 @@ export class LocalDevice implements Device {
   }
 
   private async recover(): Promise<void> {
-    const { recover } = await import('./recovery.js');
+    const { recover } = await import('./lifecycle/recovery.js');
     const events = await recover(this.paths);
     await appendEvents(this.paths.logFile, events);
   }
@@ -254,7 +259,7 @@ export class LocalDevice implements Device {
     return this.guard(`reading package ${name}`, async () => {
       const entry = await readStoreEntry(this.paths, name);
       if (entry?.kind === 'record') {
-        const { storedEntries } = await import('./unpack.js');
+        const { storedEntries } = await import('./boot/unpack.js');
         return storedEntries(packageFile(this.paths, entry.record), await this.device());
       }
       const active = (await loadActive(this.paths)).get(name);
@@ -273,7 +278,7 @@ export class LocalDevice implements Device {
     checkPackageName(request.name);
     const doing = `installing ${request.name}`;
     // Loaded on first use: the prompt must not wait for the unpacker and the tar parser.
-    const receive = await import('./receive.js');
+    const receive = await import('./store/receive.js');
     const { loadTrustStore, verifyPackage } = await import('./format/index.js');
     const trustStore = () => loadTrustStore(this.paths.keysDir, this.paths.revokedFile, REVOKED_LIST_NAME);
     let origin = describeOrigin(request.origin);
@@ -357,7 +362,7 @@ export class LocalDevice implements Device {
     device: DeviceFile,
     origin: string,
   ): Promise<InstallResult> {
-    const { commitPackage, recordOf } = await import('./receive.js');
+    const { commitPackage, recordOf } = await import('./store/receive.js');
     // Persistence belongs to the package until `remove`: a reinstall or upgrade without the word keeps it.
     const persistent =
       request.persistent ||
@@ -414,7 +419,7 @@ export class LocalDevice implements Device {
 
   async removeAll(): Promise<number> {
     return this.guard('removing all packages', async () => {
-      const { clearJournal, removePackages, writeJournal } = await import('./recovery.js');
+      const { clearJournal, removePackages, writeJournal } = await import('./lifecycle/recovery.js');
       return this.locked(async () => {
         const names = await storeNames(this.paths);
         if (names.length === 0) return 0;
@@ -435,13 +440,15 @@ export class LocalDevice implements Device {
   }
 
   private async bootLocked(): Promise<BootReport> {
-    const { runBoot } = await import('./boot.js');
+    const { runBoot } = await import('./boot/sequence.js');
     return runBoot(this.paths, await this.device(), (events, at) => this.log(events, at));
   }
 
   factoryReset(): Promise<BootReport> {
     return this.guard('factory reset', async () => {
-      const { clearJournal, removePackages, resetRuntime, writeJournal } = await import('./recovery.js');
+      const { clearJournal, removePackages, resetRuntime, writeJournal } = await import(
+        './lifecycle/recovery.js'
+      );
       return this.locked(async () => {
         const { records, damaged } = await loadRecords(this.paths);
         const all = [...records.values()];
@@ -591,7 +598,7 @@ interface Installed {
   readonly active?: ActiveRecord;
 }
 
-type Received = import('./receive.js').Received;
+type Received = import('./store/receive.js').Received;
 
 /**
  * What `dir` is: a device (`device.json` is there), or a place to create one (missing, empty, or a

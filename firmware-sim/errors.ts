@@ -1,5 +1,6 @@
 // Typed errors of the simulated device: a stable code for programs, one line for operators.
 import { isAbsolute, relative } from 'node:path';
+import { oneLine } from '../common/text.js';
 
 /** Stable codes of device errors; the shell and tests match on these, never on message text. */
 export type DeviceErrorCode =
@@ -47,11 +48,6 @@ export class DeviceError extends Error {
     this.name = new.target.name;
     this.code = code;
   }
-}
-
-/** Messages are shown on one line: embedded line breaks become spaces. */
-function oneLine(message: string): string {
-  return message.replace(/\s*[\r\n]+\s*/g, ' ');
 }
 
 /**

@@ -3,9 +3,11 @@ import { constants } from 'node:fs';
 import { type FileHandle, open, readlink, realpath } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { Readable } from 'node:stream';
+import { formatBytes } from '../common/bytes.js';
+import { printable } from '../common/text.js';
 import type { Transfer, TransferProgress } from '../transports/types.js';
 import { fileError, isInside } from './confine.js';
-import { type MediaError, mediaError, printable } from './errors.js';
+import { type MediaError, mediaError } from './errors.js';
 import type { MediaFile, MediaOpenOptions } from './types.js';
 
 /** Bytes per read: large reads keep the stream well ahead of a SHA-256 at ~300 MiB/s. */
@@ -77,13 +79,8 @@ function tooLarge(label: string, shown: string, size: number, max: number): Medi
   return mediaError(
     'MEDIA_TOO_LARGE',
     label,
-    `${shown} is ${bytes(size)}, more than the limit of ${bytes(max)}`,
+    `${shown} is ${formatBytes(size)}, more than the limit of ${formatBytes(max)}`,
   );
-}
-
-function bytes(n: number): string {
-  if (n < 1024 * 1024) return `${n} bytes`;
-  return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 /** One stage from the descriptor to the reader: errors are `MediaError`s, and `_destroy` closes the file. */

@@ -14,9 +14,6 @@ import { cliUser, sessionId } from './user.js';
  */
 export const TERMINATE_GRACE_MS = 3000;
 
-/** A word in a `-c` line after which a secret may follow: `password` or an abbreviation, or `user:pass@`. */
-const MAY_HOLD_SECRET = /(?:^|[\s;|])pa(?:s(?:s(?:w(?:o(?:r(?:d)?)?)?)?)?)?\s|@/i;
-
 /**
  * Runs edgesh and resolves with its exit status (0 all good, 1 a command failed, 2 bad command
  * line, 128 + the signal's number after SIGHUP or SIGTERM).
@@ -64,7 +61,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGHUP', onTerminate);
   process.on('SIGTERM', onTerminate);
-  if (args.commands.some((c) => MAY_HOLD_SECRET.test(c))) await hideSecrets(args.commands);
+  if (args.commands.length > 0) await hideSecrets(args.commands);
   const user = cliUser(args.user);
   const id = sessionId();
   const loading = loadServices({ deviceDir: args.device, user, sessionId: id });
@@ -160,11 +157,8 @@ function quietOutput(): void {
  * in the process list: the command line the process shows is replaced by one with `password ****`.
  */
 async function hideSecrets(commands: readonly string[]): Promise<void> {
-  const [{ redact }, { registry }, { splitCommands }] = await Promise.all([
-    import('../contexts/parser.js'),
-    import('../contexts/index.js'),
-    import('../contexts/tokenize.js'),
-  ]);
+  const { mayHoldSecret, redact, registry, splitCommands } = await import('../contexts/index.js');
+  if (!commands.some(mayHoldSecret)) return;
   const shown = commands.map((c) =>
     splitCommands(c)
       .map((part) => redact(registry, 'exec', part))

@@ -1,8 +1,7 @@
 // Script mode (SPEC §3.6): stdin not a TTY, or -c: clean output, every line in order, prompts answered from stdin.
 import type { Prompter } from '../contexts/env.js';
 import { terminalText } from '../contexts/errors.js';
-import { formatHelp, helpAt, helpRequest } from '../contexts/parser.js';
-import { splitCommands } from '../contexts/tokenize.js';
+import { formatHelp, helpAt, helpRequest, splitCommands } from '../contexts/index.js';
 import { type Input, LineReader } from './line-reader.js';
 import type { FrontEnd, Session } from './session.js';
 

@@ -1,8 +1,8 @@
 // One CLI session: the context stack, terminal settings, history, and running a line through the parser.
-import type { CommandEnv, Prompter, Services, SessionApi, TerminalSettings } from '../contexts/env.js';
+import type { Prompter, Services, TerminalSettings } from '../contexts/env.js';
 import { CliError, errorLine, promptHostname, terminalText } from '../contexts/errors.js';
-import type { Context, LineFilter } from '../contexts/grammar.js';
-import { parseLine, type Registry, redact } from '../contexts/parser.js';
+import type { CommandEnv, Context, LineFilter, Registry, SessionApi } from '../contexts/grammar.js';
+import { parseLine, redact } from '../contexts/parser.js';
 import { FilteredOutput, type OutputSink } from './output.js';
 
 /** What a front-end (script mode, vorpal TTY, a test) lends the session for one command. */

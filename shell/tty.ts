@@ -12,7 +12,7 @@ export interface TtyStart {
   openSession(): Promise<Session>;
 }
 
-type Parser = typeof import('../contexts/parser.js');
+type Parser = typeof import('../contexts/index.js');
 
 /** Runs the interactive shell until `exit` at the top or Ctrl-D; resolves with exit status 0. */
 export async function runTty(start: TtyStart): Promise<number> {
@@ -215,7 +215,7 @@ export async function runTty(start: TtyStart): Promise<number> {
   let open!: () => void;
   const loaded = new Promise<void>((resolve) => {
     open = resolve;
-  }).then(() => Promise.all([start.openSession(), import('../contexts/parser.js')] as const));
+  }).then(() => Promise.all([start.openSession(), import('../contexts/index.js')] as const));
   return new Promise((resolve) => {
     const next = (): void => {
       if (session?.ended) {

@@ -1,12 +1,8 @@
 // How a remote endpoint is written in messages and URLs: host, port, IPv6 brackets, the origin of a transfer.
-import { isIPv6 } from 'node:net';
+import { formatHostPort } from '../common/host.js';
 import type { ProtoName, RemoteSource, TransportContext } from './types.js';
 
-/** `192.0.2.1:21`, `[2001:db8::1]:21`; without a port `192.0.2.1` or `[2001:db8::1]`. */
-export function formatHostPort(host: string, port?: number): string {
-  const h = isIPv6(host) ? `[${host}]` : host;
-  return port === undefined ? h : `${h}:${port}`;
-}
+export { formatHostPort } from '../common/host.js';
 
 /** The port a source uses: the explicit one, else the device's default for its protocol. */
 export function portOf(source: RemoteSource, ctx: Pick<TransportContext, 'defaultPorts'>): number {

@@ -1,8 +1,10 @@
 // ftp with basic-ftp: passive mode, login with the CLI user, a password asked only when the server wants one.
+
 import { Writable } from 'node:stream';
 import { Client, FTPError } from 'basic-ftp';
+import { oneLine } from '../common/text.js';
 import { originOf, portOf } from './address.js';
-import { oneLine, TransportError, toTransportError } from './errors.js';
+import { TransportError, toTransportError } from './errors.js';
 import { checkAnnouncedSize, TransferGuard } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { askPassword, checkPassword, passwordPrompt } from './password.js';

@@ -1,5 +1,6 @@
 // The guard every transfer stream passes through: size cap, stall timeout, abort, progress, release of sockets.
 import { Readable } from 'node:stream';
+import { formatBytes } from '../common/bytes.js';
 import { abortedError, TransportError, toTransportError } from './errors.js';
 import type { Transfer, TransferProgress, TransportContext } from './types.js';
 
@@ -34,19 +35,6 @@ export function checkAnnouncedSize(origin: string, size: number | undefined, max
       `${origin}: file is ${formatBytes(size)}, more than the maximum of ${formatBytes(maxBytes)}`,
     );
   }
-}
-
-/** `1.5 MiB`, `512 bytes`: sizes in messages. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} bytes`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 /**

@@ -1,12 +1,14 @@
 // http and https with undici: bounded redirects (never https→http), Basic auth, the device's extra CAs.
+
 import { readdir, readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { setFlagsFromString } from 'node:v8';
 import { Agent, request } from 'undici';
+import { oneLine } from '../common/text.js';
 import { formatHostPort, originOf, portOf } from './address.js';
-import { fromSystemError, oneLine, TransportError } from './errors.js';
+import { fromSystemError, MESSAGE_MAX, TransportError } from './errors.js';
 import { checkAnnouncedSize, guardReadable } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { askPassword, checkPassword, passwordPrompt } from './password.js';
@@ -106,7 +108,7 @@ async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Tr
           if (!/^\s*basic\b/i.test(challenge)) {
             throw new TransportError(
               'TRANSPORT_AUTH',
-              `${origin}: server asks for ${oneLine(challenge.split(/\s/)[0] || 'unknown')} authentication; only Basic is supported`,
+              `${origin}: server asks for ${oneLine(challenge.split(/\s/)[0] || 'unknown', MESSAGE_MAX)} authentication; only Basic is supported`,
             );
           }
           password ??= await askPassword(ctx, phase, origin, user, passwordPrompt(user, source.host));

@@ -1,6 +1,7 @@
 // What transports/ exports: the registry of protocols (loaded lazily), openRemote with the ftp→tftp policy, errors.
+import { oneLine } from '../common/text.js';
 import { formatHostPort, originOf } from './address.js';
-import { abortedError, MESSAGE_MAX, oneLine, TransportError } from './errors.js';
+import { abortedError, MESSAGE_MAX, TransportError } from './errors.js';
 import type {
   OpenRemote,
   ProtoName,

@@ -1,8 +1,10 @@
 // scp with ssh2: `scp -f PATH` on an exec channel, spoken with the classic rcp/scp source protocol.
+
 import type { ClientChannel } from 'ssh2';
 import ssh2 from 'ssh2';
+import { oneLine } from '../common/text.js';
 import { originOf } from './address.js';
-import { oneLine, TransportError } from './errors.js';
+import { TransportError } from './errors.js';
 import { checkAnnouncedSize, TransferGuard } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { describeSshError, prepareSshLogin, type SshLogin, sendWithoutDelay } from './ssh-login.js';

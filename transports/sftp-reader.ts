@@ -1,7 +1,7 @@
 // A Readable over an open SFTP handle with several READ requests in flight, delivered in file order.
 import { Readable } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
-import { lend } from './lent.js';
+import { lend } from '../common/lent.js';
 
 /** READ requests per block: with OpenSSH's 255 KiB reads, a block is about 1 MiB. */
 export const SFTP_BLOCK_READS = 4;

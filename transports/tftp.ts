@@ -1,9 +1,11 @@
 // tftp with the tftp package: octet mode, blksize 1468 negotiated (512 when the server does not take it), no credentials.
+
 import { lookup } from 'node:dns/promises';
 import { Readable } from 'node:stream';
 import tftp, { type GetStream, type Client as TftpClient, type TftpStats } from 'tftp';
+import { oneLine } from '../common/text.js';
 import { originOf, portOf } from './address.js';
-import { abortedError, oneLine, TransportError, toTransportError } from './errors.js';
+import { abortedError, TransportError, toTransportError } from './errors.js';
 import { checkAnnouncedSize, guardReadable } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { tightenHotPath } from './tftp-hot-path.js';

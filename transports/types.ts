@@ -1,9 +1,8 @@
 // The contract between the package context and every protocol: open a source, get a byte stream.
 import type { Readable } from 'node:stream';
+import type { ProtoName } from '../common/vocabulary.js';
 
-/** Protocols the `install` command accepts after `proto`. */
-export const PROTOCOLS = ['ftp', 'tftp', 'scp', 'sftp', 'http', 'https'] as const;
-export type ProtoName = (typeof PROTOCOLS)[number];
+export { PROTOCOLS, type ProtoName } from '../common/vocabulary.js';
 
 /** A remote file as the operator named it on the `install` line. */
 export interface RemoteSource {

@@ -1,4 +1,6 @@
 // The .wmopkg format: streaming reader, verifier, writer, signify keys, control files, versions.
+export { PACKAGE_NAME } from '../../common/package-name.js';
+export { printable } from '../../common/text.js';
 export { type ArHeader, ArParser, arHeader as arHeaderFor } from './ar.js';
 export {
   type BuildTree,
@@ -12,7 +14,6 @@ export {
   decodeUtf8,
   formatControl,
   MAX_FIELD_BYTES,
-  PACKAGE_NAME,
   parseControl,
   REQUIRED_FIELDS,
   validateControl,
@@ -70,7 +71,7 @@ export {
   type Verdict,
   verifyPackage,
 } from './verify.js';
-export { compareVersions, parseVersion, printable, type Version } from './version.js';
+export { compareVersions, parseVersion, type Version } from './version.js';
 export {
   type ControlMember,
   type DataEntry,

@@ -5,9 +5,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { logTime } from '../../firmware-sim/event-log.js';
 import { loadTrustStore, readPackageFile, verifyPackage } from '../../firmware-sim/format/index.js';
 import { DeviceError, makeUnlockToken, openDevice, SAMPLES } from '../../firmware-sim/index.js';
+import { logTime } from '../../firmware-sim/state/event-log.js';
 import {
   editDeviceJson,
   installFile,
@@ -382,16 +382,21 @@ describe('boot configuration and secure boot', () => {
 
   test('media labels are set, replaced and removed', async () => {
     await t.device.setMediaLabel({ name: 'my-usb', bus: 'usb', fsLabel: 'FIELD KIT', partition: 2 });
-    await t.device.setMediaLabel({ name: 'sd', bus: 'sd' });
+    await t.device.setMediaLabel({ name: 'card', bus: 'sd' });
     await t.device.setMediaLabel({ name: 'my-usb', bus: 'usb', uuid: '1234-ABCD' });
+    // The rule of common/media-label.ts: dots in names, any printable fs-label, quotes and backslashes too.
+    await t.device.setMediaLabel({ name: 'fw.2', bus: 'any', fsLabel: 'say "hi" \\ bye' });
     assert.deepEqual((await t.device.bootConfig()).media, [
       { name: 'external', bus: 'any' },
       { name: 'my-usb', bus: 'usb', uuid: '1234-ABCD' },
-      { name: 'sd', bus: 'sd' },
+      { name: 'card', bus: 'sd' },
+      { name: 'fw.2', bus: 'any', fsLabel: 'say "hi" \\ bye' },
     ]);
-    await t.device.removeMediaLabel('sd');
-    await rejectsWith(t.device.removeMediaLabel('sd'), 'DEVICE_BAD_LABEL');
+    await t.device.removeMediaLabel('card');
+    await t.device.removeMediaLabel('fw.2');
+    await rejectsWith(t.device.removeMediaLabel('card'), 'DEVICE_BAD_LABEL');
     await rejectsWith(t.device.setMediaLabel({ name: 'bad label', bus: 'usb' }), 'DEVICE_BAD_LABEL');
+    await rejectsWith(t.device.setMediaLabel({ name: 'sd', bus: 'sd' }), 'DEVICE_BAD_LABEL');
     await rejectsWith(t.device.setMediaLabel({ name: 'x', bus: 'usb', partition: 0 }), 'DEVICE_BAD_LABEL');
     assert.match(await readFile(join(t.dir, 'boot/config'), 'utf8'), /^media my-usb usb uuid 1234-ABCD$/m);
   });

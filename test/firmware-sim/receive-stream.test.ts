@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, test } from 'node:test';
+import { lend } from '../../common/lent.js';
 import {
   COLLECT_EVERY,
   collectYoungGarbage,
   eachBatch,
   GatheringWriter,
   RECEIVE_BATCH,
-} from '../../firmware-sim/receive-stream.js';
-import { lend } from '../../transports/lent.js';
+} from '../../firmware-sim/store/receive-stream.js';
 
 /** Feeds `chunks` through a stream and collects what eachBatch hands out (copies, and the originals). */
 async function collect(

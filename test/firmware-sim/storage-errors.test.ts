@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { faultPoint } from '../../firmware-sim/fault.js';
 import { DeviceError, openDevice } from '../../firmware-sim/index.js';
+import { faultPoint } from '../../firmware-sim/state/fault.js';
 import {
   installFile,
   makeTestDevice,

@@ -1,6 +1,7 @@
 // An in-process FTP server for transport tests (ftp-srv), serving in-memory files with faults on demand.
 import { Readable } from 'node:stream';
 import { FileSystem, FtpSrv } from 'ftp-srv';
+import { formatHostPort } from '../../common/host.js';
 import { type Served, servedFile } from './transport-fixtures.js';
 
 export interface FtpServerOptions {
@@ -88,7 +89,7 @@ class ServedFileSystem extends FileSystem {
 /** Starts ftp-srv on an ephemeral port; passive (EPSV) data connections on the same address. */
 export async function startFtpServer(options: FtpServerOptions): Promise<RunningFtpServer> {
   const host = options.host ?? '127.0.0.1';
-  const url = `ftp://${host.includes(':') ? `[${host}]` : host}:0`;
+  const url = `ftp://${formatHostPort(host, 0)}`;
   const before = new Set(
     ['SIGINT', 'SIGTERM', 'SIGQUIT'].flatMap((s) => process.listeners(s as NodeJS.Signals)),
   );

@@ -91,9 +91,9 @@ test('a one-command script loads no package and not node:crypto: one file of the
 test('every import.meta.url of the bundle is the URL of its own module in dist/', () => {
   const source = readFileSync(BUNDLE, 'utf8');
   const files = [...source.matchAll(/__edgeshModuleUrl\("([^"]+)"\)/g)].map((m) => m[1]!);
-  assert.ok(files.includes('firmware-sim/unpack-sink.js'), 'the unpack worker is found from its module');
+  assert.ok(files.includes('firmware-sim/boot/unpack-sink.js'), 'the unpack worker is found from its module');
   for (const f of files) assert.match(readFileSync(join(DIST, f), 'utf8'), /import\.meta\.url/, f);
-  assert.ok(existsSync(join(DIST, 'firmware-sim/unpack-worker.js')));
+  assert.ok(existsSync(join(DIST, 'firmware-sim/boot/unpack-worker.js')));
   assert.doesNotMatch(source.slice(source.indexOf('\n')), /\bimport\(/, 'no import() in the bundle');
 });
 

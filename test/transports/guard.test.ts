@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { checkAnnouncedSize, formatBytes, guardReadable, TransferGuard } from '../../transports/guard.js';
+import { checkAnnouncedSize, guardReadable, TransferGuard } from '../../transports/guard.js';
 import type { TransferProgress } from '../../transports/types.js';
 import { drain, drainError, until } from '../helpers/transport-fixtures.js';
 
@@ -125,16 +125,12 @@ describe('guard', () => {
     assert.equal((await drain(transfer)).bytes, 3);
   });
 
-  test('checkAnnouncedSize and formatBytes', () => {
+  test('checkAnnouncedSize', () => {
     assert.throws(() => checkAnnouncedSize('x', 2048, 1024), {
       code: 'TRANSPORT_TOO_LARGE',
-      message: 'x: file is 2 KiB, more than the maximum of 1 KiB',
+      message: 'x: file is 2.0 KiB, more than the maximum of 1.0 KiB',
     });
     assert.doesNotThrow(() => checkAnnouncedSize('x', undefined, 1));
-    assert.deepEqual(
-      [formatBytes(512), formatBytes(1536), formatBytes(2 ** 31)],
-      ['512 bytes', '1.5 KiB', '2 GiB'],
-    );
   });
 
   test('a Readable source that is not pausable still works (tftp pushes regardless)', async () => {

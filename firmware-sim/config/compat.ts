@@ -1,7 +1,8 @@
 // Whether a package fits this device: its architecture and the firmware version it needs.
+
+import type { DeviceErrorCode } from '../errors.js';
+import { type ControlFile, parseDepends, satisfies } from '../format/index.js';
 import type { DeviceFile } from './device-file.js';
-import type { DeviceErrorCode } from './errors.js';
-import { type ControlFile, parseDepends, satisfies } from './format/index.js';
 
 /** A reason not to run a package, with the error code an install reports for it. */
 export interface Incompatibility {

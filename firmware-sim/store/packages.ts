@@ -1,24 +1,24 @@
 // The package store (`cfg/packages/NAME/`): names, records, removal. Receiving lives in receive.ts.
+
 import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PackageOrigin } from './api.js';
-import { renameDurably, syncDirectory, tempPathFor } from './atomic.js';
-import { DeviceError, deviceErrorOf, shownPath } from './errors.js';
-import { faultPoint } from './fault.js';
-import { printable } from './format/version.js';
-import type { Layout } from './layout.js';
-import { DEVICE_NAME, parseStoreRecord, type StoreRecord } from './records.js';
+import { renameDurably, syncDirectory, tempPathFor } from '../../common/atomic.js';
+import { formatHostPort } from '../../common/host.js';
+import { isPackageName, PACKAGE_NAME_RULE } from '../../common/package-name.js';
+import { shown } from '../../common/text.js';
+import type { PackageOrigin } from '../api.js';
+import { DeviceError, deviceErrorOf, shownPath } from '../errors.js';
+import { faultPoint } from '../state/fault.js';
+import type { Layout } from '../state/layout.js';
+import { parseStoreRecord, type StoreRecord } from './records.js';
 
 /** The record file inside a package's directory. */
 export const RECORD_FILE = 'record.json';
 
 /** Checks a device package name; throws `DEVICE_BAD_NAME` saying what is allowed. */
 export function checkPackageName(name: string): void {
-  if (!DEVICE_NAME.test(name)) {
-    throw new DeviceError(
-      'DEVICE_BAD_NAME',
-      `bad package name "${printable(name)}": use up to 100 letters, digits, ".", "_", "+" and "-", starting with a letter or digit`,
-    );
+  if (!isPackageName(name)) {
+    throw new DeviceError('DEVICE_BAD_NAME', `bad package name "${shown(name)}": use ${PACKAGE_NAME_RULE}`);
   }
 }
 
@@ -40,7 +40,7 @@ export type StoreEntry =
 /** The entry of an installed package, or `undefined` when nothing is stored under `name`. */
 export async function readStoreEntry(layout: Layout, name: string): Promise<StoreEntry | undefined> {
   const dir = join(layout.storeDir, name);
-  const shown = (path: string) => shownPath(path, layout.root);
+  const rel = (path: string) => shownPath(path, layout.root);
   const path = join(dir, RECORD_FILE);
   let text: string;
   try {
@@ -50,20 +50,18 @@ export async function readStoreEntry(layout: Layout, name: string): Promise<Stor
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       const st = await lstat(dir).catch(() => undefined);
       if (st === undefined) return undefined;
-      const problem = st.isDirectory()
-        ? `${shown(path)} is missing`
-        : `${shown(dir)} is not a package directory`;
+      const problem = st.isDirectory() ? `${rel(path)} is missing` : `${rel(dir)} is not a package directory`;
       return { kind: 'damaged', name, problem };
     }
-    return { kind: 'damaged', name, problem: deviceErrorOf(error, shown(path), layout.root).message };
+    return { kind: 'damaged', name, problem: deviceErrorOf(error, rel(path), layout.root).message };
   }
   try {
-    const record = parseStoreRecord(text, shown(path));
+    const record = parseStoreRecord(text, rel(path));
     if (record.name !== name) {
       return {
         kind: 'damaged',
         name,
-        problem: `${shown(path)}: it names package "${printable(record.name)}"`,
+        problem: `${rel(path)}: it names package "${shown(record.name)}"`,
       };
     }
     return { kind: 'record', record };
@@ -98,9 +96,8 @@ export function describeOrigin(
   defaultPorts?: Readonly<Record<string, number>>,
 ): string {
   if (origin.kind === 'media') return `media ${origin.label}`;
-  const host = origin.host.includes(':') ? `[${origin.host}]` : origin.host;
-  const port = defaultPorts && defaultPorts[origin.proto] === origin.port ? '' : `:${origin.port}`;
-  return `${origin.proto} ${host}${port}`;
+  const port = defaultPorts && defaultPorts[origin.proto] === origin.port ? undefined : origin.port;
+  return `${origin.proto} ${formatHostPort(origin.host, port)}`;
 }
 
 /** Deletes what a package directory holds beyond its record and the package file the record names. */

@@ -2,12 +2,12 @@
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { syncDirectory, TEMP_PREFIX, tempOwner, writeFileAtomic } from './atomic.js';
-import { quantity, repairLog } from './event-log.js';
-import type { Layout } from './layout.js';
-import { holderAlive } from './lock.js';
-import { recoverTxn } from './rootfs-txn.js';
-import { readStoreEntry, removeFromStore, removeUnreferenced } from './store.js';
+import { syncDirectory, TEMP_PREFIX, tempOwner, writeFileAtomic } from '../../common/atomic.js';
+import { recoverTxn } from '../boot/rootfs-txn.js';
+import { quantity, repairLog } from '../state/event-log.js';
+import type { Layout } from '../state/layout.js';
+import { holderAlive } from '../state/lock.js';
+import { readStoreEntry, removeFromStore, removeUnreferenced } from '../store/packages.js';
 
 /** `var/lib/wmopkg/journal.json`: an operation over several packages, completed if interrupted. */
 export interface Journal {

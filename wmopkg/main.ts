@@ -1,10 +1,10 @@
-// `wmopkg`: the packaging tool — keygen, build, sign, verify, info, contents (SPEC §6).
+// `wmopkg`: the packaging tool — keygen, build, sign, verify, info, contents (SPEC §6); it prints, the format library does the work.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Verification } from '../api.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../common/atomic.js';
+import type { Verification } from '../common/vocabulary.js';
 import {
   FormatError,
   formatPublicKey,
@@ -27,7 +27,7 @@ import {
   type Verdict,
   verifyPackage,
   writePackage,
-} from './index.js';
+} from '../firmware-sim/format/index.js';
 
 /** Exit status of `verify`, one per verdict; 1 is any other error, 2 a usage error. */
 export const VERIFY_EXIT: Readonly<Record<Verification, number>> = {
@@ -206,7 +206,7 @@ The token lets that device, and no other, turn on allow-untrusted in the boot co
       const key = await loadSecretKey(required(values.s, '-s VENDOR.sec'), values['passphrase-file']);
       const serial = required(values.serial, '--serial SERIAL');
       const out = typeof values.out === 'string' ? values.out : 'token.lic';
-      const { makeUnlockToken } = await import('../unlock.js');
+      const { makeUnlockToken } = await import('../firmware-sim/config/unlock.js');
       await writeFileAtomic(out, makeUnlockToken(key, serial));
       console.log(
         `${out}: unlock token for serial ${serial}, signed with key ${keyNumberHex(key.keyNumber)}`,
@@ -278,12 +278,13 @@ export async function wmopkgMain(argv: string[]): Promise<number> {
   } catch (error) {
     const usage =
       error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
-    console.error(`Error: ${oneLine(error)}${usage ? ` (see "wmopkg ${name} --help")` : ''}`);
+    console.error(`Error: ${errorText(error)}${usage ? ` (see "wmopkg ${name} --help")` : ''}`);
     return usage ? 2 : 1;
   }
 }
 
-function oneLine(error: unknown): string {
+/** What `Error:` says: a format or usage error as it is, a file-system error in its words. */
+function errorText(error: unknown): string {
   if (error instanceof FormatError || error instanceof UsageError) return error.message;
   const e = error as NodeJS.ErrnoException;
   if (e.code === 'ENOENT' && e.path) return `${e.path}: no such file`;

@@ -1,9 +1,9 @@
 // `device.json`: the fixed facts of the device (what the firmware and the hardware say), with defaults.
 import { readFile } from 'node:fs/promises';
-import { PROTOCOLS, type ProtoName } from '../transports/types.js';
-import { DeviceError } from './errors.js';
-import { randomBytes } from './format/lazy-crypto.js';
-import { parsePublicKey } from './format/signify.js';
+import { randomBytes } from '../../common/lazy-crypto.js';
+import { PROTOCOLS, type ProtoName } from '../../common/vocabulary.js';
+import { DeviceError } from '../errors.js';
+import { parsePublicKey } from '../format/signify.js';
 
 /** Limits of unpacking (SPEC §4.4); all configurable in `device.json`. */
 export interface UnpackLimits {

@@ -12,10 +12,10 @@ import {
 } from 'node:fs';
 import { mkdir, readFile, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { syncDirectory, writeFileAtomic } from './atomic.js';
-import { faultPoint } from './fault.js';
-import type { Layout } from './layout.js';
-import { type ActiveRecord, formatRecord, readActiveRecord } from './records.js';
+import { syncDirectory, writeFileAtomic } from '../../common/atomic.js';
+import { faultPoint } from '../state/fault.js';
+import type { Layout } from '../state/layout.js';
+import { type ActiveRecord, formatRecord, readActiveRecord } from '../store/records.js';
 import type { UnpackEntry } from './unpack.js';
 
 /**

@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { randomBytes } from './format/lazy-crypto.js';
+import { randomBytes } from './lazy-crypto.js';
 
 /** Prefix of every temporary file the device writes; startup recovery removes leftovers by it. */
 export const TEMP_PREFIX = '.tmp-';

@@ -1,15 +1,15 @@
 // The sample packages of the simulated USB stick, and the base firmware files of a new rootfs.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../../common/atomic.js';
+import { makeUnlockToken } from '../config/unlock.js';
 import {
   type DataEntry,
   generateKeyPair,
   type PackageSpec,
   type SecretKey,
   writePackage,
-} from './format/index.js';
-import { makeUnlockToken } from './unlock.js';
+} from '../format/index.js';
 
 export { SAMPLES } from './sample-list.js';
 

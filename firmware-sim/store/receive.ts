@@ -2,12 +2,11 @@
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
-import type { InstallRequest } from './api.js';
-import { renameDurably, tempPathFor, writeFileAtomic } from './atomic.js';
-import { checkCompatibility } from './compat.js';
-import { type DeviceFile, readLimits } from './device-file.js';
-import { DeviceError, deviceErrorOf } from './errors.js';
-import { faultPoint } from './fault.js';
+import { renameDurably, tempPathFor, writeFileAtomic } from '../../common/atomic.js';
+import type { InstallRequest } from '../api.js';
+import { checkCompatibility } from '../config/compat.js';
+import { type DeviceFile, readLimits } from '../config/device-file.js';
+import { DeviceError, deviceErrorOf } from '../errors.js';
 import {
   compareVersions,
   FormatError,
@@ -16,11 +15,12 @@ import {
   type TrustStore,
   type Verdict,
   verifyPackage,
-} from './format/index.js';
-import type { Layout } from './layout.js';
+} from '../format/index.js';
+import { faultPoint } from '../state/fault.js';
+import type { Layout } from '../state/layout.js';
+import { RECORD_FILE, removeUnreferenced } from './packages.js';
 import { eachBatch, GatheringWriter } from './receive-stream.js';
 import { formatRecord, newInstallId, type StoreRecord } from './records.js';
-import { RECORD_FILE, removeUnreferenced } from './store.js';
 
 /** What the install learned before committing. */
 export interface Received {

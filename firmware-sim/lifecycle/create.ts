@@ -1,15 +1,15 @@
 // First start: the state directory of a new device, laid out as SPEC §4.1 says.
 import { access, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
-import { DEFAULT_BOOT_CONFIG, formatBootConfig } from './boot-config.js';
-import { formatDeviceFile, newDeviceFile } from './device-file.js';
-import { appendEvents } from './event-log.js';
-import { formatPublicKey } from './format/index.js';
-import type { Layout } from './layout.js';
+import { writeFileAtomic } from '../../common/atomic.js';
+import { DEFAULT_BOOT_CONFIG, formatBootConfig } from '../config/boot-config.js';
+import { formatDeviceFile, newDeviceFile } from '../config/device-file.js';
+import { loadOrCreateVendorKeys } from '../config/vendor.js';
+import { formatPublicKey } from '../format/index.js';
+import { appendEvents } from '../state/event-log.js';
+import type { Layout } from '../state/layout.js';
+import type { LastBoot } from '../store/last-boot.js';
 import { baseFirmwareFiles, createSamplePackages } from './samples.js';
-import type { LastBoot } from './state.js';
-import { loadOrCreateVendorKeys } from './vendor.js';
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(

@@ -1,8 +1,10 @@
 // What the device writes about packages: the store record of an install and the record of an activation.
 import { readFile } from 'node:fs/promises';
-import type { PackageOrigin, Verification } from './api.js';
-import { DeviceError } from './errors.js';
-import { randomBytes } from './format/lazy-crypto.js';
+import { randomBytes } from '../../common/lazy-crypto.js';
+import { isPackageName } from '../../common/package-name.js';
+import { VERIFICATIONS, type Verification } from '../../common/vocabulary.js';
+import type { PackageOrigin } from '../api.js';
+import { DeviceError } from '../errors.js';
 
 /** One member of the stored package, as hashed at installation. */
 export interface MemberDigest {
@@ -64,9 +66,6 @@ export interface ActiveRecord {
   readonly record: StoreRecord;
 }
 
-/** Device package names: what a file name may hold, without path separators or a leading dot. */
-export const DEVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
-
 /** A new installation id: time-ordered, unique. */
 export function newInstallId(): string {
   return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -79,8 +78,6 @@ export function formatRecord(record: StoreRecord | ActiveRecord): string {
   );
   return `{\n${lines.join(',\n')}\n}\n`;
 }
-
-const VERIFICATIONS: readonly Verification[] = ['Signed', 'Untrusted', 'Unsigned', 'Invalid'];
 
 function check(path: string, ok: boolean, what: string): void {
   if (!ok) throw new DeviceError('DEVICE_CORRUPT_STATE', `${path}: ${what}`);
@@ -118,10 +115,10 @@ export function parseStoreRecord(text: string, path: string): StoreRecord {
   ]) {
     check(path, isString(o[key]), `"${key}" must be a string`);
   }
-  check(path, DEVICE_NAME.test(o.name as string), 'bad package name');
+  check(path, isPackageName(o.name as string), 'bad package name');
   check(path, /^[A-Za-z0-9_.-]+\.wmopkg$/.test(o.file as string), 'bad package file name');
   check(path, typeof o.persistent === 'boolean', '"persistent" must be true or false');
-  check(path, VERIFICATIONS.includes(o.verification as Verification), 'bad "verification"');
+  check(path, (VERIFICATIONS as readonly unknown[]).includes(o.verification), 'bad "verification"');
   check(path, Number.isSafeInteger(o.size) && isCount(o.fileCount), 'bad sizes');
   check(path, o.keyNumber === undefined || isString(o.keyNumber), 'bad "keyNumber"');
   check(
@@ -160,8 +157,8 @@ export function parseActiveRecord(text: string, path: string): ActiveRecord {
   check(path, o.format === 1, 'unknown record format');
   for (const key of ['name', 'installId', 'version', 'activatedAt'])
     check(path, isString(o[key]), `"${key}" must be a string`);
-  check(path, DEVICE_NAME.test(o.name as string), 'bad package name');
-  check(path, VERIFICATIONS.includes(o.verification as Verification), 'bad "verification"');
+  check(path, isPackageName(o.name as string), 'bad package name');
+  check(path, (VERIFICATIONS as readonly unknown[]).includes(o.verification), 'bad "verification"');
   for (const key of ['files', 'dirs', 'diverted'])
     check(path, isStringList(o[key]), `"${key}" must be a list of paths`);
   check(path, isCount(o.fileCount), 'bad "fileCount"');

@@ -1,9 +1,9 @@
 // What the device knows about its running state: the last boot and the activation records.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BootReport } from './api.js';
-import { shownPath } from './errors.js';
-import type { Layout } from './layout.js';
+import type { BootReport } from '../api.js';
+import { shownPath } from '../errors.js';
+import type { Layout } from '../state/layout.js';
 import { type ActiveRecord, parseActiveRecord } from './records.js';
 
 /** `var/lib/wmopkg/boot.json`: the last report, and which installation each line was about. */

@@ -1,6 +1,6 @@
 // Unlock tokens: a vendor-signed note that lets one device (by serial) turn on allow-untrusted.
 
-import { DeviceError } from './errors.js';
+import { DeviceError } from '../errors.js';
 import {
   checkSignature,
   formatSignature,
@@ -9,7 +9,7 @@ import {
   parseSignature,
   type SecretKey,
   signMessage,
-} from './format/signify.js';
+} from '../format/signify.js';
 
 /** Tokens are tiny; anything bigger is not one. */
 export const MAX_TOKEN_BYTES = 4096;

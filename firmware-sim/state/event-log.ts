@@ -1,7 +1,8 @@
 // The package event log (`var/log/packages.log`): one line per event, appended and synced.
 import { open, readFile, rename, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { syncDirectory } from './atomic.js';
+import { syncDirectory } from '../../common/atomic.js';
+import { oneLine } from '../../common/text.js';
 
 /** The log is rotated to `packages.log.1` when it grows past this size. */
 export const LOG_ROTATE_BYTES = 1024 * 1024;
@@ -17,11 +18,8 @@ export function quantity(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-/** Text from a package or a script may hold anything: keep one line, printable, bounded. */
-export function logSafe(text: string, max = 300): string {
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return clean.length > max ? `${clean.slice(0, max - 3)}...` : clean;
-}
+/** Longest event: text from a package or a script may hold anything, and is kept to one bounded line. */
+const MAX_EVENT = 4096;
 
 /**
  * Appends events, each on its own line with the time in front. The append is fsynced: a line that
@@ -37,7 +35,7 @@ export async function appendEvents(
 ): Promise<void> {
   if (events.length === 0) return;
   const time = logTime(date);
-  const text = events.map((event) => `${time} ${logSafe(event, 4096)}\n`).join('');
+  const text = events.map((event) => `${time} ${oneLine(event, MAX_EVENT)}\n`).join('');
   if (options.rotate !== false) await rotateIfLarge(file);
   const handle = await open(file, 'a', 0o644);
   try {

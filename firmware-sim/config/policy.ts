@@ -1,5 +1,5 @@
 // The rules that decide whether a verified package may run here: trust, allow-untrusted, the anchor.
-import type { Verification } from './api.js';
+import type { Verification } from '../api.js';
 import type { StoredBootConfig } from './boot-config.js';
 import type { DeviceFile } from './device-file.js';
 import { verifyUnlockToken } from './unlock.js';

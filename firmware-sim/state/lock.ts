@@ -4,11 +4,11 @@ import { link, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/p
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { syncDirectory, TEMP_PREFIX, tempPathFor } from './atomic.js';
-import { DeviceError } from './errors.js';
+import { syncDirectory, TEMP_PREFIX, tempPathFor } from '../../common/atomic.js';
+import { randomBytes } from '../../common/lazy-crypto.js';
+import { DeviceError } from '../errors.js';
 import { logTime } from './event-log.js';
 import { faultPoint } from './fault.js';
-import { randomBytes } from './format/lazy-crypto.js';
 
 /** Who holds the lock: written into the lock file for the next one to read. */
 export interface LockHolder {

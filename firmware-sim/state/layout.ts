@@ -1,6 +1,6 @@
 // Where everything lives in the device state directory (SPEC §4.1), in one place.
 import { join, resolve } from 'node:path';
-import type { DevicePaths } from './api.js';
+import type { DevicePaths } from '../api.js';
 
 /** How reasons and messages name the revocation list (SPEC §4.1's path, relative to the device). */
 export const REVOKED_LIST_NAME = 'etc/wmopkg/revoked';

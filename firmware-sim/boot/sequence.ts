@@ -1,14 +1,13 @@
 // The boot sequence (SPEC §4.2): verify every installed package, activate what may run, take out the rest.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BootLine, BootReport, Deactivated, Verification } from './api.js';
-import { writeFileAtomic } from './atomic.js';
-import { readBootConfig, type StoredBootConfig } from './boot-config.js';
-import { checkCompatibility } from './compat.js';
-import { type DeviceFile, readLimits } from './device-file.js';
-import { DeviceError, deviceErrorOf, isFsError } from './errors.js';
-import { quantity } from './event-log.js';
-import { faultPoint } from './fault.js';
+import { writeFileAtomic } from '../../common/atomic.js';
+import type { BootLine, BootReport, Deactivated, Verification } from '../api.js';
+import { readBootConfig, type StoredBootConfig } from '../config/boot-config.js';
+import { checkCompatibility } from '../config/compat.js';
+import { type DeviceFile, readLimits } from '../config/device-file.js';
+import { activationRefusal, allowUntrustedInForce } from '../config/policy.js';
+import { DeviceError, deviceErrorOf, isFsError } from '../errors.js';
 import {
   compareVersions,
   FormatError,
@@ -18,10 +17,13 @@ import {
   type TrustStore,
   type Verdict,
   verifyPackage,
-} from './format/index.js';
-import { type Layout, REVOKED_LIST_NAME } from './layout.js';
-import { activationRefusal, allowUntrustedInForce } from './policy.js';
-import type { ActiveRecord, StoreRecord } from './records.js';
+} from '../format/index.js';
+import { quantity } from '../state/event-log.js';
+import { faultPoint } from '../state/fault.js';
+import { type Layout, REVOKED_LIST_NAME } from '../state/layout.js';
+import { type LastBoot, loadActive } from '../store/last-boot.js';
+import { loadRecords, packageFile } from '../store/packages.js';
+import type { ActiveRecord, StoreRecord } from '../store/records.js';
 import {
   applySteps,
   backgroundSync,
@@ -37,8 +39,6 @@ import {
   writePlan,
 } from './rootfs-txn.js';
 import { runScript, type ScriptContext, type ScriptName } from './scripts.js';
-import { type LastBoot, loadActive } from './state.js';
-import { loadRecords, packageFile } from './store.js';
 import { applySpecialBits, deferDataErrors, SafeUnpacker, type UnpackResult } from './unpack.js';
 
 /** Everything a boot needs, read once at its start. */

@@ -1,8 +1,10 @@
 // `boot/config`: the bootloader configuration as the commands of the boot context, one per line.
+
 import { readFile } from 'node:fs/promises';
-import type { MediaBus, MediaLabel } from '../media/types.js';
-import { DeviceError, isFsError } from './errors.js';
-import { printable } from './format/version.js';
+import { mediaLabelProblem } from '../../common/media-label.js';
+import { shown } from '../../common/text.js';
+import { DEFAULT_MEDIA_LABELS, type MediaBus, type MediaLabel } from '../../common/vocabulary.js';
+import { DeviceError, isFsError } from '../errors.js';
 
 /** The configuration as stored; the unlock token is kept whole (it is checked when it is used). */
 export interface StoredBootConfig {
@@ -20,37 +22,14 @@ export interface StoredBootConfig {
 /** The configuration of a new device: untrusted packages refused, the `external` label. */
 export const DEFAULT_BOOT_CONFIG: StoredBootConfig = {
   allowUntrusted: false,
-  media: [{ name: 'external', bus: 'any' }],
+  media: DEFAULT_MEDIA_LABELS,
 };
 
-/** Media label names: short words, so that they can be typed and completed. */
-export const LABEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
-const BUSES: readonly MediaBus[] = ['usb', 'sd', 'any'];
-
-/** Checks a media label; throws `DEVICE_BAD_LABEL` naming the problem. */
+/** Checks a media label against the one rule (common/media-label.ts); throws `DEVICE_BAD_LABEL` naming the problem. */
 export function checkMediaLabel(label: MediaLabel): MediaLabel {
-  const bad = (why: string): never => {
-    throw new DeviceError('DEVICE_BAD_LABEL', `media label ${JSON.stringify(label.name)}: ${why}`);
-  };
-  if (!LABEL_NAME.test(label.name))
-    bad('use up to 32 letters, digits, _ and -, starting with a letter or digit');
-  if (!BUSES.includes(label.bus)) bad(`bus must be usb, sd or any, not ${JSON.stringify(label.bus)}`);
-  for (const [key, value] of [
-    ['fs-label', label.fsLabel],
-    ['uuid', label.uuid],
-  ] as const) {
-    if (
-      value !== undefined &&
-      (value === '' || value.length > 64 || /[\u0000-\u001f\u007f"\\]/.test(value))
-    ) {
-      bad(`${key} must be 1 to 64 printable characters without quotes or backslashes`);
-    }
-  }
-  if (
-    label.partition !== undefined &&
-    (!Number.isInteger(label.partition) || label.partition < 1 || label.partition > 128)
-  ) {
-    bad('partition must be a number from 1 to 128');
+  const problem = mediaLabelProblem(label);
+  if (problem !== undefined) {
+    throw new DeviceError('DEVICE_BAD_LABEL', `media label ${JSON.stringify(label.name)}: ${problem}`);
   }
   return label;
 }
@@ -70,17 +49,18 @@ export function formatBootConfig(config: StoredBootConfig): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** A value as a word of the file: in double quotes, with `"` and `\` escaped, when it is not one word. */
 function quote(value: string): string {
-  return /^[^\s"\\]+$/.test(value) ? value : `"${value}"`;
+  return /^[^\s"\\]+$/.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 
-/** Splits a line into words; a word may be a double-quoted string (no escapes inside). */
+/** Splits a line into words; a word may be a double-quoted string, in which `\` escapes the next character. */
 function words(line: string): string[] | undefined {
   const out: string[] = [];
-  const re = /\s*(?:"([^"]*)"|([^\s"]+))/gy;
+  const re = /\s*(?:"((?:[^"\\]|\\.)*)"|([^\s"]+))/gy;
   let end = 0;
   for (let match = re.exec(line); match !== null; match = re.exec(line)) {
-    out.push(match[1] ?? match[2]!);
+    out.push(match[1] === undefined ? match[2]! : match[1].replace(/\\(.)/g, '$1'));
     end = re.lastIndex;
   }
   return line.slice(end).trim() === '' ? out : undefined;
@@ -138,11 +118,11 @@ function parseLine(
     };
     for (let i = 3; i < w.length; i += 2) {
       const value = w[i + 1];
-      if (value === undefined) return `"${printable(w[i]!)}" needs a value`;
+      if (value === undefined) return `"${shown(w[i]!)}" needs a value`;
       if (w[i] === 'fs-label') label.fsLabel = value;
       else if (w[i] === 'uuid') label.uuid = value;
       else if (w[i] === 'partition' && /^[0-9]+$/.test(value)) label.partition = Number(value);
-      else return `unknown media option "${printable(w[i]!.slice(0, 40))}"`;
+      else return `unknown media option "${shown(w[i]!.slice(0, 40))}"`;
     }
     try {
       checkMediaLabel(label);
@@ -153,7 +133,7 @@ function parseLine(
     media.push(label);
     return {};
   }
-  return `unknown setting "${printable(line.slice(0, 40))}"`;
+  return `unknown setting "${shown(line.slice(0, 40))}"`;
 }
 
 /**

@@ -1,15 +1,16 @@
 // Restricted extraction of data.tar.gz (SPEC §4.4): our own rules over tar-stream, never a general extractor.
+
 import { once } from 'node:events';
 import { chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createGunzip, type Gunzip, type ZlibOptions } from 'node:zlib';
 import type { Extract, Header } from 'tar-stream';
-import { type DeviceFile, readLimits } from './device-file.js';
-import { DeviceError } from './errors.js';
-import { faultPoint } from './fault.js';
-import { readPackageFile } from './format/reader.js';
-import { printable } from './format/version.js';
+import { shown } from '../../common/text.js';
+import { type DeviceFile, readLimits } from '../config/device-file.js';
+import { DeviceError } from '../errors.js';
+import { readPackageFile } from '../format/reader.js';
+import { faultPoint } from '../state/fault.js';
 import { DirectSink, type Sink, WorkerSink } from './unpack-sink.js';
 
 /** One entry as it will land in `rootfs/`. */
@@ -68,7 +69,7 @@ const WORKER_AFTER = 200;
 
 /** A refusal of the rules: one line naming the entry. */
 function unsafe(path: string, why: string): DeviceError {
-  const where = path === '' ? '' : `${printable(path)}: `;
+  const where = path === '' ? '' : `${shown(path)}: `;
   return new DeviceError('DEVICE_UNSAFE_PACKAGE', `unsafe package: data.tar.gz: ${where}${why}`);
 }
 
@@ -290,7 +291,7 @@ export class SafeUnpacker {
           if (kind !== 'file' && kind !== 'link') {
             throw unsafe(
               path,
-              `hard link to "${printable(header.linkname)}", which is not an earlier file of this package`,
+              `hard link to "${shown(header.linkname)}", which is not an earlier file of this package`,
             );
           }
           this.place(path, 'link');
@@ -390,9 +391,8 @@ export class SafeUnpacker {
       prefix = prefix === '' ? part : `${prefix}/${part}`;
       const kind = this.seen.get(prefix);
       if (kind === 'directory') continue;
-      if (kind === 'symlink')
-        throw unsafe(path, `would be written through the symlink "${printable(prefix)}"`);
-      if (kind !== undefined) throw unsafe(path, `"${printable(prefix)}" is not a directory`);
+      if (kind === 'symlink') throw unsafe(path, `would be written through the symlink "${shown(prefix)}"`);
+      if (kind !== undefined) throw unsafe(path, `"${shown(prefix)}" is not a directory`);
       this.fold(prefix, path);
       this.makeDirectory(prefix, 0o755);
       this.record({ path: prefix, type: 'directory', mode: 0o755, implicit: true });
@@ -407,7 +407,7 @@ export class SafeUnpacker {
     if (twin !== undefined && twin !== path) {
       throw unsafe(
         entry,
-        `differs only in letter case from "${printable(twin)}" (refused: the names collide on case-insensitive file systems)`,
+        `differs only in letter case from "${shown(twin)}" (refused: the names collide on case-insensitive file systems)`,
       );
     }
     this.folded.set(lower, path);

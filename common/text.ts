@@ -1,0 +1,42 @@
+// Text from operators, packages, drives and servers made safe for one line of a terminal: the one escaping rule.
+
+/** Control characters a terminal acts on: C0, DEL and C1 (`\x9b` starts a sequence on some terminals). */
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
+
+/** Whether `text` holds a control character (C0, DEL or C1). */
+export function hasControl(text: string): boolean {
+  CONTROL.lastIndex = 0;
+  return CONTROL.test(text);
+}
+
+/** Control characters become `\xNN`, so that the text cannot act on the terminal; nothing else changes. */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Longest word a message repeats (a value typed, a name read from a package); longer ones are cut. */
+export const MAX_SHOWN_WORD = 80;
+
+/** Cuts `text` to `max` characters, the last one `…`, so that a message never repeats a huge word. */
+export function clip(text: string, max = MAX_SHOWN_WORD): string {
+  if (text.length <= max) return text;
+  // Characters, not UTF-16 units; only the head is split, a word may be megabytes long.
+  const head = [...text.slice(0, 2 * max)];
+  if (head.length <= max && text.length <= 2 * max) return text;
+  return `${head.slice(0, max - 1).join('')}…`;
+}
+
+/** A word as a message repeats it: control characters escaped, cut at `max` characters. */
+export function shown(text: string, max = MAX_SHOWN_WORD): string {
+  return clip(printable(text), max);
+}
+
+/**
+ * Text (a message, a server's reply, a reason) as one line: the line breaks and the blanks around them
+ * become one space, the ends are trimmed, other control characters are escaped, and the whole is cut
+ * at `max` characters.
+ */
+export function oneLine(text: string, max = Number.POSITIVE_INFINITY): string {
+  const flat = printable(text.replace(/\s*[\r\n]+\s*/g, ' ').trim());
+  return flat.length > max ? clip(flat, max) : flat;
+}
