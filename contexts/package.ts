@@ -1,7 +1,7 @@
 // The `package` context of the vendor manual (SPEC §3.4): install, remove, show/list.
 
 import { formatBytes } from '../common/bytes.js';
-import { formatHostPort } from '../common/host.js';
+import { formatOrigin } from '../common/origin.js';
 import { printable } from '../common/text.js';
 import type { ActivationState, InstallResult, PackageDetails, PackageSummary } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
@@ -230,10 +230,7 @@ function controlValue(value: string): string {
 }
 
 function detailLines(d: PackageDetails, env: CommandEnv): string[] {
-  const source =
-    d.origin.kind === 'media'
-      ? `media ${d.origin.label} ${d.origin.path}`
-      : `${d.origin.proto} ${formatHostPort(d.origin.host, d.origin.port)} ${d.origin.path}`;
+  const source = `${formatOrigin(d.origin)} ${d.origin.path}`;
   const fields: Array<[string, string]> = d.fields.map(([k, v]) => [k, controlValue(v)]);
   fields.push(
     ['State', stateText(d)],

@@ -1,19 +1,15 @@
 // The device as the shell sees it: what it stores, what it reports. No printing, no prompting in here.
 import type { Readable } from 'node:stream';
+import type { TransferOrigin } from '../common/origin.js';
 import type { MediaLabel, ProtoName, Verification } from '../common/vocabulary.js';
 
 export type { Verification } from '../common/vocabulary.js';
 
-/** Where an installed package came from. */
-export type PackageOrigin =
-  | {
-      readonly kind: 'remote';
-      readonly proto: ProtoName;
-      readonly host: string;
-      readonly port: number;
-      readonly path: string;
-    }
-  | { readonly kind: 'media'; readonly label: string; readonly path: string };
+/**
+ * Where an installed package came from: the origin of its transfer (the protocol, host and port that
+ * delivered it, or the media) and the path on it.
+ */
+export type PackageOrigin = TransferOrigin & { readonly path: string };
 
 /**
  * Whether what is installed is what runs:

@@ -7,13 +7,13 @@ import { rootCertificates } from 'node:tls';
 import { setFlagsFromString } from 'node:v8';
 import { Agent, request } from 'undici';
 import { oneLine } from '../common/text.js';
-import { formatHostPort, originOf, portOf } from './address.js';
+import { endpointOf, formatHostPort, originOf, portOf } from './address.js';
 import { fromSystemError, MESSAGE_MAX, TransportError } from './errors.js';
 import { checkAnnouncedSize, guardReadable } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { askPassword, checkPassword, passwordPrompt } from './password.js';
 import { tlsFailure } from './tls-errors.js';
-import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
+import type { RemoteSource, RemoteTransfer, Transport, TransportContext } from './types.js';
 
 // undici parses HTTP with llhttp compiled to WebAssembly (compiled at its first connection, after this
 // module has loaded). After a few MB of traffic V8 recompiles the parser with its optimizing compiler,
@@ -69,7 +69,7 @@ export function urlOf(source: RemoteSource, port: number): URL {
   );
 }
 
-async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Transfer> {
+async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<RemoteTransfer> {
   const origin = originOf(source, ctx);
   const user = source.user ?? ctx.user;
   const https = source.proto === 'https';
@@ -124,6 +124,8 @@ async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Tr
     checkAnnouncedSize(origin, size, ctx.maxBytes);
     return guardReadable(response.res.body, {
       origin,
+      // The server named (a redirect elsewhere is the server's doing; the path typed is the record's).
+      endpoint: endpointOf(source, ctx),
       size,
       ctx,
       release: close,

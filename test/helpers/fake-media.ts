@@ -102,7 +102,11 @@ export function fakeMediaResolver(drives: readonly FakeDrive[]): MediaResolver {
       const d = driveFor(file.label)!;
       const data = Buffer.from(d.files[file.path.slice(d.mountpoint.length + 1)]!);
       options.onProgress?.({ bytes: data.length, total: data.length, elapsedMs: 1 });
-      return { stream: Readable.from([data]), size: data.length, origin: `media ${file.label}` };
+      return {
+        stream: Readable.from([data]),
+        size: data.length,
+        origin: { kind: 'media', label: file.label },
+      };
     },
   };
 }

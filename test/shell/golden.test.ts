@@ -177,6 +177,9 @@ const goldens: readonly Golden[] = [
       'package',
       'install 192.0.2.2 pkgname.wmopkg',
       'show pkgname | include Source',
+      // A port typed for ftp: tftp answers on its own port, and the source names that one.
+      'install 192.0.2.2:2121 pkgname.wmopkg',
+      'show pkgname | include Source',
       'install 192.0.2.9 pkgname.wmopkg',
     ],
   },
