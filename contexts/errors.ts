@@ -56,12 +56,12 @@ export function isLayerError(error: unknown): error is Error & { readonly code: 
 }
 
 /**
- * A line on its way to the terminal: control characters escaped as `printable` does, a tab kept.
- * Text that comes from the device or a server (host name, versions, reasons, drive names) is not
- * trusted to be free of escape sequences.
+ * A line on its way to the terminal: control characters, TABs and bidi controls escaped as
+ * `printable` does. Text that comes from the device or a server (host name, versions, reasons,
+ * drive names) is not trusted to be free of escape sequences; the shell's own output has no TAB.
  */
 export function terminalText(line: string): string {
-  return line.split('\t').map(printable).join('\t');
+  return printable(line);
 }
 
 /** The host name as a prompt shows it: control characters escaped, at most 64 characters. */

@@ -1,4 +1,6 @@
 // Tables as the vendor manual draws them (box drawing, ASCII fallback), and the few text helpers the contexts share.
+import { printable } from '../common/text.js';
+import { cutTo, padTo, textWidth, wrapTo } from './text-width.js';
 
 /** A table: a title in the top border, a header row, data rows; the last column takes the slack. */
 export interface TableSpec {
@@ -31,33 +33,13 @@ const MIN_LAST = 12;
 const BOX = { tl: '╒', top: '═', tr: '╕', side: '│', bl: '└', bottom: '─', br: '┘', more: '…' };
 const ASCII = { tl: '+', top: '-', tr: '+', side: '|', bl: '+', bottom: '-', br: '+', more: '~' };
 
-function len(text: string): number {
-  return [...text].length;
-}
-
-function pad(text: string, width: number): string {
-  return text + ' '.repeat(Math.max(0, width - len(text)));
-}
-
-function cut(text: string, width: number, more: string): string {
-  const chars = [...text];
-  if (chars.length <= width) return text;
-  return width <= 0 ? '' : chars.slice(0, width - 1).join('') + more;
-}
-
-/** Splits text into pieces of at most `width` characters, at spaces where it can. */
-function wrapText(text: string, width: number): string[] {
-  const pieces: string[] = [];
-  let rest = [...text];
-  while (rest.length > width) {
-    const space = rest.lastIndexOf(' ', width);
-    const at = space > 0 ? space : width;
-    pieces.push(rest.slice(0, at).join('').trimEnd());
-    rest = rest.slice(space > 0 ? at + 1 : at);
-  }
-  pieces.push(rest.join(''));
-  return pieces;
-}
+// Widths are terminal columns (a CJK character takes two), of text made printable first: what a
+// package or a server wrote (a description, a reason, a drive name) may hold a TAB, an escape
+// sequence or a bidi control, and each is shown as `\x09`, `\x1b`, `\u202e`, and measured so.
+const len = textWidth;
+const pad = padTo;
+const cut = cutTo;
+const wrapText = wrapTo;
 
 /**
  * A paragraph (a legend under a table, a hint) in lines of at most `width` characters, broken at
@@ -84,7 +66,7 @@ export function wrapLine(text: string, width: number, indent = 2): string[] {
  */
 export function renderTable(spec: TableSpec, draw: DrawOptions): string[] {
   const ch = draw.ascii ? ASCII : BOX;
-  const cells = [spec.columns, ...spec.rows].map((r) => r.map((c) => (draw.ascii ? toAscii(c) : c)));
+  const cells = [spec.columns, ...spec.rows].map((r) => r.map((c) => drawn(c, draw)));
   const n = spec.columns.length;
   const widths = spec.columns.map(
     (_, i) => Math.max(...cells.map((r) => len(r[i] ?? ''))) + (i < n - 1 ? GAP : 0),
@@ -93,7 +75,7 @@ export function renderTable(spec: TableSpec, draw: DrawOptions): string[] {
   const fixed = natural - widths[n - 1]!;
   const maxInner = draw.width - 2;
   if (fixed + Math.min(widths[n - 1]!, MIN_LAST) > maxInner) return renderRecords(spec, draw);
-  let title = ` ${draw.ascii ? toAscii(spec.title) : spec.title} `;
+  let title = ` ${drawn(spec.title, draw)} `;
   let inner = Math.max(natural, MIN_TABLE_WIDTH - 2, len(title) + 1);
   inner = Math.min(inner, maxInner);
   widths[n - 1] = inner - fixed;
@@ -122,16 +104,17 @@ export function renderTable(spec: TableSpec, draw: DrawOptions): string[] {
  * ```
  */
 export function renderRecords(spec: TableSpec, draw: DrawOptions): string[] {
-  const text = (t: string): string => (draw.ascii ? toAscii(t) : t);
+  const text = (t: string): string => drawn(t, draw);
   const lines = [cut(text(spec.title), draw.width, draw.ascii ? ASCII.more : BOX.more)];
   if (spec.rows.length === 0) return [...lines, '  (none)'];
-  const key = Math.max(...spec.columns.map(len)) + 2;
+  const columns = spec.columns.map(text);
+  const key = Math.max(...columns.map(len)) + 2;
   // Beside its key while a value has 10 columns; below it, indented, on a very narrow terminal.
   const beside = draw.width - key - 2 >= 10;
   const room = beside ? draw.width - key - 2 : Math.max(1, draw.width - 4);
   for (const [r, row] of spec.rows.entries()) {
     if (r > 0) lines.push('');
-    for (const [i, column] of spec.columns.entries()) {
+    for (const [i, column] of columns.entries()) {
       const pieces = wrapText(text(row[i] ?? ''), room);
       if (!beside) {
         lines.push(`  ${column}:`, ...pieces.map((p) => `    ${p}`.trimEnd()));
@@ -144,14 +127,19 @@ export function renderRecords(spec: TableSpec, draw: DrawOptions): string[] {
   return lines;
 }
 
-/** Aligned `Key: value` lines (`show version`, `show PKGNAME`); continuation lines are indented. */
-export function renderFields(fields: ReadonlyArray<readonly [string, string]>): string[] {
-  const width = Math.max(0, ...fields.map(([k]) => len(k))) + 2;
+/**
+ * Aligned `Key: value` lines (`show version`, `show PKGNAME`), each indented by `indent` blanks;
+ * the lines of a value after its first are indented under it, so that only a key starts a line.
+ */
+export function renderFields(fields: ReadonlyArray<readonly [string, string]>, indent = 0): string[] {
+  const lead = ' '.repeat(indent);
+  const keys = fields.map(([k]) => printable(k));
+  const width = Math.max(0, ...keys.map(len)) + 2;
   const lines: string[] = [];
-  for (const [key, value] of fields) {
-    const [first, ...more] = value.split('\n');
-    lines.push(`${pad(`${key}:`, width)}${first ?? ''}`.trimEnd());
-    for (const m of more) lines.push(`${' '.repeat(width)}${m}`.trimEnd());
+  for (const [i, [, value]] of fields.entries()) {
+    const [first, ...more] = value.split('\n').map(printable);
+    lines.push(`${lead}${pad(`${keys[i]}:`, width)}${first ?? ''}`.trimEnd());
+    for (const m of more) lines.push(`${lead}${' '.repeat(width)}${m}`.trimEnd());
   }
   return lines;
 }
@@ -174,6 +162,7 @@ export function renderPairs(
   indent = 0,
 ): string[] {
   const lead = ' '.repeat(indent);
+  rows = rows.map(([k, v]) => [printable(k), printable(v)]);
   const key = Math.max(0, ...rows.map(([k]) => len(k))) + 2;
   const room = width - indent - key;
   const lines: string[] = [];
@@ -220,7 +209,14 @@ export function wrapPieces(pieces: readonly string[], width: number, indent: num
 
 /** Characters outside ASCII replaced for a terminal that cannot show them (`…` → `...`). */
 export function toAscii(text: string): string {
-  return text.replace(/…/g, '...').replace(/[^\x00-\x7f]/g, '?');
+  // One `?` a character, not a UTF-16 unit: an emoji is one character.
+  return text.replace(/…/g, '...').replace(/[^\x00-\x7f]/gu, '?');
+}
+
+/** A cell or title as drawn: printable, and in ASCII when the terminal wants it. */
+function drawn(text: string, draw: DrawOptions): string {
+  const safe = printable(text);
+  return draw.ascii ? toAscii(safe) : safe;
 }
 
 /** `True`/`False` as the manual's table writes them. */

@@ -1,3 +1,4 @@
+// Tables, fields and pairs: the manual's layout, widths in terminal columns, wrapping, escaping.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -8,6 +9,7 @@ import {
   wrapLine,
   wrapPieces,
 } from '../../contexts/table.js';
+import { cutTo, textWidth, wrapTo } from '../../contexts/text-width.js';
 
 const COLUMNS = ['NAME', 'VERSION', 'PERSISTENT', 'VERIFICATION', 'DESCRIPTION'];
 
@@ -222,5 +224,46 @@ test('a usage line breaks between its pieces, continuation lines indented', () =
     'x',
     '    [proto',
     '    <ftp|tftp|scp|sftp>]',
+  ]);
+});
+
+test('display width: CJK two columns, combining marks none, Latin one', () => {
+  assert.equal(textWidth('abc'), 3);
+  assert.equal(textWidth('中文'), 4);
+  assert.equal(textWidth('e\u0301'), 1);
+  assert.equal(textWidth('ｱ'), 1); // halfwidth katakana
+  assert.equal(cutTo('中'.repeat(10), 7, '…'), '中中中…');
+  assert.deepEqual(wrapTo('中文 中文中文', 6), ['中文', '中文中', '文']);
+});
+
+test('a table of CJK cells is as wide as its border in columns, never wider than the terminal', () => {
+  const lines = renderTable(
+    {
+      title: 'Packages',
+      columns: ['NAME', 'DESCRIPTION'],
+      rows: [
+        ['wide', '中'.repeat(60)],
+        ['narrow', 'x'],
+      ],
+    },
+    { width: 80, ascii: false },
+  );
+  assert.deepEqual(
+    lines.map(textWidth),
+    lines.map(() => 80),
+  );
+  assert.match(lines[2]!, /^│wide {4}中+… ?│$/);
+});
+
+test('TABs, escape sequences and bidi controls in cells and fields are escaped before they are measured', () => {
+  const lines = renderTable(
+    { title: 'T', columns: ['A', 'B'], rows: [['x\ty', 'a\u202eb\x1b[2J']] },
+    { width: 80, ascii: false },
+  );
+  assert.match(lines[2]!, /^│x\\x09y {2}a\\u202eb\\x1b\[2J +│$/);
+  assert.equal(textWidth(lines[2]!), textWidth(lines[0]!));
+  assert.deepEqual(renderFields([['Ke\ty', 'one\ttwo\nthree\u2067']], 2), [
+    '  Ke\\x09y: one\\x09two',
+    '           three\\u2067',
   ]);
 });

@@ -178,10 +178,11 @@ test('what a command prints reaches the terminal without control sequences', () 
   const lines: string[] = [];
   const warnings: string[] = [];
   const out = new FilteredOutput([], { line: (t) => lines.push(t), warn: (t) => warnings.push(t) });
-  out.line('Description: \x1b]0;owned\x07x\x1b[2J\ty\x9b31m\rz');
-  out.warn('pkg is \x1b[5mUnsigned\nsecond line');
-  assert.deepEqual(lines, ['Description: \\x1b]0;owned\\x07x\\x1b[2J\ty\\x9b31m\\x0dz']);
-  assert.deepEqual(warnings, ['Warning: pkg is \\x1b[5mUnsigned second line']);
+  out.line('Description: \x1b]0;owned\x07x\x1b[2J\ty\x9b31m\rz \u202egpj.exe');
+  out.warn('pkg is \x1b[5mUnsigned\nsecond \u2066line');
+  // A TAB too: it would move the cursor out of a table's cell.
+  assert.deepEqual(lines, ['Description: \\x1b]0;owned\\x07x\\x1b[2J\\x09y\\x9b31m\\x0dz \\u202egpj.exe']);
+  assert.deepEqual(warnings, ['Warning: pkg is \\x1b[5mUnsigned second \\u2066line']);
 });
 
 test('the host name in a prompt: escaped, at most 64 characters, never empty', () => {
