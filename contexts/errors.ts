@@ -32,12 +32,22 @@ export class CliError extends Error {
    * control characters`), so that the value of a secret parameter can be refused without showing it.
    */
   readonly expected?: string;
+  /**
+   * The message that repeats no more than the first word of the line (`unknown command "show …"`),
+   * for script mode: a line that is no command may be a password meant for a prompt that never came.
+   */
+  readonly brief?: string;
 
-  constructor(code: CliErrorCode, message: string, options?: ErrorOptions & { expected?: string }) {
+  constructor(
+    code: CliErrorCode,
+    message: string,
+    options?: ErrorOptions & { expected?: string; brief?: string },
+  ) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
     if (options?.expected !== undefined) this.expected = options.expected;
+    if (options?.brief !== undefined) this.brief = options.brief;
   }
 }
 

@@ -218,7 +218,12 @@ export function redact(registry: Registry, contextName: string, line: string): s
   let at = 0;
   for (const t of tokens) {
     const raw = line.slice(t.start, t.end);
-    const masked = t.secret || walker.secrets.has(t.start) ? '****' : maskUserinfo(raw);
+    const masked =
+      t.secret || walker.secrets.has(t.start)
+        ? '****'
+        : t.secretFrom !== undefined
+          ? `${raw.slice(0, t.secretFrom)}****`
+          : maskUserinfo(raw);
     if (masked === raw) continue;
     out += line.slice(at, t.start) + masked;
     at = t.end;

@@ -115,10 +115,13 @@ export class Walker {
       this.feed(token);
       return;
     }
-    throw new CliError(
-      'CLI_UNKNOWN_COMMAND',
-      `unknown command "${this.quote(token)}"${this.topLevelHint(token)}`,
-    );
+    const hint = this.topLevelHint(token);
+    const first = this.shown[0] ?? this.display(token);
+    const more = this.shown.length > 0 || this.restOf(token) !== token.text ? ' …' : '';
+    // With the hint, its `do package …` already says that more words followed.
+    throw new CliError('CLI_UNKNOWN_COMMAND', `unknown command "${this.quote(token)}"${hint}`, {
+      brief: `unknown command "${first}${hint === '' ? more : ''}"${hint}`,
+    });
   }
 
   /**
@@ -300,7 +303,9 @@ export class Walker {
 
   /** A word as a message may repeat it: a secret as `****`, else escaped and cut at 80 characters. */
   private display(token: Token): string {
-    return token.secret ? '****' : shown(token.text);
+    if (token.secret) return '****';
+    if (token.secretFrom !== undefined) return `${shown(token.text.slice(0, token.secretFrom))}****`;
+    return shown(token.text);
   }
 
   /** The words so far and `token`, as an error quotes the command. */
@@ -322,7 +327,7 @@ export class Walker {
  * characters`.
  */
 function parseValue(type: ParamType, token: Token, secret: boolean, name: string): unknown {
-  if (!secret && !token.secret) return type.parse(token.text);
+  if (!secret && !token.secret && token.secretFrom === undefined) return type.parse(token.text);
   try {
     return type.parse(token.text);
   } catch (e) {

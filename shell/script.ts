@@ -91,7 +91,9 @@ export async function runScript(
   const run = async (line: string): Promise<boolean> => {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return true;
-    if (options.echo) out(`${session.prompt()} ${terminalText(session.redact(trimmed))}\n`);
+    // After a command that failed before asking for its password, this line may be that password.
+    const mayBeSecret = session.secretUnasked;
+    if (options.echo) out(`${session.prompt()} ${terminalText(session.shownLine(trimmed, mayBeSecret))}\n`);
     const asked = helpRequest(trimmed);
     if (asked !== undefined) {
       const items = await helpAt(session.registry, session.context.name, asked, {
@@ -100,7 +102,7 @@ export async function runScript(
       for (const l of formatHelp(items, session.terminal.width)) out(`${l}\n`);
       return true;
     }
-    const result = await session.execute(trimmed, fe);
+    const result = await session.execute(trimmed, fe, mayBeSecret);
     if (result === 'failed') failed++;
     return result === 'ok' || !options.exitOnError;
   };

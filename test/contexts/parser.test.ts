@@ -406,6 +406,22 @@ const secrets: ReadonlyArray<{ context?: string; line: string; expected: string 
   { line: 'pa show | count', expected: 'pa show | count' },
   { line: 'do pa show|count', expected: 'do pa show|count' },
   { line: 'show log', expected: 'show log' },
+  // Words that only look like the keyword: what follows them is masked too, wherever they stand.
+  {
+    context: 'package',
+    line: 'install proto ftp passwd Hunter2 192.0.2.1 x.wmopkg',
+    expected: 'install proto ftp passwd **** 192.0.2.1 x.wmopkg',
+  },
+  {
+    context: 'package',
+    line: 'install password=Hunter2 192.0.2.1 x.wmopkg',
+    expected: 'install password=**** 192.0.2.1 x.wmopkg',
+  },
+  { context: 'package', line: 'install PASSWD:Hunter2 x', expected: 'install PASSWD:**** x' },
+  { line: 'passwd Hunter2', expected: 'passwd ****' },
+  { line: 'Passphrase Hunter2 more', expected: 'Passphrase **** more' },
+  { line: 'show log | include passing | count', expected: 'show log | include passing | count' },
+  { line: '"passwd" Hunter2', expected: '"passwd" Hunter2' },
 ];
 
 for (const s of secrets) {
