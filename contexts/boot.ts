@@ -1,12 +1,21 @@
 // The `boot` context (SPEC §3.5): allow-untrusted, media labels, the secure-boot unlock token.
 import { MAX_PARTITION } from '../common/media-label.js';
-import type { MediaBus, MediaLabel } from '../common/vocabulary.js';
+import type { MediaLabel } from '../common/vocabulary.js';
 import { commonCommands, commonGroups } from './common.js';
 import { CliError } from './errors.js';
-import { arg, type CommandEnv, type Context, option, options } from './grammar.js';
+import {
+  type ArgsOf,
+  arg,
+  type CommandEnv,
+  type Context,
+  command,
+  oneOf,
+  option,
+  options,
+} from './grammar.js';
 import { AFTER_REBOOT } from './package.js';
 import { address, filePath, fsLabel, fsUuid, mediaLabel, number } from './param-types.js';
-import { openSource, sourceArgs, sourceOptions } from './source.js';
+import { openSource, sourceOptions } from './source.js';
 import { renderFields, renderPairs } from './table.js';
 
 async function showBoot(env: CommandEnv): Promise<void> {
@@ -43,22 +52,17 @@ async function showBoot(env: CommandEnv): Promise<void> {
   }
 }
 
-async function setMedia(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
+async function setMedia(args: ArgsOf<typeof mediaParams>, env: CommandEnv): Promise<void> {
   // Each word was checked by its parameter type (the media-label rule); the device checks the whole.
-  const label: MediaLabel = {
-    name: args.label as string,
-    bus: (args.bus as MediaBus | undefined) ?? 'any',
-    ...(args.fsLabel === undefined ? {} : { fsLabel: args.fsLabel as string }),
-    ...(args.uuid === undefined ? {} : { uuid: args.uuid as string }),
-    ...(args.partition === undefined ? {} : { partition: args.partition as number }),
-  };
+  const { label: name, bus = 'any', ...match } = args;
+  const label: MediaLabel = { name, bus, ...match };
   const media = await env.services.media();
   await env.services.device.setMediaLabel(label);
   env.out.line(`Media label ${label.name}: ${media.describeLabel(label)}.`);
 }
 
 /** `unlock`; interrupted, it says so in one way whichever layer stopped (as `install` does). */
-async function unlock(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
+async function unlock(args: ArgsOf<typeof unlockParams>, env: CommandEnv): Promise<void> {
   try {
     await unlockFrom(args, env);
   } catch (e) {
@@ -67,8 +71,8 @@ async function unlock(args: Readonly<Record<string, unknown>>, env: CommandEnv):
   }
 }
 
-async function unlockFrom(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
-  const source = await openSource(sourceArgs(args, args.file as string), env);
+async function unlockFrom(args: ArgsOf<typeof unlockParams>, env: CommandEnv): Promise<void> {
+  const source = await openSource({ ...args, path: args.file }, env);
   try {
     const token = await env.services.device.installUnlockToken(source.transfer.stream);
     env.out.line(
@@ -80,74 +84,73 @@ async function unlockFrom(args: Readonly<Record<string, unknown>>, env: CommandE
   }
 }
 
+const mediaParams = [
+  arg('label', mediaLabel, { help: 'Label name (new or existing)' }),
+  options(
+    oneOf('bus', [
+      { word: 'usb', help: 'USB drives only' },
+      { word: 'sd', help: 'SD cards only' },
+      { word: 'any', help: 'Any external drive (the default)' },
+    ]),
+    option('fs-label', fsLabel, 'Match the filesystem label', { key: 'fsLabel' }),
+    option('uuid', fsUuid, 'Match the filesystem UUID (as lsblk shows it)'),
+    option(
+      'partition',
+      number('N', 'Partition number', 1, MAX_PARTITION),
+      'Partition number (default: the first)',
+    ),
+  ),
+] as const;
+const unlockParams = [
+  options(...sourceOptions),
+  arg('address', address, { skipIf: (a) => a.media !== undefined }),
+  arg('file', filePath, { help: 'Unlock token file, e.g. token.lic' }),
+] as const;
+
 /** The `boot` context. */
 export const bootContext: Context = {
   name: 'boot',
   path: '/boot/#',
   groups: { ...commonGroups, no: 'Undo a setting' },
   commands: [
-    {
+    command({
       name: 'allow-untrusted',
       help: 'Activate unsigned and untrusted packages at boot (never invalid ones)',
       run: async (_args, env) => {
         await env.services.device.setAllowUntrusted(true);
         env.out.line(`allow-untrusted is on. ${AFTER_REBOOT}`);
       },
-    },
-    {
+    }),
+    command({
       name: 'no allow-untrusted',
       help: 'Activate only packages signed by a trusted key (the default)',
       run: async (_args, env) => {
         await env.services.device.setAllowUntrusted(false);
         env.out.line(`allow-untrusted is off. ${AFTER_REBOOT}`);
       },
-    },
-    {
+    }),
+    command({
       name: 'media',
       help: 'Define or change a media label: which drive and partition it names',
-      params: [
-        arg('label', mediaLabel, { help: 'Label name (new or existing)' }),
-        options(
-          {
-            kind: 'oneOf',
-            key: 'bus',
-            words: [
-              { word: 'usb', help: 'USB drives only' },
-              { word: 'sd', help: 'SD cards only' },
-              { word: 'any', help: 'Any external drive (the default)' },
-            ],
-          },
-          option('fs-label', fsLabel, 'Match the filesystem label', { key: 'fsLabel' }),
-          option('uuid', fsUuid, 'Match the filesystem UUID (as lsblk shows it)'),
-          option(
-            'partition',
-            number('N', 'Partition number', 1, MAX_PARTITION),
-            'Partition number (default: the first)',
-          ),
-        ),
-      ],
+      params: mediaParams,
       run: setMedia,
-    },
-    {
+    }),
+    command({
       name: 'no media',
       help: 'Delete a media label',
       params: [arg('label', mediaLabel)],
       run: async (args, env) => {
-        await env.services.device.removeMediaLabel(args.label as string);
-        env.out.line(`Media label ${args.label as string} deleted.`);
+        await env.services.device.removeMediaLabel(args.label);
+        env.out.line(`Media label ${args.label} deleted.`);
       },
-    },
-    { name: 'show', help: 'Show the boot configuration', run: async (_args, env) => showBoot(env) },
-    {
+    }),
+    command({ name: 'show', help: 'Show the boot configuration', run: async (_args, env) => showBoot(env) }),
+    command({
       name: 'unlock',
       help: 'Install a vendor-signed unlock token for this device (secure boot)',
-      params: [
-        options(...sourceOptions),
-        arg('address', address, { skipIf: (a) => a.media !== undefined }),
-        arg('file', filePath, { help: 'Unlock token file, e.g. token.lic' }),
-      ],
+      params: unlockParams,
       run: unlock,
-    },
+    }),
     ...commonCommands,
   ],
 };

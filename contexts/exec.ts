@@ -2,7 +2,7 @@
 import type { BootReport } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
 import { CliError } from './errors.js';
-import type { CommandEnv, Context } from './grammar.js';
+import { type CommandEnv, type Context, command } from './grammar.js';
 import { duration, localTime, renderFields, renderTable } from './table.js';
 
 /** The boot report as `reboot` and `factory-reset` print it. */
@@ -68,26 +68,30 @@ export const execContext: Context = {
   path: '/',
   groups: { ...commonGroups, show: 'Show device information' },
   commands: [
-    { name: 'package', help: 'Install, list and remove software packages', enter: 'package' },
-    { name: 'boot', help: 'Bootloader configuration: untrusted packages, media labels', enter: 'boot' },
-    {
+    command({ name: 'package', help: 'Install, list and remove software packages', enter: 'package' }),
+    command({
+      name: 'boot',
+      help: 'Bootloader configuration: untrusted packages, media labels',
+      enter: 'boot',
+    }),
+    command({
       name: 'show media',
       help: 'Show the media labels and the drives they match',
       run: async (_a, env) => showMedia(env),
-    },
-    {
+    }),
+    command({
       name: 'show version',
       help: 'Show hostname, firmware version, architecture, serial and uptime',
       run: async (_a, env) => showVersion(env),
-    },
-    {
+    }),
+    command({
       name: 'show log',
       help: 'Show the package event log',
       run: async (_a, env) => {
         for (const line of await env.services.device.eventLog()) env.out.line(line);
       },
-    },
-    {
+    }),
+    command({
       name: 'reboot',
       help: 'Reboot: verify and activate the installed packages, print the boot report',
       run: async (_a, env) => {
@@ -95,8 +99,8 @@ export const execContext: Context = {
         const report = await env.services.device.boot();
         for (const line of bootReportLines(report, env)) env.out.line(line);
       },
-    },
-    {
+    }),
+    command({
       name: 'factory-reset',
       help: 'Remove all packages that are not persistent, reset runtime state, reboot',
       run: async (_a, env) => {
@@ -107,12 +111,12 @@ export const execContext: Context = {
         const report = await env.services.device.factoryReset();
         for (const line of bootReportLines(report, env)) env.out.line(line);
       },
-    },
-    {
+    }),
+    command({
       name: 'whoami',
       help: 'Show the user of this session',
       run: async (_a, env) => env.out.line(env.session.user),
-    },
+    }),
     ...commonCommands,
   ],
 };

@@ -6,10 +6,18 @@ import { printable } from '../common/text.js';
 import type { ActivationState, InstallResult, PackageDetails, PackageSummary } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
 import { CliError } from './errors.js';
-import { arg, type CommandEnv, type Context, options } from './grammar.js';
+import { type ArgsOf, arg, type CommandEnv, type Context, command, options } from './grammar.js';
 import { address, installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
-import { openSource, persistentFlag, sourceArgs, sourceOptions } from './source.js';
+import { openSource, persistentFlag, sourceOptions } from './source.js';
 import { localTime, pyBool, renderFields, renderTable, toAscii, wrapLine } from './table.js';
+
+const installParams = [
+  options(persistentFlag, ...sourceOptions),
+  arg('address', address, { skipIf: (a) => a.media !== undefined }),
+  arg('file', packageFile),
+] as const;
+const removeParams = [arg('target', packageOrAll, { optional: true })] as const;
+const showParams = [arg('name', installedPackage, { optional: true })] as const;
 
 /** The sentence every change ends with. */
 export const AFTER_REBOOT = 'Changes are applied after reboot.';
@@ -35,8 +43,8 @@ function ellipsis(env: CommandEnv): string {
  * `install`. Interrupted (Ctrl-C, a hang-up), it says one thing whichever layer stopped: while
  * connecting, asking, transferring or storing, nothing was installed.
  */
-async function install(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
-  const file = args.file as PackageFile;
+async function install(args: ArgsOf<typeof installParams>, env: CommandEnv): Promise<void> {
+  const file = args.file;
   try {
     await installFrom(args, file, env);
   } catch (e) {
@@ -48,11 +56,11 @@ async function install(args: Readonly<Record<string, unknown>>, env: CommandEnv)
 }
 
 async function installFrom(
-  args: Readonly<Record<string, unknown>>,
+  args: ArgsOf<typeof installParams>,
   file: PackageFile,
   env: CommandEnv,
 ): Promise<void> {
-  const source = await openSource(sourceArgs(args, file.path), env);
+  const source = await openSource({ ...args, path: file.path }, env);
   let downgrade = false;
   let result: InstallResult;
   try {
@@ -116,8 +124,8 @@ export async function untrustedPolicy(env: CommandEnv): Promise<{ set: boolean; 
   };
 }
 
-async function remove(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
-  const target = (args.target as { all: true } | { all: false; name: string } | undefined) ?? { all: true };
+async function remove(args: ArgsOf<typeof removeParams>, env: CommandEnv): Promise<void> {
+  const target = args.target ?? { all: true };
   const device = env.services.device;
   if (target.all) {
     // Asked even when nothing is installed: the manual always asks, and a script sends the answer.
@@ -144,8 +152,8 @@ function notConfirmed(): CliError {
   return new CliError('CLI_NOT_CONFIRMED', 'not confirmed, nothing was changed');
 }
 
-async function show(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
-  const name = args.name as string | undefined;
+async function show(args: ArgsOf<typeof showParams>, env: CommandEnv): Promise<void> {
+  const name = args.name;
   const device = env.services.device;
   if (name !== undefined) {
     for (const line of detailLines(await device.details(name), env)) env.out.line(line);
@@ -263,29 +271,25 @@ export const packageContext: Context = {
   path: '/package/#',
   groups: commonGroups,
   commands: [
-    {
+    command({
       name: 'install',
       help: 'Install a .wmopkg package from a server or a media; takes effect after reboot',
-      params: [
-        options(persistentFlag, ...sourceOptions),
-        arg('address', address, { skipIf: (a) => a.media !== undefined }),
-        arg('file', packageFile),
-      ],
+      params: installParams,
       run: install,
-    },
-    {
+    }),
+    command({
       name: 'remove',
       help: 'Remove a package, or all packages (the default); takes effect after reboot',
-      params: [arg('target', packageOrAll, { optional: true })],
+      params: removeParams,
       run: remove,
-    },
-    {
+    }),
+    command({
       name: 'show',
       aliases: ['list'],
       help: 'Show the installed packages, or the details of one',
-      params: [arg('name', installedPackage, { optional: true })],
+      params: showParams,
       run: show,
-    },
+    }),
     ...commonCommands,
   ],
 };

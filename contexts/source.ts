@@ -3,7 +3,7 @@ import type { PackageOrigin } from '../firmware-sim/api.js';
 import type { ProtoName, RemoteRequest, Transfer, TransportContext } from '../transports/types.js';
 import type { ProgressHandle } from './env.js';
 import { CliError } from './errors.js';
-import { type CommandEnv, flag, type OptionDecl, option } from './grammar.js';
+import { type Args, type CommandEnv, flag, option } from './grammar.js';
 import { type Address, mediaLabel, proto, word } from './param-types.js';
 
 /** How long a connection may take before it fails. */
@@ -11,7 +11,7 @@ export const CONNECT_TIMEOUT_MS = 15_000;
 /** No byte for this long ends a transfer. */
 export const STALL_TIMEOUT_MS = 30_000;
 
-function onMedia(args: Readonly<Record<string, unknown>>): boolean {
+function onMedia(args: Args): boolean {
   return args.media !== undefined;
 }
 
@@ -19,7 +19,7 @@ function onMedia(args: Readonly<Record<string, unknown>>): boolean {
 const MEDIA_CONFLICT = 'media cannot be combined with proto, user or password';
 
 /** The source keywords shared by `install` and `unlock` (manual order). */
-export const sourceOptions: readonly OptionDecl[] = [
+export const sourceOptions = [
   option('media', mediaLabel, 'Read the file from a connected media (USB drive, SD card) with this label', {
     display: '<label>',
     skipIf: (a) => a.proto !== undefined || a.user !== undefined || a.password !== undefined,
@@ -41,12 +41,12 @@ export const sourceOptions: readonly OptionDecl[] = [
     skipIf: onMedia,
     conflict: MEDIA_CONFLICT,
   }),
-];
+] as const;
 
 /** `persistent` of `install`. */
 export const persistentFlag = flag('persistent', 'Survive a factory reset; only remove takes it away');
 
-/** The arguments `openSource` reads. */
+/** The arguments `openSource` reads: those of `sourceOptions` and `address`, and the path of the file. */
 export interface SourceArgs {
   readonly media?: string;
   readonly proto?: ProtoName;
@@ -62,18 +62,6 @@ export interface OpenedSource {
   readonly origin: PackageOrigin;
   /** Clears the progress bar; call it whatever happens. */
   done(): void;
-}
-
-/** Reads the source arguments out of parsed `install`/`unlock` arguments. */
-export function sourceArgs(args: Readonly<Record<string, unknown>>, path: string): SourceArgs {
-  return {
-    path,
-    ...(args.media === undefined ? {} : { media: args.media as string }),
-    ...(args.proto === undefined ? {} : { proto: args.proto as ProtoName }),
-    ...(args.user === undefined ? {} : { user: args.user as string }),
-    ...(args.password === undefined ? {} : { password: args.password as string }),
-    ...(args.address === undefined ? {} : { address: args.address as Address }),
-  };
 }
 
 /** Opens a remote or media source with the device's limits, the session's prompts and a progress bar on a TTY. */

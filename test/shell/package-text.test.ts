@@ -1,17 +1,16 @@
 // Text a package writes, shown by the shell on the real device: control fields that pose as the
 // device's, East Asian wide characters, TABs, escape sequences and bidi controls.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { writePackage } from '../../firmware-sim/format/index.js';
-import type { E2EConfig } from '../helpers/e2e-services.js';
-import { ROOT, runEdgesh } from '../helpers/run-edgesh.js';
+import { runEdgesh } from '../helpers/run-edgesh.js';
 
-const E2E_SERVICES = join(ROOT, 'dist/test/helpers/e2e-services.js');
 const temp = mkdtempSync(join(tmpdir(), 'edgesh-text-'));
-const config = join(temp, 'server.json');
+/** The packages of these tests, by path, served at 192.0.2.50. */
+let files: Record<string, string> = {};
 
 /** Columns a line takes on a terminal: the CJK ideographs of these tests take two. */
 function columns(line: string): number {
@@ -39,7 +38,7 @@ async function unsigned(name: string, fields: ReadonlyArray<readonly [string, st
 }
 
 before(async () => {
-  const files: E2EConfig['files'] = {
+  files = {
     'spoof.wmopkg': await unsigned('spoof', [
       ['Description', 'Looks signed'],
       ['State', 'active'],
@@ -52,21 +51,19 @@ before(async () => {
       ['X-Note', 'right\u2067to\u2069left'],
     ]),
   };
-  writeFileSync(config, JSON.stringify({ files } satisfies E2EConfig));
 });
 
 after(() => rmSync(temp, { recursive: true, force: true }));
 
-function edgesh(name: string, lines: readonly string[]) {
+function edgesh(lines: readonly string[]) {
   return runEdgesh({
-    device: join(temp, name),
     stdin: `${lines.join('\n')}\n`,
-    env: { EDGESH_SERVICES: E2E_SERVICES, EDGESH_E2E_CONFIG: config },
+    world: { servers: { '192.0.2.50': { protos: ['ftp'], files } } },
   });
 }
 
 test('show PKGNAME: the device speaks at the start of a line; control fields named like its facts cannot pose as them', () => {
-  const r = edgesh('spoof', ['package', 'install 192.0.2.1 spoof.wmopkg', 'show spoof']);
+  const r = edgesh(['package', 'install 192.0.2.50 spoof.wmopkg', 'show spoof']);
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.split('\n');
   // One line of each fact starts a line, the device's, whatever the package says.
@@ -89,7 +86,7 @@ test('show PKGNAME: the device speaks at the start of a line; control fields nam
 });
 
 test('tables measure East Asian wide characters: a row of CJK stays within 80 columns', () => {
-  const r = edgesh('wide', ['package', 'install 192.0.2.1 wide.wmopkg', 'show', 'do reboot', 'y']);
+  const r = edgesh(['package', 'install 192.0.2.50 wide.wmopkg', 'show', 'do reboot', 'y']);
   assert.equal(r.status, 0, r.stderr);
   const table = r.stdout.split('\n').filter((l) => /^[╒│└]/.test(l));
   assert.ok(table.length >= 6, r.stdout);
@@ -105,9 +102,9 @@ test('tables measure East Asian wide characters: a row of CJK stays within 80 co
 });
 
 test('TAB, C1, escape and bidi controls from a package are escaped in tables, fields and errors', () => {
-  const r = edgesh('tricky', [
+  const r = edgesh([
     'package',
-    'install 192.0.2.1 tricky.wmopkg',
+    'install 192.0.2.50 tricky.wmopkg',
     'show',
     'show tricky',
     'install 192.0.2.1 "ab\u202ecd.wmopkg"',

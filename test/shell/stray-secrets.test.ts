@@ -1,6 +1,9 @@
 // Secrets where the grammar does not expect them: a password for a prompt that never came (the server
 // was down), misspelt keywords (`passwd X`, `password=X`), lines that are no command.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { PtyShell } from '../helpers/pty.js';
 import { runEdgesh } from '../helpers/run-edgesh.js';
@@ -72,7 +75,8 @@ test('in a script an unknown command is repeated no further than its first word'
 });
 
 test('on a terminal, history and the recalled line mask the word after passwd', async () => {
-  const s = new PtyShell(['--user', 'admin']);
+  const dir = mkdtempSync(join(tmpdir(), 'edgesh-stray-'));
+  const s = new PtyShell(['--device', join(dir, 'device'), '--user', 'admin']);
   try {
     await s.waitFor('example:/>');
     let m = s.mark();
@@ -89,5 +93,6 @@ test('on a terminal, history and the recalled line mask the word after passwd', 
     assertHidden(s.output.slice(s.output.indexOf('Error:')));
   } finally {
     s.kill();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
