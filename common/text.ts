@@ -13,12 +13,6 @@ const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
  */
 const INVISIBLE = /[\u061c\u200b\u200e\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/g;
 
-/** Whether `text` holds a control character (C0, DEL or C1). */
-export function hasControl(text: string): boolean {
-  CONTROL.lastIndex = 0;
-  return CONTROL.test(text);
-}
-
 /**
  * Control characters become `\xNN` and bidi controls and invisible marks `\uNNNN`, so that the text
  * can neither act on the terminal nor disguise itself; nothing else changes.
@@ -30,7 +24,7 @@ export function printable(text: string): string {
 }
 
 /** Longest word a message repeats (a value typed, a name read from a package); longer ones are cut. */
-export const MAX_SHOWN_WORD = 80;
+const MAX_SHOWN_WORD = 80;
 
 /** Cuts `text` to `max` characters, the last one `…`, so that a message never repeats a huge word. */
 export function clip(text: string, max = MAX_SHOWN_WORD): string {

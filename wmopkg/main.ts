@@ -31,7 +31,7 @@ import {
 } from '../firmware-sim/format/index.js';
 
 /** Exit status of `verify`, one per verdict; 1 is any other error, 2 a usage error. */
-export const VERIFY_EXIT: Readonly<Record<Verification, number>> = {
+const VERIFY_EXIT: Readonly<Record<Verification, number>> = {
   Signed: 0,
   Untrusted: 3,
   Unsigned: 4,
@@ -375,7 +375,7 @@ async function askHidden(prompt: string): Promise<string> {
  * names and first lines of its scripts) is printable: an escape sequence, a carriage return, a C1 or
  * a bidi control is shown escaped (`\x1b`, `\u202e`), as the shell shows it, never acted on.
  */
-export function formatInfo(reading: PackageReading): string {
+function formatInfo(reading: PackageReading): string {
   const size = (name: string) => reading.members.find((m) => m.name === name)?.size ?? 0;
   const signature = reading.signature
     ? `signed with key ${keyNumberHex(reading.signature.parsed.keyNumber)} (check it with wmopkg verify)`
@@ -417,7 +417,7 @@ const TYPE_CHAR: Record<string, string> = {
  * in the owner's and the group's execute place (`s`, or `S` without execute), the sticky bit in the
  * others' (`t`, `T`).
  */
-export function permissionString(mode: number): string {
+function permissionString(mode: number): string {
   const bits = 'rwxrwxrwx'.split('').map((c, i) => (mode & (1 << (8 - i)) ? c : '-'));
   const special: ReadonlyArray<readonly [number, number, string]> = [
     [0o4000, 2, 's'],

@@ -1,16 +1,13 @@
 // Runs the real binary (dist/bin/edgesh-start.cjs, the bundled shell) as a child process, as tests and benches need.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { openDevice } from '../../firmware-sim/index.js';
+import { BIN, ROOT } from '../../lab/paths.js';
 import { provision } from './device-services.js';
 import { buildWorld, type World, type WorldConfig } from './world.js';
 
-/** The repository root (this file runs from dist/test/helpers/). */
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-/** The binary the tests run: the installed `edgesh` (package.json `bin`), which starts the bundle. */
-export const BIN = join(ROOT, 'dist/bin/edgesh-start.cjs');
+export { BIN, ROOT } from '../../lab/paths.js';
 /** The module named by EDGESH_SERVICES in tests: the real device, a mock network, a fixed drive list. */
 export const DEVICE_SERVICES = join(ROOT, 'dist/test/helpers/device-services.js');
 

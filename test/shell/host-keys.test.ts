@@ -6,8 +6,8 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { type RunningSshServer, sshKeyPair, startSshServer } from '../../lab/ssh-server.js';
 import { BIN, testEnv } from '../helpers/run-edgesh.js';
-import { type RunningSshServer, sshKeyPair, startSshServer } from '../helpers/ssh-server.js';
 
 const temp = mkdtempSync(join(tmpdir(), 'edgesh-hostkeys-'));
 let server: RunningSshServer;
