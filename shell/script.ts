@@ -1,6 +1,6 @@
 // Script mode (SPEC §3.6): stdin not a TTY, or -c: clean output, every line in order, prompts answered from stdin.
 import type { Prompter } from '../contexts/env.js';
-import { terminalText } from '../contexts/errors.js';
+import { errorLine, terminalText } from '../contexts/errors.js';
 import { formatHelp, helpAt, helpRequest, splitCommands } from '../contexts/index.js';
 import { type Input, LineReader } from './line-reader.js';
 import type { FrontEnd, Session } from './session.js';
@@ -33,18 +33,25 @@ export async function runScript(
   let reader: LineReader | undefined;
   // Lines of stdin read so far, prompt answers included: the line number of the last one read.
   let read = 0;
-  const counted = (line: string | undefined): string | undefined => {
-    if (line !== undefined) read++;
-    return line;
+  // A line refused as too long (it throws) is a line of the script all the same.
+  const counted = async (next: Promise<string | undefined>): Promise<string | undefined> => {
+    try {
+      const line = await next;
+      if (line !== undefined) read++;
+      return line;
+    } catch (e) {
+      read++;
+      throw e;
+    }
   };
   const lines = {
-    next: async (): Promise<string | undefined> => {
+    next: (): Promise<string | undefined> => {
       reader ??= new LineReader(io.stdin);
-      return counted(await reader.next());
+      return counted(reader.next());
     },
-    nextSecret: async (): Promise<string | undefined> => {
+    nextSecret: (): Promise<string | undefined> => {
       reader ??= new LineReader(io.stdin);
-      return counted(await reader.nextSecret());
+      return counted(reader.nextSecret());
     },
   };
   // The stdin line of the command running now; an error names it (`Error: line 7: …`), as sh does.
@@ -114,9 +121,20 @@ export async function runScript(
         }
       }
     } else {
-      for (let line = await lines.next(); line !== undefined; line = await lines.next()) {
+      for (;;) {
+        let line: string | undefined;
+        try {
+          line = await lines.next();
+        } catch (e) {
+          // A line too long to read (MAX_LINE) fails like a command, and the script goes on.
+          at = read;
+          fe.error(errorLine(e));
+          failed++;
+          if (options.exitOnError) break;
+          continue;
+        }
         at = read;
-        if (!(await run(line)) || session.ended) break;
+        if (line === undefined || !(await run(line)) || session.ended) break;
       }
     }
     return status(failed);

@@ -74,7 +74,7 @@ test('in a script an unknown command is repeated no further than its first word'
   assert.match(r.stderr, /^Error: line 2: unknown command "show …"$/m);
 });
 
-test('on a terminal, history and the recalled line mask the word after passwd', async () => {
+test('on a terminal, history masks the word after passwd', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'edgesh-stray-'));
   const s = new PtyShell(['--device', join(dir, 'device'), '--user', 'admin']);
   try {
@@ -86,9 +86,6 @@ test('on a terminal, history and the recalled line mask the word after passwd', 
     s.type('history\r');
     const text = await s.waitFor(/2 {2}history\n.*example:\/>/s, m);
     assert.match(text, /1 {2}passwd \*\*\*\*/);
-    m = s.mark();
-    s.type('\x1b[A\x1b[A');
-    await s.waitFor('passwd ****', m);
     // Typed, the password was on the screen; from the error on, it is not shown again.
     assertHidden(s.output.slice(s.output.indexOf('Error:')));
   } finally {
