@@ -66,7 +66,7 @@ export function installFile(
   options: {
     name?: string;
     persistent?: boolean;
-    confirmDowngrade?: (from: string, to: string) => Promise<boolean>;
+    confirmDowngrade?: (from: string, to: string, subject?: 'firmware') => Promise<boolean>;
   } = {},
 ): Promise<InstallResult> {
   return device.install({

@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type {
   ActivationState,
+  BackupEntry,
   BootConfig,
   BootLine,
   BootReport,
   Device,
   DeviceInfo,
   DevicePaths,
+  FirmwareChange,
   InstallRequest,
   InstallResult,
   PackageDetails,
@@ -438,6 +440,21 @@ export class FakeDevice implements Device {
 
   async eventLog(): Promise<string[]> {
     return [...this.state.log];
+  }
+
+  /** The fake keeps no held packages: its backup is the persistent ones. */
+  async backup(): Promise<BackupEntry[]> {
+    return Object.values(this.state.packages)
+      .filter((p) => p.persistent)
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((p) => ({ name: p.name, version: p.version, description: p.description, state: 'installed' }));
+  }
+
+  /** The fake has one firmware only (the firmware lifecycle is tested on the real device). */
+  async setFirmwareFallback(on: boolean): Promise<FirmwareChange | undefined> {
+    this.lock();
+    if (on) throw new FakeDeviceError('DEVICE_FIRMWARE', 'no fallback firmware: slot B is empty');
+    return undefined;
   }
 }
 
