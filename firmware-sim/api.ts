@@ -264,8 +264,6 @@ export interface DeviceInfo {
   readonly maxPackageBytes: number;
   /** ISO 8601 time of the last boot. */
   readonly bootedAt: string;
-  /** The firmware slots (A/B); absent on devices without them. */
-  readonly firmware?: FirmwareState;
 }
 
 /** Well-known paths inside the device state directory (SPEC §4.1). */
@@ -304,6 +302,8 @@ export interface Device {
   removeMediaLabel(name: string): Promise<void>;
   /** Paths of one installed (or removed but still active) package's files, in archive order. */
   files?(name: string): Promise<string[]>;
+  /** Both firmware slots, which one runs, and what the next boot changes (reads the store: not for the prompt). */
+  firmware(): Promise<FirmwareState>;
   /** The backup: persistent packages, and those a removal package took out but the backup keeps. */
   backup(): Promise<BackupEntry[]>;
   /**

@@ -11,6 +11,7 @@ import type {
   Device,
   DeviceInfo,
   FirmwareChange,
+  FirmwareState,
   InstallRequest,
   InstallResult,
   PackageDetails,
@@ -181,7 +182,6 @@ export class LocalDevice implements Device {
         defaultPorts: device.defaultPorts,
         maxPackageBytes: device.maxPackageBytes,
         bootedAt: last?.report.at ?? new Date(0).toISOString(),
-        firmware: await (await import('./firmware/state.js')).firmwareState(this.paths, device),
       };
     });
   }
@@ -246,6 +246,13 @@ export class LocalDevice implements Device {
         await this.log([`remove ${what} (takes effect at the next boot)`]);
       }),
     );
+  }
+
+  firmware(): Promise<FirmwareState> {
+    return this.guard('reading the firmware slots', async () => {
+      const { firmwareState } = await import('./firmware/state.js');
+      return firmwareState(this.paths, await this.device());
+    });
   }
 
   backup(): Promise<BackupEntry[]> {

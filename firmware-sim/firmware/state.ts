@@ -5,7 +5,7 @@ import type { DeviceFile } from '../config/device-file.js';
 import { unlocked } from '../config/policy.js';
 import type { ConfigChange } from '../config/settings.js';
 import { DeviceError } from '../errors.js';
-import { compareVersions } from '../format/index.js';
+import { compareVersions } from '../format/version.js';
 import type { Layout } from '../state/layout.js';
 import { otherSlot, readSlot, SLOT_NAMES, type SlotRecord } from '../state/slots.js';
 import { firmwareRecords } from '../store/kind.js';

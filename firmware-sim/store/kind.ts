@@ -1,5 +1,7 @@
 // The kind of a stored package (firmware, hotfix, package) and the firmware change a stored firmware package makes.
-import { ControlFile, hotfixFirmware, type PackageKind, packageKind } from '../format/index.js';
+// The control and kinds modules only, not the format's index: `show version` must not load the reader.
+import { ControlFile } from '../format/control.js';
+import { hotfixFirmware, type PackageKind, packageKind } from '../format/kinds.js';
 import type { StoreRecord } from './records.js';
 
 /** The control fields of a record, as a control file. */

@@ -46,8 +46,7 @@ describe('firmware slots of a new device', () => {
     assert.equal(await readlink(join(t.dir, 'rootfs')), 'firmware/current/rootfs');
     assert.equal(await readlink(join(t.dir, 'var/lib/wmopkg/active')), '../../../firmware/current/active');
     assert.ok((await lstat(join(t.dir, 'firmware/a/rootfs/etc/os-release'))).isFile());
-    const info = await t.device.info();
-    assert.deepEqual(info.firmware, {
+    assert.deepEqual(await t.device.firmware(), {
       active: 'A',
       slots: [
         { name: 'A', state: 'active', version: '5.26.0', source: 'factory' },
@@ -138,10 +137,9 @@ describe('boot matrix: a firmware upgrade with regular, hotfix, firmware-bound a
     assert.ok(await exists(join(old, 'opt/bound')));
     // The firmware package is consumed: its files are the slot's.
     assert.deepEqual(await t.device.names(), ['bound', 'hello', 'mgmt-agent', 'motd']);
-    const info = await t.device.info();
-    assert.equal(info.firmwareVersion, '5.27.0');
+    assert.equal((await t.device.info()).firmwareVersion, '5.27.0');
     assert.deepEqual(
-      info.firmware?.slots.map((s) => [s.name, s.state, s.version, s.source]),
+      (await t.device.firmware()).slots.map((s) => [s.name, s.state, s.version, s.source]),
       [
         ['A', 'fallback', '5.26.0', 'factory'],
         ['B', 'active', '5.27.0', 'firmware-5.27.0'],
@@ -201,7 +199,7 @@ describe('boot matrix: a firmware upgrade with regular, hotfix, firmware-bound a
     const change = await t.device.setFirmwareFallback(true);
     assert.deepEqual(change, { kind: 'fallback', from: '5.27.0', to: '5.26.0', slot: 'A' });
     assert.equal((await t.device.bootConfig()).firmwareFallback, true);
-    assert.deepEqual((await t.device.info()).firmware?.next, change);
+    assert.deepEqual((await t.device.firmware()).next, change);
     const report = await t.device.boot();
     assert.deepEqual(report.firmware?.change, { ...change, done: true });
     assert.deepEqual(await runningFirmware(t.dir), { slot: 'A', version: '5.26.0', link: 'a' });
@@ -210,7 +208,7 @@ describe('boot matrix: a firmware upgrade with regular, hotfix, firmware-bound a
     // The hotfix is gone for good: it left the store when the firmware changed.
     assert.deepEqual(report.deactivated, [{ name: 'fix-1', version: '5.26.0-1', reason: 'removed' }]);
     assert.equal((await t.device.bootConfig()).firmwareFallback, undefined);
-    const slots = (await t.device.info()).firmware?.slots.map((s) => [s.name, s.state, s.version]);
+    const slots = (await t.device.firmware()).slots.map((s) => [s.name, s.state, s.version]);
     assert.deepEqual(slots, [
       ['A', 'active', '5.26.0'],
       ['B', 'fallback', '5.27.0'],
@@ -253,7 +251,7 @@ describe('a firmware that fails to activate rolls back at the same boot', () => 
     assert.deepEqual(await snapshot(join(t.dir, 'rootfs')), before);
     assert.equal(line(report, 'fix-1').reason, 'already active');
     assert.deepEqual(report.firmware?.hotfixesRemoved, []);
-    const slotB = (await t.device.info()).firmware?.slots[1];
+    const slotB = (await t.device.firmware()).slots[1];
     assert.deepEqual(slotB, {
       name: 'B',
       state: 'failed',
@@ -382,9 +380,9 @@ describe('firmware packages: vendor-signed only, architecture checked, whatever 
       await buildFirmware(t.root, '5.28.0', { sign: t.vendorKey, fileName: 'firmware-5.27.0.wmopkg' }),
     );
     assert.equal(result.previousVersion, '5.27.0');
-    assert.equal((await t.device.info()).firmware?.next?.to, '5.28.0');
+    assert.equal((await t.device.firmware()).next?.to, '5.28.0');
     await t.device.remove('firmware-5.27.0');
-    assert.equal((await t.device.info()).firmware?.next, undefined);
+    assert.equal((await t.device.firmware()).next, undefined);
   });
 
   test('a hotfix must name one firmware version, the one that runs', async () => {

@@ -12,6 +12,7 @@ import type {
   DeviceInfo,
   DevicePaths,
   FirmwareChange,
+  FirmwareState,
   InstallRequest,
   InstallResult,
   PackageDetails,
@@ -440,6 +441,18 @@ export class FakeDevice implements Device {
 
   async eventLog(): Promise<string[]> {
     return [...this.state.log];
+  }
+
+  /** The fake runs its one firmware in slot A; slot B is empty. */
+  async firmware(): Promise<FirmwareState> {
+    const version = (await this.info()).firmwareVersion;
+    return {
+      active: 'A',
+      slots: [
+        { name: 'A', state: 'active', version, source: 'factory' },
+        { name: 'B', state: 'empty' },
+      ],
+    };
   }
 
   /** The fake keeps no held packages: its backup is the persistent ones. */
