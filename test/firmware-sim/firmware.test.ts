@@ -12,7 +12,13 @@ import {
   snapshot,
   type TestDevice,
 } from '../helpers/device-fixtures.js';
-import { buildFirmware, buildHotfix, rootfsVersion, runningFirmware } from '../helpers/firmware-fixtures.js';
+import {
+  buildFirmware,
+  buildHotfix,
+  firmwareFiles,
+  rootfsVersion,
+  runningFirmware,
+} from '../helpers/firmware-fixtures.js';
 import { buildPackage, dir, file, flipByte, memberOffset, strangerKey } from '../helpers/package-fixtures.js';
 
 const exists = (path: string) =>
@@ -288,6 +294,34 @@ describe('a firmware that fails to activate rolls back at the same boot', () => 
     );
     assert.deepEqual(await runningFirmware(t.dir), { slot: 'A', version: '5.26.0', link: 'a' });
     assert.equal(await rootfsVersion(t.dir), '5.26.0');
+  });
+});
+
+describe('a full disk while the new firmware is written', () => {
+  test('rolls back with the reason; the next boot tries again and succeeds', async () => {
+    const t = await makeTestDevice();
+    try {
+      const data = [
+        ...firmwareFiles('5.27.0'),
+        ...Array.from({ length: 70 }, (_, i) => file(`./opt/f${i}`, 'x')),
+      ];
+      await installFile(t.device, await buildFirmware(t.root, '5.27.0', { sign: t.vendorKey, data }));
+      process.env.EDGESH_DEVICE_FAULT = 'enospc:unpack:entry:2';
+      let report: BootReport;
+      try {
+        report = await t.device.boot();
+      } finally {
+        delete process.env.EDGESH_DEVICE_FAULT;
+      }
+      assert.equal(report.firmware?.change?.rolledBack, true);
+      assert.equal(report.firmware?.change?.reason, 'could not unpack: no space left on the device storage');
+      assert.deepEqual(await runningFirmware(t.dir), { slot: 'A', version: '5.26.0', link: 'a' });
+      report = await t.device.boot();
+      assert.equal(report.firmware?.change?.done, true);
+      assert.equal(await rootfsVersion(t.dir), '5.27.0');
+    } finally {
+      await t.cleanup();
+    }
   });
 });
 
