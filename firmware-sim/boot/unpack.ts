@@ -78,7 +78,7 @@ function corrupt(why: string): DeviceError {
  * Turns an archive name into a path relative to the root: a leading `/` and `.` components are
  * dropped, `..` is resolved, and one that would climb above the root is refused.
  */
-export function normalizeEntryName(name: string): string {
+function normalizeEntryName(name: string): string {
   if (name.includes('\0')) throw unsafe(name, 'NUL byte in the name');
   if (Buffer.byteLength(name) > MAX_PATH_BYTES)
     throw unsafe(name, `name longer than ${MAX_PATH_BYTES} bytes`);

@@ -8,7 +8,7 @@ import {
   parseControl,
   removalOf,
   removalPackageName,
-} from '../../firmware-sim/format/index.js';
+} from '../../../firmware-sim/format/index.js';
 
 const control = (extra: string, arch = 'arm64') =>
   parseControl(`Package: p\nVersion: 1\nArchitecture: ${arch}\nMaintainer: M\n${extra}Description: d\n`);
