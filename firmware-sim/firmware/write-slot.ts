@@ -1,7 +1,9 @@
 // Writing a firmware package into the slot that does not run: one pass that hashes, checks and unpacks.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { tempOwner, tempPathFor } from '../../common/atomic.js';
 import type { Verification } from '../api.js';
-import { backgroundSync, syncFileSystem } from '../boot/rootfs-txn.js';
 import { runScript, type ScriptName } from '../boot/scripts.js';
 import { invalidFrom, verifyStored } from '../boot/sequence.js';
 import { applySpecialBits, deferDataErrors, SafeUnpacker, type UnpackResult } from '../boot/unpack.js';
@@ -11,10 +13,12 @@ import { deviceErrorOf, isFsError } from '../errors.js';
 import { type PackageReading, readPackageFile, type TrustStore, type Verdict } from '../format/index.js';
 import { faultPoint } from '../state/fault.js';
 import type { Layout } from '../state/layout.js';
+import { holderAlive } from '../state/lock.js';
 import { otherSlot, type SlotSource, slotPaths, writeSlot } from '../state/slots.js';
 import { vendorKeyNumber } from '../store/firmware-install.js';
 import { packageFile } from '../store/packages.js';
 import type { StoreRecord } from '../store/records.js';
+import { firmwareWriteback } from './writeback.js';
 
 /** How writing the slot went: `reason` says why the firmware may not run (nothing of it runs then). */
 export interface SlotWrite {
@@ -31,6 +35,32 @@ export function firmwareVerdictRefusal(verdict: Verdict, device: DeviceFile): st
   if (verdict.keyNumber !== vendor)
     return `signed with key ${verdict.keyNumber}, not the vendor key ${vendor}`;
   return undefined;
+}
+
+/** The prefix of a wiped slot's old files on their way out (a temporary name: recovery removes leftovers). */
+const TRASH = 'trash';
+
+/**
+ * Wipes a slot: its directories are moved into one temporary directory at once (renames) and deleted
+ * in the background. A real A/B system writes over the spare partition; deleting the old fallback's
+ * hundreds of MiB file by file would only make the switch wait. Leftovers of a process that died
+ * meanwhile are deleted too; recovery removes any that are left.
+ */
+async function setAside(layout: Layout, dirs: readonly string[]): Promise<void> {
+  const trash = tempPathFor(join(layout.firmwareDir, TRASH), TRASH);
+  await mkdir(trash);
+  for (const [i, dir] of dirs.entries()) {
+    await rename(dir, join(trash, String(i))).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+  const dead = (await readdir(layout.firmwareDir)).filter((name) => {
+    const pid = tempOwner(name);
+    return name.includes(`.${TRASH}.`) && pid !== undefined && !holderAlive({ pid, host: hostname() });
+  });
+  for (const old of [trash, ...dead.map((name) => join(layout.firmwareDir, name))]) {
+    void rm(old, { recursive: true, force: true }).catch(() => {});
+  }
 }
 
 /** What the slot record says of the firmware package it came from. */
@@ -66,17 +96,41 @@ export async function writeFirmwareSlot(
   const source = sourceOf(record);
   await writeSlot(layout, { format: 1, slot, state: 'building', version: record.version, writtenAt, source });
   faultPoint('firmware:building');
-  for (const dir of [paths.rootfs, paths.active, paths.backup, paths.work]) {
-    await rm(dir, { recursive: true, force: true });
-  }
+  await setAside(layout, [paths.rootfs, paths.active, paths.backup, paths.work]);
   for (const dir of [paths.rootfs, paths.active, paths.backup]) await mkdir(dir, { recursive: true });
   faultPoint('firmware:wiped');
+  const writeback = firmwareWriteback(paths.rootfs);
+  let written: SlotWrite | undefined;
+  try {
+    written = await unpackAndConfigure(layout, device, record, trust, events);
+    if (written.reason !== undefined) return written;
+    // Every file and rename on that file system is on disk before the slot says good.
+    await writeback.finish();
+  } finally {
+    if (written?.reason !== undefined || written === undefined) await writeback.stop();
+  }
+  await writeSlot(layout, { format: 1, slot, state: 'good', version: record.version, writtenAt, source });
+  faultPoint('firmware:written');
+  return written;
+}
+
+/**
+ * The firmware's files into the slot's root, checked as they come, then its scripts there. Returns why
+ * it may not run, if it may not; nothing of it is durable yet.
+ */
+async function unpackAndConfigure(
+  layout: Layout,
+  device: DeviceFile,
+  record: StoreRecord,
+  trust: TrustStore,
+  events: string[],
+): Promise<SlotWrite> {
+  const paths = slotPaths(layout, otherSlot(device.firmwareSlot));
   const unpacker = new SafeUnpacker({ limits: device.limits, stageDir: paths.rootfs });
   const data = deferDataErrors(unpacker);
   let reading: PackageReading | undefined;
   let unpacked: UnpackResult | undefined;
   let verdict: Verdict;
-  const writeback = backgroundSync(paths.rootfs);
   try {
     reading = await readPackageFile(packageFile(layout, record), {
       ...readLimits(device),
@@ -93,8 +147,6 @@ export async function writeFirmwareSlot(
   } catch (error) {
     await unpacker.abort();
     verdict = invalidFrom(error);
-  } finally {
-    await writeback.stop();
   }
   faultPoint('firmware:unpacked');
   const refused =
@@ -125,8 +177,5 @@ export async function writeFirmwareSlot(
     }
   }
   await rm(paths.work, { recursive: true, force: true });
-  await syncFileSystem(paths.rootfs);
-  await writeSlot(layout, { format: 1, slot, state: 'good', version: record.version, writtenAt, source });
-  faultPoint('firmware:written');
   return { verification: verdict.status };
 }
