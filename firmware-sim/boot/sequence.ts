@@ -53,11 +53,7 @@ interface BootState {
   readonly events: string[];
 }
 
-/**
- * What the firmware step of the boot (firmware/boot.ts) hands the package pass: the lines of the
- * packages it dealt with itself (firmware packages are never unpacked into rootfs as an overlay), and
- * its part of the report.
- */
+/** What the firmware step (firmware/boot.ts) hands this pass: lines of firmware packages, its report. */
 export interface BootHooks {
   /** Lines of packages this pass leaves alone, by name (also of one no longer in the store). */
   readonly handled?: ReadonlyMap<string, BootLine>;

@@ -27,7 +27,7 @@ export interface SlotWrite {
 }
 
 /** Why a verified firmware package may not run here, or `undefined`: only the vendor key counts. */
-export function firmwareVerdictRefusal(verdict: Verdict, device: DeviceFile): string | undefined {
+function firmwareVerdictRefusal(verdict: Verdict, device: DeviceFile): string | undefined {
   if (verdict.status === 'Invalid') return `invalid: ${verdict.reason}`;
   if (verdict.status !== 'Signed')
     return `${verdict.status.toLowerCase()}: ${verdict.reason}; a firmware must be signed by the vendor key`;

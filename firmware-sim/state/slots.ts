@@ -117,7 +117,7 @@ async function pointLink(link: string, target: string): Promise<void> {
 }
 
 /** The slot `firmware/current` points to, or `undefined` when there is no such link. */
-export async function currentLinkSlot(layout: Layout): Promise<FirmwareSlotName | undefined> {
+async function currentLinkSlot(layout: Layout): Promise<FirmwareSlotName | undefined> {
   const target = await readlink(layout.currentSlotLink).catch(() => undefined);
   return SLOT_NAMES.find((slot) => dirName(slot) === target);
 }

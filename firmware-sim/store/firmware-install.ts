@@ -7,9 +7,8 @@ import { DeviceError } from '../errors.js';
 import { compareVersions, keyNumberHex, parsePublicKey, type Verdict } from '../format/index.js';
 import type { Layout } from '../state/layout.js';
 import { otherSlot, readSlot } from '../state/slots.js';
-import { firmwareRecords, recordKind } from './kind.js';
+import { firmwareRecords } from './kind.js';
 import { loadRecords } from './packages.js';
-import type { StoreRecord } from './records.js';
 
 /** The key number of the vendor key the hardware anchor holds: the only key a firmware may be signed with. */
 export function vendorKeyNumber(device: DeviceFile): string {
@@ -98,7 +97,7 @@ export async function hotfixWarning(
 }
 
 /** The firmware the next boot will switch to, if a change is pending (a firmware package or a fallback). */
-export async function pendingFirmwareVersion(
+async function pendingFirmwareVersion(
   layout: Layout,
   device: DeviceFile,
   config: StoredBootConfig,
@@ -109,9 +108,4 @@ export async function pendingFirmwareVersion(
   if (!config.firmwareFallback) return undefined;
   const fallback = await readSlot(layout, otherSlot(device.firmwareSlot));
   return fallback.state === 'good' ? fallback.version : undefined;
-}
-
-/** Whether a stored package is a firmware package (the boot switches slots for it, never overlays it). */
-export function isFirmware(record: StoreRecord): boolean {
-  return recordKind(record) === 'firmware';
 }

@@ -10,7 +10,7 @@ export function controlOf(record: StoreRecord): ControlFile {
 }
 
 /** What a stored package is; the install refused anything whose tags contradict each other. */
-export function recordKind(record: StoreRecord): PackageKind {
+function recordKind(record: StoreRecord): PackageKind {
   try {
     return packageKind(controlOf(record));
   } catch {
