@@ -18,8 +18,6 @@ export interface IndexSummary {
 }
 
 const LIMITS = DEFAULT_STANZA_LIMITS;
-/** A control character other than tab and LF (a CR included): the whole index is refused. */
-const BAD_CHARACTER = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 /** A line that is neither blank, nor a continuation, nor `Field:` with a valid field name. */
 const BAD_LINE = /^(?![ \t]|$)(?![A-Za-z0-9][!-9;-~]*:)/m;
 /** A continuation line right after the start or a blank line (a line of blanks is blank). */
@@ -47,6 +45,13 @@ export function scanIndex(bytes: Buffer): IndexSummary {
   if (bytes.length > LIMITS.maxTotalBytes)
     refuse('FEED_TOO_LARGE', undefined, `larger than ${LIMITS.maxTotalBytes} bytes`);
   if (!isUtf8(bytes)) refuse('FEED_BAD_INDEX', undefined, 'not valid UTF-8');
+  const bad = firstControl(bytes);
+  if (bad >= 0)
+    refuse(
+      'FEED_BAD_INDEX',
+      bad,
+      bytes[bad] === 0x0d ? 'carriage return (use LF line ends)' : 'control character',
+    );
   const stanzas: Stanza[] = [];
   // A slice at a time, each cut after an empty line (so whole stanzas): a Latin-1 view of the whole
   // index was a second copy of it (10 MB for 10,000 packages) at the peak of an update; slices of
@@ -107,13 +112,6 @@ function scanSlice(
   stanzas: Stanza[],
   refuse: (code: 'FEED_BAD_INDEX' | 'FEED_TOO_LARGE', at: number | undefined, why: string) => never,
 ): void {
-  const bad = BAD_CHARACTER.exec(text);
-  if (bad)
-    refuse(
-      'FEED_BAD_INDEX',
-      base + bad.index,
-      bad[0] === '\r' ? 'carriage return (use LF line ends)' : 'control character',
-    );
   const line = BAD_LINE.exec(text);
   if (line) {
     const shown = text.slice(line.index, text.indexOf('\n', line.index) >>> 0 || undefined);
@@ -192,6 +190,20 @@ function checkLines(
     if (stop === end) return;
     previous = at;
   }
+}
+
+/**
+ * Where the first control character other than tab and LF (a CR included) is, or -1: the whole index
+ * is refused for one. A loop over the bytes (11-14 ms for 10 MB here): as fast as a regular
+ * expression over one Latin-1 text of the whole index, which the scan no longer makes, and several
+ * times faster than one over each of its slices.
+ */
+function firstControl(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b < 0x20 ? b !== 0x09 && b !== 0x0a : b === 0x7f) return i;
+  }
+  return -1;
 }
 
 /** The line number (from 1) of a byte offset. */
