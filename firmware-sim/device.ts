@@ -200,7 +200,7 @@ export class LocalDevice implements Device {
     return this.guard(`reading package ${name}`, async () => {
       const entry = await readStoreEntry(this.paths, name);
       if (entry?.kind === 'record') {
-        const { storedEntries } = await import('./boot/unpack.js');
+        const { storedEntries } = await import('./boot/unpack-stored.js');
         return storedEntries(packageFile(this.paths, entry.record), await this.device());
       }
       const active = (await loadActive(this.paths)).get(name);

@@ -15,6 +15,11 @@ export type DeviceErrorCode =
   | 'DEVICE_INVALID_PACKAGE'
   /** The data archive breaks the unpacking rules (SPEC §4.4). */
   | 'DEVICE_UNSAFE_PACKAGE'
+  /**
+   * Unpacking at boot stopped at a bound of the device, not of the package: it took longer than
+   * `limits.stageSeconds`, or would have left less than `limits.reserveBytes` free.
+   */
+  | 'DEVICE_STAGE_LIMIT'
   | 'DEVICE_ARCHITECTURE'
   | 'DEVICE_DEPENDS'
   /** An older version and the caller did not confirm the downgrade. */

@@ -1,5 +1,4 @@
 // Changes to rootfs/ as transactions: a plan written first, undo copies kept, one record as commit point.
-import { spawn } from 'node:child_process';
 import {
   lstatSync,
   mkdirSync,
@@ -16,6 +15,7 @@ import { syncDirectory, writeFileAtomic } from '../../common/atomic.js';
 import { faultPoint } from '../state/fault.js';
 import type { Layout } from '../state/layout.js';
 import { type ActiveRecord, formatRecord, readActiveRecord } from '../store/records.js';
+import { syncFileSystem } from './syncer.js';
 import type { UnpackEntry } from './unpack.js';
 
 /**
@@ -265,29 +265,6 @@ export function revertSteps(paths: TxnPaths, steps: readonly Step[]): void {
         break;
     }
   }
-}
-
-/**
- * Makes everything written so far durable before a record is committed: one `syncfs` of the file
- * system (coreutils `sync -f`) instead of an fsync per file; a `sync` without `-f` where that option
- * is missing.
- */
-export async function syncFileSystem(path: string): Promise<void> {
-  try {
-    await run('sync', ['-f', path]);
-  } catch {
-    await run('sync', []);
-  }
-}
-
-function run(command: string, args: readonly string[]): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')}: exit status ${code}`)),
-    );
-  });
 }
 
 /**

@@ -3,20 +3,11 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
 import type { BootLine, BootReport, Deactivated, Verification } from '../api.js';
-import { readBootConfig, type StoredBootConfig } from '../config/boot-config.js';
-import { checkCompatibility } from '../config/compat.js';
+import { readBootConfig } from '../config/boot-config.js';
 import { type DeviceFile, readLimits } from '../config/device-file.js';
-import { activationRefusal, allowUntrustedInForce } from '../config/policy.js';
+import { allowUntrustedInForce } from '../config/policy.js';
 import { DeviceError, deviceErrorOf, isFsError } from '../errors.js';
-import {
-  FormatError,
-  loadTrustStore,
-  type PackageReading,
-  readPackageFile,
-  type TrustStore,
-  type Verdict,
-  verifyPackage,
-} from '../format/index.js';
+import { loadTrustStore, type PackageReading, readPackageFile, type Verdict } from '../format/index.js';
 import { faultPoint } from '../state/fault.js';
 import { type Layout, REVOKED_LIST_NAME } from '../state/layout.js';
 import { type LastBoot, loadActive } from '../store/last-boot.js';
@@ -32,20 +23,18 @@ import {
   planActivation,
   planDeactivation,
   revertSteps,
-  syncFileSystem,
   txnPaths,
   writePlan,
 } from './rootfs-txn.js';
 import { runScript, type ScriptContext, type ScriptName } from './scripts.js';
-import { applySpecialBits, deferDataErrors, SafeUnpacker, type UnpackResult } from './unpack.js';
+import { freeSpace, StageBudget } from './stage-budget.js';
+import { syncFileSystem } from './syncer.js';
+import { applySpecialBits, SafeUnpacker, type UnpackResult } from './unpack.js';
+import { deferDataErrors } from './unpack-stored.js';
+import { type BootRules, checkStored, invalidFrom, refusalFor, verifyStored } from './verdict.js';
 
 /** Everything a boot needs, read once at its start. */
-interface BootState {
-  readonly layout: Layout;
-  readonly device: DeviceFile;
-  readonly config: StoredBootConfig;
-  readonly trust: TrustStore;
-  readonly allowUntrusted: boolean;
+interface BootState extends BootRules {
   /** Files of active packages → package name. */
   readonly owners: Map<string, string>;
   /** Directories each active package created (or shares with the one that did). */
@@ -160,53 +149,6 @@ function damagedLine(name: string, problem: string, active: ActiveRecord | undef
   return { name, version: active?.version ?? '?', verification: 'Invalid', activated: false, reason };
 }
 
-/** The verdict on a stored package: its members must still be those hashed at installation. */
-function verifyStored(reading: PackageReading, record: StoreRecord, trust: TrustStore): Verdict {
-  const now = reading.members.map((m) => `${m.name}:${m.size}:${m.sha256}`).join(' ');
-  const then = record.members.map((m) => `${m.name}:${m.size}:${m.sha256}`).join(' ');
-  if (now !== then) {
-    const changed = reading.members.find(
-      (m, i) => record.members[i]?.sha256 !== m.sha256 || record.members[i]?.name !== m.name,
-    );
-    return {
-      status: 'Invalid',
-      reason: `package file changed in the store since installation${changed ? ` (${changed.name})` : ''}`,
-    };
-  }
-  return verifyPackage(reading, trust);
-}
-
-function invalidFrom(error: unknown): Verdict {
-  if (error instanceof FormatError) return { status: 'Invalid', reason: `corrupt package: ${error.message}` };
-  if (
-    error instanceof DeviceError &&
-    (error.code === 'DEVICE_UNSAFE_PACKAGE' || error.code === 'DEVICE_BAD_PACKAGE')
-  ) {
-    return { status: 'Invalid', reason: error.message };
-  }
-  if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-    return { status: 'Invalid', reason: 'package file missing from the store' };
-  throw error;
-}
-
-/** Why a verified package may not run here, or `undefined`. */
-function refusalFor(
-  state: BootState,
-  verdict: Verdict,
-  reading: PackageReading | undefined,
-): string | undefined {
-  const refused = activationRefusal(
-    verdict.status,
-    verdict.reason,
-    verdict.keyNumber,
-    state.allowUntrusted,
-    state.config,
-    state.device,
-  );
-  if (refused !== undefined) return refused;
-  return reading ? checkCompatibility(reading.control, state.device)?.reason : undefined;
-}
-
 function lineOf(
   record: StoreRecord,
   verification: Verification,
@@ -223,15 +165,7 @@ async function reverify(
   current: ActiveRecord,
   deactivated: Deactivated[],
 ): Promise<BootLine> {
-  let verdict: Verdict;
-  let reading: PackageReading | undefined;
-  try {
-    reading = await readPackageFile(packageFile(state.layout, record), readLimits(state.device));
-    verdict = verifyStored(reading, record, state.trust);
-  } catch (error) {
-    verdict = invalidFrom(error);
-  }
-  const refused = refusalFor(state, verdict, reading);
+  const { verdict, refused } = await checkStored(state, record);
   if (refused === undefined) return lineOf(record, verdict.status, true, 'already active');
   const out = await deactivate(state, current, refused);
   if (out) deactivated.push({ name: current.name, version: current.version, reason: refused });
@@ -244,10 +178,30 @@ async function reverify(
 }
 
 /**
- * A package not active in this installation: read through one descriptor, hashing every member while
- * data.tar.gz unpacks into the stage; the files reach rootfs only if the verdict allows it.
+ * A package not active in this installation. Whether it may run is decided before anything of it is
+ * unpacked: a package that may not (Unsigned or Untrusted without allow-untrusted, Invalid, another
+ * architecture or firmware) costs one hashing pass and is never inflated, so that a gzip bomb or a
+ * deep tree waiting in the store does not fill the stage at every boot. Only then is it unpacked.
  */
 async function activate(
+  state: BootState,
+  record: StoreRecord,
+  old: ActiveRecord | undefined,
+): Promise<BootLine> {
+  const { verdict, refused } = await checkStored(state, record);
+  if (refused !== undefined) {
+    return lineOf(record, verdict.status, false, `${refused}${old ? `; ${old.version} stays active` : ''}`);
+  }
+  return unpackAndInstall(state, record, old);
+}
+
+/**
+ * Unpacks an allowed package into the stage, reading it again through one descriptor and hashing
+ * every member while data.tar.gz inflates, so that what is staged is what is verified (the file may
+ * have changed since the check); the files reach rootfs only if this verdict allows it too. The stage
+ * is bounded in time and storage (`StageBudget`).
+ */
+async function unpackAndInstall(
   state: BootState,
   record: StoreRecord,
   old: ActiveRecord | undefined,
@@ -256,7 +210,12 @@ async function activate(
   const paths = txnPaths(layout, record.name);
   await cleanTxn(layout, undefined);
   await mkdir(paths.stage, { recursive: true });
-  const unpacker = new SafeUnpacker({ limits: device.limits, stageDir: paths.stage });
+  const budget = new StageBudget({
+    seconds: device.limits.stageSeconds,
+    reserveBytes: device.limits.reserveBytes,
+    freeBytes: await freeSpace(paths.stage),
+  });
+  const unpacker = new SafeUnpacker({ limits: device.limits, stageDir: paths.stage, budget });
   const data = deferDataErrors(unpacker);
   let unpacked: UnpackResult | undefined;
   let reading: PackageReading | undefined;
@@ -271,10 +230,12 @@ async function activate(
     verdict = verifyStored(reading, record, state.trust);
     const failure = data.failure();
     if (verdict.status !== 'Invalid' && failure !== undefined) {
-      // The storage failed (disk full…): this package is not activated, the others may still be.
-      if (isFsError(failure)) {
+      // The storage failed (disk full…) or a bound of the stage was reached: this package is not
+      // activated at this boot, the others may still be.
+      const bound = failure instanceof DeviceError && failure.code === 'DEVICE_STAGE_LIMIT';
+      if (isFsError(failure) || bound) {
         await cleanTxn(layout, undefined);
-        const why = deviceErrorOf(failure, 'could not unpack').message;
+        const why = bound ? failure.message : deviceErrorOf(failure, 'could not unpack').message;
         return lineOf(record, verdict.status, false, old ? `${why}; ${old.version} stays active` : why);
       }
       throw failure;
