@@ -98,7 +98,7 @@ async function bootSequence(layout: Layout, device: DeviceFile, events: string[]
   for (const name of [...active.keys()].sort()) {
     if (records.has(name) || damaged.has(name)) continue;
     const record = active.get(name)!;
-    if (await deactivate(state, record, 'removed')) {
+    if (await deactivate(state, record, 'removed', { scripts: true })) {
       deactivated.push({ name, version: record.version, reason: 'removed' });
     }
     active.delete(name);
@@ -167,7 +167,8 @@ async function reverify(
 ): Promise<BootLine> {
   const { verdict, refused } = await checkStored(state, record);
   if (refused === undefined) return lineOf(record, verdict.status, true, 'already active');
-  const out = await deactivate(state, current, refused);
+  // A package that may no longer run is not run once more to take it out: its files go, its scripts don't.
+  const out = await deactivate(state, current, refused, { scripts: false });
   if (out) deactivated.push({ name: current.name, version: current.version, reason: refused });
   return lineOf(
     record,
@@ -398,14 +399,25 @@ async function install(
 
 /**
  * Takes an active package out of rootfs: prerm, its files go (originals come back), postrm. Script
- * failures are logged, not fatal: the package must go. Returns whether it is out.
+ * failures are logged, not fatal: the package must go. Without `scripts` (a package that may no
+ * longer run: tampered, its key revoked, allow-untrusted off), prerm and postrm are not run, and the
+ * log says so. Returns whether it is out.
  */
-export async function deactivate(state: BootState, active: ActiveRecord, why: string): Promise<boolean> {
+export async function deactivate(
+  state: BootState,
+  active: ActiveRecord,
+  why: string,
+  options: { readonly scripts: boolean },
+): Promise<boolean> {
   const { layout } = state;
   const paths = txnPaths(layout, active.name);
   await cleanTxn(layout, undefined);
   const self = { name: active.name, version: active.version };
-  await script(state, self, 'prerm', decode(active.scripts.prerm), ['remove']);
+  const scripts = options.scripts ? active.scripts : {};
+  if (!options.scripts && (active.scripts.prerm || active.scripts.postrm)) {
+    state.events.push(`deactivate ${active.name} ${active.version}: prerm and postrm not run (${why})`);
+  }
+  await script(state, self, 'prerm', decode(scripts.prerm), ['remove']);
   const steps = planDeactivation(active);
   await writePlan(paths, { kind: 'deactivate', name: active.name, installId: active.installId, steps });
   try {
@@ -420,7 +432,7 @@ export async function deactivate(state: BootState, active: ActiveRecord, why: st
     return false;
   }
   faultPoint('boot:deactivated-files');
-  await script(state, self, 'postrm', decode(active.scripts.postrm), ['remove']);
+  await script(state, self, 'postrm', decode(scripts.postrm), ['remove']);
   await commitDeactivation(layout, active.name);
   await rm(paths.backup, { recursive: true, force: true });
   await cleanTxn(layout, undefined);
