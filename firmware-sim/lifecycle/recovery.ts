@@ -7,6 +7,7 @@ import { recoverTxn } from '../boot/rootfs-txn.js';
 import { repairLog } from '../state/event-log.js';
 import type { Layout } from '../state/layout.js';
 import { holderAlive } from '../state/lock.js';
+import { dropView } from '../state/snapshot.js';
 import { readStoreEntry, removeFromStore, removeUnreferenced } from '../store/packages.js';
 
 /** `var/lib/wmopkg/journal.json`: an operation over several packages, completed if interrupted. */
@@ -52,6 +53,7 @@ export async function removePackages(layout: Layout, names: readonly string[]): 
 export async function recover(layout: Layout): Promise<string[]> {
   const events: string[] = [];
   await repairLog(layout.logFile);
+  await dropView(layout);
   const txn = await recoverTxn(layout);
   if (txn) events.push(txn);
   const journal = await readFile(layout.journalFile, 'utf8').then(
