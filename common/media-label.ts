@@ -10,7 +10,7 @@ export const MEDIA_LABEL_KEYWORDS = ['usb', 'sd', 'any', 'fs-label', 'uuid', 'pa
 export const MAX_PARTITION = 128;
 
 /** Longest fs-label (btrfs allows 255 bytes; FAT 11, ext4 16, NTFS 32). */
-export const MAX_FS_LABEL = 255;
+const MAX_FS_LABEL = 255;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
 // FAT/exFAT serials (`1234-ABCD`), ext/btrfs/xfs uuids, NTFS serials (16 hex digits), iso9660 dates.

@@ -3,19 +3,13 @@
 /** Control characters a terminal acts on: C0, DEL and C1 (`\x9b` starts a sequence on some terminals). */
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
 
-/** Whether `text` holds a control character (C0, DEL or C1). */
-export function hasControl(text: string): boolean {
-  CONTROL.lastIndex = 0;
-  return CONTROL.test(text);
-}
-
 /** Control characters become `\xNN`, so that the text cannot act on the terminal; nothing else changes. */
 export function printable(text: string): string {
   return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** Longest word a message repeats (a value typed, a name read from a package); longer ones are cut. */
-export const MAX_SHOWN_WORD = 80;
+const MAX_SHOWN_WORD = 80;
 
 /** Cuts `text` to `max` characters, the last one `…`, so that a message never repeats a huge word. */
 export function clip(text: string, max = MAX_SHOWN_WORD): string {

@@ -7,7 +7,7 @@ import { number } from './param-types.js';
 import { duration, localTime, renderFields, renderTable } from './table.js';
 
 /** The boot report as `reboot` and `factory-reset` print it. */
-export function bootReportLines(report: BootReport, env: CommandEnv): string[] {
+function bootReportLines(report: BootReport, env: CommandEnv): string[] {
   const rows = report.lines.map((l) => [
     l.name,
     l.version,

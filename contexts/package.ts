@@ -23,9 +23,7 @@ const showParams = [arg('name', installedPackage, { optional: true })] as const;
 export const AFTER_REBOOT = 'Changes are applied after reboot.';
 
 /** The marker after a name in `show`, and the line under the table that explains it. */
-export const STATE_MARKERS: Readonly<
-  Record<ActivationState, { readonly mark: string; readonly legend: string }>
-> = {
+const STATE_MARKERS: Readonly<Record<ActivationState, { readonly mark: string; readonly legend: string }>> = {
   active: { mark: '', legend: '' },
   pending: {
     mark: '*',
@@ -115,7 +113,7 @@ async function installFrom(
  * Whether `allow-untrusted` is set, and whether the boot honours it: with a secure-boot anchor only
  * when an unlock token for this device is installed (the device lists a token only when it is valid).
  */
-export async function untrustedPolicy(env: CommandEnv): Promise<{ set: boolean; inForce: boolean }> {
+async function untrustedPolicy(env: CommandEnv): Promise<{ set: boolean; inForce: boolean }> {
   const device = env.services.device;
   const [config, info] = await Promise.all([device.bootConfig(), device.info()]);
   return {
@@ -163,7 +161,7 @@ async function show(args: ArgsOf<typeof showParams>, env: CommandEnv): Promise<v
 }
 
 /** The `show` table with its five columns, and the legend of the markers it uses. */
-export function packageTable(list: readonly PackageSummary[], env: CommandEnv): string[] {
+function packageTable(list: readonly PackageSummary[], env: CommandEnv): string[] {
   const rows = list.map((p) => [
     p.name + STATE_MARKERS[p.state].mark,
     p.version,

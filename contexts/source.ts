@@ -13,9 +13,9 @@ import { type Args, type CommandEnv, flag, option } from './grammar.js';
 import { type Address, mediaLabel, proto, word } from './param-types.js';
 
 /** How long a connection may take before it fails. */
-export const CONNECT_TIMEOUT_MS = 15_000;
+const CONNECT_TIMEOUT_MS = 15_000;
 /** No byte for this long ends a transfer. */
-export const STALL_TIMEOUT_MS = 30_000;
+const STALL_TIMEOUT_MS = 30_000;
 
 function onMedia(args: Args): boolean {
   return args.media !== undefined;

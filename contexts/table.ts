@@ -20,7 +20,7 @@ export interface DrawOptions {
 }
 
 /** The vendor layout is 71 columns wide when the content is narrower (the `package show` example). */
-export const MIN_TABLE_WIDTH = 71;
+const MIN_TABLE_WIDTH = 71;
 const GAP = 2;
 /**
  * The narrowest last column worth drawing (or its content, when narrower): below it a terminal
@@ -121,7 +121,7 @@ export function renderTable(spec: TableSpec, draw: DrawOptions): string[] {
  *   VERSION:      5.26.0-rev0
  * ```
  */
-export function renderRecords(spec: TableSpec, draw: DrawOptions): string[] {
+function renderRecords(spec: TableSpec, draw: DrawOptions): string[] {
   const text = (t: string): string => (draw.ascii ? toAscii(t) : t);
   const lines = [cut(text(spec.title), draw.width, draw.ascii ? ASCII.more : BOX.more)];
   if (spec.rows.length === 0) return [...lines, '  (none)'];

@@ -4,6 +4,9 @@ import type { MediaLabel, ProtoName, Verification } from '../common/vocabulary.j
 
 export type { Verification } from '../common/vocabulary.js';
 
+/** The default state directory of `npm start` and `edgesh` without `--device` (or `$EDGESH_DEVICE`). */
+export const DEFAULT_DEVICE_DIR = './.device';
+
 /** Where an installed package came from. */
 export type PackageOrigin =
   | {

@@ -6,6 +6,7 @@ import { DeviceError } from './errors.js';
 import { layoutOf } from './state/layout.js';
 
 export type * from './api.js';
+export { DEFAULT_DEVICE_DIR } from './api.js';
 export { DEFAULT_BOOT_CONFIG } from './config/boot-config.js';
 export { DEVICE_DEFAULTS, type DeviceFile, type UnpackLimits } from './config/device-file.js';
 export { makeUnlockToken, verifyUnlockToken } from './config/unlock.js';
@@ -31,9 +32,6 @@ export async function createSamplePackages(
 ): Promise<string[]> {
   return (await import('./lifecycle/samples.js')).createSamplePackages(outDir, options);
 }
-
-/** The default state directory of `npm start` and `edgesh` without `--device`. */
-export const DEFAULT_DEVICE_DIR = './.device';
 
 /** Options of `openDevice`. */
 export interface OpenDeviceOptions {

@@ -11,7 +11,7 @@ import { type MediaError, mediaError } from './errors.js';
 import type { MediaFile, MediaOpenOptions } from './types.js';
 
 /** Bytes per read: large reads keep the stream well ahead of a SHA-256 at ~300 MiB/s. */
-export const READ_CHUNK_BYTES = 1024 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
 
 /** Progress is reported at most this often, plus once at the end. */
 export const PROGRESS_INTERVAL_MS = 200;

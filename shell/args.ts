@@ -1,6 +1,7 @@
 // The command line of `edgesh`: `edgesh [--device DIR] [--user NAME] [-c LINE]… [-y] [--echo] [--exit-on-error]`.
 import { parseArgs } from 'node:util';
 import { CliError } from '../contexts/errors.js';
+import { DEFAULT_DEVICE_DIR } from '../firmware-sim/api.js';
 
 /** What the command line asks for. */
 export interface EdgeshArgs {
@@ -37,7 +38,7 @@ export function parseEdgeshArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     throw new CliError('CLI_USAGE', `${(e as Error).message.split('\n')[0]} (see edgesh --help)`);
   }
   return {
-    device: values.device ?? (env.EDGESH_DEVICE || './.device'),
+    device: values.device ?? (env.EDGESH_DEVICE || DEFAULT_DEVICE_DIR),
     user: values.user,
     commands: values.command ?? [],
     yes: values.yes === true,

@@ -6,10 +6,22 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from './helpers/run-edgesh.js';
 
+/** The product's folders, top to bottom. */
+const PRODUCT_FOLDERS = [
+  'bin',
+  'shell',
+  'wmopkg',
+  'contexts',
+  'firmware-sim',
+  'media',
+  'transports',
+  'common',
+];
+
 /** The device's contract and its error: every room of firmware-sim/ speaks them. */
 const DEVICE_WORDS = ['firmware-sim/api.ts', 'firmware-sim/errors.ts'];
 /** What the store and everything above it stand on. */
-const BELOW_STORE = ['firmware-sim/config', 'firmware-sim/state', 'firmware-sim/format', 'common'];
+const BELOW_STORE = ['firmware-sim/config', 'firmware-sim/state', 'firmware-sim/format', 'tuning', 'common'];
 
 /**
  * Who may import whom, top to bottom: `shell → contexts → firmware-sim → media/transports → common`.
@@ -53,12 +65,20 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // The package format: a leaf library that `wmopkg` and the device share; it imports nothing of the device.
   'firmware-sim/format': ['common'],
   media: ['transports/types.ts', 'common'],
-  transports: ['common'],
+  transports: ['tuning', 'common'],
+  // The performance tricks, one documented module each, each with a test that fails if what it
+  // leans on changes (a library, V8): nothing of the project below them but the floor.
+  tuning: [],
   // The shared vocabulary and the one rule per value: imports nothing of the project.
   common: [],
+  // Users of the product beside the tests: what `npm run lab`, the benches and the tests share
+  // (servers, packages, a terminal driver), the benches, the scripts. None of them imports test/.
+  lab: ['firmware-sim', 'media', 'transports', 'common'],
+  bench: [...PRODUCT_FOLDERS, 'lab'],
+  scripts: [...PRODUCT_FOLDERS, 'lab'],
 };
 
-/** Folders whose files are checked (tests, benches and scripts are users of the product, not layers). */
+/** Folders whose files are checked: the product, and what uses it besides the tests. */
 const PRODUCT = Object.keys(LAYERS).filter((f) => !f.includes('/'));
 
 /** Every TypeScript file under `dir`, relative to the root, with `/` separators. */
@@ -234,4 +254,5 @@ test('layering: the checker sees what it must (imports of every form, circles, a
   assert.equal(allowed('firmware-sim/store/packages.ts', 'firmware-sim/format/reader.ts'), true);
   assert.equal(allowed('contexts/source.ts', 'transports/index.ts'), false);
   assert.equal(allowed('common/text.ts', 'contexts/errors.ts'), false);
+  assert.equal(allowed('bench/shell.ts', 'test/helpers/pty.ts'), false);
 });

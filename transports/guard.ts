@@ -11,7 +11,7 @@ export const PROGRESS_INTERVAL_MS = 200;
  * Bytes buffered between the network and the reader before the source is paused. Large enough that the
  * reader (hash + write) gets big batches, small enough that memory stays flat whatever the file size.
  */
-export const GUARD_HIGH_WATER_MARK = 512 * 1024;
+const GUARD_HIGH_WATER_MARK = 512 * 1024;
 
 /** What a transport hands to the guard when it has opened a transfer. */
 export interface GuardOptions {

@@ -4,9 +4,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { setFlagsFromString } from 'node:v8';
 import { Agent, request } from 'undici';
 import { oneLine } from '../common/text.js';
+import { keepWasmOnLiftoff } from '../tuning/wasm-liftoff.js';
 import { formatHostPort, originOf, portOf } from './address.js';
 import { fromSystemError, MESSAGE_MAX, TransportError } from './errors.js';
 import { checkAnnouncedSize, guardReadable } from './guard.js';
@@ -15,15 +15,10 @@ import { askPassword, checkPassword, passwordPrompt } from './password.js';
 import { tlsFailure } from './tls-errors.js';
 import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
 
-// undici parses HTTP with llhttp compiled to WebAssembly (compiled at its first connection, after this
-// module has loaded). After a few MB of traffic V8 recompiles the parser with its optimizing compiler,
-// which holds about 30 MiB while it works: measured here, the peak RSS of a 512 MiB install dropped
-// from 133 to 105 MiB without it, at the same speed (the parser only steps over body bytes). The flag
-// concerns WebAssembly alone, and undici's parser is the only WebAssembly this program runs.
-setFlagsFromString('--liftoff-only');
+keepWasmOnLiftoff();
 
 /** Redirects followed at most, like curl's sane limits and undici's examples. */
-export const MAX_REDIRECTS = 5;
+const MAX_REDIRECTS = 5;
 
 /** http: plain GET. */
 export const httpTransport: Transport = { name: 'http', open: openHttp };
@@ -42,7 +37,7 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE
 let systemCas: Promise<string[]> | undefined;
 
 /** The CAs an https transfer trusts: Node's bundled roots, the system bundle, and the device's directory. */
-export async function trustedCas(caDir: string): Promise<string[]> {
+async function trustedCas(caDir: string): Promise<string[]> {
   systemCas ??= (async () => {
     const files = process.env.SSL_CERT_FILE ? [process.env.SSL_CERT_FILE, ...SYSTEM_BUNDLES] : SYSTEM_BUNDLES;
     for (const file of files) {
@@ -62,7 +57,7 @@ export async function trustedCas(caDir: string): Promise<string[]> {
 }
 
 /** The URL of a source: the path as a file path, each segment percent-encoded. */
-export function urlOf(source: RemoteSource, port: number): URL {
+function urlOf(source: RemoteSource, port: number): URL {
   const path = source.path.split('/').map(encodeURIComponent).join('/');
   return new URL(
     `${source.proto}://${formatHostPort(source.host, port)}${path.startsWith('/') ? '' : '/'}${path}`,

@@ -187,9 +187,7 @@ function chunked(
  * A registry with a `MockTransport` for every protocol: all serving the same files (`MockOptions`), or
  * each host its own server (`Record<host, MockServer>`, given as `{ servers }`).
  */
-export function mockRegistry(
-  server: MockOptions | { readonly servers: Readonly<Record<string, MockServer>> },
-): {
+function mockRegistry(server: MockOptions | { readonly servers: Readonly<Record<string, MockServer>> }): {
   registry: TransportRegistry;
   transports: Readonly<Record<ProtoName, MockTransport>>;
 } {

@@ -17,7 +17,7 @@ export const scpTransport: Transport = { name: 'scp', open: openScp };
 const MAX_LINE = 4096;
 
 /** `'path'` for the remote shell; a leading `-` would be read as an option. */
-export function scpCommand(path: string): string {
+function scpCommand(path: string): string {
   const safe = path.startsWith('-') ? `./${path}` : path;
   return `scp -f '${safe.replaceAll("'", "'\\''")}'`;
 }

@@ -4,15 +4,15 @@ import { lookup } from 'node:dns/promises';
 import { Readable } from 'node:stream';
 import tftp, { type GetStream, type Client as TftpClient, type TftpStats } from 'tftp';
 import { oneLine } from '../common/text.js';
+import { tightenHotPath } from '../tuning/tftp-hot-path.js';
 import { originOf, portOf } from './address.js';
 import { abortedError, TransportError, toTransportError } from './errors.js';
 import { checkAnnouncedSize, guardReadable } from './guard.js';
 import { OpenPhase } from './open-phase.js';
-import { tightenHotPath } from './tftp-hot-path.js';
 import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
 
 /** The largest block that fits an Ethernet frame without IP fragmentation (RFC 2348's usual choice). */
-export const TFTP_BLOCK_SIZE = 1468;
+const TFTP_BLOCK_SIZE = 1468;
 
 /** Retransmission interval: a lost packet costs this long on a LAN. */
 const RETRANSMIT_MS = 1000;
@@ -92,7 +92,7 @@ function requestFile(
 }
 
 /** tftp blocks are joined into chunks of about this size before they go on (see JoinedBlocks). */
-export const TFTP_CHUNK_BYTES = 64 * 1024;
+const TFTP_CHUNK_BYTES = 64 * 1024;
 
 /** A partly filled chunk goes on after this long, so that a slow server's bytes still flow at once. */
 const PARTIAL_CHUNK_MS = 20;

@@ -30,7 +30,7 @@ import {
 } from '../firmware-sim/format/index.js';
 
 /** Exit status of `verify`, one per verdict; 1 is any other error, 2 a usage error. */
-export const VERIFY_EXIT: Readonly<Record<Verification, number>> = {
+const VERIFY_EXIT: Readonly<Record<Verification, number>> = {
   Signed: 0,
   Untrusted: 3,
   Unsigned: 4,
@@ -370,7 +370,7 @@ async function askHidden(prompt: string): Promise<string> {
 }
 
 /** Like `dpkg-deb --info`, plus the signature state. */
-export function formatInfo(reading: PackageReading): string {
+function formatInfo(reading: PackageReading): string {
   const size = (name: string) => reading.members.find((m) => m.name === name)?.size ?? 0;
   const signature = reading.signature
     ? `signed with key ${keyNumberHex(reading.signature.parsed.keyNumber)} (check it with wmopkg verify)`

@@ -52,7 +52,7 @@ export interface WriteReply {
 }
 
 /** Files are created, never opened: an existing name or a symlink in the way is an error. */
-export const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const UMASK = process.umask();
 
 /** Large files stay open between batches, by path. */

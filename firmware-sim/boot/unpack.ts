@@ -83,7 +83,7 @@ function corrupt(why: string): DeviceError {
  * components, is refused. The depth bound keeps every check and system call on a path cheap: a
  * package nested 1,000 levels deep costs milliseconds per entry in the kernel's path walks alone.
  */
-export function normalizeEntryName(name: string, maxDepth = Number.POSITIVE_INFINITY): string {
+function normalizeEntryName(name: string, maxDepth = Number.POSITIVE_INFINITY): string {
   if (name.includes('\0')) throw unsafe(name, 'NUL byte in the name');
   if (Buffer.byteLength(name) > MAX_PATH_BYTES)
     throw unsafe(name, `name longer than ${MAX_PATH_BYTES} bytes`);

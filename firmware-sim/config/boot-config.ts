@@ -67,13 +67,13 @@ function words(line: string): string[] | undefined {
 }
 
 /** Where messages say the configuration lives. */
-export const BOOT_CONFIG_NAME = 'boot/config';
+const BOOT_CONFIG_NAME = 'boot/config';
 
 /**
  * Parses the configuration file. A line it does not understand is left out and named in `problems`;
  * with any problem `allowUntrusted` is off (the safe side), whatever the readable lines say.
  */
-export function parseBootConfig(text: string, name = BOOT_CONFIG_NAME): StoredBootConfig {
+function parseBootConfig(text: string, name = BOOT_CONFIG_NAME): StoredBootConfig {
   let allowUntrusted = false;
   const media: MediaLabel[] = [];
   const problems: string[] = [];

@@ -96,7 +96,7 @@ async function removeTemps(dir: string, keep: (name: string) => boolean = () => 
  * A download of a process that still runs: an install waiting for the answer to its downgrade
  * question holds no lock, and its verified file must survive another session's recovery.
  */
-export function liveDownload(name: string): boolean {
+function liveDownload(name: string): boolean {
   const pid = tempOwner(name);
   return pid !== undefined && name.includes('.download.') && holderAlive({ pid, host: hostname() });
 }

@@ -5,7 +5,7 @@ import { syncDirectory } from '../../common/atomic.js';
 import { oneLine } from '../../common/text.js';
 
 /** The log is rotated to `packages.log.1` when it grows past this size. */
-export const LOG_ROTATE_BYTES = 1024 * 1024;
+const LOG_ROTATE_BYTES = 1024 * 1024;
 
 /** `2026-11-21 10:02:41` in the device's local time. */
 export function logTime(date = new Date()): string {

@@ -95,7 +95,7 @@ async function createExclusive(path: string, content: string): Promise<boolean> 
  * One line naming a holder, for `DEVICE_LOCKED`. The pid is said once: a session id that names it
  * already (the shell's `pid 19677`) is not followed by `(pid 19677)` again.
  */
-export function describeHolder(holder: LockHolder): string {
+function describeHolder(holder: LockHolder): string {
   const since = Number.isNaN(Date.parse(holder.since)) ? holder.since : logTime(new Date(holder.since));
   const where = holder.host === hostname() ? [] : [`on ${holder.host}`];
   const named = new RegExp(`\\bpid ${holder.pid}\\b`).test(holder.session);

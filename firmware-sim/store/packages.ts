@@ -78,13 +78,6 @@ export function damagedError(entry: { readonly name: string; readonly problem: s
   );
 }
 
-/** The record of an installed package, or `undefined`; a damaged record is a `DEVICE_CORRUPT_STATE`. */
-export async function findRecord(layout: Layout, name: string): Promise<StoreRecord | undefined> {
-  const entry = await readStoreEntry(layout, name);
-  if (entry?.kind === 'damaged') throw damagedError(entry);
-  return entry?.record;
-}
-
 /** Path of the stored package file of a record. */
 export function packageFile(layout: Layout, record: StoreRecord): string {
   return join(layout.storeDir, record.name, record.file);

@@ -2,9 +2,8 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { takeReturn } from '../../common/lent.js';
+import { collectYoungGarbage } from '../../tuning/young-gc.js';
 
 /** Bytes per batch of `eachBatch`: large enough that per-call costs vanish, small enough to stay in cache. */
 export const RECEIVE_BATCH = 1024 * 1024;
@@ -29,7 +28,7 @@ const POOL_LIMIT = 4;
  * and a quarter less CPU). A lent chunk (transports/lent.ts) goes back to its source when it has been
  * copied, or, passed on as it is, when its `release` is called.
  *
- * Every COLLECT_EVERY bytes, `collect` runs (collectYoungGarbage: the chunks handed out before are dead).
+ * Every COLLECT_EVERY bytes, `collect` runs (tuning/young-gc.ts: the chunks handed out before are dead).
  *
  * Resolves after the stream ended and the last `each` settled; rejects with the stream's error or the
  * first error of `each`, after the `each` in progress has settled, so that nothing is still working on
@@ -133,38 +132,6 @@ export function eachBatch(
   });
 }
 
-/** V8's `gc` function with the options it takes here. */
-type V8Collect = (options: { type: 'minor'; execution: 'sync' }) => void;
-
-/** V8's `gc` function, once asked for (null: not available). */
-let gc: V8Collect | null | undefined;
-
-/**
- * Runs a scavenge, V8's quick collection of young objects; returns whether it ran. A download leaves
- * behind a dead buffer for every socket read (64 KiB each, 8,000 for 512 MiB) or decrypted SSH packet,
- * and V8 frees them only when its young generation fills up (their small objects rarely fill it) or the
- * memory outside its heap has grown by 64 MiB: without help, 25-40 MiB of dead buffers were usually
- * resident during an install. One scavenge per 4 MiB received keeps that to a few MiB and costs about
- * 0.3 ms each (40 ms per 512 MiB): peak RSS of a 512 MiB install over http went from 116-119 MiB to
- * 84-91 MiB (93-97 MiB with one per 8 MiB), at the same speed. The `gc` function comes from V8's
- * `--expose-gc`, set here and taken from a fresh context, so the program's own global object gets no
- * `gc`.
- */
-export function collectYoungGarbage(): boolean {
-  if (gc === undefined) {
-    try {
-      setFlagsFromString('--expose-gc');
-      const fn: unknown = runInNewContext('gc');
-      gc = typeof fn === 'function' ? (fn as V8Collect) : null;
-    } catch {
-      gc = null;
-    }
-  }
-  if (!gc) return false;
-  gc({ type: 'minor', execution: 'sync' });
-  return true;
-}
-
 /** `fn` behind a guard: however often the result is called, `fn` runs once. */
 function once(fn: () => void): () => void {
   let done = false;
@@ -182,7 +149,7 @@ interface DoneWaiter {
 }
 
 /** Bytes queued (not yet handed to the kernel) above which `GatheringWriter.write` asks the caller to wait. */
-export const GATHER_LIMIT = 2 * 1024 * 1024;
+const GATHER_LIMIT = 2 * 1024 * 1024;
 
 /**
  * Appends chunks to an open file in order. One write is in flight at a time; the chunks that arrive

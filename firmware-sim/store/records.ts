@@ -171,11 +171,6 @@ export function parseActiveRecord(text: string, path: string): ActiveRecord {
   return o as unknown as ActiveRecord;
 }
 
-/** Reads and parses a store record. */
-export async function readStoreRecord(path: string): Promise<StoreRecord> {
-  return parseStoreRecord(await readFile(path, 'utf8'), path);
-}
-
 /** Reads and parses an activation record. */
 export async function readActiveRecord(path: string): Promise<ActiveRecord> {
   return parseActiveRecord(await readFile(path, 'utf8'), path);

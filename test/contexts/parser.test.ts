@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import type { Services } from '../../contexts/env.js';
 import type { Context } from '../../contexts/grammar.js';
 import {
   completeAt,
@@ -12,8 +13,9 @@ import {
   redact,
   registry,
 } from '../../contexts/index.js';
-import { fakePackage } from '../helpers/fake-package.js';
-import { fakeServices } from '../helpers/fake-services.js';
+import type { Device } from '../../firmware-sim/api.js';
+import { installFile, makeTestDevice } from '../helpers/device-fixtures.js';
+import { buildPackage } from '../helpers/package-fixtures.js';
 
 interface Case {
   readonly title: string;
@@ -450,25 +452,22 @@ test('redact: error messages never show a password', () => {
   );
 });
 
-function services() {
-  const s = fakeServices(undefined);
-  s.device.state.packages = {};
-  return s;
+/** A real device with three packages installed, shared by the completion and help cases. */
+const testDevice = await makeTestDevice();
+after(() => testDevice.cleanup());
+for (const name of ['pkgname', 'pkgtwo', 'other']) {
+  await installFile(
+    testDevice.device,
+    await buildPackage(testDevice.root, { name, version: '1', sign: testDevice.vendorKey }),
+  );
 }
 
-async function withPackages(names: readonly string[]) {
-  const s = services();
-  for (const name of names) {
-    const { Readable } = await import('node:stream');
-    await s.device.install({
-      name,
-      persistent: false,
-      origin: { kind: 'media', label: 'external', path: `${name}.wmopkg` },
-      stream: Readable.from([fakePackage({ Package: name, Version: '1', Description: name })]),
-      confirmDowngrade: async () => true,
-    });
-  }
-  return s;
+/** Services over the test device; completion asks only the device. */
+function services(device: Device = testDevice.device): Services {
+  const none = async (): Promise<never> => {
+    throw new Error('not used by completion');
+  };
+  return { device, transports: none, media: none, close: async () => {} };
 }
 
 const helps: ReadonlyArray<{ context?: string; line: string; expected: string[] }> = [
@@ -505,7 +504,7 @@ const helps: ReadonlyArray<{ context?: string; line: string; expected: string[] 
 
 for (const h of helps) {
   test(`? after "${h.line}"`, async () => {
-    const s = await withPackages(['pkgname', 'pkgtwo', 'other']);
+    const s = services();
     const items = await helpAt(registry, h.context ?? 'exec', h.line, { services: s });
     assert.deepEqual(
       items.map((i) => i.label),
@@ -548,7 +547,7 @@ const completions: ReadonlyArray<{ context?: string; line: string; start: number
 
 for (const c of completions) {
   test(`TAB after "${c.line}"`, async () => {
-    const s = await withPackages(['pkgname', 'pkgtwo', 'other']);
+    const s = services();
     const r = await completeAt(registry, c.context ?? 'exec', c.line, { services: s });
     assert.deepEqual(r.candidates, c.expected);
     if (c.expected.length > 0) assert.equal(r.start, c.start);
@@ -556,11 +555,11 @@ for (const c of completions) {
 }
 
 test('TAB never fails, even when the device does', async () => {
-  const s = services();
-  s.device.names = async () => {
+  const failing = Object.create(testDevice.device) as Device;
+  failing.names = async () => {
     throw new Error('store unreadable');
   };
-  const r = await completeAt(registry, 'package', 'remove p', { services: s });
+  const r = await completeAt(registry, 'package', 'remove p', { services: services(failing) });
   assert.deepEqual(r.candidates, []);
 });
 

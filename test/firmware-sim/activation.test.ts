@@ -1,19 +1,19 @@
 // The activation rule of SPEC §4.3: the matrix, allow-untrusted on and off again, tampering, revocation.
 import assert from 'node:assert/strict';
-import { access, appendFile, lstat, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BootReport } from '../../firmware-sim/api.js';
 import type { DataEntry } from '../../firmware-sim/format/index.js';
 import { DeviceError } from '../../firmware-sim/index.js';
-import { editDeviceJson, installFile, makeTestDevice, type TestDevice } from '../helpers/device-fixtures.js';
+import {
+  editDeviceJson,
+  exists,
+  installFile,
+  makeTestDevice,
+  type TestDevice,
+} from '../helpers/device-fixtures.js';
 import { buildPackage, dir, file, flipByte, memberOffset, strangerKey } from '../helpers/package-fixtures.js';
-
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
 
 function line(report: BootReport, name: string) {
   const found = report.lines.find((l) => l.name === name);

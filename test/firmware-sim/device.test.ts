@@ -1,6 +1,6 @@
 // The device as the shell uses it: creation, store operations, event log, boot configuration, factory reset.
 import assert from 'node:assert/strict';
-import { access, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -12,34 +12,19 @@ import {
   signMessage,
   verifyPackage,
 } from '../../firmware-sim/format/index.js';
-import { DeviceError, makeUnlockToken, openDevice, SAMPLES } from '../../firmware-sim/index.js';
+import { type DeviceErrorCode, makeUnlockToken, openDevice, SAMPLES } from '../../firmware-sim/index.js';
 import {
   editDeviceJson,
+  exists,
   installFile,
   listing,
   makeTestDevice,
-  oneLine,
+  rejectsWith,
   snapshot,
   type TestDevice,
   tempFiles,
 } from '../helpers/device-fixtures.js';
 import { buildPackage, file, readArMembers, strangerKey } from '../helpers/package-fixtures.js';
-
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
-
-async function rejectsWith(promise: Promise<unknown>, code: string, pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof DeviceError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (pattern) assert.match(error.message, pattern);
-    assert.ok(oneLine(error.message), error.message);
-    return true;
-  });
-}
 
 describe('a new device', () => {
   let t: TestDevice;
@@ -233,7 +218,7 @@ describe('the package store', () => {
   test('structurally broken packages: one line, nothing left', async () => {
     const good = await readFile(join(t.dir, 'media/usb0/hello.wmopkg'));
     const members = await readArMembers(join(t.dir, 'media/usb0/hello.wmopkg'));
-    const cases: Array<[string, Buffer, string]> = [
+    const cases: Array<[string, Buffer, DeviceErrorCode]> = [
       ['not a package', Buffer.from('hello world, this is text\n'), 'DEVICE_BAD_PACKAGE'],
       ['empty', Buffer.alloc(0), 'DEVICE_BAD_PACKAGE'],
       ['truncated in data', good.subarray(0, good.length - 400), 'DEVICE_BAD_PACKAGE'],

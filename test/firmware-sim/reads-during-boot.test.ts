@@ -2,24 +2,18 @@
 // the boot started from. A real device boots in a child process, held at a maintainer script (a gate)
 // while the reads are made, so that "during the boot" needs no timing.
 import assert from 'node:assert/strict';
-import { access, cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openDevice } from '../../firmware-sim/index.js';
-import { installFile, makeTestDevice, type TestDevice } from '../helpers/device-fixtures.js';
+import { exists, installFile, makeTestDevice, type TestDevice } from '../helpers/device-fixtures.js';
 import { type RunningChild, startChild } from '../helpers/device-process.js';
 import { buildPackage, file } from '../helpers/package-fixtures.js';
 import { runEdgesh } from '../helpers/run-edgesh.js';
 
 /** Small packages in the store besides the two that the boot activates. */
 const MANY = 1000;
-
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
 
 /** Waits (bounded) until `path` exists; fails if the child ends first. */
 async function waitForFile(path: string, child: RunningChild): Promise<void> {

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadVendorSecretKey } from '../../firmware-sim/index.js';
 import { buildPackage, file } from '../helpers/package-fixtures.js';
-import { BIN, FAKE_SERVICES, ROOT, testEnv } from '../helpers/run-edgesh.js';
+import { BIN, DEVICE_SERVICES, ROOT, testEnv } from '../helpers/run-edgesh.js';
 
 const DIST = join(ROOT, 'dist');
 const BUNDLE = join(DIST, 'bundle/edgesh.cjs');
@@ -144,8 +144,8 @@ test('the EDGESH_SERVICES hook is imported through the launcher, with and withou
     if (state === 'none') await rm(cache);
     const r = edgesh(['-c', 'package install 192.0.2.1 pkgname.wmopkg'], {
       program: launcher,
-      device: join(dir, `fake-${state}`),
-      env: { EDGESH_SERVICES: FAKE_SERVICES, EDGESH_CODE_CACHE: 'report' },
+      device: join(dir, `hooked-${state}`),
+      env: { EDGESH_SERVICES: DEVICE_SERVICES, EDGESH_CODE_CACHE: 'report' },
     });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, `edgesh: code cache ${state}\n`);

@@ -1,10 +1,11 @@
-// Golden transcripts: script mode of the real binary on the fake device; UPDATE_GOLDEN=1 rewrites test/golden/.
+// Golden transcripts: script mode of the real binary on the real device in a temporary directory, only
+// the network and the drive list faked (test/helpers/world.ts); UPDATE_GOLDEN=1 rewrites test/golden/.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Scenario } from '../helpers/fake-services.js';
-import { ROOT, runEdgesh } from '../helpers/run-edgesh.js';
+import { ROOT, runEdgesh, WORLD } from '../helpers/run-edgesh.js';
+import type { Provisioning } from '../helpers/world.js';
 
 interface Golden {
   /** File name in test/golden/ (without .txt). */
@@ -14,7 +15,8 @@ interface Golden {
   /** Lines of stdin: commands and answers. */
   readonly stdin?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
-  readonly scenario?: Scenario;
+  /** How the device is provisioned besides the world's defaults (secure boot, a held lock). */
+  readonly provision?: Provisioning;
 }
 
 const INSTALL = ['package', 'install 192.0.2.1 pkgname.wmopkg'];
@@ -306,7 +308,7 @@ const goldens: readonly Golden[] = [
   {
     name: 'lock-held',
     title: 'another session holds the device lock',
-    scenario: { state: { lockedBy: 'session pid 4242 of user operator' } },
+    provision: { lockedBy: { user: 'operator', session: 'console', since: '2026-11-21T09:58:00.000Z' } },
     stdin: [...INSTALL, 'show'],
   },
   // Output filters, also in script mode.
@@ -464,13 +466,13 @@ const goldens: readonly Golden[] = [
   {
     name: 'boot-secure',
     title: 'secure boot refuses allow-untrusted until an unlock token is installed',
-    scenario: { state: { secureBoot: true } },
+    provision: { secureBoot: true },
     stdin: ['boot', 'allow-untrusted', 'unlock media external token.lic', 'allow-untrusted', 'show'],
   },
   {
     name: 'boot-secure-not-in-force',
     title: 'allow-untrusted set but not honoured: secure boot without an unlock token says so',
-    scenario: { state: { secureBoot: true, allowUntrusted: true } },
+    provision: { secureBoot: true, allowUntrusted: true },
     stdin: [
       'boot',
       'show',
@@ -493,10 +495,24 @@ function transcript(g: Golden): string {
     ...(g.args === undefined ? {} : { args: g.args }),
     stdin: g.stdin === undefined ? '' : `${g.stdin.join('\n')}\n`,
     ...(g.env === undefined ? {} : { env: g.env }),
-    ...(g.scenario === undefined ? {} : { scenario: g.scenario }),
+    // A held lock is reported at once, not after the ten seconds a second session waits.
+    ...(g.provision === undefined
+      ? {}
+      : { world: { provision: { ...WORLD.config.provision, ...g.provision }, lockWaitMs: 0 } }),
   });
+  // What changes from run to run is written as a placeholder of the same length, so that no column moves:
+  // times (the device's clock), the temporary directories of the world and the device, and the serial
+  // a new device is created with (the event log's first line; the world provisions another after it).
+  const stable = (text: string): string =>
+    text
+      .replace(/\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\b/g, 'YYYY-MM-DD hh:mm:ss')
+      .replace(/(device created: .*serial )WM[0-9A-F]{10}\b/g, '$1WMXXXXXXXXXX')
+      .replace(/\/tmp\/edgesh-(world|run)-[A-Za-z0-9]{6}/g, '/tmp/edgesh-$1-XXXXXX');
   const shown = (text: string): string =>
-    text.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+    stable(text).replace(
+      /[\x00-\x08\x0b-\x1f\x7f]/g,
+      (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+    );
   const parts = [
     `# ${g.title}`,
     `$ edgesh --user admin ${(g.args ?? []).map((a) => (/\s|;/.test(a) ? `'${a}'` : a)).join(' ')}`.trimEnd(),
@@ -507,7 +523,7 @@ function transcript(g: Golden): string {
         .map(([k, v]) => `${k}=${v}`)
         .join(' ')}`,
     );
-  if (g.scenario !== undefined) parts.push(`# scenario: ${JSON.stringify(g.scenario)}`);
+  if (g.provision !== undefined) parts.push(`# provisioned: ${JSON.stringify(g.provision)}`);
   parts.push('--- stdin', ...(g.stdin ?? []).map(shown));
   parts.push('--- stdout', shown(r.stdout).replace(/\n$/, ''));
   parts.push('--- stderr', shown(r.stderr).replace(/\n$/, ''));

@@ -1,38 +1,38 @@
 // The interactive shell in a real pseudo-terminal: TAB, ?, masked password, y/N, Ctrl-C, Ctrl-D, pager.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fakePackage } from '../helpers/fake-package.js';
-import type { Scenario } from '../helpers/fake-services.js';
+import { buildPackage } from '../helpers/package-fixtures.js';
 import { PtyShell } from '../helpers/pty.js';
-import { runEdgesh } from '../helpers/run-edgesh.js';
+import { runEdgesh, WORLD } from '../helpers/run-edgesh.js';
+import { VENDOR } from '../helpers/world.js';
 
 const PASSWORD = 'Tr0ub4dor&3';
 const temp = mkdtempSync(join(tmpdir(), 'edgesh-tty-'));
-const scenarioFile = join(temp, 'scenario.json');
-const scenario: Scenario = {
+const signed = (name: string, version: string, description: string) =>
+  buildPackage(temp, { name, version, description, sign: VENDOR.secretKey });
+const scenarioFile = WORLD.configFile({
   servers: {
+    ...WORLD.config.servers,
     '192.0.2.77': {
       protos: ['ftp'],
       password: PASSWORD,
-      files: {
-        'guarded.wmopkg': fakePackage({ Package: 'guarded', Version: '3.1', Description: 'Behind a login' }),
-      },
+      files: { 'guarded.wmopkg': await signed('guarded', '3.1', 'Behind a login') },
     },
     '192.0.2.78': {
       protos: ['ftp'],
       files: Object.fromEntries(
-        ['pkgname', 'pkgtwo', 'hello'].map((p) => [
-          `${p}.wmopkg`,
-          fakePackage({ Package: p, Version: '1.0', Description: p }),
-        ]),
+        await Promise.all(
+          ['pkgname', 'pkgtwo', 'hello'].map(
+            async (p) => [`${p}.wmopkg`, await signed(p, '1.0', p)] as const,
+          ),
+        ),
       ),
     },
   },
-};
-writeFileSync(scenarioFile, JSON.stringify(scenario));
+});
 const shells: PtyShell[] = [];
 
 after(() => {
@@ -47,12 +47,12 @@ function shell(packages: readonly string[] = []): PtyShell {
   if (packages.length > 0) {
     const r = runEdgesh({
       device,
-      env: { EDGESH_FAKE_SCENARIO: scenarioFile },
+      env: { EDGESH_E2E_CONFIG: scenarioFile },
       stdin: `package\n${packages.map((p) => `install 192.0.2.78 ${p}.wmopkg`).join('\n')}\n`,
     });
     assert.equal(r.status, 0, r.stderr);
   }
-  const s = new PtyShell(['--device', device, '--user', 'admin'], { EDGESH_FAKE_SCENARIO: scenarioFile });
+  const s = new PtyShell(['--device', device, '--user', 'admin'], { EDGESH_E2E_CONFIG: scenarioFile });
   shells.push(s);
   return s;
 }

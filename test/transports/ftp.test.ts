@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { type RunningFtpServer, startFtpServer } from '../../lab/ftp-server.js';
 import { ftpTransport } from '../../transports/ftp.js';
 import type { TransportContext } from '../../transports/types.js';
-import { type RunningFtpServer, startFtpServer } from '../helpers/ftp-server.js';
 import {
+  contextsFor,
   drain,
   drainError,
   faultyFiles,
@@ -14,8 +15,6 @@ import {
   progressLog,
   scratch,
   storeTo,
-  testContext,
-  UNUSED_PORTS,
   until,
 } from '../helpers/transport-fixtures.js';
 
@@ -36,8 +35,7 @@ describe('ftp', () => {
     work = await scratch();
     server = await startFtpServer({ files, user: 'admin', password: 'secret', passwordless: 'guest' });
     sizeless = await startFtpServer({ files, user: 'admin', password: 'secret', blacklist: ['SIZE'] });
-    ctx = (over = {}) =>
-      testContext(work.dir, { defaultPorts: { ...UNUSED_PORTS, ftp: server.port }, user: 'admin', ...over });
+    ctx = contextsFor(work.dir, { ftp: server.port }, { user: 'admin' });
   });
   after(async () => {
     await server.close();

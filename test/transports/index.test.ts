@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { type RunningTftpServer, startPackageTftpServer } from '../../lab/tftp-server.js';
 import {
   createOpenRemote,
   DEFAULT_POLICY,
@@ -17,8 +18,14 @@ import {
   TransportError,
 } from '../../transports/index.js';
 import type { Transport, TransportContext } from '../../transports/types.js';
-import { type RunningTftpServer, startPackageTftpServer } from '../helpers/tftp-server.js';
-import { drain, payload, scratch, testContext, UNUSED_PORTS } from '../helpers/transport-fixtures.js';
+import {
+  contextsFor,
+  drain,
+  payload,
+  scratch,
+  testContext,
+  UNUSED_PORTS,
+} from '../helpers/transport-fixtures.js';
 
 const good = payload(100 * 1024);
 
@@ -70,8 +77,7 @@ describe('openRemote', () => {
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     refused = (probe.address() as { port: number }).port;
     await new Promise<void>((r) => probe.close(() => r()));
-    ctx = (over = {}) =>
-      testContext(work.dir, { defaultPorts: { ...UNUSED_PORTS, ftp: refused, tftp: tftp.port }, ...over });
+    ctx = contextsFor(work.dir, { ftp: refused, tftp: tftp.port });
   });
   after(async () => {
     await tftp.close();

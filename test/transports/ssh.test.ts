@@ -6,11 +6,11 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { takeReturn } from '../../common/lent.js';
+import { type RunningSshServer, sshKeyPair, startSshServer } from '../../lab/ssh-server.js';
 import { fingerprintOf } from '../../transports/known-hosts.js';
 import { scpTransport } from '../../transports/scp.js';
 import { sftpTransport } from '../../transports/sftp.js';
 import type { HostKeyInfo, RemoteSource, Transport, TransportContext } from '../../transports/types.js';
-import { type RunningSshServer, sshKeyPair, startSshServer } from '../helpers/ssh-server.js';
 import {
   drain,
   drainError,

@@ -3,14 +3,15 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { tftpTransport } from '../../transports/tftp.js';
-import type { TransportContext } from '../../transports/types.js';
 import {
   type RunningTftpServer,
   startClassicTftpServer,
   startPackageTftpServer,
-} from '../helpers/tftp-server.js';
+} from '../../lab/tftp-server.js';
+import { tftpTransport } from '../../transports/tftp.js';
+import type { TransportContext } from '../../transports/types.js';
 import {
+  contextsFor,
   drain,
   drainError,
   faultyFiles,
@@ -18,8 +19,6 @@ import {
   payload,
   scratch,
   storeTo,
-  testContext,
-  UNUSED_PORTS,
 } from '../helpers/transport-fixtures.js';
 
 const good = payload(300 * 1024 + 5);
@@ -42,8 +41,7 @@ describe('tftp', () => {
     pkgServer = await startPackageTftpServer(root, { 'good.wmopkg': good.data });
     classic = await startClassicTftpServer({ files: faulty });
     legacy = await startClassicTftpServer({ files: faulty, options: false });
-    ctx = (over = {}) =>
-      testContext(work.dir, { defaultPorts: { ...UNUSED_PORTS, tftp: pkgServer.port }, ...over });
+    ctx = contextsFor(work.dir, { tftp: pkgServer.port });
   });
   after(async () => {
     await pkgServer.close();

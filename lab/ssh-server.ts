@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import type { Connection, ParsedKey, ServerChannel, SFTPWrapper } from 'ssh2';
 import ssh2 from 'ssh2';
-import { type Served, type ServedFile, servedFile } from './transport-fixtures.js';
+import { type Served, type ServedFile, servedFile } from './served.js';
 
 const { Server, utils } = ssh2;
 const { STATUS_CODE } = utils.sftp;

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { FormatError, type PackageReading, verifyPackage } from '../../firmware-sim/format/index.js';
-import { packageBytes, readBytes, vendorTrust } from '../helpers/format-fixtures.js';
+import { FormatError, type PackageReading, verifyPackage } from '../../../firmware-sim/format/index.js';
+import { packageBytes, readBytes, vendorTrust } from '../../helpers/format-fixtures.js';
 
 let signed: Buffer;
 let openwrt: Buffer;

@@ -7,7 +7,7 @@ import {
 } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import type { Socket } from 'node:net';
-import { type Served, servedFile } from './transport-fixtures.js';
+import { type Served, servedFile } from './served.js';
 
 export interface HttpServerOptions {
   readonly files: Served;

@@ -1,8 +1,8 @@
 // An in-process FTP server for transport tests (ftp-srv), serving in-memory files with faults on demand.
 import { Readable } from 'node:stream';
 import { FileSystem, FtpSrv } from 'ftp-srv';
-import { formatHostPort } from '../../common/host.js';
-import { type Served, servedFile } from './transport-fixtures.js';
+import { formatHostPort } from '../common/host.js';
+import { type Served, servedFile } from './served.js';
 
 export interface FtpServerOptions {
   readonly files: Served;

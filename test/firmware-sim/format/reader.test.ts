@@ -13,7 +13,7 @@ import {
   signMessage,
   trustStoreOf,
   verifyPackage,
-} from '../../firmware-sim/format/index.js';
+} from '../../../firmware-sim/format/index.js';
 import {
   controlFields,
   membersOf,
@@ -23,7 +23,7 @@ import {
   readBytes,
   vendor,
   vendorTrust,
-} from '../helpers/format-fixtures.js';
+} from '../../helpers/format-fixtures.js';
 
 let signed: Buffer;
 let members: RawMember[];

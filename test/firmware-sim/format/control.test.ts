@@ -1,7 +1,7 @@
 // Control file parsing: continuation lines, unknown fields kept, strictness, required fields.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FormatError, parseControl, validateControl } from '../../firmware-sim/format/index.js';
+import { FormatError, parseControl, validateControl } from '../../../firmware-sim/format/index.js';
 
 const VALID = `Package: hello
 Version: 1.0-r1

@@ -13,8 +13,8 @@ import {
   type PackageReading,
   parseRevocationList,
   verifyPackage,
-} from '../../firmware-sim/format/index.js';
-import { packageBytes, readBytes, vendor } from '../helpers/format-fixtures.js';
+} from '../../../firmware-sim/format/index.js';
+import { packageBytes, readBytes, vendor } from '../../helpers/format-fixtures.js';
 
 const key = keyNumberHex(vendor.publicKey.keyNumber);
 

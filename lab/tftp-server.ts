@@ -3,7 +3,7 @@ import { createSocket, type RemoteInfo } from 'node:dgram';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import tftp from 'tftp';
-import { type Served, servedFile } from './transport-fixtures.js';
+import { type Served, servedFile } from './served.js';
 
 export interface RunningTftpServer {
   readonly port: number;

@@ -15,7 +15,7 @@ import {
   parseSignature,
   publicKeyOf,
   signMessage,
-} from '../../firmware-sim/format/index.js';
+} from '../../../firmware-sim/format/index.js';
 
 const message = Buffer.from('wmopkg-manifest: 1\n');
 

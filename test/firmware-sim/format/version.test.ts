@@ -8,7 +8,7 @@ import {
   parseDepends,
   parseVersion,
   satisfies,
-} from '../../firmware-sim/format/index.js';
+} from '../../../firmware-sim/format/index.js';
 
 describe('compareVersions', () => {
   const table: Array<[string, '<' | '=' | '>', string]> = [
