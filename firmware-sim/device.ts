@@ -9,6 +9,7 @@ import type {
   BootReport,
   Device,
   DeviceInfo,
+  DeviceTrust,
   InstallRequest,
   InstallResult,
   PackageDetails,
@@ -35,6 +36,7 @@ import {
   storeNames,
 } from './store/packages.js';
 import { listPackages, notInstalled, packageDetails } from './store/summary.js';
+import { LocalTrust } from './trust.js';
 
 /** How long a second session waits for the lock by default. */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
@@ -62,6 +64,7 @@ class Queue {
  */
 export class LocalDevice implements Device {
   readonly paths: Layout;
+  readonly trust: DeviceTrust;
   private readonly lock: DeviceLock;
   private readonly queue = new Queue();
 
@@ -77,6 +80,14 @@ export class LocalDevice implements Device {
   ) {
     this.paths = layout;
     this.lock = new DeviceLock(layout.lockFile, session, lockWaitMs);
+    this.trust = new LocalTrust({
+      paths: layout,
+      user: session.user,
+      device: () => this.device(),
+      change: (doing, task) => this.guard(doing, () => this.locked(task)),
+      read: (doing, task) => this.guard(doing, task),
+      log: (events) => this.log(events),
+    });
   }
 
   /**

@@ -34,6 +34,10 @@ export type DeviceErrorCode =
   | 'DEVICE_SECURE_BOOT'
   | 'DEVICE_BAD_TOKEN'
   | 'DEVICE_BAD_LABEL'
+  /** A key or certificate given to a trust store is not one, or is there already. */
+  | 'DEVICE_BAD_TRUST'
+  /** No such key, known host or certificate in the trust stores. */
+  | 'DEVICE_NOT_TRUSTED'
   /** A file of the state directory does not parse. */
   | 'DEVICE_CORRUPT_STATE'
   /** The directory given is not a device and cannot become one (not empty, a file, an empty name). */

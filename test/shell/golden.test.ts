@@ -1,6 +1,7 @@
 // Golden transcripts: script mode of the real binary on the real device in a temporary directory, only
 // the network and the drive list faked (test/helpers/world.ts); UPDATE_GOLDEN=1 rewrites test/golden/.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -20,6 +21,27 @@ interface Golden {
 }
 
 const INSTALL = ['package', 'install 192.0.2.1 pkgname.wmopkg'];
+
+/** An ssh-ed25519 key line's key part (base64 of the blob) made of one repeated byte. */
+function edKey(byte: number): string {
+  const type = Buffer.from('ssh-ed25519');
+  const length = (n: number) => Buffer.from([0, 0, 0, n]);
+  return Buffer.concat([length(type.length), type, length(32), Buffer.alloc(32, byte)]).toString('base64');
+}
+
+/** A hashed known_hosts name (`ssh-keygen -H`) with a fixed salt, so that the transcript is stable. */
+function hashedName(name: string): string {
+  const salt = Buffer.alloc(20, 7);
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+}
+
+/** known_hosts of the host-key transcript: the server of the world, another port, hashed, a wildcard. */
+const KNOWN_HOSTS = [
+  `192.0.2.3 ssh-ed25519 ${edKey(1)}`,
+  `[192.0.2.3]:2222 ssh-ed25519 ${edKey(2)}`,
+  `${hashedName('192.0.2.3')} ssh-ed25519 ${edKey(3)}`,
+  `*.lab ssh-ed25519 ${edKey(4)}`,
+];
 
 const goldens: readonly Golden[] = [
   // Every example of the vendor manual (SPEC §3.4).
@@ -478,6 +500,80 @@ const goldens: readonly Golden[] = [
       'show',
       'do package install 192.0.2.1 untrusted.wmopkg',
       'do package show untrusted | include "^(State|Verification)"',
+    ],
+  },
+  // The trust context: a transcript per store, and its help.
+  {
+    name: 'trust-keys',
+    title: 'package keys: show keys, key (add), revoke, no key; each logged',
+    stdin: [
+      'trust',
+      'show keys',
+      'key media external partner.pub',
+      'show keys',
+      'key media external partner.pub',
+      'revoke b0a7d5e6c1f20394',
+      'n',
+      'revoke b0a7d5e6c1f20394',
+      'y',
+      'revoke b0a7d5e6c1f20394',
+      'show keys',
+      'no key b0a7d5e6c1f20394',
+      'y',
+      'no key b0a7d5e6c1f20394',
+      'show keys',
+      'do show log | include trust',
+    ],
+  },
+  {
+    name: 'trust-hosts',
+    title: 'known SSH hosts: show hosts, no host (by name, hashed too; another port apart)',
+    provision: { knownHosts: KNOWN_HOSTS },
+    stdin: [
+      'trust',
+      'show hosts',
+      'no host 192.0.2.3',
+      'n',
+      'no host 192.0.2.3',
+      'y',
+      'show hosts',
+      'no host 192.0.2.3',
+      'no host 192.0.2.3:2222',
+      'y',
+      'do show log | include trust',
+    ],
+  },
+  {
+    name: 'trust-certificates',
+    title: 'CA certificates for https: show certificates, certificate (add), no certificate',
+    stdin: [
+      'trust',
+      'show certificates',
+      'certificate media external lab-ca.pem',
+      'certificate media external lab-ca.pem',
+      'certificate media external server.pem',
+      'show certificates',
+      'no certificate ca-3cb9dfd2cbaaeee8.pem',
+      'n',
+      'no certificate ca-3cb9dfd2cbaaeee8.pem',
+      'y',
+      'show',
+      'do show log | include trust',
+    ],
+  },
+  {
+    name: 'trust-help',
+    title: '? and help in the trust context, as everywhere',
+    stdin: [
+      'trust ?',
+      'trust',
+      '?',
+      'no ?',
+      'show ?',
+      'revoke ?',
+      'no host ?',
+      'help key',
+      'help no certificate',
     ],
   },
   {
