@@ -56,6 +56,8 @@ export interface Prompter {
 /** A progress bar being drawn; `done` clears it. */
 export interface ProgressHandle {
   readonly update: (progress: TransferProgress) => void;
+  /** Says what happens before bytes flow (`trying ftp 192.0.2.1:21…`), in the bar's place. */
+  readonly note?: (text: string) => void;
   done(): void;
 }
 

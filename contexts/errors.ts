@@ -22,7 +22,9 @@ export type CliErrorCode =
   /** The command was interrupted (Ctrl-C). */
   | 'CLI_ABORTED'
   /** Invalid use of the `edgesh` program itself (its options). */
-  | 'CLI_USAGE';
+  | 'CLI_USAGE'
+  /** A script line longer than the shell reads (shell/line-reader.ts MAX_LINE); it is skipped. */
+  | 'CLI_LINE_TOO_LONG';
 
 /** Any failure of the CLI layer; `message` is one line, ready to print after `Error: `. */
 export class CliError extends Error {

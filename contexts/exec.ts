@@ -6,6 +6,13 @@ import { arg, type CommandEnv, type Context, command } from './grammar.js';
 import { number } from './param-types.js';
 import { duration, localTime, renderFields, renderTable } from './table.js';
 
+/**
+ * What Ctrl-C says during a boot. A boot is not stopped halfway: it would leave some packages
+ * activated and others not, which only the next boot sorts out (it is crash safe, not a transaction
+ * to cancel); it ends in seconds anyway.
+ */
+const BOOTING = 'boot in progress, cannot be interrupted';
+
 /** The boot report as `reboot` and `factory-reset` print it. */
 function bootReportLines(report: BootReport, env: CommandEnv): string[] {
   const rows = report.lines.map((l) => [
@@ -106,7 +113,7 @@ export const execContext: Context = {
       help: 'Reboot: verify and activate the installed packages, print the boot report',
       run: async (_a, env) => {
         await confirmOrStop(env, 'Reboot the device (y/N)?');
-        const report = await env.services.device.boot();
+        const report = await env.session.shielded(BOOTING, () => env.services.device.boot());
         for (const line of bootReportLines(report, env)) env.out.line(line);
       },
     }),
@@ -118,7 +125,7 @@ export const execContext: Context = {
           env,
           'Factory reset: remove all packages that are not persistent and reboot (y/N)?',
         );
-        const report = await env.services.device.factoryReset();
+        const report = await env.session.shielded(BOOTING, () => env.services.device.factoryReset());
         for (const line of bootReportLines(report, env)) env.out.line(line);
       },
     }),

@@ -196,6 +196,11 @@ export interface SessionApi {
   readonly registry: Registry;
   /** Lines entered so far in this session, passwords masked, oldest first. */
   history(): readonly string[];
+  /**
+   * Runs `work`, which Ctrl-C must not stop halfway (a boot): meanwhile Ctrl-C prints `notice`
+   * (`boot in progress, cannot be interrupted`) instead of aborting the command.
+   */
+  shielded<T>(notice: string, work: () => Promise<T>): Promise<T>;
 }
 
 /** The second argument of every `run`. */

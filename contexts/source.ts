@@ -7,7 +7,7 @@ import {
   type Transfer,
   type TransportContext,
 } from '../transports/types.js';
-import type { ProgressHandle } from './env.js';
+import type { ProgressHandle, TransportTools } from './env.js';
 import { CliError } from './errors.js';
 import { type Args, type CommandEnv, flag, option } from './grammar.js';
 import { type Address, mediaLabel, proto, word } from './param-types.js';
@@ -98,7 +98,7 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
   }
   if (src.address === undefined)
     throw new CliError('CLI_INCOMPLETE', 'incomplete command: expected address[:port]');
-  const tools = await env.services.transports();
+  const tools = withPasswordRetry(await env.services.transports(), env);
   const progress = env.ui.progress(name);
   const ctx: TransportContext = {
     defaultPorts: info.defaultPorts,
@@ -122,6 +122,7 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
           'Trust this host key and continue connecting (y/N)?',
       ),
     ...onProgress(progress),
+    ...onPolicyStep(progress, env.session.terminal.ascii),
   };
   const request: RemoteRequest = {
     host: src.address.host,
@@ -144,6 +145,80 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
     progress?.done();
     throw e;
   }
+}
+
+/**
+ * On a terminal, what the default policy tries, in the progress bar's place until bytes flow:
+ * `trying ftp 192.0.2.1:21…`, then `ftp 192.0.2.1:21 failed (no answer), trying tftp 192.0.2.1…`
+ * (an unreachable host would otherwise show nothing for seconds).
+ */
+function onPolicyStep(
+  progress: ProgressHandle | undefined,
+  ascii: boolean,
+): Pick<TransportContext, 'onPolicyStep'> {
+  const note = progress?.note;
+  if (note === undefined) return {};
+  const dots = ascii ? '...' : '…';
+  return {
+    onPolicyStep: ({ origin, previous }) =>
+      note(
+        previous === undefined
+          ? `trying ${origin}${dots}`
+          : `${previous.origin} failed (${previous.reason}), trying ${origin}${dots}`,
+      ),
+  };
+}
+
+/**
+ * On a terminal, a login refused after a password was typed or given on the line gets one more
+ * try, as ssh asks again: the operator is told and asked for the password, instead of typing the
+ * whole line again. Script mode fails at once (the next line of a script is not a second password).
+ */
+function withPasswordRetry(tools: TransportTools, env: CommandEnv): TransportTools {
+  if (!env.session.interactive) return tools;
+  return {
+    ...tools,
+    openRemote: async (request, ctx) => {
+      const getPassword = ctx.getPassword;
+      let asked = false;
+      const counting: TransportContext =
+        getPassword === undefined
+          ? ctx
+          : {
+              ...ctx,
+              getPassword: (prompt) => {
+                asked = true;
+                return getPassword(prompt);
+              },
+            };
+      try {
+        return await tools.openRemote(request, counting);
+      } catch (e) {
+        const refused = refusedLogin(e);
+        if (refused === undefined || getPassword === undefined || (!asked && request.password === undefined))
+          throw e;
+        env.out.warn(`${refused}; try again`);
+        const { password: _, ...again } = request;
+        return tools.openRemote(again, ctx);
+      }
+    },
+  };
+}
+
+/** The message of a refused login, alone or among the failures of the ftp→tftp policy. */
+function refusedLogin(e: unknown): string | undefined {
+  const error = e as { code?: unknown; message?: unknown; failures?: readonly unknown[] } | null;
+  if (
+    error?.code === 'TRANSPORT_AUTH' &&
+    typeof error.message === 'string' &&
+    /login refused/.test(error.message)
+  )
+    return error.message;
+  for (const f of error?.code === 'TRANSPORT_ALL_FAILED' ? (error.failures ?? []) : []) {
+    const found = refusedLogin(f);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function onProgress(progress: ProgressHandle | undefined): { onProgress?: ProgressHandle['update'] } {

@@ -1,6 +1,6 @@
 // Script mode (SPEC §3.6): stdin not a TTY, or -c: clean output, every line in order, prompts answered from stdin.
 import type { Prompter } from '../contexts/env.js';
-import { terminalText } from '../contexts/errors.js';
+import { errorLine, terminalText } from '../contexts/errors.js';
 import { formatHelp, helpAt, helpRequest, splitCommands } from '../contexts/index.js';
 import { type Input, LineReader } from './line-reader.js';
 import type { FrontEnd, Session } from './session.js';
@@ -96,8 +96,18 @@ export async function runScript(
         }
       }
     } else {
-      for (let line = await lines().next(); line !== undefined; line = await lines().next()) {
-        if (!(await run(line)) || session.ended) break;
+      for (;;) {
+        let line: string | undefined;
+        try {
+          line = await lines().next();
+        } catch (e) {
+          // A line too long to read (MAX_LINE) fails like a command, and the script goes on.
+          io.stderr.write(`${errorLine(e)}\n`);
+          failed++;
+          if (options.exitOnError) break;
+          continue;
+        }
+        if (line === undefined || !(await run(line)) || session.ended) break;
       }
     }
     return status(failed);

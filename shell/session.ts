@@ -44,7 +44,15 @@ export class Session {
   readonly interactive: boolean;
   private stack: string[] = ['exec'];
   private readonly lines: string[] = [];
-  private running: { readonly controller: AbortController; readonly finished: Promise<void> } | undefined;
+  private running:
+    | {
+        readonly controller: AbortController;
+        readonly finished: Promise<void>;
+        readonly fe: FrontEnd;
+        /** Set while the command must not be stopped: what Ctrl-C prints instead. */
+        shield?: string | undefined;
+      }
+    | undefined;
   private done = false;
   private status: number | undefined;
 
@@ -86,10 +94,14 @@ export class Session {
   /**
    * Aborts the running command (Ctrl-C); false when nothing runs. `reason` is what the command
    * reports when it has nothing more precise to say (install says which package was not installed).
+   * A command in a part that must not be stopped (`shielded`, a boot) goes on, and the front-end
+   * prints why on a line of its own.
    */
   interrupt(reason = new CliError('CLI_ABORTED', 'interrupted (Ctrl-C)')): boolean {
-    if (this.running === undefined) return false;
-    this.running.controller.abort(reason);
+    const running = this.running;
+    if (running === undefined) return false;
+    if (running.shield !== undefined) running.fe.error(running.shield);
+    else running.controller.abort(reason);
     return true;
   }
 
@@ -145,7 +157,7 @@ export class Session {
     }
     const controller = new AbortController();
     let finish!: () => void;
-    this.running = { controller, finished: new Promise((resolve) => (finish = resolve)) };
+    this.running = { controller, finished: new Promise((resolve) => (finish = resolve)), fe };
     fe.begin?.();
     const filters: LineFilter[] = parsed.filters.map((f) => f.command.filter!(f.args));
     const out = new FilteredOutput(filters, fe.sink);
@@ -210,6 +222,16 @@ export class Session {
       interactive: this.interactive,
       registry: this.registry,
       history: () => this.lines,
+      shielded: async (notice, work) => {
+        const running = this.running;
+        if (running === undefined) return work();
+        running.shield = notice;
+        try {
+          return await work();
+        } finally {
+          running.shield = undefined;
+        }
+      },
       nav: {
         enter: (context) => {
           this.stack = ['exec', context];

@@ -68,6 +68,16 @@ export interface TransportContext {
   /** Asks the operator whether to trust an unknown SSH host key; absent means "no". */
   readonly confirmHostKey?: (key: HostKeyInfo) => Promise<boolean>;
   readonly onProgress?: (progress: TransferProgress) => void;
+  /** The default policy moves on: which protocol it tries now, and why the one before failed. */
+  readonly onPolicyStep?: (step: PolicyStep) => void;
+}
+
+/** One step of the default policy (ftp, then tftp), for the operator to see what is being tried. */
+export interface PolicyStep {
+  /** Where it connects now: `ftp 192.0.2.1:21`, `tftp 192.0.2.1`. */
+  readonly origin: string;
+  /** The failure of the protocol before, if any: its origin and its one-line reason. */
+  readonly previous?: { readonly origin: string; readonly reason: string };
 }
 
 /** An open transfer: read `stream` to the end; it errors with a `TransportError` on any failure. */

@@ -342,27 +342,40 @@ async function readPassphraseFile(file: string): Promise<string> {
   return passphrase;
 }
 
-/** Reads a line from the terminal without echo; refuses when there is no terminal. */
+/**
+ * Reads a line from the terminal without echo; refuses when there is no terminal. Listens for
+ * 'data' instead of iterating the stream: leaving a `for await` ends (destroys) stdin, and the
+ * next question (`confirm passphrase:`) would then fail at once.
+ */
 async function askHidden(prompt: string): Promise<string> {
   const input = process.stdin;
   if (!input.isTTY)
     throw new UsageError('a passphrase is needed and there is no terminal: use --passphrase-file');
-  process.stderr.write(prompt);
+  let onData!: (chunk: Buffer) => void;
+  let onEnd!: () => void;
+  // Raw (no echo) before the question shows: a passphrase typed at once must not be echoed.
   input.setRawMode(true);
-  input.resume();
+  process.stderr.write(prompt);
   try {
-    let line = '';
-    for await (const chunk of input) {
-      for (const char of (chunk as Buffer).toString('utf8')) {
-        if (char === '\r' || char === '\n') return line;
-        if (char === '\u0003') throw new UsageError('interrupted');
-        if (char === '\u0004' && line === '') throw new UsageError('no passphrase given');
-        if (char === '\u007f' || char === '\b') line = line.slice(0, -1);
-        else if (char >= ' ') line += char;
-      }
-    }
-    throw new UsageError('no passphrase given');
+    return await new Promise<string>((resolve, reject) => {
+      let line = '';
+      onData = (chunk) => {
+        for (const char of chunk.toString('utf8')) {
+          if (char === '\r' || char === '\n') return resolve(line);
+          if (char === '\u0003') return reject(new UsageError('interrupted'));
+          if (char === '\u0004' && line === '') return reject(new UsageError('no passphrase given'));
+          if (char === '\u007f' || char === '\b') line = line.slice(0, -1);
+          else if (char >= ' ') line += char;
+        }
+      };
+      onEnd = () => reject(new UsageError('no passphrase given'));
+      input.on('data', onData);
+      input.once('end', onEnd);
+      input.resume();
+    });
   } finally {
+    input.removeListener('data', onData);
+    input.removeListener('end', onEnd);
     input.setRawMode(false);
     input.pause();
     process.stderr.write('\n');

@@ -51,7 +51,7 @@ function copyInstall(dir: string, options = { launcher: true }): { launcher: str
   let cache = '';
   for (const name of readdirSync(join(DIST, 'bundle'))) {
     copyFileSync(join(DIST, 'bundle', name), join(dir, 'bundle', name));
-    if (name.endsWith('.v8cache')) cache = join(dir, 'bundle', name);
+    if (/^edgesh\..*\.v8cache$/.test(name)) cache = join(dir, 'bundle', name);
   }
   return { launcher, cache };
 }
@@ -177,4 +177,20 @@ test('without a bundle, or with one older than tsc output, the launcher runs the
   r = run();
   assert.equal(r.stderr, 'edgesh: code cache accepted\n');
   assert.ok(existsSync(cache));
+});
+
+test('the TTY front-end loads vorpal from its bundle and code cache, not from node_modules', () => {
+  const script = `import(${JSON.stringify(join(DIST, 'shell/vorpal.js'))}).then((m) => {
+    m.loadVorpal();
+    const files = Object.keys(require.cache).filter((f) => f.includes('node_modules'));
+    process.stdout.write(JSON.stringify(files));
+    process.exit(0);
+  })`;
+  const r = spawnSync(process.execPath, ['-e', script], {
+    env: testEnv({ EDGESH_CODE_CACHE: 'report' }),
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, 'edgesh: vorpal.cjs code cache accepted\n');
+  assert.deepEqual(JSON.parse(r.stdout), []);
 });

@@ -17,7 +17,7 @@ import {
   registry,
   TransportError,
 } from '../../transports/index.js';
-import type { Transport, TransportContext } from '../../transports/types.js';
+import type { PolicyStep, Transport, TransportContext } from '../../transports/types.js';
 import {
   contextsFor,
   drain,
@@ -88,6 +88,31 @@ describe('openRemote', () => {
     const transfer = await openRemote({ host: '127.0.0.1', path: 'good.wmopkg' }, ctx());
     assert.equal(transfer.origin, 'tftp 127.0.0.1');
     assert.equal((await drain(transfer)).sha256, good.sha256);
+  });
+
+  test('no protocol: each step of the policy is told, with why the one before failed', async () => {
+    const steps: PolicyStep[] = [];
+    const transfer = await openRemote(
+      { host: '127.0.0.1', path: 'good.wmopkg' },
+      ctx({ onPolicyStep: (step) => steps.push(step) }),
+    );
+    await drain(transfer);
+    assert.deepEqual(steps, [
+      { origin: `ftp 127.0.0.1:${refused}` },
+      {
+        origin: 'tftp 127.0.0.1',
+        previous: { origin: `ftp 127.0.0.1:${refused}`, reason: 'connection refused' },
+      },
+    ]);
+    // A named protocol is no policy: nothing to tell.
+    steps.length = 0;
+    await drain(
+      await openRemote(
+        { proto: 'tftp', host: '127.0.0.1', path: 'good.wmopkg' },
+        ctx({ onPolicyStep: (step) => steps.push(step) }),
+      ),
+    );
+    assert.deepEqual(steps, []);
   });
 
   test('no protocol and both fail: one message naming both failures', async () => {
