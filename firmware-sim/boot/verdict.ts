@@ -42,6 +42,10 @@ export function verifyStored(reading: PackageReading, record: StoreRecord, trust
   return verifyPackage(reading, trust);
 }
 
+/**
+ * The verdict when reading a stored package failed: a corrupt or unsafe package is `Invalid` (why is
+ * said), a missing file too; any other failure (the storage) is not a verdict and is thrown again.
+ */
 export function invalidFrom(error: unknown): Verdict {
   if (error instanceof FormatError) return { status: 'Invalid', reason: `corrupt package: ${error.message}` };
   if (
