@@ -1,7 +1,7 @@
 // The `boot` context (SPEC §3.5): allow-untrusted, media labels, the secure-boot unlock token.
 import { MAX_PARTITION } from '../common/media-label.js';
 import type { MediaLabel } from '../common/vocabulary.js';
-import { commonCommands } from './common.js';
+import { commonCommands, commonGroups } from './common.js';
 import { CliError } from './errors.js';
 import {
   type ArgsOf,
@@ -46,7 +46,7 @@ async function showBoot(env: CommandEnv): Promise<void> {
     media.formatMediaLabel(l),
     media.describeLabel(l),
   ]);
-  for (const line of renderPairs(labels)) env.out.line(`  ${line}`);
+  for (const line of renderPairs(labels, env.session.terminal.width, 2)) env.out.line(line);
   for (const problem of problems) {
     env.out.warn(`${problem} (allow-untrusted counts as off until a boot command rewrites the file)`);
   }
@@ -111,7 +111,7 @@ const unlockParams = [
 export const bootContext: Context = {
   name: 'boot',
   path: '/boot/#',
-  groups: { no: 'Undo a setting' },
+  groups: { ...commonGroups, no: 'Undo a setting' },
   commands: [
     command({
       name: 'allow-untrusted',

@@ -1,9 +1,8 @@
-// The top level (exec) of SPEC §3.2: contexts, show media/version/log, reboot, factory-reset, terminal, whoami, history.
+// The top level (exec) of SPEC §3.2: contexts, show media/version/log, reboot, factory-reset, whoami.
 import type { BootReport } from '../firmware-sim/api.js';
-import { commonCommands } from './common.js';
+import { commonCommands, commonGroups } from './common.js';
 import { CliError } from './errors.js';
-import { arg, type CommandEnv, type Context, command } from './grammar.js';
-import { number } from './param-types.js';
+import { type CommandEnv, type Context, command } from './grammar.js';
 import { duration, localTime, renderFields, renderTable } from './table.js';
 
 /**
@@ -70,15 +69,11 @@ async function showVersion(env: CommandEnv): Promise<void> {
   for (const line of renderFields(fields)) env.out.line(line);
 }
 
-function setTerminal(env: CommandEnv, change: Partial<CommandEnv['session']['terminal']>): void {
-  Object.assign(env.session.terminal, change);
-}
-
 /** The top level. */
 export const execContext: Context = {
   name: 'exec',
   path: '/',
-  groups: { show: 'Show device information', terminal: 'Settings of this terminal session' },
+  groups: { ...commonGroups, show: 'Show device information' },
   commands: [
     command({ name: 'package', help: 'Install, list and remove software packages', enter: 'package' }),
     command({
@@ -128,28 +123,6 @@ export const execContext: Context = {
         const report = await env.session.shielded(BOOTING, () => env.services.device.factoryReset());
         for (const line of bootReportLines(report, env)) env.out.line(line);
       },
-    }),
-    command({
-      name: 'terminal length',
-      help: 'Lines per page on this terminal (0: no paging)',
-      params: [arg('n', number('N', 'Lines per page, 0 for no paging', 0, 512))],
-      run: async (a, env) => setTerminal(env, { length: a.n }),
-    }),
-    command({
-      name: 'terminal width',
-      help: 'Columns of this terminal, for tables',
-      params: [arg('n', number('N', 'Columns', 40, 512))],
-      run: async (a, env) => setTerminal(env, { width: a.n }),
-    }),
-    command({
-      name: 'terminal ascii',
-      help: 'Draw tables with ASCII characters only',
-      run: async (_a, env) => setTerminal(env, { ascii: true }),
-    }),
-    command({
-      name: 'terminal utf8',
-      help: 'Draw tables with box-drawing characters',
-      run: async (_a, env) => setTerminal(env, { ascii: false }),
     }),
     command({
       name: 'whoami',

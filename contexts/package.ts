@@ -1,10 +1,10 @@
 // The `package` context of the vendor manual (SPEC §3.4): install, remove, show/list.
 
 import { formatBytes } from '../common/bytes.js';
-import { formatHostPort } from '../common/host.js';
+import { formatOrigin } from '../common/origin.js';
 import { printable } from '../common/text.js';
 import type { ActivationState, InstallResult, PackageDetails, PackageSummary } from '../firmware-sim/api.js';
-import { commonCommands } from './common.js';
+import { commonCommands, commonGroups } from './common.js';
 import { CliError } from './errors.js';
 import { type ArgsOf, arg, type CommandEnv, type Context, command, options } from './grammar.js';
 import { address, installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
@@ -235,13 +235,20 @@ function controlValue(value: string): string {
     .join('\n');
 }
 
+/** The heading over what the package says of itself, apart from what the device knows. */
+export const CONTROL_HEADING = 'Control fields, as the package states them:';
+
+/**
+ * `show PKGNAME`: first what the device knows (the name it installed the package under, its version,
+ * state and verification, where it came from), each at the start of a line; then the package's own control fields, indented under a
+ * heading. A package may name a field `State` or `Verification` and give it any value: it is shown
+ * among the package's words, never where the device speaks.
+ */
 function detailLines(d: PackageDetails, env: CommandEnv): string[] {
-  const source =
-    d.origin.kind === 'media'
-      ? `media ${d.origin.label} ${d.origin.path}`
-      : `${d.origin.proto} ${formatHostPort(d.origin.host, d.origin.port)} ${d.origin.path}`;
-  const fields: Array<[string, string]> = d.fields.map(([k, v]) => [k, controlValue(v)]);
-  fields.push(
+  const source = `${formatOrigin(d.origin)} ${d.origin.path}`;
+  const facts: Array<[string, string]> = [
+    ['Name', d.name],
+    ['Version', d.version],
     ['State', stateText(d)],
     ['Verification', verificationText(d)],
     ['Signing key', d.keyNumber ?? 'none'],
@@ -250,14 +257,17 @@ function detailLines(d: PackageDetails, env: CommandEnv): string[] {
     ['Installed', localTime(d.installedAt)],
     ['Size', d.size < 1024 ? formatBytes(d.size) : `${formatBytes(d.size)} (${d.size} bytes)`],
     ['Files', d.fileCount === undefined ? 'counted at activation' : String(d.fileCount)],
-  );
-  return renderFields(fields).map((l) => (env.session.terminal.ascii ? toAscii(l) : l));
+  ];
+  const control = d.fields.map(([k, v]): [string, string] => [k, controlValue(v)]);
+  const lines = [...renderFields(facts), CONTROL_HEADING, ...renderFields(control, 2)];
+  return lines.map((l) => (env.session.terminal.ascii ? toAscii(l) : l));
 }
 
 /** The `package` context. */
 export const packageContext: Context = {
   name: 'package',
   path: '/package/#',
+  groups: commonGroups,
   commands: [
     command({
       name: 'install',

@@ -1,5 +1,6 @@
 // The device as the shell sees it: what it stores, what it reports. No printing, no prompting in here.
 import type { Readable } from 'node:stream';
+import type { TransferOrigin } from '../common/origin.js';
 import type { MediaLabel, ProtoName, Verification } from '../common/vocabulary.js';
 
 export type { Verification } from '../common/vocabulary.js';
@@ -7,16 +8,11 @@ export type { Verification } from '../common/vocabulary.js';
 /** The default state directory of `npm start` and `edgesh` without `--device` (or `$EDGESH_DEVICE`). */
 export const DEFAULT_DEVICE_DIR = './.device';
 
-/** Where an installed package came from. */
-export type PackageOrigin =
-  | {
-      readonly kind: 'remote';
-      readonly proto: ProtoName;
-      readonly host: string;
-      readonly port: number;
-      readonly path: string;
-    }
-  | { readonly kind: 'media'; readonly label: string; readonly path: string };
+/**
+ * Where an installed package came from: the origin of its transfer (the protocol, host and port that
+ * delivered it, or the media) and the path on it.
+ */
+export type PackageOrigin = TransferOrigin & { readonly path: string };
 
 /**
  * Whether what is installed is what runs:
@@ -54,8 +50,8 @@ export interface PackageDetails extends PackageSummary {
   /** Size of the stored .wmopkg file in bytes. */
   readonly size: number;
   /**
-   * Regular files, links and directories in data.tar.gz; known once this installation has been
-   * activated (the archive is inflated only then).
+   * Regular files and links in data.tar.gz (directories not counted); known once this installation
+   * has been activated (the archive is inflated only then).
    */
   readonly fileCount?: number;
 }

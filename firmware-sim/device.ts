@@ -179,8 +179,8 @@ export class LocalDevice implements Device {
     return readDeviceFile(this.paths.deviceFile, 'device.json');
   }
 
-  private log(events: readonly string[]): Promise<void> {
-    return appendEvents(this.paths.logFile, events);
+  private log(events: readonly string[], at?: Date): Promise<void> {
+    return appendEvents(this.paths.logFile, events, at);
   }
 
   async info(): Promise<DeviceInfo> {
@@ -278,7 +278,7 @@ export class LocalDevice implements Device {
   private async bootLocked(): Promise<BootReport> {
     const { runBoot } = await import('./boot/sequence.js');
     const device = await this.device();
-    return withReadView(this.paths, () => runBoot(this.paths, device, (events) => this.log(events)));
+    return withReadView(this.paths, () => runBoot(this.paths, device, (events, at) => this.log(events, at)));
   }
 
   factoryReset(): Promise<BootReport> {

@@ -7,13 +7,13 @@ import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 import { oneLine } from '../common/text.js';
 import { keepWasmOnLiftoff } from '../tuning/wasm-liftoff.js';
-import { formatHostPort, originOf, portOf } from './address.js';
+import { endpointOf, formatHostPort, originOf, portOf } from './address.js';
 import { fromSystemError, MESSAGE_MAX, TransportError } from './errors.js';
 import { checkAnnouncedSize, guardReadable } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { askPassword, checkPassword, passwordPrompt } from './password.js';
 import { tlsFailure } from './tls-errors.js';
-import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
+import type { RemoteSource, RemoteTransfer, Transport, TransportContext } from './types.js';
 
 keepWasmOnLiftoff();
 
@@ -64,7 +64,7 @@ function urlOf(source: RemoteSource, port: number): URL {
   );
 }
 
-async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Transfer> {
+async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<RemoteTransfer> {
   const origin = originOf(source, ctx);
   const user = source.user ?? ctx.user;
   const https = source.proto === 'https';
@@ -119,6 +119,8 @@ async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Tr
     checkAnnouncedSize(origin, size, ctx.maxBytes);
     return guardReadable(response.res.body, {
       origin,
+      // The server named (a redirect elsewhere is the server's doing; the path typed is the record's).
+      endpoint: endpointOf(source, ctx),
       size,
       ctx,
       release: close,

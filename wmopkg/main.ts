@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../common/atomic.js';
+import { oneLine, printable } from '../common/text.js';
 import type { Verification } from '../common/vocabulary.js';
 import {
   FormatError,
@@ -114,12 +115,12 @@ SOURCE_DATE_EPOCH, when set, fixes every timestamp: the same tree gives the same
         ...(group ? { group } : {}),
         ...(epoch === undefined ? {} : { sourceDateEpoch: epoch }),
       });
-      for (const warning of tree.warnings) console.error(`Warning: ${warning}`);
+      for (const warning of tree.warnings) console.error(`Warning: ${oneLine(warning)}`);
       const control = tree.spec.control as { package: string };
       const out = typeof values.out === 'string' ? values.out : `${control.package}.wmopkg`;
       await writePackage({ ...tree.spec, ...(key ? { sign: key } : {}) }, out);
       console.log(
-        `Packaged contents of ${dir} into ${out}${key ? ` (signed with key ${keyNumberHex(key.keyNumber)})` : ''}`,
+        `Packaged contents of ${printable(dir)} into ${printable(out)}${key ? ` (signed with key ${keyNumberHex(key.keyNumber)})` : ''}`,
       );
       return 0;
     },
@@ -181,7 +182,7 @@ Exit status: 0 Signed, 3 Untrusted (unknown or revoked key), 4 Unsigned,
         if (!(error instanceof FormatError)) throw error;
         verdict = { status: 'Invalid', reason: error.message };
       }
-      console.log(`${pkg}: ${verdict.status}: ${verdict.reason}`);
+      console.log(`${printable(pkg)}: ${verdict.status}: ${oneLine(verdict.reason)}`);
       return VERIFY_EXIT[verdict.status];
     },
   },
@@ -278,7 +279,7 @@ export async function wmopkgMain(argv: string[]): Promise<number> {
   } catch (error) {
     const usage =
       error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
-    console.error(`Error: ${errorText(error)}${usage ? ` (see "wmopkg ${name} --help")` : ''}`);
+    console.error(`Error: ${oneLine(errorText(error))}${usage ? ` (see "wmopkg ${name} --help")` : ''}`);
     return usage ? 2 : 1;
   }
 }
@@ -382,7 +383,11 @@ async function askHidden(prompt: string): Promise<string> {
   }
 }
 
-/** Like `dpkg-deb --info`, plus the signature state. */
+/**
+ * Like `dpkg-deb --info`, plus the signature state. What the package wrote (control fields, the
+ * names and first lines of its scripts) is printable: an escape sequence, a carriage return, a C1 or
+ * a bidi control is shown escaped (`\x1b`, `\u202e`), as the shell shows it, never acted on.
+ */
 function formatInfo(reading: PackageReading): string {
   const size = (name: string) => reading.members.find((m) => m.name === name)?.size ?? 0;
   const signature = reading.signature
@@ -399,12 +404,13 @@ function formatInfo(reading: PackageReading): string {
     const text = content.toString('utf8');
     const count = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
     const script = text.startsWith('#!') ? text.split('\n', 1)[0]! : '';
-    const interpreter = script === '' ? '' : `*  ${name.padEnd(20)} ${script}`;
+    const interpreter = script === '' ? '' : `*  ${printable(name).padEnd(20)} ${printable(script)}`;
     lines.push(
-      `${String(content.length).padStart(8)} bytes,${String(count).padStart(6)} lines   ${interpreter || `   ${name}`}`,
+      `${String(content.length).padStart(8)} bytes,${String(count).padStart(6)} lines   ${interpreter || `   ${printable(name)}`}`,
     );
   }
-  for (const line of reading.control.toString().split('\n')) if (line !== '') lines.push(` ${line}`);
+  for (const line of reading.control.toString().split('\n'))
+    if (line !== '') lines.push(` ${printable(line)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -419,20 +425,37 @@ const TYPE_CHAR: Record<string, string> = {
   'contiguous-file': '-',
 };
 
-/** One line as `tar -tv` (and `dpkg-deb --contents`) prints it. */
+/**
+ * `rwsr-xr-x` as `ls -l`, `tar -tv` and `dpkg-deb --contents` write permissions: setuid and setgid
+ * in the owner's and the group's execute place (`s`, or `S` without execute), the sticky bit in the
+ * others' (`t`, `T`).
+ */
+function permissionString(mode: number): string {
+  const bits = 'rwxrwxrwx'.split('').map((c, i) => (mode & (1 << (8 - i)) ? c : '-'));
+  const special: ReadonlyArray<readonly [number, number, string]> = [
+    [0o4000, 2, 's'],
+    [0o2000, 5, 's'],
+    [0o1000, 8, 't'],
+  ];
+  for (const [bit, at, char] of special) {
+    if (mode & bit) bits[at] = bits[at] === 'x' ? char : char.toUpperCase();
+  }
+  return bits.join('');
+}
+
+/**
+ * One line as `tar -tv` (and `dpkg-deb --contents`) prints it. Names, link targets and owners come
+ * from the archive: printable, so that a file name cannot rewrite the screen.
+ */
 function formatListing(header: import('tar-stream').Header): string {
-  const mode = header.mode ?? 0;
-  const bits = 'rwxrwxrwx'
-    .split('')
-    .map((c, i) => (mode & (1 << (8 - i)) ? c : '-'))
-    .join('');
-  const owner = `${header.uname || header.uid}/${header.gname || header.gid}`;
+  const bits = permissionString(header.mode ?? 0);
+  const owner = printable(`${header.uname || header.uid}/${header.gname || header.gid}`);
   const date = header.mtime.toISOString().replace('T', ' ').slice(0, 16);
   const target =
     header.type === 'symlink'
-      ? ` -> ${header.linkname}`
+      ? ` -> ${printable(header.linkname ?? '')}`
       : header.type === 'link'
-        ? ` link to ${header.linkname}`
+        ? ` link to ${printable(header.linkname ?? '')}`
         : '';
-  return `${TYPE_CHAR[header.type] ?? '?'}${bits} ${owner.padEnd(8)} ${String(header.size).padStart(9)} ${date} ${header.name}${target}`;
+  return `${TYPE_CHAR[header.type] ?? '?'}${bits} ${owner.padEnd(8)} ${String(header.size).padStart(9)} ${date} ${printable(header.name)}${target}`;
 }

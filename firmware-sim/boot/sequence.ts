@@ -7,7 +7,14 @@ import { readBootConfig } from '../config/boot-config.js';
 import { type DeviceFile, readLimits } from '../config/device-file.js';
 import { allowUntrustedInForce } from '../config/policy.js';
 import { DeviceError, deviceErrorOf, isFsError } from '../errors.js';
-import { loadTrustStore, type PackageReading, readPackageFile, type Verdict } from '../format/index.js';
+import {
+  compareVersions,
+  loadTrustStore,
+  type PackageReading,
+  readPackageFile,
+  type Verdict,
+} from '../format/index.js';
+import { quantity } from '../state/event-log.js';
 import { faultPoint } from '../state/fault.js';
 import { type Layout, REVOKED_LIST_NAME } from '../state/layout.js';
 import { type LastBoot, loadActive } from '../store/last-boot.js';
@@ -44,27 +51,34 @@ interface BootState extends BootRules {
 
 /**
  * Runs the boot sequence; the caller holds the device lock. Its events go to `log` at the end, or
- * up to the failure if an unexpected error stops it (rootfs is then recovered by the caller).
+ * up to the failure if an unexpected error stops it (rootfs is then recovered by the caller). They
+ * are logged with the time the boot started, the time its report shows (`Boot 2026-11-21 10:02:41`),
+ * so that the operator finds the report's time in the log.
  */
 export async function runBoot(
   layout: Layout,
   device: DeviceFile,
-  log: (events: readonly string[]) => Promise<void>,
+  log: (events: readonly string[], at: Date) => Promise<void>,
 ): Promise<BootReport> {
   const events: string[] = [];
+  const at = new Date();
   try {
-    const report = await bootSequence(layout, device, events);
-    await log(events);
+    const report = await bootSequence(layout, device, events, at.toISOString());
+    await log(events, at);
     return report;
   } catch (error) {
     events.push(`boot: stopped by an error: ${(error as Error).message}`);
-    await log(events).catch(() => {});
+    await log(events, at).catch(() => {});
     throw error;
   }
 }
 
-async function bootSequence(layout: Layout, device: DeviceFile, events: string[]): Promise<BootReport> {
-  const at = new Date().toISOString();
+async function bootSequence(
+  layout: Layout,
+  device: DeviceFile,
+  events: string[],
+  at: string,
+): Promise<BootReport> {
   const config = await readBootConfig(layout.bootConfigFile);
   const trust = await loadTrustStore(layout.keysDir, layout.revokedFile, REVOKED_LIST_NAME);
   const { records, damaged, problems } = await loadRecords(layout);
@@ -83,7 +97,9 @@ async function bootSequence(layout: Layout, device: DeviceFile, events: string[]
     dirs,
     events,
   };
-  events.push(`boot: firmware ${device.firmwareVersion}, ${records.size + damaged.size} packages installed`);
+  events.push(
+    `boot: firmware ${device.firmwareVersion}, ${quantity(records.size + damaged.size, 'package')} installed`,
+  );
   for (const problem of config.problems ?? []) {
     state.events.push(`boot: ${problem}; allow-untrusted counts as off until the file is rewritten`);
   }
@@ -263,8 +279,15 @@ async function unpackAndInstall(
   if (verdict.status === 'Signed') applySpecialBits(paths.stage, unpacked.entries);
   const outcome = await install(state, record, reading, unpacked, verdict, old);
   if (outcome !== undefined) return lineOf(record, verdict.status, false, `${outcome}${keep}`);
-  const reason = old ? `activated (upgrade from ${old.version})` : 'activated';
-  return lineOf(record, verdict.status, true, reason);
+  return lineOf(record, verdict.status, true, activatedReason(old?.version, record.version));
+}
+
+/** `activated`, and over what ran before: `(upgrade from 1.0)`, `(downgrade from 2.0)`, `(reinstalled)`. */
+function activatedReason(from: string | undefined, to: string): string {
+  if (from === undefined) return 'activated';
+  const order = compareVersions(to, from);
+  if (order === 0) return 'activated (reinstalled)';
+  return `activated (${order > 0 ? 'upgrade' : 'downgrade'} from ${from})`;
 }
 
 function scriptContext(state: BootState, record: { name: string; version: string }): ScriptContext {

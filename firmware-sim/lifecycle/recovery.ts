@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { syncDirectory, TEMP_PREFIX, tempOwner, writeFileAtomic } from '../../common/atomic.js';
 import { recoverTxn } from '../boot/rootfs-txn.js';
-import { repairLog } from '../state/event-log.js';
+import { quantity, repairLog } from '../state/event-log.js';
 import type { Layout } from '../state/layout.js';
 import { holderAlive } from '../state/lock.js';
 import { dropView } from '../state/snapshot.js';
@@ -64,7 +64,9 @@ export async function recover(layout: Layout): Promise<string[]> {
     await removePackages(layout, journal.names);
     if (journal.op === 'factory-reset') await resetRuntime(layout);
     await clearJournal(layout);
-    events.push(`recovery: completed the interrupted ${journal.op} (${journal.names.length} packages)`);
+    events.push(
+      `recovery: completed the interrupted ${journal.op} (${quantity(journal.names.length, 'package')})`,
+    );
   }
   events.push(...(await cleanStore(layout)));
   for (const dir of [

@@ -1,4 +1,5 @@
 // Taking packages out in bulk, journaled so that recovery completes an interrupted one: remove all, factory reset.
+import { quantity } from '../state/event-log.js';
 import { faultPoint } from '../state/fault.js';
 import type { Layout } from '../state/layout.js';
 import { loadRecords, storeNames } from '../store/packages.js';
@@ -15,7 +16,9 @@ export async function removeAllPackages(layout: Layout, log: Log): Promise<numbe
   faultPoint('remove-all:journal');
   await removePackages(layout, names);
   await clearJournal(layout);
-  await log([`remove all: ${names.length} packages (${names.join(', ')}) (takes effect at the next boot)`]);
+  await log([
+    `remove all: ${quantity(names.length, 'package')} (${names.join(', ')}) (takes effect at the next boot)`,
+  ]);
   return names.length;
 }
 
@@ -37,7 +40,7 @@ export async function resetPackages(layout: Layout, log: Log): Promise<void> {
   // Whether a package with a damaged record was persistent cannot be known: it stays, named.
   const unknown = [...damaged.keys()];
   await log([
-    `---- factory reset: ${gone.length} packages removed${gone.length ? ` (${gone.join(', ')})` : ''}, ${kept.length} persistent kept${kept.length ? ` (${kept.join(', ')})` : ''}${unknown.length ? `, ${unknown.length} with a damaged record kept (${unknown.join(', ')}; remove them by name)` : ''}; known hosts and session state cleared ----`,
+    `---- factory reset: ${quantity(gone.length, 'package')} removed${gone.length ? ` (${gone.join(', ')})` : ''}, ${kept.length} persistent kept${kept.length ? ` (${kept.join(', ')})` : ''}${unknown.length ? `, ${unknown.length} with a damaged record kept (${unknown.join(', ')}; remove them by name)` : ''}; known hosts and session state cleared ----`,
   ]);
   faultPoint('factory-reset:before-boot');
 }

@@ -324,6 +324,20 @@ describe('upgrades and downgrades', () => {
     assert.equal(result.previousVersion, '2.0');
     assert.equal((await t.device.details('tool')).version, '1.5');
   });
+
+  test('the boot report says downgrade and reinstall in its own words, not upgrade', async () => {
+    // Installed by the test before: 1.5 over the active 2.0.
+    assert.equal(line(await t.device.boot(), 'tool').reason, 'activated (downgrade from 2.0)');
+    const same = await buildPackage(t.root, {
+      name: 'tool',
+      version: '1.5',
+      data: [file('./opt/tool/a', 'again')],
+      sign: t.vendorKey,
+    });
+    assert.equal((await installFile(t.device, same)).previousVersion, '1.5');
+    assert.equal(line(await t.device.boot(), 'tool').reason, 'activated (reinstalled)');
+    assert.equal(await readFile(join(t.dir, 'rootfs/opt/tool/a'), 'utf8'), 'again');
+  });
 });
 
 describe('directories packages create', () => {
@@ -410,7 +424,7 @@ describe('an upgrade that changes the kind of its own path (as dpkg allows)', ()
     assert.equal(await readFile(join(t.dir, 'rootfs/opt/app/lib/deeper/so.3'), 'utf8'), 'three\n');
     assert.equal(await exists(join(t.dir, 'rootfs/opt/app/lib.real')), false);
     // Back down to 1.0: the directory, with everything in it, becomes the symlink again.
-    assert.equal((await upgrade(v1)).reason, 'activated (upgrade from 2.0)');
+    assert.equal((await upgrade(v1)).reason, 'activated (downgrade from 2.0)');
     assert.equal(await readlink(join(t.dir, 'rootfs/opt/app/lib')), 'lib.real');
     assert.equal(await readFile(join(t.dir, 'rootfs/opt/app/lib.real/so.1'), 'utf8'), 'one\n');
     await t.device.remove('app');
