@@ -6,6 +6,7 @@ import { printable } from '../common/text.js';
 import type { ActivationState, InstallResult, PackageDetails, PackageSummary } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
 import { CliError } from './errors.js';
+import { installFirmwareLine } from './firmware.js';
 import { type ArgsOf, arg, type CommandEnv, type Context, command, options } from './grammar.js';
 import { address, installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
 import { openSource, persistentFlag, sourceOptions } from './source.js';
@@ -68,10 +69,13 @@ async function installFrom(
       origin: source.origin,
       stream: source.transfer.stream,
       signal: env.signal,
-      confirmDowngrade: async (from, to) => {
+      confirmDowngrade: async (from, to, subject) => {
         source.done();
-        downgrade = await env.ui.confirm(`Downgrade ${file.name} from ${from} to ${to} (y/N)?`);
-        return downgrade;
+        const what = subject === 'firmware' ? 'firmware' : file.name;
+        const yes = await env.ui.confirm(`Downgrade ${what} from ${from} to ${to} (y/N)?`);
+        // Of the firmware, the package itself is installed (not downgraded) and says so below.
+        downgrade = yes && subject !== 'firmware';
+        return yes;
       },
     });
   } finally {
@@ -84,12 +88,26 @@ async function installFrom(
     ...(result.keyNumber === undefined ? [] : [`key ${result.keyNumber}`]),
     ...(result.persistent ? ['persistent'] : []),
   ].join(', ');
+  if (result.removal) {
+    const r = result.removal;
+    const scope = r.keptInBackup
+      ? '; it stays in the backup and comes back after a firmware change or a factory reset'
+      : r.fromBackup
+        ? ', also from the backup'
+        : '';
+    env.out.line(
+      `Removal package ${result.name} (${how}): ${r.target} ${r.version} removed${scope}. ${AFTER_REBOOT}`,
+    );
+    return;
+  }
   let done: string;
   if (result.previousVersion === undefined) done = `Installed ${result.name} ${result.version}`;
   else if (result.previousVersion === result.version) done = `Reinstalled ${result.name} ${result.version}`;
+  else if (result.firmware) done = `Replaced ${result.name} ${result.previousVersion} with ${result.version}`;
   else
     done = `${downgrade ? 'Downgraded' : 'Upgraded'} ${result.name} from ${result.previousVersion} to ${result.version}`;
   env.out.line(`${done} (${how}). ${AFTER_REBOOT}`);
+  if (result.firmware) env.out.line(installFirmwareLine(result.firmware));
   // `unsigned is Unsigned: no signature (package has no _manifest); it will …`: the device's reason
   // may hold parentheses of its own.
   const what = `${result.name} is ${result.verification}${result.reason === undefined ? '' : `: ${result.reason}`}`;
@@ -134,14 +152,20 @@ async function remove(args: ArgsOf<typeof removeParams>, env: CommandEnv): Promi
     );
     return;
   }
+  let question = `Remove package ${target.name} (y/N)?`;
   if (!(await device.names()).includes(target.name)) {
-    // The device's words for the same case (`package show NAME`).
-    throw new CliError(
-      'CLI_NOT_FOUND',
-      `package ${printable(target.name)} is not installed (see package show)`,
-    );
+    // Not installed, but kept in the backup (taken out by a removal package): remove takes it out.
+    const held = (await device.backup()).some((e) => e.name === target.name && e.state === 'held');
+    if (!held) {
+      // The device's words for the same case (`package show NAME`).
+      throw new CliError(
+        'CLI_NOT_FOUND',
+        `package ${printable(target.name)} is not installed (see package show)`,
+      );
+    }
+    question = `Remove package ${target.name} from the backup (y/N)?`;
   }
-  if (!(await env.ui.confirm(`Remove package ${target.name} (y/N)?`))) throw notConfirmed();
+  if (!(await env.ui.confirm(question))) throw notConfirmed();
   await device.remove(target.name);
   env.out.line(`Removed${ellipsis(env)} ${AFTER_REBOOT}`);
 }

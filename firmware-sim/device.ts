@@ -5,11 +5,14 @@ import type { Readable } from 'node:stream';
 import { syncDirectory, writeFileAtomic } from '../common/atomic.js';
 import type { MediaLabel } from '../common/vocabulary.js';
 import type {
+  BackupEntry,
   BootConfig,
   BootReport,
   Device,
   DeviceInfo,
   DeviceTrust,
+  FirmwareChange,
+  FirmwareState,
   InstallRequest,
   InstallResult,
   PackageDetails,
@@ -25,6 +28,7 @@ import { faultPoint } from './state/fault.js';
 import type { Layout } from './state/layout.js';
 import { DeviceLock } from './state/lock.js';
 import { readConsistently, withReadView } from './state/snapshot.js';
+import { backupList, dropHeld } from './store/backup.js';
 import type { InstallHost } from './store/install.js';
 import { loadActive, readLastBoot } from './store/last-boot.js';
 import {
@@ -246,18 +250,47 @@ export class LocalDevice implements Device {
     return installPackage(host, request);
   }
 
+  /** Removes a package from the store, and from the backup (a package held there by a removal package too). */
   async remove(name: string): Promise<void> {
     checkPackageName(name);
     return this.guard(`removing ${name}`, () =>
       this.locked(async () => {
         const entry = await readStoreEntry(this.paths, name);
-        if (!entry) throw notInstalled(name);
-        await removeFromStore(this.paths, name);
+        const held = await dropHeld(this.paths, name);
+        if (!entry && !held) throw notInstalled(name);
+        if (entry) await removeFromStore(this.paths, name);
         faultPoint('remove:done');
-        const what = entry.kind === 'record' ? `${name} ${entry.record.version}` : `${name} (damaged record)`;
+        const what = !entry
+          ? `${name} from the backup`
+          : entry.kind === 'record'
+            ? `${name} ${entry.record.version}`
+            : `${name} (damaged record)`;
         await this.log([`remove ${what} (takes effect at the next boot)`]);
       }),
     );
+  }
+
+  firmware(): Promise<FirmwareState> {
+    return this.guard('reading the firmware slots', async () => {
+      const { firmwareState } = await import('./firmware/state.js');
+      return firmwareState(this.paths, await this.device());
+    });
+  }
+
+  backup(): Promise<BackupEntry[]> {
+    return this.guard('reading the backup', () => backupList(this.paths));
+  }
+
+  async setFirmwareFallback(on: boolean): Promise<FirmwareChange | undefined> {
+    const { fallbackChange } = await import('./firmware/state.js');
+    let change: FirmwareChange | undefined;
+    await this.changeConfig(
+      fallbackChange(this.paths, on, (next) => {
+        change = next;
+      }),
+      on ? 'setting the firmware fallback' : 'changing the boot configuration',
+    );
+    return change;
   }
 
   async removeAll(): Promise<number> {
@@ -276,9 +309,11 @@ export class LocalDevice implements Device {
    * view of the state it started from (state/snapshot.ts) until it ends.
    */
   private async bootLocked(): Promise<BootReport> {
-    const { runBoot } = await import('./boot/sequence.js');
+    const { runFirmwareBoot } = await import('./firmware/boot.js');
     const device = await this.device();
-    return withReadView(this.paths, () => runBoot(this.paths, device, (events, at) => this.log(events, at)));
+    return withReadView(this.paths, () =>
+      runFirmwareBoot(this.paths, device, (events, at) => this.log(events, at)),
+    );
   }
 
   factoryReset(): Promise<BootReport> {

@@ -17,6 +17,8 @@ export interface TestPackage {
   readonly version?: string;
   readonly architecture?: string;
   readonly depends?: string;
+  /** More control fields, after `Depends` (`Tags`, …). */
+  readonly fields?: ReadonlyArray<readonly [string, string]>;
   readonly description?: string;
   readonly data?: readonly DataEntry[];
   readonly scripts?: Partial<Record<'preinst' | 'postinst' | 'prerm' | 'postrm', string>>;
@@ -52,6 +54,7 @@ export async function buildPackage(
     ['Maintainer', 'Test Suite <tests@example.com>'],
   ];
   if (spec.depends !== undefined) fields.push(['Depends', spec.depends]);
+  for (const [name, value] of spec.fields ?? []) fields.push([name, value]);
   fields.push(['Description', spec.description ?? `Test package ${spec.name}`]);
   const scripts = Object.entries(spec.scripts ?? {}).map(([name, content]) => ({ name, content: content! }));
   await writePackage(
@@ -83,7 +86,7 @@ export function installFile(
   options: {
     name?: string;
     persistent?: boolean;
-    confirmDowngrade?: (from: string, to: string) => Promise<boolean>;
+    confirmDowngrade?: (from: string, to: string, subject?: 'firmware') => Promise<boolean>;
   } = {},
 ): Promise<InstallResult> {
   return device.install({

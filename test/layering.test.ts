@@ -48,6 +48,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // api.ts (the contract) and errors.ts (DeviceError) are the device's words, every room uses them.
   'firmware-sim': [
     'firmware-sim/lifecycle',
+    'firmware-sim/firmware',
     'firmware-sim/boot',
     'firmware-sim/store',
     'firmware-sim/config',
@@ -57,7 +58,15 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
     'transports',
     'common',
   ],
-  'firmware-sim/lifecycle': [...DEVICE_WORDS, 'firmware-sim/boot', 'firmware-sim/store', ...BELOW_STORE],
+  'firmware-sim/lifecycle': [
+    ...DEVICE_WORDS,
+    'firmware-sim/firmware',
+    'firmware-sim/boot',
+    'firmware-sim/store',
+    ...BELOW_STORE,
+  ],
+  // The firmware lifecycle: slots switched at boot, above the package pass it hands over to.
+  'firmware-sim/firmware': [...DEVICE_WORDS, 'firmware-sim/boot', 'firmware-sim/store', ...BELOW_STORE],
   'firmware-sim/boot': [...DEVICE_WORDS, 'firmware-sim/store', ...BELOW_STORE],
   'firmware-sim/store': [...DEVICE_WORDS, ...BELOW_STORE],
   'firmware-sim/config': [...DEVICE_WORDS, 'firmware-sim/state', 'firmware-sim/format', 'common'],

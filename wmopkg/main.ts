@@ -1,4 +1,4 @@
-// `wmopkg`: the packaging tool — keygen, build, sign, verify, info, contents (SPEC §6); it prints, the format library does the work.
+// `wmopkg`: the packaging tool — keygen, build, removal, sign, verify, info, contents (SPEC §6); it prints, the format library does the work.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -21,6 +21,7 @@ import {
   parseSecretKey,
   readBuildTree,
   readPackageFile,
+  removalPackageSpec,
   resolveOwner,
   type SecretKey,
   signPackageFile,
@@ -116,11 +117,58 @@ SOURCE_DATE_EPOCH, when set, fixes every timestamp: the same tree gives the same
         ...(epoch === undefined ? {} : { sourceDateEpoch: epoch }),
       });
       for (const warning of tree.warnings) console.error(`Warning: ${oneLine(warning)}`);
+      if (tree.kind === 'firmware' && !key) {
+        console.error(
+          'Warning: a device accepts a firmware package only when it is signed by its vendor key (--sign KEY.sec, or wmopkg sign)',
+        );
+      }
       const control = tree.spec.control as { package: string };
       const out = typeof values.out === 'string' ? values.out : `${control.package}.wmopkg`;
       await writePackage({ ...tree.spec, ...(key ? { sign: key } : {}) }, out);
       console.log(
         `Packaged contents of ${printable(dir)} into ${printable(out)}${key ? ` (signed with key ${keyNumberHex(key.keyNumber)})` : ''}`,
+      );
+      return 0;
+    },
+  },
+  removal: {
+    summary: 'make a removal package: installed on a device, it removes PKGNAME',
+    usage: `wmopkg removal PKGNAME [--backup] --sign KEY.sec [--out FILE] [--maintainer TEXT] [--passphrase-file FILE]
+
+  --backup              also remove it from the backup, even when it is persistent
+  --sign KEY.sec        sign with this secret key (required: a device acts only on a trusted one)
+  --out FILE            output file (default: PKGNAME-remove.wmopkg, PKGNAME-remove-backup.wmopkg)
+  --maintainer TEXT     the Maintainer field (default: the key's comment)
+  --passphrase-file F   passphrase of an encrypted secret key
+
+Installed like any package (install media external hello-remove.wmopkg, or over the network), it
+removes PKGNAME at the next boot and is never listed as installed. Without --backup a persistent
+package stays in the backup and comes back after a firmware upgrade or a factory reset.
+SOURCE_DATE_EPOCH, when set, fixes every timestamp.`,
+    options: {
+      backup: { type: 'boolean' },
+      sign: { type: 'string' },
+      out: { type: 'string' },
+      maintainer: { type: 'string' },
+      ...passphraseFileOption,
+    },
+    async run(values, positionals) {
+      const target = single(positionals, 'PKGNAME');
+      const key = await loadSecretKey(required(values.sign, '--sign KEY.sec'), values['passphrase-file']);
+      const backup = values.backup === true;
+      const spec = removalPackageSpec(target, {
+        backup,
+        mtime: sourceDateEpoch() ?? Math.floor(Date.now() / 1000),
+        maintainer:
+          typeof values.maintainer === 'string' && values.maintainer !== ''
+            ? values.maintainer
+            : key.comment.replace(/ secret key$/, '') || 'wmopkg',
+      });
+      const control = spec.control as ReadonlyArray<readonly [string, string]>;
+      const out = typeof values.out === 'string' ? values.out : `${control[0]![1]}.wmopkg`;
+      await writePackage({ ...spec, sign: key }, out);
+      console.log(
+        `${out}: removes ${target}${backup ? ' and its backup' : ''} at the next boot (signed with key ${keyNumberHex(key.keyNumber)})`,
       );
       return 0;
     },

@@ -62,6 +62,8 @@ export async function runScript(
       env: {
         ...SCRIPT_ENV,
         PKG_ROOT: ctx.rootfs,
+        // `rootfs/` is a link to the running firmware slot: `pwd` shows the root as it is named.
+        PWD: ctx.rootfs,
         PKG_NAME: ctx.packageName,
         PKG_VERSION: ctx.version,
         DPKG_MAINTSCRIPT_NAME: which,

@@ -2,7 +2,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
-import type { BootLine, BootReport, Deactivated, Verification } from '../api.js';
+import type { BootLine, BootReport, Deactivated, FirmwareBootReport, Verification } from '../api.js';
 import { readBootConfig } from '../config/boot-config.js';
 import { type DeviceFile, readLimits } from '../config/device-file.js';
 import { allowUntrustedInForce } from '../config/policy.js';
@@ -49,6 +49,15 @@ interface BootState extends BootRules {
   readonly events: string[];
 }
 
+/** What the firmware step (firmware/boot.ts) hands this pass: lines of firmware packages, its report. */
+export interface BootHooks {
+  /** Lines of packages this pass leaves alone, by name (also of one no longer in the store). */
+  readonly handled?: ReadonlyMap<string, BootLine>;
+  readonly firmware?: FirmwareBootReport;
+  /** When the boot started (the firmware step began it); now by default. */
+  readonly at?: Date;
+}
+
 /**
  * Runs the boot sequence; the caller holds the device lock. Its events go to `log` at the end, or
  * up to the failure if an unexpected error stops it (rootfs is then recovered by the caller). They
@@ -59,11 +68,12 @@ export async function runBoot(
   layout: Layout,
   device: DeviceFile,
   log: (events: readonly string[], at: Date) => Promise<void>,
+  hooks: BootHooks = {},
 ): Promise<BootReport> {
   const events: string[] = [];
-  const at = new Date();
+  const at = hooks.at ?? new Date();
   try {
-    const report = await bootSequence(layout, device, events, at.toISOString());
+    const report = await bootSequence(layout, device, events, at.toISOString(), hooks);
     await log(events, at);
     return report;
   } catch (error) {
@@ -78,6 +88,7 @@ async function bootSequence(
   device: DeviceFile,
   events: string[],
   at: string,
+  hooks: BootHooks,
 ): Promise<BootReport> {
   const config = await readBootConfig(layout.bootConfigFile);
   const trust = await loadTrustStore(layout.keysDir, layout.revokedFile, REVOKED_LIST_NAME);
@@ -119,9 +130,16 @@ async function bootSequence(
     }
     active.delete(name);
   }
-  for (const name of [...records.keys(), ...damaged.keys()].sort()) {
+  const handled = hooks.handled ?? new Map<string, BootLine>();
+  for (const name of [...new Set([...records.keys(), ...damaged.keys(), ...handled.keys()])].sort()) {
     const record = records.get(name);
     const current = active.get(name);
+    const given = handled.get(name);
+    if (given !== undefined) {
+      lines.push(given);
+      if (record !== undefined) installIds[name] = record.installId;
+      continue;
+    }
     if (record === undefined) {
       lines.push(damagedLine(name, damaged.get(name)!, current));
       state.events.push(
@@ -144,7 +162,12 @@ async function bootSequence(
   state.events.push(
     `boot: done, ${activeCount} active, ${lines.length - activeCount} not activated, ${deactivated.length} deactivated`,
   );
-  const report: BootReport = { at, lines, deactivated };
+  const report: BootReport = {
+    at,
+    lines,
+    deactivated,
+    ...(hooks.firmware ? { firmware: hooks.firmware } : {}),
+  };
   await mkdir(layout.libDir, { recursive: true });
   await writeFileAtomic(
     layout.lastBootFile,

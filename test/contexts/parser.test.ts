@@ -184,7 +184,7 @@ const cases: readonly Case[] = [
   {
     title: 'incomplete group',
     line: 'show',
-    expected: /^incomplete command "show": expected log, media, version$/,
+    expected: /^incomplete command "show": expected backup, log, media, version$/,
   },
   {
     title: 'incomplete install',
@@ -493,7 +493,7 @@ function services(device: Device = testDevice.device): Services {
 }
 
 const helps: ReadonlyArray<{ context?: string; line: string; expected: string[] }> = [
-  { line: 'show ', expected: ['media', 'version', 'log'] },
+  { line: 'show ', expected: ['media', 'version', 'backup', 'log'] },
   { line: 'sh', expected: ['show'] },
   { line: 'show version ', expected: ['<cr>', '|'] },
   {

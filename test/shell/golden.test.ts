@@ -44,6 +44,30 @@ const KNOWN_HOSTS = [
 ];
 
 const goldens: readonly Golden[] = [
+  // The firmware lifecycle (issue 16), from the stick: the firmware and the hotfix samples.
+  {
+    name: 'firmware-upgrade',
+    title: 'a whole firmware upgrade from the stick: show version, the hotfix gone, firmware fallback',
+    stdin: [
+      'package',
+      'install media external fix-1.wmopkg',
+      'install media external hello.wmopkg',
+      'do reboot',
+      'y',
+      'install media external firmware-5.27.0.wmopkg',
+      'do show version | exclude Uptime',
+      'do reboot',
+      'y',
+      'do show version | exclude Uptime',
+      'show',
+      'do show log | include "hotfix|firmware"',
+      'do boot firmware fallback',
+      'y',
+      'do reboot',
+      'y',
+      'do show version | exclude Uptime',
+    ],
+  },
   // Every example of the vendor manual (SPEC §3.4).
   {
     name: 'manual-install',
