@@ -41,9 +41,11 @@ describe('reads during a boot of 1,000 packages', () => {
       t.device,
       await buildPackage(t.root, { name: 'a-first', data: [file('./opt/a-first', 'a')], sign: t.vendorKey }),
     );
-    // The gate: its postinst says the boot reached it, then waits for the test to open it.
-    const gate =
-      '#!/bin/sh\n: > "$PKG_ROOT/../gate-reached"\nwhile [ ! -e "$PKG_ROOT/../gate-open" ] && [ -d "$PKG_ROOT" ]; do sleep 0.05; done\n';
+    // The gate: its postinst says the boot reached it, then waits for the test to open it (or for the
+    // device to be gone, should the test end first). The paths are written into the script: a script
+    // gets no environment of the test's.
+    const at = (name: string) => join(t.dir, name);
+    const gate = `#!/bin/sh\n: > "${at('gate-reached')}"\nwhile [ ! -e "${at('gate-open')}" ] && [ -d "${t.dir}" ]; do sleep 0.05; done\n`;
     await installFile(
       t.device,
       await buildPackage(t.root, {
