@@ -348,30 +348,6 @@ export function revertSteps(paths: TxnPaths, steps: readonly Step[]): void {
   }
 }
 
-/**
- * Starts writeback while a package unpacks: a `sync -f` whenever none is running, so that the final
- * one before the commit finds little left to write. Only an optimization: correctness rests on the
- * final sync. `stop` waits for the running one.
- */
-export function backgroundSync(path: string, everyMs = 100): { stop: () => Promise<void> } {
-  let running: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = syncFileSystem(path)
-      .catch(() => {})
-      .finally(() => {
-        running = undefined;
-      });
-  }, everyMs);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
-}
-
 /** Commits an activation: the active record is the commit point. */
 export async function commitActivation(layout: Layout, record: ActiveRecord): Promise<void> {
   await syncFileSystem(layout.rootfs);

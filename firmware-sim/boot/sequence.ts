@@ -22,7 +22,6 @@ import { loadRecords, packageFile } from '../store/packages.js';
 import type { ActiveRecord, StoreRecord } from '../store/records.js';
 import {
   applySteps,
-  backgroundSync,
   ConflictError,
   cleanTxn,
   commitActivation,
@@ -35,7 +34,7 @@ import {
 } from './rootfs-txn.js';
 import { runScript, type ScriptContext, type ScriptName } from './scripts.js';
 import { freeSpace, StageBudget } from './stage-budget.js';
-import { syncFileSystem } from './syncer.js';
+import { backgroundSync, syncFileSystem } from './syncer.js';
 import { applySpecialBits, SafeUnpacker, type UnpackResult } from './unpack.js';
 import { deferDataErrors } from './unpack-stored.js';
 import { type BootRules, checkStored, invalidFrom, refusalFor, verifyStored } from './verdict.js';

@@ -1,4 +1,4 @@
-// `syncfs` of the device storage through one long-lived shell, so that the boot does not fork itself per sync.
+// `syncfs` of the device storage through one long-lived shell, and writeback beside an unpacking (boot and firmware).
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
@@ -110,6 +110,43 @@ export async function syncFileSystem(path: string): Promise<void> {
   } catch {
     await syncDirectly(path);
   }
+}
+
+/** Writeback of one file system while something is unpacked into it. */
+export interface Writeback {
+  /** Stops the background syncs and waits for the one running (a failed write needs nothing durable). */
+  stop(): Promise<void>;
+  /** Stops, then makes everything written so far durable: the final sync correctness rests on. */
+  finish(): Promise<void>;
+}
+
+/**
+ * Starts writeback of the file system holding `path` while a package or a firmware unpacks into it: a
+ * sync whenever none is running, so that the final one finds little left to write. The background
+ * syncs are only an optimization (a failed one is ignored); `finish` is the sync that counts.
+ */
+export function backgroundSync(path: string, everyMs = 100): Writeback {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = syncFileSystem(path)
+      .catch(() => {})
+      .finally(() => {
+        running = undefined;
+      });
+  }, everyMs);
+  timer.unref();
+  const stop = async (): Promise<void> => {
+    clearInterval(timer);
+    await running;
+  };
+  return {
+    stop,
+    finish: async () => {
+      await stop();
+      await syncFileSystem(path);
+    },
+  };
 }
 
 /** `sync -f PATH` (or `sync`) in a process of its own. */

@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { tempOwner, tempPathFor } from '../../common/atomic.js';
 import type { Verification } from '../api.js';
 import { runScript, type ScriptName } from '../boot/scripts.js';
+import { freeSpace, StageBudget } from '../boot/stage-budget.js';
+import { backgroundSync } from '../boot/syncer.js';
 import { applySpecialBits, SafeUnpacker, type UnpackResult } from '../boot/unpack.js';
 import { deferDataErrors } from '../boot/unpack-stored.js';
 import { invalidFrom, verifyStored } from '../boot/verdict.js';
 import { checkCompatibility } from '../config/compat.js';
 import { type DeviceFile, readLimits } from '../config/device-file.js';
-import { deviceErrorOf, isFsError } from '../errors.js';
+import { DeviceError, deviceErrorOf, isFsError } from '../errors.js';
 import { type PackageReading, readPackageFile, type TrustStore, type Verdict } from '../format/index.js';
 import { faultPoint } from '../state/fault.js';
 import type { Layout } from '../state/layout.js';
@@ -19,7 +21,6 @@ import { otherSlot, type SlotSource, slotPaths, writeSlot } from '../state/slots
 import { vendorKeyNumber } from '../store/firmware-install.js';
 import { packageFile } from '../store/packages.js';
 import type { StoreRecord } from '../store/records.js';
-import { firmwareWriteback } from './writeback.js';
 
 /** How writing the slot went: `reason` says why the firmware may not run (nothing of it runs then). */
 export interface SlotWrite {
@@ -100,16 +101,17 @@ export async function writeFirmwareSlot(
   await setAside(layout, [paths.rootfs, paths.active, paths.backup, paths.work]);
   for (const dir of [paths.rootfs, paths.active, paths.backup]) await mkdir(dir, { recursive: true });
   faultPoint('firmware:wiped');
-  const writeback = firmwareWriteback(paths.rootfs);
-  let written: SlotWrite | undefined;
+  // Syncs beside the unpacking, as at a package's activation: the final one then finds little to do.
+  const writeback = backgroundSync(paths.rootfs);
+  let written: SlotWrite;
   try {
     written = await unpackAndConfigure(layout, device, record, trust, events);
-    if (written.reason !== undefined) return written;
-    // Every file and rename on that file system is on disk before the slot says good.
-    await writeback.finish();
   } finally {
-    if (written?.reason !== undefined || written === undefined) await writeback.stop();
+    await writeback.stop();
   }
+  if (written.reason !== undefined) return written;
+  // Every file and rename on that file system is on disk before the slot says good.
+  await writeback.finish();
   await writeSlot(layout, { format: 1, slot, state: 'good', version: record.version, writtenAt, source });
   faultPoint('firmware:written');
   return written;
@@ -127,7 +129,14 @@ async function unpackAndConfigure(
   events: string[],
 ): Promise<SlotWrite> {
   const paths = slotPaths(layout, otherSlot(device.firmwareSlot));
-  const unpacker = new SafeUnpacker({ limits: device.limits, stageDir: paths.rootfs });
+  // The bounds of a package's stage hold for a firmware too: depth and entries (the limits), and the
+  // time and storage it may take, so that a firmware never fills the storage the device state lives on.
+  const budget = new StageBudget({
+    seconds: device.limits.stageSeconds,
+    reserveBytes: device.limits.reserveBytes,
+    freeBytes: await freeSpace(paths.rootfs),
+  });
+  const unpacker = new SafeUnpacker({ limits: device.limits, stageDir: paths.rootfs, budget });
   const data = deferDataErrors(unpacker);
   let reading: PackageReading | undefined;
   let unpacked: UnpackResult | undefined;
@@ -141,6 +150,8 @@ async function unpackAndConfigure(
     verdict = verifyStored(reading, record, trust);
     const failure = data.failure();
     if (verdict.status !== 'Invalid' && failure !== undefined) {
+      if (failure instanceof DeviceError && failure.code === 'DEVICE_STAGE_LIMIT')
+        return { verification: verdict.status, reason: failure.message };
       if (!isFsError(failure)) throw failure;
       return { verification: verdict.status, reason: deviceErrorOf(failure, 'could not unpack').message };
     }
