@@ -13,7 +13,13 @@ import { invalidFrom, verifyStored } from '../boot/verdict.js';
 import { checkCompatibility } from '../config/compat.js';
 import { type DeviceFile, readLimits } from '../config/device-file.js';
 import { DeviceError, deviceErrorOf, isFsError } from '../errors.js';
-import { type PackageReading, readPackageFile, type TrustStore, type Verdict } from '../format/index.js';
+import {
+  type PackageReading,
+  REVOCATION_UNREADABLE,
+  readPackageFile,
+  type TrustStore,
+  type Verdict,
+} from '../format/index.js';
 import { faultPoint } from '../state/fault.js';
 import type { Layout } from '../state/layout.js';
 import { holderAlive } from '../state/lock.js';
@@ -37,6 +43,35 @@ function firmwareVerdictRefusal(verdict: Verdict, device: DeviceFile): string | 
   if (verdict.keyNumber !== vendor)
     return `signed with key ${verdict.keyNumber}, not the vendor key ${vendor}`;
   return undefined;
+}
+
+/**
+ * Why a stored firmware package may not run, as far as its record and the keys of this boot tell:
+ * its key revoked or no longer trusted since it was installed, or the revocation list unreadable. Known
+ * before anything is read, so the spare slot (the fallback) is not wiped for a firmware that would be
+ * refused anyway; the verdict after the unpacking (members unchanged, signature) still decides the rest.
+ */
+export function recordedRefusal(
+  record: StoreRecord,
+  device: DeviceFile,
+  trust: TrustStore,
+): SlotWrite | undefined {
+  const keyNumber = record.keyNumber;
+  if (keyNumber === undefined) return undefined;
+  const unreadable = trust.revocationProblems?.[0];
+  const untrusted = trust.revoked.has(keyNumber)
+    ? `signed by revoked key ${keyNumber}`
+    : !trust.keys.has(keyNumber)
+      ? `signed by unknown key ${keyNumber}`
+      : unreadable !== undefined
+        ? `${REVOCATION_UNREADABLE}: ${unreadable.where}`
+        : undefined;
+  const verdict: Verdict =
+    untrusted === undefined
+      ? { status: 'Signed', reason: `signature valid (key ${keyNumber})`, keyNumber }
+      : { status: 'Untrusted', reason: untrusted, keyNumber };
+  const reason = firmwareVerdictRefusal(verdict, device);
+  return reason === undefined ? undefined : { verification: verdict.status, reason };
 }
 
 /** The prefix of a wiped slot's old files on their way out (a temporary name: recovery removes leftovers). */

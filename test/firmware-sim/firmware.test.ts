@@ -373,6 +373,31 @@ describe('the bounds of a stage hold for a firmware', () => {
   });
 });
 
+describe('a firmware whose key was revoked since its installation', () => {
+  test('is refused before the spare slot is wiped: the fallback stays, nothing is unpacked', async () => {
+    const t = await makeTestDevice();
+    try {
+      await installFile(t.device, await buildFirmware(t.root, '5.27.0', { sign: t.vendorKey }));
+      const { keys } = await t.device.trust.keys();
+      const vendor = keys.find((k) => k.anchor)!.keyNumber;
+      assert.equal(await t.device.trust.revokeKey(vendor), true);
+      const spare = join(t.dir, 'firmware/b');
+      const before = await exists(spare);
+      const report = await t.device.boot();
+      assert.equal(report.firmware?.change?.done, false);
+      assert.equal(report.firmware?.change?.rolledBack, undefined, 'nothing was written, nothing rolls back');
+      assert.equal(
+        report.firmware?.change?.reason,
+        `untrusted: signed by revoked key ${vendor}; a firmware must be signed by the vendor key`,
+      );
+      assert.equal(await exists(spare), before, 'the spare slot was not written');
+      assert.deepEqual(await runningFirmware(t.dir), { slot: 'A', version: '5.26.0', link: 'a' });
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
 describe('firmware packages: vendor-signed only, architecture checked, whatever the boot configuration says', () => {
   let t: TestDevice;
   before(async () => {
