@@ -2,8 +2,10 @@
 import type { Readable } from 'node:stream';
 import type { TransferOrigin } from '../common/origin.js';
 import type { MediaLabel, ProtoName, Verification } from '../common/vocabulary.js';
+import type { FeedsDevice } from './feeds-api.js';
 
 export type { Verification } from '../common/vocabulary.js';
+export type * from './feeds-api.js';
 
 /** The default state directory of `npm start` and `edgesh` without `--device` (or `$EDGESH_DEVICE`). */
 export const DEFAULT_DEVICE_DIR = './.device';
@@ -54,6 +56,12 @@ export interface PackageDetails extends PackageSummary {
    * has been activated (the archive is inflated only then).
    */
   readonly fileCount?: number;
+  /** The feed it was installed from, by name (absent: installed from a file). */
+  readonly feed?: string;
+  /** Installed only as a dependency: `autoremove` takes it once nothing needs it. */
+  readonly auto?: boolean;
+  /** Installed packages that depend on it now (for a package installed as a dependency). */
+  readonly neededBy?: readonly string[];
 }
 
 /** `install`: the stream is read once; the store hashes and writes it as it flows. */
@@ -355,8 +363,11 @@ export interface DeviceTrust {
   removeCertificate(name: string): Promise<readonly CaCertificateInfo[]>;
 }
 
-/** The simulated device. Every mutating call takes the device lock; errors are `DeviceError`s. */
-export interface Device {
+/**
+ * The simulated device. Every mutating call takes the device lock; errors are `DeviceError`s. Its
+ * feeds (configuration, update, plans) are `FeedsDevice` (feeds-api.ts).
+ */
+export interface Device extends FeedsDevice {
   readonly paths: DevicePaths;
   info(): Promise<DeviceInfo>;
   /** Installed packages and packages removed but still active, in name order. */
