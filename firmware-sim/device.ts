@@ -35,6 +35,7 @@ import { type DeviceFile, readDeviceFile } from './config/device-file.js';
 import * as settings from './config/settings.js';
 import { DeviceError, deviceErrorOf, isFsError } from './errors.js';
 import { deadStoreTemps, examine, interrupted, makeDirectory } from './lifecycle/open.js';
+import { FeedsFacade, load as loadRepository } from './repository/facade.js';
 import type { RepositoryHost } from './repository/host.js';
 import { appendEvents, readEvents } from './state/event-log.js';
 import { faultPoint } from './state/fault.js';
@@ -84,6 +85,7 @@ export class LocalDevice implements Device {
   private readonly lock: DeviceLock;
   private readonly queue = new Queue();
   private readonly hooks = new Set<RequestHook>();
+  private readonly feedsFacade: FeedsFacade;
 
   /**
    * `shownDir` is the state directory as the operator named it, for messages (default: its path).
@@ -105,6 +107,7 @@ export class LocalDevice implements Device {
       read: (doing, task) => this.guard(doing, task),
       log: (events) => this.log(events),
     });
+    this.feedsFacade = new FeedsFacade(this.host(), (doing, task) => this.guard(doing, task));
   }
 
   /**
@@ -234,7 +237,7 @@ export class LocalDevice implements Device {
       const details = await readConsistently(this.paths, (layout) => packageDetails(layout, device, name));
       if (details.auto !== true) return details;
       // Who needs it now: the relations of every installed package (the repository reads them).
-      const { dependentsOf } = await this.repository();
+      const { dependentsOf } = await loadRepository();
       const neededBy = await dependentsOf(this.paths, name).catch(() => []);
       return { ...details, neededBy: neededBy.map((d) => d.name) };
     });
@@ -273,11 +276,6 @@ export class LocalDevice implements Device {
     };
   }
 
-  /** The feeds' room, loaded on first use: the prompt must not wait for the resolver. */
-  private repository(): Promise<typeof import('./repository/index.js')> {
-    return import('./repository/index.js');
-  }
-
   /** Removes a package from the store, and from the backup (a package held there by a removal package too). */
   async remove(name: string): Promise<void> {
     checkPackageName(name);
@@ -294,7 +292,7 @@ export class LocalDevice implements Device {
             ? `${name} ${entry.record.version}`
             : `${name} (damaged record)`;
         await this.log([`remove ${what} (takes effect at the next boot)`]);
-        await (await this.repository()).tellRemoval(this.host(), name);
+        await (await loadRepository()).tellRemoval(this.host(), name);
       }),
     );
   }
@@ -387,82 +385,60 @@ export class LocalDevice implements Device {
   }
 
   feeds(): Promise<FeedStatus[]> {
-    return this.guard('reading the feeds', async () => (await this.repository()).feedStatuses(this.paths));
+    return this.feedsFacade.feeds();
   }
 
   setFeed(feed: FeedConfig): Promise<'added' | 'changed' | 'unchanged'> {
-    return this.guard(`configuring feed ${feed.name}`, async () =>
-      (await this.repository()).setFeed(this.host(), feed),
-    );
+    return this.feedsFacade.setFeed(feed);
   }
 
   removeFeed(name: string): Promise<void> {
-    return this.guard(`removing feed ${name}`, async () =>
-      (await this.repository()).removeFeed(this.host(), name),
-    );
+    return this.feedsFacade.removeFeed(name);
   }
 
   updateFeeds(options: FeedUpdateOptions): Promise<FeedUpdateResult[]> {
-    return this.guard('updating the feeds', async () =>
-      (await this.repository()).updateFeeds(this.host(), options),
-    );
+    return this.feedsFacade.updateFeeds(options);
   }
 
   feedNames(): Promise<string[]> {
-    return this.guard('reading the feeds', async () => (await this.repository()).feedNames(this.paths));
+    return this.feedsFacade.feedNames();
   }
 
   availablePackages(query?: {
     readonly names?: readonly string[];
     readonly text?: string;
   }): Promise<FeedPackageInfo[]> {
-    return this.guard('reading the feeds', async () =>
-      (await this.repository()).availablePackages(this.paths, query),
-    );
+    return this.feedsFacade.availablePackages(query);
   }
 
   availableDetails(
     name: string,
   ): Promise<Array<FeedPackageInfo & { readonly fields: ReadonlyArray<readonly [string, string]> }>> {
-    return this.guard('reading the feeds', async () =>
-      (await this.repository()).availableDetails(this.paths, name),
-    );
+    return this.feedsFacade.availableDetails(name);
   }
 
   dependsOf(name: string): Promise<DependsView> {
-    return this.guard(`reading the relations of ${name}`, async () =>
-      (await this.repository()).dependsOf(this.paths, await this.device(), name),
-    );
+    return this.feedsFacade.dependsOf(name);
   }
 
   dependentsOf(name: string, options?: { readonly recursive?: boolean }): Promise<DependentView[]> {
-    return this.guard(`reading what depends on ${name}`, async () =>
-      (await this.repository()).dependentsOf(this.paths, name, options),
-    );
+    return this.feedsFacade.dependentsOf(name, options);
   }
 
   planFeeds(request: FeedPlanRequest): Promise<FeedPlan> {
-    return this.guard('making a plan', async () =>
-      (await this.repository()).planFeeds(this.paths, await this.device(), request),
-    );
+    return this.feedsFacade.planFeeds(request);
   }
 
   planRemove(names: readonly string[]): Promise<FeedPlan> {
-    return this.guard('making a plan', async () =>
-      (await this.repository()).planRemove(this.paths, await this.device(), names),
-    );
+    return this.feedsFacade.planRemove(names);
   }
 
   planAutoremove(): Promise<FeedPlan> {
-    return this.guard('making a plan', async () =>
-      (await this.repository()).planAutoremoval(this.paths, await this.device()),
-    );
+    return this.feedsFacade.planAutoremove();
   }
 
   applyPlan(plan: FeedPlan, options: ApplyPlanOptions): Promise<ApplyPlanResult> {
-    return this.guard('applying the plan', async () =>
-      (await this.repository()).applyPlan(this.host(), plan, options),
-    );
+    return this.feedsFacade.applyPlan(plan, options);
   }
 
   onRequests(hook: RequestHook): () => void {
