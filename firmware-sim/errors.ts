@@ -35,6 +35,14 @@ export type DeviceErrorCode =
   | 'DEVICE_NOT_A_DEVICE'
   /** The installed package changed while the caller was answering a question; nothing was installed. */
   | 'DEVICE_CHANGED'
+  /** Requests of equal priority contradict each other: the updater's plan names both. */
+  | 'DEVICE_UPDATER_CONFLICT'
+  /** No set of packages in the feeds does what the updater's requests ask. */
+  | 'DEVICE_UPDATER_UNRESOLVABLE'
+  /** The updater's plan waits for approval (`approve PLAN-ID`) or for its delay; nothing was changed. */
+  | 'DEVICE_UPDATER_WAITING'
+  /** A feed could not be fetched or did not verify; its previous index stays. */
+  | 'DEVICE_FEED'
   /** Any other failure of the storage. */
   | 'DEVICE_IO';
 

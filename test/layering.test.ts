@@ -47,6 +47,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // The device: the façade (device.ts, index.ts) over its rooms, each room above the ones it lists;
   // api.ts (the contract) and errors.ts (DeviceError) are the device's words, every room uses them.
   'firmware-sim': [
+    'firmware-sim/updater',
     'firmware-sim/lifecycle',
     'firmware-sim/boot',
     'firmware-sim/store',
@@ -56,6 +57,14 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
     'media',
     'transports',
     'common',
+  ],
+  // The updater: requests, plans and runs over the feeds and the store; it never asks anyone.
+  'firmware-sim/updater': [
+    ...DEVICE_WORDS,
+    'firmware-sim/feeds',
+    'firmware-sim/store',
+    'transports/types.ts',
+    ...BELOW_STORE,
   ],
   'firmware-sim/lifecycle': [...DEVICE_WORDS, 'firmware-sim/boot', 'firmware-sim/store', ...BELOW_STORE],
   'firmware-sim/boot': [...DEVICE_WORDS, 'firmware-sim/store', ...BELOW_STORE],
