@@ -1,8 +1,17 @@
 // The device as the shell sees it: what it stores, what it reports. No printing, no prompting in here.
 import type { Readable } from 'node:stream';
 import type { MediaLabel, ProtoName, Verification } from '../common/vocabulary.js';
+import type { Updater } from './updater/types.js';
 
 export type { Verification } from '../common/vocabulary.js';
+export type * from './updater/types.js';
+export {
+  formatHeld,
+  formatLost,
+  formatRequestRef,
+  formatUpdaterReason,
+  formatUpdaterStep,
+} from './updater/words.js';
 
 /** The default state directory of `npm start` and `edgesh` without `--device` (or `$EDGESH_DEVICE`). */
 export const DEFAULT_DEVICE_DIR = './.device';
@@ -16,7 +25,9 @@ export type PackageOrigin =
       readonly port: number;
       readonly path: string;
     }
-  | { readonly kind: 'media'; readonly label: string; readonly path: string };
+  | { readonly kind: 'media'; readonly label: string; readonly path: string }
+  /** Installed from a feed (by the updater): the feed's name and the file's path in it (`Filename`). */
+  | { readonly kind: 'feed'; readonly feed: string; readonly path: string };
 
 /**
  * Whether what is installed is what runs:
@@ -194,4 +205,6 @@ export interface Device {
   installUnlockToken(stream: Readable): Promise<{ readonly serial: string; readonly keyNumber: string }>;
   /** The event log, oldest first. */
   eventLog(): Promise<string[]>;
+  /** The updater: requests, settings, plans and runs (docs/updater.md). */
+  readonly updater: Updater;
 }

@@ -34,6 +34,15 @@ import {
   storeNames,
 } from './store/packages.js';
 import { listPackages, notInstalled, packageDetails } from './store/summary.js';
+import {
+  forgetRemoved,
+  invalidateFastPath,
+  recoverUpdater,
+  resetUpdater,
+  updaterInterrupted,
+} from './updater/hooks.js';
+import type { UpdaterHost } from './updater/host.js';
+import type { Updater } from './updater/types.js';
 
 /** How long a second session waits for the lock by default. */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
@@ -61,6 +70,8 @@ class Queue {
  */
 export class LocalDevice implements Device {
   readonly paths: Layout;
+  /** The updater; its room is loaded on first use. */
+  readonly updater: Updater;
   private readonly lock: DeviceLock;
   private readonly queue = new Queue();
 
@@ -76,6 +87,23 @@ export class LocalDevice implements Device {
   ) {
     this.paths = layout;
     this.lock = new DeviceLock(layout.lockFile, session, lockWaitMs);
+    this.updater = lazyUpdater(() => this.updaterHost());
+  }
+
+  /** What the updater needs of the device: the same lock, log, failures and boot as every other call. */
+  private updaterHost(): UpdaterHost {
+    return {
+      paths: this.paths,
+      device: () => this.device(),
+      locked: (task) => this.locked(task),
+      log: (events) => this.log(events),
+      failure: (error, doing) => this.failure(error, doing),
+      boot: () => this.bootLocked(),
+      feeds: async () => {
+        const { FeedCache } = await import('./updater/feed-cache.js');
+        return new FeedCache(this.paths);
+      },
+    };
   }
 
   /**
@@ -98,7 +126,12 @@ export class LocalDevice implements Device {
       return;
     }
     await this.guard(opening, async () => {
-      if ((await this.lock.isStale()) || (await interrupted(this.paths))) await this.locked(async () => {});
+      if (
+        (await this.lock.isStale()) ||
+        (await interrupted(this.paths)) ||
+        (await updaterInterrupted(this.paths))
+      )
+        await this.locked(async () => {});
       else if ((await this.lock.hasDeadTemps()) || (await deadStoreTemps(this.paths))) {
         // Files of a process killed while it held no lock (taking it, or waiting for a downgrade
         // answer): cleaned now if the lock is free, else by the next operation (`locked` looks too).
@@ -137,8 +170,15 @@ export class LocalDevice implements Device {
     return this.queue.run(async () => {
       const { release, stale } = await this.lock.acquire(waitMs);
       try {
-        if (stale || (await interrupted(this.paths)) || (await deadStoreTemps(this.paths)))
+        if (
+          stale ||
+          (await interrupted(this.paths)) ||
+          (await deadStoreTemps(this.paths)) ||
+          (await updaterInterrupted(this.paths))
+        )
           await this.recover();
+        // Whatever this task changes, the updater's shortcut for "nothing changed" no longer holds.
+        await invalidateFastPath(this.paths);
         try {
           return await task();
         } catch (error) {
@@ -152,9 +192,12 @@ export class LocalDevice implements Device {
   }
 
   private async recover(): Promise<void> {
+    // The updater first: a committed plan moves its staged packages into the store, whose own
+    // recovery then cleans what is left.
+    const updater = await recoverUpdater(this.paths);
     const { recover } = await import('./lifecycle/recovery.js');
     const events = await recover(this.paths);
-    await appendEvents(this.paths.logFile, events);
+    await appendEvents(this.paths.logFile, [...updater, ...events]);
   }
 
   private device(): Promise<DeviceFile> {
@@ -233,7 +276,8 @@ export class LocalDevice implements Device {
         await removeFromStore(this.paths, name);
         faultPoint('remove:done');
         const what = entry.kind === 'record' ? `${name} ${entry.record.version}` : `${name} (damaged record)`;
-        await this.log([`remove ${what} (takes effect at the next boot)`]);
+        const request = await forgetRemoved(this.paths, name);
+        await this.log([`remove ${what} (takes effect at the next boot)`, ...(request ? [request] : [])]);
       }),
     );
   }
@@ -259,6 +303,7 @@ export class LocalDevice implements Device {
       const { resetPackages } = await import('./lifecycle/reset.js');
       return this.locked(async () => {
         await resetPackages(this.paths, (events) => this.log(events));
+        await resetUpdater(this.paths, await storeNames(this.paths));
         return this.bootLocked();
       });
     });
@@ -324,4 +369,27 @@ export class LocalDevice implements Device {
       }),
     );
   }
+}
+
+/**
+ * `device.updater` without loading the updater's room: each call loads it (once) and forwards. The
+ * prompt, `package show` and a boot never load the resolver.
+ */
+function lazyUpdater(host: () => UpdaterHost): Updater {
+  let loaded: Promise<Updater> | undefined;
+  const real = () => {
+    loaded ??= import('./updater/updater.js').then(({ DeviceUpdater }) => new DeviceUpdater(host()));
+    return loaded;
+  };
+  return {
+    status: async () => (await real()).status(),
+    setRequest: async (request) => (await real()).setRequest(request),
+    dropRequest: async (kind, name) => (await real()).dropRequest(kind, name),
+    setApproval: async (on) => (await real()).setApproval(on),
+    setDelay: async (hours) => (await real()).setDelay(hours),
+    setReboot: async (mode) => (await real()).setReboot(mode),
+    approve: async (id) => (await real()).approve(id),
+    plan: async (options) => (await real()).plan(options),
+    run: async (options) => (await real()).run(options),
+  };
 }

@@ -141,7 +141,8 @@ export function parseStoreRecord(text: string, path: string): StoreRecord {
         isString(origin.proto) &&
         isString(origin.host) &&
         Number.isInteger(origin.port)) ||
-        (origin.kind === 'media' && isString(origin.label))) &&
+        (origin.kind === 'media' && isString(origin.label)) ||
+        (origin.kind === 'feed' && isString(origin.feed))) &&
       isString(origin.path),
     'bad "origin"',
   );

@@ -190,3 +190,31 @@ export function effectiveRequests(
     return shadowed ? { ...request, shadowed: true } : request;
   });
 }
+
+/**
+ * Records `install NAME` for a package the operator installed by name from a feed (`package install
+ * NAME`), as Turris records `opkg install`; an explicit request about the name stays as it is. The
+ * caller holds the device lock.
+ */
+export async function recordRequest(file: string, name: string): Promise<void> {
+  const stored = await readRequests(file);
+  if (stored.some((r) => r.source === 'package' && r.name === name)) return;
+  await writeRequests(file, [
+    ...stored,
+    { kind: 'install', name, priority: DEFAULT_PRIORITY, source: 'package' },
+  ]);
+}
+
+/**
+ * Drops the recorded request of a package the operator removed (`package remove`); an explicit
+ * request stays (the operator set it in the updater context). Returns the explicit request left
+ * about the name, if any, so that the caller can say the updater will act on it. The caller holds
+ * the device lock.
+ */
+export async function dropRecordedRequest(file: string, name: string): Promise<StoredRequest | undefined> {
+  const stored = await readRequests(file).catch(() => undefined);
+  if (stored === undefined) return undefined;
+  const kept = stored.filter((r) => !(r.source === 'package' && r.name === name));
+  if (kept.length < stored.length) await writeRequests(file, kept);
+  return kept.find((r) => r.name === name);
+}
