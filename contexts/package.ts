@@ -239,9 +239,7 @@ function detailLines(d: PackageDetails, env: CommandEnv): string[] {
   const source =
     d.origin.kind === 'media'
       ? `media ${d.origin.label} ${d.origin.path}`
-      : d.origin.kind === 'feed'
-        ? `feed ${d.origin.feed} ${d.origin.path}`
-        : `${d.origin.proto} ${formatHostPort(d.origin.host, d.origin.port)} ${d.origin.path}`;
+      : `${d.origin.proto} ${formatHostPort(d.origin.host, d.origin.port)} ${d.origin.path}`;
   const fields: Array<[string, string]> = d.fields.map(([k, v]) => [k, controlValue(v)]);
   fields.push(
     ['State', stateText(d)],

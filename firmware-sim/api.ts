@@ -1,9 +1,11 @@
 // The device as the shell sees it: what it stores, what it reports. No printing, no prompting in here.
 import type { Readable } from 'node:stream';
 import type { MediaLabel, ProtoName, Verification } from '../common/vocabulary.js';
+import type { FeedsDevice } from './feeds-api.js';
 import type { Updater } from './updater/types.js';
 
 export type { Verification } from '../common/vocabulary.js';
+export type * from './feeds-api.js';
 export type * from './updater/types.js';
 export {
   formatHeld,
@@ -25,9 +27,7 @@ export type PackageOrigin =
       readonly port: number;
       readonly path: string;
     }
-  | { readonly kind: 'media'; readonly label: string; readonly path: string }
-  /** Installed from a feed (by the updater): the feed's name and the file's path in it (`Filename`). */
-  | { readonly kind: 'feed'; readonly feed: string; readonly path: string };
+  | { readonly kind: 'media'; readonly label: string; readonly path: string };
 
 /**
  * Whether what is installed is what runs:
@@ -69,6 +69,12 @@ export interface PackageDetails extends PackageSummary {
    * activated (the archive is inflated only then).
    */
   readonly fileCount?: number;
+  /** The feed it was installed from, by name (absent: installed from a file). */
+  readonly feed?: string;
+  /** Installed only as a dependency: `autoremove` takes it once nothing needs it. */
+  readonly auto?: boolean;
+  /** Installed packages that depend on it now (for a package installed as a dependency). */
+  readonly neededBy?: readonly string[];
 }
 
 /** `install`: the stream is read once; the store hashes and writes it as it flows. */
@@ -180,8 +186,11 @@ export interface DevicePaths {
   readonly runtimeDir?: string;
 }
 
-/** The simulated device. Every mutating call takes the device lock; errors are `DeviceError`s. */
-export interface Device {
+/**
+ * The simulated device. Every mutating call takes the device lock; errors are `DeviceError`s. Its
+ * feeds (configuration, update, plans) are `FeedsDevice` (feeds-api.ts).
+ */
+export interface Device extends FeedsDevice {
   readonly paths: DevicePaths;
   info(): Promise<DeviceInfo>;
   /** Installed packages and packages removed but still active, in name order. */

@@ -5,25 +5,37 @@ import type { Readable } from 'node:stream';
 import { syncDirectory, writeFileAtomic } from '../common/atomic.js';
 import type { MediaLabel } from '../common/vocabulary.js';
 import type {
+  ApplyPlanOptions,
+  ApplyPlanResult,
   BootConfig,
   BootReport,
+  DependentView,
+  DependsView,
   Device,
   DeviceInfo,
+  FeedConfig,
+  FeedPackageInfo,
+  FeedPlan,
+  FeedPlanRequest,
+  FeedStatus,
+  FeedUpdateOptions,
+  FeedUpdateResult,
   InstallRequest,
   InstallResult,
   PackageDetails,
   PackageSummary,
+  RequestHook,
 } from './api.js';
 import { formatBootConfig, readBootConfig } from './config/boot-config.js';
 import { type DeviceFile, readDeviceFile } from './config/device-file.js';
 import * as settings from './config/settings.js';
 import { DeviceError, deviceErrorOf, isFsError } from './errors.js';
 import { deadStoreTemps, examine, interrupted, makeDirectory } from './lifecycle/open.js';
+import type { RepositoryHost } from './repository/host.js';
 import { appendEvents, readEvents } from './state/event-log.js';
 import { faultPoint } from './state/fault.js';
 import type { Layout } from './state/layout.js';
 import { DeviceLock } from './state/lock.js';
-import type { InstallHost } from './store/install.js';
 import { loadActive, readLastBoot } from './store/last-boot.js';
 import {
   checkPackageName,
@@ -34,13 +46,7 @@ import {
   storeNames,
 } from './store/packages.js';
 import { listPackages, notInstalled, packageDetails } from './store/summary.js';
-import {
-  forgetRemoved,
-  invalidateFastPath,
-  recoverUpdater,
-  resetUpdater,
-  updaterInterrupted,
-} from './updater/hooks.js';
+import { invalidateFastPath, recordRequests, resetUpdater } from './updater/hooks.js';
 import type { UpdaterHost } from './updater/host.js';
 import type { Updater } from './updater/types.js';
 
@@ -74,6 +80,7 @@ export class LocalDevice implements Device {
   readonly updater: Updater;
   private readonly lock: DeviceLock;
   private readonly queue = new Queue();
+  private readonly hooks = new Set<RequestHook>();
 
   /**
    * `shownDir` is the state directory as the operator named it, for messages (default: its path).
@@ -88,9 +95,11 @@ export class LocalDevice implements Device {
     this.paths = layout;
     this.lock = new DeviceLock(layout.lockFile, session, lockWaitMs);
     this.updater = lazyUpdater(() => this.updaterHost());
+    // The operator's `package install NAME` and `package remove NAME` become (or stop being) requests.
+    this.hooks.add(async (records) => this.log(await recordRequests(this.paths, records)));
   }
 
-  /** What the updater needs of the device: the same lock, log, failures and boot as every other call. */
+  /** What the updater needs of the device: its lock, log and failures, its feeds, its boot. */
   private updaterHost(): UpdaterHost {
     return {
       paths: this.paths,
@@ -98,11 +107,8 @@ export class LocalDevice implements Device {
       locked: (task) => this.locked(task),
       log: (events) => this.log(events),
       failure: (error, doing) => this.failure(error, doing),
-      boot: () => this.bootLocked(),
-      feeds: async () => {
-        const { FeedCache } = await import('./updater/feed-cache.js');
-        return new FeedCache(this.paths);
-      },
+      feeds: this,
+      boot: () => this.boot(),
     };
   }
 
@@ -126,12 +132,7 @@ export class LocalDevice implements Device {
       return;
     }
     await this.guard(opening, async () => {
-      if (
-        (await this.lock.isStale()) ||
-        (await interrupted(this.paths)) ||
-        (await updaterInterrupted(this.paths))
-      )
-        await this.locked(async () => {});
+      if ((await this.lock.isStale()) || (await interrupted(this.paths))) await this.locked(async () => {});
       else if ((await this.lock.hasDeadTemps()) || (await deadStoreTemps(this.paths))) {
         // Files of a process killed while it held no lock (taking it, or waiting for a downgrade
         // answer): cleaned now if the lock is free, else by the next operation (`locked` looks too).
@@ -170,12 +171,7 @@ export class LocalDevice implements Device {
     return this.queue.run(async () => {
       const { release, stale } = await this.lock.acquire(waitMs);
       try {
-        if (
-          stale ||
-          (await interrupted(this.paths)) ||
-          (await deadStoreTemps(this.paths)) ||
-          (await updaterInterrupted(this.paths))
-        )
+        if (stale || (await interrupted(this.paths)) || (await deadStoreTemps(this.paths)))
           await this.recover();
         // Whatever this task changes, the updater's shortcut for "nothing changed" no longer holds.
         await invalidateFastPath(this.paths);
@@ -192,12 +188,9 @@ export class LocalDevice implements Device {
   }
 
   private async recover(): Promise<void> {
-    // The updater first: a committed plan moves its staged packages into the store, whose own
-    // recovery then cleans what is left.
-    const updater = await recoverUpdater(this.paths);
     const { recover } = await import('./lifecycle/recovery.js');
     const events = await recover(this.paths);
-    await appendEvents(this.paths.logFile, [...updater, ...events]);
+    await appendEvents(this.paths.logFile, events);
   }
 
   private device(): Promise<DeviceFile> {
@@ -234,9 +227,14 @@ export class LocalDevice implements Device {
   }
 
   details(name: string): Promise<PackageDetails> {
-    return this.guard(`reading package ${name}`, async () =>
-      packageDetails(this.paths, await this.device(), name),
-    );
+    return this.guard(`reading package ${name}`, async () => {
+      const details = await packageDetails(this.paths, await this.device(), name);
+      if (details.auto !== true) return details;
+      // Who needs it now: the relations of every installed package (the repository reads them).
+      const { dependentsOf } = await this.repository();
+      const neededBy = await dependentsOf(this.paths, name).catch(() => []);
+      return { ...details, neededBy: neededBy.map((d) => d.name) };
+    });
   }
 
   files(name: string): Promise<string[]> {
@@ -257,14 +255,24 @@ export class LocalDevice implements Device {
     checkPackageName(request.name);
     // Loaded on first use: the prompt must not wait for the package reader and the tar parser.
     const { installPackage } = await import('./store/install.js');
-    const host: InstallHost = {
+    return installPackage(this.host(), request);
+  }
+
+  /** What the install transaction and the repository need of the device. */
+  private host(): RepositoryHost {
+    return {
       paths: this.paths,
       device: () => this.device(),
       locked: (task) => this.locked(task),
       log: (events) => this.log(events),
       failure: (error, doing) => this.failure(error, doing),
+      hooks: this.hooks,
     };
-    return installPackage(host, request);
+  }
+
+  /** The feeds' room, loaded on first use: the prompt must not wait for the resolver. */
+  private repository(): Promise<typeof import('./repository/index.js')> {
+    return import('./repository/index.js');
   }
 
   async remove(name: string): Promise<void> {
@@ -276,8 +284,8 @@ export class LocalDevice implements Device {
         await removeFromStore(this.paths, name);
         faultPoint('remove:done');
         const what = entry.kind === 'record' ? `${name} ${entry.record.version}` : `${name} (damaged record)`;
-        const request = await forgetRemoved(this.paths, name);
-        await this.log([`remove ${what} (takes effect at the next boot)`, ...(request ? [request] : [])]);
+        await this.log([`remove ${what} (takes effect at the next boot)`]);
+        await (await this.repository()).tellRemoval(this.host(), name);
       }),
     );
   }
@@ -338,6 +346,88 @@ export class LocalDevice implements Device {
     });
     await this.changeConfig(change, 'installing the unlock token');
     return installed!;
+  }
+
+  feeds(): Promise<FeedStatus[]> {
+    return this.guard('reading the feeds', async () => (await this.repository()).feedStatuses(this.paths));
+  }
+
+  setFeed(feed: FeedConfig): Promise<'added' | 'changed' | 'unchanged'> {
+    return this.guard(`configuring feed ${feed.name}`, async () =>
+      (await this.repository()).setFeed(this.host(), feed),
+    );
+  }
+
+  removeFeed(name: string): Promise<void> {
+    return this.guard(`removing feed ${name}`, async () =>
+      (await this.repository()).removeFeed(this.host(), name),
+    );
+  }
+
+  updateFeeds(options: FeedUpdateOptions): Promise<FeedUpdateResult[]> {
+    return this.guard('updating the feeds', async () =>
+      (await this.repository()).updateFeeds(this.host(), options),
+    );
+  }
+
+  feedNames(): Promise<string[]> {
+    return this.guard('reading the feeds', async () => (await this.repository()).feedNames(this.paths));
+  }
+
+  availablePackages(query?: {
+    readonly names?: readonly string[];
+    readonly text?: string;
+  }): Promise<FeedPackageInfo[]> {
+    return this.guard('reading the feeds', async () =>
+      (await this.repository()).availablePackages(this.paths, query),
+    );
+  }
+
+  availableDetails(
+    name: string,
+  ): Promise<Array<FeedPackageInfo & { readonly fields: ReadonlyArray<readonly [string, string]> }>> {
+    return this.guard('reading the feeds', async () =>
+      (await this.repository()).availableDetails(this.paths, name),
+    );
+  }
+
+  dependsOf(name: string): Promise<DependsView> {
+    return this.guard(`reading the relations of ${name}`, async () =>
+      (await this.repository()).dependsOf(this.paths, name),
+    );
+  }
+
+  dependentsOf(name: string, options?: { readonly recursive?: boolean }): Promise<DependentView[]> {
+    return this.guard(`reading what depends on ${name}`, async () =>
+      (await this.repository()).dependentsOf(this.paths, name, options),
+    );
+  }
+
+  planFeeds(request: FeedPlanRequest): Promise<FeedPlan> {
+    return this.guard('making a plan', async () =>
+      (await this.repository()).planFeeds(this.paths, await this.device(), request),
+    );
+  }
+
+  planRemove(names: readonly string[]): Promise<FeedPlan> {
+    return this.guard('making a plan', async () => (await this.repository()).planRemove(this.paths, names));
+  }
+
+  planAutoremove(): Promise<FeedPlan> {
+    return this.guard('making a plan', async () => (await this.repository()).planAutoremoval(this.paths));
+  }
+
+  applyPlan(plan: FeedPlan, options: ApplyPlanOptions): Promise<ApplyPlanResult> {
+    return this.guard('applying the plan', async () =>
+      (await this.repository()).applyPlan(this.host(), plan, options),
+    );
+  }
+
+  onRequests(hook: RequestHook): () => void {
+    this.hooks.add(hook);
+    return () => {
+      this.hooks.delete(hook);
+    };
   }
 
   eventLog(): Promise<string[]> {

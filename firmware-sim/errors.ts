@@ -35,14 +35,20 @@ export type DeviceErrorCode =
   | 'DEVICE_NOT_A_DEVICE'
   /** The installed package changed while the caller was answering a question; nothing was installed. */
   | 'DEVICE_CHANGED'
-  /** Requests of equal priority contradict each other: the updater's plan names both. */
-  | 'DEVICE_UPDATER_CONFLICT'
-  /** No set of packages in the feeds does what the updater's requests ask. */
-  | 'DEVICE_UPDATER_UNRESOLVABLE'
+  /** A feed's name or URL breaks the rules (a password in the URL, an unknown scheme). */
+  | 'DEVICE_BAD_FEED'
+  /** No feed of that name is configured. */
+  | 'DEVICE_NO_FEED'
+  /** No feed offers a package of that name (or nothing provides it). */
+  | 'DEVICE_NOT_AVAILABLE'
+  /** The resolver finds no plan (the message names the chain that fails), or two requests clash. */
+  | 'DEVICE_UNRESOLVABLE'
+  /** A downloaded package differs from its feed index (size or SHA-256): not installed. */
+  | 'DEVICE_DOWNLOAD_MISMATCH'
   /** The updater's plan waits for approval (`approve PLAN-ID`) or for its delay; nothing was changed. */
   | 'DEVICE_UPDATER_WAITING'
-  /** A feed could not be fetched or did not verify; its previous index stays. */
-  | 'DEVICE_FEED'
+  /** A feed failed to update (unreachable, a bad signature, expired): the updater run changes nothing. */
+  | 'DEVICE_UPDATER_FEED'
   /** Any other failure of the storage. */
   | 'DEVICE_IO';
 

@@ -47,6 +47,8 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // The device: the façade (device.ts, index.ts) over its rooms, each room above the ones it lists;
   // api.ts (the contract) and errors.ts (DeviceError) are the device's words, every room uses them.
   'firmware-sim': [
+    'firmware-sim/repository',
+    'firmware-sim/feeds',
     'firmware-sim/updater',
     'firmware-sim/lifecycle',
     'firmware-sim/boot',
@@ -58,14 +60,10 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
     'transports',
     'common',
   ],
-  // The updater: requests, plans and runs over the feeds and the store; it never asks anyone.
-  'firmware-sim/updater': [
-    ...DEVICE_WORDS,
-    'firmware-sim/feeds',
-    'firmware-sim/store',
-    'transports/types.ts',
-    ...BELOW_STORE,
-  ],
+  // The updater: requests, plans and runs over the device's feeds API and the store; it never asks anyone.
+  'firmware-sim/updater': [...DEVICE_WORDS, 'firmware-sim/feeds', 'firmware-sim/store', ...BELOW_STORE],
+  // The device's side of feeds: their configuration, kept indexes, update, plans and their commit.
+  'firmware-sim/repository': [...DEVICE_WORDS, 'firmware-sim/store', 'firmware-sim/feeds', ...BELOW_STORE],
   'firmware-sim/lifecycle': [...DEVICE_WORDS, 'firmware-sim/boot', 'firmware-sim/store', ...BELOW_STORE],
   'firmware-sim/boot': [...DEVICE_WORDS, 'firmware-sim/store', ...BELOW_STORE],
   'firmware-sim/store': [...DEVICE_WORDS, ...BELOW_STORE],
@@ -73,6 +71,9 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'firmware-sim/state': [...DEVICE_WORDS, 'common'],
   // The package format: a leaf library that `wmopkg` and the device share; it imports nothing of the device.
   'firmware-sim/format': ['common'],
+  // Feeds as a library (index, Release, signatures, the resolver, the indexer): the format only, so that
+  // `wmopkg index` and the device share it.
+  'firmware-sim/feeds': ['firmware-sim/format'],
   media: ['transports/types.ts', 'common'],
   transports: ['tuning', 'common'],
   // The performance tricks, one documented module each, each with a test that fails if what it

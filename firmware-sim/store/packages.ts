@@ -89,7 +89,6 @@ export function describeOrigin(
   defaultPorts?: Readonly<Record<string, number>>,
 ): string {
   if (origin.kind === 'media') return `media ${origin.label}`;
-  if (origin.kind === 'feed') return `feed ${origin.feed}`;
   const port = defaultPorts && defaultPorts[origin.proto] === origin.port ? undefined : origin.port;
   return `${origin.proto} ${formatHostPort(origin.host, port)}`;
 }

@@ -7,8 +7,16 @@
 // Every change under the device lock deletes the file (device.ts), so the next run is a full one.
 import { rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../../common/atomic.js';
-import type { FeedProbe } from './host.js';
 import type { UpdaterPaths } from './paths.js';
+
+/** A conditional request the script makes for one feed. */
+export interface FeedProbe {
+  readonly feed: string;
+  /** The http(s) URL of the file whose change means the feed changed. */
+  readonly url: string;
+  readonly etag?: string;
+  readonly lastModified?: string;
+}
 
 /** The first line, which the script checks. */
 export const CURRENT_MAGIC = 'edgesh-updater-current 1';

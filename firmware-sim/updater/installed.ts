@@ -1,24 +1,15 @@
-// The installed packages as the planner sees them: versions and relations from the store, local or from a feed.
+// The installed packages as the updater sees them: which were installed from a file (local requests), and a fingerprint.
 import { DeviceError } from '../errors.js';
-import { type InstalledPackage, parseRelations, type Relations } from '../feeds/index.js';
 import type { Layout } from '../state/layout.js';
 import { loadRecords } from '../store/packages.js';
 import type { StoreRecord } from '../store/records.js';
 import type { LocalPackage } from './requests.js';
 
-/** What the store holds, for the planner. */
+/** What the store holds, for the updater. */
 export interface InstalledSet {
-  readonly packages: readonly Omit<InstalledPackage, 'auto'>[];
-  /** Packages installed from a file (an address or media): each is a local request. */
-  readonly local: readonly LocalPackage[];
   readonly records: ReadonlyMap<string, StoreRecord>;
-}
-
-const NO_RELATIONS: Relations = { depends: [], recommends: [], conflicts: [], provides: [], replaces: [] };
-
-/** Whether a package came from a file the operator named (not from a feed). */
-export function isLocalRecord(record: StoreRecord): boolean {
-  return record.origin.kind === 'remote' || record.origin.kind === 'media';
+  /** Packages installed from a file (an address or media), not from a feed: each is a local request. */
+  readonly local: readonly LocalPackage[];
 }
 
 /**
@@ -33,28 +24,8 @@ export async function readInstalled(layout: Layout): Promise<InstalledSet> {
       `${problems[0]}; the updater does nothing until it is removed or installed again`,
     );
   }
-  const packages = [...records.values()].map((record) => ({
-    name: record.name,
-    version: record.version,
-    architecture: record.architecture,
-    ...relationsOf(record),
-    ...(isLocalRecord(record) ? { local: true } : {}),
-  }));
   const local = [...records.values()]
-    .filter(isLocalRecord)
+    .filter((record) => record.feed === undefined)
     .map((record) => ({ name: record.name, version: record.version }));
-  return { packages, local, records };
-}
-
-/**
- * The relations of an installed package's control file. A field that does not parse (accepted by
- * an older install that checked only `firmware`) counts as empty: the package is kept, not guessed at.
- */
-function relationsOf(record: StoreRecord): Relations {
-  const get = (field: string) => record.fields.find(([k]) => k.toLowerCase() === field.toLowerCase())?.[1];
-  try {
-    return parseRelations(get);
-  } catch {
-    return NO_RELATIONS;
-  }
+  return { records, local };
 }

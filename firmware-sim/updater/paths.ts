@@ -12,10 +12,8 @@ export interface UpdaterPaths {
   readonly libDir: string;
   /** `var/lib/updater/state.json`: approvals, the pending plan, the last run. */
   readonly stateFile: string;
-  /** `var/lib/updater/apply.json`: the journal of a plan being committed to the store. */
-  readonly journalFile: string;
-  /** `var/lib/updater/staged/`: packages downloaded and checked, waiting for the commit. */
-  readonly stagedDir: string;
+  /** `var/lib/updater/probes.json`: what each feed's server answered last (see probes.ts). */
+  readonly probesFile: string;
   /** `var/lib/updater/current`: what `edgesh-updater` checks before it starts node (see fast-path.ts). */
   readonly currentFile: string;
 }
@@ -30,8 +28,7 @@ export function updaterPaths(layout: Layout): UpdaterPaths {
     settingsFile: join(etcDir, 'config'),
     libDir,
     stateFile: join(libDir, 'state.json'),
-    journalFile: join(libDir, 'apply.json'),
-    stagedDir: join(libDir, 'staged'),
+    probesFile: join(libDir, 'probes.json'),
     currentFile: join(libDir, 'current'),
   };
 }

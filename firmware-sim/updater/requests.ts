@@ -194,15 +194,16 @@ export function effectiveRequests(
 /**
  * Records `install NAME` for a package the operator installed by name from a feed (`package install
  * NAME`), as Turris records `opkg install`; an explicit request about the name stays as it is. The
- * caller holds the device lock.
+ * caller holds the device lock. Returns whether it was new.
  */
-export async function recordRequest(file: string, name: string): Promise<void> {
+export async function recordRequest(file: string, name: string): Promise<boolean> {
   const stored = await readRequests(file);
-  if (stored.some((r) => r.source === 'package' && r.name === name)) return;
+  if (stored.some((r) => r.source === 'package' && r.name === name)) return false;
   await writeRequests(file, [
     ...stored,
     { kind: 'install', name, priority: DEFAULT_PRIORITY, source: 'package' },
   ]);
+  return true;
 }
 
 /**

@@ -1,6 +1,6 @@
 // Staged rollout: whether this device takes a version a feed offers to `Rollout: N` percent of devices.
 import { createHash } from 'node:crypto';
-import type { FeedEntry } from '../feeds/index.js';
+import type { FeedPackageInfo } from '../api.js';
 
 /**
  * Where a device falls for one version of one package, in [0, 100): the first 48 bits of
@@ -31,9 +31,7 @@ export function rolloutReason(percent: number): string {
 }
 
 /** The resolver's hold hook for this device: versions outside its rollout are held back. */
-export function rolloutHold(serial: string): (entry: FeedEntry) => string | undefined {
-  return (entry) => {
-    const { name, version, rollout } = entry.package;
-    return inRollout(serial, name, version, rollout) ? undefined : rolloutReason(rollout!);
-  };
+export function rolloutHold(serial: string): (pkg: FeedPackageInfo) => string | undefined {
+  return ({ name, version, rollout }) =>
+    inRollout(serial, name, version, rollout) ? undefined : rolloutReason(rollout!);
 }

@@ -1,47 +1,108 @@
 // One updater run and one plan: update the feeds, plan, weigh the approval, apply together, log one block.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { formatBytes } from '../../common/bytes.js';
+import type { FeedStatus } from '../api.js';
 import { DeviceError } from '../errors.js';
-import { loadTrustStore } from '../format/index.js';
-import { REVOKED_LIST_NAME } from '../state/layout.js';
-import { commitPlan, discardStaged, stagePackage } from './apply.js';
+import { faultPoint } from '../state/fault.js';
+import { DeviceLock } from '../state/lock.js';
 import { approvalOf, forgetPlan, mayApply, rememberPending } from './approval.js';
 import { writeCurrent } from './fast-path.js';
 import type { UpdaterHost } from './host.js';
 import { readInstalled } from './installed.js';
-import { updaterPaths } from './paths.js';
+import { type UpdaterPaths, updaterPaths } from './paths.js';
 import { type ComputedPlan, computePlan } from './planner.js';
+import { fastProbes, type ProbeMemory, probe, readProbes, writeProbes } from './probes.js';
 import { effectiveRequests, readRequests } from './requests.js';
 import { type RunState, readRunState, writeRunState } from './run-state.js';
 import { readSettings } from './settings.js';
 import type { FeedUpdate, RunOutcome, RunRecord, UpdaterOptions, UpdaterPlan } from './types.js';
 import { formatHeld, formatLost, formatUpdaterStep } from './words.js';
 
-/** A plan with what decided it, computed under the lock. */
+/** A plan with what decided it. */
 interface Planned {
   readonly computed: ComputedPlan;
   readonly view: UpdaterPlan;
   readonly state: RunState;
+  /** The feeds as they were planned on, for the fast path. */
+  readonly feeds: readonly FeedStatus[];
+  /** What the device's configuration was when the plan was made (see `fingerprint`). */
+  readonly fingerprint: string;
 }
 
-/** Updates the feeds and computes the plan (the caller holds the lock). */
-async function planLocked(host: UpdaterHost, options: UpdaterOptions, now: Date): Promise<Planned> {
+/**
+ * Brings the feeds up to date, one conditional request for each unchanged feed, the full update
+ * (which fetches only what changed) for the others. Returns one result per feed.
+ */
+async function updateFeeds(host: UpdaterHost, options: UpdaterOptions, now: Date): Promise<FeedUpdate[]> {
   const up = updaterPaths(host.paths);
-  const [settings, stored, installed, device, state] = await Promise.all([
+  const feeds = await host.feeds.feeds();
+  const memory = await readProbes(up);
+  const results = new Map<string, FeedUpdate>();
+  const learnt = new Map<string, ProbeMemory | undefined>();
+  for (const feed of feeds) {
+    try {
+      const answer = await probe(feed, memory[feed.name], options.fetcher, options.signal, now);
+      if (answer.kind === 'unchanged') results.set(feed.name, { feed: feed.name, result: 'unchanged' });
+      else learnt.set(feed.name, answer.memory);
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      results.set(feed.name, { feed: feed.name, result: 'failed', message: (error as Error).message });
+    }
+  }
+  if (learnt.size > 0) {
+    const updated = await host.feeds.updateFeeds({
+      fetcher: options.fetcher,
+      names: [...learnt.keys()],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    for (const u of updated) {
+      if (u.outcome === 'failed') {
+        results.set(u.name, { feed: u.name, result: 'failed', message: u.message });
+        continue;
+      }
+      results.set(u.name, { feed: u.name, result: u.outcome });
+      const m = learnt.get(u.name);
+      if (m !== undefined) memory[u.name] = m;
+      else delete memory[u.name];
+    }
+    await host.locked(() => writeProbes(up, memory));
+  }
+  return feeds.map((f) => results.get(f.name) ?? { feed: f.name, result: 'failed', message: 'not updated' });
+}
+
+/** A digest of what a plan depends on besides the feeds: requests, settings, feeds, packages, device. */
+async function fingerprint(host: UpdaterHost, up: UpdaterPaths): Promise<string> {
+  const read = (file: string) => readFile(file, 'utf8').catch(() => '');
+  const hash = createHash('sha256');
+  for (const file of [up.requestsFile, up.settingsFile, host.paths.feedsFile, host.paths.deviceFile]) {
+    hash.update(`${await read(file)}\0`);
+  }
+  const { records } = await readInstalled(host.paths);
+  for (const record of records.values()) hash.update(`${record.name} ${record.installId}\n`);
+  // An approval given meanwhile must reach the next run.
+  hash.update((await readRunState(up.stateFile)).approved.join(' '));
+  return hash.digest('hex');
+}
+
+/** Updates the feeds and computes the plan, without the device lock (the feed calls take it). */
+async function planAt(host: UpdaterHost, options: UpdaterOptions, now: Date): Promise<Planned> {
+  const up = updaterPaths(host.paths);
+  const updates = await updateFeeds(host, options, now);
+  const before = await fingerprint(host, up);
+  const [settings, stored, installed, device, state, feeds] = await Promise.all([
     readSettings(up.settingsFile),
     readRequests(up.requestsFile),
     readInstalled(host.paths),
     host.device(),
     readRunState(up.stateFile),
+    host.feeds.feeds(),
   ]);
-  const feeds = await host.feeds();
-  const updates = await feeds.update(options.fetch, options.signal);
-  const computed = computePlan({
-    universe: await feeds.universe(),
-    installed: installed.packages,
+  const computed = await computePlan({
+    feeds: host.feeds,
     requests: effectiveRequests(stored, installed.local),
+    installed,
     serial: device.serial,
-    firmwareVersion: device.firmwareVersion,
-    architectures: device.architectures,
   });
   const view: UpdaterPlan = {
     id: computed.id,
@@ -52,12 +113,12 @@ async function planLocked(host: UpdaterHost, options: UpdaterOptions, now: Date)
     approval: approvalOf(computed.id, computed.steps.length, settings, state, now),
     downloadBytes: computed.downloadBytes,
   };
-  return { computed, view, state };
+  return { computed, view, state, feeds, fingerprint: before };
 }
 
 /** `plan`: what a run would do now. The feeds are brought up to date first; nothing else changes. */
-export function planNow(host: UpdaterHost, options: UpdaterOptions): Promise<UpdaterPlan> {
-  return host.locked(async () => (await planLocked(host, options, new Date())).view);
+export async function planNow(host: UpdaterHost, options: UpdaterOptions): Promise<UpdaterPlan> {
+  return (await planAt(host, options, new Date())).view;
 }
 
 /** The feeds that failed, as one line, or `undefined`. */
@@ -67,36 +128,63 @@ function feedFailure(updates: readonly FeedUpdate[]): string | undefined {
   return failed.map((u) => `feed ${u.feed}: ${u.message ?? 'failed'}`).join('; ');
 }
 
+/** Only one run at a time: a second one (a timer while the operator runs one) says so and stops. */
+async function runLock(host: UpdaterHost): Promise<() => Promise<void>> {
+  const lock = new DeviceLock(
+    `${host.paths.lockDir}/updater.lock`,
+    { user: 'updater', id: `run ${process.pid}` },
+    0,
+  );
+  try {
+    return (await lock.acquire()).release;
+  } catch (error) {
+    if (error instanceof DeviceError && error.code === 'DEVICE_LOCKED') {
+      throw new DeviceError('DEVICE_LOCKED', `another updater run is in progress (${error.message})`);
+    }
+    throw error;
+  }
+}
+
 /**
- * One run under the lock: update the feeds, plan, and apply the plan when the approval settings
- * allow it, every package downloaded and checked before the store changes at all, the store changed
- * in one journaled commit. A feed that fails (unreachable, a bad signature, expired, rolled back)
- * fails the run and nothing changes. The event log gets one block per run; `reboot auto` boots after
- * an applied plan. Returns how it ended; a failure is thrown after it was logged and remembered.
+ * One run: update the feeds, plan, and apply the plan when the approval settings allow it; every
+ * package is downloaded and checked before the store changes, and the store changes in one
+ * journaled commit (applyPlan), so that a run stopped anywhere leaves the old set of packages or the
+ * new one. A feed that fails (unreachable, a bad signature, expired, rolled back) fails the run and
+ * nothing changes. The event log gets one block per run: its start, the plan id and steps, what the
+ * commit did, the result. `reboot auto` reboots after an applied plan. Returns how it ended; a
+ * failure is thrown once it is logged and remembered.
  */
-export function runOnce(
+export async function runOnce(
   host: UpdaterHost,
   options: UpdaterOptions & { trigger: 'cli' | 'timer' },
 ): Promise<RunOutcome> {
   const now = new Date();
   const up = updaterPaths(host.paths);
+  const release = await runLock(host);
   const block: string[] = [
     `---- updater run (${options.trigger === 'timer' ? 'edgesh-updater' : 'run'}) ----`,
   ];
   const step = (line: string) => block.push(`updater: ${line}`);
-  return host.locked(async () => {
-    let state = await readRunState(up.stateFile);
-    let record: RunRecord;
+  let planned: Planned | undefined;
+  const record = (result: RunRecord['result'], rest: Partial<RunRecord> = {}): RunRecord => ({
+    at: now.toISOString(),
+    trigger: options.trigger,
+    result,
+    ...(planned ? { planId: planned.computed.id } : {}),
+    steps: 0,
+    ...rest,
+  });
+  try {
     let outcome: RunOutcome;
-    let planned: Planned | undefined;
+    let state: RunState;
     try {
-      planned = await planLocked(host, options, now);
-      state = planned.state;
+      planned = await planAt(host, options, now);
       const { computed, view } = planned;
-      const updates = view.feeds;
-      step(`feeds: ${updates.map((u) => `${u.feed} ${u.result}`).join(', ') || 'none configured'}`);
-      const failure = feedFailure(updates);
-      if (failure !== undefined) throw new DeviceError('DEVICE_FEED', `${failure}; nothing was changed`);
+      state = planned.state;
+      step(`feeds: ${view.feeds.map((u) => `${u.feed} ${u.result}`).join(', ') || 'none configured'}`);
+      const failure = feedFailure(view.feeds);
+      if (failure !== undefined)
+        throw new DeviceError('DEVICE_UPDATER_FEED', `${failure}; nothing was changed`);
       const size = computed.downloadBytes > 0 ? `, ${formatBytes(computed.downloadBytes)} to download` : '';
       step(`plan ${computed.id}: ${computed.steps.length} steps${size}`);
       for (const s of computed.steps) step(formatUpdaterStep(s, '->'));
@@ -104,14 +192,8 @@ export function runOnce(
       for (const held of computed.held) step(formatHeld(held));
       const settings = await readSettings(up.settingsFile);
       if (computed.steps.length === 0) {
-        record = {
-          at: now.toISOString(),
-          trigger: options.trigger,
-          result: 'nothing-to-do',
-          planId: computed.id,
-          steps: 0,
-        };
         state = forgetPlan(state, undefined);
+        outcome = { ...record('nothing-to-do'), plan: view };
         step('result: nothing to do');
       } else if (!mayApply(view.approval)) {
         state = rememberPending(state, computed.id, now);
@@ -119,105 +201,84 @@ export function runOnce(
         const message =
           until === undefined
             ? `plan ${computed.id} waits for approval (updater approve ${computed.id})`
-            : `plan ${computed.id} waits until ${until} (its delay), or for approval (updater approve ${computed.id})`;
-        record = {
-          at: now.toISOString(),
-          trigger: options.trigger,
-          result: 'waiting',
-          planId: computed.id,
-          steps: 0,
-          message,
-        };
+            : `plan ${computed.id} waits for its delay until ${until}, or for approval (updater approve ${computed.id})`;
+        outcome = { ...record('waiting', { message }), plan: view };
         step(`result: ${message}; nothing was changed`);
       } else {
-        await applyLocked(host, computed, options);
+        // The block so far, then what the commit logs of each step, then the result.
+        await host.log(block.splice(0));
+        faultPoint('updater:apply');
+        // No requests: the updater's own requests are not the operator's `package install`.
+        await host.feeds.applyPlan(
+          { ...computed.feedPlan, requests: [] },
+          { fetcher: options.fetcher, ...(options.signal ? { signal: options.signal } : {}) },
+        );
+        faultPoint('updater:applied');
         state = forgetPlan(state, computed.id);
-        record = {
-          at: now.toISOString(),
-          trigger: options.trigger,
-          result: 'applied',
-          planId: computed.id,
-          steps: computed.steps.length,
-          reboot: settings.reboot === 'auto' ? 'done' : 'pending',
-        };
+        const reboot = settings.reboot === 'auto' ? 'done' : 'pending';
+        outcome = { ...record('applied', { steps: computed.steps.length, reboot }), plan: view };
         step(
-          `result: applied plan ${computed.id} (${computed.steps.length} steps); ${settings.reboot === 'auto' ? 'rebooting (reboot auto)' : 'takes effect at the next reboot'}`,
+          `result: applied plan ${computed.id} (${computed.steps.length} steps); ${reboot === 'done' ? 'rebooting (reboot auto)' : 'takes effect at the next reboot'}`,
         );
       }
-      outcome = { ...record, plan: view };
     } catch (error) {
       const failure = host.failure(error, 'updater run');
-      const message = failure.message;
-      record = {
-        at: now.toISOString(),
-        trigger: options.trigger,
-        result: 'failed',
-        ...(planned ? { planId: planned.computed.id } : {}),
-        steps: 0,
-        message,
-      };
-      step(`result: failed: ${message}`);
+      step(`result: failed: ${failure.message}`);
       await host.log(block).catch(() => {});
-      await writeRunState(up.stateFile, { ...state, lastRun: record }).catch(() => {});
+      await host
+        .locked(async () => {
+          const now = await readRunState(up.stateFile);
+          await writeRunState(up.stateFile, {
+            ...now,
+            lastRun: record('failed', { message: failure.message }),
+          });
+        })
+        .catch(() => {});
       throw failure;
     }
     await host.log(block);
-    await writeRunState(up.stateFile, { ...state, lastRun: record });
-    if (record.result === 'applied' && record.reboot === 'done') await host.boot();
-    if (record.result === 'nothing-to-do' || record.result === 'waiting') {
-      const feeds = await host.feeds();
-      const probes = await feeds.probes();
-      const until = [probes?.staleAt, waitingUntil(outcome)].filter((t): t is number => t !== undefined);
-      await writeCurrent(up, probes?.probes, until.length === 0 ? undefined : Math.min(...until));
+    const remembered: RunState = { ...state, lastRun: outcome };
+    await host.locked(async () => {
+      // Approvals given while the run was going on are kept.
+      const current = await readRunState(up.stateFile);
+      const approved = current.approved.filter((id) => id !== outcome.planId || outcome.result !== 'applied');
+      await writeRunState(up.stateFile, { ...remembered, lastRun: stripPlan(outcome), approved });
+    });
+    if (outcome.result === 'applied' && outcome.reboot === 'done') await host.boot();
+    if (outcome.result === 'nothing-to-do' || outcome.result === 'waiting') {
+      await rememberCurrent(host, up, planned!, outcome);
     }
     return outcome;
-  });
-}
-
-/** When a waiting plan's delay ends: the fast path must not skip that run. */
-function waitingUntil(outcome: RunOutcome): number | undefined {
-  const approval = outcome.plan?.approval;
-  return approval?.kind === 'waiting' && approval.until !== undefined
-    ? Date.parse(approval.until)
-    : undefined;
-}
-
-/** Downloads and stages every package of the plan, then commits the plan to the store. */
-async function applyLocked(
-  host: UpdaterHost,
-  computed: ComputedPlan,
-  options: UpdaterOptions,
-): Promise<void> {
-  const up = updaterPaths(host.paths);
-  const [device, installed, feeds, trust] = await Promise.all([
-    host.device(),
-    readInstalled(host.paths),
-    host.feeds(),
-    loadTrustStore(host.paths.keysDir, host.paths.revokedFile, REVOKED_LIST_NAME),
-  ]);
-  const install: string[] = [];
-  try {
-    await discardStaged(up);
-    for (const s of computed.steps) {
-      if (s.action === 'remove') continue;
-      const entry = computed.entries.get(s.name)!;
-      const stream = await feeds.open(entry, options.fetch, options.signal);
-      await stagePackage(
-        host.paths,
-        up,
-        device,
-        trust,
-        entry,
-        stream,
-        installed.records.get(s.name),
-        options.signal,
-      );
-      install.push(s.name);
-    }
-  } catch (error) {
-    await discardStaged(up).catch(() => {});
-    throw error;
+  } finally {
+    await release();
   }
-  const remove = computed.steps.filter((s) => s.action === 'remove').map((s) => s.name);
-  await commitPlan(host.paths, up, { format: 1, planId: computed.id, remove, install });
+}
+
+/** The run as `show` remembers it (without the plan). */
+function stripPlan(outcome: RunOutcome): RunRecord {
+  const { plan: _plan, ...record } = outcome;
+  return record;
+}
+
+/**
+ * Lets the next `edgesh-updater` skip node while nothing changes: written under the lock, and only
+ * if nothing the plan depended on changed meanwhile (any change under the lock removes it anyway).
+ */
+async function rememberCurrent(
+  host: UpdaterHost,
+  up: UpdaterPaths,
+  planned: Planned,
+  outcome: RunOutcome,
+): Promise<void> {
+  const memory = await readProbes(up);
+  const probes = fastProbes(planned.feeds, memory);
+  const stale = planned.feeds
+    .map((f) => (f.freshness?.state === 'protected' ? Date.parse(f.freshness.validUntil) : undefined))
+    .filter((t): t is number => t !== undefined);
+  const approval = outcome.plan?.approval;
+  if (approval?.kind === 'waiting' && approval.until !== undefined) stale.push(Date.parse(approval.until));
+  await host.locked(async () => {
+    if ((await fingerprint(host, up)) !== planned.fingerprint) return;
+    await writeCurrent(up, probes, stale.length === 0 ? undefined : Math.min(...stale));
+  });
 }

@@ -1,5 +1,5 @@
 // The updater as the shell sees it: requests, settings, plans and runs as typed data (no text to parse).
-import type { Readable } from 'node:stream';
+import type { FeedFetcher } from '../feeds-api.js';
 
 /** A relation of a version constraint: `>= 2.0` (dpkg's operators). */
 export type ConstraintRelation = '<<' | '<=' | '=' | '>=' | '>>';
@@ -45,18 +45,16 @@ export interface UpdaterSettings {
   readonly reboot: RebootMode;
 }
 
-/** Why a step is in a plan. */
-export type UpdaterReason =
-  | { readonly kind: 'requested' }
-  | { readonly kind: 'dependency'; readonly of: string }
-  | { readonly kind: 'recommended'; readonly by: string }
-  | { readonly kind: 'upgrade' }
-  | { readonly kind: 'uninstall-requested' }
-  | { readonly kind: 'conflict'; readonly with: string }
-  | { readonly kind: 'replaced'; readonly by: string }
-  | { readonly kind: 'broken'; readonly needs: string }
-  /** Installed, not requested, and nothing requested needs it. */
-  | { readonly kind: 'not-requested' };
+/**
+ * Why a step is in a plan: the resolver's kind (`requested`, `dependency`, `recommended`, `upgrade`,
+ * `uninstall`, `conflict`, `replaced`, `broken`) or the updater's own `not-requested` (installed,
+ * not requested, and nothing requested needs it), with the words `plan` prints.
+ */
+export interface UpdaterReason {
+  readonly kind: string;
+  /** `dependency of a`, `not requested`. */
+  readonly text: string;
+}
 
 /** One step of a plan. */
 export interface UpdaterStep {
@@ -101,7 +99,7 @@ export interface HeldVersion {
 /** What one feed's update did at the start of a plan or run. */
 export interface FeedUpdate {
   readonly feed: string;
-  /** `unchanged`: a conditional request said so (or the index is fresh); `failed`: the previous index stays. */
+  /** `unchanged`: one conditional request said so; `failed`: the previous index stays. */
   readonly result: 'updated' | 'unchanged' | 'failed';
   /** Why it failed (`Packages.sig does not verify …`). */
   readonly message?: string;
@@ -169,34 +167,10 @@ export interface UpdaterStatus {
   readonly approved: readonly string[];
 }
 
-/** Opens a file of a feed (a transport, chosen by the caller): the updater never opens a socket itself. */
-export interface FeedFetch {
-  /** `url` of the file; `validators` of the copy kept, for a conditional request. */
-  open(
-    url: string,
-    options: { readonly validators?: Validators; readonly signal?: AbortSignal },
-  ): Promise<FetchedFile>;
-}
-
-/** What makes a request conditional (`ETag`, `Last-Modified` of the copy kept). */
-export interface Validators {
-  readonly etag?: string;
-  readonly lastModified?: string;
-}
-
-/** A file fetched, or the answer that the copy kept is current. */
-export type FetchedFile =
-  | { readonly status: 'not-modified' }
-  | {
-      readonly status: 'ok';
-      readonly stream: Readable;
-      readonly size?: number;
-      readonly validators?: Validators;
-    };
-
 /** What the caller hands to `plan` and `run`: how to fetch, and how to stop. */
 export interface UpdaterOptions {
-  readonly fetch: FeedFetch;
+  /** Opens the feeds' files; built by the caller over the transports, never asking anyone. */
+  readonly fetcher: FeedFetcher;
   readonly signal?: AbortSignal;
 }
 

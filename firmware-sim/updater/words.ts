@@ -3,26 +3,7 @@ import type { HeldVersion, LostRequestView, RequestRef, UpdaterReason, UpdaterSt
 
 /** A reason in words: `dependency of a`, `not requested`. */
 export function formatUpdaterReason(reason: UpdaterReason): string {
-  switch (reason.kind) {
-    case 'requested':
-      return 'requested';
-    case 'dependency':
-      return `dependency of ${reason.of}`;
-    case 'recommended':
-      return `recommended by ${reason.by}`;
-    case 'upgrade':
-      return 'newer version';
-    case 'uninstall-requested':
-      return 'uninstall requested';
-    case 'conflict':
-      return `conflicts with ${reason.with}`;
-    case 'replaced':
-      return `replaced by ${reason.by}`;
-    case 'broken':
-      return `needs ${reason.needs}, which is removed`;
-    case 'not-requested':
-      return 'not requested';
-  }
+  return reason.text;
 }
 
 /**

@@ -1,16 +1,24 @@
 // The updater's planner on table-driven cases: requests with priorities and constraints, dependency
 // pulls, packages nobody requested, local packages, staged rollout; and the approval states.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { DeviceError } from '../../../firmware-sim/errors.js';
-import type { InstalledPackage } from '../../../firmware-sim/feeds/index.js';
 import { approvalOf } from '../../../firmware-sim/updater/approval.js';
+import { readInstalled } from '../../../firmware-sim/updater/installed.js';
 import { computePlan } from '../../../firmware-sim/updater/planner.js';
 import { effectiveRequests, type StoredRequest } from '../../../firmware-sim/updater/requests.js';
 import { rolloutPlace } from '../../../firmware-sim/updater/rollout.js';
 import type { ApprovalState, UpdaterSettings } from '../../../firmware-sim/updater/types.js';
 import { formatHeld, formatLost, formatUpdaterStep } from '../../../firmware-sim/updater/words.js';
-import { type Fields, installedPackage, spec, universeOf } from '../../helpers/feed-fixtures.js';
+import { makeTestDevice, type TestDevice } from '../../helpers/device-fixtures.js';
+import { type Fields, spec } from '../../helpers/feed-fixtures.js';
+import {
+  dirFetcher,
+  type InstalledSpec,
+  writeRecords,
+  writeStanzaFeed,
+} from '../../helpers/updater-fixtures.js';
 
 /** A serial whose place for `name version` is below (`inside`) or at or above `percent`. */
 function serialFor(name: string, version: string, percent: number, inside: boolean): string {
@@ -42,33 +50,28 @@ interface Case {
   readonly title: string;
   readonly feed: readonly Fields[];
   /** Installed packages: `'x 1.0'`, with fields; `local` ones were installed from a file. */
-  readonly installed?: ReadonlyArray<
-    string | { readonly spec: string; readonly fields?: Fields; readonly local?: boolean }
-  >;
+  readonly installed?: ReadonlyArray<string | InstalledSpec>;
   readonly requests?: readonly StoredRequest[];
   readonly serial?: string;
   /** The plan's lines (steps, then lost requests, then held versions), or the error. */
   readonly expected: readonly string[] | { readonly code: string; readonly match: RegExp };
 }
 
-function installedOf(c: Case): Omit<InstalledPackage, 'auto'>[] {
-  return (c.installed ?? []).map((i) => {
-    const { spec: s, fields = {}, local = false } = typeof i === 'string' ? { spec: i } : i;
-    const { auto: _auto, ...pkg } = installedPackage(s, fields, { local });
-    return pkg;
-  });
-}
+let t: TestDevice;
+let feeds: string;
 
-function plan(c: Case) {
-  const installed = installedOf(c);
-  const locals = installed.filter((p) => p.local).map((p) => ({ name: p.name, version: p.version }));
+/** The case on the real device: its records, its feed (signed, updated through the device), then the plan. */
+async function plan(c: Case) {
+  await writeRecords(t.device.paths, c.installed ?? []);
+  await writeStanzaFeed(join(feeds, 'main'), c.feed, t.vendorKey);
+  const [updated] = await t.device.updateFeeds({ fetcher: dirFetcher(feeds) });
+  assert.notEqual(updated?.outcome, 'failed', JSON.stringify(updated));
+  const installed = await readInstalled(t.device.paths);
   return computePlan({
-    universe: universeOf(c.feed),
+    feeds: t.device,
+    requests: effectiveRequests(c.requests ?? [], installed.local),
     installed,
-    requests: effectiveRequests(c.requests ?? [], locals),
     serial: c.serial ?? 'WM0001',
-    firmwareVersion: '5.20',
-    architectures: ['arm64'],
   });
 }
 
@@ -152,7 +155,7 @@ const cases: Case[] = [
     feed: [spec('a 1.0', { Conflicts: 'b' }), spec('b 1.0')],
     requests: [req('install a'), req('install b')],
     expected: {
-      code: 'DEVICE_UPDATER_CONFLICT',
+      code: 'DEVICE_UNRESOLVABLE',
       match:
         /install a \(priority 50\) and install b \(priority 50\) contradict each other: a 1\.0 conflicts with b/,
     },
@@ -162,7 +165,7 @@ const cases: Case[] = [
     feed: [spec('a 1.0', { Depends: 'b (>= 2.0)' }), spec('b 1.4')],
     requests: [req('install a')],
     expected: {
-      code: 'DEVICE_UPDATER_UNRESOLVABLE',
+      code: 'DEVICE_UNRESOLVABLE',
       match: /a 1\.0 depends on b \(>= 2\.0\); the feeds have b 1\.4 only/,
     },
   },
@@ -251,22 +254,29 @@ const cases: Case[] = [
     feed: [spec('a 2.0', { Rollout: '10' })],
     requests: [req('install a')],
     serial: OUT_OF_10,
-    expected: { code: 'DEVICE_UPDATER_UNRESOLVABLE', match: /a 2\.0 is held back \(rollout 10 %\)/ },
+    expected: { code: 'DEVICE_UNRESOLVABLE', match: /a 2\.0 is held back \(rollout 10 %\)/ },
   },
 ];
 
 describe('updater planner', () => {
+  before(async () => {
+    t = await makeTestDevice();
+    feeds = join(t.root, 'feeds');
+    await t.device.setFeed({ name: 'main', url: 'http://feeds.test/main', persistent: false });
+  });
+  after(() => t.cleanup());
+
   for (const c of cases) {
-    test(c.title, () => {
+    test(c.title, async () => {
       if (!Array.isArray(c.expected)) {
         const { code, match } = c.expected as { code: string; match: RegExp };
-        assert.throws(
+        await assert.rejects(
           () => plan(c),
           (e: unknown) => e instanceof DeviceError && e.code === code && match.test(e.message),
         );
         return;
       }
-      const p = plan(c);
+      const p = await plan(c);
       const lines = [
         ...p.steps.map((s) => formatUpdaterStep(s)),
         ...p.lost.map(formatLost),
@@ -276,12 +286,16 @@ describe('updater planner', () => {
     });
   }
 
-  test('the plan id is a hash of the steps: the same plan has the same id, another plan another', () => {
+  test('the plan id is a hash of the steps: the same plan has the same id, another plan another', async () => {
     const c = cases[0]!;
-    const a = plan(c);
+    const a = await plan(c);
     assert.match(a.id, /^[0-9a-f]{12}$/);
-    assert.equal(plan(c).id, a.id, 'the same on every computation (and every device in the same state)');
-    const other = plan({
+    assert.equal(
+      (await plan(c)).id,
+      a.id,
+      'the same on every computation (and every device in the same state)',
+    );
+    const other = await plan({
       ...c,
       feed: [spec('a 1.0', { Depends: 'b (>= 2.0)' }), spec('b 2.1', { SHA256sum: 'cd'.repeat(32) })],
     });

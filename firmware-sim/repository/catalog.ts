@@ -1,0 +1,85 @@
+// What the feeds offer, as this device keeps it: every kept index parsed into one universe, in configured order.
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import type { FeedConfig, FeedPackageInfo } from '../api.js';
+import { readFeeds } from '../config/feeds.js';
+import { DeviceError } from '../errors.js';
+import { type FeedContent, type FeedEntry, parsePackagesIndex, Universe } from '../feeds/index.js';
+import type { Layout } from '../state/layout.js';
+import { feedDir, readKept } from './kept.js';
+
+/** The universe of the kept indexes, the feeds it came from, and what the operator should know about them. */
+export interface Catalog {
+  readonly universe: Universe;
+  readonly feeds: readonly FeedConfig[];
+  /** Feeds without an index, with an expired one, or whose index could not be read. */
+  readonly warnings: readonly string[];
+  /** Feeds with a kept index. */
+  readonly indexed: number;
+}
+
+/**
+ * Parses every kept index (the feeds in configured order: the first feed wins for the same name
+ * and version). A feed whose kept index cannot be read is left out with a warning: the others
+ * still serve.
+ */
+export async function loadCatalog(layout: Layout): Promise<Catalog> {
+  const { feeds } = await readFeeds(layout.feedsFile);
+  const warnings: string[] = [];
+  const contents: FeedContent[] = [];
+  const now = Date.now();
+  for (const feed of feeds) {
+    try {
+      const kept = await readKept(layout, feed.name, feed.url);
+      const index = kept?.index;
+      if (index === undefined) {
+        warnings.push(`feed ${feed.name} has no index yet (run update)`);
+        continue;
+      }
+      if (index.freshness.state === 'protected' && Date.parse(index.freshness.validUntil) < now) {
+        warnings.push(
+          `feed ${feed.name}: its index expired on ${index.freshness.validUntil.slice(0, 10)} (a stale or frozen feed; run update)`,
+        );
+      }
+      const stream = createReadStream(join(feedDir(layout, feed.name), index.files.Packages.file), {
+        highWaterMark: 1024 * 1024,
+      });
+      const parsed = await parsePackagesIndex(stream);
+      contents.push({ name: feed.name, packages: parsed.packages });
+    } catch (error) {
+      warnings.push(
+        `feed ${feed.name}: its kept index cannot be read (${(error as Error).message}); run update`,
+      );
+    }
+  }
+  return { universe: new Universe(contents), feeds, warnings, indexed: contents.length };
+}
+
+/** Refuses to plan without any index: says what to do first. */
+export function requireIndexes(catalog: Catalog): void {
+  if (catalog.feeds.length === 0) {
+    throw new DeviceError(
+      'DEVICE_NO_FEED',
+      'no feeds configured: add one with feed NAME URL, then run update',
+    );
+  }
+  if (catalog.indexed === 0) {
+    throw new DeviceError('DEVICE_NO_FEED', 'no feed has an index yet: run update');
+  }
+}
+
+/** A feed package as the contract shows it. */
+export function packageInfo(entry: FeedEntry): FeedPackageInfo {
+  const p = entry.package;
+  return {
+    name: p.name,
+    version: p.version,
+    architecture: p.architecture,
+    feed: entry.feed,
+    ...(p.rollout === undefined ? {} : { rollout: p.rollout }),
+    description: (p.control.get('Description') ?? '').split('\n')[0]!.trim(),
+    filename: p.filename,
+    size: p.size,
+    sha256: p.sha256,
+  };
+}
