@@ -61,7 +61,14 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
     'common',
   ],
   // The updater: requests, plans and runs over the device's feeds API and the store; it never asks anyone.
-  'firmware-sim/updater': [...DEVICE_WORDS, 'firmware-sim/feeds', 'firmware-sim/store', ...BELOW_STORE],
+  // (Its types name the feeds' contract directly: api.ts re-exports them, and importing api.ts would close a circle.)
+  'firmware-sim/updater': [
+    ...DEVICE_WORDS,
+    'firmware-sim/feeds-api.ts',
+    'firmware-sim/feeds',
+    'firmware-sim/store',
+    ...BELOW_STORE,
+  ],
   // The device's side of feeds: their configuration, kept indexes, update, plans and their commit.
   'firmware-sim/repository': [...DEVICE_WORDS, 'firmware-sim/store', 'firmware-sim/feeds', ...BELOW_STORE],
   'firmware-sim/lifecycle': [...DEVICE_WORDS, 'firmware-sim/boot', 'firmware-sim/store', ...BELOW_STORE],
