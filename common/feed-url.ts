@@ -53,6 +53,9 @@ const MAX_URL = 2048;
 export function parseFeedUrl(text: string): FeedUrl {
   if (text.length > MAX_URL) throw new FeedUrlError(`a feed URL may be at most ${MAX_URL} characters`);
   if (CONTROL.test(text)) throw new FeedUrlError('a feed URL may not contain control characters');
+  // Before anything that could repeat the text: a password in it is never shown.
+  const authority0 = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/]*)/.exec(text)?.[1] ?? '';
+  if (authority0.slice(0, Math.max(0, authority0.lastIndexOf('@'))).includes(':')) throw passwordError();
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(\/[^?#]*)?$/.exec(text);
   if (m === null) {
     throw new FeedUrlError(
@@ -67,11 +70,7 @@ export function parseFeedUrl(text: string): FeedUrl {
   }
   const at = authority.lastIndexOf('@');
   const userinfo = at < 0 ? undefined : authority.slice(0, at);
-  if (userinfo?.includes(':')) {
-    throw new FeedUrlError(
-      'a password cannot be part of a feed URL: give user@ only (the password is asked for at update), or use a key',
-    );
-  }
+  if (userinfo?.includes(':')) throw passwordError();
   const hostPort = at < 0 ? authority : authority.slice(at + 1);
   const dir = decodePath(rawPath);
   if (scheme === 'media') {
@@ -118,6 +117,12 @@ export function formatFeedUrl(url: FeedUrl): string {
 /** The path of a file of the feed (`Packages`, `pool/a_1.0.wmopkg`) as the transport or media takes it. */
 export function feedFilePath(url: FeedUrl, file: string): string {
   return url.dir === '' ? file : url.dir.endsWith('/') ? `${url.dir}${file}` : `${url.dir}/${file}`;
+}
+
+function passwordError(): FeedUrlError {
+  return new FeedUrlError(
+    'a password cannot be part of a feed URL: give user@ only (the password is asked for at update), or use a key',
+  );
 }
 
 function parseHostPort(text: string): { host: string; port?: number } {

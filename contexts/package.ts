@@ -6,15 +6,49 @@ import { printable } from '../common/text.js';
 import type { ActivationState, InstallResult, PackageDetails, PackageSummary } from '../firmware-sim/api.js';
 import { commonCommands } from './common.js';
 import { CliError } from './errors.js';
-import { type ArgsOf, arg, type CommandEnv, type Context, command, options } from './grammar.js';
-import { address, installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
+import { installTarget } from './feed-param-types.js';
+import {
+  type Args,
+  type ArgsOf,
+  arg,
+  type CommandEnv,
+  type Context,
+  command,
+  flag,
+  options,
+} from './grammar.js';
+import { feedCommands } from './package-feeds.js';
+import { dryRunFlag, installByName, planCommands, removeWithDependents } from './package-plan.js';
+import { queryCommands } from './package-queries.js';
+import { installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
 import { openSource, persistentFlag, sourceOptions } from './source.js';
 import { localTime, pyBool, renderFields, renderTable, toAscii, wrapLine } from './table.js';
 
+/** A word of the line that only a file install takes (a server's protocol, login, or a media). */
+function fromFile(a: Args): boolean {
+  return a.media !== undefined || a.proto !== undefined || a.user !== undefined || a.password !== undefined;
+}
+/** The feed words after a bare name: only when no file-install word came before, and the target may be a name. */
+const feedOnly = (a: Args): boolean =>
+  fromFile(a) || (a.target as { name?: string } | undefined)?.name === undefined;
+const FEED_ONLY = 'dry-run and no-recommends apply to installing a package of the feeds by name';
+
 const installParams = [
   options(persistentFlag, ...sourceOptions),
-  arg('address', address, { skipIf: (a) => a.media !== undefined }),
-  arg('file', packageFile),
+  arg('target', installTarget, { skipIf: (a) => a.media !== undefined }),
+  options(
+    { ...dryRunFlag, skipIf: feedOnly, conflict: FEED_ONLY },
+    flag('no-recommends', 'Leave the packages it recommends out', 'noRecommends', {
+      skipIf: feedOnly,
+      conflict: FEED_ONLY,
+    }),
+  ),
+  // After a server or a media the file is needed; after a bare name there is none.
+  arg('file', packageFile, {
+    optional: true,
+    requiredIf: (a) => fromFile(a) || (a.target as { name?: string } | undefined)?.name === undefined,
+    skipIf: (a) => a.dryRun !== undefined || a.noRecommends !== undefined,
+  }),
 ] as const;
 const removeParams = [arg('target', packageOrAll, { optional: true })] as const;
 const showParams = [arg('name', installedPackage, { optional: true })] as const;
@@ -43,6 +77,11 @@ function ellipsis(env: CommandEnv): string {
  */
 async function install(args: ArgsOf<typeof installParams>, env: CommandEnv): Promise<void> {
   const file = args.file;
+  if (file === undefined) {
+    // A bare name: from the feeds, with everything it needs.
+    await installByName(args.target!.name!, args, env);
+    return;
+  }
   try {
     await installFrom(args, file, env);
   } catch (e) {
@@ -58,7 +97,14 @@ async function installFrom(
   file: PackageFile,
   env: CommandEnv,
 ): Promise<void> {
-  const source = await openSource({ ...args, path: file.path }, env);
+  const source = await openSource(
+    {
+      ...args,
+      ...(args.target?.address === undefined ? {} : { address: args.target.address }),
+      path: file.path,
+    },
+    env,
+  );
   let downgrade = false;
   let result: InstallResult;
   try {
@@ -141,6 +187,8 @@ async function remove(args: ArgsOf<typeof removeParams>, env: CommandEnv): Promi
       `package ${printable(target.name)} is not installed (see package show)`,
     );
   }
+  // Installed packages that depend on it: listed, and removed too once confirmed.
+  if (await removeWithDependents(target.name, env)) return;
   if (!(await env.ui.confirm(`Remove package ${target.name} (y/N)?`))) throw notConfirmed();
   await device.remove(target.name);
   env.out.line(`Removed${ellipsis(env)} ${AFTER_REBOOT}`);
@@ -251,6 +299,18 @@ function detailLines(d: PackageDetails, env: CommandEnv): string[] {
     ['Size', d.size < 1024 ? formatBytes(d.size) : `${formatBytes(d.size)} (${d.size} bytes)`],
     ['Files', d.fileCount === undefined ? 'counted at activation' : String(d.fileCount)],
   );
+  if (d.feed !== undefined) fields.push(['Feed', d.feed]);
+  if (d.auto !== undefined) {
+    const needed = d.neededBy === undefined || d.neededBy.length === 0 ? undefined : d.neededBy.join(', ');
+    fields.push([
+      'Auto-installed',
+      !d.auto
+        ? 'no, installed on request'
+        : needed === undefined
+          ? 'yes, installed as a dependency; nothing needs it now (autoremove takes it)'
+          : `yes, installed as a dependency of ${needed}`,
+    ]);
+  }
   return renderFields(fields).map((l) => (env.session.terminal.ascii ? toAscii(l) : l));
 }
 
@@ -261,7 +321,7 @@ export const packageContext: Context = {
   commands: [
     command({
       name: 'install',
-      help: 'Install a .wmopkg package from a server or a media; takes effect after reboot',
+      help: 'Install a package from the feeds by name, or a .wmopkg file from a server or a media; takes effect after reboot',
       params: installParams,
       run: install,
     }),
@@ -278,6 +338,10 @@ export const packageContext: Context = {
       params: showParams,
       run: show,
     }),
+    ...feedCommands,
+    ...planCommands,
+    ...queryCommands,
     ...commonCommands,
   ],
+  groups: { no: 'Remove a feed (no feed NAME)' },
 };

@@ -183,8 +183,11 @@ export class Walker {
     }
     if (match.length === 0) {
       const typed = token.text.toLowerCase();
-      const barred = param.options.find((d) => d.kind === 'value' && d.word === typed && d.skipIf?.(s.args));
-      if (barred?.kind === 'value') {
+      const barred = param.options.find(
+        (d) =>
+          d.kind !== 'oneOf' && d.word === typed && d.skipIf?.(s.args) && (d.kind === 'value' || d.conflict),
+      );
+      if (barred !== undefined && barred.kind !== 'oneOf') {
         throw new CliError(
           'CLI_UNEXPECTED',
           barred.conflict ?? `${barred.word} cannot be combined with what came before`,
@@ -231,7 +234,8 @@ export class Walker {
     const params = s.command.params ?? [];
     for (let i = s.index; i < params.length; i++) {
       const param = params[i]!;
-      if (param.kind === 'options' || param.optional || param.skipIf?.(s.args)) continue;
+      if (param.kind === 'options' || param.skipIf?.(s.args)) continue;
+      if (param.optional && !param.requiredIf?.(s.args)) continue;
       throw this.incomplete(param.type.name);
     }
     return { kind: 'run', context: this.context, command: s.command, args: s.args };
@@ -385,7 +389,7 @@ function paramExpectations(
     }
     if (param.skipIf?.(args)) continue;
     out.push({ type: param.type, help: param.help ?? param.type.help });
-    if (!param.optional) return out;
+    if (!param.optional || param.requiredIf?.(args)) return out;
   }
   out.push({ help: '', cr: true, pipe: true });
   return out;

@@ -393,7 +393,7 @@ export class LocalDevice implements Device {
 
   dependsOf(name: string): Promise<DependsView> {
     return this.guard(`reading the relations of ${name}`, async () =>
-      (await this.repository()).dependsOf(this.paths, name),
+      (await this.repository()).dependsOf(this.paths, await this.device(), name),
     );
   }
 
@@ -410,11 +410,15 @@ export class LocalDevice implements Device {
   }
 
   planRemove(names: readonly string[]): Promise<FeedPlan> {
-    return this.guard('making a plan', async () => (await this.repository()).planRemove(this.paths, names));
+    return this.guard('making a plan', async () =>
+      (await this.repository()).planRemove(this.paths, await this.device(), names),
+    );
   }
 
   planAutoremove(): Promise<FeedPlan> {
-    return this.guard('making a plan', async () => (await this.repository()).planAutoremoval(this.paths));
+    return this.guard('making a plan', async () =>
+      (await this.repository()).planAutoremoval(this.paths, await this.device()),
+    );
   }
 
   applyPlan(plan: FeedPlan, options: ApplyPlanOptions): Promise<ApplyPlanResult> {

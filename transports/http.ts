@@ -3,6 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 import { oneLine } from '../common/text.js';
@@ -89,6 +90,9 @@ async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Tr
         // Credentials go only to the server the operator named, never to one a redirect points at.
         const headers: Record<string, string> = { 'user-agent': 'edgesh' };
         if (authorization && url.origin === first.origin) headers.authorization = authorization;
+        const since = source.unlessUnchanged;
+        if (since?.lastModified !== undefined) headers['if-modified-since'] = since.lastModified;
+        if (since?.etag !== undefined) headers['if-none-match'] = since.etag;
         const res = await request(url, { dispatcher: agent, method: 'GET', headers });
         const { statusCode } = res;
         const location = res.headers.location;
@@ -111,19 +115,36 @@ async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Tr
           continue;
         }
         if (statusCode === 200 || statusCode === 203) return { res, url };
+        if (statusCode === 304 && source.unlessUnchanged !== undefined) return { res, url };
         await res.body.dump().catch(() => undefined);
         throw statusError(origin, source.path, statusCode, url === first ? undefined : url, user);
       }
     });
-    const size = contentLength(response.res.headers['content-length']);
+    const { headers } = response.res;
+    if (response.res.statusCode === 304) {
+      await response.res.body.dump().catch(() => undefined);
+      close();
+      return { stream: Readable.from([]), size: 0, origin, notModified: true };
+    }
+    const size = contentLength(headers['content-length']);
     checkAnnouncedSize(origin, size, ctx.maxBytes);
-    return guardReadable(response.res.body, {
+    const transfer = guardReadable(response.res.body, {
       origin,
       size,
       ctx,
       release: close,
       describe: (error) => describeHttpError(origin, error),
     });
+    const lastModified = headerText(headers['last-modified']);
+    const etag = headerText(headers.etag);
+    if (lastModified === undefined && etag === undefined) return transfer;
+    return {
+      ...transfer,
+      validators: {
+        ...(lastModified === undefined ? {} : { lastModified }),
+        ...(etag === undefined ? {} : { etag }),
+      },
+    };
   } catch (error) {
     close();
     throw describeHttpError(origin, error);
@@ -180,6 +201,13 @@ function statusError(
     default:
       return new TransportError('TRANSPORT_HTTP_STATUS', `${origin}: server answered ${http}${where}`);
   }
+}
+
+/** A validator header as it may be sent back: one printable line, not too long. */
+function headerText(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && header.length <= 256 && /^[\x20-\x7e]+$/.test(header)
+    ? header
+    : undefined;
 }
 
 function contentLength(header: string | string[] | undefined): number | undefined {

@@ -22,6 +22,7 @@ import { type Layout, REVOKED_LIST_NAME } from '../state/layout.js';
 import { type LastBoot, loadActive } from '../store/last-boot.js';
 import { loadRecords, packageFile } from '../store/packages.js';
 import type { ActiveRecord, StoreRecord } from '../store/records.js';
+import { planGate, type StoredVerdict } from './plan-gate.js';
 import {
   applySteps,
   backgroundSync,
@@ -114,7 +115,9 @@ async function bootSequence(layout: Layout, device: DeviceFile, events: string[]
     }
     active.delete(name);
   }
-  for (const name of [...records.keys(), ...damaged.keys()].sort()) {
+  // A plan's packages go together: the gate holds back those of a plan with a package that may not run.
+  const gate = await planGate(records, active, (record) => storedVerdict(state, record));
+  for (const name of gate.order([...records.keys(), ...damaged.keys()].sort())) {
     const record = records.get(name);
     const current = active.get(name);
     if (record === undefined) {
@@ -125,16 +128,26 @@ async function bootSequence(layout: Layout, device: DeviceFile, events: string[]
       continue;
     }
     installIds[name] = record.installId;
-    const line =
-      current?.installId === record.installId
+    const held = gate.held(name);
+    const line = held
+      ? lineOf(
+          record,
+          held.verification,
+          false,
+          `${held.reason}${current ? `; ${current.version} stays active` : ''}`,
+        )
+      : current?.installId === record.installId
         ? await reverify(state, record, current, deactivated)
         : await activate(state, record, current);
+    gate.done(name, line);
     lines.push(line);
     state.events.push(
       `boot ${name} ${line.version} ${line.verification}: ${line.activated ? line.reason : `not activated (${line.reason})`}`,
     );
     faultPoint('boot:package-done');
   }
+  // Taken in the gate's order; reported in name order.
+  lines.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const activeCount = lines.filter((line) => line.activated).length;
   state.events.push(
     `boot: done, ${activeCount} active, ${lines.length - activeCount} not activated, ${deactivated.length} deactivated`,
@@ -214,6 +227,20 @@ function lineOf(
   reason: string,
 ): BootLine {
   return { name: record.name, version: record.version, verification, activated, reason };
+}
+
+/** The verdict on a stored package and whether it may run, before anything of it is unpacked. */
+async function storedVerdict(state: BootState, record: StoreRecord): Promise<StoredVerdict> {
+  let verdict: Verdict;
+  let reading: PackageReading | undefined;
+  try {
+    reading = await readPackageFile(packageFile(state.layout, record), readLimits(state.device));
+    verdict = verifyStored(reading, record, state.trust);
+  } catch (error) {
+    verdict = invalidFrom(error);
+  }
+  const refused = refusalFor(state, verdict, reading);
+  return { verification: verdict.status, ...(refused === undefined ? {} : { refused }) };
 }
 
 /** An active package of the same installation: verified again; taken out if it may no longer run. */

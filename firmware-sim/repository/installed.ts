@@ -49,6 +49,28 @@ export function installedOf(record: StoreRecord, relations: Relations): Installe
   };
 }
 
+/**
+ * The installed packages and the firmware as a package that is always there (`firmware` at the
+ * device's version), for the reverse-dependency queries: a dependency on `firmware (>= 5.0)` is met
+ * by the device, not broken. The resolver gets the firmware through its `system` option instead.
+ */
+export function withFirmware(
+  packages: readonly InstalledPackage[],
+  firmwareVersion: string,
+): InstalledPackage[] {
+  return [
+    {
+      name: 'firmware',
+      version: firmwareVersion,
+      architecture: 'all',
+      auto: false,
+      local: true,
+      ...NO_RELATIONS,
+    },
+    ...packages.filter((p) => p.name !== 'firmware'),
+  ];
+}
+
 /** Reads the store: every installed package with its relations. */
 export async function loadInstalled(layout: Layout): Promise<InstalledSet> {
   const { records, damaged } = await loadRecords(layout);

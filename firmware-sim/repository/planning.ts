@@ -17,7 +17,7 @@ import {
 } from '../feeds/index.js';
 import type { Layout } from '../state/layout.js';
 import { type Catalog, loadCatalog, packageInfo, requireIndexes } from './catalog.js';
-import { type InstalledSet, loadInstalled } from './installed.js';
+import { type InstalledSet, loadInstalled, withFirmware } from './installed.js';
 
 /** A resolver's plan over the feeds and the installed packages. */
 export async function planFeeds(
@@ -63,7 +63,11 @@ export async function planFeeds(
 }
 
 /** The plan of `remove NAME…`: the packages named and every installed package left without what it needs. */
-export async function planRemove(layout: Layout, names: readonly string[]): Promise<FeedPlan> {
+export async function planRemove(
+  layout: Layout,
+  device: DeviceFile,
+  names: readonly string[],
+): Promise<FeedPlan> {
   const installed = await loadInstalled(layout);
   for (const name of names) {
     if (!installed.records.has(name)) {
@@ -71,13 +75,15 @@ export async function planRemove(layout: Layout, names: readonly string[]): Prom
     }
   }
   const requests = names.map((name) => ({ kind: 'uninstall' as const, name }));
-  return feedPlanOf(planRemoval(installed.packages, names), installed, undefined, requests);
+  const plan = planRemoval(withFirmware(installed.packages, device.firmwareVersion), names);
+  return feedPlanOf(plan, installed, undefined, requests);
 }
 
 /** The plan of `autoremove`. */
-export async function planAutoremoval(layout: Layout): Promise<FeedPlan> {
+export async function planAutoremoval(layout: Layout, device: DeviceFile): Promise<FeedPlan> {
   const installed = await loadInstalled(layout);
-  return feedPlanOf(planAutoremove(installed.packages), installed, undefined, []);
+  const plan = planAutoremove(withFirmware(installed.packages, device.firmwareVersion));
+  return feedPlanOf(plan, installed, undefined, []);
 }
 
 /** The library's plan in the contract's words, with what each step needs of the others. */

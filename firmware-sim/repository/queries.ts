@@ -1,5 +1,6 @@
 // What the query commands read: feeds and their state, names for TAB, available packages, relations both ways.
 import type { DependencyView, DependentView, DependsView, FeedPackageInfo, FeedStatus } from '../api.js';
+import type { DeviceFile } from '../config/device-file.js';
 import { readFeeds } from '../config/feeds.js';
 import { DeviceError } from '../errors.js';
 import {
@@ -13,7 +14,7 @@ import {
 import { compareVersions } from '../format/index.js';
 import type { Layout } from '../state/layout.js';
 import { loadCatalog, packageInfo } from './catalog.js';
-import { loadInstalled } from './installed.js';
+import { loadInstalled, withFirmware } from './installed.js';
 import { type KeptState, keptNames, readKept } from './kept.js';
 
 /** `show feeds`: each configured feed with the state of its kept index. */
@@ -105,8 +106,9 @@ const RELATION_FIELDS: readonly RelationField[] = [
 ];
 
 /** `show depends`: the installed package, else the newest in the feeds, and what meets each of its relations. */
-export async function dependsOf(layout: Layout, name: string): Promise<DependsView> {
+export async function dependsOf(layout: Layout, device: DeviceFile, name: string): Promise<DependsView> {
   const installed = await loadInstalled(layout);
+  const present = withFirmware(installed.packages, device.firmwareVersion);
   const record = installed.records.get(name);
   let catalog: Awaited<ReturnType<typeof loadCatalog>> | undefined;
   const universe = async () => {
@@ -129,7 +131,7 @@ export async function dependsOf(layout: Layout, name: string): Promise<DependsVi
     const value = fields.find(([k]) => k.toLowerCase() === field.toLowerCase())?.[1];
     if (value === undefined) continue;
     for (const group of parseRelationField(field, value)) {
-      const meets = installed.packages.filter((p) => p.name !== name && group.some((dep) => offers(p, dep)));
+      const meets = present.filter((p) => p.name !== name && group.some((dep) => offers(p, dep)));
       const available: string[] = [];
       if (
         meets.length === 0 &&
@@ -149,7 +151,9 @@ export async function dependsOf(layout: Layout, name: string): Promise<DependsVi
       relations.push({
         field,
         group: formatGroup(group),
-        installed: meets.map((p) => `${p.name} ${p.version}`),
+        installed: meets.map((p) =>
+          p.name === 'firmware' ? `firmware ${p.version} (the device)` : `${p.name} ${p.version}`,
+        ),
         available,
       });
     }
