@@ -13,8 +13,8 @@ import { duration, localTime, renderFields, renderTable } from './table.js';
  */
 const BOOTING = 'boot in progress, cannot be interrupted';
 
-/** The boot report as `reboot` and `factory-reset` print it. */
-function bootReportLines(report: BootReport, env: CommandEnv): string[] {
+/** The boot report as `reboot` and `factory-reset` (and `updater run` with `reboot auto`) print it. */
+export function bootReportLines(report: BootReport, env: CommandEnv): string[] {
   const rows = report.lines.map((l) => [
     l.name,
     l.version,
@@ -85,6 +85,11 @@ export const execContext: Context = {
       name: 'boot',
       help: 'Bootloader configuration: untrusted packages, media labels',
       enter: 'boot',
+    }),
+    command({
+      name: 'updater',
+      help: 'Keep the packages in a described state from the feeds: requests, plans, approvals',
+      enter: 'updater',
     }),
     command({
       name: 'show media',

@@ -25,6 +25,7 @@ import type {
   PackageDetails,
   PackageSummary,
   RequestHook,
+  Updater,
 } from './api.js';
 import { formatBootConfig, readBootConfig } from './config/boot-config.js';
 import { type DeviceFile, readDeviceFile } from './config/device-file.js';
@@ -48,7 +49,6 @@ import {
 import { listPackages, notInstalled, packageDetails } from './store/summary.js';
 import { invalidateFastPath, recordRequests, resetUpdater } from './updater/hooks.js';
 import type { UpdaterHost } from './updater/host.js';
-import type { Updater } from './updater/types.js';
 
 /** How long a second session waits for the lock by default. */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;

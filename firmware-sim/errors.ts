@@ -45,8 +45,6 @@ export type DeviceErrorCode =
   | 'DEVICE_UNRESOLVABLE'
   /** A downloaded package differs from its feed index (size or SHA-256): not installed. */
   | 'DEVICE_DOWNLOAD_MISMATCH'
-  /** The updater's plan waits for approval (`approve PLAN-ID`) or for its delay; nothing was changed. */
-  | 'DEVICE_UPDATER_WAITING'
   /** A feed failed to update (unreachable, a bad signature, expired): the updater run changes nothing. */
   | 'DEVICE_UPDATER_FEED'
   /** Any other failure of the storage. */

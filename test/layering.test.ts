@@ -30,7 +30,7 @@ const BELOW_STORE = ['firmware-sim/config', 'firmware-sim/state', 'firmware-sim/
  * included, is an error here.
  */
 const LAYERS: Readonly<Record<string, readonly string[]>> = {
-  bin: ['shell/main.ts', 'wmopkg/main.ts'],
+  bin: ['shell/main.ts', 'shell/updater-main.ts', 'wmopkg/main.ts'],
   shell: [
     'contexts',
     'firmware-sim/index.ts',

@@ -1,8 +1,9 @@
 // `var/lib/updater/current`: what `edgesh-updater` (bin/edgesh-updater, a POSIX shell script) checks before it starts node.
 //
 // A run that found nothing to do (or a plan waiting for approval) writes it: when no file of the
-// device's configuration changed since, the time is before `until`, and a conditional request for each
-// feed's `Packages.sig` answers 304, the next run would find the same, and the script exits at once.
+// device's configuration changed since, the time is before `until`, and a conditional request for the
+// file that tells each feed's changes (probes.ts) answers 304, the next run would find the same, and the
+// script ends there (status 0, or 2 for a waiting plan) with one line in the event log.
 // That is the steady state of a fleet: one conditional request and no node start per device and run.
 // Every change under the device lock deletes the file (device.ts), so the next run is a full one.
 import { rm } from 'node:fs/promises';
@@ -29,8 +30,17 @@ const URL_TEXT = /^https?:\/\/[\x21-\x7e]+$/;
  * The file's text, or `undefined` when a feed cannot be asked conditionally from a shell script
  * (no validator, or one a header could not carry as it is).
  */
-export function formatCurrent(probes: readonly FeedProbe[], until: number | undefined): string | undefined {
-  const lines = [CURRENT_MAGIC, `until ${until === undefined ? 0 : Math.floor(until / 1000)}`];
+export function formatCurrent(
+  probes: readonly FeedProbe[],
+  until: number | undefined,
+  result: { readonly kind: 'nothing-to-do' | 'waiting'; readonly planId: string },
+): string | undefined {
+  if (!/^[0-9a-f]{12}$/.test(result.planId)) return undefined;
+  const lines = [
+    CURRENT_MAGIC,
+    `until ${until === undefined ? 0 : Math.floor(until / 1000)}`,
+    `result ${result.kind} ${result.planId}`,
+  ];
   for (const probe of probes) {
     const etag = probe.etag !== undefined && ETAG.test(probe.etag) ? probe.etag : undefined;
     const date =
@@ -46,8 +56,9 @@ export async function writeCurrent(
   up: UpdaterPaths,
   probes: readonly FeedProbe[] | undefined,
   until: number | undefined,
+  result: { readonly kind: 'nothing-to-do' | 'waiting'; readonly planId: string },
 ): Promise<void> {
-  const text = probes === undefined ? undefined : formatCurrent(probes, until);
+  const text = probes === undefined ? undefined : formatCurrent(probes, until, result);
   if (text === undefined) await clearCurrent(up);
   else await writeFileAtomic(up.currentFile, text);
 }

@@ -6,7 +6,7 @@
 // feed costs nothing more; any other answer sends the feed through the full update (which fetches
 // only what changed). The validators are kept only once that update succeeded, so a failed one is
 // tried again at the next run.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../../common/atomic.js';
 import type { FeedFetcher, FeedStatus, FetchValidators } from '../api.js';
 import type { FeedProbe } from './fast-path.js';
@@ -32,6 +32,7 @@ export async function readProbes(up: UpdaterPaths): Promise<Record<string, Probe
 
 /** Writes what the probes remember. */
 export async function writeProbes(up: UpdaterPaths, probes: Record<string, ProbeMemory>): Promise<void> {
+  await mkdir(up.libDir, { recursive: true });
   await writeFileAtomic(up.probesFile, `${JSON.stringify(probes, null, 2)}\n`);
 }
 

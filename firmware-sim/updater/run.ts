@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { formatBytes } from '../../common/bytes.js';
-import type { FeedStatus } from '../api.js';
+import type { FeedStatus, RunOutcome } from '../api.js';
 import { DeviceError } from '../errors.js';
 import { faultPoint } from '../state/fault.js';
 import { DeviceLock } from '../state/lock.js';
@@ -16,7 +16,7 @@ import { fastProbes, type ProbeMemory, probe, readProbes, writeProbes } from './
 import { effectiveRequests, readRequests } from './requests.js';
 import { type RunState, readRunState, writeRunState } from './run-state.js';
 import { readSettings } from './settings.js';
-import type { FeedUpdate, RunOutcome, RunRecord, UpdaterOptions, UpdaterPlan } from './types.js';
+import type { FeedUpdate, RunRecord, UpdaterOptions, UpdaterPlan } from './types.js';
 import { formatHeld, formatLost, formatUpdaterStep } from './words.js';
 
 /** A plan with what decided it. */
@@ -244,7 +244,8 @@ export async function runOnce(
       const approved = current.approved.filter((id) => id !== outcome.planId || outcome.result !== 'applied');
       await writeRunState(up.stateFile, { ...remembered, lastRun: stripPlan(outcome), approved });
     });
-    if (outcome.result === 'applied' && outcome.reboot === 'done') await host.boot();
+    if (outcome.result === 'applied' && outcome.reboot === 'done')
+      outcome = { ...outcome, boot: await host.boot() };
     if (outcome.result === 'nothing-to-do' || outcome.result === 'waiting') {
       await rememberCurrent(host, up, planned!, outcome);
     }
@@ -256,7 +257,7 @@ export async function runOnce(
 
 /** The run as `show` remembers it (without the plan). */
 function stripPlan(outcome: RunOutcome): RunRecord {
-  const { plan: _plan, ...record } = outcome;
+  const { plan: _plan, boot: _boot, ...record } = outcome;
   return record;
 }
 
@@ -279,6 +280,10 @@ async function rememberCurrent(
   if (approval?.kind === 'waiting' && approval.until !== undefined) stale.push(Date.parse(approval.until));
   await host.locked(async () => {
     if ((await fingerprint(host, up)) !== planned.fingerprint) return;
-    await writeCurrent(up, probes, stale.length === 0 ? undefined : Math.min(...stale));
+    const kind = outcome.result === 'waiting' ? 'waiting' : 'nothing-to-do';
+    await writeCurrent(up, probes, stale.length === 0 ? undefined : Math.min(...stale), {
+      kind,
+      planId: planned.computed.id,
+    });
   });
 }

@@ -150,11 +150,6 @@ export interface RunRecord {
   readonly reboot?: 'pending' | 'done';
 }
 
-/** What a run returns. */
-export interface RunOutcome extends RunRecord {
-  readonly plan?: UpdaterPlan;
-}
-
 /** `show`: everything the updater knows about itself. */
 export interface UpdaterStatus {
   /** Every request: explicit, recorded and local, by name; `shadowed` ones lose to an explicit one. */
@@ -172,22 +167,4 @@ export interface UpdaterOptions {
   /** Opens the feeds' files; built by the caller over the transports, never asking anyone. */
   readonly fetcher: FeedFetcher;
   readonly signal?: AbortSignal;
-}
-
-/** The updater of a device (`device.updater`). Mutating calls take the device lock; it never asks anyone. */
-export interface Updater {
-  status(): Promise<UpdaterStatus>;
-  /** Adds or replaces the explicit request about `request.name` (of either kind). */
-  setRequest(request: Omit<UpdaterRequest, 'source' | 'shadowed'>): Promise<void>;
-  /** Drops the explicit request of that kind about `name`; false when there was none. */
-  dropRequest(kind: 'install' | 'uninstall', name: string): Promise<boolean>;
-  setApproval(on: boolean): Promise<void>;
-  setDelay(hours: number): Promise<void>;
-  setReboot(mode: RebootMode): Promise<void>;
-  /** Approves a plan id for the next run. */
-  approve(id: string): Promise<void>;
-  /** Updates the feeds and computes what a run would do now. */
-  plan(options: UpdaterOptions): Promise<UpdaterPlan>;
-  /** One run: update the feeds, plan, apply (if allowed), log one block, reboot if `reboot auto`. */
-  run(options: UpdaterOptions & { readonly trigger: 'cli' | 'timer' }): Promise<RunOutcome>;
 }

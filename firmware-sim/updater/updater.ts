@@ -1,4 +1,6 @@
 // The updater of a device: its requests and settings, `plan` and `run`, over the store and the feeds.
+
+import type { RunOutcome, Updater } from '../api.js';
 import { DeviceError } from '../errors.js';
 import { rememberApproval } from './approval.js';
 import type { UpdaterHost } from './host.js';
@@ -18,8 +20,6 @@ import { readRunState, writeRunState } from './run-state.js';
 import { MAX_DELAY_HOURS, readSettings, writeSettings } from './settings.js';
 import type {
   RebootMode,
-  RunOutcome,
-  Updater,
   UpdaterOptions,
   UpdaterPlan,
   UpdaterRequest,

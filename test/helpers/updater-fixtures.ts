@@ -1,15 +1,20 @@
 // Feeds and installed packages for the updater's tests: signed feed directories, a fetcher over them, store records.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { createFeedFetcher } from '../../contexts/feed-fetch.js';
 import type { FeedConfig, FeedFetcher, FeedFetchOptions, FeedFile } from '../../firmware-sim/api.js';
-import { formatRfc2822 } from '../../firmware-sim/feeds/index.js';
+import { formatRfc2822, indexFeed } from '../../firmware-sim/feeds/index.js';
 import { formatSignature, type SecretKey, signMessage } from '../../firmware-sim/format/index.js';
+import { DEVICE_DEFAULTS, type LocalDevice } from '../../firmware-sim/index.js';
 import type { Layout } from '../../firmware-sim/state/layout.js';
 import { RECORD_FILE } from '../../firmware-sim/store/packages.js';
 import { formatRecord, type StoreRecord } from '../../firmware-sim/store/records.js';
+import { type RunningHttpServer, startHttpServer } from '../../lab/http-server.js';
+import { buildPackage, type TestPackage } from '../../lab/packages.js';
+import { openRemote } from '../../transports/index.js';
 import { type Fields, packagesText } from './feed-fixtures.js';
 
 /** Signs a feed index: `Packages`, `Packages.gz`, `Packages.sig`, and with `release` a signed `Release`. */
@@ -141,4 +146,66 @@ export async function writeRecords(
     await writeFile(join(dir, record.file), 'placeholder');
     await writeFile(join(dir, RECORD_FILE), formatRecord(record));
   }
+}
+
+/** A feed of real packages served by the lab's http server (conditional requests as nginx answers them). */
+export interface ServedFeed {
+  /** The feed's URL (`http://127.0.0.1:PORT/main`). */
+  readonly url: string;
+  readonly server: RunningHttpServer;
+  /** Builds a signed package into the feed's directory (published at the next `publish`). */
+  add(spec: TestPackage): Promise<void>;
+  /** Indexes the directory (signed; `rollout` as `wmopkg index --rollout`) and serves the result. */
+  publish(options?: { rollout?: Record<string, number>; validForDays?: number }): Promise<void>;
+  /** Changes a served file's bytes without re-signing (a tampered index). */
+  tamper(path: string, change: (bytes: Buffer) => Buffer): void;
+  /** The requests the server saw since the last `clear`. */
+  requests(): ReadonlyArray<{ path: string; method: string; status?: number }>;
+  clear(): void;
+  close(): Promise<void>;
+}
+
+/** Serves a new feed `main` from `dir`, its packages signed (and indexed) with `key`. */
+export async function serveFeed(dir: string, key: SecretKey): Promise<ServedFeed> {
+  await mkdir(dir, { recursive: true });
+  const files: Record<string, Buffer> = {};
+  const server = await startHttpServer({ files });
+  let seen = 0;
+  return {
+    url: `http://127.0.0.1:${server.port}/main`,
+    server,
+    async add(spec) {
+      await buildPackage(dir, { sign: key, ...spec }, `${spec.name}_${spec.version ?? '1.0.0'}_all.wmopkg`);
+    },
+    async publish(options = {}) {
+      await indexFeed(dir, {
+        sign: key,
+        ...(options.rollout ? { rollout: new Map(Object.entries(options.rollout)) } : {}),
+        ...(options.validForDays === undefined ? {} : { validForDays: options.validForDays }),
+      });
+      for (const k of Object.keys(files)) delete files[k];
+      for (const name of await readdir(dir)) {
+        if (!name.startsWith('.')) files[`main/${name}`] = await readFile(join(dir, name));
+      }
+    },
+    tamper(path, change) {
+      files[`main/${path}`] = change(files[`main/${path}`]!);
+    },
+    requests: () => server.requests.slice(seen),
+    clear() {
+      seen = server.requests.length;
+    },
+    close: () => server.close(),
+  };
+}
+
+/** The fetcher `edgesh-updater` builds: the real transports, nobody to ask. */
+export function transportFetcher(device: LocalDevice): FeedFetcher {
+  return createFeedFetcher({
+    openRemote,
+    defaultPorts: DEVICE_DEFAULTS.defaultPorts,
+    user: 'updater',
+    knownHostsFile: device.paths.knownHostsFile,
+    caDir: device.paths.caDir,
+  });
 }
