@@ -17,6 +17,8 @@ export interface TestPackage {
   readonly version?: string;
   readonly architecture?: string;
   readonly depends?: string;
+  /** More control fields (`Recommends`, `Conflicts`, `Provides`, …), before `Description`. */
+  readonly fields?: ReadonlyArray<readonly [string, string]>;
   readonly description?: string;
   readonly data?: readonly DataEntry[];
   readonly scripts?: Partial<Record<'preinst' | 'postinst' | 'prerm' | 'postrm', string>>;
@@ -52,6 +54,7 @@ export async function buildPackage(
     ['Maintainer', 'Test Suite <tests@example.com>'],
   ];
   if (spec.depends !== undefined) fields.push(['Depends', spec.depends]);
+  for (const [k, v] of spec.fields ?? []) fields.push([k, v]);
   fields.push(['Description', spec.description ?? `Test package ${spec.name}`]);
   const scripts = Object.entries(spec.scripts ?? {}).map(([name, content]) => ({ name, content: content! }));
   await writePackage(

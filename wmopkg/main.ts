@@ -1,4 +1,4 @@
-// `wmopkg`: the packaging tool — keygen, build, sign, verify, info, contents (SPEC §6); it prints, the format library does the work.
+// `wmopkg`: the packaging tool — keygen, build, sign, verify, info, contents, index (SPEC §6); it prints, the libraries do the work.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -39,14 +39,14 @@ const VERIFY_EXIT: Readonly<Record<Verification, number>> = {
 
 class UsageError extends Error {}
 
+/** An option's value as parseArgs gives it (a list for an option given `multiple`). */
+type OptionValue = string | boolean | string[] | undefined;
+
 interface Command {
   readonly summary: string;
   readonly usage: string;
   readonly options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
-  readonly run: (
-    values: Record<string, string | boolean | undefined>,
-    positionals: string[],
-  ) => Promise<number>;
+  readonly run: (values: Record<string, OptionValue>, positionals: string[]) => Promise<number>;
 }
 
 const passphraseFileOption = { 'passphrase-file': { type: 'string' } } as const;
@@ -214,6 +214,67 @@ The token lets that device, and no other, turn on allow-untrusted in the boot co
       return 0;
     },
   },
+  index: {
+    summary: 'index a feed: Packages, Packages.gz, Packages.sig, Release, Release.sig',
+    usage: `wmopkg index DIR [--sign KEY.sec] [--valid-for DAYS] [--rollout PKG=N]... [--passphrase-file FILE]
+
+  --sign KEY.sec        sign Packages (and Release) into Packages.sig (Release.sig)
+  --valid-for DAYS      write Release (Date, Valid-Until, SHA256 of the index), valid for DAYS days
+  --rollout PKG=N       Rollout: N (percent of devices) on the newest version of PKG; repeatable
+  --passphrase-file F   passphrase of an encrypted secret key
+
+Every .wmopkg under DIR is read once (several at a time) and indexed, every version of each
+package. The files are written to temporary names first and renamed into place together;
+index files of an earlier run that would no longer match are removed. SOURCE_DATE_EPOCH,
+when set, is the date written into Release.`,
+    options: {
+      sign: { type: 'string' },
+      'valid-for': { type: 'string' },
+      rollout: { type: 'string', multiple: true },
+      ...passphraseFileOption,
+    },
+    async run(values, positionals) {
+      const dir = single(positionals, 'DIR');
+      const validFor = values['valid-for'];
+      let validForDays: number | undefined;
+      if (validFor !== undefined) {
+        validForDays = typeof validFor === 'string' && /^[0-9]{1,5}$/.test(validFor) ? Number(validFor) : 0;
+        if (!(validForDays >= 1 && validForDays <= 36500))
+          throw new UsageError(
+            `--valid-for takes a number of days from 1 to 36500, got "${String(validFor)}"`,
+          );
+      }
+      const rollout = new Map<string, number>();
+      for (const item of Array.isArray(values.rollout) ? values.rollout : []) {
+        const m = /^([a-z0-9][a-z0-9.+-]*)=([0-9]{1,3}(?:\.[0-9]+)?)$/.exec(item);
+        if (m === null || Number(m[2]) > 100)
+          throw new UsageError(`--rollout takes PKG=N with N a percentage from 0 to 100, got "${item}"`);
+        rollout.set(m[1]!, Number(m[2]));
+      }
+      const key =
+        typeof values.sign === 'string'
+          ? await loadSecretKey(values.sign, values['passphrase-file'])
+          : undefined;
+      if (validForDays !== undefined && key === undefined) {
+        console.error(
+          'Warning: Release is not signed without --sign: devices refuse a Release without Release.sig',
+        );
+      }
+      const epoch = sourceDateEpoch();
+      const { indexFeed } = await import('../firmware-sim/feeds/index.js');
+      const result = await indexFeed(dir, {
+        ...(key ? { sign: key } : {}),
+        ...(validForDays === undefined ? {} : { validForDays }),
+        ...(rollout.size > 0 ? { rollout } : {}),
+        ...(epoch === undefined ? {} : { now: new Date(epoch * 1000) }),
+      });
+      const signed = key ? ` (signed with key ${keyNumberHex(key.keyNumber)})` : '';
+      console.log(`${dir}: ${result.packages} packages indexed; wrote ${result.written.join(', ')}${signed}`);
+      if (result.removed.length > 0)
+        console.log(`removed ${result.removed.join(', ')} (they no longer match)`);
+      return 0;
+    },
+  },
   info: {
     summary: 'show the control information of a package',
     usage: 'wmopkg info PKG',
@@ -274,7 +335,7 @@ export async function wmopkgMain(argv: string[]): Promise<number> {
       options: command.options ?? {},
       allowPositionals: true,
     });
-    return await command.run(values as Record<string, string | boolean | undefined>, positionals);
+    return await command.run(values as Record<string, OptionValue>, positionals);
   } catch (error) {
     const usage =
       error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
@@ -293,7 +354,7 @@ function errorText(error: unknown): string {
   return (e.message ?? String(error)).split('\n')[0]!;
 }
 
-function required(value: string | boolean | undefined, what: string): string {
+function required(value: OptionValue, what: string): string {
   if (typeof value !== 'string' || value === '') throw new UsageError(`missing ${what}`);
   return value;
 }
@@ -311,14 +372,14 @@ function sourceDateEpoch(): number | undefined {
   return Number(value);
 }
 
-async function revokedList(file: string | boolean | undefined) {
+async function revokedList(file: OptionValue) {
   if (typeof file !== 'string') return { revoked: [], unreadable: [] };
   const list = parseRevocationList(await readFile(file, 'utf8'), file);
   for (const problem of list.problems) console.error(`Warning: ${problem}`);
   return list;
 }
 
-async function loadSecretKey(path: string, passphraseFile: string | boolean | undefined): Promise<SecretKey> {
+async function loadSecretKey(path: string, passphraseFile: OptionValue): Promise<SecretKey> {
   const text = await readFile(path);
   if (!isEncryptedSecretKey(text)) return parseSecretKey(text);
   const passphrase =
@@ -328,7 +389,7 @@ async function loadSecretKey(path: string, passphraseFile: string | boolean | un
   return parseSecretKey(text, passphrase);
 }
 
-async function newPassphrase(passphraseFile: string | boolean | undefined): Promise<string> {
+async function newPassphrase(passphraseFile: OptionValue): Promise<string> {
   if (typeof passphraseFile === 'string') return readPassphraseFile(passphraseFile);
   const first = await askHidden('passphrase: ');
   if (first === '') throw new UsageError('empty passphrase; use -n for a key without one');

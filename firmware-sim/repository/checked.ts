@@ -1,6 +1,6 @@
 // A package download checked against its feed index as it flows: never more than `Size`, and the SHA-256 at the end.
 import { createHash } from 'node:crypto';
-import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
 import type { FeedPackageInfo } from '../api.js';
 import { DeviceError } from '../errors.js';
 
@@ -51,7 +51,8 @@ export function checkedDownload(stream: Readable, pkg: FeedPackageInfo): Readabl
       done();
     },
   });
-  stream.on('error', (error) => check.destroy(error));
-  check.on('close', () => stream.destroy());
-  return stream.pipe(check);
+  // pipeline, not pipe: pipe's own error handler re-emits a failed check as an uncaught error once the
+  // reader has stopped listening; pipeline destroys both sides and leaves the error to the reader.
+  pipeline(stream, check, () => {});
+  return check;
 }
