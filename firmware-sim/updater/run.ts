@@ -5,7 +5,6 @@ import { formatBytes } from '../../common/bytes.js';
 import type { FeedStatus, RunOutcome } from '../api.js';
 import { DeviceError } from '../errors.js';
 import { faultPoint } from '../state/fault.js';
-import { DeviceLock } from '../state/lock.js';
 import { approvalOf, forgetPlan, mayApply, rememberPending } from './approval.js';
 import { writeCurrent } from './fast-path.js';
 import type { UpdaterHost } from './host.js';
@@ -128,23 +127,6 @@ function feedFailure(updates: readonly FeedUpdate[]): string | undefined {
   return failed.map((u) => `feed ${u.feed}: ${u.message ?? 'failed'}`).join('; ');
 }
 
-/** Only one run at a time: a second one (a timer while the operator runs one) says so and stops. */
-async function runLock(host: UpdaterHost): Promise<() => Promise<void>> {
-  const lock = new DeviceLock(
-    `${host.paths.lockDir}/updater.lock`,
-    { user: 'updater', id: `run ${process.pid}` },
-    0,
-  );
-  try {
-    return (await lock.acquire()).release;
-  } catch (error) {
-    if (error instanceof DeviceError && error.code === 'DEVICE_LOCKED') {
-      throw new DeviceError('DEVICE_LOCKED', `another updater run is in progress (${error.message})`);
-    }
-    throw error;
-  }
-}
-
 /**
  * One run: update the feeds, plan, and apply the plan when the approval settings allow it; every
  * package is downloaded and checked before the store changes, and the store changes in one
@@ -160,7 +142,6 @@ export async function runOnce(
 ): Promise<RunOutcome> {
   const now = new Date();
   const up = updaterPaths(host.paths);
-  const release = await runLock(host);
   const block: string[] = [
     `---- updater run (${options.trigger === 'timer' ? 'edgesh-updater' : 'run'}) ----`,
   ];
@@ -174,85 +155,81 @@ export async function runOnce(
     steps: 0,
     ...rest,
   });
+  let outcome: RunOutcome;
+  let state: RunState;
   try {
-    let outcome: RunOutcome;
-    let state: RunState;
-    try {
-      planned = await planAt(host, options, now);
-      const { computed, view } = planned;
-      state = planned.state;
-      step(`feeds: ${view.feeds.map((u) => `${u.feed} ${u.result}`).join(', ') || 'none configured'}`);
-      const failure = feedFailure(view.feeds);
-      if (failure !== undefined)
-        throw new DeviceError('DEVICE_UPDATER_FEED', `${failure}; nothing was changed`);
-      const size = computed.downloadBytes > 0 ? `, ${formatBytes(computed.downloadBytes)} to download` : '';
-      step(`plan ${computed.id}: ${computed.steps.length} steps${size}`);
-      for (const s of computed.steps) step(formatUpdaterStep(s, '->'));
-      for (const lost of computed.lost) step(formatLost(lost));
-      for (const held of computed.held) step(formatHeld(held));
-      const settings = await readSettings(up.settingsFile);
-      if (computed.steps.length === 0) {
-        state = forgetPlan(state, undefined);
-        outcome = { ...record('nothing-to-do'), plan: view };
-        step('result: nothing to do');
-      } else if (!mayApply(view.approval)) {
-        state = rememberPending(state, computed.id, now);
-        const until = view.approval.kind === 'waiting' ? view.approval.until : undefined;
-        const message =
-          until === undefined
-            ? `plan ${computed.id} waits for approval (updater approve ${computed.id})`
-            : `plan ${computed.id} waits for its delay until ${until}, or for approval (updater approve ${computed.id})`;
-        outcome = { ...record('waiting', { message }), plan: view };
-        step(`result: ${message}; nothing was changed`);
-      } else {
-        // The block so far, then what the commit logs of each step, then the result.
-        await host.log(block.splice(0));
-        faultPoint('updater:apply');
-        // No requests: the updater's own requests are not the operator's `package install`.
-        await host.feeds.applyPlan(
-          { ...computed.feedPlan, requests: [] },
-          { fetcher: options.fetcher, ...(options.signal ? { signal: options.signal } : {}) },
-        );
-        faultPoint('updater:applied');
-        state = forgetPlan(state, computed.id);
-        const reboot = settings.reboot === 'auto' ? 'done' : 'pending';
-        outcome = { ...record('applied', { steps: computed.steps.length, reboot }), plan: view };
-        step(
-          `result: applied plan ${computed.id} (${computed.steps.length} steps); ${reboot === 'done' ? 'rebooting (reboot auto)' : 'takes effect at the next reboot'}`,
-        );
-      }
-    } catch (error) {
-      const failure = host.failure(error, 'updater run');
-      step(`result: failed: ${failure.message}`);
-      await host.log(block).catch(() => {});
-      await host
-        .locked(async () => {
-          const now = await readRunState(up.stateFile);
-          await writeRunState(up.stateFile, {
-            ...now,
-            lastRun: record('failed', { message: failure.message }),
-          });
-        })
-        .catch(() => {});
-      throw failure;
+    planned = await planAt(host, options, now);
+    const { computed, view } = planned;
+    state = planned.state;
+    step(`feeds: ${view.feeds.map((u) => `${u.feed} ${u.result}`).join(', ') || 'none configured'}`);
+    const failure = feedFailure(view.feeds);
+    if (failure !== undefined)
+      throw new DeviceError('DEVICE_UPDATER_FEED', `${failure}; nothing was changed`);
+    const size = computed.downloadBytes > 0 ? `, ${formatBytes(computed.downloadBytes)} to download` : '';
+    step(`plan ${computed.id}: ${computed.steps.length} steps${size}`);
+    for (const s of computed.steps) step(formatUpdaterStep(s, '->'));
+    for (const lost of computed.lost) step(formatLost(lost));
+    for (const held of computed.held) step(formatHeld(held));
+    const settings = await readSettings(up.settingsFile);
+    if (computed.steps.length === 0) {
+      state = forgetPlan(state, undefined);
+      outcome = { ...record('nothing-to-do'), plan: view };
+      step('result: nothing to do');
+    } else if (!mayApply(view.approval)) {
+      state = rememberPending(state, computed.id, now);
+      const until = view.approval.kind === 'waiting' ? view.approval.until : undefined;
+      const message =
+        until === undefined
+          ? `plan ${computed.id} waits for approval (updater approve ${computed.id})`
+          : `plan ${computed.id} waits for its delay until ${until}, or for approval (updater approve ${computed.id})`;
+      outcome = { ...record('waiting', { message }), plan: view };
+      step(`result: ${message}; nothing was changed`);
+    } else {
+      // The block so far, then what the commit logs of each step, then the result.
+      await host.log(block.splice(0));
+      faultPoint('updater:apply');
+      // No requests: the updater's own requests are not the operator's `package install`.
+      await host.feeds.applyPlan(
+        { ...computed.feedPlan, requests: [] },
+        { fetcher: options.fetcher, ...(options.signal ? { signal: options.signal } : {}) },
+      );
+      faultPoint('updater:applied');
+      state = forgetPlan(state, computed.id);
+      const reboot = settings.reboot === 'auto' ? 'done' : 'pending';
+      outcome = { ...record('applied', { steps: computed.steps.length, reboot }), plan: view };
+      step(
+        `result: applied plan ${computed.id} (${computed.steps.length} steps); ${reboot === 'done' ? 'rebooting (reboot auto)' : 'takes effect at the next reboot'}`,
+      );
     }
-    await host.log(block);
-    const remembered: RunState = { ...state, lastRun: outcome };
-    await host.locked(async () => {
-      // Approvals given while the run was going on are kept.
-      const current = await readRunState(up.stateFile);
-      const approved = current.approved.filter((id) => id !== outcome.planId || outcome.result !== 'applied');
-      await writeRunState(up.stateFile, { ...remembered, lastRun: stripPlan(outcome), approved });
-    });
-    if (outcome.result === 'applied' && outcome.reboot === 'done')
-      outcome = { ...outcome, boot: await host.boot() };
-    if (outcome.result === 'nothing-to-do' || outcome.result === 'waiting') {
-      await rememberCurrent(host, up, planned!, outcome);
-    }
-    return outcome;
-  } finally {
-    await release();
+  } catch (error) {
+    const failure = host.failure(error, 'updater run');
+    step(`result: failed: ${failure.message}`);
+    await host.log(block).catch(() => {});
+    await host
+      .locked(async () => {
+        const now = await readRunState(up.stateFile);
+        await writeRunState(up.stateFile, {
+          ...now,
+          lastRun: record('failed', { message: failure.message }),
+        });
+      })
+      .catch(() => {});
+    throw failure;
   }
+  await host.log(block);
+  const remembered: RunState = { ...state, lastRun: outcome };
+  await host.locked(async () => {
+    // Approvals given while the run was going on are kept.
+    const current = await readRunState(up.stateFile);
+    const approved = current.approved.filter((id) => id !== outcome.planId || outcome.result !== 'applied');
+    await writeRunState(up.stateFile, { ...remembered, lastRun: stripPlan(outcome), approved });
+  });
+  if (outcome.result === 'applied' && outcome.reboot === 'done')
+    outcome = { ...outcome, boot: await host.boot() };
+  if (outcome.result === 'nothing-to-do' || outcome.result === 'waiting') {
+    await rememberCurrent(host, up, planned!, outcome);
+  }
+  return outcome;
 }
 
 /** The run as `show` remembers it (without the plan). */

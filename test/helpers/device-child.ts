@@ -62,6 +62,15 @@ async function main(): Promise<unknown> {
       return device.boot();
     case 'factory-reset':
       return device.factoryReset();
+    case 'updater-run': {
+      // One updater run over the real transports (the feed configured on the device, on loopback).
+      const { transportFetcher } = await import('./updater-fixtures.js');
+      const { plan: _plan, ...outcome } = await device.updater.run({
+        fetcher: transportFetcher(device),
+        trigger: 'timer',
+      });
+      return outcome;
+    }
     default:
       throw new Error(`unknown operation ${op}`);
   }
