@@ -238,7 +238,7 @@ function statusLines(status: UpdaterStatus, env: CommandEnv): string[] {
 function runText(r: RunRecord): string {
   switch (r.result) {
     case 'applied':
-      return `applied plan ${r.planId} (${r.steps} steps)${r.reboot === 'done' ? ', rebooted' : ', reboot pending'}`;
+      return `applied plan ${r.planId} (${steps(r.steps)})${r.reboot === 'done' ? ', rebooted' : ', reboot pending'}`;
     case 'nothing-to-do':
       return 'nothing to do';
     case 'waiting':
@@ -265,25 +265,35 @@ function approvalText(plan: UpdaterPlan): string {
   }
 }
 
-/** The plan as `plan` and `run` print it: feeds, the id, each step with its reason, what lost or was held. */
-function planLines(plan: UpdaterPlan, env: CommandEnv): string[] {
+/**
+ * The plan as `plan` and `run` print it: the feeds, the id, each step with its reason, what lost or
+ * was held back; `plan` adds whether a run would apply it.
+ */
+function planLines(plan: UpdaterPlan, env: CommandEnv, withApproval: boolean): string[] {
   const lines: string[] = [];
   const arrow = env.session.terminal.ascii ? '->' : '→';
   const feeds = plan.feeds.map((f) => `${f.feed} ${f.result}`).join(', ');
   lines.push(`Feeds: ${feeds || 'none configured (package feed NAME URL adds one)'}`);
-  const size = plan.downloadBytes > 0 ? `, ${formatSize(plan.downloadBytes)} to download` : '';
-  const count = plan.steps.length === 1 ? '1 step' : `${plan.steps.length} steps`;
-  lines.push(`Plan ${plan.id} (${count}${size}):`);
-  const width = env.session.terminal.width;
   const items = [
     ...plan.steps.map((s) => formatUpdaterStep(s, arrow)),
     ...plan.lost.map(formatLost),
     ...plan.held.map(formatHeld),
   ];
-  if (items.length === 0) lines.push('  nothing');
+  if (plan.steps.length === 0) {
+    lines.push(items.length === 0 ? `Nothing to do (plan ${plan.id}).` : `Nothing to do (plan ${plan.id}):`);
+  } else {
+    const size = plan.downloadBytes > 0 ? `, ${formatSize(plan.downloadBytes)} to download` : '';
+    lines.push(`Plan ${plan.id} (${steps(plan.steps.length)}${size}):`);
+  }
+  const width = env.session.terminal.width;
   for (const item of items) lines.push(...wrapLine(`  ${item}`, width, 4));
-  lines.push(approvalText(plan));
+  if (withApproval && plan.steps.length > 0) lines.push(approvalText(plan));
   return env.session.terminal.ascii ? lines.map(toAscii) : lines;
+}
+
+/** `1 step`, `3 steps`. */
+function steps(n: number): string {
+  return n === 1 ? '1 step' : `${n} steps`;
 }
 
 function formatSize(bytes: number): string {
@@ -305,7 +315,7 @@ async function showPlan(env: CommandEnv): Promise<void> {
     signal: env.signal,
   });
   warnFeeds(plan, env);
-  for (const line of planLines(plan, env)) env.out.line(line);
+  for (const line of planLines(plan, env, true)) env.out.line(line);
 }
 
 /**
@@ -321,17 +331,16 @@ async function runNow(env: CommandEnv): Promise<void> {
     if (!env.signal.aborted) throw e;
     throw new CliError('CLI_ABORTED', 'updater run cancelled; nothing was changed', { cause: e });
   }
-  if (outcome.plan) for (const line of planLines(outcome.plan, env).slice(0, -1)) env.out.line(line);
+  if (outcome.plan) for (const line of planLines(outcome.plan, env, false)) env.out.line(line);
   switch (outcome.result) {
     case 'waiting':
       env.out.line(`${capital(outcome.message ?? 'the plan waits for approval')}; nothing was changed.`);
       return;
     case 'nothing-to-do':
-      env.out.line('Nothing to do.');
       return;
     default:
       env.out.line(
-        `Applied plan ${outcome.planId} (${outcome.steps} steps). ${outcome.reboot === 'done' ? 'Rebooting (reboot auto):' : 'Changes are applied after reboot.'}`,
+        `Applied plan ${outcome.planId} (${steps(outcome.steps)}). ${outcome.reboot === 'done' ? 'Rebooting (reboot auto):' : 'Changes are applied after reboot.'}`,
       );
       if (outcome.boot) for (const line of bootReportLines(outcome.boot, env)) env.out.line(line);
   }

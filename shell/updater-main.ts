@@ -100,7 +100,7 @@ async function runOnce(dir: string): Promise<RunOutcome> {
 function summary(outcome: RunOutcome): string | undefined {
   switch (outcome.result) {
     case 'applied':
-      return `applied plan ${outcome.planId} (${outcome.steps} steps); ${outcome.reboot === 'done' ? 'rebooted' : 'takes effect at the next reboot'}`;
+      return `applied plan ${outcome.planId} (${outcome.steps === 1 ? '1 step' : `${outcome.steps} steps`}); ${outcome.reboot === 'done' ? 'rebooted' : 'takes effect at the next reboot'}`;
     case 'waiting':
       return outcome.message ?? `plan ${outcome.planId} waits for approval`;
     default:

@@ -6,6 +6,7 @@ import type { InstalledSet } from './installed.js';
 import { DEFAULT_PRIORITY } from './requests.js';
 import { rolloutHold } from './rollout.js';
 import type { HeldVersion, LostRequestView, RequestRef, UpdaterRequest, UpdaterStep } from './types.js';
+import { formatRequestRef } from './words.js';
 
 /** What the planner weighs. */
 export interface PlanInput {
@@ -64,11 +65,18 @@ export async function computePlan(input: PlanInput): Promise<ComputedPlan> {
     auto: (name) => !wanted.has(name),
     hold: rolloutHold(input.serial),
   });
-  const steps = feedPlan.steps.map((step) => toStep(step, wanted));
+  const lost = feedPlan.lost.flatMap((text) => lostOf(text, asked, installed));
+  // A package whose install request lost goes for that reason: the step says it, not another line.
+  const losing = new Map(lost.filter((l) => l.request.kind === 'install').map((l) => [l.request.name, l]));
+  const steps = feedPlan.steps.map((step) => {
+    const lostTo = step.action === 'remove' ? losing.get(step.name) : undefined;
+    if (lostTo === undefined) return toStep(step, wanted);
+    return { ...toStep(step, wanted), reason: { kind: 'lost', text: lostText(lostTo) } };
+  });
   return {
     id: planId(feedPlan.steps),
     steps,
-    lost: feedPlan.lost.flatMap((text) => lostOf(text, asked, installed)),
+    lost: lost.filter((l) => !(l.request.kind === 'install' && installed.records.has(l.request.name))),
     held: feedPlan.held.map((held) => {
       const now = installed.records.get(held.name);
       return { ...held, ...(now ? { installed: now.version } : {}) };
@@ -117,6 +125,12 @@ function toStep(step: FeedPlanStep, wanted: ReadonlySet<string>): UpdaterStep {
       : // The resolver's `upgrade` says why in one word; the updater's plan says what it is.
         { kind: step.because, text: step.because === 'upgrade' ? 'newer version' : step.reason },
   };
+}
+
+/** Why a request lost, in a step's words: `install (priority 60) lost to uninstall b (priority 70)`. */
+function lostText(lost: LostRequestView): string {
+  const { name } = lost.request;
+  return `${formatRequestRef(lost.request, name)} lost to ${lost.to.map((r) => formatRequestRef(r, name)).join(', ')}`;
 }
 
 /** How the resolver writes a request in a lost line: `uninstall y (priority 40)`. */

@@ -166,7 +166,7 @@ export async function runOnce(
     if (failure !== undefined)
       throw new DeviceError('DEVICE_UPDATER_FEED', `${failure}; nothing was changed`);
     const size = computed.downloadBytes > 0 ? `, ${formatBytes(computed.downloadBytes)} to download` : '';
-    step(`plan ${computed.id}: ${computed.steps.length} steps${size}`);
+    step(`plan ${computed.id}: ${stepCount(computed.steps.length)}${size}`);
     for (const s of computed.steps) step(formatUpdaterStep(s, '->'));
     for (const lost of computed.lost) step(formatLost(lost));
     for (const held of computed.held) step(formatHeld(held));
@@ -230,6 +230,11 @@ export async function runOnce(
     await rememberCurrent(host, up, planned!, outcome);
   }
   return outcome;
+}
+
+/** `1 step`, `3 steps`. */
+function stepCount(n: number): string {
+  return n === 1 ? '1 step' : `${n} steps`;
 }
 
 /** The run as `show` remembers it (without the plan). */

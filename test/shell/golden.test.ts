@@ -5,7 +5,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT, runEdgesh, WORLD } from '../helpers/run-edgesh.js';
-import type { Provisioning } from '../helpers/world.js';
+import { updaterGoldens, updaterWorld } from '../helpers/updater-goldens.js';
+import type { Provisioning, WorldConfig } from '../helpers/world.js';
 
 interface Golden {
   /** File name in test/golden/ (without .txt). */
@@ -17,7 +18,13 @@ interface Golden {
   readonly env?: Readonly<Record<string, string>>;
   /** How the device is provisioned besides the world's defaults (secure boot, a held lock). */
   readonly provision?: Provisioning;
+  /** Changes to the world (more servers). */
+  readonly world?: Partial<WorldConfig>;
 }
+
+/** The updater's feeds, served at 192.0.2.10 (test/helpers/updater-goldens.ts). */
+const UPDATER_ROOT = join(WORLD.dir, 'updater-feeds');
+const UPDATER_WORLD = await updaterWorld(UPDATER_ROOT, WORLD.config.servers);
 
 const INSTALL = ['package', 'install 192.0.2.1 pkgname.wmopkg'];
 
@@ -486,6 +493,8 @@ const goldens: readonly Golden[] = [
     env: { LANG: 'C' },
     stdin: [...INSTALL, 'remove pkgname', 'y', 'show'],
   },
+  // The updater context (docs/updater.md).
+  ...(await updaterGoldens(UPDATER_ROOT, UPDATER_WORLD)),
 ];
 
 const GOLDEN_DIR = join(ROOT, 'test/golden');
@@ -497,8 +506,10 @@ function transcript(g: Golden): string {
     ...(g.env === undefined ? {} : { env: g.env }),
     // A held lock is reported at once, not after the ten seconds a second session waits.
     ...(g.provision === undefined
-      ? {}
-      : { world: { provision: { ...WORLD.config.provision, ...g.provision }, lockWaitMs: 0 } }),
+      ? g.world === undefined
+        ? {}
+        : { world: g.world }
+      : { world: { ...g.world, provision: { ...WORLD.config.provision, ...g.provision }, lockWaitMs: 0 } }),
   });
   // What changes from run to run is written as a placeholder of the same length, so that no column moves:
   // times (the device's clock), the temporary directories of the world and the device, and the serial

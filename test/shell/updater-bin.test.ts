@@ -62,7 +62,7 @@ describe('edgesh-updater', () => {
     assert.equal(ran.status, 0, ran.stderr);
     assert.match(
       ran.stdout,
-      /^edgesh-updater: applied plan [0-9a-f]{12} \(1 steps\); takes effect at the next reboot\n$/,
+      /^edgesh-updater: applied plan [0-9a-f]{12} \(1 step\); takes effect at the next reboot\n$/,
     );
     assert.equal(ran.stderr, '');
   });
