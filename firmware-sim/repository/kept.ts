@@ -5,6 +5,7 @@ import { TEMP_PREFIX, writeFileAtomic } from '../../common/atomic.js';
 import { randomBytes } from '../../common/lazy-crypto.js';
 import type { FeedFreshness, FetchValidators } from '../api.js';
 import { DeviceError } from '../errors.js';
+import { faultPoint } from '../state/fault.js';
 import type { Layout } from '../state/layout.js';
 
 /** The index files a feed's update keeps. */
@@ -106,8 +107,12 @@ export async function writeKept(
 ): Promise<void> {
   const dir = feedDir(layout, name);
   await mkdir(dir, { recursive: true });
-  for (const [file, bytes] of files) await writeFileAtomic(join(dir, file), bytes);
+  for (const [file, bytes] of files) {
+    await writeFileAtomic(join(dir, file), bytes);
+    faultPoint('update:file');
+  }
   await writeFileAtomic(join(dir, STATE_FILE), `${JSON.stringify(state, null, 1)}\n`);
+  faultPoint('update:state');
   const named = new Set<string>([STATE_FILE]);
   for (const file of Object.values(state.index?.files ?? {})) if (file) named.add(file.file);
   if (state.index) named.add(state.index.names);
