@@ -61,7 +61,7 @@ export class DeviceUpdater implements Updater {
 
   setRequest(request: Omit<UpdaterRequest, 'source' | 'shadowed'>): Promise<void> {
     const problem = requestProblem(request);
-    if (problem !== undefined) return Promise.reject(new DeviceError('DEVICE_BAD_NAME', problem));
+    if (problem !== undefined) return Promise.reject(new DeviceError('DEVICE_BAD_REQUEST', problem));
     const line = formatRequestLine({ ...request, source: 'explicit' });
     return this.changeRequests(`setting the request ${line}`, `updater: request ${line}`, (stored) => [
       ...stored.filter((r) => !(r.source === 'explicit' && r.name === request.name)),
@@ -114,7 +114,7 @@ export class DeviceUpdater implements Updater {
     if (!Number.isInteger(hours) || hours < 0 || hours > MAX_DELAY_HOURS) {
       return Promise.reject(
         new DeviceError(
-          'DEVICE_CORRUPT_STATE',
+          'DEVICE_BAD_REQUEST',
           `bad delay ${hours}: use whole hours from 0 to ${MAX_DELAY_HOURS}`,
         ),
       );
@@ -140,7 +140,7 @@ export class DeviceUpdater implements Updater {
     if (!new RegExp(`^[0-9a-f]{${PLAN_ID_DIGITS}}$`).test(id)) {
       return Promise.reject(
         new DeviceError(
-          'DEVICE_BAD_NAME',
+          'DEVICE_BAD_REQUEST',
           `bad plan id "${id.slice(0, 40)}": ${PLAN_ID_DIGITS} hex digits, as plan shows it`,
         ),
       );

@@ -213,3 +213,40 @@ describe('updater runs against a feed on loopback', () => {
     await t.device.updater.setReboot('manual');
   });
 });
+
+describe('updater and factory reset', () => {
+  test('requests go but those recorded for persistent packages; settings and memory start again', async () => {
+    const t = await makeTestDevice();
+    const feed = await serveFeed(join(t.root, 'feed'), t.vendorKey);
+    try {
+      await feed.add({ name: 'keep', version: '1.0' });
+      await feed.add({ name: 'lose', version: '1.0' });
+      await feed.publish();
+      await t.device.setFeed({ name: 'main', url: feed.url, persistent: true });
+      const fetcher = transportFetcher(t.device);
+      await t.device.updateFeeds({ fetcher });
+      await t.device.applyPlan(await t.device.planFeeds({ requests: [{ kind: 'install', name: 'keep' }] }), {
+        fetcher,
+        persistent: true,
+      });
+      await t.device.applyPlan(await t.device.planFeeds({ requests: [{ kind: 'install', name: 'lose' }] }), {
+        fetcher,
+      });
+      await t.device.updater.setRequest({ kind: 'uninstall', name: 'telnetd', priority: 60 });
+      await t.device.updater.setApproval(true);
+      await t.device.updater.setReboot('auto');
+      assert.equal((await t.device.updater.run({ fetcher, trigger: 'cli' })).result, 'nothing-to-do');
+      await t.device.factoryReset();
+      const status = await t.device.updater.status();
+      assert.deepEqual(
+        status.requests.map((r) => `${r.source} ${r.kind} ${r.name}`),
+        ['package install keep'],
+      );
+      assert.deepEqual(status.settings, { approval: false, delayHours: 0, reboot: 'manual' });
+      assert.equal(status.lastRun, undefined);
+    } finally {
+      await feed.close();
+      await t.cleanup();
+    }
+  });
+});
