@@ -150,7 +150,7 @@ async function updaterFetcher(env: CommandEnv): Promise<FeedFetcher> {
 }
 
 /** A request as the commands write it: `install a version >=2.0 priority 60`. */
-export function requestWords(r: Pick<UpdaterRequest, 'kind' | 'name' | 'constraint' | 'priority'>): string {
+function requestWords(r: Pick<UpdaterRequest, 'kind' | 'name' | 'constraint' | 'priority'>): string {
   const version = r.constraint ? ` version ${r.constraint.relation}${r.constraint.version}` : '';
   return `${r.kind} ${r.name}${version}${r.priority === 50 ? '' : ` priority ${r.priority}`}`;
 }

@@ -8,7 +8,7 @@ import { createFeedFetcher } from '../contexts/feed-fetch.js';
 import { DEFAULT_DEVICE_DIR, type RunOutcome } from '../firmware-sim/api.js';
 
 /** Printed by `edgesh-updater --help`. */
-export const UPDATER_USAGE = `Usage: edgesh-updater [--device DIR] [--jitter SECONDS]
+const UPDATER_USAGE = `Usage: edgesh-updater [--device DIR] [--jitter SECONDS]
 
   --device DIR        device state directory (default: $EDGESH_DEVICE, else ./.device)
   --jitter SECONDS    first sleep a random time up to SECONDS, so that a fleet does not arrive at once
@@ -20,7 +20,7 @@ nothing when there is nothing to do; errors go to stderr. Exit status: 0 applied
 1 failed (nothing half-done), 2 waiting for approval.`;
 
 /** Exit statuses. */
-export const UPDATER_STATUS = { done: 0, failed: 1, waiting: 2 } as const;
+const UPDATER_STATUS = { done: 0, failed: 1, waiting: 2 } as const;
 
 /** The longest jitter: a day. */
 const MAX_JITTER = 86_400;

@@ -10,7 +10,7 @@ export interface ApprovalMemory {
 }
 
 /** Approved ids kept at most: enough for a fleet operator approving ahead, not a growing file. */
-export const MAX_APPROVED = 16;
+const MAX_APPROVED = 16;
 
 const HOUR_MS = 3_600_000;
 

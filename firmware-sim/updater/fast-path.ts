@@ -20,7 +20,7 @@ export interface FeedProbe {
 }
 
 /** The first line, which the script checks. */
-export const CURRENT_MAGIC = 'edgesh-updater-current 1';
+const CURRENT_MAGIC = 'edgesh-updater-current 1';
 
 const ETAG = /^(?:W\/)?"[\x21\x23-\x7e]*"$/;
 const HTTP_DATE = /^[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$/;
@@ -64,6 +64,6 @@ export async function writeCurrent(
 }
 
 /** Removes the file: the next `edgesh-updater` does a full run. */
-export async function clearCurrent(up: UpdaterPaths): Promise<void> {
+async function clearCurrent(up: UpdaterPaths): Promise<void> {
   await rm(up.currentFile, { force: true });
 }

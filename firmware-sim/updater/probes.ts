@@ -37,7 +37,7 @@ export async function writeProbes(up: UpdaterPaths, probes: Record<string, Probe
 }
 
 /** Which file tells whether the feed changed. */
-export function probeFile(feed: FeedStatus): ProbeMemory['file'] {
+function probeFile(feed: FeedStatus): ProbeMemory['file'] {
   return feed.freshness !== undefined && feed.freshness.state !== 'none' ? 'Release' : 'Packages.sig';
 }
 

@@ -11,7 +11,7 @@ import type { ConstraintRelation, RequestSource, UpdaterRequest, VersionConstrai
 /** Priority of a request when none is given (Turris's default). */
 export const DEFAULT_PRIORITY = 50;
 /** Priorities run from 0 to 100, as Turris's. */
-export const MAX_PRIORITY = 100;
+const MAX_PRIORITY = 100;
 
 /** A request as stored: explicit (the updater context) or recorded (`package install NAME` from a feed). */
 export interface StoredRequest {
@@ -23,7 +23,7 @@ export interface StoredRequest {
 }
 
 /** Where messages say the requests live. */
-export const REQUESTS_NAME = 'etc/updater/requests';
+const REQUESTS_NAME = 'etc/updater/requests';
 
 const RELATIONS: readonly ConstraintRelation[] = ['<<', '<=', '=', '>=', '>>'];
 

@@ -26,7 +26,7 @@ export function inRollout(
 }
 
 /** `rollout 10 %` (as `plan` names a held version); decimals as given in the feed. */
-export function rolloutReason(percent: number): string {
+function rolloutReason(percent: number): string {
   return `rollout ${percent} %`;
 }
 

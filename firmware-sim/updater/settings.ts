@@ -7,13 +7,13 @@ import { DeviceError } from '../errors.js';
 import type { UpdaterSettings } from './types.js';
 
 /** A new device: plans applied at once, no reboot without the operator. */
-export const DEFAULT_SETTINGS: UpdaterSettings = { approval: false, delayHours: 0, reboot: 'manual' };
+const DEFAULT_SETTINGS: UpdaterSettings = { approval: false, delayHours: 0, reboot: 'manual' };
 
 /** The longest delay: a year (a delay beyond that is a typing error). */
 export const MAX_DELAY_HOURS = 8760;
 
 /** Where messages say the settings live. */
-export const SETTINGS_NAME = 'etc/updater/config';
+const SETTINGS_NAME = 'etc/updater/config';
 
 /** Formats the settings file. */
 export function formatSettings(settings: UpdaterSettings): string {

@@ -18,7 +18,7 @@ import { openRemote } from '../../transports/index.js';
 import { type Fields, packagesText } from './feed-fixtures.js';
 
 /** Signs a feed index: `Packages`, `Packages.gz`, `Packages.sig`, and with `release` a signed `Release`. */
-export async function writeFeedIndex(
+async function writeFeedIndex(
   dir: string,
   packages: string,
   key: SecretKey,

@@ -9,7 +9,7 @@ import { buildPackage } from '../../lab/packages.js';
 import { SERIAL, VENDOR, type WorldConfig } from './world.js';
 
 /** The host serving the updater's feeds in the transcripts (TEST-NET-1: nothing is ever sent anywhere). */
-export const FEED_HOST = '192.0.2.10';
+const FEED_HOST = '192.0.2.10';
 
 /** A golden case, as golden.test.ts runs it. */
 export interface UpdaterGolden {
