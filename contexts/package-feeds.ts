@@ -109,7 +109,8 @@ function resultLine(r: FeedUpdateResult): string {
       : f.state === 'no-expiry'
         ? 'Release without expiry'
         : `valid until ${localTime(f.validUntil)}`;
-  return `${r.outcome === 'updated' ? 'Updated' : 'Unchanged'} ${r.name}: ${r.packages} packages, signed by key ${r.keyNumber}, ${how}.`;
+  const count = r.packages === 1 ? '1 package' : `${r.packages} packages`;
+  return `${r.outcome === 'updated' ? 'Updated' : 'Unchanged'} ${r.name}: ${count}, signed by key ${r.keyNumber}, ${how}.`;
 }
 
 async function update(args: ArgsOf<typeof updateParams>, env: CommandEnv): Promise<void> {

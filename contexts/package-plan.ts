@@ -60,8 +60,9 @@ function printResult(result: ApplyPlanResult, env: CommandEnv): void {
   for (const m of result.marks) {
     lines.push(`Marked ${m.name} as ${m.auto ? 'installed as a dependency' : 'installed on request'}.`);
   }
-  if (lines.length === 1) lines[0] = `${lines[0]} ${AFTER_REBOOT}`;
-  else lines.push(AFTER_REBOOT);
+  // A mark changes what autoremove takes, at once; packages change at the next boot.
+  if (result.steps.length === 1 && lines.length === 1) lines[0] = `${lines[0]} ${AFTER_REBOOT}`;
+  else if (result.steps.length > 0) lines.push(AFTER_REBOOT);
   for (const line of lines) env.out.line(line);
   // Each package's own signature decides its activation, and the boot activates a plan's packages together.
   const refused = result.steps.filter((s) => s.verification !== undefined && s.willActivate === false);

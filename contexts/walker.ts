@@ -7,6 +7,7 @@ import type {
   Context,
   OptionDecl,
   OptionsParam,
+  Param,
   ParamType,
   Registry,
   ValueOption,
@@ -156,6 +157,9 @@ export class Walker {
         continue;
       }
       if (param.skipIf?.(s.args)) continue;
+      // An optional value gives way to a keyword that may follow it (`upgrade dry-run`); quoted, the
+      // word is the value (`upgrade "dry-run"`).
+      if (param.optional && !token.quoted && this.keywordLater(params, s.index + 1, s, token.text)) continue;
       if (param.type.rest) {
         s.args[param.key] = param.type.parse(this.restOf(token));
         s.rest = true;
@@ -171,6 +175,23 @@ export class Walker {
       'CLI_UNEXPECTED',
       `unexpected word "${this.display(token)}" after "${this.shown.join(' ')}"`,
     );
+  }
+
+  /** Whether `word` is exactly a keyword of an options block from `index` on that is still free. */
+  private keywordLater(
+    params: readonly Param[],
+    index: number,
+    s: Extract<State, { phase: 'params' }>,
+    word: string,
+  ): boolean {
+    const typed = word.toLowerCase();
+    return params
+      .slice(index)
+      .some(
+        (p) =>
+          p.kind === 'options' &&
+          p.options.some((d) => !s.used.has(d) && !d.skipIf?.(s.args) && optionWords(d).includes(typed)),
+      );
   }
 
   /** Consumes `token` as one of the block's keywords; false when it is none of them. */

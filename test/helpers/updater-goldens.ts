@@ -1,4 +1,4 @@
-// The updater's golden transcripts (test/shell/golden.test.ts runs them): feeds served in the world, the cases.
+// The updater's golden transcripts (test/shell/golden-updater.test.ts runs them): its feeds in the world, the cases.
 import { mkdirSync } from 'node:fs';
 import { copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,19 +6,11 @@ import { indexFeed } from '../../firmware-sim/feeds/index.js';
 import { planId } from '../../firmware-sim/updater/planner.js';
 import { rolloutPlace } from '../../firmware-sim/updater/rollout.js';
 import { buildPackage } from '../../lab/packages.js';
+import type { Golden } from './golden.js';
 import { SERIAL, VENDOR, type WorldConfig } from './world.js';
 
 /** The host serving the updater's feeds in the transcripts (TEST-NET-1: nothing is ever sent anywhere). */
-const FEED_HOST = '192.0.2.10';
-
-/** A golden case, as golden.test.ts runs it. */
-export interface UpdaterGolden {
-  readonly name: string;
-  readonly title: string;
-  readonly stdin: readonly string[];
-  readonly args?: readonly string[];
-  readonly world?: Partial<WorldConfig>;
-}
+const FEED_HOST = '192.0.2.20';
 
 /** A feed directory: packages signed by the world's vendor, indexed as `wmopkg index` does. */
 async function feed(
@@ -38,7 +30,7 @@ async function feed(
 }
 
 /**
- * The feeds of the transcripts, under `http://192.0.2.10/`: `v1` (a 1.0 needing b, b 1.0 and 2.1,
+ * The feeds of the transcripts, under `http://192.0.2.20/`: `v1` (a 1.0 needing b, b 1.0 and 2.1,
  * telnetd), `v2` (the same plus a 1.1), `v3` (plus a 2.0 rolled out to 10 %). A transcript moves a
  * device from one to the next with `package feed main URL`, as a publisher would publish.
  */
@@ -110,12 +102,12 @@ async function upgradeId(root: string): Promise<string> {
 const FEED = (v: string) => `do package feed main http://${FEED_HOST}/${v}`;
 
 /** The cases; `root` holds the feeds built by `updaterWorld`. */
-export async function updaterGoldens(root: string, world: Partial<WorldConfig>): Promise<UpdaterGolden[]> {
+export async function updaterGoldens(root: string, world: Partial<WorldConfig>): Promise<Golden[]> {
   const upgrade = await upgradeId(root);
   const inRollout = rolloutPlace(SERIAL, 'a', '2.0') < 10;
   return [
     {
-      name: 'updater-requests',
+      name: 'requests',
       title: 'updater: requests with versions and priorities, dropped again; help and errors',
       world,
       stdin: [
@@ -134,7 +126,7 @@ export async function updaterGoldens(root: string, world: Partial<WorldConfig>):
       ],
     },
     {
-      name: 'updater-plan-run',
+      name: 'plan-run',
       title: 'updater: plan with reasons and an id, run, its block in the event log, then nothing to do',
       world,
       stdin: [
@@ -150,7 +142,7 @@ export async function updaterGoldens(root: string, world: Partial<WorldConfig>):
       ],
     },
     {
-      name: 'updater-approval',
+      name: 'approval',
       title: 'updater: approval on, a new version waits, approve PLAN-ID, run applies it',
       world,
       stdin: [
@@ -172,7 +164,7 @@ export async function updaterGoldens(root: string, world: Partial<WorldConfig>):
       ],
     },
     {
-      name: 'updater-not-requested',
+      name: 'not-requested',
       title: 'updater: a dropped request removes the package and what only it needed; priorities decide',
       world,
       stdin: [
@@ -191,13 +183,13 @@ export async function updaterGoldens(root: string, world: Partial<WorldConfig>):
       ],
     },
     {
-      name: 'updater-rollout',
+      name: 'rollout',
       title: `updater: a version rolled out to 10 % (this device is ${inRollout ? 'inside' : 'outside'})`,
       world,
       stdin: ['updater', FEED('v2'), 'install a', 'run', FEED('v3'), 'plan'],
     },
     {
-      name: 'updater-automatic-requests',
+      name: 'automatic-requests',
       title:
         'updater: package install NAME records a request, a file install is local, package remove drops it',
       world,
@@ -214,7 +206,7 @@ export async function updaterGoldens(root: string, world: Partial<WorldConfig>):
       ],
     },
     {
-      name: 'updater-reboot-auto',
+      name: 'reboot-auto',
       title: 'updater: reboot auto boots after an applied plan',
       world,
       stdin: ['updater', FEED('v1'), 'reboot auto', 'install a', 'run', 'do package show'],
