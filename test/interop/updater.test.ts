@@ -141,7 +141,7 @@ describe('the updater against a feed on nginx', () => {
     assert.equal(indexed.status, 0, indexed.stderr);
     assert.match(
       await readFile(join(feedDir, 'Packages'), 'utf8'),
-      /Package: a\nVersion: 1\.1\n[^]*?Rollout: 100\n/,
+      /Package: a\nVersion: 1\.1\n[\s\S]*?Rollout: 100\n/,
     );
     await newRequests();
     const r = updater();
