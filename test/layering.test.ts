@@ -39,6 +39,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
     'media/types.ts',
     'transports/index.ts',
     'transports/types.ts',
+    'tuning',
     'common',
   ],
   wmopkg: ['firmware-sim', 'common'],

@@ -5,8 +5,8 @@ import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
-import { Agent, request } from 'undici';
 import { oneLine } from '../common/text.js';
+import { loadUndici } from '../tuning/undici-bundle.js';
 import { keepWasmOnLiftoff } from '../tuning/wasm-liftoff.js';
 import { formatHostPort, originOf, portOf } from './address.js';
 import { fromSystemError, MESSAGE_MAX, TransportError } from './errors.js';
@@ -17,6 +17,8 @@ import { tlsFailure } from './tls-errors.js';
 import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
 
 keepWasmOnLiftoff();
+/** undici, loaded with this module (itself loaded at the first http or https transfer). */
+const { Agent, request } = loadUndici();
 
 /** Redirects followed at most, like curl's sane limits and undici's examples. */
 const MAX_REDIRECTS = 5;

@@ -3,7 +3,7 @@ import { compareVersions, type Dependency } from '../format/index.js';
 import type { InstalledPackage, ResolveOptions } from './jobs.js';
 import { offers, type Relations } from './relations.js';
 import { type Literal, negate, type SatProblem } from './sat.js';
-import type { FeedEntry, Universe } from './universe.js';
+import type { FeedEntry, PackageSource } from './universe.js';
 
 /** One version of one package the resolver may choose. */
 export interface Candidate extends Relations {
@@ -62,7 +62,7 @@ export class Encoding {
   private groupList: Group[] | undefined;
 
   constructor(
-    private readonly universe: Universe,
+    private readonly universe: PackageSource,
     installed: readonly InstalledPackage[],
     roots: Iterable<string>,
     private readonly options: ResolveOptions,

@@ -65,4 +65,4 @@ export { resolve } from './resolver.js';
 export { autoremovable, planAutoremove, planRemoval, type ReverseOptions, whatDepends } from './reverse.js';
 export { type SignedBy, verifyDetached } from './signature.js';
 export { DEFAULT_STANZA_LIMITS, type Stanza, type StanzaLimits, StanzaReader } from './stanza-reader.js';
-export { type FeedContent, type FeedEntry, Universe } from './universe.js';
+export { type FeedContent, type FeedEntry, type PackageSource, Universe } from './universe.js';

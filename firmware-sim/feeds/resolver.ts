@@ -15,7 +15,7 @@ import type { LostRequest, Plan, Reason } from './plan.js';
 import { buildPlan } from './plan-builder.js';
 import { formatGroup, offers } from './relations.js';
 import { type Checker, type Literal, type SatModel, SatProblem } from './sat.js';
-import type { Universe } from './universe.js';
+import type { PackageSource } from './universe.js';
 
 /**
  * Computes a plan that does what `requests` ask on top of `installed`, with packages from
@@ -31,7 +31,7 @@ import type { Universe } from './universe.js';
  * `Recommends` met where they can be; nothing installed that nothing needs.
  */
 export function resolve(
-  universe: Universe,
+  universe: PackageSource,
   installed: readonly InstalledPackage[],
   requests: readonly Request[],
   options: ResolveOptions,

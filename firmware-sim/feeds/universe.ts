@@ -13,12 +13,20 @@ export interface FeedContent {
   readonly packages: readonly FeedPackage[];
 }
 
+/** What the resolver asks of the feeds: the versions of a name, and what provides a name. */
+export interface PackageSource {
+  /** The versions of a package in the feeds (in feed order). */
+  versionsOf(name: string): readonly FeedEntry[];
+  /** The packages that provide `name` (a virtual package, or another package's name). */
+  providersOf(name: string): readonly FeedEntry[];
+}
+
 /**
  * The packages of all feeds, looked up by name and by provided (virtual) name. Feeds are given in
  * order of preference: when two feeds have the same name and version, the first one's is kept.
  * Building it costs one pass; the resolver then touches only what a job reaches.
  */
-export class Universe {
+export class Universe implements PackageSource {
   private readonly named = new Map<string, FeedEntry[]>();
   private readonly provided = new Map<string, FeedEntry[]>();
   /** Packages in all. */

@@ -200,7 +200,7 @@ async function commit(
         ? `install ${r.name} ${r.version}`
         : `${step.action} ${r.name} ${step.from} -> ${r.version}`;
     events.push(
-      `${what} (feed ${r.feed}: ${describeOrigin(r.origin, device.defaultPorts)})${r.persistent ? ' persistent' : ''} ${verdict}; ${step.reason}; plan ${id}`,
+      `${what} (feed ${r.feed}: ${describeOrigin(r.origin, device.defaultPorts)})${r.persistent ? ' persistent' : ''} ${verdict}; ${step.reason}`,
     );
   }
   for (const m of plan.marks)

@@ -37,6 +37,8 @@ export interface KeptIndex {
   readonly gz?: { readonly sha256: string; readonly size: number; readonly validators?: FetchValidators };
   /** The package names of the index, one per line, sorted (TAB completion reads only this). */
   readonly names: string;
+  /** The catalog of the index (catalog-file.ts): what plans read. Absent in states of earlier versions. */
+  readonly catalog?: string;
 }
 
 /** `state.json` of a feed: written atomically, the commit point of an update. */
@@ -116,6 +118,7 @@ export async function writeKept(
   const named = new Set<string>([STATE_FILE]);
   for (const file of Object.values(state.index?.files ?? {})) if (file) named.add(file.file);
   if (state.index) named.add(state.index.names);
+  if (state.index?.catalog) named.add(state.index.catalog);
   for (const entry of await readdir(dir)) {
     if (!named.has(entry) && !entry.startsWith(TEMP_PREFIX)) await rm(join(dir, entry), { force: true });
   }

@@ -16,7 +16,7 @@ import {
   resolve,
 } from '../feeds/index.js';
 import type { Layout } from '../state/layout.js';
-import { type Catalog, loadCatalog, packageInfo, requireIndexes } from './catalog.js';
+import { loadPlanningSource, packageInfo, requireIndexes } from './catalog.js';
 import { type InstalledSet, loadInstalled, withFirmware } from './installed.js';
 
 /** A resolver's plan over the feeds and the installed packages. */
@@ -25,9 +25,9 @@ export async function planFeeds(
   device: DeviceFile,
   request: FeedPlanRequest,
 ): Promise<FeedPlan> {
-  const [installed, catalog] = await Promise.all([loadInstalled(layout), loadCatalog(layout)]);
+  const [installed, catalog] = await Promise.all([loadInstalled(layout), loadPlanningSource(layout)]);
   requireIndexes(catalog);
-  const { universe } = catalog;
+  const universe = catalog.source;
   const names = new Set(installed.packages.map((p) => p.name));
   for (const r of request.requests) {
     const known = universe.versionsOf(r.name).length > 0 || universe.providersOf(r.name).length > 0;
@@ -59,7 +59,7 @@ export async function planFeeds(
       throw new DeviceError('DEVICE_UNRESOLVABLE', error.message, { cause: error });
     throw error;
   }
-  return feedPlanOf(plan, installed, catalog, request.requests);
+  return feedPlanOf(plan, installed, [...catalog.warnings, ...catalog.source.problems], request.requests);
 }
 
 /** The plan of `remove NAME…`: the packages named and every installed package left without what it needs. */
@@ -76,21 +76,21 @@ export async function planRemove(
   }
   const requests = names.map((name) => ({ kind: 'uninstall' as const, name }));
   const plan = planRemoval(withFirmware(installed.packages, device.firmwareVersion), names);
-  return feedPlanOf(plan, installed, undefined, requests);
+  return feedPlanOf(plan, installed, [], requests);
 }
 
 /** The plan of `autoremove`. */
 export async function planAutoremoval(layout: Layout, device: DeviceFile): Promise<FeedPlan> {
   const installed = await loadInstalled(layout);
   const plan = planAutoremove(withFirmware(installed.packages, device.firmwareVersion));
-  return feedPlanOf(plan, installed, undefined, []);
+  return feedPlanOf(plan, installed, [], []);
 }
 
 /** The library's plan in the contract's words, with what each step needs of the others. */
 function feedPlanOf(
   plan: Plan,
   installed: InstalledSet,
-  catalog: Catalog | undefined,
+  warnings: readonly string[],
   requests: FeedPlan['requests'],
 ): FeedPlan {
   const changing = plan.steps.filter((s) => s.action !== 'remove' && s.entry !== undefined);
@@ -117,7 +117,7 @@ function feedPlanOf(
     marks: plan.marks.map((m) => ({ name: m.name, auto: m.auto })),
     summary: formatPlan(plan),
     requests,
-    warnings: [...(catalog?.warnings ?? []), ...installed.problems],
+    warnings: [...warnings, ...installed.problems],
     basis: installed.basis,
   };
 }

@@ -66,8 +66,8 @@ export async function availablePackages(
   layout: Layout,
   query: { readonly names?: readonly string[]; readonly text?: string } = {},
 ): Promise<FeedPackageInfo[]> {
-  const { universe } = await loadCatalog(layout);
   const text = query.text?.toLowerCase();
+  const { universe } = await loadCatalog(layout);
   const out: FeedPackageInfo[] = [];
   const names = query.names ?? [...universe.names()];
   for (const name of names) {

@@ -7,7 +7,6 @@ import {
   FeedError,
   type FeedIndexFiles,
   parseRelease,
-  type VerifiedIndex,
   verifyFeedIndex,
 } from '../feeds/index.js';
 import type { TrustStore } from '../format/index.js';
@@ -147,34 +146,43 @@ async function fetchAndKeep(
   }
   faultPoint('update:fetched');
 
+  const hash = sha256(packages.bytes);
   const files: FeedIndexFiles = {
     packages: packages.bytes,
+    packagesSha256: hash,
     ...(packagesSig ? { packagesSig: packagesSig.bytes } : {}),
     ...(gz ? { packagesGz: { sha256: gz.sha256, size: gz.size } } : {}),
     ...(release ? { release: release.bytes } : {}),
     ...(releaseSig ? { releaseSig: releaseSig.bytes } : {}),
   };
-  const verify = (last: string | undefined): VerifiedIndex =>
-    verifyFeedIndex(files, {
-      trust: ctx.trust,
-      now: new Date(),
-      ...(last === undefined ? {} : { last: { date: new Date(last) } }),
-    });
-  verify(index?.accepted);
-  const hash = sha256(packages.bytes);
+  const verified = verifyFeedIndex(files, {
+    trust: ctx.trust,
+    now: new Date(),
+    ...(index?.accepted === undefined ? {} : { last: { date: new Date(index.accepted) } }),
+  });
   const same = index !== undefined && index.files.Packages.sha256 === hash;
-  const summary = same
-    ? { packages: index.packages, names: undefined, skipped: index.skipped }
-    : scanIndex(packages.bytes);
+  const summary =
+    same && index.catalog !== undefined
+      ? { packages: index.packages, names: undefined, skipped: index.skipped, catalog: undefined }
+      : scanIndex(packages.bytes);
 
   return host.locked(async () => {
     // Another session may have updated the feed meanwhile: its Release counts for the rollback rule.
     const now = await readKept(host.paths, feed.name, feed.url);
-    const verified = verify(now?.index?.accepted ?? index?.accepted);
+    const accepted = now?.index?.accepted;
+    if (
+      accepted !== undefined &&
+      (verified.accepted === undefined || verified.accepted.date < new Date(accepted))
+    ) {
+      throw new FeedError(
+        'FEED_ROLLBACK',
+        `another update took a newer index of feed ${feed.name} meanwhile (Release of ${accepted})`,
+      );
+    }
     const written = new Map<string, Uint8Array | string>();
     const keep = (name: KeptName, got: Got | undefined): KeptFile | undefined => {
       if (got === undefined) return undefined;
-      const hashOf = sha256(got.bytes);
+      const hashOf = got === packages ? hash : sha256(got.bytes);
       const old = now?.index?.files[name];
       const file = old !== undefined && old.sha256 === hashOf ? old.file : newKeptName(name);
       if (file !== old?.file) written.set(file, got.bytes);
@@ -188,10 +196,13 @@ async function fetchAndKeep(
       ...optional('Release.sig', keep('Release.sig', releaseSig)),
     };
     let names = now?.index?.names;
-    if (summary.names !== undefined || names === undefined) {
+    let catalog = now?.index?.catalog;
+    if (summary.names !== undefined || names === undefined || catalog === undefined) {
+      const full = summary.catalog === undefined ? scanIndex(packages!.bytes) : summary;
       names = newKeptName('names');
-      const list = summary.names ?? scanIndex(packages!.bytes).names;
-      written.set(names, list.length === 0 ? '' : `${list.join('\n')}\n`);
+      written.set(names, full.names.length === 0 ? '' : `${full.names.join('\n')}\n`);
+      catalog = newKeptName('catalog');
+      written.set(catalog, full.catalog!);
     }
     const unchanged = now?.index !== undefined && written.size === 0 && sameFiles(now.index, fileSet);
     const freshness = verified.freshness;
@@ -217,6 +228,7 @@ async function fetchAndKeep(
         files: fileSet,
         ...(gz ? { gz } : {}),
         names,
+        catalog,
       },
     };
     await writeKept(host.paths, feed.name, state, written);
