@@ -1,11 +1,26 @@
 // Text from operators, packages, drives and servers made safe for one line of a terminal: the one escaping rule.
 
-/** Control characters a terminal acts on: C0, DEL and C1 (`\x9b` starts a sequence on some terminals). */
+/**
+ * Control characters a terminal acts on: C0 (TAB included: it moves the cursor out of a table's
+ * cell), DEL and C1 (`\x9b` starts a sequence on some terminals).
+ */
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
 
-/** Control characters become `\xNN`, so that the text cannot act on the terminal; nothing else changes. */
+/**
+ * Characters that change how the rest of a line is shown without being seen: the bidi controls
+ * (U+202E turns `gpj.exe` into `exe.jpg`), the line and paragraph separators, and the invisible
+ * marks (zero-width space, word joiner, byte order mark) that make two texts look alike.
+ */
+const INVISIBLE = /[\u061c\u200b\u200e\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/g;
+
+/**
+ * Control characters become `\xNN` and bidi controls and invisible marks `\uNNNN`, so that the text
+ * can neither act on the terminal nor disguise itself; nothing else changes.
+ */
 export function printable(text: string): string {
-  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text
+    .replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Longest word a message repeats (a value typed, a name read from a package); longer ones are cut. */

@@ -1,8 +1,9 @@
-// The `boot` context (SPEC §3.5): allow-untrusted, media labels, the secure-boot unlock token.
+// The `boot` context (SPEC §3.5): allow-untrusted, media labels, the secure-boot unlock token, firmware fallback.
 import { MAX_PARTITION } from '../common/media-label.js';
 import type { MediaLabel } from '../common/vocabulary.js';
-import { commonCommands } from './common.js';
+import { commonCommands, commonGroups } from './common.js';
 import { CliError } from './errors.js';
+import { changeText } from './firmware.js';
 import {
   type ArgsOf,
   arg,
@@ -20,7 +21,12 @@ import { renderFields, renderPairs } from './table.js';
 
 async function showBoot(env: CommandEnv): Promise<void> {
   const device = env.services.device;
-  const [config, info, media] = await Promise.all([device.bootConfig(), device.info(), env.services.media()]);
+  const [config, info, firmware, media] = await Promise.all([
+    device.bootConfig(),
+    device.info(),
+    device.firmware(),
+    env.services.media(),
+  ]);
   // On a device with a secure-boot anchor, a setting without a valid token (a configuration edited
   // by hand, a token of another device) is not honoured by the boot: say so where it is shown.
   const problems = config.problems ?? [];
@@ -39,6 +45,14 @@ async function showBoot(env: CommandEnv): Promise<void> {
       'unlock token',
       config.unlock === undefined ? 'none' : `serial ${config.unlock.serial}, key ${config.unlock.keyNumber}`,
     ],
+    [
+      'firmware fallback',
+      !config.firmwareFallback
+        ? 'not set'
+        : firmware.next?.kind === 'fallback'
+          ? `set: ${changeText(firmware.next)} at the next reboot`
+          : 'set',
+    ],
   ];
   for (const line of renderFields(fields)) env.out.line(line);
   env.out.line('Media labels:');
@@ -46,7 +60,7 @@ async function showBoot(env: CommandEnv): Promise<void> {
     media.formatMediaLabel(l),
     media.describeLabel(l),
   ]);
-  for (const line of renderPairs(labels)) env.out.line(`  ${line}`);
+  for (const line of renderPairs(labels, env.session.terminal.width, 2)) env.out.line(line);
   for (const problem of problems) {
     env.out.warn(`${problem} (allow-untrusted counts as off until a boot command rewrites the file)`);
   }
@@ -59,6 +73,26 @@ async function setMedia(args: ArgsOf<typeof mediaParams>, env: CommandEnv): Prom
   const media = await env.services.media();
   await env.services.device.setMediaLabel(label);
   env.out.line(`Media label ${label.name}: ${media.describeLabel(label)}.`);
+}
+
+/**
+ * `firmware fallback`: asks first, naming the firmware it falls back to. Without a fallback (an empty
+ * or failed slot, a firmware package waiting) the device refuses before anything is asked.
+ */
+async function firmwareFallback(env: CommandEnv): Promise<void> {
+  const device = env.services.device;
+  const firmware = await device.firmware();
+  const other = firmware.slots.find((slot) => slot.name !== firmware.active);
+  if (firmware.next?.kind !== 'install' && other?.state === 'fallback') {
+    const question = `Fall back to firmware ${other.version} in slot ${other.name} at the next reboot (y/N)?`;
+    if (!(await env.ui.confirm(question))) {
+      throw new CliError('CLI_NOT_CONFIRMED', 'not confirmed, nothing was changed');
+    }
+  }
+  const change = await device.setFirmwareFallback(true);
+  env.out.line(
+    `Firmware fallback to ${change?.to ?? '?'} in slot ${change?.slot ?? '?'} is set. ${AFTER_REBOOT}`,
+  );
 }
 
 /** `unlock`; interrupted, it says so in one way whichever layer stopped (as `install` does). */
@@ -111,7 +145,7 @@ const unlockParams = [
 export const bootContext: Context = {
   name: 'boot',
   path: '/boot/#',
-  groups: { no: 'Undo a setting' },
+  groups: { ...commonGroups, no: 'Undo a setting', firmware: 'The firmware slots' },
   commands: [
     command({
       name: 'allow-untrusted',
@@ -142,6 +176,20 @@ export const bootContext: Context = {
       run: async (args, env) => {
         await env.services.device.removeMediaLabel(args.label);
         env.out.line(`Media label ${args.label} deleted.`);
+      },
+    }),
+    command({
+      name: 'firmware fallback',
+      help: 'Run the firmware of the other slot from the next reboot (asks first)',
+      run: async (_args, env) => firmwareFallback(env),
+    }),
+    command({
+      name: 'no firmware fallback',
+      help: 'Keep the firmware that runs: cancel a firmware fallback',
+      run: async (_args, env) => {
+        const was = (await env.services.device.bootConfig()).firmwareFallback === true;
+        await env.services.device.setFirmwareFallback(false);
+        env.out.line(was ? 'Firmware fallback cancelled.' : 'No firmware fallback was set.');
       },
     }),
     command({ name: 'show', help: 'Show the boot configuration', run: async (_args, env) => showBoot(env) }),

@@ -36,17 +36,34 @@ export interface Services {
 /** How output is drawn; set by the terminal, changed with `terminal …`. */
 export interface TerminalSettings {
   /** Lines per page on a TTY; 0 = no paging. */
-  length: number;
+  readonly length: number;
   /** Columns available for tables. */
-  width: number;
+  readonly width: number;
   /** Plain ASCII instead of box drawing and `…`. */
   ascii: boolean;
+  /**
+   * `terminal width N`; `auto` follows the terminal again (its width as it changes, 80 columns when
+   * it reports none).
+   */
+  setWidth(columns: number | 'auto'): void;
+  /** `terminal length N`; `auto` follows the terminal again (its height less one; no paging without a TTY). */
+  setLength(lines: number | 'auto'): void;
 }
+
+/**
+ * What a yes/no question is about: confirming the operator's own command (`Remove package x
+ * (y/N)?`), which `-y` answers; or trusting something new that the operator did not name (an SSH
+ * host key), which `-y` does not answer.
+ */
+export type QuestionKind = 'command' | 'trust';
 
 /** The operator's side of a command: questions, passwords, progress. Script mode answers from stdin. */
 export interface Prompter {
-  /** Asks a yes/no question (printed exactly as given, e.g. `Remove package x (y/N)?`); only `y`/`yes` is yes. */
-  confirm(question: string): Promise<boolean>;
+  /**
+   * Asks a yes/no question (printed exactly as given, e.g. `Remove package x (y/N)?`); only
+   * `y`/`yes` is yes. `about` defaults to `command`.
+   */
+  confirm(question: string, about?: QuestionKind): Promise<boolean>;
   /** Asks for a secret without echo; `undefined` when nobody can answer (end of input). */
   password(prompt: string): Promise<string | undefined>;
   /** A progress callback for a transfer, or `undefined` when no bar is drawn (script mode). */

@@ -38,12 +38,22 @@ export class CliError extends Error {
    * control characters`), so that the value of a secret parameter can be refused without showing it.
    */
   readonly expected?: string;
+  /**
+   * The message that repeats no more than the first word of the line (`unknown command "show …"`),
+   * for script mode: a line that is no command may be a password meant for a prompt that never came.
+   */
+  readonly brief?: string;
 
-  constructor(code: CliErrorCode, message: string, options?: ErrorOptions & { expected?: string }) {
+  constructor(
+    code: CliErrorCode,
+    message: string,
+    options?: ErrorOptions & { expected?: string; brief?: string },
+  ) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
     if (options?.expected !== undefined) this.expected = options.expected;
+    if (options?.brief !== undefined) this.brief = options.brief;
   }
 }
 
@@ -62,12 +72,12 @@ export function isLayerError(error: unknown): error is Error & { readonly code: 
 }
 
 /**
- * A line on its way to the terminal: control characters escaped as `printable` does, a tab kept.
- * Text that comes from the device or a server (host name, versions, reasons, drive names) is not
- * trusted to be free of escape sequences.
+ * A line on its way to the terminal: control characters, TABs and bidi controls escaped as
+ * `printable` does. Text that comes from the device or a server (host name, versions, reasons,
+ * drive names) is not trusted to be free of escape sequences; the shell's own output has no TAB.
  */
 export function terminalText(line: string): string {
-  return line.split('\t').map(printable).join('\t');
+  return printable(line);
 }
 
 /** The host name as a prompt shows it: control characters escaped, at most 64 characters. */

@@ -195,6 +195,11 @@ export interface SessionApi {
   readonly terminal: TerminalSettings;
   /** True on an interactive terminal (vorpal); false in script mode. */
   readonly interactive: boolean;
+  /**
+   * `--accept-new-host-keys` (OpenSSH's `StrictHostKeyChecking=accept-new`): an SSH host key the
+   * device does not know is added without asking; a changed one is still refused.
+   */
+  readonly acceptNewHostKeys: boolean;
   readonly nav: Navigation;
   /** Every context and filter, for `help`. */
   readonly registry: Registry;
@@ -296,6 +301,11 @@ export function optionWords(decl: OptionDecl): readonly string[] {
 
 /** The usage line of a command, derived from its declaration (the manual's notation). */
 export function usage(command: Command): string {
+  return usagePieces(command).join(' ');
+}
+
+/** The usage line in pieces that are not to be broken: `install`, `[media <label>]`, `address[:port]`. */
+export function usagePieces(command: Command): string[] {
   const parts = [command.name];
   if (command.enter !== undefined) parts.push(`[COMMAND]`);
   if (command.delegate !== undefined) parts.push('COMMAND');
@@ -310,7 +320,7 @@ export function usage(command: Command): string {
       else parts.push(`[${decl.word} ${decl.display ?? decl.type.name}]`);
     }
   }
-  return parts.join(' ');
+  return parts;
 }
 
 /** An output filter at work: takes each line, gives the lines to pass on; `end` flushes (`count`). */

@@ -1,12 +1,13 @@
 // The `package` context of the vendor manual (SPEC §3.4): install, remove, show/list.
 
 import { formatBytes } from '../common/bytes.js';
-import { formatHostPort } from '../common/host.js';
+import { formatOrigin } from '../common/origin.js';
 import { printable } from '../common/text.js';
 import type { ActivationState, InstallResult, PackageDetails, PackageSummary } from '../firmware-sim/api.js';
-import { commonCommands } from './common.js';
+import { commonCommands, commonGroups } from './common.js';
 import { CliError } from './errors.js';
 import { installTarget } from './feed-param-types.js';
+import { installFirmwareLine } from './firmware.js';
 import {
   type Args,
   type ArgsOf,
@@ -114,10 +115,13 @@ async function installFrom(
       origin: source.origin,
       stream: source.transfer.stream,
       signal: env.signal,
-      confirmDowngrade: async (from, to) => {
+      confirmDowngrade: async (from, to, subject) => {
         source.done();
-        downgrade = await env.ui.confirm(`Downgrade ${file.name} from ${from} to ${to} (y/N)?`);
-        return downgrade;
+        const what = subject === 'firmware' ? 'firmware' : file.name;
+        const yes = await env.ui.confirm(`Downgrade ${what} from ${from} to ${to} (y/N)?`);
+        // Of the firmware, the package itself is installed (not downgraded) and says so below.
+        downgrade = yes && subject !== 'firmware';
+        return yes;
       },
     });
   } finally {
@@ -130,12 +134,26 @@ async function installFrom(
     ...(result.keyNumber === undefined ? [] : [`key ${result.keyNumber}`]),
     ...(result.persistent ? ['persistent'] : []),
   ].join(', ');
+  if (result.removal) {
+    const r = result.removal;
+    const scope = r.keptInBackup
+      ? '; it stays in the backup and comes back after a firmware change or a factory reset'
+      : r.fromBackup
+        ? ', also from the backup'
+        : '';
+    env.out.line(
+      `Removal package ${result.name} (${how}): ${r.target} ${r.version} removed${scope}. ${AFTER_REBOOT}`,
+    );
+    return;
+  }
   let done: string;
   if (result.previousVersion === undefined) done = `Installed ${result.name} ${result.version}`;
   else if (result.previousVersion === result.version) done = `Reinstalled ${result.name} ${result.version}`;
+  else if (result.firmware) done = `Replaced ${result.name} ${result.previousVersion} with ${result.version}`;
   else
     done = `${downgrade ? 'Downgraded' : 'Upgraded'} ${result.name} from ${result.previousVersion} to ${result.version}`;
   env.out.line(`${done} (${how}). ${AFTER_REBOOT}`);
+  if (result.firmware) env.out.line(installFirmwareLine(result.firmware));
   // `unsigned is Unsigned: no signature (package has no _manifest); it will …`: the device's reason
   // may hold parentheses of its own.
   const what = `${result.name} is ${result.verification}${result.reason === undefined ? '' : `: ${result.reason}`}`;
@@ -180,16 +198,25 @@ async function remove(args: ArgsOf<typeof removeParams>, env: CommandEnv): Promi
     );
     return;
   }
+  let question = `Remove package ${target.name} (y/N)?`;
+  let backupOnly = false;
   if (!(await device.names()).includes(target.name)) {
-    // The device's words for the same case (`package show NAME`).
-    throw new CliError(
-      'CLI_NOT_FOUND',
-      `package ${printable(target.name)} is not installed (see package show)`,
-    );
+    // Not installed, but kept in the backup (taken out by a removal package): remove takes it out.
+    const held = (await device.backup()).some((e) => e.name === target.name && e.state === 'held');
+    if (!held) {
+      // The device's words for the same case (`package show NAME`).
+      throw new CliError(
+        'CLI_NOT_FOUND',
+        `package ${printable(target.name)} is not installed (see package show)`,
+      );
+    }
+    question = `Remove package ${target.name} from the backup (y/N)?`;
+    backupOnly = true;
   }
-  // Installed packages that depend on it: listed, and removed too once confirmed.
-  if (await removeWithDependents(target.name, env)) return;
-  if (!(await env.ui.confirm(`Remove package ${target.name} (y/N)?`))) throw notConfirmed();
+  // Installed packages that depend on it: listed, and removed too once confirmed (a package kept only
+  // in the backup is installed nowhere, so nothing depends on it).
+  if (!backupOnly && (await removeWithDependents(target.name, env))) return;
+  if (!(await env.ui.confirm(question))) throw notConfirmed();
   await device.remove(target.name);
   env.out.line(`Removed${ellipsis(env)} ${AFTER_REBOOT}`);
 }
@@ -283,13 +310,20 @@ function controlValue(value: string): string {
     .join('\n');
 }
 
+/** The heading over what the package says of itself, apart from what the device knows. */
+export const CONTROL_HEADING = 'Control fields, as the package states them:';
+
+/**
+ * `show PKGNAME`: first what the device knows (the name it installed the package under, its version,
+ * state and verification, where it came from), each at the start of a line; then the package's own control fields, indented under a
+ * heading. A package may name a field `State` or `Verification` and give it any value: it is shown
+ * among the package's words, never where the device speaks.
+ */
 function detailLines(d: PackageDetails, env: CommandEnv): string[] {
-  const source =
-    d.origin.kind === 'media'
-      ? `media ${d.origin.label} ${d.origin.path}`
-      : `${d.origin.proto} ${formatHostPort(d.origin.host, d.origin.port)} ${d.origin.path}`;
-  const fields: Array<[string, string]> = d.fields.map(([k, v]) => [k, controlValue(v)]);
-  fields.push(
+  const source = `${formatOrigin(d.origin)} ${d.origin.path}`;
+  const facts: Array<[string, string]> = [
+    ['Name', d.name],
+    ['Version', d.version],
     ['State', stateText(d)],
     ['Verification', verificationText(d)],
     ['Signing key', d.keyNumber ?? 'none'],
@@ -298,11 +332,11 @@ function detailLines(d: PackageDetails, env: CommandEnv): string[] {
     ['Installed', localTime(d.installedAt)],
     ['Size', d.size < 1024 ? formatBytes(d.size) : `${formatBytes(d.size)} (${d.size} bytes)`],
     ['Files', d.fileCount === undefined ? 'counted at activation' : String(d.fileCount)],
-  );
-  if (d.feed !== undefined) fields.push(['Feed', d.feed]);
+  ];
+  if (d.feed !== undefined) facts.push(['Feed', d.feed]);
   if (d.auto !== undefined) {
     const needed = d.neededBy === undefined || d.neededBy.length === 0 ? undefined : d.neededBy.join(', ');
-    fields.push([
+    facts.push([
       'Auto-installed',
       !d.auto
         ? 'no, installed on request'
@@ -311,13 +345,16 @@ function detailLines(d: PackageDetails, env: CommandEnv): string[] {
           : `yes, installed as a dependency of ${needed}`,
     ]);
   }
-  return renderFields(fields).map((l) => (env.session.terminal.ascii ? toAscii(l) : l));
+  const control = d.fields.map(([k, v]): [string, string] => [k, controlValue(v)]);
+  const lines = [...renderFields(facts), CONTROL_HEADING, ...renderFields(control, 2)];
+  return lines.map((l) => (env.session.terminal.ascii ? toAscii(l) : l));
 }
 
 /** The `package` context. */
 export const packageContext: Context = {
   name: 'package',
   path: '/package/#',
+  groups: { ...commonGroups, no: 'Remove a feed (no feed NAME)' },
   commands: [
     command({
       name: 'install',
@@ -343,5 +380,4 @@ export const packageContext: Context = {
     ...queryCommands,
     ...commonCommands,
   ],
-  groups: { no: 'Remove a feed (no feed NAME)' },
 };

@@ -13,6 +13,7 @@ import { shown } from '../common/text.js';
 import { PROTOCOLS, type ProtoName } from '../transports/types.js';
 import { CliError } from './errors.js';
 import { invalid, type ParamType } from './grammar.js';
+import { compileLinePattern, type LinePattern, PatternError } from './line-pattern.js';
 
 /** `address[:port]` parsed: an IPv6 host is stored without its brackets. */
 export interface Address {
@@ -253,18 +254,40 @@ export function number(name: string, help: string, min: number, max: number): Pa
   };
 }
 
-/** The rest of the line as a regular expression (output filters). */
-export const regex: ParamType<RegExp> = {
+/** A whole number from `min` to `max`, or `auto` (`terminal width auto`): the value follows the terminal. */
+export function numberOrAuto(
+  name: string,
+  help: string,
+  min: number,
+  max: number,
+): ParamType<number | 'auto'> {
+  const n = number(name, help, min, max);
+  return {
+    name: `${name}|auto`,
+    help,
+    parse(text) {
+      if (text.toLowerCase() === 'auto') return 'auto';
+      try {
+        return n.parse(text);
+      } catch {
+        throw invalid({ name }, text, `expected a number from ${min} to ${max}, or auto`);
+      }
+    },
+    complete: (prefix) => (prefix !== '' && 'auto'.startsWith(prefix.toLowerCase()) ? ['auto'] : []),
+  };
+}
+
+/** The rest of the line as a regular expression (output filters): RE2 syntax, linear-time matching. */
+export const regex: ParamType<LinePattern> = {
   name: 'RE',
-  help: 'Regular expression (the rest of the line)',
+  help: 'Regular expression, RE2 syntax (the rest of the line)',
   rest: true,
   parse(text) {
     try {
-      return new RegExp(text);
+      return compileLinePattern(text);
     } catch (e) {
-      // Node says `Invalid regular expression: /(/: Unterminated group`; keep the reason only.
-      const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
-      throw invalid({ name: 'regular expression' }, text, why);
+      if (!(e instanceof PatternError)) throw e;
+      throw invalid({ name: 'regular expression' }, text, e.message);
     }
   },
 };

@@ -4,6 +4,7 @@ import type { CompletionEnv } from './env.js';
 import { CliError } from './errors.js';
 import type { Args, Command, Context, ParamType, Registry } from './grammar.js';
 import { type SecretWords, secretWordsOf } from './secret-words.js';
+import { renderPairs } from './table.js';
 import { quoteWord, type Token, tokenize } from './tokenize.js';
 import { type Invocation, PIPE_HELP, Walker } from './walker.js';
 
@@ -217,7 +218,12 @@ export function redact(registry: Registry, contextName: string, line: string): s
   let at = 0;
   for (const t of tokens) {
     const raw = line.slice(t.start, t.end);
-    const masked = t.secret || walker.secrets.has(t.start) ? '****' : maskUserinfo(raw);
+    const masked =
+      t.secret || walker.secrets.has(t.start)
+        ? '****'
+        : t.secretFrom !== undefined
+          ? `${raw.slice(0, t.secretFrom)}****`
+          : maskUserinfo(raw);
     if (masked === raw) continue;
     out += line.slice(at, t.start) + masked;
     at = t.end;
@@ -265,11 +271,17 @@ export function lookup(
   throw new CliError('CLI_INCOMPLETE', `incomplete command "${printable(words)}"`);
 }
 
-/** The lines `?` prints: one item a line, labels aligned; an invalid line says so. */
-export function formatHelp(items: readonly HelpItem[]): string[] {
+/**
+ * The lines `?` prints: one item a line, labels aligned, help texts wrapped at spaces within
+ * `width` columns (the terminal's); an invalid line says so.
+ */
+export function formatHelp(items: readonly HelpItem[], width: number): string[] {
   if (items.length === 0) return ['% Unrecognized command'];
-  const width = Math.max(...items.map((i) => i.label.length)) + 2;
-  return items.map((i) => `  ${i.label.padEnd(width)}${i.help}`.trimEnd());
+  return renderPairs(
+    items.map((i) => [i.label, i.help]),
+    width,
+    2,
+  );
 }
 
 /**

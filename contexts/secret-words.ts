@@ -49,10 +49,44 @@ export function isSecretWord(word: string, secrets: SecretWords): boolean {
   return secrets.some((s) => w.length >= s.min && s.word.startsWith(w));
 }
 
+/** Letters of a secret keyword that make another word look like it: `pass` of `password`. */
+const LOOKALIKE_LETTERS = 4;
+
 /**
- * Whether a line may hold a secret, judged without the grammar: a word that is a secret keyword or an
- * abbreviation of one, anywhere, or an `@` (`user:pass@host`). A quick test before the line is parsed.
+ * Whether `word` looks like a secret keyword without being one: a misspelling or another tool's word
+ * that starts like it (`passwd`, `passphrase`, `Pass`), by the first four letters of a secret
+ * keyword. The word after it is a secret to show (history, `--echo`, messages), though the grammar
+ * reads it as any other word: a mistyped keyword must not expose what was typed after it.
+ */
+export function looksSecret(word: string, secrets: SecretWords): boolean {
+  const w = word.toLowerCase();
+  return secrets.some(
+    (s) => s.word.length >= LOOKALIKE_LETTERS && w.startsWith(s.word.slice(0, LOOKALIKE_LETTERS)),
+  );
+}
+
+/**
+ * In a word that assigns a secret the way other tools write it (`password=X`, `passwd:X`), where the
+ * secret starts; `undefined` for any other word.
+ */
+export function secretValueAt(word: string, secrets: SecretWords): number | undefined {
+  const m = /^([^=:]+)[=:]/.exec(word);
+  if (m === null || !(isSecretWord(m[1]!, secrets) || looksSecret(m[1]!, secrets))) return undefined;
+  return m[0].length;
+}
+
+/**
+ * Whether a line may hold a secret, judged without the grammar: a word that is a secret keyword, an
+ * abbreviation of one or a word that looks like one, anywhere, or an `@` (`user:pass@host`). A quick
+ * test before the line is parsed.
  */
 export function mayHoldSecret(line: string, secrets: SecretWords): boolean {
-  return line.includes('@') || line.split(/[\s;|]+/).some((w) => isSecretWord(w, secrets));
+  return (
+    line.includes('@') ||
+    line
+      .split(/[\s;|]+/)
+      .some(
+        (w) => isSecretWord(w, secrets) || looksSecret(w, secrets) || secretValueAt(w, secrets) !== undefined,
+      )
+  );
 }

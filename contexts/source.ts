@@ -1,12 +1,6 @@
 // Opens what `install` and `unlock` name — a remote file or a file on a media — as one byte stream.
 import type { PackageOrigin } from '../firmware-sim/api.js';
-import {
-  PROTOCOLS,
-  type ProtoName,
-  type RemoteRequest,
-  type Transfer,
-  type TransportContext,
-} from '../transports/types.js';
+import type { ProtoName, RemoteRequest, Transfer, TransportContext } from '../transports/types.js';
 import type { ProgressHandle, TransportTools } from './env.js';
 import { CliError } from './errors.js';
 import { type Args, type CommandEnv, flag, option } from './grammar.js';
@@ -115,12 +109,22 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
       if (answer === undefined) throw new CliError('CLI_NOT_CONFIRMED', 'no password given');
       return answer;
     },
-    confirmHostKey: (key) =>
-      env.ui.confirm(
-        `The authenticity of host ${tools.formatHostPort(key.host, key.port)} can't be established.\n` +
+    confirmHostKey: async (key) => {
+      const host = tools.formatHostPort(key.host, key.port);
+      if (env.session.acceptNewHostKeys) {
+        // As OpenSSH's accept-new says it: the operator learns which key was trusted on their behalf.
+        env.out.warn(
+          `Permanently added the ${key.algorithm} key ${key.fingerprint} of ${host} to known_hosts.`,
+        );
+        return true;
+      }
+      return env.ui.confirm(
+        `The authenticity of host ${host} can't be established.\n` +
           `${key.algorithm} key fingerprint is ${key.fingerprint}.\n` +
           'Trust this host key and continue connecting (y/N)?',
-      ),
+        'trust',
+      );
+    },
     ...onProgress(progress),
     ...onPolicyStep(progress, env.session.terminal.ascii),
   };
@@ -134,11 +138,10 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
   };
   try {
     const transfer = await tools.openRemote(request, ctx);
-    const used = originProto(transfer.origin) ?? src.proto ?? 'ftp';
-    const port = originPort(transfer.origin) ?? src.address.port ?? info.defaultPorts[used];
+    // The protocol, host and port that delivered the bytes: tftp's own port after the ftp fallback.
     return {
       transfer,
-      origin: { kind: 'remote', proto: used, host: src.address.host, port, path: src.path },
+      origin: { ...transfer.origin, path: src.path },
       done: () => progress?.done(),
     };
   } catch (e) {
@@ -223,15 +226,4 @@ function refusedLogin(e: unknown): string | undefined {
 
 function onProgress(progress: ProgressHandle | undefined): { onProgress?: ProgressHandle['update'] } {
   return progress === undefined ? {} : { onProgress: progress.update };
-}
-
-/** The protocol a transfer really used (`tftp 192.0.2.1:69` after the ftp fallback). */
-function originProto(origin: string): ProtoName | undefined {
-  const first = origin.split(' ')[0] ?? '';
-  return (PROTOCOLS as readonly string[]).includes(first) ? (first as ProtoName) : undefined;
-}
-
-function originPort(origin: string): number | undefined {
-  const m = /:([0-9]{1,5})(?:\s|$)/.exec(origin);
-  return m === null ? undefined : Number(m[1]);
 }

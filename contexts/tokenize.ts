@@ -1,6 +1,6 @@
 // Splits a command line into words: blanks separate, quotes group, an unquoted `|` starts an output filter.
 import { CliError } from './errors.js';
-import { isSecretWord, type SecretWords } from './secret-words.js';
+import { isSecretWord, looksSecret, type SecretWords, secretValueAt } from './secret-words.js';
 
 /** One word of a line, with where it stands in the line (for raw "rest of line" values and redaction). */
 export interface Token {
@@ -14,8 +14,14 @@ export interface Token {
   readonly quoted: boolean;
   /** An unquoted `|`: the separator before an output filter. */
   readonly pipe: boolean;
-  /** The word after a secret keyword (`password`): a secret, never shown (see `isSecretKeyword`). */
+  /**
+   * A secret, never shown: the word after a secret keyword (`password`, see `isSecretKeyword`), or
+   * after a word that only looks like one (`passwd`, see `looksSecret`). Only the first is read
+   * differently (up to the next blank, `|` and `;` included); the second is masked, nothing more.
+   */
   readonly secret: boolean;
+  /** In `password=X` (unquoted), where the secret part of the word starts: only what is before is shown. */
+  readonly secretFrom?: number;
 }
 
 /** What `tokenize` returns; `open` is set when the line ends inside a quote (only allowed when `loose`). */
@@ -62,6 +68,8 @@ function lex(
   let index = 0;
   let previous: string | undefined;
   let secretNext = false;
+  // The word after one that looks like a secret keyword (`passwd X`): masked, read as usual.
+  let maskNext = false;
   let i = 0;
   const separator = (c: string): boolean => c === '|' || (semicolons && c === ';');
   while (i < line.length) {
@@ -94,6 +102,7 @@ function lex(
       i++;
       index = 0;
       previous = undefined;
+      maskNext = false;
       continue;
     }
     let text = '';
@@ -117,9 +126,20 @@ function lex(
         i++;
       }
     }
-    const secret: boolean = secretNext;
-    tokens.push({ text, start, end: i, quoted, pipe: false, semicolon: false, secret });
+    const secret: boolean = secretNext || maskNext;
+    const secretFrom: number | undefined = quoted || secret ? undefined : secretValueAt(text, secrets);
+    tokens.push({
+      text,
+      start,
+      end: i,
+      quoted,
+      pipe: false,
+      semicolon: false,
+      secret,
+      ...(secretFrom === undefined ? {} : { secretFrom }),
+    });
     secretNext = !quoted && !secret && isSecretKeyword(text, index, previous, secrets);
+    maskNext = !quoted && !secret && !secretNext && secretFrom === undefined && looksSecret(text, secrets);
     index++;
     previous = quoted ? undefined : text;
   }

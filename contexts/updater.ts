@@ -11,7 +11,7 @@ import type {
   VersionConstraint,
 } from '../firmware-sim/api.js';
 import { formatHeld, formatLost, formatUpdaterStep } from '../firmware-sim/api.js';
-import { commonCommands } from './common.js';
+import { commonCommands, commonGroups } from './common.js';
 import { CliError } from './errors.js';
 import { bootReportLines } from './exec.js';
 import { createFeedFetcher } from './feed-fetch.js';
@@ -354,7 +354,7 @@ function capital(text: string): string {
 export const updaterContext: Context = {
   name: 'updater',
   path: '/updater/#',
-  groups: { no: 'Drop a request' },
+  groups: { ...commonGroups, no: 'Drop a request' },
   commands: [
     command({
       name: 'install',

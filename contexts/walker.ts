@@ -116,7 +116,30 @@ export class Walker {
       this.feed(token);
       return;
     }
-    throw new CliError('CLI_UNKNOWN_COMMAND', `unknown command "${this.quote(token)}"`);
+    const hint = this.topLevelHint(token);
+    const first = this.shown[0] ?? this.display(token);
+    const more = this.shown.length > 0 || this.restOf(token) !== token.text ? ' …' : '';
+    // With the hint, its `do package …` already says that more words followed.
+    throw new CliError('CLI_UNKNOWN_COMMAND', `unknown command "${this.quote(token)}"${hint}`, {
+      brief: `unknown command "${first}${hint === '' ? more : ''}"${hint}`,
+    });
+  }
+
+  /**
+   * For the first word of a line in a context: when it names a top-level command, how to reach it
+   * (`: a top-level command; use end, or do package …`). A context entered by one `-c` stays for
+   * the next, as in vtysh, so `-c package -c 'package show'` meets this. Only the word itself is
+   * repeated (`…` stands for the rest): the rest may hold anything, a password included.
+   */
+  private topLevelHint(token: Token): string {
+    const s = this.state;
+    if (s.phase !== 'words' || s.depth > 0 || this.shown.length > 0 || token.quoted) return '';
+    const top = this.registry.contexts.exec;
+    if (top === undefined || top === this.context) return '';
+    const next = wordsAt(entriesOf(top, false), 0);
+    if (matchWord(token.text, [...next.keys()], (w) => isHidden(next.get(w)!)).length !== 1) return '';
+    const more = this.restOf(token) !== token.text ? ' …' : '';
+    return `: a top-level command; use end, or do ${this.display(token)}${more}`;
   }
 
   private begin(command: Command): void {
@@ -305,7 +328,9 @@ export class Walker {
 
   /** A word as a message may repeat it: a secret as `****`, else escaped and cut at 80 characters. */
   private display(token: Token): string {
-    return token.secret ? '****' : shown(token.text);
+    if (token.secret) return '****';
+    if (token.secretFrom !== undefined) return `${shown(token.text.slice(0, token.secretFrom))}****`;
+    return shown(token.text);
   }
 
   /** The words so far and `token`, as an error quotes the command. */
@@ -327,7 +352,7 @@ export class Walker {
  * characters`.
  */
 function parseValue(type: ParamType, token: Token, secret: boolean, name: string): unknown {
-  if (!secret && !token.secret) return type.parse(token.text);
+  if (!secret && !token.secret && token.secretFrom === undefined) return type.parse(token.text);
   try {
     return type.parse(token.text);
   } catch (e) {

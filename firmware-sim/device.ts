@@ -7,6 +7,7 @@ import type { MediaLabel } from '../common/vocabulary.js';
 import type {
   ApplyPlanOptions,
   ApplyPlanResult,
+  BackupEntry,
   BootConfig,
   BootReport,
   DependentView,
@@ -20,6 +21,8 @@ import type {
   FeedStatus,
   FeedUpdateOptions,
   FeedUpdateResult,
+  FirmwareChange,
+  FirmwareState,
   InstallRequest,
   InstallResult,
   PackageDetails,
@@ -37,6 +40,7 @@ import { appendEvents, readEvents } from './state/event-log.js';
 import { faultPoint } from './state/fault.js';
 import type { Layout } from './state/layout.js';
 import { DeviceLock } from './state/lock.js';
+import { backupList, dropHeld } from './store/backup.js';
 import { loadActive, readLastBoot } from './store/last-boot.js';
 import {
   checkPackageName,
@@ -197,8 +201,8 @@ export class LocalDevice implements Device {
     return readDeviceFile(this.paths.deviceFile, 'device.json');
   }
 
-  private log(events: readonly string[]): Promise<void> {
-    return appendEvents(this.paths.logFile, events);
+  private log(events: readonly string[], at?: Date): Promise<void> {
+    return appendEvents(this.paths.logFile, events, at);
   }
 
   async info(): Promise<DeviceInfo> {
@@ -275,19 +279,48 @@ export class LocalDevice implements Device {
     return import('./repository/index.js');
   }
 
+  /** Removes a package from the store, and from the backup (a package held there by a removal package too). */
   async remove(name: string): Promise<void> {
     checkPackageName(name);
     return this.guard(`removing ${name}`, () =>
       this.locked(async () => {
         const entry = await readStoreEntry(this.paths, name);
-        if (!entry) throw notInstalled(name);
-        await removeFromStore(this.paths, name);
+        const held = await dropHeld(this.paths, name);
+        if (!entry && !held) throw notInstalled(name);
+        if (entry) await removeFromStore(this.paths, name);
         faultPoint('remove:done');
-        const what = entry.kind === 'record' ? `${name} ${entry.record.version}` : `${name} (damaged record)`;
+        const what = !entry
+          ? `${name} from the backup`
+          : entry.kind === 'record'
+            ? `${name} ${entry.record.version}`
+            : `${name} (damaged record)`;
         await this.log([`remove ${what} (takes effect at the next boot)`]);
         await (await this.repository()).tellRemoval(this.host(), name);
       }),
     );
+  }
+
+  firmware(): Promise<FirmwareState> {
+    return this.guard('reading the firmware slots', async () => {
+      const { firmwareState } = await import('./firmware/state.js');
+      return firmwareState(this.paths, await this.device());
+    });
+  }
+
+  backup(): Promise<BackupEntry[]> {
+    return this.guard('reading the backup', () => backupList(this.paths));
+  }
+
+  async setFirmwareFallback(on: boolean): Promise<FirmwareChange | undefined> {
+    const { fallbackChange } = await import('./firmware/state.js');
+    let change: FirmwareChange | undefined;
+    await this.changeConfig(
+      fallbackChange(this.paths, on, (next) => {
+        change = next;
+      }),
+      on ? 'setting the firmware fallback' : 'changing the boot configuration',
+    );
+    return change;
   }
 
   async removeAll(): Promise<number> {
@@ -302,8 +335,8 @@ export class LocalDevice implements Device {
   }
 
   private async bootLocked(): Promise<BootReport> {
-    const { runBoot } = await import('./boot/sequence.js');
-    return runBoot(this.paths, await this.device(), (events) => this.log(events));
+    const { runFirmwareBoot } = await import('./firmware/boot.js');
+    return runFirmwareBoot(this.paths, await this.device(), (events, at) => this.log(events, at));
   }
 
   factoryReset(): Promise<BootReport> {

@@ -25,8 +25,15 @@ export type DeviceErrorCode =
   | 'DEVICE_NO_SPACE'
   /** The device storage is mounted read-only (EROFS). */
   | 'DEVICE_READ_ONLY'
-  /** `allow-untrusted` refused by the secure-boot anchor. */
+  /** `allow-untrusted`, or a firmware downgrade, refused by the secure-boot anchor. */
   | 'DEVICE_SECURE_BOOT'
+  /**
+   * A package may not act here whatever the boot configuration: a firmware not signed by the vendor
+   * key, a removal package that is not trusted.
+   */
+  | 'DEVICE_UNTRUSTED'
+  /** A firmware change refused: another one is pending, no fallback firmware, a persistent firmware. */
+  | 'DEVICE_FIRMWARE'
   | 'DEVICE_BAD_TOKEN'
   | 'DEVICE_BAD_LABEL'
   /** A file of the state directory does not parse. */

@@ -54,7 +54,7 @@ export async function buildPackage(
     ['Maintainer', 'Test Suite <tests@example.com>'],
   ];
   if (spec.depends !== undefined) fields.push(['Depends', spec.depends]);
-  for (const [k, v] of spec.fields ?? []) fields.push([k, v]);
+  for (const [name, value] of spec.fields ?? []) fields.push([name, value]);
   fields.push(['Description', spec.description ?? `Test package ${spec.name}`]);
   const scripts = Object.entries(spec.scripts ?? {}).map(([name, content]) => ({ name, content: content! }));
   await writePackage(
@@ -86,7 +86,7 @@ export function installFile(
   options: {
     name?: string;
     persistent?: boolean;
-    confirmDowngrade?: (from: string, to: string) => Promise<boolean>;
+    confirmDowngrade?: (from: string, to: string, subject?: 'firmware') => Promise<boolean>;
   } = {},
 ): Promise<InstallResult> {
   return device.install({

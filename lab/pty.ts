@@ -121,6 +121,11 @@ export class PtyShell {
     process.kill(this.pty.pid, signal);
   }
 
+  /** Resizes the terminal window, as a person dragging its corner does (the program gets SIGWINCH). */
+  resize(cols: number, rows: number): void {
+    this.pty.resize(cols, rows);
+  }
+
   /** Ends the program if it still runs. */
   kill(): void {
     if (this.exitCode === undefined) this.pty.kill();

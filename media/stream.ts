@@ -21,7 +21,7 @@ export const PROGRESS_INTERVAL_MS = 200;
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
- * Opens a resolved media file as a `Transfer` (`origin` = `media LABEL`). The file is checked again
+ * Opens a resolved media file as a `Transfer` (its origin: the media label). The file is checked again
  * once open (regular, still inside the mount point, not over `maxBytes`); the stream errors with a
  * `MediaError` when the file grows past the cap or changes size, on a read error, or on abort, and
  * its descriptor is closed however it ends.
@@ -49,7 +49,7 @@ export async function openMediaFile(file: MediaFile, options: MediaOpenOptions):
     if (info.size > options.maxBytes) throw tooLarge(file.label, shown, info.size, options.maxBytes);
     if (options.signal?.aborted) throw aborted(file.label);
     const stream = new MediaReadStream(handle, file.label, shown, info.size, options);
-    return { stream, size: info.size, origin: `media ${file.label}` };
+    return { stream, size: info.size, origin: { kind: 'media', label: file.label } };
   } catch (error) {
     await handle.close().catch(() => {});
     throw fileError(file.label, shown, error);

@@ -54,6 +54,25 @@ const moduleUrls: Plugin = {
   },
 };
 
+/**
+ * Packages written into the bundle instead of being required from node_modules: the ones published
+ * as ES modules only, which Node 20 before 20.19 cannot `require`, and which the bundle loads at
+ * start (the table layout measures text with get-east-asian-width).
+ */
+const INLINED = new Set(['get-east-asian-width']);
+
+/** Every other package stays outside the bundle, loaded where the code imports it. */
+const externalPackages: Plugin = {
+  name: 'edgesh-external-packages',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      const parts = args.path.split('/');
+      const name = args.path.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+      return INLINED.has(name) ? undefined : { path: args.path, external: true };
+    });
+  },
+};
+
 rmSync(outDir, { recursive: true, force: true });
 const result = await build({
   entryPoints: [join(dist, 'bin/edgesh.js')],
@@ -62,7 +81,7 @@ const result = await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  packages: 'external',
+  // Packages stay outside, but for INLINED (see externalPackages).
   // No `import()` in the bundle (see shell/import-file.ts): imports of packages become `require`.
   supported: { 'dynamic-import': false },
   // Error classes name themselves after their class (`name = new.target.name`): keep the names.
@@ -79,7 +98,7 @@ const result = await build({
       'const __edgeshImportFile=typeof __edgeshImport==="function"?__edgeshImport:(u)=>import(u);',
     ].join(''),
   },
-  plugins: [moduleUrls],
+  plugins: [moduleUrls, externalPackages],
   metafile: true,
   logLevel: 'warning',
 });
@@ -221,7 +240,7 @@ async function bundleUndici(): Promise<void> {
     'const { request } = loadUndici();',
     "const server = createServer((_req, res) => res.end('ok'));",
     "await new Promise((r) => server.listen(0, '127.0.0.1', r));",
-    'const res = await request(`http://127.0.0.1:${server.address().port}/`);',
+    "const res = await request('http://127.0.0.1:' + server.address().port + '/');",
     'await res.body.text();',
     'server.close();',
     'process.exit(0);',

@@ -113,6 +113,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       hostname,
       terminal: initialTerminal(interactive),
       interactive,
+      acceptNewHostKeys: args.acceptNewHostKeys,
     });
     return current;
   };

@@ -101,7 +101,7 @@ export async function runTty(start: TtyStart): Promise<number> {
       ui.input(rl.line);
       const items = await p.helpAt(s.registry, s.context.name, before, { services: s.services });
       // The copy of the line kept above the help is redacted like history (`password ****`).
-      ui.log(`${s.prompt()} ${s.redact(before)}?\n${p.formatHelp(items).join('\n')}`);
+      ui.log(`${s.prompt()} ${s.redact(before)}?\n${p.formatHelp(items, s.terminal.width).join('\n')}`);
     });
   });
 
@@ -116,10 +116,6 @@ export async function runTty(start: TtyStart): Promise<number> {
   });
 
   vorpal.sigint(interrupt);
-
-  process.on('SIGWINCH', () => {
-    if (session !== undefined && stdout.columns) session.terminal.width = stdout.columns;
-  });
 
   return new Promise((resolve) => {
     const next = (): void => {

@@ -52,6 +52,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
     'firmware-sim/feeds',
     'firmware-sim/updater',
     'firmware-sim/lifecycle',
+    'firmware-sim/firmware',
     'firmware-sim/boot',
     'firmware-sim/store',
     'firmware-sim/config',
@@ -72,7 +73,15 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   ],
   // The device's side of feeds: their configuration, kept indexes, update, plans and their commit.
   'firmware-sim/repository': [...DEVICE_WORDS, 'firmware-sim/store', 'firmware-sim/feeds', ...BELOW_STORE],
-  'firmware-sim/lifecycle': [...DEVICE_WORDS, 'firmware-sim/boot', 'firmware-sim/store', ...BELOW_STORE],
+  'firmware-sim/lifecycle': [
+    ...DEVICE_WORDS,
+    'firmware-sim/firmware',
+    'firmware-sim/boot',
+    'firmware-sim/store',
+    ...BELOW_STORE,
+  ],
+  // The firmware lifecycle: slots switched at boot, above the package pass it hands over to.
+  'firmware-sim/firmware': [...DEVICE_WORDS, 'firmware-sim/boot', 'firmware-sim/store', ...BELOW_STORE],
   'firmware-sim/boot': [...DEVICE_WORDS, 'firmware-sim/store', ...BELOW_STORE],
   'firmware-sim/store': [...DEVICE_WORDS, ...BELOW_STORE],
   'firmware-sim/config': [...DEVICE_WORDS, 'firmware-sim/state', 'firmware-sim/format', 'common'],

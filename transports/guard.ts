@@ -1,8 +1,9 @@
 // The guard every transfer stream passes through: size cap, stall timeout, abort, progress, release of sockets.
 import { Readable } from 'node:stream';
 import { formatBytes } from '../common/bytes.js';
+import type { RemoteOrigin } from '../common/origin.js';
 import { abortedError, TransportError, toTransportError } from './errors.js';
-import type { Transfer, TransferProgress, TransportContext } from './types.js';
+import type { RemoteTransfer, TransferProgress, TransportContext } from './types.js';
 
 /** At most one progress report per this many milliseconds (plus a last one at the end). */
 export const PROGRESS_INTERVAL_MS = 200;
@@ -231,8 +232,12 @@ export function formatSeconds(ms: number): string {
  */
 export function guardReadable(
   source: Readable,
-  opts: GuardOptions & { readonly describe?: (error: unknown) => TransportError },
-): Transfer {
+  opts: GuardOptions & {
+    /** The server the transfer comes from, as the `Transfer` returns it (`endpointOf`). */
+    readonly endpoint: RemoteOrigin;
+    readonly describe?: (error: unknown) => TransportError;
+  },
+): RemoteTransfer {
   const guard = new TransferGuard(opts);
   const describe = opts.describe ?? ((error: unknown) => toTransportError(opts.origin, error));
   guard.onResume = () => source.resume();
@@ -254,5 +259,5 @@ export function guardReadable(
       }
     });
   });
-  return { stream: guard, size: opts.size, origin: opts.origin };
+  return { stream: guard, size: opts.size, origin: opts.endpoint };
 }

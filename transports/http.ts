@@ -8,13 +8,13 @@ import { rootCertificates } from 'node:tls';
 import { oneLine } from '../common/text.js';
 import { loadUndici } from '../tuning/undici-bundle.js';
 import { keepWasmOnLiftoff } from '../tuning/wasm-liftoff.js';
-import { formatHostPort, originOf, portOf } from './address.js';
+import { endpointOf, formatHostPort, originOf, portOf } from './address.js';
 import { fromSystemError, MESSAGE_MAX, TransportError } from './errors.js';
 import { checkAnnouncedSize, guardReadable } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { askPassword, checkPassword, passwordPrompt } from './password.js';
 import { tlsFailure } from './tls-errors.js';
-import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
+import type { RemoteSource, RemoteTransfer, Transport, TransportContext } from './types.js';
 
 keepWasmOnLiftoff();
 /** undici, loaded with this module (itself loaded at the first http or https transfer). */
@@ -67,7 +67,7 @@ function urlOf(source: RemoteSource, port: number): URL {
   );
 }
 
-async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Transfer> {
+async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<RemoteTransfer> {
   const origin = originOf(source, ctx);
   const user = source.user ?? ctx.user;
   const https = source.proto === 'https';
@@ -126,12 +126,14 @@ async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Tr
     if (response.res.statusCode === 304) {
       await response.res.body.dump().catch(() => undefined);
       close();
-      return { stream: Readable.from([]), size: 0, origin, notModified: true };
+      return { stream: Readable.from([]), size: 0, origin: endpointOf(source, ctx), notModified: true };
     }
     const size = contentLength(headers['content-length']);
     checkAnnouncedSize(origin, size, ctx.maxBytes);
     const transfer = guardReadable(response.res.body, {
       origin,
+      // The server named (a redirect elsewhere is the server's doing; the path typed is the record's).
+      endpoint: endpointOf(source, ctx),
       size,
       ctx,
       release: close,

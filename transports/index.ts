@@ -8,11 +8,12 @@ import type {
   ProtoName,
   RemoteRequest,
   RemoteSource,
-  Transfer,
+  RemoteTransfer,
   Transport,
   TransportContext,
 } from './types.js';
 
+export { formatOrigin, type MediaOrigin, type RemoteOrigin, type TransferOrigin } from '../common/origin.js';
 export { formatHostPort, originOf } from './address.js';
 export { isTransportError, TransportError, type TransportErrorCode } from './errors.js';
 export * from './types.js';
@@ -64,7 +65,7 @@ export function createOpenRemote(
   options: OpenRemoteOptions = {},
 ): OpenRemote {
   const reachTimeoutMs = options.reachTimeoutMs ?? FALLBACK_REACH_TIMEOUT_MS;
-  const openWith = async (source: RemoteSource, ctx: TransportContext): Promise<Transfer> => {
+  const openWith = async (source: RemoteSource, ctx: TransportContext): Promise<RemoteTransfer> => {
     checkSource(source, ctx);
     const load = transports[source.proto];
     if (!load) {
@@ -76,7 +77,7 @@ export function createOpenRemote(
     return (await load()).open(source, ctx);
   };
 
-  return async (request: RemoteRequest, ctx: TransportContext): Promise<Transfer> => {
+  return async (request: RemoteRequest, ctx: TransportContext): Promise<RemoteTransfer> => {
     const { proto, ...rest } = request;
     if (proto) return openWith({ ...rest, proto }, ctx);
     const failures: TransportError[] = [];

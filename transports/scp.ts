@@ -3,12 +3,12 @@
 import type { ClientChannel } from 'ssh2';
 import ssh2 from 'ssh2';
 import { oneLine } from '../common/text.js';
-import { originOf } from './address.js';
+import { endpointOf, originOf } from './address.js';
 import { TransportError } from './errors.js';
 import { checkAnnouncedSize, TransferGuard } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { describeSshError, prepareSshLogin, type SshLogin, sendWithoutDelay } from './ssh-login.js';
-import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
+import type { RemoteSource, RemoteTransfer, Transport, TransportContext } from './types.js';
 
 /** scp: the remote `scp -f` sends `C<mode> <size> <name>\n`, then the bytes, then a status byte. */
 export const scpTransport: Transport = { name: 'scp', open: openScp };
@@ -22,7 +22,7 @@ function scpCommand(path: string): string {
   return `scp -f '${safe.replaceAll("'", "'\\''")}'`;
 }
 
-async function openScp(source: RemoteSource, ctx: TransportContext): Promise<Transfer> {
+async function openScp(source: RemoteSource, ctx: TransportContext): Promise<RemoteTransfer> {
   const origin = originOf(source, ctx);
   const user = source.user ?? ctx.user;
   const conn = new ssh2.Client();
@@ -59,7 +59,7 @@ async function openScp(source: RemoteSource, ctx: TransportContext): Promise<Tra
   const guard = new TransferGuard({ origin, size: reader.size, ctx, release: () => conn.destroy() });
   onConnError = (error) => guard.fail(describe(error));
   reader.attach(guard);
-  return { stream: guard, size: reader.size, origin };
+  return { stream: guard, size: reader.size, origin: endpointOf(source, ctx) };
 }
 
 /**

@@ -5,11 +5,11 @@ import { Readable } from 'node:stream';
 import tftp, { type GetStream, type Client as TftpClient, type TftpStats } from 'tftp';
 import { oneLine } from '../common/text.js';
 import { tightenHotPath } from '../tuning/tftp-hot-path.js';
-import { originOf, portOf } from './address.js';
+import { endpointOf, originOf, portOf } from './address.js';
 import { abortedError, TransportError, toTransportError } from './errors.js';
 import { checkAnnouncedSize, guardReadable } from './guard.js';
 import { OpenPhase } from './open-phase.js';
-import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
+import type { RemoteSource, RemoteTransfer, Transport, TransportContext } from './types.js';
 
 /** The largest block that fits an Ethernet frame without IP fragmentation (RFC 2348's usual choice). */
 const TFTP_BLOCK_SIZE = 1468;
@@ -20,7 +20,7 @@ const RETRANSMIT_MS = 1000;
 /** tftp: one RRQ, lock-step DATA/ACK (window 1: tftpd-hpa ignores windowsize and the library's recovery of lost windows is unreliable). */
 export const tftpTransport: Transport = { name: 'tftp', open: openTftp };
 
-async function openTftp(source: RemoteSource, ctx: TransportContext): Promise<Transfer> {
+async function openTftp(source: RemoteSource, ctx: TransportContext): Promise<RemoteTransfer> {
   const origin = originOf(source, ctx);
   const describe = (error: unknown) => describeTftpError(origin, source.path, error);
   let get: GetStream | undefined;
@@ -54,6 +54,7 @@ async function openTftp(source: RemoteSource, ctx: TransportContext): Promise<Tr
   const blocks = new JoinedBlocks(stream);
   return guardReadable(blocks, {
     origin,
+    endpoint: endpointOf(source, ctx),
     size,
     ctx,
     release: () => stream.abort(),

@@ -1,5 +1,6 @@
 // The contract between the package context and every protocol: open a source, get a byte stream.
 import type { Readable } from 'node:stream';
+import type { RemoteOrigin, TransferOrigin } from '../common/origin.js';
 import type { ProtoName } from '../common/vocabulary.js';
 
 export { PROTOCOLS, type ProtoName } from '../common/vocabulary.js';
@@ -90,18 +91,26 @@ export interface Transfer {
   readonly stream: Readable;
   /** Size announced by the server, if any. */
   readonly size: number | undefined;
-  /** Where it comes from, for messages and the event log: `ftp 192.0.2.1:21`. */
-  readonly origin: string;
+  /**
+   * Where it really comes from: protocol, host and port used (after the ftp → tftp fallback, tftp's),
+   * or the media. Written with `formatOrigin` (common/origin.ts).
+   */
+  readonly origin: TransferOrigin;
   /** The server says the file is unchanged (`unlessUnchanged`, http 304): `stream` is empty. */
   readonly notModified?: boolean;
   /** What the server said of the file (http `Last-Modified`, `ETag`), to send back next time. */
   readonly validators?: { readonly lastModified?: string; readonly etag?: string };
 }
 
+/** A transfer from a server: its origin is the protocol, host and port that deliver the bytes. */
+export interface RemoteTransfer extends Transfer {
+  readonly origin: RemoteOrigin;
+}
+
 /** One protocol. Implementations live one per file and are loaded lazily through the registry. */
 export interface Transport {
   readonly name: ProtoName;
-  open(source: RemoteSource, ctx: TransportContext): Promise<Transfer>;
+  open(source: RemoteSource, ctx: TransportContext): Promise<RemoteTransfer>;
 }
 
 /** A source whose protocol may be left to the default policy (ftp, then tftp on failure). */
@@ -112,4 +121,4 @@ export type RemoteRequest = Omit<RemoteSource, 'proto'> & { readonly proto?: Pro
  * Implemented by `openRemote` in `transports/index.ts`; the shell receives it as a service so that
  * its tests can hand in a mock.
  */
-export type OpenRemote = (request: RemoteRequest, ctx: TransportContext) => Promise<Transfer>;
+export type OpenRemote = (request: RemoteRequest, ctx: TransportContext) => Promise<RemoteTransfer>;

@@ -1,9 +1,10 @@
-// `wmopkg`: the packaging tool — keygen, build, sign, verify, info, contents, index (SPEC §6); it prints, the libraries do the work.
+// `wmopkg`: the packaging tool — keygen, build, removal, sign, verify, info, contents, index (SPEC §6); it prints, the libraries do the work.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../common/atomic.js';
+import { oneLine, printable } from '../common/text.js';
 import type { Verification } from '../common/vocabulary.js';
 import {
   FormatError,
@@ -20,6 +21,7 @@ import {
   parseSecretKey,
   readBuildTree,
   readPackageFile,
+  removalPackageSpec,
   resolveOwner,
   type SecretKey,
   signPackageFile,
@@ -114,12 +116,59 @@ SOURCE_DATE_EPOCH, when set, fixes every timestamp: the same tree gives the same
         ...(group ? { group } : {}),
         ...(epoch === undefined ? {} : { sourceDateEpoch: epoch }),
       });
-      for (const warning of tree.warnings) console.error(`Warning: ${warning}`);
+      for (const warning of tree.warnings) console.error(`Warning: ${oneLine(warning)}`);
+      if (tree.kind === 'firmware' && !key) {
+        console.error(
+          'Warning: a device accepts a firmware package only when it is signed by its vendor key (--sign KEY.sec, or wmopkg sign)',
+        );
+      }
       const control = tree.spec.control as { package: string };
       const out = typeof values.out === 'string' ? values.out : `${control.package}.wmopkg`;
       await writePackage({ ...tree.spec, ...(key ? { sign: key } : {}) }, out);
       console.log(
-        `Packaged contents of ${dir} into ${out}${key ? ` (signed with key ${keyNumberHex(key.keyNumber)})` : ''}`,
+        `Packaged contents of ${printable(dir)} into ${printable(out)}${key ? ` (signed with key ${keyNumberHex(key.keyNumber)})` : ''}`,
+      );
+      return 0;
+    },
+  },
+  removal: {
+    summary: 'make a removal package: installed on a device, it removes PKGNAME',
+    usage: `wmopkg removal PKGNAME [--backup] --sign KEY.sec [--out FILE] [--maintainer TEXT] [--passphrase-file FILE]
+
+  --backup              also remove it from the backup, even when it is persistent
+  --sign KEY.sec        sign with this secret key (required: a device acts only on a trusted one)
+  --out FILE            output file (default: PKGNAME-remove.wmopkg, PKGNAME-remove-backup.wmopkg)
+  --maintainer TEXT     the Maintainer field (default: the key's comment)
+  --passphrase-file F   passphrase of an encrypted secret key
+
+Installed like any package (install media external hello-remove.wmopkg, or over the network), it
+removes PKGNAME at the next boot and is never listed as installed. Without --backup a persistent
+package stays in the backup and comes back after a firmware upgrade or a factory reset.
+SOURCE_DATE_EPOCH, when set, fixes every timestamp.`,
+    options: {
+      backup: { type: 'boolean' },
+      sign: { type: 'string' },
+      out: { type: 'string' },
+      maintainer: { type: 'string' },
+      ...passphraseFileOption,
+    },
+    async run(values, positionals) {
+      const target = single(positionals, 'PKGNAME');
+      const key = await loadSecretKey(required(values.sign, '--sign KEY.sec'), values['passphrase-file']);
+      const backup = values.backup === true;
+      const spec = removalPackageSpec(target, {
+        backup,
+        mtime: sourceDateEpoch() ?? Math.floor(Date.now() / 1000),
+        maintainer:
+          typeof values.maintainer === 'string' && values.maintainer !== ''
+            ? values.maintainer
+            : key.comment.replace(/ secret key$/, '') || 'wmopkg',
+      });
+      const control = spec.control as ReadonlyArray<readonly [string, string]>;
+      const out = typeof values.out === 'string' ? values.out : `${control[0]![1]}.wmopkg`;
+      await writePackage({ ...spec, sign: key }, out);
+      console.log(
+        `${out}: removes ${target}${backup ? ' and its backup' : ''} at the next boot (signed with key ${keyNumberHex(key.keyNumber)})`,
       );
       return 0;
     },
@@ -181,7 +230,7 @@ Exit status: 0 Signed, 3 Untrusted (unknown or revoked key), 4 Unsigned,
         if (!(error instanceof FormatError)) throw error;
         verdict = { status: 'Invalid', reason: error.message };
       }
-      console.log(`${pkg}: ${verdict.status}: ${verdict.reason}`);
+      console.log(`${printable(pkg)}: ${verdict.status}: ${oneLine(verdict.reason)}`);
       return VERIFY_EXIT[verdict.status];
     },
   },
@@ -339,7 +388,7 @@ export async function wmopkgMain(argv: string[]): Promise<number> {
   } catch (error) {
     const usage =
       error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
-    console.error(`Error: ${errorText(error)}${usage ? ` (see "wmopkg ${name} --help")` : ''}`);
+    console.error(`Error: ${oneLine(errorText(error))}${usage ? ` (see "wmopkg ${name} --help")` : ''}`);
     return usage ? 2 : 1;
   }
 }
@@ -443,7 +492,11 @@ async function askHidden(prompt: string): Promise<string> {
   }
 }
 
-/** Like `dpkg-deb --info`, plus the signature state. */
+/**
+ * Like `dpkg-deb --info`, plus the signature state. What the package wrote (control fields, the
+ * names and first lines of its scripts) is printable: an escape sequence, a carriage return, a C1 or
+ * a bidi control is shown escaped (`\x1b`, `\u202e`), as the shell shows it, never acted on.
+ */
 function formatInfo(reading: PackageReading): string {
   const size = (name: string) => reading.members.find((m) => m.name === name)?.size ?? 0;
   const signature = reading.signature
@@ -460,12 +513,13 @@ function formatInfo(reading: PackageReading): string {
     const text = content.toString('utf8');
     const count = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
     const script = text.startsWith('#!') ? text.split('\n', 1)[0]! : '';
-    const interpreter = script === '' ? '' : `*  ${name.padEnd(20)} ${script}`;
+    const interpreter = script === '' ? '' : `*  ${printable(name).padEnd(20)} ${printable(script)}`;
     lines.push(
-      `${String(content.length).padStart(8)} bytes,${String(count).padStart(6)} lines   ${interpreter || `   ${name}`}`,
+      `${String(content.length).padStart(8)} bytes,${String(count).padStart(6)} lines   ${interpreter || `   ${printable(name)}`}`,
     );
   }
-  for (const line of reading.control.toString().split('\n')) if (line !== '') lines.push(` ${line}`);
+  for (const line of reading.control.toString().split('\n'))
+    if (line !== '') lines.push(` ${printable(line)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -480,20 +534,37 @@ const TYPE_CHAR: Record<string, string> = {
   'contiguous-file': '-',
 };
 
-/** One line as `tar -tv` (and `dpkg-deb --contents`) prints it. */
+/**
+ * `rwsr-xr-x` as `ls -l`, `tar -tv` and `dpkg-deb --contents` write permissions: setuid and setgid
+ * in the owner's and the group's execute place (`s`, or `S` without execute), the sticky bit in the
+ * others' (`t`, `T`).
+ */
+function permissionString(mode: number): string {
+  const bits = 'rwxrwxrwx'.split('').map((c, i) => (mode & (1 << (8 - i)) ? c : '-'));
+  const special: ReadonlyArray<readonly [number, number, string]> = [
+    [0o4000, 2, 's'],
+    [0o2000, 5, 's'],
+    [0o1000, 8, 't'],
+  ];
+  for (const [bit, at, char] of special) {
+    if (mode & bit) bits[at] = bits[at] === 'x' ? char : char.toUpperCase();
+  }
+  return bits.join('');
+}
+
+/**
+ * One line as `tar -tv` (and `dpkg-deb --contents`) prints it. Names, link targets and owners come
+ * from the archive: printable, so that a file name cannot rewrite the screen.
+ */
 function formatListing(header: import('tar-stream').Header): string {
-  const mode = header.mode ?? 0;
-  const bits = 'rwxrwxrwx'
-    .split('')
-    .map((c, i) => (mode & (1 << (8 - i)) ? c : '-'))
-    .join('');
-  const owner = `${header.uname || header.uid}/${header.gname || header.gid}`;
+  const bits = permissionString(header.mode ?? 0);
+  const owner = printable(`${header.uname || header.uid}/${header.gname || header.gid}`);
   const date = header.mtime.toISOString().replace('T', ' ').slice(0, 16);
   const target =
     header.type === 'symlink'
-      ? ` -> ${header.linkname}`
+      ? ` -> ${printable(header.linkname ?? '')}`
       : header.type === 'link'
-        ? ` link to ${header.linkname}`
+        ? ` link to ${printable(header.linkname ?? '')}`
         : '';
-  return `${TYPE_CHAR[header.type] ?? '?'}${bits} ${owner.padEnd(8)} ${String(header.size).padStart(9)} ${date} ${header.name}${target}`;
+  return `${TYPE_CHAR[header.type] ?? '?'}${bits} ${owner.padEnd(8)} ${String(header.size).padStart(9)} ${date} ${printable(header.name)}${target}`;
 }

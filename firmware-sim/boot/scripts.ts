@@ -54,6 +54,8 @@ export async function runScript(
       env: {
         PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
         PKG_ROOT: ctx.rootfs,
+        // `rootfs/` is a link to the running firmware slot: `pwd` shows the root as it is named.
+        PWD: ctx.rootfs,
         PKG_NAME: ctx.packageName,
         PKG_VERSION: ctx.version,
         DPKG_MAINTSCRIPT_NAME: which,

@@ -2,13 +2,14 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
-import type { BootLine, BootReport, Deactivated, Verification } from '../api.js';
+import type { BootLine, BootReport, Deactivated, FirmwareBootReport, Verification } from '../api.js';
 import { readBootConfig, type StoredBootConfig } from '../config/boot-config.js';
 import { checkCompatibility } from '../config/compat.js';
 import { type DeviceFile, readLimits } from '../config/device-file.js';
 import { activationRefusal, allowUntrustedInForce } from '../config/policy.js';
 import { DeviceError, deviceErrorOf, isFsError } from '../errors.js';
 import {
+  compareVersions,
   FormatError,
   loadTrustStore,
   type PackageReading,
@@ -17,6 +18,7 @@ import {
   type Verdict,
   verifyPackage,
 } from '../format/index.js';
+import { quantity } from '../state/event-log.js';
 import { faultPoint } from '../state/fault.js';
 import { type Layout, REVOKED_LIST_NAME } from '../state/layout.js';
 import { type LastBoot, loadActive } from '../store/last-boot.js';
@@ -54,29 +56,47 @@ interface BootState {
   readonly events: string[];
 }
 
+/** What the firmware step (firmware/boot.ts) hands this pass: lines of firmware packages, its report. */
+export interface BootHooks {
+  /** Lines of packages this pass leaves alone, by name (also of one no longer in the store). */
+  readonly handled?: ReadonlyMap<string, BootLine>;
+  readonly firmware?: FirmwareBootReport;
+  /** When the boot started (the firmware step began it); now by default. */
+  readonly at?: Date;
+}
+
 /**
  * Runs the boot sequence; the caller holds the device lock. Its events go to `log` at the end, or
- * up to the failure if an unexpected error stops it (rootfs is then recovered by the caller).
+ * up to the failure if an unexpected error stops it (rootfs is then recovered by the caller). They
+ * are logged with the time the boot started, the time its report shows (`Boot 2026-11-21 10:02:41`),
+ * so that the operator finds the report's time in the log.
  */
 export async function runBoot(
   layout: Layout,
   device: DeviceFile,
-  log: (events: readonly string[]) => Promise<void>,
+  log: (events: readonly string[], at: Date) => Promise<void>,
+  hooks: BootHooks = {},
 ): Promise<BootReport> {
   const events: string[] = [];
+  const at = hooks.at ?? new Date();
   try {
-    const report = await bootSequence(layout, device, events);
-    await log(events);
+    const report = await bootSequence(layout, device, events, at.toISOString(), hooks);
+    await log(events, at);
     return report;
   } catch (error) {
     events.push(`boot: stopped by an error: ${(error as Error).message}`);
-    await log(events).catch(() => {});
+    await log(events, at).catch(() => {});
     throw error;
   }
 }
 
-async function bootSequence(layout: Layout, device: DeviceFile, events: string[]): Promise<BootReport> {
-  const at = new Date().toISOString();
+async function bootSequence(
+  layout: Layout,
+  device: DeviceFile,
+  events: string[],
+  at: string,
+  hooks: BootHooks,
+): Promise<BootReport> {
   const config = await readBootConfig(layout.bootConfigFile);
   const trust = await loadTrustStore(layout.keysDir, layout.revokedFile, REVOKED_LIST_NAME);
   const { records, damaged, problems } = await loadRecords(layout);
@@ -95,7 +115,9 @@ async function bootSequence(layout: Layout, device: DeviceFile, events: string[]
     dirs,
     events,
   };
-  events.push(`boot: firmware ${device.firmwareVersion}, ${records.size + damaged.size} packages installed`);
+  events.push(
+    `boot: firmware ${device.firmwareVersion}, ${quantity(records.size + damaged.size, 'package')} installed`,
+  );
   for (const problem of config.problems ?? []) {
     state.events.push(`boot: ${problem}; allow-untrusted counts as off until the file is rewritten`);
   }
@@ -117,9 +139,19 @@ async function bootSequence(layout: Layout, device: DeviceFile, events: string[]
   }
   // A plan's packages go together: the gate holds back those of a plan with a package that may not run.
   const gate = await planGate(records, active, (record) => storedVerdict(state, record));
-  for (const name of gate.order([...records.keys(), ...damaged.keys()].sort())) {
+  const handled = hooks.handled ?? new Map<string, BootLine>();
+  for (const name of gate.order(
+    [...new Set([...records.keys(), ...damaged.keys(), ...handled.keys()])].sort(),
+  )) {
     const record = records.get(name);
     const current = active.get(name);
+    const given = handled.get(name);
+    if (given !== undefined) {
+      gate.done(name, given);
+      lines.push(given);
+      if (record !== undefined) installIds[name] = record.installId;
+      continue;
+    }
     if (record === undefined) {
       lines.push(damagedLine(name, damaged.get(name)!, current));
       state.events.push(
@@ -152,7 +184,12 @@ async function bootSequence(layout: Layout, device: DeviceFile, events: string[]
   state.events.push(
     `boot: done, ${activeCount} active, ${lines.length - activeCount} not activated, ${deactivated.length} deactivated`,
   );
-  const report: BootReport = { at, lines, deactivated };
+  const report: BootReport = {
+    at,
+    lines,
+    deactivated,
+    ...(hooks.firmware ? { firmware: hooks.firmware } : {}),
+  };
   await mkdir(layout.libDir, { recursive: true });
   await writeFileAtomic(
     layout.lastBootFile,
@@ -174,7 +211,7 @@ function damagedLine(name: string, problem: string, active: ActiveRecord | undef
 }
 
 /** The verdict on a stored package: its members must still be those hashed at installation. */
-function verifyStored(reading: PackageReading, record: StoreRecord, trust: TrustStore): Verdict {
+export function verifyStored(reading: PackageReading, record: StoreRecord, trust: TrustStore): Verdict {
   const now = reading.members.map((m) => `${m.name}:${m.size}:${m.sha256}`).join(' ');
   const then = record.members.map((m) => `${m.name}:${m.size}:${m.sha256}`).join(' ');
   if (now !== then) {
@@ -189,7 +226,8 @@ function verifyStored(reading: PackageReading, record: StoreRecord, trust: Trust
   return verifyPackage(reading, trust);
 }
 
-function invalidFrom(error: unknown): Verdict {
+/** The verdict on a package whose reading failed (corrupt, unsafe, missing); other errors are thrown. */
+export function invalidFrom(error: unknown): Verdict {
   if (error instanceof FormatError) return { status: 'Invalid', reason: `corrupt package: ${error.message}` };
   if (
     error instanceof DeviceError &&
@@ -328,8 +366,15 @@ async function activate(
   if (verdict.status === 'Signed') applySpecialBits(paths.stage, unpacked.entries);
   const outcome = await install(state, record, reading, unpacked, verdict, old);
   if (outcome !== undefined) return lineOf(record, verdict.status, false, `${outcome}${keep}`);
-  const reason = old ? `activated (upgrade from ${old.version})` : 'activated';
-  return lineOf(record, verdict.status, true, reason);
+  return lineOf(record, verdict.status, true, activatedReason(old?.version, record.version));
+}
+
+/** `activated`, and over what ran before: `(upgrade from 1.0)`, `(downgrade from 2.0)`, `(reinstalled)`. */
+function activatedReason(from: string | undefined, to: string): string {
+  if (from === undefined) return 'activated';
+  const order = compareVersions(to, from);
+  if (order === 0) return 'activated (reinstalled)';
+  return `activated (${order > 0 ? 'upgrade' : 'downgrade'} from ${from})`;
 }
 
 function scriptContext(state: BootState, record: { name: string; version: string }): ScriptContext {

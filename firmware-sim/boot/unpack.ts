@@ -28,7 +28,10 @@ export interface UnpackEntry {
 export interface UnpackResult {
   /** Entries in archive order; a parent always comes before its children. */
   readonly entries: readonly UnpackEntry[];
-  /** Entries of the archive itself (implicit parents and the root `./` not counted). */
+  /**
+   * Files, symlinks and hard links of the archive: what `show PKGNAME` calls its files. Directories
+   * are not counted, as `dpkg -L` users count files.
+   */
   readonly fileCount: number;
   /** Uncompressed bytes of the tar stream. */
   readonly dataBytes: number;
@@ -226,7 +229,8 @@ export class SafeUnpacker {
       }
     }
     if (this.failure !== undefined) await this.raise();
-    return { entries: this.entries, fileCount: this.count, dataBytes: this.bytes };
+    const fileCount = this.entries.reduce((n, e) => (e.type === 'directory' ? n : n + 1), 0);
+    return { entries: this.entries, fileCount, dataBytes: this.bytes };
   }
 
   /** Stops (the caller failed elsewhere); resolves once nothing writes into the stage any more. */

@@ -11,6 +11,8 @@ export interface StoredBootConfig {
   readonly allowUntrusted: boolean;
   readonly media: readonly MediaLabel[];
   readonly unlockToken?: Buffer;
+  /** `firmware fallback`: the next boot switches to the other firmware slot (then the line goes). */
+  readonly firmwareFallback?: boolean;
   /**
    * Lines of the file that could not be read (`boot/config line 2: unknown setting "frobnicate";
    * ignored`). When there is one, `allowUntrusted` is off whatever the file says: a damaged file fails
@@ -46,6 +48,7 @@ export function formatBootConfig(config: StoredBootConfig): string {
     lines.push(parts.join(' '));
   }
   if (config.unlockToken) lines.push(`unlock-token ${config.unlockToken.toString('base64')}`);
+  if (config.firmwareFallback) lines.push('firmware fallback');
   return `${lines.join('\n')}\n`;
 }
 
@@ -78,6 +81,7 @@ function parseBootConfig(text: string, name = BOOT_CONFIG_NAME): StoredBootConfi
   const media: MediaLabel[] = [];
   const problems: string[] = [];
   let unlockToken: Buffer | undefined;
+  let firmwareFallback = false;
   for (const [index, raw] of text.split('\n').entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
@@ -88,11 +92,13 @@ function parseBootConfig(text: string, name = BOOT_CONFIG_NAME): StoredBootConfi
     }
     if (problem.allowUntrusted !== undefined) allowUntrusted = problem.allowUntrusted;
     if (problem.unlockToken !== undefined) unlockToken = problem.unlockToken;
+    if (problem.firmwareFallback !== undefined) firmwareFallback = problem.firmwareFallback;
   }
   return {
     allowUntrusted: allowUntrusted && problems.length === 0,
     media,
     ...(unlockToken ? { unlockToken } : {}),
+    ...(firmwareFallback ? { firmwareFallback } : {}),
     ...(problems.length > 0 ? { problems } : {}),
   };
 }
@@ -101,9 +107,10 @@ function parseBootConfig(text: string, name = BOOT_CONFIG_NAME): StoredBootConfi
 function parseLine(
   line: string,
   media: MediaLabel[],
-): string | { allowUntrusted?: boolean; unlockToken?: Buffer } {
+): string | { allowUntrusted?: boolean; unlockToken?: Buffer; firmwareFallback?: boolean } {
   const w = words(line);
   if (w === undefined) return 'unbalanced quotes';
+  if (w.join(' ') === 'firmware fallback') return { firmwareFallback: true };
   if (w.join(' ') === 'allow-untrusted') return { allowUntrusted: true };
   if (w.join(' ') === 'no allow-untrusted') return { allowUntrusted: false };
   if (w[0] === 'unlock-token') {

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from '../../common/lazy-crypto.js';
 import { PROTOCOLS, type ProtoName } from '../../common/vocabulary.js';
+import type { FirmwareSlotName } from '../api.js';
 import { DeviceError } from '../errors.js';
 import { parsePublicKey } from '../format/signify.js';
 
@@ -20,6 +21,11 @@ export interface DeviceFile {
   readonly hostname: string;
   readonly serial: string;
   readonly firmwareVersion: string;
+  /**
+   * The firmware slot that runs (`firmware/a/` or `firmware/b/`); the other one holds the fallback.
+   * Written together with `firmwareVersion`: this file is the commit point of a firmware switch.
+   */
+  readonly firmwareSlot: FirmwareSlotName;
   /** Architectures accepted besides `all`. */
   readonly architectures: readonly string[];
   /** The device has a secure-boot anchor: `allow-untrusted` needs an unlock token. */
@@ -40,6 +46,7 @@ const GiB = 1024 * 1024 * 1024;
 export const DEVICE_DEFAULTS = {
   hostname: 'example',
   firmwareVersion: '5.26.0',
+  firmwareSlot: 'A',
   architectures: ['arm64'],
   secureBoot: false,
   defaultPorts: { ftp: 21, tftp: 69, scp: 22, sftp: 22, http: 80, https: 443 },
@@ -96,6 +103,8 @@ function parseDeviceFile(raw: unknown, path: string): DeviceFile {
   }
   const secureBoot = o.secureBoot ?? DEVICE_DEFAULTS.secureBoot;
   if (typeof secureBoot !== 'boolean') bad('"secureBoot" must be true or false');
+  const firmwareSlot = o.firmwareSlot ?? DEVICE_DEFAULTS.firmwareSlot;
+  if (firmwareSlot !== 'A' && firmwareSlot !== 'B') bad('"firmwareSlot" must be "A" or "B"');
   const anchorKey = str('anchorKey');
   try {
     parsePublicKey(anchorKey);
@@ -116,6 +125,7 @@ function parseDeviceFile(raw: unknown, path: string): DeviceFile {
     hostname: str('hostname', DEVICE_DEFAULTS.hostname),
     serial: str('serial'),
     firmwareVersion: str('firmwareVersion', DEVICE_DEFAULTS.firmwareVersion),
+    firmwareSlot: firmwareSlot as FirmwareSlotName,
     architectures: architectures as string[],
     secureBoot: secureBoot as boolean,
     anchorKey,

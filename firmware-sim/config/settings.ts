@@ -29,6 +29,7 @@ export function bootConfigView(config: StoredBootConfig, device: DeviceFile): Bo
     allowUntrusted: config.allowUntrusted,
     media: config.media,
     ...(unlock ? { unlock } : {}),
+    ...(config.firmwareFallback ? { firmwareFallback: true } : {}),
     ...(config.problems ? { problems: config.problems } : {}),
   };
 }

@@ -28,6 +28,18 @@ export {
 } from './depends.js';
 export { FormatError, type FormatErrorCode } from './errors.js';
 export { type GzipTarLimits, GzipTarParser, type TarEntryHandler, tarStream } from './gzip-tar.js';
+export {
+  checkKindFields,
+  hotfixFirmware,
+  KIND_TAGS,
+  type PackageKind,
+  packageKind,
+  REMOVE_BACKUP_FIELD,
+  REMOVE_PACKAGE_FIELD,
+  type Removal,
+  removalOf,
+  tagsOf,
+} from './kinds.js';
 export { formatManifest, type Manifest, type ManifestEntry, parseManifest } from './manifest.js';
 export {
   DEFAULT_LIMITS,
@@ -41,6 +53,7 @@ export {
   readPackage,
   readPackageFile,
 } from './reader.js';
+export { type RemovalOptions, removalPackageName, removalPackageSpec } from './removal.js';
 export {
   checkSignature,
   DEFAULT_KDF_ROUNDS,

@@ -8,8 +8,10 @@ import { loadOrCreateVendorKeys } from '../config/vendor.js';
 import { formatPublicKey } from '../format/index.js';
 import { appendEvents } from '../state/event-log.js';
 import type { Layout } from '../state/layout.js';
+import { ensureSlotLayout } from '../state/slots.js';
 import type { LastBoot } from '../store/last-boot.js';
-import { baseFirmwareFiles, createSamplePackages } from './samples.js';
+import { baseFirmwareFiles } from './base-firmware.js';
+import { createSamplePackages } from './samples.js';
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
@@ -50,6 +52,7 @@ export async function createDevice(layout: Layout, vendorDir: string): Promise<v
     layout.usbStick,
     layout.activeDir,
     layout.backupDir,
+    layout.firmwareDir,
   ]) {
     await mkdir(dir, { recursive: true });
   }
@@ -64,7 +67,15 @@ export async function createDevice(layout: Layout, vendorDir: string): Promise<v
   for (const [path, content] of Object.entries(baseFirmwareFiles(device.hostname, device.firmwareVersion))) {
     await writeIfMissing(join(layout.rootfs, path), content);
   }
-  await createSamplePackages(layout.usbStick, { vendorKey: vendor.secretKey, serial: device.serial });
+  // The factory firmware runs in slot A; slot B stays empty until a firmware package is installed.
+  await ensureSlotLayout(layout, { slot: device.firmwareSlot, version: device.firmwareVersion });
+  await createSamplePackages(layout.usbStick, {
+    vendorKey: vendor.secretKey,
+    serial: device.serial,
+    hostname: device.hostname,
+    firmwareVersion: device.firmwareVersion,
+    architecture: device.architectures[0]!,
+  });
   const firstBoot: LastBoot = {
     report: { at: new Date().toISOString(), lines: [], deactivated: [] },
     installIds: {},

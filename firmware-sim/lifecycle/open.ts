@@ -6,6 +6,7 @@ import { tempOwner } from '../../common/atomic.js';
 import { DeviceError } from '../errors.js';
 import type { Layout } from '../state/layout.js';
 import { holderAlive } from '../state/lock.js';
+import { hasSlotLayout } from '../state/slots.js';
 
 /**
  * What `dir` is: a device (`device.json` is there), or a place to create one (missing, empty, or a
@@ -52,9 +53,17 @@ export async function makeDirectory(path: string): Promise<void> {
   }
 }
 
-/** Whether an activation or a multi-package operation was left unfinished (cheap: two lookups). */
+/**
+ * Whether an activation, a multi-package operation or a firmware switch was left unfinished, or the
+ * device still lacks its firmware slots (made by an earlier version): a few lookups.
+ */
 export async function interrupted(layout: Layout): Promise<boolean> {
-  return (await exists(layout.txnDir)) || (await exists(layout.journalFile));
+  return (
+    (await exists(layout.txnDir)) ||
+    (await exists(layout.journalFile)) ||
+    (await exists(layout.firmwareJournal)) ||
+    ((await exists(layout.deviceFile)) && !(await hasSlotLayout(layout)))
+  );
 }
 
 /** Temporary files in the store left by a process that is gone (a kill while it held no lock). */

@@ -4,9 +4,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { syncDirectory, TEMP_PREFIX, tempOwner, writeFileAtomic } from '../../common/atomic.js';
 import { recoverTxn } from '../boot/rootfs-txn.js';
-import { repairLog } from '../state/event-log.js';
+import { readDeviceFile } from '../config/device-file.js';
+import { recoverFirmwareSwitch } from '../firmware/switch.js';
+import { quantity, repairLog } from '../state/event-log.js';
 import type { Layout } from '../state/layout.js';
 import { holderAlive } from '../state/lock.js';
+import { ensureSlotLayout } from '../state/slots.js';
+import { restoreHeld } from '../store/backup.js';
 import { readStoreEntry, removeFromStore, removeUnreferenced } from '../store/packages.js';
 import { completePlan, isPlanJournal, type PlanJournal } from '../store/plan-commit.js';
 import { cleanFeedTemps, resetFeeds } from './reset-feeds.js';
@@ -15,6 +19,8 @@ import { cleanFeedTemps, resetFeeds } from './reset-feeds.js';
 export interface Journal {
   readonly op: 'remove-all' | 'factory-reset';
   readonly names: readonly string[];
+  /** Factory reset: packages of the backup brought back into the store. */
+  readonly restore?: readonly string[];
 }
 
 /** Writes the journal durably before the first change. */
@@ -58,6 +64,15 @@ export async function removePackages(layout: Layout, names: readonly string[]): 
 export async function recover(layout: Layout): Promise<string[]> {
   const events: string[] = [];
   await repairLog(layout.logFile);
+  const device = await readDeviceFile(layout.deviceFile).catch(() => undefined);
+  if (device) {
+    // Before the slots exist (a device of an earlier version) nothing else can be interrupted in them.
+    const running = { slot: device.firmwareSlot, version: device.firmwareVersion };
+    if (await ensureSlotLayout(layout, running))
+      events.push(`firmware slots: ${running.version} in slot ${running.slot}`);
+    const firmware = await recoverFirmwareSwitch(layout, device);
+    if (firmware) events.push(firmware);
+  }
   const txn = await recoverTxn(layout);
   if (txn) events.push(txn);
   const journal = await readFile(layout.journalFile, 'utf8').then(
@@ -72,9 +87,12 @@ export async function recover(layout: Layout): Promise<string[]> {
     );
   } else if (journal) {
     await removePackages(layout, journal.names);
+    for (const name of journal.restore ?? []) await restoreHeld(layout, name);
     if (journal.op === 'factory-reset') await resetRuntime(layout);
     await clearJournal(layout);
-    events.push(`recovery: completed the interrupted ${journal.op} (${journal.names.length} packages)`);
+    events.push(
+      `recovery: completed the interrupted ${journal.op} (${quantity(journal.names.length, 'package')})`,
+    );
   }
   events.push(...(await cleanStore(layout)));
   for (const dir of [
@@ -86,6 +104,8 @@ export async function recover(layout: Layout): Promise<string[]> {
     layout.libDir,
     layout.activeDir,
     layout.logDir,
+    layout.firmwareDir,
+    layout.backupStoreDir,
   ]) {
     await removeTemps(dir);
   }

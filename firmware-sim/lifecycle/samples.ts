@@ -1,7 +1,8 @@
-// The sample packages of the simulated USB stick, and the base firmware files of a new rootfs.
+// The sample packages of the simulated USB stick.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
+import { DEVICE_DEFAULTS } from '../config/device-file.js';
 import { makeUnlockToken } from '../config/unlock.js';
 import {
   type DataEntry,
@@ -10,6 +11,8 @@ import {
   type SecretKey,
   writePackage,
 } from '../format/index.js';
+
+import { createFirmwareSamples } from './samples-firmware.js';
 
 export { SAMPLES } from './sample-list.js';
 
@@ -23,6 +26,10 @@ export interface SampleOptions {
   readonly thirdPartyKey?: SecretKey;
   /** Seconds since the epoch for every archive entry (reproducible samples). */
   readonly mtime?: number;
+  /** The device's host name, firmware and architecture: the firmware samples are made for them. */
+  readonly hostname?: string;
+  readonly firmwareVersion?: string;
+  readonly architecture?: string;
 }
 
 const MAINTAINER = 'Example Networks Firmware Team <firmware@example.com>';
@@ -172,16 +179,16 @@ export async function createSamplePackages(outDir: string, options: SampleOption
     sign: options.thirdPartyKey ?? generateKeyPair('third party').secretKey,
   });
 
+  written.push(
+    ...(await createFirmwareSamples(outDir, {
+      vendorKey: options.vendorKey,
+      hostname: options.hostname ?? DEVICE_DEFAULTS.hostname,
+      firmwareVersion: options.firmwareVersion ?? DEVICE_DEFAULTS.firmwareVersion,
+      architecture: options.architecture ?? DEVICE_DEFAULTS.architectures[0],
+      mtime,
+    })),
+  );
   await writeFileAtomic(out('token.lic'), makeUnlockToken(options.vendorKey, options.serial));
   written.push(out('token.lic'));
   return written;
-}
-
-/** Files of the firmware itself in a new rootfs; `motd.wmopkg` overwrites the first one. */
-export function baseFirmwareFiles(hostname: string, firmwareVersion: string): Record<string, string> {
-  return {
-    'etc/motd': `Welcome to ${hostname}. Firmware ${firmwareVersion}.\n`,
-    'etc/issue': `Example Networks firmware ${firmwareVersion}\n`,
-    'etc/os-release': `NAME="Example Networks firmware"\nVERSION="${firmwareVersion}"\nID=example-fw\n`,
-  };
 }

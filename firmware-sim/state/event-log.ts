@@ -13,6 +13,11 @@ export function logTime(date = new Date()): string {
   return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`;
 }
 
+/** A count with its noun in the right number, as events state it: `1 package`, `3 packages`. */
+export function quantity(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** Longest event: text from a package or a script may hold anything, and is kept to one bounded line. */
 const MAX_EVENT = 4096;
 

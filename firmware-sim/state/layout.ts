@@ -23,6 +23,14 @@ export interface Layout extends DevicePaths {
   readonly backupDir: string;
   /** The one activation or deactivation in progress: `plan.json`, `stage/`, `undo/`, `scripts/`. */
   readonly txnDir: string;
+  /** The firmware slots: `a/` and `b/`, each a root file system with its activation records. */
+  readonly firmwareDir: string;
+  /** `firmware/current`: a symlink to the slot that runs; `rootfs`, `activeDir`, `backupDir` go through it. */
+  readonly currentSlotLink: string;
+  /** `firmware/switch.json`: a firmware switch in progress (completed or undone by recovery). */
+  readonly firmwareJournal: string;
+  /** Packages of the backup taken out of the system by a removal package (`cfg/backup/NAME/`). */
+  readonly backupStoreDir: string;
   /** Journal of multi-package operations (remove all, factory reset). */
   readonly journalFile: string;
   /** What the last boot did. */
@@ -53,6 +61,10 @@ export function layoutOf(dir: string): Layout {
     knownHostsFile: join(root, 'etc', 'ssh', 'known_hosts'),
     caDir: join(root, 'etc', 'ssl', 'certs'),
     storeDir: join(root, 'cfg', 'packages'),
+    backupStoreDir: join(root, 'cfg', 'backup'),
+    firmwareDir: join(root, 'firmware'),
+    currentSlotLink: join(root, 'firmware', 'current'),
+    firmwareJournal: join(root, 'firmware', 'switch.json'),
     rootfs: join(root, 'rootfs'),
     logDir: join(root, 'var', 'log'),
     logFile: join(root, 'var', 'log', 'packages.log'),

@@ -1,15 +1,24 @@
 // The install transaction: receive and verify under the lock, ask a downgrade without it, commit, log.
 import { rm } from 'node:fs/promises';
 import type { InstallRequest, InstallResult } from '../api.js';
-import { readBootConfig } from '../config/boot-config.js';
+import { readBootConfig, type StoredBootConfig } from '../config/boot-config.js';
 import type { DeviceFile } from '../config/device-file.js';
 import { activationRefusal, allowUntrustedInForce } from '../config/policy.js';
 import { DeviceError } from '../errors.js';
-import { loadTrustStore, verifyPackage } from '../format/index.js';
+import {
+  checkKindFields,
+  FormatError,
+  loadTrustStore,
+  type PackageKind,
+  packageKind,
+  verifyPackage,
+} from '../format/index.js';
 import { compareVersions } from '../format/version.js';
 import { appendEvents } from '../state/event-log.js';
 import { faultPoint } from '../state/fault.js';
 import { type Layout, REVOKED_LIST_NAME } from '../state/layout.js';
+import { otherSlot } from '../state/slots.js';
+import { firmwareDowngrade, firmwareRefusal, hotfixWarning } from './firmware-install.js';
 import { loadActive } from './last-boot.js';
 import { checkPackageName, describeOrigin, readStoreEntry, type StoreEntry } from './packages.js';
 import {
@@ -21,6 +30,7 @@ import {
   recordOf,
 } from './receive.js';
 import type { ActiveRecord, StoreRecord } from './records.js';
+import { applyRemoval } from './removal.js';
 
 /** What the install needs of the device it runs in: its paths, its facts, its lock and its log. */
 export interface InstallHost {
@@ -62,17 +72,44 @@ export async function installPackage(host: InstallHost, request: InstallRequest)
       const trust = await trustStore();
       received = await receivePackage(paths, device, trust, request);
       checkReceived(received, device, request.name);
+      const kind = kindOfReceived(received, request.name);
+      const config = await readBootConfig(paths.bootConfigFile);
+      if (kind === 'removal') {
+        const refused = refusalOf(received, device, config);
+        return {
+          result: await applyRemoval(paths, device, received, request, refused, origin, (events) =>
+            host.log(events),
+          ),
+        };
+      }
       const existing = await installedEntry(paths, request.name);
       const version = received.reading.control.version;
-      if (existing.record && isDowngrade(existing.record, version)) {
-        return { ask: existing.record, version };
+      if (kind === 'firmware') {
+        const refusal = await firmwareRefusal(
+          paths,
+          request.name,
+          received.verdict,
+          request.persistent,
+          device,
+          config,
+        );
+        if (refusal) throw refusal;
+        if (firmwareDowngrade(version, device, config)) {
+          const question: Question = { from: device.firmwareVersion, to: version, subject: 'firmware' };
+          return { ask: question, existing: existing.record };
+        }
+      } else if (existing.record && isDowngrade(existing.record, version)) {
+        return { ask: { from: existing.record.version, to: version } as Question, existing: existing.record };
       }
       return { result: await commitInstall(host, received, request, existing, device, origin) };
     });
     if (first.result) return first.result;
-    const { ask, version } = first;
+    const { ask, existing: asked } = first;
+    const version = ask.to;
     faultPoint('install:question');
-    const yes = await request.confirmDowngrade(ask.version, version);
+    const yes = await (ask.subject === 'firmware'
+      ? request.confirmDowngrade(ask.from, ask.to, 'firmware')
+      : request.confirmDowngrade(ask.from, ask.to));
     if (request.signal?.aborted) {
       throw new DeviceError(
         'DEVICE_ABORTED',
@@ -80,24 +117,39 @@ export async function installPackage(host: InstallHost, request: InstallRequest)
       );
     }
     if (!yes) {
+      const what = ask.subject === 'firmware' ? 'firmware' : request.name;
       throw new DeviceError(
         'DEVICE_DOWNGRADE_REFUSED',
-        `downgrade of ${request.name} from ${ask.version} to ${version} not confirmed; nothing was changed`,
+        `downgrade of ${what} from ${ask.from} to ${version} not confirmed; nothing was changed`,
       );
     }
     return await host.locked(async () => {
       faultPoint('install:answered');
       const now = await installedEntry(paths, request.name);
-      if (now.record?.installId !== ask.installId) {
+      const again = await host.device();
+      const firmwareMoved = ask.subject === 'firmware' && again.firmwareVersion !== ask.from;
+      if (now.record?.installId !== asked?.installId || firmwareMoved) {
         throw new DeviceError(
           'DEVICE_CHANGED',
-          `${request.name} changed while waiting for the answer; nothing was installed`,
+          `${firmwareMoved ? 'the firmware' : request.name} changed while waiting for the answer; nothing was installed`,
         );
       }
-      const again = await host.device();
       // The trust store may have changed meanwhile (a key revoked): the verdict is taken again.
       received = { ...received!, verdict: verifyPackage(received!.reading, await trustStore()) };
       checkReceived(received, again, request.name);
+      if (ask.subject === 'firmware') {
+        const config = await readBootConfig(paths.bootConfigFile);
+        const refusal = await firmwareRefusal(
+          paths,
+          request.name,
+          received.verdict,
+          request.persistent,
+          again,
+          config,
+        );
+        if (refusal) throw refusal;
+        firmwareDowngrade(version, again, config);
+      }
       return commitInstall(host, received, request, now, again, origin);
     });
   } catch (error) {
@@ -115,6 +167,38 @@ export async function installPackage(host: InstallHost, request: InstallRequest)
   } finally {
     if (received) await rm(received.tmp, { force: true });
   }
+}
+
+/** A downgrade question: of the package over its installed version, or of the firmware that runs. */
+interface Question {
+  readonly from: string;
+  readonly to: string;
+  readonly subject?: 'firmware';
+}
+
+/** The kind a received package declares; contradicting tags or a kind's missing fields refuse it. */
+function kindOfReceived(received: Received, name: string): PackageKind {
+  try {
+    return checkKindFields(received.reading.control);
+  } catch (error) {
+    if (!(error instanceof FormatError)) throw error;
+    throw new DeviceError('DEVICE_BAD_PACKAGE', `package ${name} refused: ${error.message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Why the activation rule would not let a received package act here, or `undefined`. */
+function refusalOf(received: Received, device: DeviceFile, config: StoredBootConfig): string | undefined {
+  const { verdict } = received;
+  return activationRefusal(
+    verdict.status,
+    verdict.reason,
+    verdict.keyNumber,
+    allowUntrustedInForce(config, device),
+    config,
+    device,
+  );
 }
 
 /** What is installed under `name` now: its record, or a damaged record and what runs of it. */
@@ -142,18 +226,22 @@ async function commitInstall(
   faultPoint('install:checked');
   await commitPackage(host.paths, received, record, existing.record);
   const config = await readBootConfig(host.paths.bootConfigFile);
-  const allow = allowUntrustedInForce(config, device);
-  const refused = activationRefusal(
-    record.verification,
-    record.reason,
-    record.keyNumber,
-    allow,
-    config,
-    device,
-  );
+  const kind = packageKind(received.reading.control);
+  const refused =
+    refusalOf(received, device, config) ??
+    (kind === 'hotfix' ? await hotfixWarning(host.paths, device.firmwareVersion, device, config) : undefined);
+  const firmware =
+    kind === 'firmware'
+      ? {
+          from: device.firmwareVersion,
+          to: record.version,
+          slot: otherSlot(device.firmwareSlot),
+          change: changeOf(device.firmwareVersion, record.version),
+        }
+      : undefined;
   const verdict =
     record.verification === 'Signed'
-      ? 'Signed: OK'
+      ? `Signed: OK${firmware ? `; firmware ${firmware.from} -> ${firmware.to} into slot ${firmware.slot} at the next boot` : ''}${refused ? `; ${refused}` : ''}`
       : `${record.verification}: warning: ${record.reason}; ${refused === undefined ? 'allow-untrusted is on' : 'will not be activated'}`;
   const what = existing.record
     ? replacement(record.name, existing.record.version, record.version)
@@ -166,11 +254,19 @@ async function commitInstall(
     version: record.version,
     ...(existing.record ? { previousVersion: existing.record.version } : {}),
     verification: record.verification,
-    ...(record.verification === 'Signed' ? {} : { reason: record.reason }),
+    ...(record.verification === 'Signed' ? (refused ? { reason: refused } : {}) : { reason: record.reason }),
     ...(record.keyNumber === undefined ? {} : { keyNumber: record.keyNumber }),
     willActivate: refused === undefined,
     persistent: record.persistent,
+    ...(kind === 'package' ? {} : { kind }),
+    ...(firmware ? { firmware } : {}),
   };
+}
+
+/** What a firmware package does to the firmware that runs. */
+function changeOf(from: string, to: string): 'upgrade' | 'downgrade' | 'reinstall' {
+  const order = compareVersions(to, from);
+  return order > 0 ? 'upgrade' : order < 0 ? 'downgrade' : 'reinstall';
 }
 
 /** The event log's word for installing over an installed package: reinstall, upgrade or downgrade. */

@@ -3,7 +3,7 @@
 import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renameDurably, syncDirectory, tempPathFor } from '../../common/atomic.js';
-import { formatHostPort } from '../../common/host.js';
+import { formatOrigin } from '../../common/origin.js';
 import { isPackageName, PACKAGE_NAME_RULE } from '../../common/package-name.js';
 import { shown } from '../../common/text.js';
 import type { PackageOrigin } from '../api.js';
@@ -88,9 +88,7 @@ export function describeOrigin(
   origin: PackageOrigin,
   defaultPorts?: Readonly<Record<string, number>>,
 ): string {
-  if (origin.kind === 'media') return `media ${origin.label}`;
-  const port = defaultPorts && defaultPorts[origin.proto] === origin.port ? undefined : origin.port;
-  return `${origin.proto} ${formatHostPort(origin.host, port)}`;
+  return formatOrigin(origin, origin.kind === 'remote' ? defaultPorts?.[origin.proto] : undefined);
 }
 
 /** Deletes what a package directory holds beyond its record and the package file the record names. */

@@ -60,7 +60,10 @@ export interface ActiveRecord {
   readonly activatedAt: string;
   /** Everything but directories, relative to `rootfs/`, in archive order. */
   readonly files: readonly string[];
-  /** Entries of the data archive (regular files, links, directories); absent in earlier records. */
+  /**
+   * Regular files and links of the data archive; absent in earlier records, and directories
+   * counted too in records written before the count left them out.
+   */
   readonly fileCount?: number;
   /** Directories the package created (they did not exist before), parents first. */
   readonly dirs: readonly string[];

@@ -133,7 +133,7 @@ function summarize(
   };
 }
 
-/** The data archive's entry count where known: counted when this installation was activated. */
+/** The data archive's file count where known: counted when this installation was activated. */
 function fileCountOf(record: StoreRecord, active: ActiveRecord | undefined): { fileCount?: number } {
   const count = record.fileCount ?? (active?.installId === record.installId ? active.fileCount : undefined);
   return count === undefined ? {} : { fileCount: count };

@@ -242,7 +242,7 @@ const cases: readonly Case[] = [
   {
     title: 'incomplete group',
     line: 'show',
-    expected: /^incomplete command "show": expected log, media, version$/,
+    expected: /^incomplete command "show": expected backup, log, media, version$/,
   },
   {
     title: 'incomplete install',
@@ -379,10 +379,13 @@ test('parse: an exact match wins over a longer word it is a prefix of', () => {
 test('parse: output filters in order, the regular expression is the rest of the segment', () => {
   const parsed = parseLine(registry, 'exec', 'show log | include install pkg | exclude "a|b" | count');
   assert.deepEqual(
-    parsed.filters.map((f) => [f.command.name, f.args.re === undefined ? undefined : String(f.args.re)]),
+    parsed.filters.map((f) => [
+      f.command.name,
+      f.args.re === undefined ? undefined : (f.args.re as { pattern(): string }).pattern(),
+    ]),
     [
-      ['include', '/install pkg/'],
-      ['exclude', '/a|b/'],
+      ['include', 'install pkg'],
+      ['exclude', 'a|b'],
       ['count', undefined],
     ],
   );
@@ -391,7 +394,7 @@ test('parse: output filters in order, the regular expression is the rest of the 
 test('parse: a bad regular expression is an invalid value', () => {
   assert.throws(
     () => parseLine(registry, 'exec', 'show log | include ('),
-    (e: Error) => e.message === 'invalid regular expression "(": Unterminated group',
+    (e: Error) => e.message === 'invalid regular expression "(": missing closing )',
   );
 });
 
@@ -466,6 +469,22 @@ const secrets: ReadonlyArray<{ context?: string; line: string; expected: string 
   { line: 'pa show | count', expected: 'pa show | count' },
   { line: 'do pa show|count', expected: 'do pa show|count' },
   { line: 'show log', expected: 'show log' },
+  // Words that only look like the keyword: what follows them is masked too, wherever they stand.
+  {
+    context: 'package',
+    line: 'install proto ftp passwd Hunter2 192.0.2.1 x.wmopkg',
+    expected: 'install proto ftp passwd **** 192.0.2.1 x.wmopkg',
+  },
+  {
+    context: 'package',
+    line: 'install password=Hunter2 192.0.2.1 x.wmopkg',
+    expected: 'install password=**** 192.0.2.1 x.wmopkg',
+  },
+  { context: 'package', line: 'install PASSWD:Hunter2 x', expected: 'install PASSWD:**** x' },
+  { line: 'passwd Hunter2', expected: 'passwd ****' },
+  { line: 'Passphrase Hunter2 more', expected: 'Passphrase **** more' },
+  { line: 'show log | include passing | count', expected: 'show log | include passing | count' },
+  { line: '"passwd" Hunter2', expected: '"passwd" Hunter2' },
 ];
 
 for (const s of secrets) {
@@ -532,7 +551,7 @@ function services(device: Device = testDevice.device): Services {
 }
 
 const helps: ReadonlyArray<{ context?: string; line: string; expected: string[] }> = [
-  { line: 'show ', expected: ['media', 'version', 'log'] },
+  { line: 'show ', expected: ['media', 'version', 'backup', 'log'] },
   { line: 'sh', expected: ['show'] },
   { line: 'show version ', expected: ['<cr>', '|'] },
   {
@@ -602,10 +621,33 @@ for (const h of helps) {
 
 test('? lists help text for each item and says so when nothing fits', async () => {
   const s = services();
-  const lines = formatHelp(await helpAt(registry, 'package', 'install ', { services: s }));
+  const lines = formatHelp(await helpAt(registry, 'package', 'install ', { services: s }), 80);
   assert.match(lines[0]!, /^ {2}persistent +Survive a factory reset/);
-  assert.deepEqual(formatHelp(await helpAt(registry, 'exec', 'nonsense ', { services: s })), [
+  assert.deepEqual(formatHelp(await helpAt(registry, 'exec', 'nonsense ', { services: s }), 80), [
     '% Unrecognized command',
+  ]);
+});
+
+test('? help on a narrow terminal is wrapped at spaces, never cut in a word by the terminal', async () => {
+  const items = await helpAt(registry, 'package', 'install ', { services: services() });
+  const words = items.flatMap((i) => [i.label, ...i.help.split(' ')]).filter((w) => w !== '');
+  for (const width of [30, 40, 50, 60, 80]) {
+    const lines = formatHelp(items, width);
+    assert.ok(
+      lines.every((l) => l.length <= width),
+      `${width}:\n${lines.join('\n')}`,
+    );
+    // Every word of the help is whole on some line.
+    assert.deepEqual(
+      lines.flatMap((l) => l.trim().split(/ +/)),
+      words,
+      `${width}:\n${lines.join('\n')}`,
+    );
+  }
+  assert.deepEqual(formatHelp(items, 60).slice(0, 3), [
+    '  persistent      Survive a factory reset; only remove takes',
+    '                  it away',
+    '  media           Read the file from a connected media (USB',
   ]);
 });
 

@@ -323,6 +323,20 @@ describe('upgrades and downgrades', () => {
     assert.equal(result.previousVersion, '2.0');
     assert.equal((await t.device.details('tool')).version, '1.5');
   });
+
+  test('the boot report says downgrade and reinstall in its own words, not upgrade', async () => {
+    // Installed by the test before: 1.5 over the active 2.0.
+    assert.equal(line(await t.device.boot(), 'tool').reason, 'activated (downgrade from 2.0)');
+    const same = await buildPackage(t.root, {
+      name: 'tool',
+      version: '1.5',
+      data: [file('./opt/tool/a', 'again')],
+      sign: t.vendorKey,
+    });
+    assert.equal((await installFile(t.device, same)).previousVersion, '1.5');
+    assert.equal(line(await t.device.boot(), 'tool').reason, 'activated (reinstalled)');
+    assert.equal(await readFile(join(t.dir, 'rootfs/opt/tool/a'), 'utf8'), 'again');
+  });
 });
 
 describe('directories packages create', () => {

@@ -76,7 +76,7 @@ describe('a damaged package record', () => {
     const report = await t.device.boot();
     assert.deepEqual(
       report.lines.map((l) => [l.name, l.verification, l.activated, l.reason]),
-      [['hello', 'Signed', true, 'activated (upgrade from 1.2.0)']],
+      [['hello', 'Signed', true, 'activated (reinstalled)']],
     );
     assert.equal((await row('hello')).state, 'active');
   });

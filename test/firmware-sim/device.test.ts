@@ -7,6 +7,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { loadTrustStore, readPackageFile, verifyPackage } from '../../firmware-sim/format/index.js';
 import { type DeviceErrorCode, makeUnlockToken, openDevice, SAMPLES } from '../../firmware-sim/index.js';
+import { logTime } from '../../firmware-sim/state/event-log.js';
 import {
   editDeviceJson,
   exists,
@@ -104,7 +105,8 @@ describe('a new device', () => {
       },
     ]);
     const details = await t.device.details('hello');
-    assert.equal(details.fileCount, 5);
+    // Two files; the three directories (etc, usr, usr/bin) are not files.
+    assert.equal(details.fileCount, 2);
     assert.deepEqual(details.origin, { kind: 'media', label: 'external', path: 'hello.wmopkg' });
     assert.match(details.keyNumber!, /^[0-9a-f]{16}$/);
     assert.ok(details.fields.some(([k, v]) => k === 'Maintainer' && v.includes('@')));
@@ -521,5 +523,41 @@ describe('factory reset', () => {
     await t.device.remove('mgmt-agent');
     const again = await installFile(t.device, agent);
     assert.equal(again.persistent, false, 'remove cleared it');
+  });
+});
+
+describe('the words of a boot', () => {
+  let t: TestDevice;
+  before(async () => {
+    t = await makeTestDevice();
+  });
+  after(() => t.cleanup());
+
+  test('the log shows the time of the report, one package in the singular, its files without directories', async () => {
+    // A boot that lasts more than a second: its log lines still carry the time its report shows.
+    const slow = await buildPackage(t.root, {
+      name: 'slow',
+      data: [file('./opt/slow/a', 'a'), file('./opt/slow/sub/b', 'b')],
+      scripts: { postinst: '#!/bin/sh\nsleep 1.2\n' },
+      sign: t.vendorKey,
+    });
+    await installFile(t.device, slow);
+    const report = await t.device.boot();
+    assert.equal(report.lines[0]!.reason, 'activated');
+    const lines = (await t.device.eventLog()).filter((l) => / boot[: ]/.test(l));
+    assert.ok(lines.length >= 3, lines.join('\n'));
+    const time = logTime(new Date(report.at));
+    for (const l of lines) assert.ok(l.startsWith(`${time} `), `${l} (report at ${time})`);
+    assert.ok(
+      lines.some((l) => / boot: firmware \S+, 1 package installed$/.test(l)),
+      lines.join('\n'),
+    );
+    // ./opt/slow/a, ./opt/slow/sub/b: two files in three directories.
+    assert.equal((await t.device.details('slow')).fileCount, 2);
+  });
+
+  test('remove all of one package says package', async () => {
+    assert.equal(await t.device.removeAll(), 1);
+    assert.match((await t.device.eventLog()).at(-1)!, / remove all: 1 package \(slow\) /);
   });
 });

@@ -69,7 +69,8 @@ export function runEdgesh(options: RunOptions = {}): RunResult {
   try {
     const device = options.device ?? join(temp, 'device');
     if (options.device === undefined) {
-      cpSync(TEMPLATE, device, { recursive: true });
+      // Verbatim: the links of the firmware slots are relative and must stay in the copy.
+      cpSync(TEMPLATE, device, { recursive: true, verbatimSymlinks: true });
       if (options.world?.provision !== undefined) provision(device, options.world.provision);
     }
     const extra: Record<string, string> = { ...options.env };

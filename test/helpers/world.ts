@@ -12,6 +12,7 @@ import {
   type SecretKey,
 } from '../../firmware-sim/format/index.js';
 import { makeUnlockToken } from '../../firmware-sim/index.js';
+import { createFirmwareSamples } from '../../firmware-sim/lifecycle/samples-firmware.js';
 import type { MediaDrive } from '../../media/index.js';
 import { buildPackage, file, flipByte, memberOffset } from './package-fixtures.js';
 
@@ -186,6 +187,15 @@ export async function buildWorld(): Promise<World> {
     await copyFile(pkgname, join(usb, path, 'pkgname.wmopkg'));
   }
   await pkg(usb, 'hello', '1.0.0', 'Hello world', signed);
+  // The firmware lifecycle's samples, as a new device's stick has them: the next firmware, a hotfix
+  // for this one, removal packages.
+  await createFirmwareSamples(usb, {
+    vendorKey: signed,
+    hostname: 'example',
+    firmwareVersion: '5.26.0',
+    architecture: 'arm64',
+    mtime: 1_700_000_000,
+  });
   await writeFile(join(usb, 'token.lic'), makeUnlockToken(VENDOR.secretKey, SERIAL));
   const config: WorldConfig = {
     vendorDir,

@@ -308,9 +308,9 @@ describe('the manual, verbatim, on the real device', () => {
     assert.equal(errors.length, 2, r.stderr);
     assert.match(
       errors[0]!,
-      /^Error: allow-untrusted refused: secure boot is on; install an unlock token for serial /,
+      /^Error: line 2: allow-untrusted refused: secure boot is on; install an unlock token for serial /,
     );
-    assert.match(errors[1]!, /^Error: .*(serial|another device)/i);
+    assert.match(errors[1]!, /^Error: line 3: .*(serial|another device)/i);
     assert.match(
       r.stdout,
       new RegExp(`^Unlock token installed for serial ${config.serial} \\(key [0-9a-f]{16}\\)`, 'm'),

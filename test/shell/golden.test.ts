@@ -7,6 +7,30 @@ import { ROOT } from '../helpers/run-edgesh.js';
 const INSTALL = ['package', 'install 192.0.2.1 pkgname.wmopkg'];
 
 const goldens: readonly Golden[] = [
+  // The firmware lifecycle (issue 16), from the stick: the firmware and the hotfix samples.
+  {
+    name: 'firmware-upgrade',
+    title: 'a whole firmware upgrade from the stick: show version, the hotfix gone, firmware fallback',
+    stdin: [
+      'package',
+      'install media external fix-1.wmopkg',
+      'install media external hello.wmopkg',
+      'do reboot',
+      'y',
+      'install media external firmware-5.27.0.wmopkg',
+      'do show version | exclude Uptime',
+      'do reboot',
+      'y',
+      'do show version | exclude Uptime',
+      'show',
+      'do show log | include "hotfix|firmware"',
+      'do boot firmware fallback',
+      'y',
+      'do reboot',
+      'y',
+      'do show version | exclude Uptime',
+    ],
+  },
   // Every example of the vendor manual (SPEC §3.4).
   {
     name: 'manual-install',
@@ -164,6 +188,9 @@ const goldens: readonly Golden[] = [
       'package',
       'install 192.0.2.2 pkgname.wmopkg',
       'show pkgname | include Source',
+      // A port typed for ftp: tftp answers on its own port, and the source names that one.
+      'install 192.0.2.2:2121 pkgname.wmopkg',
+      'show pkgname | include Source',
       'install 192.0.2.9 pkgname.wmopkg',
     ],
   },
@@ -184,6 +211,25 @@ const goldens: readonly Golden[] = [
       'install proto scp 192.0.2.3 pkgname.wmopkg',
       'n',
     ],
+  },
+  {
+    name: 'host-key-yes-flag',
+    title: "-y confirms the operator's commands, not a new SSH host key: that question reads stdin",
+    args: ['-y'],
+    stdin: [
+      'package',
+      'install proto sftp password secret 192.0.2.3 pkgname.wmopkg',
+      'n',
+      'install proto scp password secret 192.0.2.3 pkgname.wmopkg',
+      'y',
+      'remove all',
+    ],
+  },
+  {
+    name: 'host-key-accept-new',
+    title: '--accept-new-host-keys trusts a key not in known_hosts without asking, and says which',
+    args: ['--accept-new-host-keys'],
+    stdin: ['package', 'install proto sftp password secret 192.0.2.3 pkgname.wmopkg'],
   },
   {
     name: 'transport-login-refused',
@@ -310,6 +356,10 @@ const goldens: readonly Golden[] = [
       'show pkgname | begin Verification | count',
       'show | include "hello|pkgname"',
       'show hello | begin Description | exclude "^(Verification|Signing|Persistent|Source|Installed|Size|Files)"',
+      // Catastrophic for a backtracking engine (it ran for hours); linear here.
+      'do show log | include ^([0-9a-z: -]+)+X',
+      'do show log | include (?i)INSTALL HELLO',
+      'do show log | include (a)\\1',
     ],
   },
   // Script mode rules (SPEC §3.6).
@@ -362,6 +412,28 @@ const goldens: readonly Golden[] = [
   },
   { name: 'script-exit', title: 'exit at the top ends the script', stdin: ['whoami', 'exit', 'whoami'] },
   {
+    name: 'top-level-words',
+    title: 'a top-level command typed in a context says how to reach it; errors name their stdin line',
+    stdin: [
+      '# line 1',
+      'package',
+      'whoami',
+      '',
+      'package show',
+      'install 192.0.2.1 pkgname.wmopkg',
+      'remove pkgname',
+      'n',
+      'do whoami',
+      'end',
+      'frobnicate',
+    ],
+  },
+  {
+    name: 'script-c-context-carries',
+    title: 'a context entered by one -c stays for the next (vtysh); a top-level word there says how',
+    args: ['-c', 'package', '-c', 'package show', '-c', 'show; end; package show'],
+  },
+  {
     name: 'history-everywhere',
     title: 'history in every context, like do and exit',
     stdin: [
@@ -395,6 +467,8 @@ const goldens: readonly Golden[] = [
       'do reboot',
       'y',
       'help',
+      'help install',
+      'install ?',
     ],
   },
   {

@@ -53,7 +53,7 @@ test('a password is never echoed: not in errors, history or --echo, whatever it 
   for (const secret of ['Hunter2', 'Abc', 'Def', 'Ghi', 'Jkl', 'Mno', 'Pqr']) {
     assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), `${secret}:\n${r.stdout}${r.stderr}`);
   }
-  assert.match(r.stderr, /^Error: invalid password: expected a word without control characters$/m);
+  assert.match(r.stderr, /^Error: line 1: invalid password: expected a word without control characters$/m);
   // Neither | nor ; split the line: no filter or command was made of the rest of the password.
   assert.doesNotMatch(r.stderr, /unknown command|ambiguous/);
 });
@@ -73,7 +73,7 @@ test('a word of 60,000 characters is repeated cut at 80 characters', () => {
   });
   const errors = r.stderr.split('\n').filter((l) => l !== '');
   assert.equal(errors.length, 2);
-  assert.equal(errors[0], `Error: unknown command "${'w'.repeat(79)}…"`);
+  assert.equal(errors[0], `Error: line 1: unknown command "${'w'.repeat(79)}…"`);
   assert.ok(errors[1]!.length < 200, errors[1]);
 });
 

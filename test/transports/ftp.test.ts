@@ -50,7 +50,7 @@ describe('ftp', () => {
       ctx({ onProgress: progress.onProgress }),
     );
     assert.equal(transfer.size, good.data.length);
-    assert.equal(transfer.origin, `ftp 127.0.0.1:${server.port}`);
+    assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'ftp', host: '127.0.0.1', port: server.port });
     assert.deepEqual(await drain(transfer), { sha256: good.sha256, bytes: good.data.length });
     const last = progress.reports.at(-1);
     assert.equal(last?.bytes, good.data.length);
@@ -214,7 +214,7 @@ describe('ftp', () => {
         { proto: 'ftp', host: '::1', port: v6.port, path: 'pkg/good.wmopkg', password: 'secret' },
         ctx(),
       );
-      assert.equal(transfer.origin, `ftp [::1]:${v6.port}`);
+      assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'ftp', host: '::1', port: v6.port });
       assert.equal((await drain(transfer)).sha256, good.sha256);
     } finally {
       await v6.close();

@@ -64,7 +64,7 @@ describe('http and https', () => {
       { proto: 'http', host: '127.0.0.1', path: 'pkg/good.wmopkg' },
       ctx(),
     );
-    assert.equal(transfer.origin, `http 127.0.0.1:${http.port}`);
+    assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'http', host: '127.0.0.1', port: http.port });
     assert.equal(transfer.size, good.data.length);
     assert.deepEqual(await drain(transfer), { sha256: good.sha256, bytes: good.data.length });
   });
@@ -335,7 +335,7 @@ describe('http and https', () => {
         { proto: 'https', host: '::1', port: v6.port, path: 'pkg/good.wmopkg' },
         ctx(),
       );
-      assert.equal(transfer.origin, `https [::1]:${v6.port}`);
+      assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'https', host: '::1', port: v6.port });
       assert.equal((await drain(transfer)).sha256, good.sha256);
     } finally {
       await v6.close();

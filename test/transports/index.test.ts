@@ -86,7 +86,16 @@ describe('openRemote', () => {
 
   test('no protocol: ftp is down, so tftp serves the file', async () => {
     const transfer = await openRemote({ host: '127.0.0.1', path: 'good.wmopkg' }, ctx());
-    assert.equal(transfer.origin, 'tftp 127.0.0.1');
+    assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'tftp', host: '127.0.0.1', port: tftp.port });
+    assert.equal((await drain(transfer)).sha256, good.sha256);
+  });
+
+  test('no protocol, a port typed for ftp: the origin after the fallback is tftp at its own port', async () => {
+    const transfer = await openRemote(
+      { host: '127.0.0.1', port: refused, path: 'good.wmopkg' },
+      ctx({ defaultPorts: { ...UNUSED_PORTS, tftp: tftp.port } }),
+    );
+    assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'tftp', host: '127.0.0.1', port: tftp.port });
     assert.equal((await drain(transfer)).sha256, good.sha256);
   });
 
@@ -255,7 +264,7 @@ describe('fallback from an ftp server that does not answer', () => {
   }, async () => {
     assert.ok(FALLBACK_REACH_TIMEOUT_MS <= 5000);
     const transfer = await openRemote({ host: '127.0.0.1', path: 'good.wmopkg' }, ctx(portOf(silent)));
-    assert.equal(transfer.origin, 'tftp 127.0.0.1');
+    assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'tftp', host: '127.0.0.1', port: tftp.port });
     assert.equal((await drain(transfer)).sha256, good.sha256);
   });
 

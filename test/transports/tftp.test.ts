@@ -50,12 +50,17 @@ describe('tftp', () => {
     await work.cleanup();
   });
 
-  test('downloads from the tftp package server; SHA-256 matches; the origin omits the default port', async () => {
+  test('downloads from the tftp package server; SHA-256 matches; the origin names the port used', async () => {
     const transfer = await tftpTransport.open(
       { proto: 'tftp', host: '127.0.0.1', path: 'good.wmopkg' },
       ctx(),
     );
-    assert.equal(transfer.origin, 'tftp 127.0.0.1');
+    assert.deepEqual(transfer.origin, {
+      kind: 'remote',
+      proto: 'tftp',
+      host: '127.0.0.1',
+      port: pkgServer.port,
+    });
     assert.equal(transfer.size, good.data.length);
     assert.deepEqual(await drain(transfer), { sha256: good.sha256, bytes: good.data.length });
   });
@@ -187,7 +192,7 @@ describe('tftp', () => {
         { proto: 'tftp', host: '::1', port: v6.port, path: 'good.wmopkg' },
         ctx(),
       );
-      assert.equal(transfer.origin, `tftp [::1]:${v6.port}`);
+      assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'tftp', host: '::1', port: v6.port });
       assert.equal((await drain(transfer)).sha256, good.sha256);
     } finally {
       await v6.close();

@@ -23,7 +23,7 @@ test('the build bundles the installed undici, and the transports load it from it
     "const server = createServer((_req, res) => res.end('from the bundle'));",
     "await new Promise((r) => server.listen(0, '127.0.0.1', r));",
     'const agent = new Agent();',
-    'const res = await request(`http://127.0.0.1:${server.address().port}/`, { dispatcher: agent });',
+    "const res = await request('http://127.0.0.1:' + server.address().port + '/', { dispatcher: agent });",
     'console.log(await res.body.text());',
     'await agent.close();',
     'server.close();',

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { writePackage } from '../../firmware-sim/format/index.js';
 
 const WMOPKG = resolve(fileURLToPath(import.meta.url), '../../../bin/wmopkg.js');
 let dir: string;
@@ -269,5 +270,65 @@ describe('wmopkg', () => {
     r = wmopkg(['info', 'missing.wmopkg']);
     assertOneLineError(r.stderr, /missing\.wmopkg: no such file/);
     await chmod(join(dir, 'cut.wmopkg'), 0o644);
+  });
+});
+
+describe('wmopkg info and contents of a hostile package', () => {
+  const RAW = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/;
+  before(async () => {
+    await writePackage(
+      {
+        control: [
+          ['Package', 'hostile'],
+          ['Version', '1.0'],
+          ['Architecture', 'all'],
+          ['Maintainer', 'Someone <x@example.com>'],
+          ['Description', 'looks \u202egpj.exe \u009b2J'],
+          ['X-Note', 'a\tb \u2066isolated\u2069'],
+        ],
+        controlMembers: [{ name: 'postinst', content: '#!/bin/sh \x1b]0;title\x07\nexit 0\n', mode: 0o755 }],
+        data: [
+          { name: './usr/', type: 'directory', mode: 0o755 },
+          { name: './usr/bin/', type: 'directory', mode: 0o755 },
+          { name: './usr/bin/su\x1b]0;pwned\x07', type: 'file', mode: 0o4755, content: 'x' },
+          { name: './usr/bin/nox', type: 'file', mode: 0o6644, content: 'x' },
+          { name: './srv/', type: 'directory', mode: 0o2755 },
+          { name: './tmp/', type: 'directory', mode: 0o1777 },
+          { name: './var/', type: 'directory', mode: 0o1770 },
+          { name: './clear\r\x1b[2J\u009b1m\u202eevil', type: 'file', mode: 0o644, content: 'x' },
+          { name: './link', type: 'symlink', linkname: '\x1b[31mred\x07\u2067' },
+        ],
+        mtime: 1_700_000_000,
+      },
+      join(dir, 'hostile.wmopkg'),
+    );
+  });
+
+  test('contents shows setuid, setgid and sticky bits as dpkg-deb -c does', () => {
+    const r = wmopkg(['contents', 'hostile.wmopkg']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^-rwsr-xr-x .* \.\/usr\/bin\/su/m);
+    assert.match(r.stdout, /^-rwSr-Sr-- .* \.\/usr\/bin\/nox$/m);
+    assert.match(r.stdout, /^drwxr-sr-x .* \.\/srv\/$/m);
+    assert.match(r.stdout, /^drwxrwxrwt .* \.\/tmp\/$/m);
+    assert.match(r.stdout, /^drwxrwx--T .* \.\/var\/$/m);
+  });
+
+  test('contents escapes ESC, OSC, CR, BEL, C1 and bidi controls in names and link targets', () => {
+    const r = wmopkg(['contents', 'hostile.wmopkg']);
+    assert.equal(r.status, 0, r.stderr);
+    for (const line of r.stdout.split('\n')) assert.doesNotMatch(line, RAW, JSON.stringify(line));
+    assert.match(r.stdout, / \.\/usr\/bin\/su\\x1b\]0;pwned\\x07$/m);
+    assert.match(r.stdout, / \.\/clear\\x0d\\x1b\[2J\\x9b1m\\u202eevil$/m);
+    assert.match(r.stdout, / \.\/link -> \\x1b\[31mred\\x07\\u2067$/m);
+  });
+
+  test('info escapes them in control fields and script lines', () => {
+    const r = wmopkg(['info', 'hostile.wmopkg']);
+    assert.equal(r.status, 0, r.stderr);
+    for (const line of r.stdout.split('\n')) assert.doesNotMatch(line, RAW, JSON.stringify(line));
+    assert.match(r.stdout, /^ Description: looks \\u202egpj\.exe \\x9b2J$/m);
+    assert.match(r.stdout, /^ X-Note: a\\x09b \\u2066isolated\\u2069$/m);
+    assert.match(r.stdout, /\* {2}postinst {13}#!\/bin\/sh \\x1b\]0;title\\x07$/m);
   });
 });
