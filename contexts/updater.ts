@@ -69,21 +69,23 @@ function requestedPackage(kind: 'install' | 'uninstall'): ParamType<string> {
   };
 }
 
-/** `>=2.0`, or quoted with a space: `">= 2.0"` (one word on the line). */
+/** `>= 2.0` (the relation and the version as two words), `>=2.0`, or quoted: `">= 2.0"`. */
 const versionConstraint: ParamType<VersionConstraint> = {
   name: 'CONSTRAINT',
-  help: 'A relation and a version in one word: >=2.0, <<3, =1.2.0 (or quoted: ">= 2.0")',
+  help: 'A relation and a version: >= 2.0, << 3, = 1.2.0 (or as one word: >=2.0)',
   parse(text) {
     const m = /^\(?\s*(<<|<=|>=|>>|=)\s*([^\s()]+)\s*\)?$/.exec(text);
     if (m === null || CONTROL.test(text)) {
       throw invalid(
         this,
         text,
-        `expected a relation (${RELATIONS.join(' ')}) and a version in one word, e.g. >=2.0, or quoted: ">= 2.0"`,
+        `expected a relation (${RELATIONS.join(' ')}) and a version, e.g. >= 2.0 or >=2.0`,
       );
     }
     return { relation: m[1] as ConstraintRelation, version: m[2]! };
   },
+  // A bare relation waits for its version, the next word.
+  joinsNext: (word) => (RELATIONS as readonly string[]).includes(word),
 };
 
 /** A word out of a fixed set (`on|off`, `auto|manual`). */
@@ -122,7 +124,7 @@ const priority = option(
 );
 const installParams = [
   arg('name', requestPackage),
-  options(option('version', versionConstraint, 'Only versions that meet CONSTRAINT (>=2.0)'), priority),
+  options(option('version', versionConstraint, 'Only versions that meet CONSTRAINT (>= 2.0)'), priority),
 ] as const;
 const uninstallParams = [arg('name', requestPackage), options(priority)] as const;
 
@@ -151,7 +153,7 @@ async function updaterFetcher(env: CommandEnv): Promise<FeedFetcher> {
 
 /** A request as the commands write it: `install a version >=2.0 priority 60`. */
 function requestWords(r: Pick<UpdaterRequest, 'kind' | 'name' | 'constraint' | 'priority'>): string {
-  const version = r.constraint ? ` version ${r.constraint.relation}${r.constraint.version}` : '';
+  const version = r.constraint ? ` version ${r.constraint.relation} ${r.constraint.version}` : '';
   return `${r.kind} ${r.name}${version}${r.priority === 50 ? '' : ` priority ${r.priority}`}`;
 }
 

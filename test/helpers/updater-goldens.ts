@@ -108,7 +108,8 @@ export async function updaterGoldens(root: string, world: Partial<WorldConfig>):
   return [
     {
       name: 'requests',
-      title: 'updater: requests with versions and priorities, dropped again; help and errors',
+      title:
+        'updater: requests with versions (one word or two) and priorities, dropped again; help and errors',
       world,
       stdin: [
         'updater',
@@ -117,11 +118,14 @@ export async function updaterGoldens(root: string, world: Partial<WorldConfig>):
         'install a version >=1.0 priority 60',
         'uninstall telnetd priority 40',
         'install b version >= 2.0',
-        'install b version >=2.0 priority 101',
+        'install c version 2.0',
+        'install c version >=2.0 priority 101',
+        'install c version >=',
         'show',
         'no install a',
         'no install a',
         'no uninstall telnetd',
+        'no install b',
         'show',
       ],
     },
