@@ -188,10 +188,15 @@ export async function runOnce(
       // The block so far, then what the commit logs of each step, then the result.
       await host.log(block.splice(0));
       faultPoint('updater:apply');
-      // No requests: the updater's own requests are not the operator's `package install`.
+      // No requests: the updater's own requests are not the operator's `package install`. Only what
+      // the next boot activates: nobody reads the warning of an untrusted package stored for nothing.
       await host.feeds.applyPlan(
         { ...computed.feedPlan, requests: [] },
-        { fetcher: options.fetcher, ...(options.signal ? { signal: options.signal } : {}) },
+        {
+          fetcher: options.fetcher,
+          onlyWhatRuns: true,
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
       );
       faultPoint('updater:applied');
       state = forgetPlan(state, computed.id);

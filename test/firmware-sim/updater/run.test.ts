@@ -11,7 +11,7 @@ import { loadRecords } from '../../../firmware-sim/store/packages.js';
 import { updaterPaths } from '../../../firmware-sim/updater/paths.js';
 import { formatUpdaterStep } from '../../../firmware-sim/updater/words.js';
 import { installFile, makeTestDevice, type TestDevice } from '../../helpers/device-fixtures.js';
-import { buildPackage } from '../../helpers/package-fixtures.js';
+import { buildPackage, strangerKey } from '../../helpers/package-fixtures.js';
 import { type ServedFeed, serveFeed, transportFetcher } from '../../helpers/updater-fixtures.js';
 
 /** The store as `name@version (feed|local)`. */
@@ -201,6 +201,52 @@ describe('updater runs against a feed on loopback', () => {
     assert.deepEqual(await store(t), before);
     assert.equal((await t.device.updater.status()).lastRun?.result, 'failed');
     assert.match((await lastBlock(t)).at(-1)!, /^updater: result: failed: feed main: /);
+    await feed.publish();
+  });
+
+  test('a run whose package fails verification changes nothing: a file changed after indexing, a stranger key', async () => {
+    const before = await store(t);
+    const requests = (await t.device.updater.status()).requests;
+    const spoiled: ReadonlyArray<readonly [string, () => Promise<void>, string, RegExp]> = [
+      [
+        'a file changed after indexing',
+        async () => {
+          feed.tamper('a_1.2_all.wmopkg', (bytes) => {
+            const copy = Buffer.from(bytes);
+            copy[copy.length - 100]! ^= 0x40;
+            return copy;
+          });
+        },
+        'DEVICE_DOWNLOAD_MISMATCH',
+        /^a 1\.2 from feed main \(a_1\.2_all\.wmopkg\) does not match the SHA-256 of its index/,
+      ],
+      [
+        'signed by a key the device does not trust, indexed by the vendor',
+        async () => {
+          await feed.add({ name: 'a', version: '1.2', depends: 'b (>= 2.0)', sign: strangerKey() });
+          await feed.publish();
+        },
+        // Stored, it would wait for a boot that refuses it: the device would stay on 1.1 for good.
+        'DEVICE_UNTRUSTED',
+        /^a 1\.2 of feed main would not be activated \(untrusted key [0-9a-f]+/,
+      ],
+    ];
+    for (const [what, spoil, code, message] of spoiled) {
+      await spoil();
+      await assert.rejects(
+        () => t.device.updater.run({ fetcher, trigger: 'timer' }),
+        (e: unknown) =>
+          e instanceof DeviceError &&
+          e.code === code &&
+          message.test(e.message) &&
+          /; nothing was (changed|installed)$/.test(e.message),
+        what,
+      );
+      assert.deepEqual(await store(t), before, what);
+      assert.deepEqual((await t.device.updater.status()).requests, requests, what);
+      assert.equal((await t.device.updater.status()).lastRun?.result, 'failed', what);
+    }
+    await feed.add({ name: 'a', version: '1.2', depends: 'b (>= 2.0)' });
     await feed.publish();
   });
 
