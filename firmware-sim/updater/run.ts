@@ -11,7 +11,15 @@ import type { UpdaterHost } from './host.js';
 import { readInstalled } from './installed.js';
 import { type UpdaterPaths, updaterPaths } from './paths.js';
 import { type ComputedPlan, computePlan } from './planner.js';
-import { fastProbes, type ProbeMemory, probe, readProbes, writeProbes } from './probes.js';
+import {
+  fastProbes,
+  type ProbeBody,
+  type ProbeMemory,
+  probe,
+  readProbes,
+  reusingProbes,
+  writeProbes,
+} from './probes.js';
 import { effectiveRequests, readRequests } from './requests.js';
 import { type RunState, readRunState, writeRunState } from './run-state.js';
 import { readSettings } from './settings.js';
@@ -39,11 +47,15 @@ async function updateFeeds(host: UpdaterHost, options: UpdaterOptions, now: Date
   const memory = await readProbes(up);
   const results = new Map<string, FeedUpdate>();
   const learnt = new Map<string, ProbeMemory | undefined>();
+  const bodies = new Map<string, ProbeBody>();
   for (const feed of feeds) {
     try {
       const answer = await probe(feed, memory[feed.name], options.fetcher, options.signal, now);
       if (answer.kind === 'unchanged') results.set(feed.name, { feed: feed.name, result: 'unchanged' });
-      else learnt.set(feed.name, answer.memory);
+      else {
+        learnt.set(feed.name, answer.memory);
+        if (answer.body !== undefined) bodies.set(feed.name, answer.body);
+      }
     } catch (error) {
       if (options.signal?.aborted) throw error;
       results.set(feed.name, { feed: feed.name, result: 'failed', message: (error as Error).message });
@@ -51,7 +63,7 @@ async function updateFeeds(host: UpdaterHost, options: UpdaterOptions, now: Date
   }
   if (learnt.size > 0) {
     const updated = await host.feeds.updateFeeds({
-      fetcher: options.fetcher,
+      fetcher: reusingProbes(options.fetcher, bodies),
       names: [...learnt.keys()],
       ...(options.signal ? { signal: options.signal } : {}),
     });

@@ -102,6 +102,28 @@ describe('updater runs against a feed on loopback', () => {
     );
   });
 
+  test('a changed feed: the file the probe received is not asked again, the index once', async () => {
+    await feed.add({ name: 'y', version: '1.0' });
+    await feed.publish();
+    feed.clear();
+    const outcome = await t.device.updater.run({ fetcher, trigger: 'timer' });
+    assert.equal(outcome.result, 'nothing-to-do');
+    // Packages.sig was asked twice (the probe, then the update) before the update took the probe's bytes.
+    assert.deepEqual(
+      feed.requests().map((r) => `${r.method} ${r.path} ${r.status ?? 'not served'}`),
+      // (The lab server records the status of what it served: this feed has no Release.)
+      ['GET /main/Packages.sig 200', 'GET /main/Release not served', 'GET /main/Packages.gz 200'],
+    );
+    assert.ok((await t.device.feedNames()).includes('y'), 'the new index is kept');
+    feed.clear();
+    await t.device.updater.run({ fetcher, trigger: 'timer' });
+    assert.deepEqual(
+      feed.requests().map((r) => `${r.method} ${r.path} ${r.status}`),
+      ['GET /main/Packages.sig 304'],
+      'the probe learnt the new validators',
+    );
+  });
+
   test('any change under the lock removes the shortcut of edgesh-updater', async () => {
     await t.device.updater.setRequest({ kind: 'install', name: 'x', priority: 50 });
     await assert.rejects(access(updaterPaths(t.device.paths).currentFile));
