@@ -2,21 +2,19 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
-import type { BootLine, BootReport, Deactivated, FirmwareBootReport, Verification } from '../api.js';
+import type { BootLine, BootReport, Deactivated, FirmwareBootReport } from '../api.js';
 import { readBootConfig, type StoredBootConfig } from '../config/boot-config.js';
 import { checkCompatibility } from '../config/compat.js';
 import { type DeviceFile, readLimits } from '../config/device-file.js';
 import { activationRefusal, allowUntrustedInForce } from '../config/policy.js';
-import { DeviceError, deviceErrorOf, isFsError } from '../errors.js';
+import { deviceErrorOf, isFsError } from '../errors.js';
 import {
   compareVersions,
-  FormatError,
   loadTrustStore,
   type PackageReading,
   readPackageFile,
   type TrustStore,
   type Verdict,
-  verifyPackage,
 } from '../format/index.js';
 import { quantity } from '../state/event-log.js';
 import { faultPoint } from '../state/fault.js';
@@ -41,6 +39,7 @@ import {
 } from './rootfs-txn.js';
 import { runScript, type ScriptContext, type ScriptName } from './scripts.js';
 import { applySpecialBits, deferDataErrors, SafeUnpacker, type UnpackResult } from './unpack.js';
+import { damagedLine, invalidFrom, lineOf, verifyStored } from './verdicts.js';
 
 /** Everything a boot needs, read once at its start. */
 interface BootState {
@@ -199,47 +198,6 @@ async function bootSequence(
   return report;
 }
 
-/**
- * The line of a package whose record is damaged: never activated (nothing about it can be checked);
- * what it had in rootfs stays, so that a damaged file does not silently take a service down.
- */
-function damagedLine(name: string, problem: string, active: ActiveRecord | undefined): BootLine {
-  const reason = active
-    ? `damaged record: ${problem}; ${active.version} stays active until ${name} is removed or installed again`
-    : `damaged record: ${problem}; remove ${name} or install it again`;
-  return { name, version: active?.version ?? '?', verification: 'Invalid', activated: false, reason };
-}
-
-/** The verdict on a stored package: its members must still be those hashed at installation. */
-export function verifyStored(reading: PackageReading, record: StoreRecord, trust: TrustStore): Verdict {
-  const now = reading.members.map((m) => `${m.name}:${m.size}:${m.sha256}`).join(' ');
-  const then = record.members.map((m) => `${m.name}:${m.size}:${m.sha256}`).join(' ');
-  if (now !== then) {
-    const changed = reading.members.find(
-      (m, i) => record.members[i]?.sha256 !== m.sha256 || record.members[i]?.name !== m.name,
-    );
-    return {
-      status: 'Invalid',
-      reason: `package file changed in the store since installation${changed ? ` (${changed.name})` : ''}`,
-    };
-  }
-  return verifyPackage(reading, trust);
-}
-
-/** The verdict on a package whose reading failed (corrupt, unsafe, missing); other errors are thrown. */
-export function invalidFrom(error: unknown): Verdict {
-  if (error instanceof FormatError) return { status: 'Invalid', reason: `corrupt package: ${error.message}` };
-  if (
-    error instanceof DeviceError &&
-    (error.code === 'DEVICE_UNSAFE_PACKAGE' || error.code === 'DEVICE_BAD_PACKAGE')
-  ) {
-    return { status: 'Invalid', reason: error.message };
-  }
-  if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-    return { status: 'Invalid', reason: 'package file missing from the store' };
-  throw error;
-}
-
 /** Why a verified package may not run here, or `undefined`. */
 function refusalFor(
   state: BootState,
@@ -256,15 +214,6 @@ function refusalFor(
   );
   if (refused !== undefined) return refused;
   return reading ? checkCompatibility(reading.control, state.device)?.reason : undefined;
-}
-
-function lineOf(
-  record: StoreRecord,
-  verification: Verification,
-  activated: boolean,
-  reason: string,
-): BootLine {
-  return { name: record.name, version: record.version, verification, activated, reason };
 }
 
 /** The verdict on a stored package and whether it may run, before anything of it is unpacked. */

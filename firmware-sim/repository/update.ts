@@ -1,5 +1,6 @@
 // `update` of one feed: fetch what changed, verify signatures and freshness, keep the index atomically or keep the old one.
 import { createHash } from 'node:crypto';
+import { collectYoungGarbage } from '../../tuning/young-gc.js';
 import type { FeedConfig, FeedFetcher, FeedUpdateResult, FetchValidators } from '../api.js';
 import { deviceErrorOf } from '../errors.js';
 import {
@@ -145,6 +146,9 @@ async function fetchAndKeep(
     }
   }
   faultPoint('update:fetched');
+  // The compressed index and the pieces it was read and inflated in are garbage now: 10-15 MB that V8
+  // would keep until its young generation fills (see tuning/young-gc.ts).
+  collectYoungGarbage();
 
   const hash = sha256(packages.bytes);
   const files: FeedIndexFiles = {
@@ -165,6 +169,8 @@ async function fetchAndKeep(
     same && index.catalog !== undefined
       ? { packages: index.packages, names: undefined, skipped: index.skipped, catalog: undefined }
       : scanIndex(packages.bytes);
+  // The scan's Latin-1 view of the index (10 MB for 10,000 packages) is garbage too.
+  collectYoungGarbage();
 
   return host.locked(async () => {
     // Another session may have updated the feed meanwhile: its Release counts for the rollback rule.

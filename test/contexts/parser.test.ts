@@ -685,9 +685,9 @@ test('? help on a narrow terminal is wrapped at spaces, never cut in a word by t
     );
   }
   assert.deepEqual(formatHelp(items, 60).slice(0, 3), [
-    '  persistent      Survive a factory reset; only remove takes',
-    '                  it away',
-    '  media           Read the file from a connected media (USB',
+    '  persistent              Survive a factory reset; only',
+    '                          remove takes it away',
+    '  media                   Read the file from a connected',
   ]);
 });
 
