@@ -2,18 +2,16 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
-import type { BootLine, BootReport, Deactivated, FirmwareBootReport } from '../api.js';
-import { readBootConfig, type StoredBootConfig } from '../config/boot-config.js';
-import { checkCompatibility } from '../config/compat.js';
+import type { BootLine, BootReport, Deactivated, FirmwareBootReport, Verification } from '../api.js';
+import { readBootConfig } from '../config/boot-config.js';
 import { type DeviceFile, readLimits } from '../config/device-file.js';
-import { activationRefusal, allowUntrustedInForce } from '../config/policy.js';
-import { deviceErrorOf, isFsError } from '../errors.js';
+import { allowUntrustedInForce } from '../config/policy.js';
+import { DeviceError, deviceErrorOf, isFsError } from '../errors.js';
 import {
   compareVersions,
   loadTrustStore,
   type PackageReading,
   readPackageFile,
-  type TrustStore,
   type Verdict,
 } from '../format/index.js';
 import { quantity } from '../state/event-log.js';
@@ -25,7 +23,6 @@ import type { ActiveRecord, StoreRecord } from '../store/records.js';
 import { planGate, type StoredVerdict } from './plan-gate.js';
 import {
   applySteps,
-  backgroundSync,
   ConflictError,
   cleanTxn,
   commitActivation,
@@ -33,21 +30,18 @@ import {
   planActivation,
   planDeactivation,
   revertSteps,
-  syncFileSystem,
   txnPaths,
   writePlan,
 } from './rootfs-txn.js';
 import { runScript, type ScriptContext, type ScriptName } from './scripts.js';
-import { applySpecialBits, deferDataErrors, SafeUnpacker, type UnpackResult } from './unpack.js';
-import { damagedLine, invalidFrom, lineOf, verifyStored } from './verdicts.js';
+import { freeSpace, StageBudget } from './stage-budget.js';
+import { backgroundSync, syncFileSystem } from './syncer.js';
+import { applySpecialBits, SafeUnpacker, type UnpackResult } from './unpack.js';
+import { deferDataErrors } from './unpack-stored.js';
+import { type BootRules, checkStored, invalidFrom, refusalFor, verifyStored } from './verdict.js';
 
 /** Everything a boot needs, read once at its start. */
-interface BootState {
-  readonly layout: Layout;
-  readonly device: DeviceFile;
-  readonly config: StoredBootConfig;
-  readonly trust: TrustStore;
-  readonly allowUntrusted: boolean;
+interface BootState extends BootRules {
   /** Files of active packages → package name. */
   readonly owners: Map<string, string>;
   /** Directories each active package created (or shares with the one that did). */
@@ -131,7 +125,7 @@ async function bootSequence(
   for (const name of [...active.keys()].sort()) {
     if (records.has(name) || damaged.has(name)) continue;
     const record = active.get(name)!;
-    if (await deactivate(state, record, 'removed')) {
+    if (await deactivate(state, record, 'removed', { scripts: true })) {
       deactivated.push({ name, version: record.version, reason: 'removed' });
     }
     active.delete(name);
@@ -198,36 +192,33 @@ async function bootSequence(
   return report;
 }
 
-/** Why a verified package may not run here, or `undefined`. */
-function refusalFor(
-  state: BootState,
-  verdict: Verdict,
-  reading: PackageReading | undefined,
-): string | undefined {
-  const refused = activationRefusal(
-    verdict.status,
-    verdict.reason,
-    verdict.keyNumber,
-    state.allowUntrusted,
-    state.config,
-    state.device,
-  );
-  if (refused !== undefined) return refused;
-  return reading ? checkCompatibility(reading.control, state.device)?.reason : undefined;
+/**
+ * The line of a package whose record is damaged: never activated (nothing about it can be checked);
+ * what it had in rootfs stays, so that a damaged file does not silently take a service down.
+ */
+function damagedLine(name: string, problem: string, active: ActiveRecord | undefined): BootLine {
+  const reason = active
+    ? `damaged record: ${problem}; ${active.version} stays active until ${name} is removed or installed again`
+    : `damaged record: ${problem}; remove ${name} or install it again`;
+  return { name, version: active?.version ?? '?', verification: 'Invalid', activated: false, reason };
 }
 
-/** The verdict on a stored package and whether it may run, before anything of it is unpacked. */
+function lineOf(
+  record: StoreRecord,
+  verification: Verification,
+  activated: boolean,
+  reason: string,
+): BootLine {
+  return { name: record.name, version: record.version, verification, activated, reason };
+}
+
+/** The verdict on a stored package and whether it may run, for the plan gate (nothing is unpacked). */
 async function storedVerdict(state: BootState, record: StoreRecord): Promise<StoredVerdict> {
-  let verdict: Verdict;
-  let reading: PackageReading | undefined;
-  try {
-    reading = await readPackageFile(packageFile(state.layout, record), readLimits(state.device));
-    verdict = verifyStored(reading, record, state.trust);
-  } catch (error) {
-    verdict = invalidFrom(error);
-  }
-  const refused = refusalFor(state, verdict, reading);
-  return { verification: verdict.status, ...(refused === undefined ? {} : { refused }) };
+  const check = await checkStored(state, record);
+  return {
+    verification: check.verdict.status,
+    ...(check.refused === undefined ? {} : { refused: check.refused }),
+  };
 }
 
 /** An active package of the same installation: verified again; taken out if it may no longer run. */
@@ -237,17 +228,10 @@ async function reverify(
   current: ActiveRecord,
   deactivated: Deactivated[],
 ): Promise<BootLine> {
-  let verdict: Verdict;
-  let reading: PackageReading | undefined;
-  try {
-    reading = await readPackageFile(packageFile(state.layout, record), readLimits(state.device));
-    verdict = verifyStored(reading, record, state.trust);
-  } catch (error) {
-    verdict = invalidFrom(error);
-  }
-  const refused = refusalFor(state, verdict, reading);
+  const { verdict, refused } = await checkStored(state, record);
   if (refused === undefined) return lineOf(record, verdict.status, true, 'already active');
-  const out = await deactivate(state, current, refused);
+  // A package that may no longer run is not run once more to take it out: its files go, its scripts don't.
+  const out = await deactivate(state, current, refused, { scripts: false });
   if (out) deactivated.push({ name: current.name, version: current.version, reason: refused });
   return lineOf(
     record,
@@ -258,10 +242,30 @@ async function reverify(
 }
 
 /**
- * A package not active in this installation: read through one descriptor, hashing every member while
- * data.tar.gz unpacks into the stage; the files reach rootfs only if the verdict allows it.
+ * A package not active in this installation. Whether it may run is decided before anything of it is
+ * unpacked: a package that may not (Unsigned or Untrusted without allow-untrusted, Invalid, another
+ * architecture or firmware) costs one hashing pass and is never inflated, so that a gzip bomb or a
+ * deep tree waiting in the store does not fill the stage at every boot. Only then is it unpacked.
  */
 async function activate(
+  state: BootState,
+  record: StoreRecord,
+  old: ActiveRecord | undefined,
+): Promise<BootLine> {
+  const { verdict, refused } = await checkStored(state, record);
+  if (refused !== undefined) {
+    return lineOf(record, verdict.status, false, `${refused}${old ? `; ${old.version} stays active` : ''}`);
+  }
+  return unpackAndInstall(state, record, old);
+}
+
+/**
+ * Unpacks an allowed package into the stage, reading it again through one descriptor and hashing
+ * every member while data.tar.gz inflates, so that what is staged is what is verified (the file may
+ * have changed since the check); the files reach rootfs only if this verdict allows it too. The stage
+ * is bounded in time and storage (`StageBudget`).
+ */
+async function unpackAndInstall(
   state: BootState,
   record: StoreRecord,
   old: ActiveRecord | undefined,
@@ -270,7 +274,12 @@ async function activate(
   const paths = txnPaths(layout, record.name);
   await cleanTxn(layout, undefined);
   await mkdir(paths.stage, { recursive: true });
-  const unpacker = new SafeUnpacker({ limits: device.limits, stageDir: paths.stage });
+  const budget = new StageBudget({
+    seconds: device.limits.stageSeconds,
+    reserveBytes: device.limits.reserveBytes,
+    freeBytes: await freeSpace(paths.stage),
+  });
+  const unpacker = new SafeUnpacker({ limits: device.limits, stageDir: paths.stage, budget });
   const data = deferDataErrors(unpacker);
   let unpacked: UnpackResult | undefined;
   let reading: PackageReading | undefined;
@@ -285,10 +294,12 @@ async function activate(
     verdict = verifyStored(reading, record, state.trust);
     const failure = data.failure();
     if (verdict.status !== 'Invalid' && failure !== undefined) {
-      // The storage failed (disk full…): this package is not activated, the others may still be.
-      if (isFsError(failure)) {
+      // The storage failed (disk full…) or a bound of the stage was reached: this package is not
+      // activated at this boot, the others may still be.
+      const bound = failure instanceof DeviceError && failure.code === 'DEVICE_STAGE_LIMIT';
+      if (isFsError(failure) || bound) {
         await cleanTxn(layout, undefined);
-        const why = deviceErrorOf(failure, 'could not unpack').message;
+        const why = bound ? failure.message : deviceErrorOf(failure, 'could not unpack').message;
         return lineOf(record, verdict.status, false, old ? `${why}; ${old.version} stays active` : why);
       }
       throw failure;
@@ -458,14 +469,25 @@ async function install(
 
 /**
  * Takes an active package out of rootfs: prerm, its files go (originals come back), postrm. Script
- * failures are logged, not fatal: the package must go. Returns whether it is out.
+ * failures are logged, not fatal: the package must go. Without `scripts` (a package that may no
+ * longer run: tampered, its key revoked, allow-untrusted off), prerm and postrm are not run, and the
+ * log says so. Returns whether it is out.
  */
-export async function deactivate(state: BootState, active: ActiveRecord, why: string): Promise<boolean> {
+export async function deactivate(
+  state: BootState,
+  active: ActiveRecord,
+  why: string,
+  options: { readonly scripts: boolean },
+): Promise<boolean> {
   const { layout } = state;
   const paths = txnPaths(layout, active.name);
   await cleanTxn(layout, undefined);
   const self = { name: active.name, version: active.version };
-  await script(state, self, 'prerm', decode(active.scripts.prerm), ['remove']);
+  const scripts = options.scripts ? active.scripts : {};
+  if (!options.scripts && (active.scripts.prerm || active.scripts.postrm)) {
+    state.events.push(`deactivate ${active.name} ${active.version}: prerm and postrm not run (${why})`);
+  }
+  await script(state, self, 'prerm', decode(scripts.prerm), ['remove']);
   const steps = planDeactivation(active);
   await writePlan(paths, { kind: 'deactivate', name: active.name, installId: active.installId, steps });
   try {
@@ -480,7 +502,7 @@ export async function deactivate(state: BootState, active: ActiveRecord, why: st
     return false;
   }
   faultPoint('boot:deactivated-files');
-  await script(state, self, 'postrm', decode(active.scripts.postrm), ['remove']);
+  await script(state, self, 'postrm', decode(scripts.postrm), ['remove']);
   await commitDeactivation(layout, active.name);
   await rm(paths.backup, { recursive: true, force: true });
   await cleanTxn(layout, undefined);
