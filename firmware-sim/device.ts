@@ -55,7 +55,7 @@ import {
 import { listPackages, notInstalled, packageDetails } from './store/summary.js';
 import { LocalTrust } from './trust.js';
 import { invalidateFastPath, recordRequests, resetUpdater } from './updater/hooks.js';
-import type { UpdaterHost } from './updater/host.js';
+import { lazyUpdater } from './updater/lazy.js';
 
 /** How long a second session waits for the lock by default. */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
@@ -102,7 +102,15 @@ export class LocalDevice implements Device {
   ) {
     this.paths = layout;
     this.lock = new DeviceLock(layout.lockFile, session, lockWaitMs);
-    this.updater = lazyUpdater(() => this.updaterHost());
+    this.updater = lazyUpdater(() => ({
+      paths: this.paths,
+      device: () => this.device(),
+      locked: (task) => this.locked(task),
+      log: (events) => this.log(events),
+      failure: (error, doing) => this.failure(error, doing),
+      feeds: this,
+      boot: () => this.boot(),
+    }));
     // The operator's `package install NAME` and `package remove NAME` become (or stop being) requests.
     this.hooks.add(async (records) => this.log(await recordRequests(this.paths, records)));
     this.trust = new LocalTrust({
@@ -113,19 +121,6 @@ export class LocalDevice implements Device {
       read: (doing, task) => this.guard(doing, task),
       log: (events) => this.log(events),
     });
-  }
-
-  /** What the updater needs of the device: its lock, log and failures, its feeds, its boot. */
-  private updaterHost(): UpdaterHost {
-    return {
-      paths: this.paths,
-      device: () => this.device(),
-      locked: (task) => this.locked(task),
-      log: (events) => this.log(events),
-      failure: (error, doing) => this.failure(error, doing),
-      feeds: this,
-      boot: () => this.boot(),
-    };
   }
 
   /**
@@ -527,27 +522,4 @@ export class LocalDevice implements Device {
       }),
     );
   }
-}
-
-/**
- * `device.updater` without loading the updater's room: each call loads it (once) and forwards. The
- * prompt, `package show` and a boot never load the resolver.
- */
-function lazyUpdater(host: () => UpdaterHost): Updater {
-  let loaded: Promise<Updater> | undefined;
-  const real = () => {
-    loaded ??= import('./updater/updater.js').then(({ DeviceUpdater }) => new DeviceUpdater(host()));
-    return loaded;
-  };
-  return {
-    status: async () => (await real()).status(),
-    setRequest: async (request) => (await real()).setRequest(request),
-    dropRequest: async (kind, name) => (await real()).dropRequest(kind, name),
-    setApproval: async (on) => (await real()).setApproval(on),
-    setDelay: async (hours) => (await real()).setDelay(hours),
-    setReboot: async (mode) => (await real()).setReboot(mode),
-    approve: async (id) => (await real()).approve(id),
-    plan: async (options) => (await real()).plan(options),
-    run: async (options) => (await real()).run(options),
-  };
 }
