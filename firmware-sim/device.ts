@@ -29,6 +29,7 @@ import type {
   PackageDetails,
   PackageSummary,
   RequestHook,
+  Updater,
 } from './api.js';
 import { formatBootConfig, readBootConfig } from './config/boot-config.js';
 import { type DeviceFile, readDeviceFile } from './config/device-file.js';
@@ -53,6 +54,8 @@ import {
 } from './store/packages.js';
 import { listPackages, notInstalled, packageDetails } from './store/summary.js';
 import { LocalTrust } from './trust.js';
+import { invalidateFastPath, recordRequests, resetUpdater } from './updater/hooks.js';
+import { lazyUpdater } from './updater/lazy.js';
 
 /** How long a second session waits for the lock by default. */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
@@ -80,6 +83,8 @@ class Queue {
  */
 export class LocalDevice implements Device {
   readonly paths: Layout;
+  /** The updater; its room is loaded on first use. */
+  readonly updater: Updater;
   readonly trust: DeviceTrust;
   private readonly lock: DeviceLock;
   private readonly queue = new Queue();
@@ -97,6 +102,17 @@ export class LocalDevice implements Device {
   ) {
     this.paths = layout;
     this.lock = new DeviceLock(layout.lockFile, session, lockWaitMs);
+    this.updater = lazyUpdater(() => ({
+      paths: this.paths,
+      device: () => this.device(),
+      locked: (task) => this.locked(task),
+      log: (events) => this.log(events),
+      failure: (error, doing) => this.failure(error, doing),
+      feeds: this,
+      boot: () => this.boot(),
+    }));
+    // The operator's `package install NAME` and `package remove NAME` become (or stop being) requests.
+    this.hooks.add(async (records) => this.log(await recordRequests(this.paths, records)));
     this.trust = new LocalTrust({
       paths: layout,
       user: session.user,
@@ -174,6 +190,8 @@ export class LocalDevice implements Device {
       try {
         if (stale || (await interrupted(this.paths)) || (await deadStoreTemps(this.paths)))
           await this.recover();
+        // Whatever this task changes, the updater's shortcut for "nothing changed" no longer holds.
+        await invalidateFastPath(this.paths);
         try {
           return await task();
         } catch (error) {
@@ -350,6 +368,7 @@ export class LocalDevice implements Device {
       const { resetPackages } = await import('./lifecycle/reset.js');
       return this.locked(async () => {
         await resetPackages(this.paths, (events) => this.log(events));
+        await resetUpdater(this.paths, await storeNames(this.paths));
         return this.bootLocked();
       });
     });
