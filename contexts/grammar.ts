@@ -16,6 +16,11 @@ export interface ParamType<T = unknown> {
   complete?(prefix: string, env: CompletionEnv): Promise<readonly string[]> | readonly string[];
   /** Takes the rest of the line as typed (a regular expression after `| include`). */
   readonly rest?: boolean;
+  /**
+   * Whether an option's value typed as `word` is only its start, completed by the next word and
+   * joined with a space: a relation before its version (`version >= 2.0`). Quoted words never join.
+   */
+  joinsNext?(word: string): boolean;
 }
 
 /**

@@ -47,6 +47,8 @@ type State =
       used: Set<OptionDecl>;
       args: Record<string, unknown>;
       pending: ValueOption | undefined;
+      /** The start of the pending option's value, when its type joins it with the next word. */
+      partial: string | undefined;
       rest: boolean;
     }
   | { phase: 'nested'; command: Command; target: Context; walker: Walker | undefined };
@@ -157,6 +159,7 @@ export class Walker {
       used: new Set(),
       args: {},
       pending: undefined,
+      partial: undefined,
       rest: false,
     };
   }
@@ -165,10 +168,16 @@ export class Walker {
     if (s.rest) return;
     if (s.pending !== undefined) {
       const decl = s.pending;
-      s.pending = undefined;
       if (decl.secret) this.secrets.add(token.start);
       this.shown.push(decl.secret ? '****' : this.display(token));
-      s.args[decl.key] = parseValue(decl.type, token, decl.secret === true, decl.word);
+      if (!decl.secret && !token.quoted && s.partial === undefined && decl.type.joinsNext?.(token.text)) {
+        s.partial = token.text;
+        return;
+      }
+      const value = s.partial === undefined ? token : { ...token, text: `${s.partial} ${token.text}` };
+      s.pending = undefined;
+      s.partial = undefined;
+      s.args[decl.key] = parseValue(decl.type, value, decl.secret === true, decl.word);
       return;
     }
     const params = s.command.params ?? [];

@@ -3,9 +3,25 @@ import type { Readable } from 'node:stream';
 import type { TransferOrigin } from '../common/origin.js';
 import type { MediaLabel, ProtoName, Verification } from '../common/vocabulary.js';
 import type { FeedsDevice } from './feeds-api.js';
+import type {
+  RebootMode,
+  RunRecord,
+  UpdaterOptions,
+  UpdaterPlan,
+  UpdaterRequest,
+  UpdaterStatus,
+} from './updater/types.js';
 
 export type { Verification } from '../common/vocabulary.js';
 export type * from './feeds-api.js';
+export type * from './updater/types.js';
+export {
+  formatHeld,
+  formatLost,
+  formatRequestRef,
+  formatUpdaterReason,
+  formatUpdaterStep,
+} from './updater/words.js';
 
 /** The default state directory of `npm start` and `edgesh` without `--device` (or `$EDGESH_DEVICE`). */
 export const DEFAULT_DEVICE_DIR = './.device';
@@ -402,6 +418,32 @@ export interface Device extends FeedsDevice {
   installUnlockToken(stream: Readable): Promise<{ readonly serial: string; readonly keyNumber: string }>;
   /** The event log, oldest first. */
   eventLog(): Promise<string[]>;
+  /** The updater: requests, settings, plans and runs (docs/updater.md). */
+  readonly updater: Updater;
   /** The trust stores: package keys, revocations, SSH host keys, CA certificates. */
   readonly trust: DeviceTrust;
+}
+
+/** What an updater run returns: how it ended, the plan it weighed, and the boot report of `reboot auto`. */
+export interface RunOutcome extends RunRecord {
+  readonly plan?: UpdaterPlan;
+  readonly boot?: BootReport;
+}
+
+/** The updater of a device (`device.updater`). Mutating calls take the device lock; it never asks anyone. */
+export interface Updater {
+  status(): Promise<UpdaterStatus>;
+  /** Adds or replaces the explicit request about `request.name` (of either kind). */
+  setRequest(request: Omit<UpdaterRequest, 'source' | 'shadowed'>): Promise<void>;
+  /** Drops the explicit request of that kind about `name`; false when there was none. */
+  dropRequest(kind: 'install' | 'uninstall', name: string): Promise<boolean>;
+  setApproval(on: boolean): Promise<void>;
+  setDelay(hours: number): Promise<void>;
+  setReboot(mode: RebootMode): Promise<void>;
+  /** Approves a plan id for the next run. */
+  approve(id: string): Promise<void>;
+  /** Updates the feeds and computes what a run would do now. */
+  plan(options: UpdaterOptions): Promise<UpdaterPlan>;
+  /** One run: update the feeds, plan, apply (if allowed), log one block, reboot if `reboot auto`. */
+  run(options: UpdaterOptions & { readonly trigger: 'cli' | 'timer' }): Promise<RunOutcome>;
 }

@@ -29,6 +29,7 @@ import type {
   PackageDetails,
   PackageSummary,
   RequestHook,
+  Updater,
 } from './api.js';
 import { formatBootConfig, readBootConfig } from './config/boot-config.js';
 import { type DeviceFile, readDeviceFile } from './config/device-file.js';
@@ -41,6 +42,7 @@ import { appendEvents, readEvents } from './state/event-log.js';
 import { faultPoint } from './state/fault.js';
 import type { Layout } from './state/layout.js';
 import { DeviceLock } from './state/lock.js';
+import { Queue } from './state/queue.js';
 import { readConsistently, withReadView } from './state/snapshot.js';
 import { backupList, dropHeld } from './store/backup.js';
 import { loadActive, readLastBoot } from './store/last-boot.js';
@@ -54,6 +56,8 @@ import {
 } from './store/packages.js';
 import { listPackages, notInstalled, packageDetails } from './store/summary.js';
 import { LocalTrust } from './trust.js';
+import { invalidateFastPath, recordRequests, resetUpdater } from './updater/hooks.js';
+import { lazyUpdater } from './updater/lazy.js';
 
 /** How long a second session waits for the lock by default. */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
@@ -64,16 +68,6 @@ export interface DeviceSession {
   readonly id: string;
 }
 
-/** Serializes the mutating calls of one process before they compete for the file lock. */
-class Queue {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task, task);
-    this.tail = result.catch(() => {});
-    return result;
-  }
-}
-
 /**
  * A `Device` over a state directory. Create it with `openDevice`. It holds the lock and says what
  * each call was doing when it failed; the work is done in the rooms (store/, boot/, config/,
@@ -81,6 +75,8 @@ class Queue {
  */
 export class LocalDevice implements Device {
   readonly paths: Layout;
+  /** The updater; its room is loaded on first use. */
+  readonly updater: Updater;
   readonly trust: DeviceTrust;
   private readonly lock: DeviceLock;
   private readonly queue = new Queue();
@@ -99,6 +95,17 @@ export class LocalDevice implements Device {
   ) {
     this.paths = layout;
     this.lock = new DeviceLock(layout.lockFile, session, lockWaitMs);
+    this.updater = lazyUpdater(() => ({
+      paths: this.paths,
+      device: () => this.device(),
+      locked: (task) => this.locked(task),
+      log: (events) => this.log(events),
+      failure: (error, doing) => this.failure(error, doing),
+      feeds: this,
+      boot: () => this.boot(),
+    }));
+    // The operator's `package install NAME` and `package remove NAME` become (or stop being) requests.
+    this.hooks.add(async (records) => this.log(await recordRequests(this.paths, records)));
     this.trust = new LocalTrust({
       paths: layout,
       user: session.user,
@@ -177,6 +184,8 @@ export class LocalDevice implements Device {
       try {
         if (stale || (await interrupted(this.paths)) || (await deadStoreTemps(this.paths)))
           await this.recover();
+        // Whatever this task changes, the updater's shortcut for "nothing changed" no longer holds.
+        await invalidateFastPath(this.paths);
         try {
           return await task();
         } catch (error) {
@@ -348,6 +357,7 @@ export class LocalDevice implements Device {
       const { resetPackages } = await import('./lifecycle/reset.js');
       return this.locked(async () => {
         await resetPackages(this.paths, (events) => this.log(events));
+        await resetUpdater(this.paths, await storeNames(this.paths));
         return this.bootLocked();
       });
     });

@@ -61,6 +61,10 @@ export type DeviceErrorCode =
   | 'DEVICE_UNRESOLVABLE'
   /** A downloaded package differs from its feed index (size or SHA-256): not installed. */
   | 'DEVICE_DOWNLOAD_MISMATCH'
+  /** A feed failed to update (unreachable, a bad signature, expired): the updater run changes nothing. */
+  | 'DEVICE_UPDATER_FEED'
+  /** An updater request, delay or plan id that breaks the rules (a priority over 100, a bad version). */
+  | 'DEVICE_BAD_REQUEST'
   /** Any other failure of the storage. */
   | 'DEVICE_IO';
 

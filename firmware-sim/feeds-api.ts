@@ -225,6 +225,11 @@ export interface ApplyPlanOptions {
   readonly signal?: AbortSignal;
   /** A step's download starts (for progress). */
   readonly onDownload?: (step: FeedPlanStep) => void;
+  /**
+   * Refuse the whole plan when a package it installs would not be activated at the next boot (an
+   * untrusted key without allow-untrusted): nobody reads a warning when the updater applies a plan.
+   */
+  readonly onlyWhatRuns?: boolean;
 }
 
 /** What `applyPlan` did, in the plan's order; it takes effect at the next boot. */

@@ -24,8 +24,8 @@ export interface HttpServerOptions {
 
 export interface RunningHttpServer {
   readonly port: number;
-  /** Every request: path, whether it carried an Authorization header, and the status answered. */
-  readonly requests: Array<{ path: string; authorized: boolean; status?: number }>;
+  /** Every request: path, method, whether it carried an Authorization header, and the status answered. */
+  readonly requests: Array<{ path: string; method: string; authorized: boolean; status?: number }>;
   connections(): number;
   close(): Promise<void>;
 }
@@ -41,7 +41,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    requests.push({ path, authorized: req.headers.authorization !== undefined });
+    requests.push({ path, method: req.method ?? 'GET', authorized: req.headers.authorization !== undefined });
     const redirect = opts.redirects?.[path];
     if (redirect !== undefined) {
       res.writeHead(302, { location: redirect }).end();

@@ -30,7 +30,7 @@ const BELOW_STORE = ['firmware-sim/config', 'firmware-sim/state', 'firmware-sim/
  * included, is an error here.
  */
 const LAYERS: Readonly<Record<string, readonly string[]>> = {
-  bin: ['shell/main.ts', 'wmopkg/main.ts'],
+  bin: ['shell/main.ts', 'shell/updater-main.ts', 'wmopkg/main.ts'],
   shell: [
     'contexts',
     'firmware-sim/index.ts',
@@ -50,6 +50,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'firmware-sim': [
     'firmware-sim/repository',
     'firmware-sim/feeds',
+    'firmware-sim/updater',
     'firmware-sim/lifecycle',
     'firmware-sim/firmware',
     'firmware-sim/boot',
@@ -60,6 +61,15 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
     'media',
     'transports',
     'common',
+  ],
+  // The updater: requests, plans and runs over the device's feeds API and the store; it never asks anyone.
+  // (Its types name the feeds' contract directly: api.ts re-exports them, and importing api.ts would close a circle.)
+  'firmware-sim/updater': [
+    ...DEVICE_WORDS,
+    'firmware-sim/feeds-api.ts',
+    'firmware-sim/feeds',
+    'firmware-sim/store',
+    ...BELOW_STORE,
   ],
   // The device's side of feeds: their configuration, kept indexes, update, plans and their commit.
   'firmware-sim/repository': [...DEVICE_WORDS, 'firmware-sim/store', 'firmware-sim/feeds', ...BELOW_STORE],

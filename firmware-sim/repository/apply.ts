@@ -167,10 +167,20 @@ async function commit(
       else marks.push({ name, persistent: true });
     }
   }
-  faultPoint('plan:checked');
-  await commitPlan(host.paths, planJournal(host.paths, id, { removes, installs, marks }));
   const config = await readBootConfig(host.paths.bootConfigFile);
   const allow = allowUntrustedInForce(config, device);
+  if (options.onlyWhatRuns) {
+    for (const { record: r } of installs) {
+      const refused = activationRefusal(r.verification, r.reason, r.keyNumber, allow, config, device);
+      if (refused === undefined) continue;
+      throw new DeviceError(
+        'DEVICE_UNTRUSTED',
+        `${r.name} ${r.version} of feed ${r.feed} would not be activated (${refused}); nothing was changed`,
+      );
+    }
+  }
+  faultPoint('plan:checked');
+  await commitPlan(host.paths, planJournal(host.paths, id, { removes, installs, marks }));
   const results: FeedStepResult[] = [];
   const events: string[] = [];
   for (const step of plan.steps) {

@@ -323,6 +323,46 @@ const cases: readonly Case[] = [
     line: 'install media external user admin x.wmopkg',
     expected: /^media cannot be combined with proto, user or password$/,
   },
+  {
+    title: 'a version constraint as two words: the relation waits for its version',
+    context: 'updater',
+    line: 'install b version >= 2.0 priority 60',
+    expected: {
+      run: 'install',
+      args: { name: 'b', version: { relation: '>=', version: '2.0' }, priority: 60 },
+    },
+  },
+  {
+    title: 'a version constraint as one word',
+    context: 'updater',
+    line: 'install b version <<3',
+    expected: { run: 'install', args: { name: 'b', version: { relation: '<<', version: '3' } } },
+  },
+  {
+    title: 'a version constraint quoted with its space',
+    context: 'updater',
+    line: 'install b version "= 1.2.0"',
+    expected: { run: 'install', args: { name: 'b', version: { relation: '=', version: '1.2.0' } } },
+  },
+  {
+    title: 'a relation with no version after it',
+    context: 'updater',
+    line: 'install b version >=',
+    expected: /^incomplete command "install b version >=": expected CONSTRAINT$/,
+  },
+  {
+    title: 'a version with no relation',
+    context: 'updater',
+    line: 'install b version 2.0',
+    expected:
+      /^invalid CONSTRAINT "2\.0": expected a relation \(<< <= >= >> =\) and a version, e\.g\. >= 2\.0 or >=2\.0$/,
+  },
+  {
+    title: 'a quoted relation is the whole value, not joined to the next word',
+    context: 'updater',
+    line: 'install b version ">=" 2.0',
+    expected: /^invalid CONSTRAINT ">=": expected a relation/,
+  },
   { title: 'unterminated quote', line: 'show log | include "x', expected: /unterminated double quote/ },
   { title: 'empty filter', line: 'show log |', expected: /^incomplete command "\|": expected a filter$/ },
   { title: 'unknown filter', line: 'show log | grep x', expected: /^unknown command "\| grep"$/ },

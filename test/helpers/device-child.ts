@@ -63,6 +63,15 @@ async function main(): Promise<unknown> {
       return device.boot();
     case 'factory-reset':
       return device.factoryReset();
+    case 'updater-run': {
+      // One updater run over the real transports (the feed configured on the device, on loopback).
+      const { transportFetcher } = await import('./updater-fixtures.js');
+      const { plan: _plan, ...outcome } = await device.updater.run({
+        fetcher: transportFetcher(device),
+        trigger: 'timer',
+      });
+      return outcome;
+    }
     case 'feed-update':
       // Feeds on the device's stick: no network in a child that is killed.
       return device.updateFeeds({ fetcher: mediaFetcher(device) });
