@@ -88,12 +88,12 @@ export function formatCatalog(rows: readonly CatalogRow[]): Buffer {
 }
 
 /** The value after a line's key, as JSON. */
-function valueOf(line: string): unknown {
+function lineValue(line: string): unknown {
   return JSON.parse(line.slice(line.indexOf('\t') + 1));
 }
 
 function rowOf(line: string): CatalogRow {
-  const row = valueOf(line);
+  const row = lineValue(line);
   if (
     !Array.isArray(row) ||
     row.length !== 5 ||
@@ -131,7 +131,7 @@ export class CatalogFile {
   /** The names of the packages whose `Provides` names `provided`, in index order. */
   providersOf(provided: string): string[] {
     return this.lines(this.rowsEnd, this.bytes.length, JSON.stringify(provided)).map((line) => {
-      const name = valueOf(line);
+      const name = lineValue(line);
       if (typeof name !== 'string') throw new Error('a damaged catalog line');
       return name;
     });
