@@ -46,6 +46,7 @@ export {
   type FormatLimits,
   type Layout,
   MEMBER,
+  type MemberHash,
   type MemberInfo,
   PackageReader,
   type PackageReading,

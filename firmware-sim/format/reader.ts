@@ -1,5 +1,5 @@
 // The streaming .wmopkg reader: one pass over the bytes, every member hashed as it passes.
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { AR_MAGIC, type ArHandler, type ArHeader, ArParser } from './ar.js';
@@ -69,6 +69,30 @@ export interface ReadOptions {
   readonly onData?: (chunk: Buffer) => void | Promise<void>;
   /** Called once the data member is complete (after its last `onData`). */
   readonly onDataEnd?: () => void | Promise<void>;
+  /**
+   * The hash of data.tar.gz, given its size from the member header, where it is not node:crypto's on
+   * this thread (the install hashes a large one on another core); `undefined` keeps the default.
+   */
+  readonly dataHash?: (size: number) => MemberHash | undefined;
+}
+
+/** A SHA-256 in progress over one member. */
+export interface MemberHash {
+  /** Takes the next chunk; a returned promise asks the caller to wait before the next one. */
+  update(chunk: Buffer): void | Promise<void>;
+  /** The lower-case hex digest, once every chunk is in. */
+  digest(): string | Promise<string>;
+}
+
+/** node:crypto's SHA-256 on this thread. */
+function localHash(): MemberHash {
+  const hash = createHash('sha256');
+  return {
+    update: (chunk) => {
+      hash.update(chunk);
+    },
+    digest: () => hash.digest('hex'),
+  };
 }
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
@@ -88,7 +112,8 @@ const MAX_CONTROL_ENTRIES = 64;
 /**
  * Reads a package pushed in chunks. Call `write` for every chunk (await it), then `end`.
  * Errors are `FormatError`s naming the member and offset. A chunk may be reused by the caller once
- * its `write` has settled: the reader copies what it keeps (`onData` gets the chunk as given).
+ * its `write` has settled: the reader copies what it keeps (`onData` gets the chunk as given; a
+ * `dataHash` of the caller's may hold it longer, as that caller knows).
  */
 export class PackageReader {
   private readonly limits: FormatLimits;
@@ -208,7 +233,7 @@ class MemberSink implements ArHandler {
   private readonly infos: MemberInfo[] = [];
   private readonly seen = new Set<string>();
   private current:
-    | { header: ArHeader; hash: Hash; parts: Buffer[] | undefined; checked: boolean }
+    | { header: ArHeader; hash: MemberHash; parts: Buffer[] | undefined; checked: boolean }
     | undefined;
   private control: { control: ControlFile; files: Map<string, Buffer> } | undefined;
   private manifest: { parsed: Manifest; bytes: Buffer } | undefined;
@@ -260,7 +285,7 @@ class MemberSink implements ArHandler {
     }
     this.current = {
       header,
-      hash: createHash('sha256'),
+      hash: (name === MEMBER.data ? this.options.dataHash?.(size) : undefined) ?? localHash(),
       parts: name === MEMBER.data ? undefined : [],
       checked: false,
     };
@@ -268,7 +293,8 @@ class MemberSink implements ArHandler {
 
   async data(chunk: Buffer): Promise<void> {
     const current = this.current!;
-    current.hash.update(chunk);
+    const full = current.hash.update(chunk);
+    if (full) await full;
     if (current.parts) {
       // Copied: the caller may reuse the chunk's memory once this call returns.
       current.parts.push(Buffer.from(chunk));
@@ -284,7 +310,7 @@ class MemberSink implements ArHandler {
   async end(header: ArHeader): Promise<void> {
     const current = this.current!;
     this.current = undefined;
-    const info: MemberInfo = { name: header.name, size: header.size, sha256: current.hash.digest('hex') };
+    const info: MemberInfo = { name: header.name, size: header.size, sha256: await current.hash.digest() };
     this.infos.push(header.offset >= 0 ? { ...info, offset: header.dataOffset } : info);
     const place =
       header.offset >= 0 ? { member: header.name, offset: header.dataOffset } : { member: header.name };

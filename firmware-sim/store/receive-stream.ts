@@ -12,8 +12,11 @@ export const RECEIVE_BATCH = 1024 * 1024;
 /** Bytes handed out between two collections of young garbage (see collectYoungGarbage). */
 export const COLLECT_EVERY = 4 * 1024 * 1024;
 
-/** Free batch buffers kept for reuse; more than the pipeline holds at once (file queue, zlib queue). */
-const POOL_LIMIT = 4;
+/**
+ * Free batch buffers kept for reuse: more than the install holds at once (the file's queue and the
+ * write in flight, the hashing thread's queue), so that none is allocated anew in the steady state.
+ */
+const POOL_LIMIT = 8;
 
 /**
  * Calls `each` for the bytes of `stream` in order, in batches of up to `batchBytes`: small chunks (a
@@ -62,7 +65,8 @@ export function eachBatch(
         const back = takeReturn(first);
         return [first, back ? once(back) : noop];
       }
-      const buffer = free.pop() ?? Buffer.allocUnsafe(batchBytes);
+      // Shared memory, so that a hashing thread (tuning/hash-thread.ts) reads the batch in place.
+      const buffer = free.pop() ?? Buffer.from(new SharedArrayBuffer(batchBytes));
       let used = 0;
       while (queue.length > 0 && queue[0]!.length < large && used + queue[0]!.length <= batchBytes) {
         const chunk = queue.shift()!;
