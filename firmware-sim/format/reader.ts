@@ -139,7 +139,11 @@ export class PackageReader {
         `package larger than the limit of ${this.limits.packageBytes} bytes`,
       );
     }
-    if (this.layout === undefined) {
+    if (this.layout === undefined && this.headLength === 0 && chunk.length >= AR_MAGIC.length) {
+      // The usual case: the first chunk holds the magic and is parsed as it is. (It was copied twice,
+      // into fresh memory: 2 MiB per package file read, 200 MiB for a boot of 100 packages.)
+      this.start(chunk);
+    } else if (this.layout === undefined) {
       // Decide the layout on the first bytes: `!<arch>\n` or the gzip magic.
       this.head.push(Buffer.from(chunk));
       this.headLength += chunk.length;
