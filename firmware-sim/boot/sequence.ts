@@ -38,6 +38,7 @@ import { backgroundSync, syncFileSystem } from './syncer.js';
 import { applySpecialBits, SafeUnpacker, type UnpackResult } from './unpack.js';
 import { deferDataErrors } from './unpack-stored.js';
 import { type BootRules, checkStored, invalidFrom, refusalFor, verifyStored } from './verdict.js';
+import { readActiveAgain } from './verify-parallel.js';
 
 /** Everything a boot needs, read once at its start. */
 interface BootState extends BootRules {
@@ -130,6 +131,7 @@ async function bootSequence(
     active.delete(name);
   }
   const handled = hooks.handled ?? new Map<string, BootLine>();
+  const readings = await readActiveAgain(layout, device, records, active, handled);
   for (const name of [...new Set([...records.keys(), ...damaged.keys(), ...handled.keys()])].sort()) {
     const record = records.get(name);
     const current = active.get(name);
@@ -149,7 +151,7 @@ async function bootSequence(
     installIds[name] = record.installId;
     const line =
       current?.installId === record.installId
-        ? await reverify(state, record, current, deactivated)
+        ? await reverify(state, record, current, deactivated, readings.get(name))
         : await activate(state, record, current);
     lines.push(line);
     state.events.push(
@@ -196,14 +198,15 @@ function lineOf(
   return { name: record.name, version: record.version, verification, activated, reason };
 }
 
-/** An active package of the same installation: verified again; taken out if it may no longer run. */
+/** An active package of the same installation: verified again (`read` on every core, or here); taken out if it may no longer run. */
 async function reverify(
   state: BootState,
   record: StoreRecord,
   current: ActiveRecord,
   deactivated: Deactivated[],
+  read: PackageReading | undefined,
 ): Promise<BootLine> {
-  const { verdict, refused } = await checkStored(state, record);
+  const { verdict, refused } = await checkStored(state, record, read);
   if (refused === undefined) return lineOf(record, verdict.status, true, 'already active');
   // A package that may no longer run is not run once more to take it out: its files go, its scripts don't.
   const out = await deactivate(state, current, refused, { scripts: false });

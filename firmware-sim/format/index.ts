@@ -54,6 +54,7 @@ export {
   readPackage,
   readPackageFile,
 } from './reader.js';
+export { reviveReading } from './reading-clone.js';
 export { type RemovalOptions, removalPackageName, removalPackageSpec } from './removal.js';
 export {
   checkSignature,
