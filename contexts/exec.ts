@@ -13,8 +13,8 @@ import { localTime, renderFields, renderTable } from './table.js';
  */
 const BOOTING = 'boot in progress, cannot be interrupted';
 
-/** The boot report as `reboot` and `factory-reset` print it. */
-function bootReportLines(report: BootReport, env: CommandEnv): string[] {
+/** The boot report as `reboot` and `factory-reset` (and `updater run` with `reboot auto`) print it. */
+export function bootReportLines(report: BootReport, env: CommandEnv): string[] {
   const rows = report.lines.map((l) => [
     l.name,
     l.version,
@@ -78,6 +78,11 @@ export const execContext: Context = {
       name: 'boot',
       help: 'Bootloader configuration: untrusted packages, media labels, firmware fallback',
       enter: 'boot',
+    }),
+    command({
+      name: 'updater',
+      help: 'Keep the packages in a described state from the feeds: requests, plans, approvals',
+      enter: 'updater',
     }),
     command({
       name: 'trust',

@@ -6,16 +6,50 @@ import { printable } from '../common/text.js';
 import type { ActivationState, InstallResult, PackageDetails, PackageSummary } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
 import { CliError } from './errors.js';
+import { installTarget } from './feed-param-types.js';
 import { installFirmwareLine } from './firmware.js';
-import { type ArgsOf, arg, type CommandEnv, type Context, command, options } from './grammar.js';
-import { address, installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
+import {
+  type Args,
+  type ArgsOf,
+  arg,
+  type CommandEnv,
+  type Context,
+  command,
+  flag,
+  options,
+} from './grammar.js';
+import { feedCommands } from './package-feeds.js';
+import { dryRunFlag, installByName, planCommands, removeWithDependents } from './package-plan.js';
+import { queryCommands } from './package-queries.js';
+import { installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
 import { openSource, persistentFlag, sourceOptions } from './source.js';
 import { localTime, pyBool, renderFields, renderTable, toAscii, wrapLine } from './table.js';
 
+/** A word of the line that only a file install takes (a server's protocol, login, or a media). */
+function fromFile(a: Args): boolean {
+  return a.media !== undefined || a.proto !== undefined || a.user !== undefined || a.password !== undefined;
+}
+/** The feed words after a bare name: only when no file-install word came before, and the target may be a name. */
+const feedOnly = (a: Args): boolean =>
+  fromFile(a) || (a.target as { name?: string } | undefined)?.name === undefined;
+const FEED_ONLY = 'dry-run and no-recommends apply to installing a package of the feeds by name';
+
 const installParams = [
   options(persistentFlag, ...sourceOptions),
-  arg('address', address, { skipIf: (a) => a.media !== undefined }),
-  arg('file', packageFile),
+  arg('target', installTarget, { skipIf: (a) => a.media !== undefined }),
+  options(
+    { ...dryRunFlag, skipIf: feedOnly, conflict: FEED_ONLY },
+    flag('no-recommends', 'Leave the packages it recommends out', 'noRecommends', {
+      skipIf: feedOnly,
+      conflict: FEED_ONLY,
+    }),
+  ),
+  // After a server or a media the file is needed; after a bare name there is none.
+  arg('file', packageFile, {
+    optional: true,
+    requiredIf: (a) => fromFile(a) || (a.target as { name?: string } | undefined)?.name === undefined,
+    skipIf: (a) => a.dryRun !== undefined || a.noRecommends !== undefined,
+  }),
 ] as const;
 const removeParams = [arg('target', packageOrAll, { optional: true })] as const;
 const showParams = [arg('name', installedPackage, { optional: true })] as const;
@@ -44,6 +78,11 @@ function ellipsis(env: CommandEnv): string {
  */
 async function install(args: ArgsOf<typeof installParams>, env: CommandEnv): Promise<void> {
   const file = args.file;
+  if (file === undefined) {
+    // A bare name: from the feeds, with everything it needs.
+    await installByName(args.target!.name!, args, env);
+    return;
+  }
   try {
     await installFrom(args, file, env);
   } catch (e) {
@@ -59,7 +98,14 @@ async function installFrom(
   file: PackageFile,
   env: CommandEnv,
 ): Promise<void> {
-  const source = await openSource({ ...args, path: file.path }, env);
+  const source = await openSource(
+    {
+      ...args,
+      ...(args.target?.address === undefined ? {} : { address: args.target.address }),
+      path: file.path,
+    },
+    env,
+  );
   let downgrade = false;
   let result: InstallResult;
   try {
@@ -153,6 +199,7 @@ async function remove(args: ArgsOf<typeof removeParams>, env: CommandEnv): Promi
     return;
   }
   let question = `Remove package ${target.name} (y/N)?`;
+  let backupOnly = false;
   if (!(await device.names()).includes(target.name)) {
     // Not installed, but kept in the backup (taken out by a removal package): remove takes it out.
     const held = (await device.backup()).some((e) => e.name === target.name && e.state === 'held');
@@ -164,7 +211,11 @@ async function remove(args: ArgsOf<typeof removeParams>, env: CommandEnv): Promi
       );
     }
     question = `Remove package ${target.name} from the backup (y/N)?`;
+    backupOnly = true;
   }
+  // Installed packages that depend on it: listed, and removed too once confirmed (a package kept only
+  // in the backup is installed nowhere, so nothing depends on it).
+  if (!backupOnly && (await removeWithDependents(target.name, env))) return;
   if (!(await env.ui.confirm(question))) throw notConfirmed();
   await device.remove(target.name);
   env.out.line(`Removed${ellipsis(env)} ${AFTER_REBOOT}`);
@@ -282,6 +333,18 @@ function detailLines(d: PackageDetails, env: CommandEnv): string[] {
     ['Size', d.size < 1024 ? formatBytes(d.size) : `${formatBytes(d.size)} (${d.size} bytes)`],
     ['Files', d.fileCount === undefined ? 'counted at activation' : String(d.fileCount)],
   ];
+  if (d.feed !== undefined) facts.push(['Feed', d.feed]);
+  if (d.auto !== undefined) {
+    const needed = d.neededBy === undefined || d.neededBy.length === 0 ? undefined : d.neededBy.join(', ');
+    facts.push([
+      'Auto-installed',
+      !d.auto
+        ? 'no, installed on request'
+        : needed === undefined
+          ? 'yes, installed as a dependency; nothing needs it now (autoremove takes it)'
+          : `yes, installed as a dependency of ${needed}`,
+    ]);
+  }
   const control = d.fields.map(([k, v]): [string, string] => [k, controlValue(v)]);
   const lines = [...renderFields(facts), CONTROL_HEADING, ...renderFields(control, 2)];
   return lines.map((l) => (env.session.terminal.ascii ? toAscii(l) : l));
@@ -291,11 +354,11 @@ function detailLines(d: PackageDetails, env: CommandEnv): string[] {
 export const packageContext: Context = {
   name: 'package',
   path: '/package/#',
-  groups: commonGroups,
+  groups: { ...commonGroups, no: 'Remove a feed (no feed NAME)' },
   commands: [
     command({
       name: 'install',
-      help: 'Install a .wmopkg package from a server or a media; takes effect after reboot',
+      help: 'Install a package from the feeds by name, or a .wmopkg file from a server or a media; takes effect after reboot',
       params: installParams,
       run: install,
     }),
@@ -312,6 +375,9 @@ export const packageContext: Context = {
       params: showParams,
       run: show,
     }),
+    ...feedCommands,
+    ...planCommands,
+    ...queryCommands,
     ...commonCommands,
   ],
 };

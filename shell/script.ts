@@ -83,6 +83,7 @@ export async function runScript(
       return answer;
     },
     progress: () => undefined,
+    ...(options.yes ? { assumeYes: true } : {}),
   };
   const fe: FrontEnd = {
     interactive: false,

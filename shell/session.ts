@@ -222,6 +222,7 @@ export class Session {
         return fe.prompter.password(terminalText(p));
       },
       progress: (label) => fe.prompter.progress(label),
+      ...(fe.prompter.assumeYes ? { assumeYes: true } : {}),
     };
     const env: CommandEnv = {
       services: this.services,

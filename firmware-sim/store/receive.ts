@@ -243,7 +243,7 @@ export async function commitPackage(
 }
 
 /** A directory without a readable record (made by hand) must not block an install: it goes. */
-async function moveAsideBroken(layout: Layout, name: string): Promise<void> {
+export async function moveAsideBroken(layout: Layout, name: string): Promise<void> {
   const dir = join(layout.storeDir, name);
   const trash = tempPathFor(dir, 'broken');
   try {
