@@ -27,6 +27,7 @@ import { backgroundSync } from './syncer.js';
 import { applySpecialBits, SafeUnpacker, type UnpackResult } from './unpack.js';
 import { deferDataErrors } from './unpack-stored.js';
 import { checkStored, invalidFrom, refusalFor, verifyStored } from './verdict.js';
+import { readActiveAgain } from './verify-parallel.js';
 
 /** What the firmware step (firmware/boot.ts) hands this pass: lines of firmware packages, its report. */
 export interface BootHooks {
@@ -109,9 +110,12 @@ async function bootSequence(
     }
     active.delete(name);
   }
-  // A plan's packages go together: the gate holds back those of a plan with a package that may not run.
-  const gate = await planGate(records, active, (record) => storedVerdict(state, record));
   const handled = hooks.handled ?? new Map<string, BootLine>();
+  const readings = await readActiveAgain(layout, device, records, active, handled);
+  // A plan's packages go together: the gate holds back those of a plan with a package that may not run.
+  const gate = await planGate(records, active, (record) =>
+    storedVerdict(state, record, readings.get(record.name)),
+  );
   for (const name of gate.order(
     [...new Set([...records.keys(), ...damaged.keys(), ...handled.keys()])].sort(),
   )) {
@@ -141,7 +145,7 @@ async function bootSequence(
           `${held.reason}${current ? `; ${current.version} stays active` : ''}`,
         )
       : current?.installId === record.installId
-        ? await reverify(state, record, current, deactivated)
+        ? await reverify(state, record, current, deactivated, readings.get(name))
         : await activate(state, record, current);
     gate.done(name, line);
     lines.push(line);
@@ -192,22 +196,27 @@ function lineOf(
 }
 
 /** The verdict on a stored package and whether it may run, for the plan gate (nothing is unpacked). */
-async function storedVerdict(state: BootState, record: StoreRecord): Promise<StoredVerdict> {
-  const check = await checkStored(state, record);
+async function storedVerdict(
+  state: BootState,
+  record: StoreRecord,
+  read: PackageReading | undefined,
+): Promise<StoredVerdict> {
+  const check = await checkStored(state, record, read);
   return {
     verification: check.verdict.status,
     ...(check.refused === undefined ? {} : { refused: check.refused }),
   };
 }
 
-/** An active package of the same installation: verified again; taken out if it may no longer run. */
+/** An active package of the same installation: verified again (`read` on every core, or here); taken out if it may no longer run. */
 async function reverify(
   state: BootState,
   record: StoreRecord,
   current: ActiveRecord,
   deactivated: Deactivated[],
+  read: PackageReading | undefined,
 ): Promise<BootLine> {
-  const { verdict, refused } = await checkStored(state, record);
+  const { verdict, refused } = await checkStored(state, record, read);
   if (refused === undefined) return lineOf(record, verdict.status, true, 'already active');
   // A package that may no longer run is not run once more to take it out: its files go, its scripts don't.
   const out = await deactivate(state, current, refused, { scripts: false });
