@@ -53,6 +53,8 @@ function shownPath(path: string): string {
   return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 const shown = shownPath(dir);
+/** `1 device`, `3 devices`. */
+const devices = (n: number): string => `${n} device${n === 1 ? '' : 's'}`;
 
 try {
   if (what === 'stop') {
@@ -60,7 +62,7 @@ try {
     process.stdout.write(
       record === undefined
         ? `No fleet in ${shown}.\n`
-        : `Stopped ${record.devices.length} devices of ${shown}.\n`,
+        : `Stopped ${devices(record.devices.length)} of ${shown}.\n`,
     );
   } else {
     if (!/^[0-9]+$/.test(what)) fail(`expected N or stop, not "${what}"`);
@@ -78,7 +80,7 @@ try {
     const first = record.devices[0]!;
     const last = record.devices[record.devices.length - 1]!;
     const where = (d: typeof first): string => `${d.address}:${d.port}`;
-    process.stdout.write(`${record.devices.length} devices: ${first.name} (${where(first)}) … ${last.name} (${where(last)}), user ${record.user}
+    process.stdout.write(`${devices(record.devices.length)}: ${first.name} (${where(first)}) … ${last.name} (${where(last)}), user ${record.user}
   ssh -F ${shownPath(record.sshConfig)} ${first.name} 'show version'
   HOME=${record.ansibleHome} ANSIBLE_CONFIG=${record.ansibleConfig} ansible-playbook edgesh.device.rollout -e …
 Stop them with: npm run fleet -- stop${values.dir === join(repo, '.fleet') ? '' : ` --dir ${shown}`}

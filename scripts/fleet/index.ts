@@ -145,7 +145,7 @@ export async function startFleet(options: FleetOptions): Promise<FleetRecord> {
     await writeFile(join(dir, 'client', 'authorized_keys'), `restrict,pty ${clientPublic}\n`, {
       mode: 0o644,
     });
-    log(`creating ${count} devices in ${dir}`);
+    log(`creating ${count} device${count === 1 ? '' : 's'} in ${dir}`);
     const sites = new Map<string, SshdSite>();
     const hostKeys = new Map<string, string>();
     await eachLimited(devices, PARALLEL, async (device) => {
@@ -179,7 +179,7 @@ export async function startFleet(options: FleetOptions): Promise<FleetRecord> {
     await writeFile(join(dir, 'ssh_config'), sshConfig(site));
     await writeFile(join(dir, 'ansible.cfg'), ansibleConfig(site));
     await save();
-    log(`${count} devices up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(`${count} device${count === 1 ? '' : 's'} up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return record();
   } catch (error) {
     await stopFleet(dir).catch(() => {});
