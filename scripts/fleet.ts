@@ -80,10 +80,14 @@ try {
     const first = record.devices[0]!;
     const last = record.devices[record.devices.length - 1]!;
     const where = (d: typeof first): string => `${d.address}:${d.port}`;
-    process.stdout.write(`${devices(record.devices.length)}: ${first.name} (${where(first)}) … ${last.name} (${where(last)}), user ${record.user}
+    const range =
+      first === last
+        ? `${first.name} (${where(first)})`
+        : `${first.name} (${where(first)}) … ${last.name} (${where(last)})`;
+    process.stdout.write(`${devices(record.devices.length)}: ${range}, user ${record.user}
   ssh -F ${shownPath(record.sshConfig)} ${first.name} 'show version'
   HOME=${record.ansibleHome} ANSIBLE_CONFIG=${record.ansibleConfig} ansible-playbook edgesh.device.rollout -e …
-Stop them with: npm run fleet -- stop${values.dir === join(repo, '.fleet') ? '' : ` --dir ${shown}`}
+Stop the fleet with: npm run fleet -- stop${values.dir === join(repo, '.fleet') ? '' : ` --dir ${shown}`}
 `);
   }
 } catch (e) {
