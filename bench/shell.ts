@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import { registry } from '../contexts/index.js';
 import { completeAt } from '../contexts/parser.js';
 import { loadVendorSecretKey, openDevice } from '../firmware-sim/index.js';
+import { buildPackage, installFile } from '../lab/packages.js';
+import { BIN } from '../lab/paths.js';
+import { PtyShell } from '../lab/pty.js';
 import { loadServices } from '../shell/services.js';
-import { installFile } from '../test/helpers/device-fixtures.js';
-import { buildPackage } from '../test/helpers/package-fixtures.js';
-import { PtyShell } from '../test/helpers/pty.js';
-import { BIN } from '../test/helpers/run-edgesh.js';
 import type { Bench, BenchResult } from './types.js';
 import { haveCommand, lowest, median, scratch } from './util.js';
 

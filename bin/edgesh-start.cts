@@ -12,6 +12,9 @@
 // cache only costs the compile. Code compiled from a cache cannot run `import()` on Node 20, so the
 // bundle has none: it asks this file for it. Without a bundle, or with one older than tsc's last
 // output (only `tsc` was run), the modules run unbundled.
+// Before anything is loaded: a password on the command line leaves the process list (see below).
+hideSecretsFromProcessList();
+
 import fs = require('node:fs');
 import path = require('node:path');
 import vm = require('node:vm');
@@ -88,6 +91,29 @@ function report(script: vm.Script, cachedData: Buffer | undefined, cacheFile: st
       fs.renameSync(tmp, cacheFile);
     });
   }
+}
+
+/**
+ * `edgesh -c '… password X'` (what sshd runs for `ssh host '…'`) shows X to every local user in the
+ * process list (/proc/PID/cmdline) until the process replaces its title. This runs first, before
+ * any module is loaded, and masks the word after `password` (or an abbreviation down to `pa`) and
+ * the password of `user:password@`, roughly and to the safe side; once the grammar is loaded,
+ * shell/main.ts sets the exact title (`password ****`) by the one rule (contexts/secret-words.ts,
+ * from the parameters declared secret). This copy of the rule cannot import it: it must run
+ * before anything is loaded. The instant between the start of the
+ * process and this statement cannot be closed from inside: docs/shell.md says so.
+ */
+function hideSecretsFromProcessList(): void {
+  const args = process.argv.slice(2);
+  const masked = args.map((a) =>
+    a
+      .replace(
+        /((?:^|[\s;|])pa(?:s(?:s(?:w(?:o(?:r(?:d)?)?)?)?)?)?\s+)(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|\S+)/gi,
+        '$1****',
+      )
+      .replace(/([^\s@/:;|]*):[^\s@]*@/g, '$1:****@'),
+  );
+  if (masked.some((m, i) => m !== args[i])) process.title = ['edgesh', ...masked].join(' ');
 }
 
 start();

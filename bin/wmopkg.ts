@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `wmopkg`: the packaging tool (SPEC §6); the commands live in firmware-sim/format/tool.ts.
-import { wmopkgMain } from '../firmware-sim/format/tool.js';
+// `wmopkg`: the packaging tool (SPEC §6); the commands live in wmopkg/main.ts.
+import { wmopkgMain } from '../wmopkg/main.js';
 
 process.exitCode = await wmopkgMain(process.argv.slice(2));

@@ -1,32 +1,82 @@
-// Commands every context has: navigation (exit, end, top), `do`, and `help` derived from the declarations.
-import type { CommandEnv } from './env.js';
-import { arg, type Command, type Context, usage } from './grammar.js';
-import { restWords } from './param-types.js';
+// Commands every context has: navigation (exit, end, top), `do`, `terminal`, history, and `help` derived from the declarations.
+import { arg, type Command, type CommandEnv, type Context, command, usagePieces } from './grammar.js';
+import { numberOrAuto, restWords } from './param-types.js';
 import { lookup } from './parser.js';
-import { renderPairs, wrapLine } from './table.js';
+import { renderPairs, wrapLine, wrapPieces } from './table.js';
 
-/** `exit`, `end`, `top`, `do`, `history`, `help`: appended to the command list of every context. */
+/** Help for the first word of the multi-word commands below; spread into every context's `groups`. */
+export const commonGroups: Readonly<Record<string, string>> = {
+  terminal: 'Settings of this terminal session',
+};
+
+/**
+ * `terminal …`: settings of the session, not of a context, so they work wherever the session is
+ * (automation sends `terminal length 0` after entering a context). Like `history`, not offered as
+ * `package terminal …` from the top.
+ */
+const terminalCommands: readonly Command[] = [
+  command({
+    name: 'terminal length',
+    help: 'Lines per page on this terminal (0: no paging; auto: the terminal height)',
+    navigation: true,
+    params: [
+      arg('n', numberOrAuto('N', 'Lines per page, 0 for no paging, auto to follow the terminal', 0, 512)),
+    ],
+    run: async (a, env) => env.session.terminal.setLength(a.n),
+  }),
+  command({
+    name: 'terminal width',
+    help: 'Columns of this terminal, for tables (auto: the terminal width)',
+    navigation: true,
+    params: [arg('n', numberOrAuto('N', 'Columns, or auto to follow the terminal', 40, 512))],
+    run: async (a, env) => env.session.terminal.setWidth(a.n),
+  }),
+  command({
+    name: 'terminal ascii',
+    help: 'Draw tables with ASCII characters only',
+    navigation: true,
+    run: async (_a, env) => {
+      env.session.terminal.ascii = true;
+    },
+  }),
+  command({
+    name: 'terminal utf8',
+    help: 'Draw tables with box-drawing characters',
+    navigation: true,
+    run: async (_a, env) => {
+      env.session.terminal.ascii = false;
+    },
+  }),
+];
+
+/** `exit`, `end`, `top`, `do`, `terminal`, `history`, `help`: appended to the command list of every context. */
 export const commonCommands: readonly Command[] = [
-  {
+  command({
     name: 'exit',
     help: 'Leave this context (at the top level: end the session)',
     navigation: true,
     run: async (_args, env) => env.session.nav.exit(),
-  },
-  {
+  }),
+  command({
     name: 'end',
     help: 'Return to the top level',
     navigation: true,
     run: async (_args, env) => env.session.nav.top(),
-  },
-  {
+  }),
+  command({
     name: 'top',
     help: 'Return to the top level',
     navigation: true,
     run: async (_args, env) => env.session.nav.top(),
-  },
-  { name: 'do', help: 'Run a top-level command from this context', delegate: 'exec', navigation: true },
-  {
+  }),
+  ...terminalCommands,
+  command({
+    name: 'do',
+    help: 'Run a top-level command from this context',
+    delegate: 'exec',
+    navigation: true,
+  }),
+  command({
     name: 'history',
     help: 'Show the commands entered in this session',
     // Of the session, not of a context: not offered as `package history` from the top.
@@ -36,13 +86,13 @@ export const commonCommands: readonly Command[] = [
       const width = String(list.length).length;
       for (const [i, line] of list.entries()) env.out.line(`${String(i + 1).padStart(width)}  ${line}`);
     },
-  },
-  {
+  }),
+  command({
     name: 'help',
     help: 'List the commands here, or explain one: help COMMAND',
     params: [arg('topic', restWords, { optional: true })],
-    run: async (args, env) => help(args.topic as string | undefined, env),
-  },
+    run: async (args, env) => help(args.topic, env),
+  }),
 ];
 
 function visible(context: Context): Command[] {
@@ -57,15 +107,16 @@ async function help(topic: string | undefined, env: CommandEnv): Promise<void> {
       c.name + (c.aliases?.length ? ` (${c.aliases.join(', ')})` : ''),
       c.help,
     ]);
-    for (const line of renderPairs(rows)) env.out.line(`  ${line}`);
+    for (const line of renderPairs(rows, env.session.terminal.width, 2)) env.out.line(line);
     const hint =
       'Type ? anywhere on a line to see what may come next, TAB to complete, "help COMMAND" for its syntax.';
     for (const line of wrapLine(hint, env.session.terminal.width, 0)) env.out.line(line);
     return;
   }
   const found = lookup(env.session.registry, env.context.name, topic);
-  env.out.line(usage(found.command));
-  env.out.line(`  ${found.command.help}`);
+  const width = env.session.terminal.width;
+  for (const line of wrapPieces(usagePieces(found.command), width, 4)) env.out.line(line);
+  for (const line of wrapLine(found.command.help, width - 2, 0)) env.out.line(`  ${line}`);
   const details: Array<[string, string]> = [];
   for (const param of found.command.params ?? []) {
     if (param.kind === 'arg') {
@@ -82,5 +133,5 @@ async function help(topic: string | undefined, env: CommandEnv): Promise<void> {
   if (found.command.enter !== undefined) {
     details.push(['COMMAND', `A command of the ${found.command.enter} context, run without entering it`]);
   }
-  for (const line of renderPairs(details)) env.out.line(`  ${line}`);
+  for (const line of renderPairs(details, width, 2)) env.out.line(line);
 }

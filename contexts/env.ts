@@ -1,9 +1,7 @@
-// What a command's `run` receives: the services bag, the session, output, and the operator's prompts.
+// What commands work with: the services bag, the terminal, output, navigation, and the operator's prompts.
 import type { Device } from '../firmware-sim/api.js';
 import type { MediaLabel, MediaResolver } from '../media/types.js';
 import type { OpenRemote, TransferProgress } from '../transports/types.js';
-import type { Context } from './grammar.js';
-import type { Registry } from './parser.js';
 
 /** The transports layer as the contexts use it (`transports/index.ts`), loaded on first use. */
 export interface TransportTools {
@@ -38,17 +36,34 @@ export interface Services {
 /** How output is drawn; set by the terminal, changed with `terminal …`. */
 export interface TerminalSettings {
   /** Lines per page on a TTY; 0 = no paging. */
-  length: number;
+  readonly length: number;
   /** Columns available for tables. */
-  width: number;
+  readonly width: number;
   /** Plain ASCII instead of box drawing and `…`. */
   ascii: boolean;
+  /**
+   * `terminal width N`; `auto` follows the terminal again (its width as it changes, 80 columns when
+   * it reports none).
+   */
+  setWidth(columns: number | 'auto'): void;
+  /** `terminal length N`; `auto` follows the terminal again (its height less one; no paging without a TTY). */
+  setLength(lines: number | 'auto'): void;
 }
+
+/**
+ * What a yes/no question is about: confirming the operator's own command (`Remove package x
+ * (y/N)?`), which `-y` answers; or trusting something new that the operator did not name (an SSH
+ * host key), which `-y` does not answer.
+ */
+export type QuestionKind = 'command' | 'trust';
 
 /** The operator's side of a command: questions, passwords, progress. Script mode answers from stdin. */
 export interface Prompter {
-  /** Asks a yes/no question (printed exactly as given, e.g. `Remove package x (y/N)?`); only `y`/`yes` is yes. */
-  confirm(question: string): Promise<boolean>;
+  /**
+   * Asks a yes/no question (printed exactly as given, e.g. `Remove package x (y/N)?`); only
+   * `y`/`yes` is yes. `about` defaults to `command`.
+   */
+  confirm(question: string, about?: QuestionKind): Promise<boolean>;
   /** Asks for a secret without echo; `undefined` when nobody can answer (end of input). */
   password(prompt: string): Promise<string | undefined>;
   /** A progress callback for a transfer, or `undefined` when no bar is drawn (script mode). */
@@ -58,6 +73,8 @@ export interface Prompter {
 /** A progress bar being drawn; `done` clears it. */
 export interface ProgressHandle {
   readonly update: (progress: TransferProgress) => void;
+  /** Says what happens before bytes flow (`trying ftp 192.0.2.1:21…`), in the bar's place. */
+  readonly note?: (text: string) => void;
   done(): void;
 }
 
@@ -77,33 +94,6 @@ export interface Navigation {
   exit(): void;
   /** Back to the top level. */
   top(): void;
-}
-
-/** The session as a command sees it. */
-export interface SessionApi {
-  /** The CLI user (`--user`, else the OS or SSH user): the default `user` of transports. */
-  readonly user: string;
-  readonly id: string;
-  readonly terminal: TerminalSettings;
-  /** True on an interactive terminal (vorpal); false in script mode. */
-  readonly interactive: boolean;
-  readonly nav: Navigation;
-  /** Every context and filter, for `help`. */
-  readonly registry: Registry;
-  /** Lines entered so far in this session, passwords masked, oldest first. */
-  history(): readonly string[];
-}
-
-/** The second argument of every `run`. */
-export interface CommandEnv {
-  readonly services: Services;
-  readonly session: SessionApi;
-  readonly out: Output;
-  readonly ui: Prompter;
-  /** The context the command runs in (`do` runs in `exec`). */
-  readonly context: Context;
-  /** Aborted by Ctrl-C. */
-  readonly signal: AbortSignal;
 }
 
 /** What completion functions may look at (installed names, media labels). */

@@ -1,4 +1,5 @@
 // The error class of the CLI layer (grammar, confirmations) and the test that tells a known layer error from a bug.
+import { clip, oneLine, printable, shown } from '../common/text.js';
 
 /** Stable codes of `CliError`; golden transcripts and scripts match the messages, the shell maps codes to status. */
 export type CliErrorCode =
@@ -21,7 +22,9 @@ export type CliErrorCode =
   /** The command was interrupted (Ctrl-C). */
   | 'CLI_ABORTED'
   /** Invalid use of the `edgesh` program itself (its options). */
-  | 'CLI_USAGE';
+  | 'CLI_USAGE'
+  /** A script line longer than the shell reads (shell/line-reader.ts MAX_LINE); it is skipped. */
+  | 'CLI_LINE_TOO_LONG';
 
 /** Any failure of the CLI layer; `message` is one line, ready to print after `Error: `. */
 export class CliError extends Error {
@@ -31,12 +34,22 @@ export class CliError extends Error {
    * control characters`), so that the value of a secret parameter can be refused without showing it.
    */
   readonly expected?: string;
+  /**
+   * The message that repeats no more than the first word of the line (`unknown command "show …"`),
+   * for script mode: a line that is no command may be a password meant for a prompt that never came.
+   */
+  readonly brief?: string;
 
-  constructor(code: CliErrorCode, message: string, options?: ErrorOptions & { expected?: string }) {
+  constructor(
+    code: CliErrorCode,
+    message: string,
+    options?: ErrorOptions & { expected?: string; brief?: string },
+  ) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
     if (options?.expected !== undefined) this.expected = options.expected;
+    if (options?.brief !== undefined) this.brief = options.brief;
   }
 }
 
@@ -54,43 +67,18 @@ export function isLayerError(error: unknown): error is Error & { readonly code: 
   return typeof code === 'string' && LAYER_CODE.test(code);
 }
 
-/** Control characters a terminal acts on: C0, DEL and C1 (`\x9b` starts a sequence on some terminals). */
-const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
-
-/** Makes operator text safe for a one-line message: control characters become `\xNN`. */
-export function printable(text: string): string {
-  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
 /**
- * A line on its way to the terminal: control characters escaped as `printable` does, a tab kept.
- * Text that comes from the device or a server (host name, versions, reasons, drive names) is not
- * trusted to be free of escape sequences.
+ * A line on its way to the terminal: control characters, TABs and bidi controls escaped as
+ * `printable` does. Text that comes from the device or a server (host name, versions, reasons,
+ * drive names) is not trusted to be free of escape sequences; the shell's own output has no TAB.
  */
 export function terminalText(line: string): string {
-  return line.replace(CONTROL, (c) => (c === '\t' ? c : printable(c)));
+  return printable(line);
 }
 
 /** The host name as a prompt shows it: control characters escaped, at most 64 characters. */
 export function promptHostname(name: string): string {
-  return clip(printable(name), 64) || '?';
-}
-
-/** Longest word a CLI message repeats (a value typed, a word not understood); longer ones are cut. */
-export const MAX_SHOWN_WORD = 80;
-
-/** Cuts `text` to `max` characters, the last one `…`, so that a message never repeats a huge word. */
-export function clip(text: string, max = MAX_SHOWN_WORD): string {
-  if (text.length <= max) return text;
-  // Characters, not UTF-16 units; only the head is split, a word may be megabytes long.
-  const head = [...text.slice(0, 2 * max)];
-  if (head.length <= max && text.length <= 2 * max) return text;
-  return `${head.slice(0, max - 1).join('')}…`;
-}
-
-/** A word of the operator's as a message repeats it: control characters escaped, cut at 80 characters. */
-export function shownWord(text: string): string {
-  return clip(printable(text));
+  return shown(name, 64) || '?';
 }
 
 /** Longest word of another layer's message printed (a path from the command line, a server's text). */
@@ -99,11 +87,12 @@ const LONG_WORD = new RegExp(`\\S{${MAX_ERROR_WORD + 1},}`, 'g');
 
 /** The one line the shell prints for a failed command (without a trailing newline). */
 export function errorLine(error: unknown): string {
-  if (isLayerError(error)) return `Error: ${oneLine(error.message)}`;
+  if (isLayerError(error)) return `Error: ${messageLine(error.message)}`;
   const message = error instanceof Error ? error.message : String(error);
-  return `Error: internal error: ${oneLine(message)}`;
+  return `Error: internal error: ${messageLine(message)}`;
 }
 
-function oneLine(text: string): string {
-  return printable(text.replace(/\s*\n\s*/g, ' ').trim()).replace(LONG_WORD, (w) => clip(w, MAX_ERROR_WORD));
+/** A message of any layer as one line, each word of it cut at 200 characters. */
+function messageLine(text: string): string {
+  return oneLine(text).replace(LONG_WORD, (w) => clip(w, MAX_ERROR_WORD));
 }

@@ -1,5 +1,5 @@
 // Output filters after `|` (`include`, `exclude`, `begin`, `count`), declared like commands.
-import { arg, type Context, type LineFilter } from './grammar.js';
+import { arg, type Context, command, type LineFilter } from './grammar.js';
 import { regex } from './param-types.js';
 
 function lineFilter(keep: (text: string) => boolean): LineFilter {
@@ -11,31 +11,31 @@ export const filters: Context = {
   name: 'filter',
   path: '',
   commands: [
-    {
+    command({
       name: 'include',
       help: 'Only lines matching RE',
       params: [arg('re', regex)],
-      filter: (args) => lineFilter((text) => (args.re as RegExp).test(text)),
-    },
-    {
+      filter: (args) => lineFilter((text) => args.re.test(text)),
+    }),
+    command({
       name: 'exclude',
       help: 'Only lines not matching RE',
       params: [arg('re', regex)],
-      filter: (args) => lineFilter((text) => !(args.re as RegExp).test(text)),
-    },
-    {
+      filter: (args) => lineFilter((text) => !args.re.test(text)),
+    }),
+    command({
       name: 'begin',
       help: 'From the first line matching RE on',
       params: [arg('re', regex)],
       filter: (args) => {
         let on = false;
         return lineFilter((text) => {
-          if (!on && (args.re as RegExp).test(text)) on = true;
+          if (!on && args.re.test(text)) on = true;
           return on;
         });
       },
-    },
-    {
+    }),
+    command({
       name: 'count',
       help: 'Count the lines instead of printing them',
       filter: () => {
@@ -48,6 +48,6 @@ export const filters: Context = {
           end: () => [String(n)],
         };
       },
-    },
+    }),
   ],
 };

@@ -1,6 +1,8 @@
 // Commands declared as data (klish VIEW/COMMAND/PARAM, oclif flags): the types and the small builders.
-import type { CommandEnv, CompletionEnv } from './env.js';
-import { CliError, shownWord } from './errors.js';
+
+import { shown } from '../common/text.js';
+import type { CompletionEnv, Navigation, Output, Prompter, Services, TerminalSettings } from './env.js';
+import { CliError } from './errors.js';
 
 /** A parameter type: `parse` turns a word into a value or says what it expected; `complete` proposes words. */
 export interface ParamType<T = unknown> {
@@ -21,45 +23,47 @@ export interface ParamType<T = unknown> {
  * .wmopkg`. The value is shown cut to 80 characters; `expected` is kept apart for secret values.
  */
 export function invalid(type: { readonly name: string }, got: string, expected: string): CliError {
-  return new CliError('CLI_INVALID_VALUE', `invalid ${type.name} "${shownWord(got)}": ${expected}`, {
+  return new CliError('CLI_INVALID_VALUE', `invalid ${type.name} "${shown(got)}": ${expected}`, {
     expected,
   });
 }
 
-/** A positional parameter. */
-export interface ArgParam {
+/** A positional parameter whose value, of type `T`, is stored under `K`; `Absent` when it may be missing. */
+export interface ArgParam<K extends string = string, T = unknown, Absent extends boolean = boolean> {
   readonly kind: 'arg';
   /** Key in the parsed arguments. */
-  readonly key: string;
-  readonly type: ParamType;
+  readonly key: K;
+  readonly type: ParamType<T>;
   /** Help for `?`; defaults to the type's. */
   readonly help?: string;
   /** May be left out (at the end of the line). */
   readonly optional?: boolean;
   /** Not expected at all given what came before (`address` after `media <label>`). */
   readonly skipIf?: (args: Args) => boolean;
+  /** Type-level only: whether the value may be missing (`optional` or `skipIf`); never set. */
+  readonly absent?: Absent;
 }
 
-/** A keyword that stands alone in an options block: `persistent`. */
-export interface FlagOption {
+/** A keyword that stands alone in an options block: `persistent`; stored as `true` under `K`. */
+export interface FlagOption<K extends string = string> {
   readonly kind: 'flag';
   readonly word: string;
-  readonly key: string;
+  readonly key: K;
   readonly help: string;
   /** Not accepted (nor offered) given what came before. */
   readonly skipIf?: (args: Args) => boolean;
 }
 
-/** A keyword followed by a value: `media <label>`, `password <password>`. */
-export interface ValueOption {
+/** A keyword followed by a value: `media <label>`, `password <password>`; the value under `K`. */
+export interface ValueOption<K extends string = string, T = unknown> {
   readonly kind: 'value';
   readonly word: string;
-  readonly key: string;
-  readonly type: ParamType;
+  readonly key: K;
+  readonly type: ParamType<T>;
   readonly help: string;
   /** Shown in usage after the keyword: `<label>`; defaults to the type's name. */
   readonly display?: string;
-  /** A secret: masked as `****` in history, logs and error texts. */
+  /** A secret: masked as `****` in history, logs and error texts; its word is a secret keyword. */
   readonly secret?: boolean;
   /** Not accepted (nor offered) given what came before (`proto` after `media`). */
   readonly skipIf?: (args: Args) => boolean;
@@ -67,11 +71,11 @@ export interface ValueOption {
   readonly conflict?: string;
 }
 
-/** One keyword out of a set, stored under `key`: `usb|sd|any`. */
-export interface OneOfOption {
+/** One keyword out of a set, stored under `K`: `usb|sd|any`. */
+export interface OneOfOption<K extends string = string, W extends string = string> {
   readonly kind: 'oneOf';
-  readonly key: string;
-  readonly words: ReadonlyArray<{ readonly word: string; readonly help: string }>;
+  readonly key: K;
+  readonly words: ReadonlyArray<{ readonly word: W; readonly help: string }>;
   readonly skipIf?: (args: Args) => boolean;
 }
 
@@ -79,16 +83,66 @@ export interface OneOfOption {
 export type OptionDecl = FlagOption | ValueOption | OneOfOption;
 
 /** Optional keywords, each at most once, in any order (`[persistent] [media <label>] …`). */
-export interface OptionsParam {
+export interface OptionsParam<D extends readonly OptionDecl[] = readonly OptionDecl[]> {
   readonly kind: 'options';
-  readonly options: readonly OptionDecl[];
+  readonly options: D;
 }
 
 /** One parameter of a command: a positional or a block of optional keywords. */
 export type Param = ArgParam | OptionsParam;
 
-/** Parsed arguments: keys of the declarations, values from the types' `parse`. */
+/** Parsed arguments as the parser stores them: keys of the declarations, values from the types' `parse`. */
 export type Args = Readonly<Record<string, unknown>>;
+
+/** The value an options entry stores when its keyword is given. */
+type OptionValue<D> = D extends FlagOption
+  ? true
+  : D extends ValueOption<string, infer T>
+    ? T
+    : D extends OneOfOption<string, infer W>
+      ? W
+      : never;
+
+/** What one parameter adds to the arguments: an entry of an options block is always optional. */
+type ParamArgs<P> =
+  P extends ArgParam<infer K, infer T, infer Absent>
+    ? [Absent] extends [false]
+      ? { readonly [k in K]: T }
+      : { readonly [k in K]?: T }
+    : P extends OptionsParam<infer D>
+      ? { readonly [E in D[number] as E['key']]?: OptionValue<E> }
+      : never;
+
+/** Turns a union of objects into one object with every key (`{a} | {b}` → `{a} & {b}`, flattened). */
+type Merge<U> = (U extends unknown ? (u: U) => void : never) extends (m: infer M) => void
+  ? { [k in keyof M]: M[k] }
+  : never;
+
+/**
+ * The arguments of a command, inferred from its declared parameters: each key typed by its parameter
+ * type's `parse`, optional where the parameter may be missing. A key that is not declared, or a value
+ * used as another type, is a compile error in `run`.
+ */
+export type ArgsOf<P extends readonly Param[]> = [P[number]] extends [never]
+  ? Record<never, never>
+  : Merge<ParamArgs<P[number]>>;
+
+/** A command as declared with `command()`: its `run` and `filter` receive arguments typed from `params`. */
+export interface CommandDecl<P extends readonly Param[]> extends Omit<Command, 'params' | 'run' | 'filter'> {
+  readonly params?: P;
+  run?(args: ArgsOf<P>, env: CommandEnv): Promise<void>;
+  filter?(args: ArgsOf<P>): LineFilter;
+}
+
+/**
+ * Declares a command whose `run` gets typed arguments (`args.file` is a `PackageFile` because
+ * `arg('file', packageFile)` says so). The parser stores under each declared key what that
+ * parameter's type parsed, so the typed view is the stored one.
+ */
+export function command<const P extends readonly Param[] = readonly []>(decl: CommandDecl<P>): Command {
+  // The one place where the typed view meets the parser's record (see above).
+  return decl as unknown as Command;
+}
 
 /** A command: declaration plus one `run`. */
 export interface Command {
@@ -123,28 +177,79 @@ export interface Context {
   readonly groups?: Readonly<Record<string, string>>;
 }
 
-/** `persistent` */
-export function flag(word: string, help: string, key = word): FlagOption {
-  return { kind: 'flag', word, key, help };
+/** The contexts by name (`exec`, `package`, `boot`, …) and the output filters that may follow `|`. */
+export interface Registry {
+  readonly contexts: Readonly<Record<string, Context>>;
+  readonly filters: Context;
 }
 
-/** `media <label>` */
-export function option(
-  word: string,
-  type: ParamType,
+/** The session as a command sees it. */
+export interface SessionApi {
+  /** The CLI user (`--user`, else the OS or SSH user): the default `user` of transports. */
+  readonly user: string;
+  readonly id: string;
+  readonly terminal: TerminalSettings;
+  /** True on an interactive terminal (vorpal); false in script mode. */
+  readonly interactive: boolean;
+  /**
+   * `--accept-new-host-keys` (OpenSSH's `StrictHostKeyChecking=accept-new`): an SSH host key the
+   * device does not know is added without asking; a changed one is still refused.
+   */
+  readonly acceptNewHostKeys: boolean;
+  readonly nav: Navigation;
+  /** Every context and filter, for `help`. */
+  readonly registry: Registry;
+  /** Lines entered so far in this session, passwords masked, oldest first. */
+  history(): readonly string[];
+  /**
+   * Runs `work`, which Ctrl-C must not stop halfway (a boot): meanwhile Ctrl-C prints `notice`
+   * (`boot in progress, cannot be interrupted`) instead of aborting the command.
+   */
+  shielded<T>(notice: string, work: () => Promise<T>): Promise<T>;
+}
+
+/** The second argument of every `run`. */
+export interface CommandEnv {
+  readonly services: Services;
+  readonly session: SessionApi;
+  readonly out: Output;
+  readonly ui: Prompter;
+  /** The context the command runs in (`do` runs in `exec`). */
+  readonly context: Context;
+  /** Aborted by Ctrl-C. */
+  readonly signal: AbortSignal;
+}
+
+/** `persistent`: stored as `true` under `key` (the word by default). */
+export function flag<const W extends string, const K extends string = W>(
+  word: W,
   help: string,
-  extra: {
-    key?: string;
-    display?: string;
-    secret?: boolean;
-    skipIf?: (args: Args) => boolean;
-    conflict?: string;
-  } = {},
-): ValueOption {
+  key?: K,
+): FlagOption<K> {
+  return { kind: 'flag', word, key: (key ?? word) as K, help };
+}
+
+/** What `option` takes besides the word, the type and the help. */
+export interface OptionExtra<K extends string = string> {
+  /** Key in the parsed arguments (default: the word). */
+  readonly key?: K;
+  readonly display?: string;
+  readonly secret?: boolean;
+  readonly skipIf?: (args: Args) => boolean;
+  readonly conflict?: string;
+}
+
+/** `media <label>`: the value of `type` stored under `extra.key`, or under the word. */
+export function option<const W extends string, T, const K extends string = W>(
+  word: W,
+  type: ParamType<T>,
+  help: string,
+  extra: OptionExtra<K> = {},
+): ValueOption<K, T> {
   return {
     kind: 'value',
     word,
-    key: extra.key ?? word,
+    key: (extra.key ?? word) as K,
     type,
     help,
     ...(extra.display === undefined ? {} : { display: extra.display }),
@@ -154,17 +259,32 @@ export function option(
   };
 }
 
+/** `usb|sd|any`: the word given stored under `key`. */
+export function oneOf<const K extends string, const W extends string>(
+  key: K,
+  words: ReadonlyArray<{ readonly word: W; readonly help: string }>,
+): OneOfOption<K, W> {
+  return { kind: 'oneOf', key, words };
+}
+
 /** `[persistent] [media <label>] …` */
-export function options(...decls: OptionDecl[]): OptionsParam {
+export function options<const D extends readonly OptionDecl[]>(...decls: D): OptionsParam<D> {
   return { kind: 'options', options: decls };
 }
 
-/** A positional parameter. */
-export function arg(
-  key: string,
-  type: ParamType,
-  extra: { help?: string; optional?: boolean; skipIf?: (args: Args) => boolean } = {},
-): ArgParam {
+/** What `arg` takes besides the key and the type. */
+export interface ArgExtra {
+  readonly help?: string;
+  readonly optional?: boolean;
+  readonly skipIf?: (args: Args) => boolean;
+}
+
+/** A positional parameter; with `optional` or `skipIf` its value may be missing. */
+export function arg<const K extends string, T, const X extends ArgExtra = Record<never, never>>(
+  key: K,
+  type: ParamType<T>,
+  extra?: X & ArgExtra,
+): ArgParam<K, T, X extends { optional: true } | { skipIf: (args: Args) => boolean } ? true : false> {
   return { kind: 'arg', key, type, ...extra };
 }
 
@@ -175,6 +295,11 @@ export function optionWords(decl: OptionDecl): readonly string[] {
 
 /** The usage line of a command, derived from its declaration (the manual's notation). */
 export function usage(command: Command): string {
+  return usagePieces(command).join(' ');
+}
+
+/** The usage line in pieces that are not to be broken: `install`, `[media <label>]`, `address[:port]`. */
+export function usagePieces(command: Command): string[] {
   const parts = [command.name];
   if (command.enter !== undefined) parts.push(`[COMMAND]`);
   if (command.delegate !== undefined) parts.push('COMMAND');
@@ -189,7 +314,7 @@ export function usage(command: Command): string {
       else parts.push(`[${decl.word} ${decl.display ?? decl.type.name}]`);
     }
   }
-  return parts.join(' ');
+  return parts;
 }
 
 /** An output filter at work: takes each line, gives the lines to pass on; `end` flushes (`count`). */

@@ -1,20 +1,30 @@
 // The `package` context of the vendor manual (SPEC §3.4): install, remove, show/list.
+
+import { formatBytes } from '../common/bytes.js';
+import { formatOrigin } from '../common/origin.js';
+import { printable } from '../common/text.js';
 import type { ActivationState, InstallResult, PackageDetails, PackageSummary } from '../firmware-sim/api.js';
-import { commonCommands } from './common.js';
-import type { CommandEnv } from './env.js';
-import { CliError, printable } from './errors.js';
-import { arg, type Context, options } from './grammar.js';
+import { commonCommands, commonGroups } from './common.js';
+import { CliError } from './errors.js';
+import { installFirmwareLine } from './firmware.js';
+import { type ArgsOf, arg, type CommandEnv, type Context, command, options } from './grammar.js';
 import { address, installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
-import { openSource, persistentFlag, sourceArgs, sourceOptions } from './source.js';
-import { bytes, localTime, pyBool, renderFields, renderTable, toAscii, wrapLine } from './table.js';
+import { openSource, persistentFlag, sourceOptions } from './source.js';
+import { localTime, pyBool, renderFields, renderTable, toAscii, wrapLine } from './table.js';
+
+const installParams = [
+  options(persistentFlag, ...sourceOptions),
+  arg('address', address, { skipIf: (a) => a.media !== undefined }),
+  arg('file', packageFile),
+] as const;
+const removeParams = [arg('target', packageOrAll, { optional: true })] as const;
+const showParams = [arg('name', installedPackage, { optional: true })] as const;
 
 /** The sentence every change ends with. */
 export const AFTER_REBOOT = 'Changes are applied after reboot.';
 
 /** The marker after a name in `show`, and the line under the table that explains it. */
-export const STATE_MARKERS: Readonly<
-  Record<ActivationState, { readonly mark: string; readonly legend: string }>
-> = {
+const STATE_MARKERS: Readonly<Record<ActivationState, { readonly mark: string; readonly legend: string }>> = {
   active: { mark: '', legend: '' },
   pending: {
     mark: '*',
@@ -32,8 +42,8 @@ function ellipsis(env: CommandEnv): string {
  * `install`. Interrupted (Ctrl-C, a hang-up), it says one thing whichever layer stopped: while
  * connecting, asking, transferring or storing, nothing was installed.
  */
-async function install(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
-  const file = args.file as PackageFile;
+async function install(args: ArgsOf<typeof installParams>, env: CommandEnv): Promise<void> {
+  const file = args.file;
   try {
     await installFrom(args, file, env);
   } catch (e) {
@@ -45,11 +55,11 @@ async function install(args: Readonly<Record<string, unknown>>, env: CommandEnv)
 }
 
 async function installFrom(
-  args: Readonly<Record<string, unknown>>,
+  args: ArgsOf<typeof installParams>,
   file: PackageFile,
   env: CommandEnv,
 ): Promise<void> {
-  const source = await openSource(sourceArgs(args, file.path), env);
+  const source = await openSource({ ...args, path: file.path }, env);
   let downgrade = false;
   let result: InstallResult;
   try {
@@ -59,10 +69,13 @@ async function installFrom(
       origin: source.origin,
       stream: source.transfer.stream,
       signal: env.signal,
-      confirmDowngrade: async (from, to) => {
+      confirmDowngrade: async (from, to, subject) => {
         source.done();
-        downgrade = await env.ui.confirm(`Downgrade ${file.name} from ${from} to ${to} (y/N)?`);
-        return downgrade;
+        const what = subject === 'firmware' ? 'firmware' : file.name;
+        const yes = await env.ui.confirm(`Downgrade ${what} from ${from} to ${to} (y/N)?`);
+        // Of the firmware, the package itself is installed (not downgraded) and says so below.
+        downgrade = yes && subject !== 'firmware';
+        return yes;
       },
     });
   } finally {
@@ -75,12 +88,26 @@ async function installFrom(
     ...(result.keyNumber === undefined ? [] : [`key ${result.keyNumber}`]),
     ...(result.persistent ? ['persistent'] : []),
   ].join(', ');
+  if (result.removal) {
+    const r = result.removal;
+    const scope = r.keptInBackup
+      ? '; it stays in the backup and comes back after a firmware change or a factory reset'
+      : r.fromBackup
+        ? ', also from the backup'
+        : '';
+    env.out.line(
+      `Removal package ${result.name} (${how}): ${r.target} ${r.version} removed${scope}. ${AFTER_REBOOT}`,
+    );
+    return;
+  }
   let done: string;
   if (result.previousVersion === undefined) done = `Installed ${result.name} ${result.version}`;
   else if (result.previousVersion === result.version) done = `Reinstalled ${result.name} ${result.version}`;
+  else if (result.firmware) done = `Replaced ${result.name} ${result.previousVersion} with ${result.version}`;
   else
     done = `${downgrade ? 'Downgraded' : 'Upgraded'} ${result.name} from ${result.previousVersion} to ${result.version}`;
   env.out.line(`${done} (${how}). ${AFTER_REBOOT}`);
+  if (result.firmware) env.out.line(installFirmwareLine(result.firmware));
   // `unsigned is Unsigned: no signature (package has no _manifest); it will …`: the device's reason
   // may hold parentheses of its own.
   const what = `${result.name} is ${result.verification}${result.reason === undefined ? '' : `: ${result.reason}`}`;
@@ -104,7 +131,7 @@ async function installFrom(
  * Whether `allow-untrusted` is set, and whether the boot honours it: with a secure-boot anchor only
  * when an unlock token for this device is installed (the device lists a token only when it is valid).
  */
-export async function untrustedPolicy(env: CommandEnv): Promise<{ set: boolean; inForce: boolean }> {
+async function untrustedPolicy(env: CommandEnv): Promise<{ set: boolean; inForce: boolean }> {
   const device = env.services.device;
   const [config, info] = await Promise.all([device.bootConfig(), device.info()]);
   return {
@@ -113,8 +140,8 @@ export async function untrustedPolicy(env: CommandEnv): Promise<{ set: boolean; 
   };
 }
 
-async function remove(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
-  const target = (args.target as { all: true } | { all: false; name: string } | undefined) ?? { all: true };
+async function remove(args: ArgsOf<typeof removeParams>, env: CommandEnv): Promise<void> {
+  const target = args.target ?? { all: true };
   const device = env.services.device;
   if (target.all) {
     // Asked even when nothing is installed: the manual always asks, and a script sends the answer.
@@ -125,14 +152,20 @@ async function remove(args: Readonly<Record<string, unknown>>, env: CommandEnv):
     );
     return;
   }
+  let question = `Remove package ${target.name} (y/N)?`;
   if (!(await device.names()).includes(target.name)) {
-    // The device's words for the same case (`package show NAME`).
-    throw new CliError(
-      'CLI_NOT_FOUND',
-      `package ${printable(target.name)} is not installed (see package show)`,
-    );
+    // Not installed, but kept in the backup (taken out by a removal package): remove takes it out.
+    const held = (await device.backup()).some((e) => e.name === target.name && e.state === 'held');
+    if (!held) {
+      // The device's words for the same case (`package show NAME`).
+      throw new CliError(
+        'CLI_NOT_FOUND',
+        `package ${printable(target.name)} is not installed (see package show)`,
+      );
+    }
+    question = `Remove package ${target.name} from the backup (y/N)?`;
   }
-  if (!(await env.ui.confirm(`Remove package ${target.name} (y/N)?`))) throw notConfirmed();
+  if (!(await env.ui.confirm(question))) throw notConfirmed();
   await device.remove(target.name);
   env.out.line(`Removed${ellipsis(env)} ${AFTER_REBOOT}`);
 }
@@ -141,8 +174,8 @@ function notConfirmed(): CliError {
   return new CliError('CLI_NOT_CONFIRMED', 'not confirmed, nothing was changed');
 }
 
-async function show(args: Readonly<Record<string, unknown>>, env: CommandEnv): Promise<void> {
-  const name = args.name as string | undefined;
+async function show(args: ArgsOf<typeof showParams>, env: CommandEnv): Promise<void> {
+  const name = args.name;
   const device = env.services.device;
   if (name !== undefined) {
     for (const line of detailLines(await device.details(name), env)) env.out.line(line);
@@ -152,7 +185,7 @@ async function show(args: Readonly<Record<string, unknown>>, env: CommandEnv): P
 }
 
 /** The `show` table with its five columns, and the legend of the markers it uses. */
-export function packageTable(list: readonly PackageSummary[], env: CommandEnv): string[] {
+function packageTable(list: readonly PackageSummary[], env: CommandEnv): string[] {
   const rows = list.map((p) => [
     p.name + STATE_MARKERS[p.state].mark,
     p.version,
@@ -226,54 +259,59 @@ function controlValue(value: string): string {
     .join('\n');
 }
 
+/** The heading over what the package says of itself, apart from what the device knows. */
+export const CONTROL_HEADING = 'Control fields, as the package states them:';
+
+/**
+ * `show PKGNAME`: first what the device knows (the name it installed the package under, its version,
+ * state and verification, where it came from), each at the start of a line; then the package's own control fields, indented under a
+ * heading. A package may name a field `State` or `Verification` and give it any value: it is shown
+ * among the package's words, never where the device speaks.
+ */
 function detailLines(d: PackageDetails, env: CommandEnv): string[] {
-  // Written here rather than with the transports' formatHostPort: `show` must not load the transports.
-  const source =
-    d.origin.kind === 'media'
-      ? `media ${d.origin.label} ${d.origin.path}`
-      : `${d.origin.proto} ${d.origin.host.includes(':') ? `[${d.origin.host}]` : d.origin.host}:${d.origin.port} ${d.origin.path}`;
-  const fields: Array<[string, string]> = d.fields.map(([k, v]) => [k, controlValue(v)]);
-  fields.push(
+  const source = `${formatOrigin(d.origin)} ${d.origin.path}`;
+  const facts: Array<[string, string]> = [
+    ['Name', d.name],
+    ['Version', d.version],
     ['State', stateText(d)],
     ['Verification', verificationText(d)],
     ['Signing key', d.keyNumber ?? 'none'],
     ['Persistent', pyBool(d.persistent)],
     ['Source', source],
     ['Installed', localTime(d.installedAt)],
-    ['Size', `${bytes(d.size)} (${d.size} bytes)`],
+    ['Size', d.size < 1024 ? formatBytes(d.size) : `${formatBytes(d.size)} (${d.size} bytes)`],
     ['Files', d.fileCount === undefined ? 'counted at activation' : String(d.fileCount)],
-  );
-  return renderFields(fields).map((l) => (env.session.terminal.ascii ? toAscii(l) : l));
+  ];
+  const control = d.fields.map(([k, v]): [string, string] => [k, controlValue(v)]);
+  const lines = [...renderFields(facts), CONTROL_HEADING, ...renderFields(control, 2)];
+  return lines.map((l) => (env.session.terminal.ascii ? toAscii(l) : l));
 }
 
 /** The `package` context. */
 export const packageContext: Context = {
   name: 'package',
   path: '/package/#',
+  groups: commonGroups,
   commands: [
-    {
+    command({
       name: 'install',
       help: 'Install a .wmopkg package from a server or a media; takes effect after reboot',
-      params: [
-        options(persistentFlag, ...sourceOptions),
-        arg('address', address, { skipIf: (a) => a.media !== undefined }),
-        arg('file', packageFile),
-      ],
+      params: installParams,
       run: install,
-    },
-    {
+    }),
+    command({
       name: 'remove',
       help: 'Remove a package, or all packages (the default); takes effect after reboot',
-      params: [arg('target', packageOrAll, { optional: true })],
+      params: removeParams,
       run: remove,
-    },
-    {
+    }),
+    command({
       name: 'show',
       aliases: ['list'],
       help: 'Show the installed packages, or the details of one',
-      params: [arg('name', installedPackage, { optional: true })],
+      params: showParams,
       run: show,
-    },
+    }),
     ...commonCommands,
   ],
 };

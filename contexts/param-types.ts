@@ -1,7 +1,19 @@
 // Parameter types (klish ptypes): each is `parse` plus an optional `complete`; errors say what was expected.
+
+import {
+  FS_LABEL_RULE,
+  isFsLabel,
+  isLabelName,
+  isUuid,
+  LABEL_NAME_RULE,
+  UUID_RULE,
+} from '../common/media-label.js';
+import { isPackageName, MAX_PACKAGE_NAME, PACKAGE_NAME } from '../common/package-name.js';
+import { shown } from '../common/text.js';
 import { PROTOCOLS, type ProtoName } from '../transports/types.js';
-import { CliError, shownWord } from './errors.js';
+import { CliError } from './errors.js';
 import { invalid, type ParamType } from './grammar.js';
+import { compileLinePattern, type LinePattern, PatternError } from './line-pattern.js';
 
 /** `address[:port]` parsed: an IPv6 host is stored without its brackets. */
 export interface Address {
@@ -15,9 +27,6 @@ export interface PackageFile {
   /** The file name without `.wmopkg`: the package name on the device. */
   readonly name: string;
 }
-
-/** Longest package name accepted. */
-export const MAX_PACKAGE_NAME = 64;
 
 const CONTROL = /[\x00-\x1f\x7f]/;
 const IPV4_PART = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
@@ -38,7 +47,6 @@ export function isIPv6(text: string): boolean {
   if (zone !== undefined && !/^[A-Za-z0-9_.-]{1,32}$/.test(zone)) return false;
   return URL.canParse(`http://[${address}]/`);
 }
-const PACKAGE_NAME = /^[a-z0-9][a-z0-9.+-]*$/;
 const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 function startsWith(prefix: string): (word: string) => boolean {
@@ -130,7 +138,7 @@ export const installedPackage: ParamType<string> = {
   name: 'PKGNAME',
   help: 'Installed package',
   parse(text) {
-    if (CONTROL.test(text) || !PACKAGE_NAME.test(text) || text.length > MAX_PACKAGE_NAME) {
+    if (CONTROL.test(text) || !isPackageName(text)) {
       throw invalid(this, text, "expected a package name (a-z, 0-9, '.', '+', '-'; see show)");
     }
     return text;
@@ -166,7 +174,7 @@ export const proto: ParamType<ProtoName> = {
     const hits = t === '' ? [] : PROTOCOLS.filter((p) => p.startsWith(t));
     if (hits.length === 1) return hits[0]!;
     if (hits.length > 1) {
-      throw new CliError('CLI_AMBIGUOUS', `ambiguous protocol "${shownWord(text)}": ${hits.join(', ')}`);
+      throw new CliError('CLI_AMBIGUOUS', `ambiguous protocol "${shown(text)}": ${hits.join(', ')}`);
     }
     throw invalid({ name: 'protocol' }, text, `expected ${PROTOCOLS.join(', ')}`);
   },
@@ -180,9 +188,7 @@ export const mediaLabel: ParamType<string> = {
   name: '<label>',
   help: 'Media label from the boot configuration (show media lists them)',
   parse(text) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/.test(text)) {
-      throw invalid({ name: 'media label' }, text, "expected 1-32 letters, digits, '.', '_' or '-'");
-    }
+    if (!isLabelName(text)) throw invalid({ name: 'media label' }, text, `expected ${LABEL_NAME_RULE}`);
     return text;
   },
   async complete(prefix, env) {
@@ -202,6 +208,26 @@ export function word(name: string, help: string): ParamType<string> {
     },
   };
 }
+
+/** The filesystem label a media label matches (`fs-label X`), as `lsblk -o LABEL` shows it. */
+export const fsLabel: ParamType<string> = {
+  name: 'X',
+  help: 'Filesystem label',
+  parse(text) {
+    if (!isFsLabel(text)) throw invalid({ name: 'fs-label' }, text, `expected ${FS_LABEL_RULE}`);
+    return text;
+  },
+};
+
+/** The filesystem uuid a media label matches (`uuid U`), as lsblk shows it. */
+export const fsUuid: ParamType<string> = {
+  name: 'U',
+  help: 'Filesystem UUID',
+  parse(text) {
+    if (!isUuid(text)) throw invalid({ name: 'uuid' }, text, `expected ${UUID_RULE}`);
+    return text;
+  },
+};
 
 /** A relative file path on a server or media (`unlock … FILE`). */
 export const filePath: ParamType<string> = {
@@ -228,18 +254,40 @@ export function number(name: string, help: string, min: number, max: number): Pa
   };
 }
 
-/** The rest of the line as a regular expression (output filters). */
-export const regex: ParamType<RegExp> = {
+/** A whole number from `min` to `max`, or `auto` (`terminal width auto`): the value follows the terminal. */
+export function numberOrAuto(
+  name: string,
+  help: string,
+  min: number,
+  max: number,
+): ParamType<number | 'auto'> {
+  const n = number(name, help, min, max);
+  return {
+    name: `${name}|auto`,
+    help,
+    parse(text) {
+      if (text.toLowerCase() === 'auto') return 'auto';
+      try {
+        return n.parse(text);
+      } catch {
+        throw invalid({ name }, text, `expected a number from ${min} to ${max}, or auto`);
+      }
+    },
+    complete: (prefix) => (prefix !== '' && 'auto'.startsWith(prefix.toLowerCase()) ? ['auto'] : []),
+  };
+}
+
+/** The rest of the line as a regular expression (output filters): RE2 syntax, linear-time matching. */
+export const regex: ParamType<LinePattern> = {
   name: 'RE',
-  help: 'Regular expression (the rest of the line)',
+  help: 'Regular expression, RE2 syntax (the rest of the line)',
   rest: true,
   parse(text) {
     try {
-      return new RegExp(text);
+      return compileLinePattern(text);
     } catch (e) {
-      // Node says `Invalid regular expression: /(/: Unterminated group`; keep the reason only.
-      const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
-      throw invalid({ name: 'regular expression' }, text, why);
+      if (!(e instanceof PatternError)) throw e;
+      throw invalid({ name: 'regular expression' }, text, e.message);
     }
   },
 };

@@ -1,23 +1,17 @@
 // Opens what `install` and `unlock` name — a remote file or a file on a media — as one byte stream.
 import type { PackageOrigin } from '../firmware-sim/api.js';
-import {
-  PROTOCOLS,
-  type ProtoName,
-  type RemoteRequest,
-  type Transfer,
-  type TransportContext,
-} from '../transports/types.js';
-import type { CommandEnv, ProgressHandle } from './env.js';
+import type { ProtoName, RemoteRequest, Transfer, TransportContext } from '../transports/types.js';
+import type { ProgressHandle, TransportTools } from './env.js';
 import { CliError } from './errors.js';
-import { flag, type OptionDecl, option } from './grammar.js';
+import { type Args, type CommandEnv, flag, option } from './grammar.js';
 import { type Address, mediaLabel, proto, word } from './param-types.js';
 
 /** How long a connection may take before it fails. */
-export const CONNECT_TIMEOUT_MS = 15_000;
+const CONNECT_TIMEOUT_MS = 15_000;
 /** No byte for this long ends a transfer. */
-export const STALL_TIMEOUT_MS = 30_000;
+const STALL_TIMEOUT_MS = 30_000;
 
-function onMedia(args: Readonly<Record<string, unknown>>): boolean {
+function onMedia(args: Args): boolean {
   return args.media !== undefined;
 }
 
@@ -25,7 +19,7 @@ function onMedia(args: Readonly<Record<string, unknown>>): boolean {
 const MEDIA_CONFLICT = 'media cannot be combined with proto, user or password';
 
 /** The source keywords shared by `install` and `unlock` (manual order). */
-export const sourceOptions: readonly OptionDecl[] = [
+export const sourceOptions = [
   option('media', mediaLabel, 'Read the file from a connected media (USB drive, SD card) with this label', {
     display: '<label>',
     skipIf: (a) => a.proto !== undefined || a.user !== undefined || a.password !== undefined,
@@ -47,12 +41,12 @@ export const sourceOptions: readonly OptionDecl[] = [
     skipIf: onMedia,
     conflict: MEDIA_CONFLICT,
   }),
-];
+] as const;
 
 /** `persistent` of `install`. */
 export const persistentFlag = flag('persistent', 'Survive a factory reset; only remove takes it away');
 
-/** The arguments `openSource` reads. */
+/** The arguments `openSource` reads: those of `sourceOptions` and `address`, and the path of the file. */
 export interface SourceArgs {
   readonly media?: string;
   readonly proto?: ProtoName;
@@ -68,18 +62,6 @@ export interface OpenedSource {
   readonly origin: PackageOrigin;
   /** Clears the progress bar; call it whatever happens. */
   done(): void;
-}
-
-/** Reads the source arguments out of parsed `install`/`unlock` arguments. */
-export function sourceArgs(args: Readonly<Record<string, unknown>>, path: string): SourceArgs {
-  return {
-    path,
-    ...(args.media === undefined ? {} : { media: args.media as string }),
-    ...(args.proto === undefined ? {} : { proto: args.proto as ProtoName }),
-    ...(args.user === undefined ? {} : { user: args.user as string }),
-    ...(args.password === undefined ? {} : { password: args.password as string }),
-    ...(args.address === undefined ? {} : { address: args.address as Address }),
-  };
 }
 
 /** Opens a remote or media source with the device's limits, the session's prompts and a progress bar on a TTY. */
@@ -110,7 +92,7 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
   }
   if (src.address === undefined)
     throw new CliError('CLI_INCOMPLETE', 'incomplete command: expected address[:port]');
-  const tools = await env.services.transports();
+  const tools = withPasswordRetry(await env.services.transports(), env);
   const progress = env.ui.progress(name);
   const ctx: TransportContext = {
     defaultPorts: info.defaultPorts,
@@ -127,13 +109,24 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
       if (answer === undefined) throw new CliError('CLI_NOT_CONFIRMED', 'no password given');
       return answer;
     },
-    confirmHostKey: (key) =>
-      env.ui.confirm(
-        `The authenticity of host ${tools.formatHostPort(key.host, key.port)} can't be established.\n` +
+    confirmHostKey: async (key) => {
+      const host = tools.formatHostPort(key.host, key.port);
+      if (env.session.acceptNewHostKeys) {
+        // As OpenSSH's accept-new says it: the operator learns which key was trusted on their behalf.
+        env.out.warn(
+          `Permanently added the ${key.algorithm} key ${key.fingerprint} of ${host} to known_hosts.`,
+        );
+        return true;
+      }
+      return env.ui.confirm(
+        `The authenticity of host ${host} can't be established.\n` +
           `${key.algorithm} key fingerprint is ${key.fingerprint}.\n` +
           'Trust this host key and continue connecting (y/N)?',
-      ),
+        'trust',
+      );
+    },
     ...onProgress(progress),
+    ...onPolicyStep(progress, env.session.terminal.ascii),
   };
   const request: RemoteRequest = {
     host: src.address.host,
@@ -145,11 +138,10 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
   };
   try {
     const transfer = await tools.openRemote(request, ctx);
-    const used = originProto(transfer.origin) ?? src.proto ?? 'ftp';
-    const port = originPort(transfer.origin) ?? src.address.port ?? info.defaultPorts[used];
+    // The protocol, host and port that delivered the bytes: tftp's own port after the ftp fallback.
     return {
       transfer,
-      origin: { kind: 'remote', proto: used, host: src.address.host, port, path: src.path },
+      origin: { ...transfer.origin, path: src.path },
       done: () => progress?.done(),
     };
   } catch (e) {
@@ -158,17 +150,80 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
   }
 }
 
+/**
+ * On a terminal, what the default policy tries, in the progress bar's place until bytes flow:
+ * `trying ftp 192.0.2.1:21…`, then `ftp 192.0.2.1:21 failed (no answer), trying tftp 192.0.2.1…`
+ * (an unreachable host would otherwise show nothing for seconds).
+ */
+function onPolicyStep(
+  progress: ProgressHandle | undefined,
+  ascii: boolean,
+): Pick<TransportContext, 'onPolicyStep'> {
+  const note = progress?.note;
+  if (note === undefined) return {};
+  const dots = ascii ? '...' : '…';
+  return {
+    onPolicyStep: ({ origin, previous }) =>
+      note(
+        previous === undefined
+          ? `trying ${origin}${dots}`
+          : `${previous.origin} failed (${previous.reason}), trying ${origin}${dots}`,
+      ),
+  };
+}
+
+/**
+ * On a terminal, a login refused after a password was typed or given on the line gets one more
+ * try, as ssh asks again: the operator is told and asked for the password, instead of typing the
+ * whole line again. Script mode fails at once (the next line of a script is not a second password).
+ */
+function withPasswordRetry(tools: TransportTools, env: CommandEnv): TransportTools {
+  if (!env.session.interactive) return tools;
+  return {
+    ...tools,
+    openRemote: async (request, ctx) => {
+      const getPassword = ctx.getPassword;
+      let asked = false;
+      const counting: TransportContext =
+        getPassword === undefined
+          ? ctx
+          : {
+              ...ctx,
+              getPassword: (prompt) => {
+                asked = true;
+                return getPassword(prompt);
+              },
+            };
+      try {
+        return await tools.openRemote(request, counting);
+      } catch (e) {
+        const refused = refusedLogin(e);
+        if (refused === undefined || getPassword === undefined || (!asked && request.password === undefined))
+          throw e;
+        env.out.warn(`${refused}; try again`);
+        const { password: _, ...again } = request;
+        return tools.openRemote(again, ctx);
+      }
+    },
+  };
+}
+
+/** The message of a refused login, alone or among the failures of the ftp→tftp policy. */
+function refusedLogin(e: unknown): string | undefined {
+  const error = e as { code?: unknown; message?: unknown; failures?: readonly unknown[] } | null;
+  if (
+    error?.code === 'TRANSPORT_AUTH' &&
+    typeof error.message === 'string' &&
+    /login refused/.test(error.message)
+  )
+    return error.message;
+  for (const f of error?.code === 'TRANSPORT_ALL_FAILED' ? (error.failures ?? []) : []) {
+    const found = refusedLogin(f);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 function onProgress(progress: ProgressHandle | undefined): { onProgress?: ProgressHandle['update'] } {
   return progress === undefined ? {} : { onProgress: progress.update };
-}
-
-/** The protocol a transfer really used (`tftp 192.0.2.1:69` after the ftp fallback). */
-function originProto(origin: string): ProtoName | undefined {
-  const first = origin.split(' ')[0] ?? '';
-  return (PROTOCOLS as readonly string[]).includes(first) ? (first as ProtoName) : undefined;
-}
-
-function originPort(origin: string): number | undefined {
-  const m = /:([0-9]{1,5})(?:\s|$)/.exec(origin);
-  return m === null ? undefined : Number(m[1]);
 }

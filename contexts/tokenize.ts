@@ -1,5 +1,6 @@
 // Splits a command line into words: blanks separate, quotes group, an unquoted `|` starts an output filter.
 import { CliError } from './errors.js';
+import { isSecretWord, looksSecret, type SecretWords, secretValueAt } from './secret-words.js';
 
 /** One word of a line, with where it stands in the line (for raw "rest of line" values and redaction). */
 export interface Token {
@@ -13,8 +14,14 @@ export interface Token {
   readonly quoted: boolean;
   /** An unquoted `|`: the separator before an output filter. */
   readonly pipe: boolean;
-  /** The word after the `password` keyword: a secret, never shown (see `isSecretKeyword`). */
+  /**
+   * A secret, never shown: the word after a secret keyword (`password`, see `isSecretKeyword`), or
+   * after a word that only looks like one (`passwd`, see `looksSecret`). Only the first is read
+   * differently (up to the next blank, `|` and `;` included); the second is masked, nothing more.
+   */
   readonly secret: boolean;
+  /** In `password=X` (unquoted), where the secret part of the word starts: only what is before is shown. */
+  readonly secretFrom?: number;
 }
 
 /** What `tokenize` returns; `open` is set when the line ends inside a quote (only allowed when `loose`). */
@@ -25,22 +32,20 @@ export interface Tokens {
 
 const BLANK = /\s/;
 
-/** The keyword whose value is a secret (SPEC §3.7); `pa` is its shortest unique abbreviation. */
-const SECRET_KEYWORD = 'password';
-const SECRET_MIN = 2;
-
 /**
- * Whether `word` (unquoted) is the `password` keyword or an abbreviation of it, in a place where a
- * keyword may stand: not the first word of a command, where `pa` names the `package` context, and
- * not right after `do` (`do pa show`). The word after it is a secret, read by `tokenize` and
- * `splitCommands` up to the next blank whatever it holds (`|` and `;` are part of a password),
+ * Whether `word` (unquoted) is a secret keyword (`password`, SPEC §3.7) or an abbreviation of it, in a
+ * place where a keyword may stand: not the first word of a command, where `pa` names the `package`
+ * context, and not right after `do` (`do pa show`). The word after it is a secret, read by `tokenize`
+ * and `splitCommands` up to the next blank whatever it holds (`|` and `;` are part of a password),
  * unless it starts with a quote.
  */
-function isSecretKeyword(word: string, index: number, previous: string | undefined): boolean {
-  const w = word.toLowerCase();
-  return (
-    index > 0 && previous?.toLowerCase() !== 'do' && w.length >= SECRET_MIN && SECRET_KEYWORD.startsWith(w)
-  );
+function isSecretKeyword(
+  word: string,
+  index: number,
+  previous: string | undefined,
+  secrets: SecretWords,
+): boolean {
+  return index > 0 && previous?.toLowerCase() !== 'do' && isSecretWord(word, secrets);
 }
 
 /** A token of `lex`; `semicolon` marks the `;` separating commands of a `-c` line. */
@@ -52,12 +57,19 @@ interface Lexeme extends Token {
  * The one scanner of a line. With `semicolons`, an unquoted `;` is a separator token too (`-c`
  * lines). With `loose`, an unterminated quote ends the last token instead of failing.
  */
-function lex(line: string, loose: boolean, semicolons: boolean): { tokens: Lexeme[]; open: boolean } {
+function lex(
+  line: string,
+  secrets: SecretWords,
+  loose: boolean,
+  semicolons: boolean,
+): { tokens: Lexeme[]; open: boolean } {
   const tokens: Lexeme[] = [];
   // Words of the current command (reset by `|` and `;`), for `isSecretKeyword`.
   let index = 0;
   let previous: string | undefined;
   let secretNext = false;
+  // The word after one that looks like a secret keyword (`passwd X`): masked, read as usual.
+  let maskNext = false;
   let i = 0;
   const separator = (c: string): boolean => c === '|' || (semicolons && c === ';');
   while (i < line.length) {
@@ -90,6 +102,7 @@ function lex(line: string, loose: boolean, semicolons: boolean): { tokens: Lexem
       i++;
       index = 0;
       previous = undefined;
+      maskNext = false;
       continue;
     }
     let text = '';
@@ -113,9 +126,20 @@ function lex(line: string, loose: boolean, semicolons: boolean): { tokens: Lexem
         i++;
       }
     }
-    const secret: boolean = secretNext;
-    tokens.push({ text, start, end: i, quoted, pipe: false, semicolon: false, secret });
-    secretNext = !quoted && !secret && isSecretKeyword(text, index, previous);
+    const secret: boolean = secretNext || maskNext;
+    const secretFrom: number | undefined = quoted || secret ? undefined : secretValueAt(text, secrets);
+    tokens.push({
+      text,
+      start,
+      end: i,
+      quoted,
+      pipe: false,
+      semicolon: false,
+      secret,
+      ...(secretFrom === undefined ? {} : { secretFrom }),
+    });
+    secretNext = !quoted && !secret && isSecretKeyword(text, index, previous, secrets);
+    maskNext = !quoted && !secret && !secretNext && secretFrom === undefined && looksSecret(text, secrets);
     index++;
     previous = quoted ? undefined : text;
   }
@@ -124,11 +148,12 @@ function lex(line: string, loose: boolean, semicolons: boolean): { tokens: Lexem
 
 /**
  * Splits `line` into tokens. `"…"` groups words and understands `\"` and `\\`; `'…'` is literal.
- * The word after `password` is read up to the next blank as typed (see `isSecretKeyword`).
- * With `loose` (completion, `?`) an unterminated quote ends the last token instead of failing.
+ * The word after a secret keyword of `secrets` is read up to the next blank as typed (see
+ * `isSecretKeyword`). With `loose` (completion, `?`) an unterminated quote ends the last token
+ * instead of failing.
  */
-export function tokenize(line: string, loose = false): Tokens {
-  const { tokens, open } = lex(line, loose, false);
+export function tokenize(line: string, secrets: SecretWords, loose = false): Tokens {
+  const { tokens, open } = lex(line, secrets, loose, false);
   return { tokens: tokens.map(({ semicolon: _, ...t }) => t), open };
 }
 
@@ -154,10 +179,10 @@ function scanQuote(line: string, at: number, q: string): { text: string; end: nu
  * `tokenize`: a `;` inside quotes or inside a password is not a separator. Each piece is the
  * text as written, so that it tokenizes as it would on its own line.
  */
-export function splitCommands(line: string): string[] {
+export function splitCommands(line: string, secrets: SecretWords): string[] {
   const parts: string[] = [];
   let from = 0;
-  for (const t of lex(line, true, true).tokens) {
+  for (const t of lex(line, secrets, true, true).tokens) {
     if (!t.semicolon) continue;
     parts.push(line.slice(from, t.start));
     from = t.end;

@@ -1,21 +1,18 @@
 // The device as the shell sees it: what it stores, what it reports. No printing, no prompting in here.
 import type { Readable } from 'node:stream';
-import type { MediaLabel } from '../media/types.js';
-import type { ProtoName } from '../transports/types.js';
+import type { TransferOrigin } from '../common/origin.js';
+import type { MediaLabel, ProtoName, Verification } from '../common/vocabulary.js';
 
-/** Verdict of verification (SPEC §4.3). */
-export type Verification = 'Signed' | 'Untrusted' | 'Unsigned' | 'Invalid';
+export type { Verification } from '../common/vocabulary.js';
 
-/** Where an installed package came from. */
-export type PackageOrigin =
-  | {
-      readonly kind: 'remote';
-      readonly proto: ProtoName;
-      readonly host: string;
-      readonly port: number;
-      readonly path: string;
-    }
-  | { readonly kind: 'media'; readonly label: string; readonly path: string };
+/** The default state directory of `npm start` and `edgesh` without `--device` (or `$EDGESH_DEVICE`). */
+export const DEFAULT_DEVICE_DIR = './.device';
+
+/**
+ * Where an installed package came from: the origin of its transfer (the protocol, host and port that
+ * delivered it, or the media) and the path on it.
+ */
+export type PackageOrigin = TransferOrigin & { readonly path: string };
 
 /**
  * Whether what is installed is what runs:
@@ -53,8 +50,8 @@ export interface PackageDetails extends PackageSummary {
   /** Size of the stored .wmopkg file in bytes. */
   readonly size: number;
   /**
-   * Regular files, links and directories in data.tar.gz; known once this installation has been
-   * activated (the archive is inflated only then).
+   * Regular files and links in data.tar.gz (directories not counted); known once this installation
+   * has been activated (the archive is inflated only then).
    */
   readonly fileCount?: number;
 }
@@ -67,8 +64,11 @@ export interface InstallRequest {
   readonly origin: PackageOrigin;
   readonly stream: Readable;
   readonly signal?: AbortSignal;
-  /** Asked when the package is older than the installed one; resolve `true` to go on. */
-  readonly confirmDowngrade: (from: string, to: string) => Promise<boolean>;
+  /**
+   * Asked when the package is older than the installed one, or (`subject` `firmware`) when a firmware
+   * package is older than the firmware that runs; resolve `true` to go on.
+   */
+  readonly confirmDowngrade: (from: string, to: string, subject?: 'firmware') => Promise<boolean>;
 }
 
 /** What an install did; `previousVersion` is set for a replacement (upgrade or downgrade). */
@@ -88,6 +88,26 @@ export interface InstallResult {
    * from the installed package; only `remove` clears it.
    */
   readonly persistent?: boolean;
+  /** What the control file says the package is (`Tags:`); absent for an ordinary package. */
+  readonly kind?: 'firmware' | 'hotfix' | 'removal';
+  /** A firmware package: the firmware that runs, the one the next boot switches to, and its slot. */
+  readonly firmware?: {
+    readonly from: string;
+    readonly to: string;
+    readonly slot: FirmwareSlotName;
+    readonly change: 'upgrade' | 'downgrade' | 'reinstall';
+  };
+  /**
+   * A removal package (never stored, never listed): the package it took out of the store, effective at
+   * the next boot; `fromBackup` when out of the backup too, `keptInBackup` when a persistent package
+   * stays in the backup (it comes back after a firmware change or a factory reset).
+   */
+  readonly removal?: {
+    readonly target: string;
+    readonly version: string;
+    readonly fromBackup: boolean;
+    readonly keptInBackup: boolean;
+  };
 }
 
 /** One line of the boot report. */
@@ -112,14 +132,63 @@ export interface Deactivated {
   readonly reason?: string;
 }
 
+/** A firmware switch a boot made, or tried and rolled back. */
+export interface FirmwareSwitch {
+  /** `upgrade`, `downgrade`, `reinstall` (a firmware package), or `fallback` (to the other slot). */
+  readonly kind: 'upgrade' | 'downgrade' | 'reinstall' | 'fallback';
+  readonly from: string;
+  readonly to: string;
+  /** The slot the new firmware was written into, or switched to. */
+  readonly slot: FirmwareSlotName;
+  /** Whether it runs now. */
+  readonly done: boolean;
+  /** The new firmware was written into its slot and failed to activate: the device rolled back to `from`. */
+  readonly rolledBack?: boolean;
+  /** Why it did not activate (`postinst failed (exit status 1)`, `invalid: …`). */
+  readonly reason?: string;
+  /** The firmware package it came from. */
+  readonly package?: string;
+}
+
+/** What a boot did to the firmware and to the packages bound to it. */
+export interface FirmwareBootReport {
+  /** The firmware that runs after the boot, and its slot. */
+  readonly version: string;
+  readonly slot: FirmwareSlotName;
+  readonly change?: FirmwareSwitch;
+  /** Hotfixes removed because the firmware is no longer the one they were made for. */
+  readonly hotfixesRemoved: ReadonlyArray<{ readonly name: string; readonly version: string }>;
+  /** Packages of the backup that came back after the firmware changed. */
+  readonly restored: ReadonlyArray<{ readonly name: string; readonly version: string }>;
+}
+
 /**
  * What a boot did, in package name order; `deactivated` lists the packages taken out: removed since
- * the last boot, or no longer allowed to run.
+ * the last boot, or no longer allowed to run. `firmware` (absent in reports of earlier versions)
+ * says which firmware runs, and what changed about it.
  */
 export interface BootReport {
   readonly at: string;
   readonly lines: readonly BootLine[];
   readonly deactivated: readonly Deactivated[];
+  readonly firmware?: FirmwareBootReport;
+}
+
+/**
+ * One package of the backup (`show backup`): what comes back after a firmware change or a factory
+ * reset. `installed`: a persistent package of the system; `held`: taken out of the system by a
+ * removal package made without `--backup`, it comes back once another firmware runs or the device is
+ * reset.
+ */
+export interface BackupEntry {
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+  readonly state: 'installed' | 'held';
+  /** `held`: the removal package that took it out of the system. */
+  readonly removedBy?: string;
+  /** `held`: the firmware that ran when it was taken out; it comes back under any other. */
+  readonly firmware?: string;
 }
 
 /** The bootloader configuration (`boot` context). */
@@ -128,6 +197,8 @@ export interface BootConfig {
   readonly media: readonly MediaLabel[];
   /** Installed unlock token, when there is one. */
   readonly unlock?: { readonly serial: string; readonly keyNumber: string };
+  /** `firmware fallback` is set: the next boot switches to the other firmware slot. */
+  readonly firmwareFallback?: boolean;
   /**
    * Lines of `boot/config` that could not be read, one message each (`boot/config line 2: unknown
    * setting "frobnicate"; ignored`). While there is one, `allowUntrusted` is off whatever the file
@@ -135,6 +206,47 @@ export interface BootConfig {
    * file without them. Absent when the file is fine.
    */
   readonly problems?: readonly string[];
+}
+
+/** The two firmware slots of an A/B system. */
+export type FirmwareSlotName = 'A' | 'B';
+
+/**
+ * One firmware slot:
+ * - `active`: the firmware that runs;
+ * - `fallback`: a complete firmware kept for `firmware fallback` (the one that ran before);
+ * - `failed`: the last firmware written into it did not activate (`reason`); the device rolled back;
+ * - `empty`: nothing written yet, or a write was interrupted.
+ */
+export interface FirmwareSlot {
+  readonly name: FirmwareSlotName;
+  readonly state: 'active' | 'fallback' | 'failed' | 'empty';
+  readonly version?: string;
+  /** ISO 8601 time the firmware was written into the slot (absent for the factory firmware). */
+  readonly writtenAt?: string;
+  /** The firmware package it came from (its name on the device), or `factory`. */
+  readonly source?: string;
+  /** Why a `failed` slot did not activate. */
+  readonly reason?: string;
+}
+
+/** What the next boot will do to the firmware. */
+export interface FirmwareChange {
+  /** `install`: a firmware package is installed; `fallback`: `firmware fallback` was requested. */
+  readonly kind: 'install' | 'fallback';
+  readonly from: string;
+  readonly to: string;
+  /** The slot that will run. */
+  readonly slot: FirmwareSlotName;
+  /** The firmware package (`install`). */
+  readonly package?: string;
+}
+
+/** The firmware slots and which one runs (`show version`). */
+export interface FirmwareState {
+  readonly active: FirmwareSlotName;
+  readonly slots: readonly FirmwareSlot[];
+  readonly next?: FirmwareChange;
 }
 
 /** Fixed facts of the device (`device.json`) and its runtime state. */
@@ -189,6 +301,17 @@ export interface Device {
   removeMediaLabel(name: string): Promise<void>;
   /** Paths of one installed (or removed but still active) package's files, in archive order. */
   files?(name: string): Promise<string[]>;
+  /** Both firmware slots, which one runs, and what the next boot changes (reads the store: not for the prompt). */
+  firmware(): Promise<FirmwareState>;
+  /** The backup: persistent packages, and those a removal package took out but the backup keeps. */
+  backup(): Promise<BackupEntry[]>;
+  /**
+   * `firmware fallback` (on) or `no firmware fallback`: whether the next boot switches to the firmware
+   * of the other slot. Returns the change the next boot will make (on), refused with `DEVICE_FIRMWARE`
+   * when there is no fallback or a firmware package is pending, `DEVICE_SECURE_BOOT` for an older
+   * firmware on a secure-boot device without an unlock token.
+   */
+  setFirmwareFallback(on: boolean): Promise<FirmwareChange | undefined>;
   /** Reads an unlock token (vendor-signed, naming this serial) and stores it. */
   installUnlockToken(stream: Readable): Promise<{ readonly serial: string; readonly keyNumber: string }>;
   /** The event log, oldest first. */

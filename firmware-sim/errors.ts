@@ -1,5 +1,6 @@
 // Typed errors of the simulated device: a stable code for programs, one line for operators.
 import { isAbsolute, relative } from 'node:path';
+import { oneLine } from '../common/text.js';
 
 /** Stable codes of device errors; the shell and tests match on these, never on message text. */
 export type DeviceErrorCode =
@@ -24,8 +25,15 @@ export type DeviceErrorCode =
   | 'DEVICE_NO_SPACE'
   /** The device storage is mounted read-only (EROFS). */
   | 'DEVICE_READ_ONLY'
-  /** `allow-untrusted` refused by the secure-boot anchor. */
+  /** `allow-untrusted`, or a firmware downgrade, refused by the secure-boot anchor. */
   | 'DEVICE_SECURE_BOOT'
+  /**
+   * A package may not act here whatever the boot configuration: a firmware not signed by the vendor
+   * key, a removal package that is not trusted.
+   */
+  | 'DEVICE_UNTRUSTED'
+  /** A firmware change refused: another one is pending, no fallback firmware, a persistent firmware. */
+  | 'DEVICE_FIRMWARE'
   | 'DEVICE_BAD_TOKEN'
   | 'DEVICE_BAD_LABEL'
   /** A file of the state directory does not parse. */
@@ -47,11 +55,6 @@ export class DeviceError extends Error {
     this.name = new.target.name;
     this.code = code;
   }
-}
-
-/** Messages are shown on one line: embedded line breaks become spaces. */
-function oneLine(message: string): string {
-  return message.replace(/\s*[\r\n]+\s*/g, ' ');
 }
 
 /**

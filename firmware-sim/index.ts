@@ -1,19 +1,26 @@
 // The simulated device: open a state directory, and the pieces the shell and tools need besides.
+
+import { defaultVendorDir } from './config/vendor.js';
 import { DEFAULT_LOCK_WAIT_MS, type DeviceSession, LocalDevice } from './device.js';
 import { DeviceError } from './errors.js';
-import { layoutOf } from './layout.js';
-import { defaultVendorDir } from './vendor.js';
+import { layoutOf } from './state/layout.js';
 
 export type * from './api.js';
-export { DEFAULT_BOOT_CONFIG, LABEL_NAME } from './boot-config.js';
+export { DEFAULT_DEVICE_DIR } from './api.js';
+export { DEFAULT_BOOT_CONFIG } from './config/boot-config.js';
+export { DEVICE_DEFAULTS, type DeviceFile, type UnpackLimits } from './config/device-file.js';
+export { makeUnlockToken, verifyUnlockToken } from './config/unlock.js';
+export {
+  defaultVendorDir,
+  loadOrCreateVendorKeys,
+  loadVendorSecretKey,
+  vendorKeyFiles,
+} from './config/vendor.js';
 export { DEFAULT_LOCK_WAIT_MS, type DeviceSession, LocalDevice } from './device.js';
-export { DEVICE_DEFAULTS, type DeviceFile, type UnpackLimits } from './device-file.js';
 export { DeviceError, type DeviceErrorCode } from './errors.js';
-export { type Layout, layoutOf } from './layout.js';
-export { SAMPLES } from './sample-list.js';
-export type { SampleOptions } from './samples.js';
-export { makeUnlockToken, verifyUnlockToken } from './unlock.js';
-export { defaultVendorDir, loadOrCreateVendorKeys, loadVendorSecretKey, vendorKeyFiles } from './vendor.js';
+export { SAMPLES } from './lifecycle/sample-list.js';
+export type { SampleOptions } from './lifecycle/samples.js';
+export { type Layout, layoutOf } from './state/layout.js';
 
 /**
  * Writes the sample packages and an unlock token for `serial` into `outDir` (the lab's servers use
@@ -21,13 +28,10 @@ export { defaultVendorDir, loadOrCreateVendorKeys, loadVendorSecretKey, vendorKe
  */
 export async function createSamplePackages(
   outDir: string,
-  options: import('./samples.js').SampleOptions,
+  options: import('./lifecycle/samples.js').SampleOptions,
 ): Promise<string[]> {
-  return (await import('./samples.js')).createSamplePackages(outDir, options);
+  return (await import('./lifecycle/samples.js')).createSamplePackages(outDir, options);
 }
-
-/** The default state directory of `npm start` and `edgesh` without `--device`. */
-export const DEFAULT_DEVICE_DIR = './.device';
 
 /** Options of `openDevice`. */
 export interface OpenDeviceOptions {

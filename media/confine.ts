@@ -1,7 +1,8 @@
 // Confinement: a path typed by the operator becomes a regular file inside the mount point, or an error.
 import { realpath, stat } from 'node:fs/promises';
 import { posix, sep } from 'node:path';
-import { MediaError, mediaError, printable } from './errors.js';
+import { printable } from '../common/text.js';
+import { MediaError, mediaError } from './errors.js';
 
 /** A confined file: both paths have every symlink resolved. */
 export interface ConfinedPath {

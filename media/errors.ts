@@ -1,4 +1,5 @@
 // The error class of the media layer: a stable code for the shell, a one-line message for the operator.
+import { printable } from '../common/text.js';
 
 /** Stable codes of `MediaError`; the shell maps them to exit status and never parses messages. */
 export type MediaErrorCode =
@@ -40,11 +41,6 @@ export class MediaError extends Error {
     this.name = new.target.name;
     this.code = code;
   }
-}
-
-/** Makes text from the operator or from a drive safe for a one-line message: control characters become `\xNN`. */
-export function printable(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** Builds a `MediaError` whose message starts with `media LABEL: `, as every per-label message does. */

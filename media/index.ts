@@ -1,9 +1,10 @@
 // The media layer: finds the drive a label names, confines paths to its mount point, streams files from it.
 import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
+import { printable } from '../common/text.js';
 import { confine } from './confine.js';
 import { type DriveLister, listDrives, type MediaDrive } from './drives.js';
-import { MediaError, mediaError, printable } from './errors.js';
+import { MediaError, mediaError } from './errors.js';
 import { describeLabel } from './labels.js';
 import { type Selection, selectMedia } from './select.js';
 import { openMediaFile } from './stream.js';
@@ -24,7 +25,7 @@ export {
   describeLabel,
   formatMediaLabel,
   formatMediaLabelArgs,
-  isValidLabelName,
+  isLabelName,
   MAX_PARTITION,
   MEDIA_BUSES,
   MEDIA_LABEL_KEYWORDS,

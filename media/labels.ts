@@ -1,31 +1,21 @@
 // Media labels as the boot context reads and prints them: `media LABEL [usb|sd|any] [fs-label X] [uuid U] [partition N]`.
-import { MediaError, printable } from './errors.js';
+import {
+  FS_LABEL_RULE,
+  isFsLabel,
+  isLabelName,
+  isPartition,
+  isUuid,
+  LABEL_NAME_RULE,
+  MEDIA_LABEL_KEYWORDS,
+  PARTITION_RULE,
+  UUID_RULE,
+} from '../common/media-label.js';
+import { printable } from '../common/text.js';
+import { MediaError } from './errors.js';
 import type { MediaBus, MediaLabel } from './types.js';
 
-/** The labels a factory-fresh device has: `external` = any external bus, first partition (SPEC §3.5). */
-export const DEFAULT_MEDIA_LABELS: readonly MediaLabel[] = Object.freeze([
-  Object.freeze({ name: 'external', bus: 'any' }),
-]);
-
-/** The buses a label may name, in the order help lists them. */
-export const MEDIA_BUSES: readonly MediaBus[] = ['usb', 'sd', 'any'];
-
-/** Keywords that may follow the label name, for help and completion. */
-export const MEDIA_LABEL_KEYWORDS = ['usb', 'sd', 'any', 'fs-label', 'uuid', 'partition'] as const;
-
-/** Highest partition number a label may name (the GPT default table size). */
-export const MAX_PARTITION = 128;
-
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
-// FAT/exFAT serials (`1234-ABCD`), ext/btrfs/xfs uuids, NTFS serials (16 hex digits), iso9660 dates.
-const UUID_RE = /^(?=.*[0-9A-Fa-f])[0-9A-Fa-f-]{4,36}$/;
-const CONTROL_RE = /[\x00-\x1f\x7f]/;
-const MAX_FS_LABEL = 255;
-
-/** Whether `name` is acceptable as a media label name (1–32 letters, digits, `.`, `_`, `-`; not a keyword). */
-export function isValidLabelName(name: string): boolean {
-  return NAME_RE.test(name) && !(MEDIA_LABEL_KEYWORDS as readonly string[]).includes(name);
-}
+export { isLabelName, MAX_PARTITION, MEDIA_LABEL_KEYWORDS } from '../common/media-label.js';
+export { DEFAULT_MEDIA_LABELS, MEDIA_BUSES } from '../common/vocabulary.js';
 
 function bad(label: string | undefined, what: string): MediaError {
   return new MediaError(
@@ -60,11 +50,8 @@ export function parseMediaLabelArgs(tokens: readonly string[]): MediaLabel {
   const [name, ...rest] = tokens;
   if (name === undefined || name === '') throw bad(undefined, 'expected a label name');
   const shown = printable(name);
-  if (!isValidLabelName(name)) {
-    throw bad(
-      undefined,
-      `bad label name "${shown}": use 1-32 letters, digits, '.', '_' or '-', starting with a letter or digit, not a keyword`,
-    );
+  if (!isLabelName(name)) {
+    throw bad(undefined, `bad label name "${shown}": use ${LABEL_NAME_RULE}`);
   }
   let bus: MediaBus | undefined;
   let fsLabel: string | undefined;
@@ -86,9 +73,7 @@ export function parseMediaLabelArgs(tokens: readonly string[]): MediaLabel {
         break;
       case 'uuid':
         if (uuid !== undefined) throw bad(shown, 'uuid given twice');
-        if (!UUID_RE.test(value)) {
-          throw bad(shown, `bad uuid "${printable(value)}": expected hex digits and '-', as lsblk shows it`);
-        }
+        if (!isUuid(value)) throw bad(shown, `bad uuid "${printable(value)}": expected ${UUID_RULE}`);
         uuid = value;
         break;
       case 'partition':
@@ -107,17 +92,13 @@ export function parseMediaLabelArgs(tokens: readonly string[]): MediaLabel {
 }
 
 function checkFsLabel(label: string, value: string): string {
-  if (value === '' || value.length > MAX_FS_LABEL || CONTROL_RE.test(value)) {
-    throw bad(label, `bad fs-label "${printable(value)}": expected 1-${MAX_FS_LABEL} printable characters`);
-  }
+  if (!isFsLabel(value)) throw bad(label, `bad fs-label "${printable(value)}": expected ${FS_LABEL_RULE}`);
   return value;
 }
 
 function checkPartition(label: string, value: string): number {
   const n = /^[0-9]{1,4}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(n >= 1 && n <= MAX_PARTITION)) {
-    throw bad(label, `bad partition "${printable(value)}": expected a number from 1 to ${MAX_PARTITION}`);
-  }
+  if (!isPartition(n)) throw bad(label, `bad partition "${printable(value)}": expected ${PARTITION_RULE}`);
   return n;
 }
 

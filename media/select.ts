@@ -1,7 +1,8 @@
 // Label matching: which partition of which external drive a label points at, or why none.
 
+import { printable } from '../common/text.js';
 import type { MediaDrive, MediaPartition } from './drives.js';
-import { type MediaErrorCode, printable } from './errors.js';
+import type { MediaErrorCode } from './errors.js';
 import type { MediaBus, MediaLabel } from './types.js';
 
 /** The bus as a noun after "no": `no external device connected`, `no sd card with fs-label X connected`. */

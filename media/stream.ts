@@ -3,13 +3,15 @@ import { constants } from 'node:fs';
 import { type FileHandle, open, readlink, realpath } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { Readable } from 'node:stream';
+import { formatBytes } from '../common/bytes.js';
+import { printable } from '../common/text.js';
 import type { Transfer, TransferProgress } from '../transports/types.js';
 import { fileError, isInside } from './confine.js';
-import { type MediaError, mediaError, printable } from './errors.js';
+import { type MediaError, mediaError } from './errors.js';
 import type { MediaFile, MediaOpenOptions } from './types.js';
 
 /** Bytes per read: large reads keep the stream well ahead of a SHA-256 at ~300 MiB/s. */
-export const READ_CHUNK_BYTES = 1024 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
 
 /** Progress is reported at most this often, plus once at the end. */
 export const PROGRESS_INTERVAL_MS = 200;
@@ -19,7 +21,7 @@ export const PROGRESS_INTERVAL_MS = 200;
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
- * Opens a resolved media file as a `Transfer` (`origin` = `media LABEL`). The file is checked again
+ * Opens a resolved media file as a `Transfer` (its origin: the media label). The file is checked again
  * once open (regular, still inside the mount point, not over `maxBytes`); the stream errors with a
  * `MediaError` when the file grows past the cap or changes size, on a read error, or on abort, and
  * its descriptor is closed however it ends.
@@ -47,7 +49,7 @@ export async function openMediaFile(file: MediaFile, options: MediaOpenOptions):
     if (info.size > options.maxBytes) throw tooLarge(file.label, shown, info.size, options.maxBytes);
     if (options.signal?.aborted) throw aborted(file.label);
     const stream = new MediaReadStream(handle, file.label, shown, info.size, options);
-    return { stream, size: info.size, origin: `media ${file.label}` };
+    return { stream, size: info.size, origin: { kind: 'media', label: file.label } };
   } catch (error) {
     await handle.close().catch(() => {});
     throw fileError(file.label, shown, error);
@@ -77,13 +79,8 @@ function tooLarge(label: string, shown: string, size: number, max: number): Medi
   return mediaError(
     'MEDIA_TOO_LARGE',
     label,
-    `${shown} is ${bytes(size)}, more than the limit of ${bytes(max)}`,
+    `${shown} is ${formatBytes(size)}, more than the limit of ${formatBytes(max)}`,
   );
-}
-
-function bytes(n: number): string {
-  if (n < 1024 * 1024) return `${n} bytes`;
-  return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 /** One stage from the descriptor to the reader: errors are `MediaError`s, and `_destroy` closes the file. */

@@ -1,17 +1,9 @@
 // The contract of the media resolver: labels from the boot configuration, drives, confined paths.
 
-/** Bus a media label accepts. */
-export type MediaBus = 'usb' | 'sd' | 'any';
+import type { MediaLabel } from '../common/vocabulary.js';
+import type { Transfer, TransferProgress } from '../transports/types.js';
 
-/** A media label as the boot configuration holds it (`media LABEL [usb|sd|any] [fs-label X] [uuid U] [partition N]`). */
-export interface MediaLabel {
-  readonly name: string;
-  readonly bus: MediaBus;
-  readonly fsLabel?: string;
-  readonly uuid?: string;
-  /** 1-based partition number; absent means the first partition. */
-  readonly partition?: number;
-}
+export type { MediaBus, MediaLabel } from '../common/vocabulary.js';
 
 /** What `show media` prints for one label. */
 export interface MediaStatus {
@@ -40,7 +32,7 @@ export interface MediaFile {
 export interface MediaOpenOptions {
   readonly maxBytes: number;
   readonly signal?: AbortSignal;
-  readonly onProgress?: (progress: import('../transports/types.js').TransferProgress) => void;
+  readonly onProgress?: (progress: TransferProgress) => void;
 }
 
 /**
@@ -53,5 +45,5 @@ export interface MediaResolver {
   /** Resolves `relPath` on the media matched by `label`, confined to its mount point. */
   resolve(labels: readonly MediaLabel[], label: string, relPath: string): Promise<MediaFile>;
   /** Opens a resolved file as a transfer (`origin` = `media LABEL`). */
-  open(file: MediaFile, options: MediaOpenOptions): Promise<import('../transports/types.js').Transfer>;
+  open(file: MediaFile, options: MediaOpenOptions): Promise<Transfer>;
 }

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { vorpalStandIns } from '../shell/vorpal.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const dist = join(root, 'dist');
@@ -52,6 +53,25 @@ const moduleUrls: Plugin = {
   },
 };
 
+/**
+ * Packages written into the bundle instead of being required from node_modules: the ones published
+ * as ES modules only, which Node 20 before 20.19 cannot `require`, and which the bundle loads at
+ * start (the table layout measures text with get-east-asian-width).
+ */
+const INLINED = new Set(['get-east-asian-width']);
+
+/** Every other package stays outside the bundle, loaded where the code imports it. */
+const externalPackages: Plugin = {
+  name: 'edgesh-external-packages',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      const parts = args.path.split('/');
+      const name = args.path.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+      return INLINED.has(name) ? undefined : { path: args.path, external: true };
+    });
+  },
+};
+
 rmSync(outDir, { recursive: true, force: true });
 const result = await build({
   entryPoints: [join(dist, 'bin/edgesh.js')],
@@ -60,7 +80,7 @@ const result = await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  packages: 'external',
+  // Packages stay outside, but for INLINED (see externalPackages).
   // No `import()` in the bundle (see shell/import-file.ts): imports of packages become `require`.
   supported: { 'dynamic-import': false },
   // Error classes name themselves after their class (`name = new.target.name`): keep the names.
@@ -77,7 +97,7 @@ const result = await build({
       'const __edgeshImportFile=typeof __edgeshImport==="function"?__edgeshImport:(u)=>import(u);',
     ].join(''),
   },
-  plugins: [moduleUrls],
+  plugins: [moduleUrls, externalPackages],
   metafile: true,
   logLevel: 'warning',
 });
@@ -91,6 +111,8 @@ if (/\bimport\(/.test(source.slice(source.indexOf('\n')))) {
 }
 const digest = createHash('sha256').update(source).digest('hex').slice(0, 16);
 writeFileSync(bundle, `${source}//# edgesh-code-cache=edgesh.${digest}.v8cache\n`);
+
+await bundleVorpal();
 
 // Fill the code cache: run the installed binary on a scratch device (made by a first run, so that
 // the cache holds what a start on an existing device compiles, not what creating one does).
@@ -128,4 +150,58 @@ function run(args: readonly string[], env: Readonly<Record<string, string>>): st
     throw new Error(`bundle check failed: edgesh ${args.join(' ')} exited ${r.status}: ${r.stderr.trim()}`);
   }
   return r.stderr;
+}
+
+/**
+ * The TTY front-end's vorpal, with the stand-ins of `vorpalStandIns` (shell/vorpal.ts), as one
+ * CommonJS file with its own code cache: its 120 modules load from node_modules in a third more CPU
+ * time than from this file, and the first TAB after start waits for them (docs/shell.md, "Startup").
+ * The cache holds what loading it compiles (module bodies, the constructor), written by a run that
+ * loads it as the shell does.
+ */
+async function bundleVorpal(): Promise<void> {
+  const { vorpalMain, standIns } = vorpalStandIns();
+  const file = join(outDir, 'vorpal.cjs');
+  await build({
+    stdin: {
+      contents: `module.exports = require(${JSON.stringify(vorpalMain)});`,
+      resolveDir: root,
+      loader: 'js',
+    },
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    plugins: [
+      {
+        name: 'edgesh-vorpal-stand-ins',
+        setup(b) {
+          b.onLoad({ filter: /\.js$/ }, (args) => {
+            const contents = standIns.get(args.path);
+            return contents === undefined ? undefined : { contents, loader: 'js' };
+          });
+        },
+      },
+    ],
+    logLevel: 'warning',
+  });
+  const text = readFileSync(file, 'utf8');
+  const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  writeFileSync(file, `${text}//# edgesh-code-cache=vorpal.${digest}.v8cache\n`);
+  const load = `import(${JSON.stringify(join(dist, 'shell/vorpal.js'))}).then((m) => { m.loadVorpal(); process.exit(0); })`;
+  const { NODE_OPTIONS: _, ...base } = process.env;
+  for (const mode of ['write', 'report']) {
+    const r = spawnSync(process.execPath, ['-e', load], {
+      env: { ...base, EDGESH_CODE_CACHE: mode },
+      encoding: 'utf8',
+    });
+    if (r.status !== 0)
+      throw new Error(`bundle check failed: loading vorpal.cjs exited ${r.status}: ${r.stderr.trim()}`);
+    if (mode === 'report' && !r.stderr.includes('vorpal.cjs code cache accepted'))
+      console.error(`warning: V8 does not take the code cache of vorpal.cjs: ${r.stderr.trim()}`);
+  }
 }

@@ -6,11 +6,11 @@ import { tmpdir, userInfo } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDevice } from '../firmware-sim/index.js';
-import { startFtpServer } from '../test/helpers/ftp-server.js';
-import { startHttpServer } from '../test/helpers/http-server.js';
-import { startSshServer } from '../test/helpers/ssh-server.js';
-import { startPackageTftpServer } from '../test/helpers/tftp-server.js';
-import { makeTestPki } from '../test/helpers/transport-certs.js';
+import { makeTestPki } from '../lab/certs.js';
+import { startFtpServer } from '../lab/ftp-server.js';
+import { startHttpServer } from '../lab/http-server.js';
+import { startSshServer } from '../lab/ssh-server.js';
+import { startPackageTftpServer } from '../lab/tftp-server.js';
 
 const { values } = parseArgs({ options: { device: { type: 'string', default: '.device' } } });
 const deviceDir = values.device!;

@@ -1,6 +1,7 @@
-// The command line of `edgesh`: `edgesh [--device DIR] [--user NAME] [-c LINE]… [-y] [--echo] [--exit-on-error]`.
+// The command line of `edgesh`: `edgesh [--device DIR] [--user NAME] [-c LINE]… [-y] [--accept-new-host-keys] …`.
 import { parseArgs } from 'node:util';
 import { CliError } from '../contexts/errors.js';
+import { DEFAULT_DEVICE_DIR } from '../firmware-sim/api.js';
 
 /** What the command line asks for. */
 export interface EdgeshArgs {
@@ -8,18 +9,23 @@ export interface EdgeshArgs {
   readonly user: string | undefined;
   readonly commands: readonly string[];
   readonly yes: boolean;
+  readonly acceptNewHostKeys: boolean;
   readonly echo: boolean;
   readonly exitOnError: boolean;
   readonly help: boolean;
 }
 
 /** Printed by `edgesh --help`. */
-export const USAGE = `Usage: edgesh [--device DIR] [--user NAME] [-c LINE]... [-y] [--echo] [--exit-on-error]
+export const USAGE = `Usage: edgesh [--device DIR] [--user NAME] [-c LINE]... [-y] [--accept-new-host-keys]
+              [--echo] [--exit-on-error]
 
   --device DIR      device state directory (default: $EDGESH_DEVICE, else ./.device)
   --user NAME       CLI user (default: the logged-in user)
   -c LINE           run LINE and exit; repeatable; ';' separates commands
-  -y, --yes         answer every confirmation with yes
+  -y, --yes         answer every confirmation of a command with yes (not a host key)
+  --accept-new-host-keys
+                    add the key of an SSH server not in known_hosts without asking
+                    (a changed key is always refused)
   --echo            print "PROMPT COMMAND" before each command's output
   --exit-on-error   stop at the first command that fails
   -h, --help        show this help
@@ -37,10 +43,11 @@ export function parseEdgeshArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     throw new CliError('CLI_USAGE', `${(e as Error).message.split('\n')[0]} (see edgesh --help)`);
   }
   return {
-    device: values.device ?? (env.EDGESH_DEVICE || './.device'),
+    device: values.device ?? (env.EDGESH_DEVICE || DEFAULT_DEVICE_DIR),
     user: values.user,
     commands: values.command ?? [],
     yes: values.yes === true,
+    acceptNewHostKeys: values['accept-new-host-keys'] === true,
     echo: values.echo === true,
     exitOnError: values['exit-on-error'] === true,
     help: values.help === true,
@@ -57,6 +64,7 @@ function parse(argv: readonly string[]) {
       user: { type: 'string' },
       command: { type: 'string', short: 'c', multiple: true },
       yes: { type: 'boolean', short: 'y' },
+      'accept-new-host-keys': { type: 'boolean' },
       echo: { type: 'boolean' },
       'exit-on-error': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

@@ -1,5 +1,15 @@
 // Reads stdin line by line for script mode: commands and prompt answers come from the same queue, in order.
 import type { Readable } from 'node:stream';
+import { CliError } from '../contexts/errors.js';
+
+/**
+ * The longest line script mode reads, in characters: a longer one is skipped as it streams past
+ * (memory stays flat whatever its size) and reported as an error of its own.
+ */
+export const MAX_LINE = 65_536;
+
+/** Stands in the queue for a line that was longer than MAX_LINE. */
+const TOO_LONG = Symbol('line too long');
 
 /** A stdin that may be a TTY (`ssh -t host 'package install …'`). */
 export type Input = Readable & { isTTY?: boolean; setRawMode?: (on: boolean) => unknown };
@@ -11,24 +21,38 @@ export type Input = Readable & { isTTY?: boolean; setRawMode?: (on: boolean) => 
  */
 export class LineReader {
   private buffer = '';
-  private readonly queue: string[] = [];
-  private waiting: ((line: string | undefined) => void) | undefined;
+  /** The line being read is longer than MAX_LINE: the rest of it is dropped up to its line end. */
+  private skipping = false;
+  private readonly queue: Array<string | typeof TOO_LONG> = [];
+  private waiting: ((line: string | typeof TOO_LONG | undefined) => void) | undefined;
   private secret: { text: string; resolve: (line: string | undefined) => void } | undefined;
   private ended = false;
   private started = false;
 
   constructor(private readonly input: Input) {}
 
-  /** The next line without its line end; `undefined` at end of input. */
-  next(): Promise<string | undefined> {
+  /**
+   * The next line without its line end; `undefined` at end of input. A line longer than MAX_LINE
+   * rejects with `CLI_LINE_TOO_LONG`; the line after it is read by the next call.
+   */
+  async next(): Promise<string | undefined> {
     this.start();
-    const line = this.queue.shift();
-    if (line !== undefined) return Promise.resolve(line);
-    if (this.ended) return Promise.resolve(undefined);
-    this.input.resume();
-    return new Promise((resolve) => {
-      this.waiting = resolve;
-    });
+    let line = this.queue.shift();
+    if (line === undefined && !this.ended) {
+      this.input.resume();
+      line = await new Promise<string | typeof TOO_LONG | undefined>((resolve) => {
+        this.waiting = resolve;
+      });
+    }
+    if (line === TOO_LONG) {
+      throw new CliError('CLI_LINE_TOO_LONG', `line longer than ${MAX_LINE} characters; skipped`);
+    }
+    return line;
+  }
+
+  /** Characters held for the line being read (at most MAX_LINE, whatever comes in). */
+  get buffered(): number {
+    return this.buffer.length;
   }
 
   /** The next line, typed without echo when stdin is a TTY; from a pipe simply the next line. */
@@ -58,8 +82,7 @@ export class LineReader {
     this.input.on('data', (chunk: string) => this.onData(chunk));
     const finish = (): void => {
       if (this.ended) return;
-      if (this.buffer !== '') this.push(this.buffer.replace(/\r$/, ''));
-      this.buffer = '';
+      if (this.buffer !== '' || this.skipping) this.take('');
       this.ended = true;
       this.endSecret(undefined);
       const w = this.waiting;
@@ -78,15 +101,15 @@ export class LineReader {
       if (c === '\r' || c === '\n') this.endSecret(this.secret.text);
       else if (c === '\x03' || c === '\x04') this.endSecret(undefined);
       else if (c === '\x7f' || c === '\b') this.secret.text = this.secret.text.slice(0, -1);
-      else this.secret.text += c;
+      else if (this.secret.text.length < MAX_LINE) this.secret.text += c;
     }
-    this.buffer += rest;
-    let nl = this.buffer.indexOf('\n');
-    while (nl >= 0) {
-      this.push(this.buffer.slice(0, nl).replace(/\r$/, ''));
-      this.buffer = this.buffer.slice(nl + 1);
-      nl = this.buffer.indexOf('\n');
+    // Only the new text is searched for line ends, and no more than MAX_LINE characters are kept.
+    let from = 0;
+    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n', from)) {
+      this.take(rest.slice(from, nl));
+      from = nl + 1;
     }
+    if (from < rest.length) this.append(rest.slice(from));
     // Hold the stream while nobody waits, so that lines stay in the pipe until they are asked for.
     if (this.waiting === undefined && this.secret === undefined) this.input.pause();
   }
@@ -99,7 +122,28 @@ export class LineReader {
     s.resolve(value);
   }
 
-  private push(line: string): void {
+  /** Text of the line being read, before its line end. */
+  private append(text: string): void {
+    if (this.skipping) return;
+    if (this.buffer.length + text.length > MAX_LINE + 1) {
+      this.buffer = '';
+      this.skipping = true;
+    } else {
+      this.buffer += text;
+    }
+  }
+
+  /** The end of a line: `text` is what came before the line end in the last chunk. */
+  private take(text: string): void {
+    this.append(text);
+    const line = this.buffer.replace(/\r$/, '');
+    const tooLong = this.skipping || line.length > MAX_LINE;
+    this.buffer = '';
+    this.skipping = false;
+    this.push(tooLong ? TOO_LONG : line);
+  }
+
+  private push(line: string | typeof TOO_LONG): void {
     const w = this.waiting;
     if (w !== undefined) {
       this.waiting = undefined;

@@ -1,9 +1,10 @@
 // `edgesh`: parses the command line, opens the device, and hands the session to a front-end.
 import { constants } from 'node:os';
+import { resolve } from 'node:path';
 import type { Services } from '../contexts/env.js';
-import { CliError, errorLine, promptHostname } from '../contexts/errors.js';
+import { CliError, errorLine, promptHostname, terminalText } from '../contexts/errors.js';
 import { parseEdgeshArgs, USAGE } from './args.js';
-import { loadServices, peekHostname } from './services.js';
+import { isNewDevice, loadServices, peekHostname } from './services.js';
 import type { Session } from './session.js';
 import { initialTerminal } from './terminal.js';
 import { cliUser, sessionId } from './user.js';
@@ -13,9 +14,6 @@ import { cliUser, sessionId } from './user.js';
  * file, release the device lock) before the process ends anyway.
  */
 export const TERMINATE_GRACE_MS = 3000;
-
-/** A word in a `-c` line after which a secret may follow: `password` or an abbreviation, or `user:pass@`. */
-const MAY_HOLD_SECRET = /(?:^|[\s;|])pa(?:s(?:s(?:w(?:o(?:r(?:d)?)?)?)?)?)?\s|@/i;
 
 /**
  * Runs edgesh and resolves with its exit status (0 all good, 1 a command failed, 2 bad command
@@ -64,9 +62,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGHUP', onTerminate);
   process.on('SIGTERM', onTerminate);
-  if (args.commands.some((c) => MAY_HOLD_SECRET.test(c))) await hideSecrets(args.commands);
+  if (args.commands.length > 0) await hideSecrets(args.commands);
   const user = cliUser(args.user);
   const id = sessionId();
+  // On a terminal the first start says where the device it creates lives (`npm start`: ./.device).
+  const announce = interactive && isNewDevice(args.device);
   const loading = loadServices({ deviceDir: args.device, user, sessionId: id });
   loading.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   // The grammar (all contexts) loads while the device opens; on a TTY after the first prompt is drawn.
@@ -83,7 +83,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   // store, the line editor (vorpal) and the grammar are loaded; keys typed meanwhile wait in the
   // terminal, and vorpal redraws the same prompt in the same place.
   let firstPrompt: string | undefined;
-  if (interactive) {
+  // (A new device has no host name to read yet: its first prompt follows the notice below.)
+  if (interactive && !announce) {
     const quick = await peekHostname(args.device);
     if (quick !== undefined) {
       firstPrompt = `${quick}:/>`;
@@ -112,6 +113,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       hostname,
       terminal: initialTerminal(interactive),
       interactive,
+      acceptNewHostKeys: args.acceptNewHostKeys,
     });
     return current;
   };
@@ -120,6 +122,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     if (interactive) {
+      if (announce) process.stdout.write(newDeviceNotice(args.device));
       if (firstPrompt === undefined) {
         firstPrompt = `${hostname}:/>`;
         process.stdout.write(`${firstPrompt} `);
@@ -146,6 +149,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** What the first start on a terminal says about the device it created, before the first prompt. */
+function newDeviceNotice(deviceDir: string): string {
+  return (
+    `Created a new device in ${terminalText(resolve(deviceDir))}, with a simulated USB stick of sample packages.\n` +
+    'Try: package, then install media external hello.wmopkg, then do reboot.\n'
+  );
+}
+
 /** After a hang-up the terminal is gone: output that cannot be written any more is not an error. */
 function quietOutput(): void {
   for (const stream of [process.stdin, process.stdout, process.stderr]) {
@@ -159,11 +170,8 @@ function quietOutput(): void {
  * in the process list: the command line the process shows is replaced by one with `password ****`.
  */
 async function hideSecrets(commands: readonly string[]): Promise<void> {
-  const [{ redact }, { registry }, { splitCommands }] = await Promise.all([
-    import('../contexts/parser.js'),
-    import('../contexts/index.js'),
-    import('../contexts/tokenize.js'),
-  ]);
+  const { mayHoldSecret, redact, registry, splitCommands } = await import('../contexts/index.js');
+  if (!commands.some(mayHoldSecret)) return;
   const shown = commands.map((c) =>
     splitCommands(c)
       .map((part) => redact(registry, 'exec', part))

@@ -1,6 +1,6 @@
 // The progress bar of a transfer on a TTY (bytes, rate, ETA); script mode never draws one.
 
-import { bytes } from '../contexts/table.js';
+import { formatBytes as bytes } from '../common/bytes.js';
 import type { TransferProgress } from '../transports/types.js';
 
 /** One line of progress, at most `width` columns: `name  [#####-----]  45%  12.0 MiB  5.1 MiB/s  ETA 0:03`. */

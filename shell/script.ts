@@ -1,8 +1,7 @@
 // Script mode (SPEC §3.6): stdin not a TTY, or -c: clean output, every line in order, prompts answered from stdin.
 import type { Prompter } from '../contexts/env.js';
-import { terminalText } from '../contexts/errors.js';
-import { formatHelp, helpAt, helpRequest } from '../contexts/parser.js';
-import { splitCommands } from '../contexts/tokenize.js';
+import { errorLine, terminalText } from '../contexts/errors.js';
+import { formatHelp, helpAt, helpRequest, splitCommands } from '../contexts/index.js';
 import { type Input, LineReader } from './line-reader.js';
 import type { FrontEnd, Session } from './session.js';
 
@@ -10,7 +9,7 @@ import type { FrontEnd, Session } from './session.js';
 export interface ScriptOptions {
   /** `-c` lines (each may hold several commands separated by `;`); empty: read commands from stdin. */
   readonly commands: readonly string[];
-  /** `-y`: answer every confirmation with yes. */
+  /** `-y`: answer every confirmation of a command with yes (not a question of trust). */
   readonly yes: boolean;
   /** `--echo`: print `PROMPT COMMAND` before each command's output. */
   readonly echo: boolean;
@@ -32,32 +31,54 @@ export async function runScript(
   io: ScriptIo = processIo(),
 ): Promise<number> {
   let reader: LineReader | undefined;
-  const lines = (): LineReader => {
-    reader ??= new LineReader(io.stdin);
-    return reader;
+  // Lines of stdin read so far, prompt answers included: the line number of the last one read.
+  let read = 0;
+  // A line refused as too long (it throws) is a line of the script all the same.
+  const counted = async (next: Promise<string | undefined>): Promise<string | undefined> => {
+    try {
+      const line = await next;
+      if (line !== undefined) read++;
+      return line;
+    } catch (e) {
+      read++;
+      throw e;
+    }
   };
+  const lines = {
+    next: (): Promise<string | undefined> => {
+      reader ??= new LineReader(io.stdin);
+      return counted(reader.next());
+    },
+    nextSecret: (): Promise<string | undefined> => {
+      reader ??= new LineReader(io.stdin);
+      return counted(reader.nextSecret());
+    },
+  };
+  // The stdin line of the command running now; an error names it (`Error: line 7: …`), as sh does.
+  let at: number | undefined;
   const stdinTty = io.stdin.isTTY === true;
   const out = (text: string): void => {
     io.stdout.write(text);
   };
   const prompter: Prompter = {
-    async confirm(question) {
+    async confirm(question, about = 'command') {
       const parts = question.split('\n');
       const ask = parts.pop()!;
       for (const p of parts) out(`${p}\n`);
       out(ask);
-      if (options.yes) {
+      // `-y` confirms the operator's own commands; trusting a new host key is asked like without it.
+      if (options.yes && about === 'command') {
         out('y\n');
         return true;
       }
-      const answer = await lines().next();
+      const answer = await lines.next();
       // Echo what was read from a pipe, so that the transcript reads like the manual (`(y/N)?y`).
       out(answer === undefined ? '\n' : stdinTty ? '' : `${answer}\n`);
       return answer !== undefined && /^\s*(y|yes)\s*$/i.test(answer);
     },
     async password(prompt) {
       out(prompt);
-      const answer = await lines().nextSecret();
+      const answer = await lines.nextSecret();
       out('\n');
       return answer;
     },
@@ -70,22 +91,25 @@ export async function runScript(
       line: (text) => out(`${text}\n`),
       warn: (text) => io.stderr.write(`${text}\n`),
     },
-    error: (line) => io.stderr.write(`${line}\n`),
+    error: (line) =>
+      io.stderr.write(`${at === undefined ? line : line.replace(/^Error: /, `Error: line ${at}: `)}\n`),
   };
   let failed = 0;
   const run = async (line: string): Promise<boolean> => {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return true;
-    if (options.echo) out(`${session.prompt()} ${terminalText(session.redact(trimmed))}\n`);
+    // After a command that failed before asking for its password, this line may be that password.
+    const mayBeSecret = session.secretUnasked;
+    if (options.echo) out(`${session.prompt()} ${terminalText(session.shownLine(trimmed, mayBeSecret))}\n`);
     const asked = helpRequest(trimmed);
     if (asked !== undefined) {
       const items = await helpAt(session.registry, session.context.name, asked, {
         services: session.services,
       });
-      for (const l of formatHelp(items)) out(`${l}\n`);
+      for (const l of formatHelp(items, session.terminal.width)) out(`${l}\n`);
       return true;
     }
-    const result = await session.execute(trimmed, fe);
+    const result = await session.execute(trimmed, fe, mayBeSecret);
     if (result === 'failed') failed++;
     return result === 'ok' || !options.exitOnError;
   };
@@ -97,8 +121,20 @@ export async function runScript(
         }
       }
     } else {
-      for (let line = await lines().next(); line !== undefined; line = await lines().next()) {
-        if (!(await run(line)) || session.ended) break;
+      for (;;) {
+        let line: string | undefined;
+        try {
+          line = await lines.next();
+        } catch (e) {
+          // A line too long to read (MAX_LINE) fails like a command, and the script goes on.
+          at = read;
+          fe.error(errorLine(e));
+          failed++;
+          if (options.exitOnError) break;
+          continue;
+        }
+        at = read;
+        if (line === undefined || !(await run(line)) || session.ended) break;
       }
     }
     return status(failed);

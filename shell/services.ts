@@ -1,4 +1,5 @@
 // The one place where the shell meets the real layers: builds the services bag for a session.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -74,4 +75,13 @@ export async function peekHostname(deviceDir: string): Promise<string | undefine
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether `deviceDir` holds no device yet, so that opening it creates one (SPEC §2, first start);
+ * asked before the device is opened. Always false with the `EDGESH_SERVICES` test hook.
+ */
+export function isNewDevice(deviceDir: string): boolean {
+  if (process.env.EDGESH_SERVICES) return false;
+  return !existsSync(join(deviceDir, 'device.json'));
 }

@@ -1,8 +1,16 @@
 // One CLI session: the context stack, terminal settings, history, and running a line through the parser.
-import type { CommandEnv, Prompter, Services, SessionApi, TerminalSettings } from '../contexts/env.js';
+import type { Prompter, Services, TerminalSettings } from '../contexts/env.js';
 import { CliError, errorLine, promptHostname, terminalText } from '../contexts/errors.js';
-import type { Context, LineFilter } from '../contexts/grammar.js';
-import { parseLine, type Registry, redact } from '../contexts/parser.js';
+import type {
+  Args,
+  Command,
+  CommandEnv,
+  Context,
+  LineFilter,
+  Registry,
+  SessionApi,
+} from '../contexts/grammar.js';
+import { parseLine, redact } from '../contexts/parser.js';
 import { FilteredOutput, type OutputSink } from './output.js';
 
 /** What a front-end (script mode, vorpal TTY, a test) lends the session for one command. */
@@ -31,6 +39,8 @@ export interface SessionOptions {
   readonly hostname: string;
   readonly terminal: TerminalSettings;
   readonly interactive: boolean;
+  /** `--accept-new-host-keys`. */
+  readonly acceptNewHostKeys?: boolean;
 }
 
 /** A session: one user at one terminal or script, one context stack. */
@@ -42,10 +52,20 @@ export class Session {
   readonly hostname: string;
   readonly terminal: TerminalSettings;
   readonly interactive: boolean;
+  readonly acceptNewHostKeys: boolean;
   private stack: string[] = ['exec'];
   private readonly lines: string[] = [];
-  private running: { readonly controller: AbortController; readonly finished: Promise<void> } | undefined;
+  private running:
+    | {
+        readonly controller: AbortController;
+        readonly finished: Promise<void>;
+        readonly fe: FrontEnd;
+        /** Set while the command must not be stopped: what Ctrl-C prints instead. */
+        shield?: string | undefined;
+      }
+    | undefined;
   private done = false;
+  private unasked = false;
   private status: number | undefined;
 
   constructor(options: SessionOptions) {
@@ -56,6 +76,7 @@ export class Session {
     this.hostname = promptHostname(options.hostname);
     this.terminal = options.terminal;
     this.interactive = options.interactive;
+    this.acceptNewHostKeys = options.acceptNewHostKeys === true;
   }
 
   /** The context the next line is read in. */
@@ -86,10 +107,14 @@ export class Session {
   /**
    * Aborts the running command (Ctrl-C); false when nothing runs. `reason` is what the command
    * reports when it has nothing more precise to say (install says which package was not installed).
+   * A command in a part that must not be stopped (`shielded`, a boot) goes on, and the front-end
+   * prints why on a line of its own.
    */
   interrupt(reason = new CliError('CLI_ABORTED', 'interrupted (Ctrl-C)')): boolean {
-    if (this.running === undefined) return false;
-    this.running.controller.abort(reason);
+    const running = this.running;
+    if (running === undefined) return false;
+    if (running.shield !== undefined) running.fe.error(running.shield);
+    else running.controller.abort(reason);
     return true;
   }
 
@@ -127,14 +152,44 @@ export class Session {
     else this.done = true;
   }
 
-  /** Runs one line typed in the current context. Never throws: errors are printed as one line. */
-  async execute(line: string, fe: FrontEnd): Promise<LineResult> {
-    if (line.trim() !== '') this.lines.push(this.redact(line));
+  /**
+   * Whether the last command failed before it asked for a secret it may have asked for (`install`
+   * without `password`, the server down): in a script the next line may be that password.
+   */
+  get secretUnasked(): boolean {
+    return this.unasked;
+  }
+
+  /**
+   * The line as history, `--echo` and the process title may show it: passwords masked; a line that
+   * `mayBeSecret` (it follows a `secretUnasked` command) and is no command at all, not at all.
+   */
+  shownLine(line: string, mayBeSecret = false): string {
+    return mayBeSecret && this.noCommand(line) ? '****' : this.redact(line);
+  }
+
+  /** Whether the first word of `line` is no command of the current context (nor a prefix of one). */
+  private noCommand(line: string): boolean {
+    try {
+      parseLine(this.registry, this.context.name, line.trim().split(/\s+/)[0] ?? '');
+      return false;
+    } catch (e) {
+      return e instanceof CliError && e.code === 'CLI_UNKNOWN_COMMAND';
+    }
+  }
+
+  /**
+   * Runs one line typed in the current context. Never throws: errors are printed as one line. With
+   * `mayBeSecret` (see `shownLine`), a line that is no command is neither run nor repeated.
+   */
+  async execute(line: string, fe: FrontEnd, mayBeSecret = false): Promise<LineResult> {
+    this.unasked = false;
+    if (line.trim() !== '') this.lines.push(this.shownLine(line, mayBeSecret));
     let parsed: ReturnType<typeof parseLine>;
     try {
       parsed = parseLine(this.registry, this.context.name, line);
     } catch (e) {
-      this.report(e, fe);
+      this.report(mayBeSecret && this.noCommand(line) ? unaskedAnswer() : e, fe);
       return 'failed';
     }
     const inv = parsed.invocation;
@@ -144,19 +199,25 @@ export class Session {
       return 'ok';
     }
     const controller = new AbortController();
+    let asked = false;
     let finish!: () => void;
-    this.running = { controller, finished: new Promise((resolve) => (finish = resolve)) };
+    this.running = { controller, finished: new Promise((resolve) => (finish = resolve)), fe };
     fe.begin?.();
     const filters: LineFilter[] = parsed.filters.map((f) => f.command.filter!(f.args));
-    const out = new FilteredOutput(filters, fe.sink);
-    const settle = async (): Promise<void> => fe.settle?.();
+    const out = new FilteredOutput(filters, fe.sink, controller.signal);
+    // Before a question, every line printed so far is on the screen, filters or not.
+    const settle = async (): Promise<void> => {
+      await out.flush();
+      await fe.settle?.();
+    };
     // Questions may quote the device or a server (a version, a host key): no escape sequences.
     const ui: Prompter = {
-      confirm: async (q) => {
+      confirm: async (q, about) => {
         await settle();
-        return fe.prompter.confirm(q.split('\n').map(terminalText).join('\n'));
+        return fe.prompter.confirm(q.split('\n').map(terminalText).join('\n'), about);
       },
       password: async (p) => {
+        asked = true;
         await settle();
         return fe.prompter.password(terminalText(p));
       },
@@ -173,13 +234,14 @@ export class Session {
     try {
       if (inv.command.run === undefined) throw new Error(`command ${inv.command.name} has nothing to run`);
       await inv.command.run(inv.args, env);
-      out.end();
+      await out.end();
       await settle();
       return 'ok';
     } catch (e) {
-      out.end();
+      await out.end().catch(() => {});
       await settle();
       this.report(e, fe, controller.signal);
+      this.unasked = !asked && !controller.signal.aborted && mayAskSecret(inv.command, inv.args);
       return 'failed';
     } finally {
       this.running = undefined;
@@ -197,6 +259,10 @@ export class Session {
     if (signal?.aborted && !(e instanceof CliError && e.code === 'CLI_ABORTED')) {
       error = signal.reason instanceof CliError ? signal.reason : new CliError('CLI_ABORTED', 'interrupted');
     }
+    // A script's line that is no command is not repeated beyond its first word: it may be a password
+    // meant for a prompt that never came (the server was down), and a script's errors go to logs.
+    if (!this.interactive && error instanceof CliError && error.brief !== undefined)
+      error = new CliError(error.code, error.brief);
     const line = errorLine(error);
     fe.error(this.terminal.ascii ? line.replace(/…/g, '...') : line);
     if (process.env.EDGESH_DEBUG === '1' && e instanceof Error && e.stack) fe.error(e.stack);
@@ -208,8 +274,19 @@ export class Session {
       id: this.id,
       terminal: this.terminal,
       interactive: this.interactive,
+      acceptNewHostKeys: this.acceptNewHostKeys,
       registry: this.registry,
       history: () => this.lines,
+      shielded: async (notice, work) => {
+        const running = this.running;
+        if (running === undefined) return work();
+        running.shield = notice;
+        try {
+          return await work();
+        } finally {
+          running.shield = undefined;
+        }
+      },
       nav: {
         enter: (context) => {
           this.stack = ['exec', context];
@@ -221,4 +298,26 @@ export class Session {
       },
     };
   }
+}
+
+/**
+ * Whether `command` could have asked for a secret it was not given: it declares a `secret: true`
+ * option (`password`) that the line left out and that applies to what it names (not after `media`).
+ */
+function mayAskSecret(command: Command, args: Args): boolean {
+  return (command.params ?? []).some(
+    (p) =>
+      p.kind === 'options' &&
+      p.options.some(
+        (d) => d.kind === 'value' && d.secret === true && args[d.key] === undefined && !d.skipIf?.(args),
+      ),
+  );
+}
+
+/** What a script says of a line that is no command right after a command that never asked its password. */
+function unaskedAnswer(): CliError {
+  return new CliError(
+    'CLI_UNKNOWN_COMMAND',
+    'not a command, and not shown: it may be the password for the line before, which failed before asking for it',
+  );
 }

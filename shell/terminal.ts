@@ -12,14 +12,47 @@ export function isUtf8Locale(env: NodeJS.ProcessEnv = process.env): boolean {
   return /utf-?8/i.test(value);
 }
 
+/** The size a terminal reports; Node keeps `process.stdout`'s up to date as the window is resized. */
+export interface WindowSize {
+  readonly columns?: number;
+  readonly rows?: number;
+}
+
+/**
+ * The settings of one session. Width and length follow the terminal (read when a command draws, so
+ * a resized window is followed) until `terminal width N` or `terminal length N` fixes them, and
+ * again after `terminal … auto`.
+ */
+class SessionTerminal implements TerminalSettings {
+  ascii: boolean;
+  private fixedWidth: number | undefined;
+  private fixedLength: number | undefined;
+
+  constructor(
+    private readonly tty: boolean,
+    private readonly window: WindowSize,
+  ) {
+    this.ascii = !isUtf8Locale();
+  }
+
+  get width(): number {
+    return this.fixedWidth ?? (this.tty && this.window.columns ? this.window.columns : DEFAULT_WIDTH);
+  }
+
+  get length(): number {
+    return this.fixedLength ?? (this.tty ? Math.max(0, (this.window.rows || DEFAULT_LENGTH) - 1) : 0);
+  }
+
+  setWidth(columns: number | 'auto'): void {
+    this.fixedWidth = columns === 'auto' ? undefined : columns;
+  }
+
+  setLength(lines: number | 'auto'): void {
+    this.fixedLength = lines === 'auto' ? undefined : lines;
+  }
+}
+
 /** Settings for a new session: paging only on a TTY, width from the TTY or 80, ASCII unless UTF-8. */
-export function initialTerminal(
-  tty: boolean,
-  stream: { columns?: number; rows?: number } = process.stdout,
-): TerminalSettings {
-  return {
-    length: tty ? Math.max(0, (stream.rows || DEFAULT_LENGTH) - 1) : 0,
-    width: tty && stream.columns ? stream.columns : DEFAULT_WIDTH,
-    ascii: !isUtf8Locale(),
-  };
+export function initialTerminal(tty: boolean, window: WindowSize = process.stdout): TerminalSettings {
+  return new SessionTerminal(tty, window);
 }

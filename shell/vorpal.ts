@@ -1,6 +1,9 @@
 // Loads vorpal 1.12 for the TTY front-end, lean and fast, and describes the parts of it the shell drives.
+import { existsSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { requireCached } from './cached-script.js';
 
 /** Vorpal's readline (inquirer's), whose line the shell edits for `?`, TAB and Ctrl-D. */
 export interface VorpalRl {
@@ -52,32 +55,75 @@ export interface KeypressEvent {
   readonly key?: { readonly name?: string; readonly ctrl?: boolean };
 }
 
+/** Where the build puts vorpal bundled with its stand-ins (scripts/bundle.ts), beside the shell's bundle. */
+export const VORPAL_BUNDLE = fileURLToPath(new URL('../bundle/vorpal.cjs', import.meta.url));
+
 /**
  * Loads vorpal for a fast first prompt (it is most of the startup time):
- * - without the parts of vorpal the shell does not use (see below);
- * - without babel-polyfill: Node 20 has every ES2015 feature it adds (about 60 ms);
- * - with one lodash: vorpal asks for lodash 4 and its inquirer for lodash 3; everything vorpal
- *   calls exists in lodash 3 with the same meaning, so inquirer's copy serves both (about 15 ms);
- * - without the inquirer prompt types the shell never shows (list, rawlist, expand, checkbox,
- *   bottom bar): placeholders that fail if ever used.
+ * - without the parts of vorpal the shell does not use, and without babel-polyfill (Node 20 has
+ *   every ES2015 feature it adds, about 60 ms), nor lodash 4 (inquirer's lodash 3 serves both, about
+ *   15 ms): see `vorpalStandIns`;
+ * - from one file compiled from its V8 code cache when the build made it (`VORPAL_BUNDLE`): its
+ *   120 modules cost a third of the CPU time from one file and a cache that they cost from
+ *   node_modules (module resolution, reads, compiles); else from node_modules with the same
+ *   stand-ins.
  * Vorpal also turns SIGTERM into a Ctrl-C; that handler is dropped so that SIGTERM still ends the shell.
  */
 export function loadVorpal(): VorpalInstance {
   (globalThis as { _babelPolyfill?: boolean })._babelPolyfill = true;
+  const before = new Set(process.listeners('SIGTERM'));
+  let Vorpal: new () => VorpalInstance;
+  if (existsSync(VORPAL_BUNDLE)) {
+    Vorpal = requireCached(VORPAL_BUNDLE) as new () => VorpalInstance;
+  } else {
+    const { vorpalMain, standIns } = vorpalStandIns();
+    for (const [file, source] of standIns) preload(file, source);
+    Vorpal = createRequire(import.meta.url)(vorpalMain) as new () => VorpalInstance;
+  }
+  for (const l of process.listeners('SIGTERM')) if (!before.has(l)) process.removeListener('SIGTERM', l);
+  return new Vorpal();
+}
+
+/**
+ * The files of vorpal's tree that the shell replaces, each with the CommonJS source that stands in
+ * for it; the build bundles vorpal with them (scripts/bundle.ts), and `loadVorpal` preloads them
+ * when there is no bundle:
+ * - vorpal's lodash 4 is inquirer's lodash 3: everything vorpal calls exists there with the same
+ *   meaning;
+ * - vorpal features the shell does not use: help layout (wrap-ansi), argument parsing (minimist),
+ *   stored history (node-localstorage: the shell keeps history in memory only, it may hold commands
+ *   of other users' sessions), redraw (log-update); babel-polyfill is skipped by vorpal itself
+ *   (`global._babelPolyfill`), its file is empty for the bundler;
+ * - the inquirer prompt types the shell never shows (list, rawlist, expand, checkbox, bottom bar):
+ *   placeholders that fail if ever used.
+ */
+export function vorpalStandIns(): { vorpalMain: string; standIns: Map<string, string> } {
   const require = createRequire(import.meta.url);
   const vorpalMain = require.resolve('vorpal');
   const fromVorpal = createRequire(vorpalMain);
   const inquirerMain = fromVorpal.resolve('inquirer');
   const fromInquirer = createRequire(inquirerMain);
-  preload(fromVorpal.resolve('lodash'), fromInquirer('lodash'));
-  // Vorpal features the shell does not use: help layout, argument parsing, stored history, redraw.
-  preload(fromVorpal.resolve('wrap-ansi'), (text: string) => text);
-  preload(fromVorpal.resolve('minimist'), () => ({ _: [] }));
-  preload(fromVorpal.resolve('node-localstorage'), { LocalStorage: unusedStorage });
-  preload(
-    fromVorpal.resolve('log-update'),
-    Object.assign(() => {}, { clear() {}, done() {} }),
-  );
+  const standIns = new Map<string, string>([
+    [
+      fromVorpal.resolve('lodash'),
+      `module.exports = require(${JSON.stringify(fromInquirer.resolve('lodash'))});`,
+    ],
+    [fromVorpal.resolve('wrap-ansi'), 'module.exports = (text) => text;'],
+    [fromVorpal.resolve('minimist'), 'module.exports = () => ({ _: [] });'],
+    [
+      fromVorpal.resolve('node-localstorage'),
+      'module.exports = { LocalStorage: class { getItem() { return null; } setItem() {} } };',
+    ],
+    [
+      fromVorpal.resolve('log-update'),
+      'module.exports = Object.assign(() => {}, { clear() {}, done() {} });',
+    ],
+  ]);
+  try {
+    standIns.set(fromVorpal.resolve('babel-polyfill'), '');
+  } catch {
+    // Not installed (vorpal skips it anyway): nothing to stand in for.
+  }
   const lib = dirname(inquirerMain);
   for (const unused of [
     'prompts/list.js',
@@ -86,32 +132,24 @@ export function loadVorpal(): VorpalInstance {
     'prompts/checkbox.js',
     'ui/bottom-bar.js',
   ]) {
-    preload(join(lib, unused), function Unused(): never {
-      throw new Error(`inquirer ${unused} is not part of edgesh`);
-    });
+    standIns.set(
+      join(lib, unused),
+      `module.exports = function Unused() { throw new Error(${JSON.stringify(`inquirer ${unused} is not part of edgesh`)}); };`,
+    );
   }
-  const before = new Set(process.listeners('SIGTERM'));
-  const Vorpal = require(vorpalMain) as new () => VorpalInstance;
-  for (const l of process.listeners('SIGTERM')) if (!before.has(l)) process.removeListener('SIGTERM', l);
-  return new Vorpal();
+  return { vorpalMain, standIns };
 }
 
-/** Stands in for node-localstorage: the shell keeps history in memory only (it may hold commands of other users' sessions). */
-class unusedStorage {
-  getItem(): null {
-    return null;
-  }
-  setItem(): void {}
-}
-
-/** Puts `exports` in the CommonJS cache under `file`, so that `require` of that file returns it. */
-function preload(file: string, exports: unknown): void {
-  const require = createRequire(import.meta.url);
-  const mod = new Module(file);
+/** Puts a module compiled from `source` in the CommonJS cache under `file`, so that `require` of that file returns it. */
+function preload(file: string, source: string): void {
+  const mod = new Module(file) as Module & { _compile(source: string, file: string): void };
   mod.filename = file;
+  mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(
+    dirname(file),
+  );
+  mod._compile(source, file);
   mod.loaded = true;
-  mod.exports = exports;
-  require.cache[file] = mod;
+  createRequire(import.meta.url).cache[file] = mod;
 }
 
 /**

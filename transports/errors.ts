@@ -1,4 +1,5 @@
 // The one error class of the transports layer: a stable code for the shell, a one-line message for the operator.
+import { oneLine } from '../common/text.js';
 
 /** Every code a `TransportError` can carry; the shell maps them to exit status and `Error: …`. */
 export type TransportErrorCode =
@@ -53,7 +54,7 @@ export class TransportError extends Error {
     message: string,
     options: { cause?: unknown; failures?: readonly TransportError[] } = {},
   ) {
-    super(oneLine(message), options.cause === undefined ? undefined : { cause: options.cause });
+    super(oneLine(message, MESSAGE_MAX), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.failures = options.failures ?? [];
@@ -67,15 +68,6 @@ export function isTransportError(error: unknown, code?: TransportErrorCode): err
 
 /** The longest message a `TransportError` carries; longer ones end in `…`. */
 export const MESSAGE_MAX = 300;
-
-/** Collapses whitespace and control characters so that a message (or a server's reply in it) stays one line. */
-export function oneLine(text: string, max = MESSAGE_MAX): string {
-  const flat = text
-    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
 
 /** The error for an abort through `ctx.signal`. */
 export function abortedError(origin: string): TransportError {

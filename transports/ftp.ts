@@ -1,17 +1,19 @@
 // ftp with basic-ftp: passive mode, login with the CLI user, a password asked only when the server wants one.
+
 import { Writable } from 'node:stream';
 import { Client, FTPError } from 'basic-ftp';
-import { originOf, portOf } from './address.js';
-import { oneLine, TransportError, toTransportError } from './errors.js';
+import { oneLine } from '../common/text.js';
+import { endpointOf, originOf, portOf } from './address.js';
+import { TransportError, toTransportError } from './errors.js';
 import { checkAnnouncedSize, TransferGuard } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { askPassword, checkPassword, passwordPrompt } from './password.js';
-import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
+import type { RemoteSource, RemoteTransfer, Transport, TransportContext } from './types.js';
 
 /** ftp: `RETR` over a passive (EPSV, then PASV) data connection, binary mode. */
 export const ftpTransport: Transport = { name: 'ftp', open: openFtp };
 
-async function openFtp(source: RemoteSource, ctx: TransportContext): Promise<Transfer> {
+async function openFtp(source: RemoteSource, ctx: TransportContext): Promise<RemoteTransfer> {
   const origin = originOf(source, ctx);
   const user = source.user ?? ctx.user;
   // basic-ftp's timeout guards each control reply and watches the data connection for stalls (counting only
@@ -56,7 +58,7 @@ async function openFtp(source: RemoteSource, ctx: TransportContext): Promise<Tra
     () => guard.finish(),
     (error: unknown) => guard.fail(describeFtpError(origin, user, source.path, error, guard.bytes > 0)),
   );
-  return { stream: guard, size, origin };
+  return { stream: guard, size, origin: endpointOf(source, ctx) };
 }
 
 /** USER, then PASS only if the server asks for one (331); the password prompt does not count as connect time. */

@@ -1,7 +1,9 @@
 // The guard every transfer stream passes through: size cap, stall timeout, abort, progress, release of sockets.
 import { Readable } from 'node:stream';
+import { formatBytes } from '../common/bytes.js';
+import type { RemoteOrigin } from '../common/origin.js';
 import { abortedError, TransportError, toTransportError } from './errors.js';
-import type { Transfer, TransferProgress, TransportContext } from './types.js';
+import type { RemoteTransfer, TransferProgress, TransportContext } from './types.js';
 
 /** At most one progress report per this many milliseconds (plus a last one at the end). */
 export const PROGRESS_INTERVAL_MS = 200;
@@ -10,7 +12,7 @@ export const PROGRESS_INTERVAL_MS = 200;
  * Bytes buffered between the network and the reader before the source is paused. Large enough that the
  * reader (hash + write) gets big batches, small enough that memory stays flat whatever the file size.
  */
-export const GUARD_HIGH_WATER_MARK = 512 * 1024;
+const GUARD_HIGH_WATER_MARK = 512 * 1024;
 
 /** What a transport hands to the guard when it has opened a transfer. */
 export interface GuardOptions {
@@ -34,19 +36,6 @@ export function checkAnnouncedSize(origin: string, size: number | undefined, max
       `${origin}: file is ${formatBytes(size)}, more than the maximum of ${formatBytes(maxBytes)}`,
     );
   }
-}
-
-/** `1.5 MiB`, `512 bytes`: sizes in messages. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} bytes`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 /**
@@ -243,8 +232,12 @@ export function formatSeconds(ms: number): string {
  */
 export function guardReadable(
   source: Readable,
-  opts: GuardOptions & { readonly describe?: (error: unknown) => TransportError },
-): Transfer {
+  opts: GuardOptions & {
+    /** The server the transfer comes from, as the `Transfer` returns it (`endpointOf`). */
+    readonly endpoint: RemoteOrigin;
+    readonly describe?: (error: unknown) => TransportError;
+  },
+): RemoteTransfer {
   const guard = new TransferGuard(opts);
   const describe = opts.describe ?? ((error: unknown) => toTransportError(opts.origin, error));
   guard.onResume = () => source.resume();
@@ -266,5 +259,5 @@ export function guardReadable(
       }
     });
   });
-  return { stream: guard, size: opts.size, origin: opts.origin };
+  return { stream: guard, size: opts.size, origin: opts.endpoint };
 }

@@ -1,27 +1,24 @@
 // http and https with undici: bounded redirects (never https→http), Basic auth, the device's extra CAs.
+
 import { readdir, readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { setFlagsFromString } from 'node:v8';
 import { Agent, request } from 'undici';
-import { formatHostPort, originOf, portOf } from './address.js';
-import { fromSystemError, oneLine, TransportError } from './errors.js';
+import { oneLine } from '../common/text.js';
+import { keepWasmOnLiftoff } from '../tuning/wasm-liftoff.js';
+import { endpointOf, formatHostPort, originOf, portOf } from './address.js';
+import { fromSystemError, MESSAGE_MAX, TransportError } from './errors.js';
 import { checkAnnouncedSize, guardReadable } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { askPassword, checkPassword, passwordPrompt } from './password.js';
 import { tlsFailure } from './tls-errors.js';
-import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
+import type { RemoteSource, RemoteTransfer, Transport, TransportContext } from './types.js';
 
-// undici parses HTTP with llhttp compiled to WebAssembly (compiled at its first connection, after this
-// module has loaded). After a few MB of traffic V8 recompiles the parser with its optimizing compiler,
-// which holds about 30 MiB while it works: measured here, the peak RSS of a 512 MiB install dropped
-// from 133 to 105 MiB without it, at the same speed (the parser only steps over body bytes). The flag
-// concerns WebAssembly alone, and undici's parser is the only WebAssembly this program runs.
-setFlagsFromString('--liftoff-only');
+keepWasmOnLiftoff();
 
 /** Redirects followed at most, like curl's sane limits and undici's examples. */
-export const MAX_REDIRECTS = 5;
+const MAX_REDIRECTS = 5;
 
 /** http: plain GET. */
 export const httpTransport: Transport = { name: 'http', open: openHttp };
@@ -40,7 +37,7 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE
 let systemCas: Promise<string[]> | undefined;
 
 /** The CAs an https transfer trusts: Node's bundled roots, the system bundle, and the device's directory. */
-export async function trustedCas(caDir: string): Promise<string[]> {
+async function trustedCas(caDir: string): Promise<string[]> {
   systemCas ??= (async () => {
     const files = process.env.SSL_CERT_FILE ? [process.env.SSL_CERT_FILE, ...SYSTEM_BUNDLES] : SYSTEM_BUNDLES;
     for (const file of files) {
@@ -60,14 +57,14 @@ export async function trustedCas(caDir: string): Promise<string[]> {
 }
 
 /** The URL of a source: the path as a file path, each segment percent-encoded. */
-export function urlOf(source: RemoteSource, port: number): URL {
+function urlOf(source: RemoteSource, port: number): URL {
   const path = source.path.split('/').map(encodeURIComponent).join('/');
   return new URL(
     `${source.proto}://${formatHostPort(source.host, port)}${path.startsWith('/') ? '' : '/'}${path}`,
   );
 }
 
-async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Transfer> {
+async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<RemoteTransfer> {
   const origin = originOf(source, ctx);
   const user = source.user ?? ctx.user;
   const https = source.proto === 'https';
@@ -106,7 +103,7 @@ async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Tr
           if (!/^\s*basic\b/i.test(challenge)) {
             throw new TransportError(
               'TRANSPORT_AUTH',
-              `${origin}: server asks for ${oneLine(challenge.split(/\s/)[0] || 'unknown')} authentication; only Basic is supported`,
+              `${origin}: server asks for ${oneLine(challenge.split(/\s/)[0] || 'unknown', MESSAGE_MAX)} authentication; only Basic is supported`,
             );
           }
           password ??= await askPassword(ctx, phase, origin, user, passwordPrompt(user, source.host));
@@ -122,6 +119,8 @@ async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Tr
     checkAnnouncedSize(origin, size, ctx.maxBytes);
     return guardReadable(response.res.body, {
       origin,
+      // The server named (a redirect elsewhere is the server's doing; the path typed is the record's).
+      endpoint: endpointOf(source, ctx),
       size,
       ctx,
       release: close,

@@ -1,16 +1,19 @@
 // What transports/ exports: the registry of protocols (loaded lazily), openRemote with the ftp→tftp policy, errors.
+import { oneLine } from '../common/text.js';
 import { formatHostPort, originOf } from './address.js';
-import { abortedError, MESSAGE_MAX, oneLine, TransportError } from './errors.js';
+import { abortedError, MESSAGE_MAX, TransportError } from './errors.js';
 import type {
   OpenRemote,
+  PolicyStep,
   ProtoName,
   RemoteRequest,
   RemoteSource,
-  Transfer,
+  RemoteTransfer,
   Transport,
   TransportContext,
 } from './types.js';
 
+export { formatOrigin, type MediaOrigin, type RemoteOrigin, type TransferOrigin } from '../common/origin.js';
 export { formatHostPort, originOf } from './address.js';
 export { isTransportError, TransportError, type TransportErrorCode } from './errors.js';
 export * from './types.js';
@@ -62,7 +65,7 @@ export function createOpenRemote(
   options: OpenRemoteOptions = {},
 ): OpenRemote {
   const reachTimeoutMs = options.reachTimeoutMs ?? FALLBACK_REACH_TIMEOUT_MS;
-  const openWith = async (source: RemoteSource, ctx: TransportContext): Promise<Transfer> => {
+  const openWith = async (source: RemoteSource, ctx: TransportContext): Promise<RemoteTransfer> => {
     checkSource(source, ctx);
     const load = transports[source.proto];
     if (!load) {
@@ -74,15 +77,18 @@ export function createOpenRemote(
     return (await load()).open(source, ctx);
   };
 
-  return async (request: RemoteRequest, ctx: TransportContext): Promise<Transfer> => {
+  return async (request: RemoteRequest, ctx: TransportContext): Promise<RemoteTransfer> => {
     const { proto, ...rest } = request;
     if (proto) return openWith({ ...rest, proto }, ctx);
     const failures: TransportError[] = [];
+    let previous: { origin: string; failure: TransportError } | undefined;
     for (const [i, name] of policy.entries()) {
       const { port, ...portless } = rest;
       const source: RemoteSource =
         i === 0 && port !== undefined ? { ...portless, port, proto: name } : { ...portless, proto: name };
-      if (ctx.signal?.aborted) throw abortedError(originOf(source, ctx));
+      const origin = originOf(source, ctx);
+      if (ctx.signal?.aborted) throw abortedError(origin);
+      ctx.onPolicyStep?.(previous === undefined ? { origin } : { origin, previous: reasonOf(previous) });
       // A protocol with another after it must show quickly that its server is there.
       const last = i === policy.length - 1;
       const tryCtx: TransportContext =
@@ -100,6 +106,7 @@ export function createOpenRemote(
               });
         if (failure.code === 'TRANSPORT_ABORTED') throw failure;
         failures.push(failure);
+        previous = { origin, failure };
       }
     }
     if (failures.length === 1) throw failures[0];
@@ -108,6 +115,18 @@ export function createOpenRemote(
     const message = failures.map((f) => oneLine(f.message, share)).join('; ');
     throw new TransportError('TRANSPORT_ALL_FAILED', message, { failures });
   };
+}
+
+/** The failure before a policy step, in the operator's words: its origin, and the message after it. */
+function reasonOf(previous: {
+  origin: string;
+  failure: TransportError;
+}): NonNullable<PolicyStep['previous']> {
+  const { origin, failure } = previous;
+  const reason = failure.message.startsWith(`${origin}: `)
+    ? failure.message.slice(origin.length + 2)
+    : failure.message;
+  return { origin, reason };
 }
 
 /** Opens a remote source with the built-in transports: the protocol named, or ftp then tftp. */

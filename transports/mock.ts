@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { originOf } from './address.js';
+import { endpointOf, originOf } from './address.js';
 import { TransportError, type TransportErrorCode } from './errors.js';
 import { checkAnnouncedSize, guardReadable } from './guard.js';
 import { createOpenRemote, type TransportRegistry } from './index.js';
@@ -14,7 +14,7 @@ import {
   PROTOCOLS,
   type ProtoName,
   type RemoteSource,
-  type Transfer,
+  type RemoteTransfer,
   type Transport,
   type TransportContext,
 } from './types.js';
@@ -79,7 +79,7 @@ export class MockTransport implements Transport {
     this.#serverFor = typeof server === 'function' ? server : () => server;
   }
 
-  async open(source: RemoteSource, ctx: TransportContext): Promise<Transfer> {
+  async open(source: RemoteSource, ctx: TransportContext): Promise<RemoteTransfer> {
     this.opened.push(source);
     const origin = originOf(source, ctx);
     const fail = (code: TransportErrorCode, what: string) => new TransportError(code, `${origin}: ${what}`);
@@ -117,7 +117,13 @@ export class MockTransport implements Transport {
     }
     const { stream, size } = await serve(served, origin, options.chunkSize ?? 64 * 1024);
     checkAnnouncedSize(origin, size, ctx.maxBytes);
-    return guardReadable(stream, { origin, size, ctx, release: () => stream.destroy() });
+    return guardReadable(stream, {
+      origin,
+      endpoint: endpointOf(source, ctx),
+      size,
+      ctx,
+      release: () => stream.destroy(),
+    });
   }
 }
 
@@ -187,9 +193,7 @@ function chunked(
  * A registry with a `MockTransport` for every protocol: all serving the same files (`MockOptions`), or
  * each host its own server (`Record<host, MockServer>`, given as `{ servers }`).
  */
-export function mockRegistry(
-  server: MockOptions | { readonly servers: Readonly<Record<string, MockServer>> },
-): {
+function mockRegistry(server: MockOptions | { readonly servers: Readonly<Record<string, MockServer>> }): {
   registry: TransportRegistry;
   transports: Readonly<Record<ProtoName, MockTransport>>;
 } {

@@ -1,12 +1,14 @@
 // scp with ssh2: `scp -f PATH` on an exec channel, spoken with the classic rcp/scp source protocol.
+
 import type { ClientChannel } from 'ssh2';
 import ssh2 from 'ssh2';
-import { originOf } from './address.js';
-import { oneLine, TransportError } from './errors.js';
+import { oneLine } from '../common/text.js';
+import { endpointOf, originOf } from './address.js';
+import { TransportError } from './errors.js';
 import { checkAnnouncedSize, TransferGuard } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { describeSshError, prepareSshLogin, type SshLogin, sendWithoutDelay } from './ssh-login.js';
-import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
+import type { RemoteSource, RemoteTransfer, Transport, TransportContext } from './types.js';
 
 /** scp: the remote `scp -f` sends `C<mode> <size> <name>\n`, then the bytes, then a status byte. */
 export const scpTransport: Transport = { name: 'scp', open: openScp };
@@ -15,12 +17,12 @@ export const scpTransport: Transport = { name: 'scp', open: openScp };
 const MAX_LINE = 4096;
 
 /** `'path'` for the remote shell; a leading `-` would be read as an option. */
-export function scpCommand(path: string): string {
+function scpCommand(path: string): string {
   const safe = path.startsWith('-') ? `./${path}` : path;
   return `scp -f '${safe.replaceAll("'", "'\\''")}'`;
 }
 
-async function openScp(source: RemoteSource, ctx: TransportContext): Promise<Transfer> {
+async function openScp(source: RemoteSource, ctx: TransportContext): Promise<RemoteTransfer> {
   const origin = originOf(source, ctx);
   const user = source.user ?? ctx.user;
   const conn = new ssh2.Client();
@@ -57,7 +59,7 @@ async function openScp(source: RemoteSource, ctx: TransportContext): Promise<Tra
   const guard = new TransferGuard({ origin, size: reader.size, ctx, release: () => conn.destroy() });
   onConnError = (error) => guard.fail(describe(error));
   reader.attach(guard);
-  return { stream: guard, size: reader.size, origin };
+  return { stream: guard, size: reader.size, origin: endpointOf(source, ctx) };
 }
 
 /**

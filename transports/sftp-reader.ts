@@ -1,10 +1,10 @@
 // A Readable over an open SFTP handle with several READ requests in flight, delivered in file order.
 import { Readable } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
-import { lend } from './lent.js';
+import { lend } from '../common/lent.js';
 
 /** READ requests per block: with OpenSSH's 255 KiB reads, a block is about 1 MiB. */
-export const SFTP_BLOCK_READS = 4;
+const SFTP_BLOCK_READS = 4;
 
 /**
  * Blocks kept in flight: 4 blocks are 16 requests, about 4 MiB, twice the SSH channel window (2 MiB), so
@@ -12,7 +12,7 @@ export const SFTP_BLOCK_READS = 4;
  * (socket without Nagle's delay, see sendWithoutDelay), 512 MiB took 1.5-1.6 s with 2 blocks, 1.3-1.4 s
  * with 4, and no less with 8 or 16; each block more costs 1 MiB of buffers waiting for their answers.
  */
-export const SFTP_BLOCKS_IN_FLIGHT = 4;
+const SFTP_BLOCKS_IN_FLIGHT = 4;
 
 /** One contiguous range of the file, read by several requests into one buffer. */
 interface Block {

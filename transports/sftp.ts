@@ -1,13 +1,13 @@
 // sftp with ssh2-sftp-client: open and fstat the file first (clear errors, announced size), then stream it.
 import type { SFTPWrapper, Client as SshClient, Stats } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
-import { originOf } from './address.js';
+import { endpointOf, originOf } from './address.js';
 import { TransportError } from './errors.js';
 import { checkAnnouncedSize, guardReadable, type TransferGuard } from './guard.js';
 import { OpenPhase } from './open-phase.js';
 import { SftpReader } from './sftp-reader.js';
 import { describeSshError, prepareSshLogin, type SshLogin, sendWithoutDelay } from './ssh-login.js';
-import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
+import type { RemoteSource, RemoteTransfer, Transport, TransportContext } from './types.js';
 
 /** sftp: the file is read through a handle opened before the transfer starts. */
 export const sftpTransport: Transport = { name: 'sftp', open: openSftp };
@@ -16,7 +16,7 @@ export const sftpTransport: Transport = { name: 'sftp', open: openSftp };
 const SFTP_NO_SUCH_FILE = 2;
 const SFTP_PERMISSION_DENIED = 3;
 
-async function openSftp(source: RemoteSource, ctx: TransportContext): Promise<Transfer> {
+async function openSftp(source: RemoteSource, ctx: TransportContext): Promise<RemoteTransfer> {
   const origin = originOf(source, ctx);
   const user = source.user ?? ctx.user;
   // The callbacks replace the library's global listeners, which would print to the console.
@@ -58,8 +58,9 @@ async function openSftp(source: RemoteSource, ctx: TransportContext): Promise<Tr
   }
   // Not client.createReadStream(): ssh2's ReadStream has one request in flight (see SftpReader).
   const stream = new SftpReader(sftp as unknown as SFTPWrapper, opened.handle);
-  const transfer: Transfer = guardReadable(stream, {
+  const transfer: RemoteTransfer = guardReadable(stream, {
     origin,
+    endpoint: endpointOf(source, ctx),
     size: opened.size,
     ctx,
     release: close,

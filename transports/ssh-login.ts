@@ -1,4 +1,5 @@
 // What scp and sftp share: the ssh2 connection settings that check the host key and log in (keys, then password).
+
 import { readFile } from 'node:fs/promises';
 import type {
   AnyAuthMethod,
@@ -13,8 +14,9 @@ import type {
   Client as SshClient,
 } from 'ssh2';
 import ssh2 from 'ssh2';
+import { oneLine } from '../common/text.js';
 import { formatHostPort, portOf } from './address.js';
-import { fromSystemError, oneLine, TransportError } from './errors.js';
+import { fromSystemError, MESSAGE_MAX, TransportError } from './errors.js';
 import {
   addKnownHost,
   checkHostKey,
@@ -206,7 +208,7 @@ export async function prepareSshLogin(
             phase,
             origin,
             user,
-            `(${user}@${formatHostPort(source.host)}) ${oneLine(p.prompt)} `,
+            `(${user}@${formatHostPort(source.host)}) ${oneLine(p.prompt, MESSAGE_MAX)} `,
           ),
         );
       }

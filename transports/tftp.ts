@@ -1,16 +1,18 @@
 // tftp with the tftp package: octet mode, blksize 1468 negotiated (512 when the server does not take it), no credentials.
+
 import { lookup } from 'node:dns/promises';
 import { Readable } from 'node:stream';
 import tftp, { type GetStream, type Client as TftpClient, type TftpStats } from 'tftp';
-import { originOf, portOf } from './address.js';
-import { abortedError, oneLine, TransportError, toTransportError } from './errors.js';
+import { oneLine } from '../common/text.js';
+import { tightenHotPath } from '../tuning/tftp-hot-path.js';
+import { endpointOf, originOf, portOf } from './address.js';
+import { abortedError, TransportError, toTransportError } from './errors.js';
 import { checkAnnouncedSize, guardReadable } from './guard.js';
 import { OpenPhase } from './open-phase.js';
-import { tightenHotPath } from './tftp-hot-path.js';
-import type { RemoteSource, Transfer, Transport, TransportContext } from './types.js';
+import type { RemoteSource, RemoteTransfer, Transport, TransportContext } from './types.js';
 
 /** The largest block that fits an Ethernet frame without IP fragmentation (RFC 2348's usual choice). */
-export const TFTP_BLOCK_SIZE = 1468;
+const TFTP_BLOCK_SIZE = 1468;
 
 /** Retransmission interval: a lost packet costs this long on a LAN. */
 const RETRANSMIT_MS = 1000;
@@ -18,7 +20,7 @@ const RETRANSMIT_MS = 1000;
 /** tftp: one RRQ, lock-step DATA/ACK (window 1: tftpd-hpa ignores windowsize and the library's recovery of lost windows is unreliable). */
 export const tftpTransport: Transport = { name: 'tftp', open: openTftp };
 
-async function openTftp(source: RemoteSource, ctx: TransportContext): Promise<Transfer> {
+async function openTftp(source: RemoteSource, ctx: TransportContext): Promise<RemoteTransfer> {
   const origin = originOf(source, ctx);
   const describe = (error: unknown) => describeTftpError(origin, source.path, error);
   let get: GetStream | undefined;
@@ -52,6 +54,7 @@ async function openTftp(source: RemoteSource, ctx: TransportContext): Promise<Tr
   const blocks = new JoinedBlocks(stream);
   return guardReadable(blocks, {
     origin,
+    endpoint: endpointOf(source, ctx),
     size,
     ctx,
     release: () => stream.abort(),
@@ -90,7 +93,7 @@ function requestFile(
 }
 
 /** tftp blocks are joined into chunks of about this size before they go on (see JoinedBlocks). */
-export const TFTP_CHUNK_BYTES = 64 * 1024;
+const TFTP_CHUNK_BYTES = 64 * 1024;
 
 /** A partly filled chunk goes on after this long, so that a slow server's bytes still flow at once. */
 const PARTIAL_CHUNK_MS = 20;

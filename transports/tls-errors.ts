@@ -1,5 +1,6 @@
 // TLS failures in an operator's words: what is wrong with the certificate and what to do, never OpenSSL's text.
-import { oneLine, TransportError } from './errors.js';
+import { oneLine } from '../common/text.js';
+import { TransportError } from './errors.js';
 
 /** Where a device keeps the extra CAs it trusts for https (SPEC §4.1). */
 const CA_DIR = 'etc/ssl/certs/';

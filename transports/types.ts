@@ -1,9 +1,9 @@
 // The contract between the package context and every protocol: open a source, get a byte stream.
 import type { Readable } from 'node:stream';
+import type { RemoteOrigin, TransferOrigin } from '../common/origin.js';
+import type { ProtoName } from '../common/vocabulary.js';
 
-/** Protocols the `install` command accepts after `proto`. */
-export const PROTOCOLS = ['ftp', 'tftp', 'scp', 'sftp', 'http', 'https'] as const;
-export type ProtoName = (typeof PROTOCOLS)[number];
+export { PROTOCOLS, type ProtoName } from '../common/vocabulary.js';
 
 /** A remote file as the operator named it on the `install` line. */
 export interface RemoteSource {
@@ -69,6 +69,16 @@ export interface TransportContext {
   /** Asks the operator whether to trust an unknown SSH host key; absent means "no". */
   readonly confirmHostKey?: (key: HostKeyInfo) => Promise<boolean>;
   readonly onProgress?: (progress: TransferProgress) => void;
+  /** The default policy moves on: which protocol it tries now, and why the one before failed. */
+  readonly onPolicyStep?: (step: PolicyStep) => void;
+}
+
+/** One step of the default policy (ftp, then tftp), for the operator to see what is being tried. */
+export interface PolicyStep {
+  /** Where it connects now: `ftp 192.0.2.1:21`, `tftp 192.0.2.1`. */
+  readonly origin: string;
+  /** The failure of the protocol before, if any: its origin and its one-line reason. */
+  readonly previous?: { readonly origin: string; readonly reason: string };
 }
 
 /** An open transfer: read `stream` to the end; it errors with a `TransportError` on any failure. */
@@ -76,14 +86,22 @@ export interface Transfer {
   readonly stream: Readable;
   /** Size announced by the server, if any. */
   readonly size: number | undefined;
-  /** Where it comes from, for messages and the event log: `ftp 192.0.2.1:21`. */
-  readonly origin: string;
+  /**
+   * Where it really comes from: protocol, host and port used (after the ftp → tftp fallback, tftp's),
+   * or the media. Written with `formatOrigin` (common/origin.ts).
+   */
+  readonly origin: TransferOrigin;
+}
+
+/** A transfer from a server: its origin is the protocol, host and port that deliver the bytes. */
+export interface RemoteTransfer extends Transfer {
+  readonly origin: RemoteOrigin;
 }
 
 /** One protocol. Implementations live one per file and are loaded lazily through the registry. */
 export interface Transport {
   readonly name: ProtoName;
-  open(source: RemoteSource, ctx: TransportContext): Promise<Transfer>;
+  open(source: RemoteSource, ctx: TransportContext): Promise<RemoteTransfer>;
 }
 
 /** A source whose protocol may be left to the default policy (ftp, then tftp on failure). */
@@ -94,4 +112,4 @@ export type RemoteRequest = Omit<RemoteSource, 'proto'> & { readonly proto?: Pro
  * Implemented by `openRemote` in `transports/index.ts`; the shell receives it as a service so that
  * its tests can hand in a mock.
  */
-export type OpenRemote = (request: RemoteRequest, ctx: TransportContext) => Promise<Transfer>;
+export type OpenRemote = (request: RemoteRequest, ctx: TransportContext) => Promise<RemoteTransfer>;

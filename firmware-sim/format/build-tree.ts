@@ -4,6 +4,7 @@ import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseControl, validateControl } from './control.js';
 import { FormatError } from './errors.js';
+import { checkKindFields, type PackageKind } from './kinds.js';
 import type { ControlMember, DataEntry, PackageSpec } from './writer.js';
 
 /** Owner override of `-o`/`-g`: a numeric id, or `root`. */
@@ -23,6 +24,8 @@ export interface BuildTreeOptions {
 /** A spec ready for `writePackage`, and the warnings to show (files owned by uid > 99, …). */
 export interface BuildTree {
   readonly spec: PackageSpec;
+  /** What the control file says the package is (`Tags:`). */
+  readonly kind: PackageKind;
   readonly warnings: readonly string[];
 }
 
@@ -42,7 +45,8 @@ export async function resolveOwner(value: string, kind: 'user' | 'group'): Promi
  * Reads a build directory with the sanity checks of ipkg-build: one of CONTROL/ or DEBIAN/ with a
  * valid control file (required fields, package name characters), maintainer scripts executable,
  * every conffile present in the data tree; data entries sorted by path, hard links detected, special
- * files refused.
+ * files refused. A firmware, hotfix or removal package (`Tags:`) must also have the fields of its
+ * kind (format/kinds.ts); a firmware needs files, a removal package has none.
  */
 export async function readBuildTree(dir: string, options: BuildTreeOptions = {}): Promise<BuildTree> {
   const fail = (why: string): never => {
@@ -62,6 +66,7 @@ export async function readBuildTree(dir: string, options: BuildTreeOptions = {})
   );
   const control = parseControl(controlText);
   validateControl(control);
+  const kind = checkKindFields(control);
 
   const controlMembers: ControlMember[] = [];
   for (const name of (await readdir(join(dir, controlDir))).sort()) {
@@ -86,8 +91,17 @@ export async function readBuildTree(dir: string, options: BuildTreeOptions = {})
       if (!files.has(path)) fail(`conffile ${path} is not a regular file in the package`);
     }
   }
+  const files = data.filter((e) => e.type !== 'directory').length;
+  if (kind === 'firmware' && files === 0)
+    fail("a firmware package needs the firmware's files; the tree has none");
+  if (kind === 'removal' && files > 0) {
+    fail('a removal package carries no files (make one with wmopkg removal PKGNAME --sign KEY.sec)');
+  }
+  if (kind === 'firmware' && controlMembers.some((m) => m.name === 'prerm' || m.name === 'postrm')) {
+    warnings.push('a firmware is never removed: its prerm and postrm are never run');
+  }
   const mtime = options.sourceDateEpoch ?? Math.floor(Date.now() / 1000);
-  return { spec: { control, controlMembers, data, mtime }, warnings };
+  return { spec: { control, controlMembers, data, mtime }, kind, warnings };
 }
 
 /** The data tree, depth first in sorted order, as tar entries relative to `./`. */

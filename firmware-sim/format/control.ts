@@ -1,6 +1,8 @@
 // Debian control files (`./control`): strict parsing, required fields, unknown fields kept in order.
+import { isPackageName, PACKAGE_NAME_RULE } from '../../common/package-name.js';
+import { shown } from '../../common/text.js';
 import { FormatError } from './errors.js';
-import { parseVersion, printable } from './version.js';
+import { parseVersion } from './version.js';
 
 /** The fields every package must have, in the order `wmopkg build` checks them. */
 export const REQUIRED_FIELDS = ['Package', 'Version', 'Architecture', 'Maintainer', 'Description'] as const;
@@ -8,8 +10,6 @@ export const REQUIRED_FIELDS = ['Package', 'Version', 'Architecture', 'Maintaine
 /** Longest value of one field (a hostile package may carry megabyte lines). */
 export const MAX_FIELD_BYTES = 64 * 1024;
 
-/** Package names as ipkg-build allows them. */
-export const PACKAGE_NAME = /^[a-z0-9][a-z0-9.+-]*$/;
 const ARCHITECTURE = /^[a-z0-9][a-z0-9_-]*$/;
 const FIELD_NAME = /^[A-Za-z0-9][!-9;-~]*$/;
 
@@ -91,9 +91,9 @@ export function parseControl(input: Uint8Array | string): ControlFile {
       continue;
     }
     const colon = line.indexOf(':');
-    if (colon <= 0) bad(number, `expected "Field: value", got "${printable(line)}"`);
+    if (colon <= 0) bad(number, `expected "Field: value", got "${shown(line)}"`);
     const name = line.slice(0, colon);
-    if (!FIELD_NAME.test(name)) bad(number, `bad field name "${printable(name)}"`);
+    if (!FIELD_NAME.test(name)) bad(number, `bad field name "${shown(name)}"`);
     const key = name.toLowerCase();
     if (seen.has(key)) bad(number, `duplicate field ${name}`);
     seen.add(key);
@@ -119,10 +119,10 @@ export function validateControl(control: ControlFile): void {
     }
   }
   const name = control.package;
-  if (!PACKAGE_NAME.test(name) || name.length > 128) {
+  if (!isPackageName(name)) {
     throw new FormatError(
       'WMOPKG_BAD_CONTROL',
-      `control: bad Package "${printable(name)}": use lower-case letters, digits and . + - (start with a letter or digit)`,
+      `control: bad Package "${shown(name)}": use ${PACKAGE_NAME_RULE}`,
     );
   }
   try {
@@ -131,10 +131,7 @@ export function validateControl(control: ControlFile): void {
     throw new FormatError('WMOPKG_BAD_CONTROL', `control: ${(error as Error).message}`);
   }
   if (!ARCHITECTURE.test(control.architecture)) {
-    throw new FormatError(
-      'WMOPKG_BAD_CONTROL',
-      `control: bad Architecture "${printable(control.architecture)}"`,
-    );
+    throw new FormatError('WMOPKG_BAD_CONTROL', `control: bad Architecture "${shown(control.architecture)}"`);
   }
 }
 

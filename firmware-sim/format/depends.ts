@@ -1,6 +1,8 @@
 // `Depends:` fields: alternatives of packages with optional version constraints, and their check.
+
+import { shown } from '../../common/text.js';
 import { FormatError } from './errors.js';
-import { compareVersions, parseVersion, printable } from './version.js';
+import { compareVersions, parseVersion } from './version.js';
 
 /** A version relation as written in control files (`<` and `>` are dpkg's obsolete `<=`/`>=`). */
 export type Relation = '<<' | '<=' | '=' | '>=' | '>>';
@@ -26,7 +28,7 @@ export function parseDepends(text: string): DependsList {
       const atom = alternative.trim();
       const match = ATOM.exec(atom);
       if (!match) {
-        throw new FormatError('WMOPKG_BAD_DEPENDS', `bad dependency "${printable(atom)}" in Depends`);
+        throw new FormatError('WMOPKG_BAD_DEPENDS', `bad dependency "${shown(atom)}" in Depends`);
       }
       const [, name, rawRelation, version] = match;
       if (rawRelation === undefined || version === undefined) return { name: name! };

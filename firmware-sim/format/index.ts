@@ -1,4 +1,6 @@
 // The .wmopkg format: streaming reader, verifier, writer, signify keys, control files, versions.
+export { PACKAGE_NAME } from '../../common/package-name.js';
+export { printable } from '../../common/text.js';
 export { type ArHeader, ArParser, arHeader as arHeaderFor } from './ar.js';
 export {
   type BuildTree,
@@ -12,7 +14,6 @@ export {
   decodeUtf8,
   formatControl,
   MAX_FIELD_BYTES,
-  PACKAGE_NAME,
   parseControl,
   REQUIRED_FIELDS,
   validateControl,
@@ -27,6 +28,18 @@ export {
 } from './depends.js';
 export { FormatError, type FormatErrorCode } from './errors.js';
 export { type GzipTarLimits, GzipTarParser, type TarEntryHandler, tarStream } from './gzip-tar.js';
+export {
+  checkKindFields,
+  hotfixFirmware,
+  KIND_TAGS,
+  type PackageKind,
+  packageKind,
+  REMOVE_BACKUP_FIELD,
+  REMOVE_PACKAGE_FIELD,
+  type Removal,
+  removalOf,
+  tagsOf,
+} from './kinds.js';
 export { formatManifest, type Manifest, type ManifestEntry, parseManifest } from './manifest.js';
 export {
   DEFAULT_LIMITS,
@@ -40,6 +53,7 @@ export {
   readPackage,
   readPackageFile,
 } from './reader.js';
+export { type RemovalOptions, removalPackageName, removalPackageSpec } from './removal.js';
 export {
   checkSignature,
   DEFAULT_KDF_ROUNDS,
@@ -70,7 +84,7 @@ export {
   type Verdict,
   verifyPackage,
 } from './verify.js';
-export { compareVersions, parseVersion, printable, type Version } from './version.js';
+export { compareVersions, parseVersion, type Version } from './version.js';
 export {
   type ControlMember,
   type DataEntry,

@@ -1,7 +1,8 @@
 // The `_manifest` member: what the signature covers (package identity and every member's digest).
+
+import { shown } from '../../common/text.js';
 import { decodeUtf8 } from './control.js';
 import { FormatError } from './errors.js';
-import { printable } from './version.js';
 
 /** One member as the manifest lists it. */
 export interface ManifestEntry {
@@ -57,13 +58,13 @@ export function parseManifest(bytes: Uint8Array): Manifest {
     const prefix = `${key}: `;
     if (line === undefined || !line.startsWith(prefix)) bad(`line ${index + 1} must be "${key}: …"`);
     const value = line!.slice(prefix.length);
-    if (!VALUE.test(value)) bad(`bad ${key} "${printable(value)}"`);
+    if (!VALUE.test(value)) bad(`bad ${key} "${shown(value)}"`);
     return value;
   };
   const members: ManifestEntry[] = [];
   for (let i = 4; i < lines.length; i++) {
     const match = ENTRY.exec(lines[i]!);
-    if (!match) bad(`line ${i + 1}: expected "MEMBER sha256:HEX size:N", got "${printable(lines[i]!)}"`);
+    if (!match) bad(`line ${i + 1}: expected "MEMBER sha256:HEX size:N", got "${shown(lines[i]!)}"`);
     const size = Number(match![3]);
     if (!Number.isSafeInteger(size)) bad(`line ${i + 1}: size out of range`);
     members.push({ name: match![1]!, sha256: match![2]!, size });

@@ -1,7 +1,7 @@
 // OpenBSD signify / OpenWrt usign Ed25519 keys and signatures, byte for byte compatible.
 import { createRequire } from 'node:module';
+import { nodeCrypto, randomBytes } from '../../common/lazy-crypto.js';
 import { FormatError } from './errors.js';
-import { nodeCrypto, randomBytes } from './lazy-crypto.js';
 
 /** `Ed`: the only public-key algorithm of signify. */
 const PKALG = Buffer.from('Ed');

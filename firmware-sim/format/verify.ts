@@ -1,7 +1,7 @@
 // Verification of a package read by the reader: identity, member digests, signature, trust.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Verification } from '../api.js';
+import type { Verification } from '../../common/vocabulary.js';
 import { MEMBER, type PackageReading } from './reader.js';
 import { checkSignature, keyNumberHex, type PublicKey, parsePublicKey } from './signify.js';
 

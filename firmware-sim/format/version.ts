@@ -1,4 +1,5 @@
 // Debian/opkg version strings: parsing and the dpkg comparison (epoch:upstream-revision, `~` first).
+import { shown } from '../../common/text.js';
 import { FormatError } from './errors.js';
 
 /** A version split the dpkg way. */
@@ -14,7 +15,7 @@ const REVISION = /^[A-Za-z0-9.+~]+$/;
 /** Parses `[epoch:]upstream[-revision]`; throws `WMOPKG_BAD_VERSION` with what is wrong. */
 export function parseVersion(text: string): Version {
   const bad = (why: string): never => {
-    throw new FormatError('WMOPKG_BAD_VERSION', `bad version "${printable(text)}": ${why}`);
+    throw new FormatError('WMOPKG_BAD_VERSION', `bad version "${shown(text)}": ${why}`);
   };
   if (text.length === 0) bad('empty');
   if (text.length > 256) bad('longer than 256 characters');
@@ -83,13 +84,4 @@ function verrevcmp(a: string, b: string): number {
     if (firstDiff) return firstDiff;
   }
   return 0;
-}
-
-/** Makes a string safe to put in a one-line message: control characters shown as `\xNN`, cut at 80. */
-export function printable(text: string): string {
-  const cut = text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  return cut.replace(
-    /[\u0000-\u001f\u007f-\u009f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
 }

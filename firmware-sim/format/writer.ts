@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gzipSync } from 'node:zlib';
-import { tempPathFor, writeFileAtomic } from '../atomic.js';
+import { tempPathFor, writeFileAtomic } from '../../common/atomic.js';
 import { arHeader } from './ar.js';
 import { type ControlFile, formatControl, parseControl, validateControl } from './control.js';
 import { FormatError } from './errors.js';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import type { Services } from '../../contexts/env.js';
 import type { Context } from '../../contexts/grammar.js';
 import {
   completeAt,
@@ -12,8 +13,9 @@ import {
   redact,
   registry,
 } from '../../contexts/index.js';
-import { fakePackage } from '../helpers/fake-package.js';
-import { fakeServices } from '../helpers/fake-services.js';
+import type { Device } from '../../firmware-sim/api.js';
+import { installFile, makeTestDevice } from '../helpers/device-fixtures.js';
+import { buildPackage } from '../helpers/package-fixtures.js';
 
 interface Case {
   readonly title: string;
@@ -179,7 +181,7 @@ const cases: readonly Case[] = [
   {
     title: 'incomplete group',
     line: 'show',
-    expected: /^incomplete command "show": expected log, media, version$/,
+    expected: /^incomplete command "show": expected backup, log, media, version$/,
   },
   {
     title: 'incomplete install',
@@ -316,10 +318,13 @@ test('parse: an exact match wins over a longer word it is a prefix of', () => {
 test('parse: output filters in order, the regular expression is the rest of the segment', () => {
   const parsed = parseLine(registry, 'exec', 'show log | include install pkg | exclude "a|b" | count');
   assert.deepEqual(
-    parsed.filters.map((f) => [f.command.name, f.args.re === undefined ? undefined : String(f.args.re)]),
+    parsed.filters.map((f) => [
+      f.command.name,
+      f.args.re === undefined ? undefined : (f.args.re as { pattern(): string }).pattern(),
+    ]),
     [
-      ['include', '/install pkg/'],
-      ['exclude', '/a|b/'],
+      ['include', 'install pkg'],
+      ['exclude', 'a|b'],
       ['count', undefined],
     ],
   );
@@ -328,7 +333,7 @@ test('parse: output filters in order, the regular expression is the rest of the 
 test('parse: a bad regular expression is an invalid value', () => {
   assert.throws(
     () => parseLine(registry, 'exec', 'show log | include ('),
-    (e: Error) => e.message === 'invalid regular expression "(": Unterminated group',
+    (e: Error) => e.message === 'invalid regular expression "(": missing closing )',
   );
 });
 
@@ -403,6 +408,22 @@ const secrets: ReadonlyArray<{ context?: string; line: string; expected: string 
   { line: 'pa show | count', expected: 'pa show | count' },
   { line: 'do pa show|count', expected: 'do pa show|count' },
   { line: 'show log', expected: 'show log' },
+  // Words that only look like the keyword: what follows them is masked too, wherever they stand.
+  {
+    context: 'package',
+    line: 'install proto ftp passwd Hunter2 192.0.2.1 x.wmopkg',
+    expected: 'install proto ftp passwd **** 192.0.2.1 x.wmopkg',
+  },
+  {
+    context: 'package',
+    line: 'install password=Hunter2 192.0.2.1 x.wmopkg',
+    expected: 'install password=**** 192.0.2.1 x.wmopkg',
+  },
+  { context: 'package', line: 'install PASSWD:Hunter2 x', expected: 'install PASSWD:**** x' },
+  { line: 'passwd Hunter2', expected: 'passwd ****' },
+  { line: 'Passphrase Hunter2 more', expected: 'Passphrase **** more' },
+  { line: 'show log | include passing | count', expected: 'show log | include passing | count' },
+  { line: '"passwd" Hunter2', expected: '"passwd" Hunter2' },
 ];
 
 for (const s of secrets) {
@@ -450,29 +471,26 @@ test('redact: error messages never show a password', () => {
   );
 });
 
-function services() {
-  const s = fakeServices(undefined);
-  s.device.state.packages = {};
-  return s;
+/** A real device with three packages installed, shared by the completion and help cases. */
+const testDevice = await makeTestDevice();
+after(() => testDevice.cleanup());
+for (const name of ['pkgname', 'pkgtwo', 'other']) {
+  await installFile(
+    testDevice.device,
+    await buildPackage(testDevice.root, { name, version: '1', sign: testDevice.vendorKey }),
+  );
 }
 
-async function withPackages(names: readonly string[]) {
-  const s = services();
-  for (const name of names) {
-    const { Readable } = await import('node:stream');
-    await s.device.install({
-      name,
-      persistent: false,
-      origin: { kind: 'media', label: 'external', path: `${name}.wmopkg` },
-      stream: Readable.from([fakePackage({ Package: name, Version: '1', Description: name })]),
-      confirmDowngrade: async () => true,
-    });
-  }
-  return s;
+/** Services over the test device; completion asks only the device. */
+function services(device: Device = testDevice.device): Services {
+  const none = async (): Promise<never> => {
+    throw new Error('not used by completion');
+  };
+  return { device, transports: none, media: none, close: async () => {} };
 }
 
 const helps: ReadonlyArray<{ context?: string; line: string; expected: string[] }> = [
-  { line: 'show ', expected: ['media', 'version', 'log'] },
+  { line: 'show ', expected: ['media', 'version', 'backup', 'log'] },
   { line: 'sh', expected: ['show'] },
   { line: 'show version ', expected: ['<cr>', '|'] },
   {
@@ -505,7 +523,7 @@ const helps: ReadonlyArray<{ context?: string; line: string; expected: string[] 
 
 for (const h of helps) {
   test(`? after "${h.line}"`, async () => {
-    const s = await withPackages(['pkgname', 'pkgtwo', 'other']);
+    const s = services();
     const items = await helpAt(registry, h.context ?? 'exec', h.line, { services: s });
     assert.deepEqual(
       items.map((i) => i.label),
@@ -517,10 +535,33 @@ for (const h of helps) {
 
 test('? lists help text for each item and says so when nothing fits', async () => {
   const s = services();
-  const lines = formatHelp(await helpAt(registry, 'package', 'install ', { services: s }));
+  const lines = formatHelp(await helpAt(registry, 'package', 'install ', { services: s }), 80);
   assert.match(lines[0]!, /^ {2}persistent +Survive a factory reset/);
-  assert.deepEqual(formatHelp(await helpAt(registry, 'exec', 'nonsense ', { services: s })), [
+  assert.deepEqual(formatHelp(await helpAt(registry, 'exec', 'nonsense ', { services: s }), 80), [
     '% Unrecognized command',
+  ]);
+});
+
+test('? help on a narrow terminal is wrapped at spaces, never cut in a word by the terminal', async () => {
+  const items = await helpAt(registry, 'package', 'install ', { services: services() });
+  const words = items.flatMap((i) => [i.label, ...i.help.split(' ')]).filter((w) => w !== '');
+  for (const width of [30, 40, 50, 60, 80]) {
+    const lines = formatHelp(items, width);
+    assert.ok(
+      lines.every((l) => l.length <= width),
+      `${width}:\n${lines.join('\n')}`,
+    );
+    // Every word of the help is whole on some line.
+    assert.deepEqual(
+      lines.flatMap((l) => l.trim().split(/ +/)),
+      words,
+      `${width}:\n${lines.join('\n')}`,
+    );
+  }
+  assert.deepEqual(formatHelp(items, 60).slice(0, 3), [
+    '  persistent      Survive a factory reset; only remove takes',
+    '                  it away',
+    '  media           Read the file from a connected media (USB',
   ]);
 });
 
@@ -548,7 +589,7 @@ const completions: ReadonlyArray<{ context?: string; line: string; start: number
 
 for (const c of completions) {
   test(`TAB after "${c.line}"`, async () => {
-    const s = await withPackages(['pkgname', 'pkgtwo', 'other']);
+    const s = services();
     const r = await completeAt(registry, c.context ?? 'exec', c.line, { services: s });
     assert.deepEqual(r.candidates, c.expected);
     if (c.expected.length > 0) assert.equal(r.start, c.start);
@@ -556,11 +597,11 @@ for (const c of completions) {
 }
 
 test('TAB never fails, even when the device does', async () => {
-  const s = services();
-  s.device.names = async () => {
+  const failing = Object.create(testDevice.device) as Device;
+  failing.names = async () => {
     throw new Error('store unreadable');
   };
-  const r = await completeAt(registry, 'package', 'remove p', { services: s });
+  const r = await completeAt(registry, 'package', 'remove p', { services: services(failing) });
   assert.deepEqual(r.candidates, []);
 });
 

@@ -1,6 +1,15 @@
+// Tables, fields and pairs: the manual's layout, widths in terminal columns, wrapping, escaping.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { duration, renderFields, renderTable, wrapLine } from '../../contexts/table.js';
+import {
+  duration,
+  renderFields,
+  renderPairs,
+  renderTable,
+  wrapLine,
+  wrapPieces,
+} from '../../contexts/table.js';
+import { cutTo, textWidth, wrapTo } from '../../contexts/text-width.js';
 
 const COLUMNS = ['NAME', 'VERSION', 'PERSISTENT', 'VERIFICATION', 'DESCRIPTION'];
 
@@ -177,4 +186,84 @@ test('legends wrap at spaces with a hanging indent, within the width', () => {
     assert.equal(lines.map((l) => l.trim()).join(' '), legend);
   }
   assert.deepEqual(wrapLine('short', 80), ['short']);
+});
+
+test('help pairs wrap their text under itself, or under the key when the terminal is too narrow', () => {
+  const rows: Array<[string, string]> = [
+    ['persistent', 'Survive a factory reset; only remove takes it away'],
+    ['proto <ftp|tftp>', 'Protocol of the remote source'],
+  ];
+  assert.deepEqual(renderPairs(rows, 50, 2), [
+    '  persistent        Survive a factory reset; only',
+    '                    remove takes it away',
+    '  proto <ftp|tftp>  Protocol of the remote source',
+  ]);
+  assert.deepEqual(renderPairs(rows, 36, 2), [
+    '  persistent',
+    '      Survive a factory reset; only',
+    '      remove takes it away',
+    '  proto <ftp|tftp>',
+    '      Protocol of the remote source',
+  ]);
+  // Without a width, one line a pair, as before.
+  assert.deepEqual(renderPairs(rows), [
+    'persistent        Survive a factory reset; only remove takes it away',
+    'proto <ftp|tftp>  Protocol of the remote source',
+  ]);
+});
+
+test('a usage line breaks between its pieces, continuation lines indented', () => {
+  const pieces = ['install', '[persistent]', '[media <label>]', '[proto <ftp|tftp>]', 'PKGNAME.wmopkg'];
+  assert.deepEqual(wrapPieces(pieces, 40, 4), [
+    'install [persistent] [media <label>]',
+    '    [proto <ftp|tftp>] PKGNAME.wmopkg',
+  ]);
+  assert.deepEqual(wrapPieces(pieces, 80, 4), [pieces.join(' ')]);
+  // A piece wider than a line is broken at its spaces.
+  assert.deepEqual(wrapPieces(['x', '[proto <ftp|tftp|scp|sftp>]'], 24, 4), [
+    'x',
+    '    [proto',
+    '    <ftp|tftp|scp|sftp>]',
+  ]);
+});
+
+test('display width: CJK two columns, combining marks none, Latin one', () => {
+  assert.equal(textWidth('abc'), 3);
+  assert.equal(textWidth('中文'), 4);
+  assert.equal(textWidth('e\u0301'), 1);
+  assert.equal(textWidth('ｱ'), 1); // halfwidth katakana
+  assert.equal(cutTo('中'.repeat(10), 7, '…'), '中中中…');
+  assert.deepEqual(wrapTo('中文 中文中文', 6), ['中文', '中文中', '文']);
+});
+
+test('a table of CJK cells is as wide as its border in columns, never wider than the terminal', () => {
+  const lines = renderTable(
+    {
+      title: 'Packages',
+      columns: ['NAME', 'DESCRIPTION'],
+      rows: [
+        ['wide', '中'.repeat(60)],
+        ['narrow', 'x'],
+      ],
+    },
+    { width: 80, ascii: false },
+  );
+  assert.deepEqual(
+    lines.map(textWidth),
+    lines.map(() => 80),
+  );
+  assert.match(lines[2]!, /^│wide {4}中+… ?│$/);
+});
+
+test('TABs, escape sequences and bidi controls in cells and fields are escaped before they are measured', () => {
+  const lines = renderTable(
+    { title: 'T', columns: ['A', 'B'], rows: [['x\ty', 'a\u202eb\x1b[2J']] },
+    { width: 80, ascii: false },
+  );
+  assert.match(lines[2]!, /^│x\\x09y {2}a\\u202eb\\x1b\[2J +│$/);
+  assert.equal(textWidth(lines[2]!), textWidth(lines[0]!));
+  assert.deepEqual(renderFields([['Ke\ty', 'one\ttwo\nthree\u2067']], 2), [
+    '  Ke\\x09y: one\\x09two',
+    '           three\\u2067',
+  ]);
 });

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { splitCommands, tokenize } from '../../contexts/tokenize.js';
+import { registry } from '../../contexts/index.js';
+import { secretsOf } from '../../contexts/parser.js';
+import { splitCommands, tokenize as tokenizeWith } from '../../contexts/tokenize.js';
+
+/** The secret keywords of the shell's grammar. */
+const SECRETS = secretsOf(registry);
+const tokenize = (line: string, loose = false) => tokenizeWith(line, SECRETS, loose);
 
 const cases: ReadonlyArray<{ title: string; input: string; expected: string[] | RegExp }> = [
   {
@@ -116,5 +122,9 @@ const splits: ReadonlyArray<{ input: string; expected: string[] }> = [
 ];
 
 for (const s of splits) {
-  test(`splitCommands: ${s.input}`, () => assert.deepEqual(splitCommands(s.input), s.expected));
+  test(`splitCommands: ${s.input}`, () => assert.deepEqual(splitCommands(s.input, SECRETS), s.expected));
 }
+
+test('secret keywords come from the declarations: password, abbreviated to pa', () => {
+  assert.deepEqual(SECRETS, [{ word: 'password', min: 2 }]);
+});

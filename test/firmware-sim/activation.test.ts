@@ -1,18 +1,18 @@
 // The activation rule of SPEC §4.3: the matrix, allow-untrusted on and off again, tampering, revocation.
 import assert from 'node:assert/strict';
-import { access, appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BootReport } from '../../firmware-sim/api.js';
 import { DeviceError } from '../../firmware-sim/index.js';
-import { editDeviceJson, installFile, makeTestDevice, type TestDevice } from '../helpers/device-fixtures.js';
+import {
+  editDeviceJson,
+  exists,
+  installFile,
+  makeTestDevice,
+  type TestDevice,
+} from '../helpers/device-fixtures.js';
 import { buildPackage, file, flipByte, memberOffset, strangerKey } from '../helpers/package-fixtures.js';
-
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
 
 function line(report: BootReport, name: string) {
   const found = report.lines.find((l) => l.name === name);
@@ -322,6 +322,20 @@ describe('upgrades and downgrades', () => {
     const result = await installFile(t.device, older, { confirmDowngrade: async () => true });
     assert.equal(result.previousVersion, '2.0');
     assert.equal((await t.device.details('tool')).version, '1.5');
+  });
+
+  test('the boot report says downgrade and reinstall in its own words, not upgrade', async () => {
+    // Installed by the test before: 1.5 over the active 2.0.
+    assert.equal(line(await t.device.boot(), 'tool').reason, 'activated (downgrade from 2.0)');
+    const same = await buildPackage(t.root, {
+      name: 'tool',
+      version: '1.5',
+      data: [file('./opt/tool/a', 'again')],
+      sign: t.vendorKey,
+    });
+    assert.equal((await installFile(t.device, same)).previousVersion, '1.5');
+    assert.equal(line(await t.device.boot(), 'tool').reason, 'activated (reinstalled)');
+    assert.equal(await readFile(join(t.dir, 'rootfs/opt/tool/a'), 'utf8'), 'again');
   });
 });
 

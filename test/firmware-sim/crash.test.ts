@@ -5,8 +5,8 @@ import { cp, lstat, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { layoutOf, openDevice } from '../../firmware-sim/index.js';
-import { loadActive } from '../../firmware-sim/state.js';
-import { loadRecords } from '../../firmware-sim/store.js';
+import { loadActive } from '../../firmware-sim/store/last-boot.js';
+import { loadRecords } from '../../firmware-sim/store/packages.js';
 import {
   installFile,
   makeTestDevice,

@@ -3,35 +3,20 @@
 // cannot read, keeps running what runs, fails closed where security is at stake, never prints a
 // raw parse error and never turns a foreign directory into a device.
 import assert from 'node:assert/strict';
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { PackageSummary } from '../../firmware-sim/api.js';
-import { DeviceError, openDevice } from '../../firmware-sim/index.js';
+import { openDevice } from '../../firmware-sim/index.js';
 import {
+  exists,
   installFile,
   listing,
   makeTestDevice,
-  oneLine,
+  rejectsWith,
   type TestDevice,
   tempFiles,
 } from '../helpers/device-fixtures.js';
-
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
-
-async function rejectsWith(promise: Promise<unknown>, code: string, pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof DeviceError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (pattern) assert.match(error.message, pattern);
-    assert.ok(oneLine(error.message), error.message);
-    return true;
-  });
-}
 
 const session = { user: 'tester', id: 'damage' };
 
@@ -91,7 +76,7 @@ describe('a damaged package record', () => {
     const report = await t.device.boot();
     assert.deepEqual(
       report.lines.map((l) => [l.name, l.verification, l.activated, l.reason]),
-      [['hello', 'Signed', true, 'activated (upgrade from 1.2.0)']],
+      [['hello', 'Signed', true, 'activated (reinstalled)']],
     );
     assert.equal((await row('hello')).state, 'active');
   });

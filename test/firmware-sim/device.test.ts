@@ -1,39 +1,25 @@
 // The device as the shell uses it: creation, store operations, event log, boot configuration, factory reset.
 import assert from 'node:assert/strict';
-import { access, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { loadTrustStore, readPackageFile, verifyPackage } from '../../firmware-sim/format/index.js';
-import { DeviceError, makeUnlockToken, openDevice, SAMPLES } from '../../firmware-sim/index.js';
+import { type DeviceErrorCode, makeUnlockToken, openDevice, SAMPLES } from '../../firmware-sim/index.js';
+import { logTime } from '../../firmware-sim/state/event-log.js';
 import {
   editDeviceJson,
+  exists,
   installFile,
   listing,
   makeTestDevice,
-  oneLine,
+  rejectsWith,
   snapshot,
   type TestDevice,
   tempFiles,
 } from '../helpers/device-fixtures.js';
 import { buildPackage, file, readArMembers, strangerKey } from '../helpers/package-fixtures.js';
-
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
-
-async function rejectsWith(promise: Promise<unknown>, code: string, pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof DeviceError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (pattern) assert.match(error.message, pattern);
-    assert.ok(oneLine(error.message), error.message);
-    return true;
-  });
-}
 
 describe('a new device', () => {
   let t: TestDevice;
@@ -119,7 +105,8 @@ describe('a new device', () => {
       },
     ]);
     const details = await t.device.details('hello');
-    assert.equal(details.fileCount, 5);
+    // Two files; the three directories (etc, usr, usr/bin) are not files.
+    assert.equal(details.fileCount, 2);
     assert.deepEqual(details.origin, { kind: 'media', label: 'external', path: 'hello.wmopkg' });
     assert.match(details.keyNumber!, /^[0-9a-f]{16}$/);
     assert.ok(details.fields.some(([k, v]) => k === 'Maintainer' && v.includes('@')));
@@ -227,7 +214,7 @@ describe('the package store', () => {
   test('structurally broken packages: one line, nothing left', async () => {
     const good = await readFile(join(t.dir, 'media/usb0/hello.wmopkg'));
     const members = await readArMembers(join(t.dir, 'media/usb0/hello.wmopkg'));
-    const cases: Array<[string, Buffer, string]> = [
+    const cases: Array<[string, Buffer, DeviceErrorCode]> = [
       ['not a package', Buffer.from('hello world, this is text\n'), 'DEVICE_BAD_PACKAGE'],
       ['empty', Buffer.alloc(0), 'DEVICE_BAD_PACKAGE'],
       ['truncated in data', good.subarray(0, good.length - 400), 'DEVICE_BAD_PACKAGE'],
@@ -380,16 +367,21 @@ describe('boot configuration and secure boot', () => {
 
   test('media labels are set, replaced and removed', async () => {
     await t.device.setMediaLabel({ name: 'my-usb', bus: 'usb', fsLabel: 'FIELD KIT', partition: 2 });
-    await t.device.setMediaLabel({ name: 'sd', bus: 'sd' });
+    await t.device.setMediaLabel({ name: 'card', bus: 'sd' });
     await t.device.setMediaLabel({ name: 'my-usb', bus: 'usb', uuid: '1234-ABCD' });
+    // The rule of common/media-label.ts: dots in names, any printable fs-label, quotes and backslashes too.
+    await t.device.setMediaLabel({ name: 'fw.2', bus: 'any', fsLabel: 'say "hi" \\ bye' });
     assert.deepEqual((await t.device.bootConfig()).media, [
       { name: 'external', bus: 'any' },
       { name: 'my-usb', bus: 'usb', uuid: '1234-ABCD' },
-      { name: 'sd', bus: 'sd' },
+      { name: 'card', bus: 'sd' },
+      { name: 'fw.2', bus: 'any', fsLabel: 'say "hi" \\ bye' },
     ]);
-    await t.device.removeMediaLabel('sd');
-    await rejectsWith(t.device.removeMediaLabel('sd'), 'DEVICE_BAD_LABEL');
+    await t.device.removeMediaLabel('card');
+    await t.device.removeMediaLabel('fw.2');
+    await rejectsWith(t.device.removeMediaLabel('card'), 'DEVICE_BAD_LABEL');
     await rejectsWith(t.device.setMediaLabel({ name: 'bad label', bus: 'usb' }), 'DEVICE_BAD_LABEL');
+    await rejectsWith(t.device.setMediaLabel({ name: 'sd', bus: 'sd' }), 'DEVICE_BAD_LABEL');
     await rejectsWith(t.device.setMediaLabel({ name: 'x', bus: 'usb', partition: 0 }), 'DEVICE_BAD_LABEL');
     assert.match(await readFile(join(t.dir, 'boot/config'), 'utf8'), /^media my-usb usb uuid 1234-ABCD$/m);
   });
@@ -531,5 +523,41 @@ describe('factory reset', () => {
     await t.device.remove('mgmt-agent');
     const again = await installFile(t.device, agent);
     assert.equal(again.persistent, false, 'remove cleared it');
+  });
+});
+
+describe('the words of a boot', () => {
+  let t: TestDevice;
+  before(async () => {
+    t = await makeTestDevice();
+  });
+  after(() => t.cleanup());
+
+  test('the log shows the time of the report, one package in the singular, its files without directories', async () => {
+    // A boot that lasts more than a second: its log lines still carry the time its report shows.
+    const slow = await buildPackage(t.root, {
+      name: 'slow',
+      data: [file('./opt/slow/a', 'a'), file('./opt/slow/sub/b', 'b')],
+      scripts: { postinst: '#!/bin/sh\nsleep 1.2\n' },
+      sign: t.vendorKey,
+    });
+    await installFile(t.device, slow);
+    const report = await t.device.boot();
+    assert.equal(report.lines[0]!.reason, 'activated');
+    const lines = (await t.device.eventLog()).filter((l) => / boot[: ]/.test(l));
+    assert.ok(lines.length >= 3, lines.join('\n'));
+    const time = logTime(new Date(report.at));
+    for (const l of lines) assert.ok(l.startsWith(`${time} `), `${l} (report at ${time})`);
+    assert.ok(
+      lines.some((l) => / boot: firmware \S+, 1 package installed$/.test(l)),
+      lines.join('\n'),
+    );
+    // ./opt/slow/a, ./opt/slow/sub/b: two files in three directories.
+    assert.equal((await t.device.details('slow')).fileCount, 2);
+  });
+
+  test('remove all of one package says package', async () => {
+    assert.equal(await t.device.removeAll(), 1);
+    assert.match((await t.device.eventLog()).at(-1)!, / remove all: 1 package \(slow\) /);
   });
 });

@@ -1,23 +1,18 @@
 // Maintainer scripts and the files a package overwrites: order, environment, rollback, byte-exact restore.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { access, chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   editDeviceJson,
+  exists,
   installFile,
   makeTestDevice,
   snapshot,
   type TestDevice,
 } from '../helpers/device-fixtures.js';
 import { buildPackage, dir, file } from '../helpers/package-fixtures.js';
-
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
 
 /** A script that appends its name, arguments and environment to `var/order.log` (cwd is rootfs). */
 const recorder = (which: string, exit = 0) =>

@@ -5,28 +5,15 @@ import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { faultPoint } from '../../firmware-sim/fault.js';
-import { DeviceError, openDevice } from '../../firmware-sim/index.js';
+import { openDevice } from '../../firmware-sim/index.js';
+import { faultPoint } from '../../firmware-sim/state/fault.js';
 import {
   installFile,
   makeTestDevice,
-  oneLine,
+  rejectsWith,
   type TestDevice,
   tempFiles,
 } from '../helpers/device-fixtures.js';
-
-async function rejectsWith(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<string> {
-  let message = '';
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof DeviceError, String(error));
-    assert.equal(error.code, code, error.message);
-    assert.match(error.message, pattern);
-    assert.ok(oneLine(error.message), error.message);
-    message = error.message;
-    return true;
-  });
-  return message;
-}
 
 /** Runs `task` with a fault plan in force (counted afresh each time). */
 async function withFault<T>(plan: string, task: () => Promise<T>): Promise<T> {

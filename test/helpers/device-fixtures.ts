@@ -1,13 +1,20 @@
 // Test devices in temporary directories, and ways to look at their state from outside.
 
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { access, lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, relative } from 'node:path';
-import type { InstallResult, PackageOrigin } from '../../firmware-sim/api.js';
+import { join, relative } from 'node:path';
 import type { SecretKey } from '../../firmware-sim/format/index.js';
-import { type LocalDevice, loadVendorSecretKey, openDevice } from '../../firmware-sim/index.js';
+import {
+  DeviceError,
+  type DeviceErrorCode,
+  type LocalDevice,
+  loadVendorSecretKey,
+  openDevice,
+} from '../../firmware-sim/index.js';
+
+export { installFile, mediaOrigin } from '../../lab/packages.js';
 
 /** A device in a fresh temporary directory; `cleanup` removes all of it. */
 export interface TestDevice {
@@ -52,30 +59,6 @@ export async function editDeviceJson(
   const json = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
   edit(json);
   await writeFile(path, `${JSON.stringify(json, null, 2)}\n`);
-}
-
-/** A media origin for a file. */
-export function mediaOrigin(path: string): PackageOrigin {
-  return { kind: 'media', label: 'external', path: basename(path) };
-}
-
-/** Installs a package file as if from the USB stick; the name defaults to the file name. */
-export function installFile(
-  device: LocalDevice,
-  path: string,
-  options: {
-    name?: string;
-    persistent?: boolean;
-    confirmDowngrade?: (from: string, to: string) => Promise<boolean>;
-  } = {},
-): Promise<InstallResult> {
-  return device.install({
-    name: options.name ?? basename(path).replace(/\.wmopkg$/, ''),
-    persistent: options.persistent ?? false,
-    origin: mediaOrigin(path),
-    stream: createReadStream(path),
-    confirmDowngrade: options.confirmDowngrade ?? (async () => false),
-  });
 }
 
 /** Every path under `dir` (relative), with type, mode and a content digest: compares two trees. */
@@ -127,4 +110,33 @@ export async function tempFiles(dir: string): Promise<string[]> {
 /** Asserts-friendly: whether a message is one line. */
 export function oneLine(message: string): boolean {
   return !/[\r\n]/.test(message) && message.length > 0;
+}
+
+/** Whether a path exists. */
+export function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Awaits a rejection with a `DeviceError` of `code` (one of the device's own), a one-line message
+ * matching `pattern` when given; returns the message.
+ */
+export async function rejectsWith(
+  promise: Promise<unknown>,
+  code: DeviceErrorCode,
+  pattern?: RegExp,
+): Promise<string> {
+  let message = '';
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof DeviceError, String(error));
+    assert.equal(error.code, code, error.message);
+    if (pattern) assert.match(error.message, pattern);
+    assert.ok(oneLine(error.message), error.message);
+    message = error.message;
+    return true;
+  });
+  return message;
 }

@@ -1,79 +1,18 @@
 // Test packages made by code with the format writer: ordinary, hostile, signed or not.
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { arHeader } from '../../firmware-sim/format/ar.js';
 import {
-  type ControlMember,
   type DataEntry,
   generateKeyPair,
   type SecretKey,
   signPackageFile,
-  type WriteLayout,
-  writePackage,
 } from '../../firmware-sim/format/index.js';
+import { buildPackage, type TestPackage } from '../../lab/packages.js';
 
-/** What a test package holds; everything has a sensible default. */
-export interface TestPackage {
-  readonly name: string;
-  readonly version?: string;
-  readonly architecture?: string;
-  readonly depends?: string;
-  readonly description?: string;
-  readonly data?: readonly DataEntry[];
-  readonly scripts?: Partial<Record<'preinst' | 'postinst' | 'prerm' | 'postrm', string>>;
-  readonly controlMembers?: readonly ControlMember[];
-  /** Signs with this key; `undefined` leaves the package unsigned. */
-  readonly sign?: SecretKey;
-  readonly layout?: WriteLayout;
-  readonly gzipLevel?: number;
-}
-
-/** A file entry. */
-export const file = (name: string, content: string | Uint8Array, mode = 0o644): DataEntry => ({
-  name,
-  type: 'file',
-  mode,
-  content,
-});
-
-/** A directory entry. */
-export const dir = (name: string, mode = 0o755): DataEntry => ({ name, type: 'directory', mode });
-
-/** Writes `spec` as `DIR/NAME.wmopkg` (or `fileName`) and returns the path. */
-export async function buildPackage(
-  dir: string,
-  spec: TestPackage,
-  fileName = `${spec.name}.wmopkg`,
-): Promise<string> {
-  const path = join(dir, fileName);
-  const fields: Array<[string, string]> = [
-    ['Package', spec.name],
-    ['Version', spec.version ?? '1.0.0'],
-    ['Architecture', spec.architecture ?? 'all'],
-    ['Maintainer', 'Test Suite <tests@example.com>'],
-  ];
-  if (spec.depends !== undefined) fields.push(['Depends', spec.depends]);
-  fields.push(['Description', spec.description ?? `Test package ${spec.name}`]);
-  const scripts = Object.entries(spec.scripts ?? {}).map(([name, content]) => ({ name, content: content! }));
-  await writePackage(
-    {
-      control: fields,
-      controlMembers: [...scripts, ...(spec.controlMembers ?? [])],
-      data: spec.data ?? [
-        file(`./usr/share/${spec.name}/README`, `${spec.name} ${spec.version ?? '1.0.0'}\n`),
-      ],
-      mtime: 1_700_000_000,
-      ...(spec.sign ? { sign: spec.sign } : {}),
-      ...(spec.layout ? { layout: spec.layout } : {}),
-      ...(spec.gzipLevel ? { gzipLevel: spec.gzipLevel } : {}),
-    },
-    path,
-  );
-  return path;
-}
+export { buildPackage, dir, file, type TestPackage } from '../../lab/packages.js';
 
 /** A key nobody trusts. */
 export function strangerKey(): SecretKey {

@@ -1,128 +1,15 @@
-// Drives the real binary in a pseudo-terminal (node-pty): type keys, wait for text, read the screen stream.
-import { type IPty, spawn as spawnPty } from 'node-pty';
-import { BIN, testEnv } from './run-edgesh.js';
+// The lab's terminal driver (lab/pty.ts) in the test environment: the device services of test/helpers/world.ts.
+import { PtyShell as LabPty } from '../../lab/pty.js';
+import { testEnv } from './run-edgesh.js';
 
-/** Removes terminal control sequences, so that tests look at the text a person would see. */
-export function stripAnsi(text: string): string {
-  return text
-    .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
-    .replace(/\x1b\][^\x07]*\x07/g, '')
-    .replace(/\x1b[=>78]/g, '')
-    .replace(/\r/g, '');
-}
-
-/** One interactive edgesh in a pty. */
-export class PtyShell {
-  private raw = '';
-  private readonly waiters = new Set<() => void>();
-  private exitCode: number | undefined;
-  private readonly pty: IPty;
-
-  /**
-   * Runs edgesh with `args`, or `program` (a file and its arguments) instead when given; in the
-   * test environment (`testEnv`) plus `env`, or in `base` plus `env` when a base is given.
-   */
+/** One interactive edgesh in a pty, in the test environment (`testEnv`) plus `env` unless `base` is given. */
+export class PtyShell extends LabPty {
   constructor(
     args: readonly string[],
     env: Readonly<Record<string, string>> = {},
-    program: readonly [string, readonly string[]] = [process.execPath, [BIN, ...args]],
+    program?: readonly [string, readonly string[]],
     base?: NodeJS.ProcessEnv,
   ) {
-    this.pty = spawnPty(program[0], [...program[1]], {
-      name: 'xterm',
-      cols: 100,
-      rows: 40,
-      env: (base === undefined ? testEnv(env) : { ...base, ...env }) as Record<string, string>,
-    });
-    this.pty.onData((d) => {
-      this.raw += d;
-      for (const w of this.waiters) w();
-    });
-    this.pty.onExit((e) => {
-      this.exitCode = e.exitCode;
-      for (const w of this.waiters) w();
-    });
-  }
-
-  /** Everything the program wrote, control sequences included. */
-  get output(): string {
-    return this.raw;
-  }
-
-  /** Where the output stands now; pass it to `waitFor` to look only at what comes after. */
-  mark(): number {
-    return this.raw.length;
-  }
-
-  /** Types text (keys, `\r` for Enter, `\t` for TAB, `\x03` for Ctrl-C, `\x04` for Ctrl-D). */
-  type(text: string): void {
-    this.pty.write(text);
-  }
-
-  /** Resolves with the visible text since `from` once it matches; fails after `ms` (an upper bound only). */
-  waitFor(pattern: RegExp | string, from = 0, ms = 15_000): Promise<string> {
-    const test = (): string | undefined => {
-      const text = stripAnsi(this.raw.slice(from));
-      const hit = typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text);
-      return hit ? text : undefined;
-    };
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const text = test();
-        if (text !== undefined) {
-          done();
-          resolve(text);
-        } else if (this.exitCode !== undefined) {
-          done();
-          reject(
-            new Error(
-              `edgesh exited (${this.exitCode}) before ${String(pattern)} appeared:\n${stripAnsi(this.raw.slice(from))}`,
-            ),
-          );
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(
-          new Error(`timed out waiting for ${String(pattern)}; screen:\n${stripAnsi(this.raw.slice(from))}`),
-        );
-      }, ms);
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  /** Resolves with the exit code. */
-  exited(ms = 15_000): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('edgesh did not exit')), ms);
-      const check = (): void => {
-        if (this.exitCode === undefined) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve(this.exitCode);
-      };
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  /** The program's process id. */
-  get pid(): number {
-    return this.pty.pid;
-  }
-
-  /** Sends `signal` to the program (the terminal stays open). */
-  signal(signal: NodeJS.Signals): void {
-    process.kill(this.pty.pid, signal);
-  }
-
-  /** Ends the program if it still runs. */
-  kill(): void {
-    if (this.exitCode === undefined) this.pty.kill();
+    super(args, env, program, base ?? testEnv());
   }
 }

@@ -6,48 +6,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Transfer, TransferProgress, TransportContext } from '../../transports/types.js';
 
-/** A file a test server serves, with the misbehaviour it should show. */
-export interface ServedFile {
-  readonly data: Buffer;
-  /** Size to announce instead of `data.length` (a lying server). */
-  readonly announce?: number;
-  /** Close the connection after this many bytes. */
-  readonly dropAfter?: number;
-  /** Send this many bytes, then nothing (keep the connection open). */
-  readonly stallAfter?: number;
-  /** Repeat `data` without end (announce nothing). */
-  readonly endless?: boolean;
-}
-
-/** Files by path as the client asks for them. */
-export type Served = Readonly<Record<string, Buffer | ServedFile>>;
-
-/**
- * The misbehaving files every transport is tried with, all over `data`: `drop.wmopkg` (the connection
- * closes after `dropAfter` bytes), `stall.wmopkg` (silence after `stallAfter` bytes), `liar.wmopkg`
- * (announces `liarAnnounces`, less than it sends), `huge.wmopkg` (announces 512 MiB, over every test
- * context's cap) and `endless.wmopkg` (never ends).
- */
-export function faultyFiles(
-  data: Buffer,
-  at: { readonly dropAfter: number; readonly stallAfter: number; readonly liarAnnounces: number },
-): Served {
-  return {
-    'drop.wmopkg': { data, dropAfter: at.dropAfter },
-    'stall.wmopkg': { data, stallAfter: at.stallAfter },
-    'liar.wmopkg': { data, announce: at.liarAnnounces },
-    'huge.wmopkg': { data, announce: 512 * 1024 * 1024 },
-    'endless.wmopkg': { data, endless: true },
-  };
-}
-
-/** The served file at `path`, if any, with its faults. */
-export function servedFile(files: Served, path: string): ServedFile | undefined {
-  const key = path.replace(/^\/+/, '');
-  const entry = files[key] ?? files[path];
-  if (entry === undefined) return undefined;
-  return Buffer.isBuffer(entry) ? { data: entry } : entry;
-}
+export { faultyFiles, type Served, type ServedFile, servedFile } from '../../lab/served.js';
 
 /** Random bytes and their SHA-256 (hex). */
 export function payload(size: number): { data: Buffer; sha256: string } {
@@ -88,6 +47,18 @@ export function testContext(dir: string, overrides: Partial<TransportContext> = 
     stallTimeoutMs: 400,
     ...overrides,
   };
+}
+
+/**
+ * The contexts of one server's tests: `testContext` in `dir`, the servers' ports as the defaults (the
+ * others unused), `fixed` on top, and each call's overrides over that.
+ */
+export function contextsFor(
+  dir: string,
+  ports: Partial<TransportContext['defaultPorts']>,
+  fixed: Partial<TransportContext> = {},
+): (over?: Partial<TransportContext>) => TransportContext {
+  return (over = {}) => testContext(dir, { defaultPorts: { ...UNUSED_PORTS, ...ports }, ...fixed, ...over });
 }
 
 /** Reads a transfer to its end: SHA-256 and byte count, and every progress report seen. */

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -75,6 +75,37 @@ describe('interop with standard tools', () => {
     assert.match(contents.stdout, /root\/root\s+19 .* \.\/usr\/share\/interop\/readme\.txt$/m);
     const field = run('dpkg-deb', ['--field', 'interop.wmopkg', 'Version']);
     assert.equal(field.stdout.trim(), '2.1.0-r3');
+  });
+
+  test('wmopkg contents writes permissions as dpkg-deb --contents does, setuid, setgid and sticky included', async () => {
+    const work = join(dir, 'modes');
+    await mkdir(join(work, 'CONTROL'), { recursive: true });
+    await writeFile(join(work, 'CONTROL/control'), CONTROL.replace('interop', 'modes'));
+    for (const [path, mode] of [
+      ['usr/bin/su', 0o4755],
+      ['usr/bin/nox', 0o6644],
+      ['usr/bin/grp', 0o2711],
+    ] as const) {
+      await mkdir(join(work, path, '..'), { recursive: true });
+      await writeFile(join(work, path), 'x');
+      await chmod(join(work, path), mode);
+    }
+    await mkdir(join(work, 'tmp'));
+    await chmod(join(work, 'tmp'), 0o1777);
+    const built = wmopkg('build', '-o', 'root', '-g', 'root', '--out', 'modes.wmopkg', 'modes');
+    assert.equal(built.status, 0, built.stderr);
+    const modes = (listing: string) =>
+      listing
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => `${l.split(/\s+/)[0]} ${l.split(/\s+/).at(-1)}`)
+        .sort();
+    const ours = wmopkg('contents', 'modes.wmopkg');
+    const dpkg = run('dpkg-deb', ['--contents', 'modes.wmopkg']);
+    assert.equal(dpkg.status, 0, dpkg.stderr);
+    assert.deepEqual(modes(ours.stdout), modes(dpkg.stdout));
+    assert.ok(modes(ours.stdout).includes('-rwsr-xr-x ./usr/bin/su'), ours.stdout);
+    assert.ok(modes(ours.stdout).includes('drwxrwxrwt ./tmp/'), ours.stdout);
   });
 
   test('signify-openbsd -V accepts our _manifest.sig for _manifest', async () => {

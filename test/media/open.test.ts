@@ -60,7 +60,7 @@ describe('open: streaming a media file', () => {
     const file = await resolve();
     const transfer = await resolver.open(file, { maxBytes: 64 * MiB });
     assert.equal(transfer.size, BIG);
-    assert.equal(transfer.origin, 'media external');
+    assert.deepEqual(transfer.origin, { kind: 'media', label: 'external' });
     const got = await sha256(transfer.stream);
     assert.deepEqual(got, { digest: createHash('sha256').update(data).digest('hex'), bytes: BIG });
     await closed(transfer.stream);

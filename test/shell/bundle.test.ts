@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadVendorSecretKey } from '../../firmware-sim/index.js';
 import { buildPackage, file } from '../helpers/package-fixtures.js';
-import { BIN, FAKE_SERVICES, ROOT, testEnv } from '../helpers/run-edgesh.js';
+import { BIN, DEVICE_SERVICES, ROOT, testEnv } from '../helpers/run-edgesh.js';
 
 const DIST = join(ROOT, 'dist');
 const BUNDLE = join(DIST, 'bundle/edgesh.cjs');
@@ -51,7 +51,7 @@ function copyInstall(dir: string, options = { launcher: true }): { launcher: str
   let cache = '';
   for (const name of readdirSync(join(DIST, 'bundle'))) {
     copyFileSync(join(DIST, 'bundle', name), join(dir, 'bundle', name));
-    if (name.endsWith('.v8cache')) cache = join(dir, 'bundle', name);
+    if (/^edgesh\..*\.v8cache$/.test(name)) cache = join(dir, 'bundle', name);
   }
   return { launcher, cache };
 }
@@ -91,9 +91,9 @@ test('a one-command script loads no package and not node:crypto: one file of the
 test('every import.meta.url of the bundle is the URL of its own module in dist/', () => {
   const source = readFileSync(BUNDLE, 'utf8');
   const files = [...source.matchAll(/__edgeshModuleUrl\("([^"]+)"\)/g)].map((m) => m[1]!);
-  assert.ok(files.includes('firmware-sim/unpack-sink.js'), 'the unpack worker is found from its module');
+  assert.ok(files.includes('firmware-sim/boot/unpack-sink.js'), 'the unpack worker is found from its module');
   for (const f of files) assert.match(readFileSync(join(DIST, f), 'utf8'), /import\.meta\.url/, f);
-  assert.ok(existsSync(join(DIST, 'firmware-sim/unpack-worker.js')));
+  assert.ok(existsSync(join(DIST, 'firmware-sim/boot/unpack-worker.js')));
   assert.doesNotMatch(source.slice(source.indexOf('\n')), /\bimport\(/, 'no import() in the bundle');
 });
 
@@ -144,8 +144,8 @@ test('the EDGESH_SERVICES hook is imported through the launcher, with and withou
     if (state === 'none') await rm(cache);
     const r = edgesh(['-c', 'package install 192.0.2.1 pkgname.wmopkg'], {
       program: launcher,
-      device: join(dir, `fake-${state}`),
-      env: { EDGESH_SERVICES: FAKE_SERVICES, EDGESH_CODE_CACHE: 'report' },
+      device: join(dir, `hooked-${state}`),
+      env: { EDGESH_SERVICES: DEVICE_SERVICES, EDGESH_CODE_CACHE: 'report' },
     });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, `edgesh: code cache ${state}\n`);
@@ -177,4 +177,20 @@ test('without a bundle, or with one older than tsc output, the launcher runs the
   r = run();
   assert.equal(r.stderr, 'edgesh: code cache accepted\n');
   assert.ok(existsSync(cache));
+});
+
+test('the TTY front-end loads vorpal from its bundle and code cache, not from node_modules', () => {
+  const script = `import(${JSON.stringify(join(DIST, 'shell/vorpal.js'))}).then((m) => {
+    m.loadVorpal();
+    const files = Object.keys(require.cache).filter((f) => f.includes('node_modules'));
+    process.stdout.write(JSON.stringify(files));
+    process.exit(0);
+  })`;
+  const r = spawnSync(process.execPath, ['-e', script], {
+    env: testEnv({ EDGESH_CODE_CACHE: 'report' }),
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, 'edgesh: vorpal.cjs code cache accepted\n');
+  assert.deepEqual(JSON.parse(r.stdout), []);
 });

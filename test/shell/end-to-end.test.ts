@@ -18,11 +18,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { generateKeyPair, type SecretKey, writePackage } from '../../firmware-sim/format/index.js';
 import { defaultVendorDir, loadVendorSecretKey } from '../../firmware-sim/index.js';
-import type { E2EConfig } from '../helpers/e2e-services.js';
 import { PtyShell } from '../helpers/pty.js';
-import { BIN, ROOT, type RunResult, runEdgesh, testEnv } from '../helpers/run-edgesh.js';
+import { BIN, DEVICE_SERVICES, ROOT, type RunResult, runEdgesh, testEnv } from '../helpers/run-edgesh.js';
+import type { WorldConfig as E2EConfig } from '../helpers/world.js';
 
-const E2E_SERVICES = join(ROOT, 'dist/test/helpers/e2e-services.js');
+const E2E_SERVICES = DEVICE_SERVICES;
 let temp: string;
 let vendorKey: SecretKey;
 
@@ -308,9 +308,9 @@ describe('the manual, verbatim, on the real device', () => {
     assert.equal(errors.length, 2, r.stderr);
     assert.match(
       errors[0]!,
-      /^Error: allow-untrusted refused: secure boot is on; install an unlock token for serial /,
+      /^Error: line 2: allow-untrusted refused: secure boot is on; install an unlock token for serial /,
     );
-    assert.match(errors[1]!, /^Error: .*(serial|another device)/i);
+    assert.match(errors[1]!, /^Error: line 3: .*(serial|another device)/i);
     assert.match(
       r.stdout,
       new RegExp(`^Unlock token installed for serial ${config.serial} \\(key [0-9a-f]{16}\\)`, 'm'),
@@ -506,7 +506,7 @@ function stallConfig(): string {
   const base = JSON.parse(readFileSync(join(temp, 'server.json'), 'utf8')) as E2EConfig;
   const config: E2EConfig = {
     ...base,
-    stalled: { 'big.wmopkg': { file: base.files['pkgname.wmopkg']!, after: 512 } },
+    stalled: { 'big.wmopkg': { file: base.files?.['pkgname.wmopkg'] ?? '', after: 512 } },
     lockWaitMs: 300,
   };
   writeFileSync(file, JSON.stringify(config));

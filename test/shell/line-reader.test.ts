@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { LineReader } from '../../shell/line-reader.js';
+import { LineReader, MAX_LINE } from '../../shell/line-reader.js';
 
 async function all(reader: LineReader): Promise<string[]> {
   const lines: string[] = [];
@@ -59,4 +59,36 @@ test('on a TTY a secret is read in raw mode, without echo, and raw mode is left 
   assert.equal(await secret, 's3cret');
   assert.equal(await reader.next(), 'show');
   assert.deepEqual(input.modes, [true, false]);
+});
+
+test('a line longer than MAX_LINE is refused as it streams past; the next line is read; memory stays flat', async () => {
+  const input = new PassThrough();
+  const reader = new LineReader(input);
+  const first = reader.next();
+  const chunk = 'x'.repeat(64 * 1024);
+  let most = 0;
+  // 10 MiB in 64 KiB chunks, as a pipe delivers them, then a short line.
+  for (let i = 0; i < 160; i++) {
+    input.write(chunk);
+    await new Promise((r) => setImmediate(r));
+    most = Math.max(most, reader.buffered);
+  }
+  input.end('\nwhoami\n');
+  await assert.rejects(first, (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'CLI_LINE_TOO_LONG');
+    assert.equal(e.message, `line longer than ${MAX_LINE} characters; skipped`);
+    return true;
+  });
+  assert.ok(most <= MAX_LINE + 1, `held ${most} characters of a line`);
+  assert.equal(await reader.next(), 'whoami');
+  assert.equal(await reader.next(), undefined);
+});
+
+test('a line of exactly MAX_LINE characters is read; one more is refused, also as the last line', async () => {
+  const input = new PassThrough();
+  const reader = new LineReader(input);
+  input.end(`${'a'.repeat(MAX_LINE)}\r\n${'b'.repeat(MAX_LINE + 1)}`);
+  assert.equal((await reader.next())?.length, MAX_LINE);
+  await assert.rejects(reader.next(), /line longer than/);
+  assert.equal(await reader.next(), undefined);
 });

@@ -1,7 +1,7 @@
 // Secrets: a password never shows in the process list, an error, history or --echo; long words are cut.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -53,7 +53,7 @@ test('a password is never echoed: not in errors, history or --echo, whatever it 
   for (const secret of ['Hunter2', 'Abc', 'Def', 'Ghi', 'Jkl', 'Mno', 'Pqr']) {
     assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), `${secret}:\n${r.stdout}${r.stderr}`);
   }
-  assert.match(r.stderr, /^Error: invalid password: expected a word without control characters$/m);
+  assert.match(r.stderr, /^Error: line 1: invalid password: expected a word without control characters$/m);
   // Neither | nor ; split the line: no filter or command was made of the rest of the password.
   assert.doesNotMatch(r.stderr, /unknown command|ambiguous/);
 });
@@ -66,13 +66,14 @@ test('-c: a ; inside a password neither splits the command nor reaches the histo
   assert.doesNotMatch(r.stderr, /Jkl|unknown command/);
 });
 
-test('a word of a megabyte is repeated cut at 80 characters', () => {
+test('a word of 60,000 characters is repeated cut at 80 characters', () => {
+  // (A script line may hold up to 65,536 characters: script-limits.test.ts.)
   const r = runEdgesh({
-    stdin: `${'w'.repeat(1024 * 1024)}\npackage install 192.0.2.1 ${'n'.repeat(1024 * 1024)}.wmopkg\n`,
+    stdin: `${'w'.repeat(60_000)}\npackage install 192.0.2.1 ${'n'.repeat(60_000)}.wmopkg\n`,
   });
   const errors = r.stderr.split('\n').filter((l) => l !== '');
   assert.equal(errors.length, 2);
-  assert.equal(errors[0], `Error: unknown command "${'w'.repeat(79)}…"`);
+  assert.equal(errors[0], `Error: line 1: unknown command "${'w'.repeat(79)}…"`);
   assert.ok(errors[1]!.length < 200, errors[1]);
 });
 
@@ -96,6 +97,51 @@ test('an abbreviated password keyword in a -c line is hidden from the process li
     assert.fail('the process title was never set');
   } finally {
     child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the password leaves the process list before the entry point loads anything', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgesh-ps-'));
+  // A module preloaded with --require sees the first require() of the entry point, and reads the
+  // process's command line at that moment, as another local user would.
+  const probe = join(dir, 'probe.cjs');
+  const seen = join(dir, 'seen.txt');
+  writeFileSync(
+    probe,
+    `const Module = require('node:module');
+const fs = require('node:fs');
+const original = Module.prototype.require;
+Module.prototype.require = function (id) {
+  if (this.filename === ${JSON.stringify(BIN)} && !fs.existsSync(${JSON.stringify(seen)})) {
+    fs.writeFileSync(${JSON.stringify(seen)}, fs.readFileSync('/proc/self/cmdline', 'utf8'));
+  }
+  return original.apply(this, arguments);
+};
+`,
+  );
+  try {
+    for (const line of [
+      'package install password Hunter2x 192.0.2.1 pkgname.wmopkg',
+      'package install pa "Hunter2x and more" 192.0.2.1 pkgname.wmopkg',
+      "do package install user admin passw 'Hunter2x' 192.0.2.1 pkgname.wmopkg",
+    ]) {
+      rmSync(seen, { force: true });
+      const r = spawnSync(
+        process.execPath,
+        ['--require', probe, BIN, '--device', join(dir, 'd'), '-c', line],
+        {
+          env: testEnv(),
+          encoding: 'utf8',
+          timeout: 20_000,
+        },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      const cmdline = readFileSync(seen, 'utf8');
+      assert.doesNotMatch(cmdline, /Hunter2x/, line);
+      assert.match(cmdline, /pa\w* \*\*\*\*/, line);
+    }
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadServices, peekHostname } from '../../shell/services.js';
-import { FAKE_SERVICES } from '../helpers/run-edgesh.js';
+import { DEVICE_SERVICES, WORLD } from '../helpers/run-edgesh.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgesh-services-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,18 +26,29 @@ test('the first prompt can read the host name from device.json', async () => {
 });
 
 test('EDGESH_SERVICES (test hook) replaces the real layers', async () => {
-  const saved = process.env.EDGESH_SERVICES;
-  process.env.EDGESH_SERVICES = FAKE_SERVICES;
+  const saved = { services: process.env.EDGESH_SERVICES, config: process.env.EDGESH_E2E_CONFIG };
+  process.env.EDGESH_SERVICES = DEVICE_SERVICES;
+  process.env.EDGESH_E2E_CONFIG = WORLD.configFile();
   try {
     writeFileSync(join(dir, 'device.json'), JSON.stringify({ hostname: 'real-one' }));
     assert.equal(await peekHostname(dir), undefined);
-    const services = await loadServices({ deviceDir: join(dir, 'fake'), user: 'admin', sessionId: 'pid 1' });
-    assert.equal((await services.device.info()).hostname, 'example');
+    const services = await loadServices({
+      deviceDir: join(dir, 'hooked'),
+      user: 'admin',
+      sessionId: 'pid 1',
+    });
+    assert.equal((await services.device.info()).serial, 'WM0001', 'the hook provisioned the device');
     const media = await services.media();
-    assert.equal(media.describeLabel({ name: 'x', bus: 'usb' }), 'usb device, first partition');
+    const [external] = await media.resolver.list([{ name: 'external', bus: 'any' }]);
+    assert.equal(external?.device, '/dev/sdb1', "the hook's drive list, not the machine's");
     await services.close();
   } finally {
-    if (saved === undefined) delete process.env.EDGESH_SERVICES;
-    else process.env.EDGESH_SERVICES = saved;
+    for (const [key, value] of [
+      ['EDGESH_SERVICES', saved.services],
+      ['EDGESH_E2E_CONFIG', saved.config],
+    ] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
   }
 });

@@ -65,7 +65,7 @@ test('SIGINT aborts a stalled transfer, the next lines still run, the status say
   r.child.kill('SIGINT');
   assert.equal(await r.exited, 1);
   // One message whichever layer noticed the abort (the transport, the store).
-  assert.equal(r.err(), 'Error: installation of slow cancelled; nothing was installed\n');
+  assert.equal(r.err(), 'Error: line 2: installation of slow cancelled; nothing was installed\n');
   assert.match(r.out(), /NAME +VERSION/);
   assert.match(r.out(), /admin\n$/);
   assert.doesNotMatch(r.out(), /│slow/);

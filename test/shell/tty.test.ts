@@ -1,38 +1,38 @@
 // The interactive shell in a real pseudo-terminal: TAB, ?, masked password, y/N, Ctrl-C, Ctrl-D, pager.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fakePackage } from '../helpers/fake-package.js';
-import type { Scenario } from '../helpers/fake-services.js';
+import { buildPackage } from '../helpers/package-fixtures.js';
 import { PtyShell } from '../helpers/pty.js';
-import { runEdgesh } from '../helpers/run-edgesh.js';
+import { runEdgesh, WORLD } from '../helpers/run-edgesh.js';
+import { VENDOR } from '../helpers/world.js';
 
 const PASSWORD = 'Tr0ub4dor&3';
 const temp = mkdtempSync(join(tmpdir(), 'edgesh-tty-'));
-const scenarioFile = join(temp, 'scenario.json');
-const scenario: Scenario = {
+const signed = (name: string, version: string, description: string) =>
+  buildPackage(temp, { name, version, description, sign: VENDOR.secretKey });
+const scenarioFile = WORLD.configFile({
   servers: {
+    ...WORLD.config.servers,
     '192.0.2.77': {
       protos: ['ftp'],
       password: PASSWORD,
-      files: {
-        'guarded.wmopkg': fakePackage({ Package: 'guarded', Version: '3.1', Description: 'Behind a login' }),
-      },
+      files: { 'guarded.wmopkg': await signed('guarded', '3.1', 'Behind a login') },
     },
     '192.0.2.78': {
       protos: ['ftp'],
       files: Object.fromEntries(
-        ['pkgname', 'pkgtwo', 'hello'].map((p) => [
-          `${p}.wmopkg`,
-          fakePackage({ Package: p, Version: '1.0', Description: p }),
-        ]),
+        await Promise.all(
+          ['pkgname', 'pkgtwo', 'hello'].map(
+            async (p) => [`${p}.wmopkg`, await signed(p, '1.0', p)] as const,
+          ),
+        ),
       ),
     },
   },
-};
-writeFileSync(scenarioFile, JSON.stringify(scenario));
+});
 const shells: PtyShell[] = [];
 
 after(() => {
@@ -47,12 +47,12 @@ function shell(packages: readonly string[] = []): PtyShell {
   if (packages.length > 0) {
     const r = runEdgesh({
       device,
-      env: { EDGESH_FAKE_SCENARIO: scenarioFile },
+      env: { EDGESH_E2E_CONFIG: scenarioFile },
       stdin: `package\n${packages.map((p) => `install 192.0.2.78 ${p}.wmopkg`).join('\n')}\n`,
     });
     assert.equal(r.status, 0, r.stderr);
   }
-  const s = new PtyShell(['--device', device, '--user', 'admin'], { EDGESH_FAKE_SCENARIO: scenarioFile });
+  const s = new PtyShell(['--device', device, '--user', 'admin'], { EDGESH_E2E_CONFIG: scenarioFile });
   shells.push(s);
   return s;
 }
@@ -148,9 +148,43 @@ test('the password prompt masks what is typed, and history masks a password on t
   m = s.mark();
   s.type('\x1b[A');
   await s.waitFor('do history', m);
+  // Recalled, the line has no fake password: the clause is gone, and run again it asks.
   s.type('\x1b[A');
-  await s.waitFor('password ****', m);
+  const recalled = await s.waitFor('install proto ftp user admin 192.0.2.77 guarded.wmopkg', m);
+  assert.doesNotMatch(recalled, /\*\*\*\*|password /);
+  s.type('\r');
+  await s.waitFor("admin@192.0.2.77's password:", m);
+  s.type(`${PASSWORD}\r`);
+  await s.waitFor('Reinstalled guarded 3.1', m);
   assert.ok(!s.output.slice(m).includes(PASSWORD));
+});
+
+test('a refused login on a terminal asks for the password once more', async () => {
+  const s = shell();
+  await s.waitFor(TOP);
+  s.type('package\r');
+  await s.waitFor(PKG);
+  let m = s.mark();
+  s.type('install proto ftp user admin 192.0.2.77 guarded.wmopkg\r');
+  await s.waitFor("admin@192.0.2.77's password:", m);
+  s.type('wrong one\r');
+  await s.waitFor(
+    /Warning: ftp 192\.0\.2\.77:21: login refused for user admin; try again\n.*admin@192\.0\.2\.77's password:/s,
+    m,
+  );
+  s.type(`${PASSWORD}\r`);
+  await s.waitFor('Installed guarded 3.1', m);
+  // A wrong password given on the line: asked for, once; wrong again, the error.
+  m = s.mark();
+  s.type('install proto ftp user admin password nope 192.0.2.77 guarded.wmopkg\r');
+  await s.waitFor(/login refused for user admin; try again\n.*admin@192\.0\.2\.77's password:/s, m);
+  s.type('still wrong\r');
+  const text = await s.waitFor(
+    /Error: ftp 192\.0\.2\.77:21: login refused for user admin\n.*example:\/package\/#>/s,
+    m,
+  );
+  assert.equal(text.match(/try again/g)?.length, 1);
+  assert.doesNotMatch(text, /still wrong/);
 });
 
 test('Ctrl-C cancels a transfer: the shell lives on and nothing is installed', async () => {
@@ -204,4 +238,54 @@ test('long output pages on a terminal: --More--, q stops', async () => {
   s.type('q');
   const text = await s.waitFor(/--More--[\s\S]*example:\/>/, m);
   assert.doesNotMatch(text, /help +List the commands/);
+});
+
+test('the default policy says what it tries on the status line, and erases it', async () => {
+  const s = shell();
+  await s.waitFor(TOP);
+  const m = s.mark();
+  // 192.0.2.2 answers tftp only: ftp is refused, tftp delivers.
+  s.type('package install 192.0.2.2 pkgname.wmopkg\r');
+  await s.waitFor(/Installed pkgname 5\.26\.0-rev0.*\n.*example:\/>/s, m);
+  const raw = s.output.slice(m);
+  const trying = raw.indexOf('\rtrying ftp 192.0.2.2:21…\x1b[K');
+  const failed = raw.indexOf('\rftp 192.0.2.2:21 failed (connection refused), trying tftp 192.0.2.2…\x1b[K');
+  const erased = raw.lastIndexOf('\r\x1b[KInstalled pkgname');
+  assert.ok(trying >= 0 && failed > trying && erased > failed, JSON.stringify(raw));
+});
+
+test('navigation words typed on the terminal move between contexts, whole or key by key', async () => {
+  const s = shell();
+  await s.waitFor(TOP);
+  const cases: ReadonlyArray<readonly [string, string, RegExp]> = [
+    ['package', 'end', /example:\/>/],
+    ['boot', 'end', /example:\/>/],
+    ['package', 'top', /example:\/>/],
+    ['boot', 'exit', /example:\/>/],
+    ['package', 'en', /example:\/>/],
+    ['package', 'end ', /example:\/>/],
+    ['package', 'do boot', /example:\/boot\/#>/],
+  ];
+  for (const keyByKey of [false, true]) {
+    for (const [context, word, after] of cases) {
+      let m = s.mark();
+      s.type(`${context}\r`);
+      await s.waitFor(`example:/${context}/#> `, m);
+      m = s.mark();
+      // As soon as the prompt shows, as automation sends; or one key at a time, as a person types.
+      if (keyByKey) {
+        for (const key of `${word}\r`) {
+          s.type(key);
+          await new Promise((resolve) => setTimeout(resolve, 15));
+        }
+      } else s.type(`${word}\r`);
+      await s.waitFor(new RegExp(`\\n${after.source} $`), m);
+      m = s.mark();
+      s.type('do whoami\r');
+      const text = await s.waitFor(/\nadmin\n/, m);
+      assert.doesNotMatch(text, /Error/, `${context}, ${JSON.stringify(word)}`);
+      s.type('end\r');
+      await s.waitFor(/example:\/> $/, m);
+    }
+  }
 });

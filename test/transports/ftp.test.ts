@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { type RunningFtpServer, startFtpServer } from '../../lab/ftp-server.js';
 import { ftpTransport } from '../../transports/ftp.js';
 import type { TransportContext } from '../../transports/types.js';
-import { type RunningFtpServer, startFtpServer } from '../helpers/ftp-server.js';
 import {
+  contextsFor,
   drain,
   drainError,
   faultyFiles,
@@ -14,8 +15,6 @@ import {
   progressLog,
   scratch,
   storeTo,
-  testContext,
-  UNUSED_PORTS,
   until,
 } from '../helpers/transport-fixtures.js';
 
@@ -36,8 +35,7 @@ describe('ftp', () => {
     work = await scratch();
     server = await startFtpServer({ files, user: 'admin', password: 'secret', passwordless: 'guest' });
     sizeless = await startFtpServer({ files, user: 'admin', password: 'secret', blacklist: ['SIZE'] });
-    ctx = (over = {}) =>
-      testContext(work.dir, { defaultPorts: { ...UNUSED_PORTS, ftp: server.port }, user: 'admin', ...over });
+    ctx = contextsFor(work.dir, { ftp: server.port }, { user: 'admin' });
   });
   after(async () => {
     await server.close();
@@ -52,7 +50,7 @@ describe('ftp', () => {
       ctx({ onProgress: progress.onProgress }),
     );
     assert.equal(transfer.size, good.data.length);
-    assert.equal(transfer.origin, `ftp 127.0.0.1:${server.port}`);
+    assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'ftp', host: '127.0.0.1', port: server.port });
     assert.deepEqual(await drain(transfer), { sha256: good.sha256, bytes: good.data.length });
     const last = progress.reports.at(-1);
     assert.equal(last?.bytes, good.data.length);
@@ -162,7 +160,7 @@ describe('ftp', () => {
   test('an announced size over the cap is refused before the transfer', async () => {
     await assert.rejects(
       ftpTransport.open({ proto: 'ftp', host: '127.0.0.1', path: 'huge.wmopkg', password: 'secret' }, ctx()),
-      { code: 'TRANSPORT_TOO_LARGE', message: /file is 512 MiB, more than the maximum of 64 MiB/ },
+      { code: 'TRANSPORT_TOO_LARGE', message: /file is 512\.0 MiB, more than the maximum of 64\.0 MiB/ },
     );
   });
 
@@ -216,7 +214,7 @@ describe('ftp', () => {
         { proto: 'ftp', host: '::1', port: v6.port, path: 'pkg/good.wmopkg', password: 'secret' },
         ctx(),
       );
-      assert.equal(transfer.origin, `ftp [::1]:${v6.port}`);
+      assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'ftp', host: '::1', port: v6.port });
       assert.equal((await drain(transfer)).sha256, good.sha256);
     } finally {
       await v6.close();

@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { makeTestPki, type TestPki } from '../../lab/certs.js';
+import { type RunningHttpServer, startHttpServer } from '../../lab/http-server.js';
 import type { TransportError } from '../../transports/errors.js';
 import { httpsTransport, httpTransport } from '../../transports/http.js';
 import type { TransportContext } from '../../transports/types.js';
-import { type RunningHttpServer, startHttpServer } from '../helpers/http-server.js';
-import { makeTestPki, type TestPki } from '../helpers/transport-certs.js';
 import {
+  contextsFor,
   drain,
   drainError,
   faultyFiles,
@@ -16,7 +17,6 @@ import {
   payload,
   scratch,
   storeTo,
-  testContext,
   UNUSED_PORTS,
   until,
 } from '../helpers/transport-fixtures.js';
@@ -52,12 +52,7 @@ describe('http and https', () => {
     await mkdir(join(work.dir, 'certs'));
     await writeFile(join(work.dir, 'certs', 'test-ca.pem'), pki.caCert);
     await writeFile(join(work.dir, 'certs', 'README'), 'not a certificate\n');
-    ctx = (over = {}) =>
-      testContext(work.dir, {
-        defaultPorts: { ...UNUSED_PORTS, http: http.port, https: https.port },
-        user: 'admin',
-        ...over,
-      });
+    ctx = contextsFor(work.dir, { http: http.port, https: https.port }, { user: 'admin' });
   });
   after(async () => {
     for (const s of [http, https, authed]) await s.close();
@@ -69,7 +64,7 @@ describe('http and https', () => {
       { proto: 'http', host: '127.0.0.1', path: 'pkg/good.wmopkg' },
       ctx(),
     );
-    assert.equal(transfer.origin, `http 127.0.0.1:${http.port}`);
+    assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'http', host: '127.0.0.1', port: http.port });
     assert.equal(transfer.size, good.data.length);
     assert.deepEqual(await drain(transfer), { sha256: good.sha256, bytes: good.data.length });
   });
@@ -340,7 +335,7 @@ describe('http and https', () => {
         { proto: 'https', host: '::1', port: v6.port, path: 'pkg/good.wmopkg' },
         ctx(),
       );
-      assert.equal(transfer.origin, `https [::1]:${v6.port}`);
+      assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'https', host: '::1', port: v6.port });
       assert.equal((await drain(transfer)).sha256, good.sha256);
     } finally {
       await v6.close();

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { type RunningTftpServer, startPackageTftpServer } from '../../lab/tftp-server.js';
 import {
   createOpenRemote,
   DEFAULT_POLICY,
@@ -16,9 +17,15 @@ import {
   registry,
   TransportError,
 } from '../../transports/index.js';
-import type { Transport, TransportContext } from '../../transports/types.js';
-import { type RunningTftpServer, startPackageTftpServer } from '../helpers/tftp-server.js';
-import { drain, payload, scratch, testContext, UNUSED_PORTS } from '../helpers/transport-fixtures.js';
+import type { PolicyStep, Transport, TransportContext } from '../../transports/types.js';
+import {
+  contextsFor,
+  drain,
+  payload,
+  scratch,
+  testContext,
+  UNUSED_PORTS,
+} from '../helpers/transport-fixtures.js';
 
 const good = payload(100 * 1024);
 
@@ -70,8 +77,7 @@ describe('openRemote', () => {
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     refused = (probe.address() as { port: number }).port;
     await new Promise<void>((r) => probe.close(() => r()));
-    ctx = (over = {}) =>
-      testContext(work.dir, { defaultPorts: { ...UNUSED_PORTS, ftp: refused, tftp: tftp.port }, ...over });
+    ctx = contextsFor(work.dir, { ftp: refused, tftp: tftp.port });
   });
   after(async () => {
     await tftp.close();
@@ -80,8 +86,42 @@ describe('openRemote', () => {
 
   test('no protocol: ftp is down, so tftp serves the file', async () => {
     const transfer = await openRemote({ host: '127.0.0.1', path: 'good.wmopkg' }, ctx());
-    assert.equal(transfer.origin, 'tftp 127.0.0.1');
+    assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'tftp', host: '127.0.0.1', port: tftp.port });
     assert.equal((await drain(transfer)).sha256, good.sha256);
+  });
+
+  test('no protocol, a port typed for ftp: the origin after the fallback is tftp at its own port', async () => {
+    const transfer = await openRemote(
+      { host: '127.0.0.1', port: refused, path: 'good.wmopkg' },
+      ctx({ defaultPorts: { ...UNUSED_PORTS, tftp: tftp.port } }),
+    );
+    assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'tftp', host: '127.0.0.1', port: tftp.port });
+    assert.equal((await drain(transfer)).sha256, good.sha256);
+  });
+
+  test('no protocol: each step of the policy is told, with why the one before failed', async () => {
+    const steps: PolicyStep[] = [];
+    const transfer = await openRemote(
+      { host: '127.0.0.1', path: 'good.wmopkg' },
+      ctx({ onPolicyStep: (step) => steps.push(step) }),
+    );
+    await drain(transfer);
+    assert.deepEqual(steps, [
+      { origin: `ftp 127.0.0.1:${refused}` },
+      {
+        origin: 'tftp 127.0.0.1',
+        previous: { origin: `ftp 127.0.0.1:${refused}`, reason: 'connection refused' },
+      },
+    ]);
+    // A named protocol is no policy: nothing to tell.
+    steps.length = 0;
+    await drain(
+      await openRemote(
+        { proto: 'tftp', host: '127.0.0.1', path: 'good.wmopkg' },
+        ctx({ onPolicyStep: (step) => steps.push(step) }),
+      ),
+    );
+    assert.deepEqual(steps, []);
   });
 
   test('no protocol and both fail: one message naming both failures', async () => {
@@ -224,7 +264,7 @@ describe('fallback from an ftp server that does not answer', () => {
   }, async () => {
     assert.ok(FALLBACK_REACH_TIMEOUT_MS <= 5000);
     const transfer = await openRemote({ host: '127.0.0.1', path: 'good.wmopkg' }, ctx(portOf(silent)));
-    assert.equal(transfer.origin, 'tftp 127.0.0.1');
+    assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'tftp', host: '127.0.0.1', port: tftp.port });
     assert.equal((await drain(transfer)).sha256, good.sha256);
   });
 

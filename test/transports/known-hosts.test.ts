@@ -4,6 +4,7 @@ import { createHmac } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { sshKeyPair } from '../../lab/ssh-server.js';
 import {
   addKnownHost,
   checkHostKey,
@@ -12,7 +13,6 @@ import {
   knownKeyTypes,
   matchesHost,
 } from '../../transports/known-hosts.js';
-import { sshKeyPair } from '../helpers/ssh-server.js';
 import { scratch } from '../helpers/transport-fixtures.js';
 
 const key = sshKeyPair().blob;

@@ -24,7 +24,7 @@ describe('mock transport', () => {
     const ctx = testContext(work.dir);
     for (const path of ['a.wmopkg', 'b.wmopkg']) {
       const transfer = await open({ host: '192.0.2.1', path }, ctx);
-      assert.equal(transfer.origin, 'ftp 192.0.2.1:9');
+      assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'ftp', host: '192.0.2.1', port: 9 });
       assert.deepEqual(await drain(transfer), { sha256: good.sha256, bytes: good.data.length });
     }
     assert.deepEqual(
@@ -36,7 +36,12 @@ describe('mock transport', () => {
   test('ftp down: falls back to tftp; both down: one message with both', async () => {
     const ctx = testContext(work.dir);
     const fallback = createMockOpenRemote({ files: { 'a.wmopkg': good.data }, down: ['ftp'] });
-    assert.equal((await fallback({ host: '192.0.2.1', path: 'a.wmopkg' }, ctx)).origin, 'tftp 192.0.2.1');
+    assert.deepEqual((await fallback({ host: '192.0.2.1', path: 'a.wmopkg' }, ctx)).origin, {
+      kind: 'remote',
+      proto: 'tftp',
+      host: '192.0.2.1',
+      port: 9,
+    });
     const none = createMockOpenRemote({ files: {}, down: ['ftp'] });
     await assert.rejects(none({ host: '192.0.2.1', path: 'a.wmopkg' }, ctx), {
       code: 'TRANSPORT_ALL_FAILED',
@@ -76,7 +81,12 @@ describe('mock transport', () => {
       code: 'TRANSPORT_CONNECT',
     });
     // No protocol named: ftp is refused there, tftp serves it.
-    assert.equal((await open({ host: '192.0.2.2', path: 'b.wmopkg' }, ctx)).origin, 'tftp 192.0.2.2');
+    assert.deepEqual((await open({ host: '192.0.2.2', path: 'b.wmopkg' }, ctx)).origin, {
+      kind: 'remote',
+      proto: 'tftp',
+      host: '192.0.2.2',
+      port: 9,
+    });
   });
 
   test('a delayed answer comes after its pause; an abort meanwhile ends the opening', async () => {

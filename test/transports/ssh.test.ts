@@ -5,12 +5,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { takeReturn } from '../../common/lent.js';
+import { type RunningSshServer, sshKeyPair, startSshServer } from '../../lab/ssh-server.js';
 import { fingerprintOf } from '../../transports/known-hosts.js';
-import { takeReturn } from '../../transports/lent.js';
 import { scpTransport } from '../../transports/scp.js';
 import { sftpTransport } from '../../transports/sftp.js';
 import type { HostKeyInfo, RemoteSource, Transport, TransportContext } from '../../transports/types.js';
-import { type RunningSshServer, sshKeyPair, startSshServer } from '../helpers/ssh-server.js';
 import {
   drain,
   drainError,
@@ -90,7 +90,7 @@ for (const transport of [scpTransport, sftpTransport] as Transport[]) {
 
     test('downloads with a password given; SHA-256 and size match', async () => {
       const transfer = await transport.open(src('pkg/good.wmopkg', { password: 'secret' }), await ctx());
-      assert.equal(transfer.origin, `${proto} 127.0.0.1:${server.port}`);
+      assert.deepEqual(transfer.origin, { kind: 'remote', proto, host: '127.0.0.1', port: server.port });
       assert.equal(transfer.size, good.data.length);
       assert.deepEqual(await drain(transfer), { sha256: good.sha256, bytes: good.data.length });
     });
@@ -328,7 +328,7 @@ for (const transport of [scpTransport, sftpTransport] as Transport[]) {
           { proto, host: '::1', path: 'pkg/good.wmopkg', user: 'admin', password: 'secret' },
           c,
         );
-        assert.equal(transfer.origin, `${proto} [::1]:${v6.port}`);
+        assert.deepEqual(transfer.origin, { kind: 'remote', proto, host: '::1', port: v6.port });
         assert.equal((await drain(transfer)).sha256, good.sha256);
       } finally {
         await v6.close();

@@ -3,14 +3,15 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { tftpTransport } from '../../transports/tftp.js';
-import type { TransportContext } from '../../transports/types.js';
 import {
   type RunningTftpServer,
   startClassicTftpServer,
   startPackageTftpServer,
-} from '../helpers/tftp-server.js';
+} from '../../lab/tftp-server.js';
+import { tftpTransport } from '../../transports/tftp.js';
+import type { TransportContext } from '../../transports/types.js';
 import {
+  contextsFor,
   drain,
   drainError,
   faultyFiles,
@@ -18,8 +19,6 @@ import {
   payload,
   scratch,
   storeTo,
-  testContext,
-  UNUSED_PORTS,
 } from '../helpers/transport-fixtures.js';
 
 const good = payload(300 * 1024 + 5);
@@ -42,8 +41,7 @@ describe('tftp', () => {
     pkgServer = await startPackageTftpServer(root, { 'good.wmopkg': good.data });
     classic = await startClassicTftpServer({ files: faulty });
     legacy = await startClassicTftpServer({ files: faulty, options: false });
-    ctx = (over = {}) =>
-      testContext(work.dir, { defaultPorts: { ...UNUSED_PORTS, tftp: pkgServer.port }, ...over });
+    ctx = contextsFor(work.dir, { tftp: pkgServer.port });
   });
   after(async () => {
     await pkgServer.close();
@@ -52,12 +50,17 @@ describe('tftp', () => {
     await work.cleanup();
   });
 
-  test('downloads from the tftp package server; SHA-256 matches; the origin omits the default port', async () => {
+  test('downloads from the tftp package server; SHA-256 matches; the origin names the port used', async () => {
     const transfer = await tftpTransport.open(
       { proto: 'tftp', host: '127.0.0.1', path: 'good.wmopkg' },
       ctx(),
     );
-    assert.equal(transfer.origin, 'tftp 127.0.0.1');
+    assert.deepEqual(transfer.origin, {
+      kind: 'remote',
+      proto: 'tftp',
+      host: '127.0.0.1',
+      port: pkgServer.port,
+    });
     assert.equal(transfer.size, good.data.length);
     assert.deepEqual(await drain(transfer), { sha256: good.sha256, bytes: good.data.length });
   });
@@ -189,7 +192,7 @@ describe('tftp', () => {
         { proto: 'tftp', host: '::1', port: v6.port, path: 'good.wmopkg' },
         ctx(),
       );
-      assert.equal(transfer.origin, `tftp [::1]:${v6.port}`);
+      assert.deepEqual(transfer.origin, { kind: 'remote', proto: 'tftp', host: '::1', port: v6.port });
       assert.equal((await drain(transfer)).sha256, good.sha256);
     } finally {
       await v6.close();
