@@ -7,6 +7,7 @@ import type {
   Context,
   OptionDecl,
   OptionsParam,
+  Param,
   ParamType,
   Registry,
   ValueOption,
@@ -179,6 +180,9 @@ export class Walker {
         continue;
       }
       if (param.skipIf?.(s.args)) continue;
+      // An optional value followed by keywords (`remove [PKGNAME] [confirm]`): a word that is one of
+      // them, written out in full, is the keyword; a value that reads like one is quoted.
+      if (param.optional && !token.quoted && this.keywordAfter(params, s, token.text)) continue;
       if (param.type.rest) {
         s.args[param.key] = param.type.parse(this.restOf(token));
         s.rest = true;
@@ -194,6 +198,22 @@ export class Walker {
       'CLI_UNEXPECTED',
       `unexpected word "${this.display(token)}" after "${this.shown.join(' ')}"`,
     );
+  }
+
+  /** Whether `word` is, exactly, a free keyword of an options block after the current parameter. */
+  private keywordAfter(
+    params: readonly Param[],
+    s: Extract<State, { phase: 'params' }>,
+    word: string,
+  ): boolean {
+    const typed = word.toLowerCase();
+    return params
+      .slice(s.index + 1)
+      .some(
+        (p) =>
+          p.kind === 'options' &&
+          p.options.some((d) => !s.used.has(d) && !d.skipIf?.(s.args) && optionWords(d).includes(typed)),
+      );
   }
 
   /** Consumes `token` as one of the block's keywords; false when it is none of them. */

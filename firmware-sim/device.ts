@@ -16,6 +16,7 @@ import type {
   InstallResult,
   PackageDetails,
   PackageSummary,
+  PendingReboot,
 } from './api.js';
 import { formatBootConfig, readBootConfig } from './config/boot-config.js';
 import { type DeviceFile, readDeviceFile } from './config/device-file.js';
@@ -37,7 +38,7 @@ import {
   removeFromStore,
   storeNames,
 } from './store/packages.js';
-import { listPackages, notInstalled, packageDetails } from './store/summary.js';
+import { listPackages, notInstalled, packageDetails, pendingReboot } from './store/summary.js';
 
 /** How long a second session waits for the lock by default. */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
@@ -183,6 +184,19 @@ export class LocalDevice implements Device {
         maxPackageBytes: device.maxPackageBytes,
         bootedAt: last?.report.at ?? new Date(0).toISOString(),
       };
+    });
+  }
+
+  pending(): Promise<PendingReboot> {
+    return this.guard('reading what the next boot changes', async () =>
+      pendingReboot(this.paths, await this.device()),
+    );
+  }
+
+  lastBoot(): Promise<BootReport> {
+    return this.guard('reading the last boot', async () => {
+      const last = await readLastBoot(this.paths);
+      return last?.report ?? { at: new Date(0).toISOString(), lines: [], deactivated: [] };
     });
   }
 

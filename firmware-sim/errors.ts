@@ -35,7 +35,10 @@ export type DeviceErrorCode =
   /** A firmware change refused: another one is pending, no fallback firmware, a persistent firmware. */
   | 'DEVICE_FIRMWARE'
   | 'DEVICE_BAD_TOKEN'
+  /** A media label that breaks the label rule. */
   | 'DEVICE_BAD_LABEL'
+  /** No media label of that name is configured. */
+  | 'DEVICE_UNKNOWN_LABEL'
   /** A file of the state directory does not parse. */
   | 'DEVICE_CORRUPT_STATE'
   /** The directory given is not a device and cannot become one (not empty, a file, an empty name). */

@@ -2,11 +2,12 @@
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import type { Services } from '../contexts/env.js';
-import { CliError, errorLine, promptHostname, terminalText } from '../contexts/errors.js';
+import { CliError, promptHostname, terminalText } from '../contexts/errors.js';
 import { parseEdgeshArgs, USAGE } from './args.js';
+import { exitStatusOf, failureLine } from './exit-status.js';
 import { isNewDevice, loadServices, peekHostname } from './services.js';
 import type { Session } from './session.js';
-import { initialTerminal } from './terminal.js';
+import { automationFromEnv, initialTerminal } from './terminal.js';
 import { cliUser, sessionId } from './user.js';
 
 /**
@@ -16,16 +17,17 @@ import { cliUser, sessionId } from './user.js';
 export const TERMINATE_GRACE_MS = 3000;
 
 /**
- * Runs edgesh and resolves with its exit status (0 all good, 1 a command failed, 2 bad command
- * line, 128 + the signal's number after SIGHUP or SIGTERM).
+ * Runs edgesh and resolves with its exit status: 0 all good; the status of the class of the first
+ * failure (shell/exit-status.ts: 2 a bad command line or usage, 3 an unknown command, …); 128 + the
+ * signal's number after SIGHUP or SIGTERM.
  */
 export async function main(argv: readonly string[]): Promise<number> {
   let args: ReturnType<typeof parseEdgeshArgs>;
   try {
     args = parseEdgeshArgs(argv);
   } catch (e) {
-    process.stderr.write(`${errorLine(e)}\n`);
-    return 2;
+    process.stderr.write(`${failureLine(e)}\n`);
+    return exitStatusOf(e);
   }
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -39,10 +41,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   // A bug in a callback must not print a stack trace, and must not end an interactive session.
   const onBug = (e: unknown): void => {
     if (terminating !== undefined) return; // the terminal may be gone; the grace timer ends the process
-    process.stderr.write(`${errorLine(e instanceof Error ? e : new Error(String(e)))}\n`);
+    process.stderr.write(`${failureLine(e instanceof Error ? e : new Error(String(e)))}\n`);
     if (process.env.EDGESH_DEBUG === '1' && e instanceof Error && e.stack)
       process.stderr.write(`${e.stack}\n`);
-    if (!interactive) process.exit(1);
+    if (!interactive) process.exit(exitStatusOf(e));
   };
   process.on('uncaughtException', onBug);
   process.on('unhandledRejection', onBug);
@@ -100,8 +102,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     hostname = promptHostname((await services.device.info()).hostname);
   } catch (e) {
     if (firstPrompt !== undefined) process.stdout.write('\n');
-    process.stderr.write(`${errorLine(e)}\n`);
-    return 1;
+    process.stderr.write(`${failureLine(e)}\n`);
+    return exitStatusOf(e);
   }
   const openSession = async (): Promise<Session> => {
     const [{ registry }, { Session }] = await loadGrammar();
@@ -111,7 +113,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       user,
       id,
       hostname,
-      terminal: initialTerminal(interactive),
+      // On a terminal, automation mode from the start for TERM=dumb or NO_COLOR (docs/automation.md).
+      terminal: initialTerminal(interactive, process.stdout, interactive && automationFromEnv()),
       interactive,
       acceptNewHostKeys: args.acceptNewHostKeys,
     });

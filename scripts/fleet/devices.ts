@@ -66,7 +66,8 @@ export class DeviceTemplate {
           entry.path,
           Buffer.from(`${JSON.stringify({ ...file, hostname: id.hostname, serial: id.serial }, null, 2)}\n`),
         );
-      } else if (entry.path === 'rootfs/etc/motd') {
+      } else if (/^firmware\/[^/]+\/rootfs\/etc\/motd$/.test(entry.path)) {
+        // The greeting of the firmware in its slot (`rootfs` is a link to the slot that runs).
         overrides.set(entry.path, Buffer.from(text.split(this.hostname).join(id.hostname)));
       } else if (entry.path === 'var/log/packages.log') {
         const stamp = text.slice(0, 19);

@@ -54,7 +54,10 @@ test('a top-level command typed in a context says how to reach it, on a terminal
   const m = s.mark();
   s.type('package show\r');
   const text = await s.waitFor(/Error: .*\n.*example:\/package\/#>/, m);
-  assert.match(text, /^Error: unknown command "package": a top-level command; use end, or do package …$/m);
+  assert.match(
+    text,
+    /^Error: unknown command "package": a top-level command; use end, or do package … \[unknown-command\]$/m,
+  );
   s.type('end\rexit\r');
   assert.equal(await s.exited(), 0);
 });
