@@ -130,6 +130,18 @@ export async function main(argv: readonly string[]): Promise<number> {
         firstPrompt = `${hostname}:/>`;
         process.stdout.write(`${firstPrompt} `);
       }
+      // TERM=dumb or NO_COLOR: automation mode from the first prompt, without the line editor.
+      if (automationFromEnv()) {
+        const { runPlain } = await import('./plain-tty.js');
+        const session = await openSession();
+        if ((await runPlain(session, { promptShown: true })) === 'ended') return session.exitStatus ?? 0;
+        process.stdout.write(`${session.prompt()} `);
+        firstPrompt = session.prompt();
+        const opened = session;
+        const { runTty } = await import('./tty.js');
+        const status = await runTty({ firstPrompt, openSession: async () => opened });
+        return opened.exitStatus ?? status;
+      }
       const { runTty } = await import('./tty.js');
       const status = await runTty({ firstPrompt, openSession });
       return current?.exitStatus ?? status;
