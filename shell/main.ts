@@ -90,6 +90,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const quick = await peekHostname(args.device);
     if (quick !== undefined) {
       firstPrompt = `${quick}:/>`;
+      holdTypeahead();
       process.stdout.write(`${firstPrompt} `);
       loadGrammar();
     }
@@ -128,6 +129,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (announce) process.stdout.write(newDeviceNotice(args.device));
       if (firstPrompt === undefined) {
         firstPrompt = `${hostname}:/>`;
+        holdTypeahead();
         process.stdout.write(`${firstPrompt} `);
       }
       // TERM=dumb or NO_COLOR: automation mode from the first prompt, without the line editor.
@@ -162,6 +164,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     clearInterval(keepAlive);
     await services.close();
   }
+}
+
+/**
+ * Keys typed before the line editor is up wait in the terminal without echo, and the editor draws them
+ * on its line. Echoed by the terminal, they landed after the first prompt with a line end, and the
+ * editor's redraw of the prompt on the next line looked to a program that waits for the prompt
+ * (Ansible's network_cli) like the end of the command it had typed. Automation mode (TERM=dumb,
+ * NO_COLOR) keeps the terminal's own echo: it has no editor. Called before the prompt is written:
+ * a program answers the prompt as soon as it sees it.
+ */
+function holdTypeahead(): void {
+  if (process.stdin.isTTY && !automationFromEnv()) process.stdin.setRawMode(true);
 }
 
 /** What the first start on a terminal says about the device it created, before the first prompt. */

@@ -36,8 +36,12 @@ export async function runPlain(
 ): Promise<PlainEnd> {
   if (io.stdin.isTTY) io.stdin.setRawMode(false);
   const reader = new LineReader(io.stdin);
-  // Typed ahead in raw mode, where Enter is a carriage return.
-  reader.seed((options.pending ?? '').replace(/\r\n?/g, '\n'));
+  // Typed ahead in raw mode (where Enter is a carriage return) and not echoed: each line is shown
+  // after its prompt as the terminal would have echoed it, so that a transcript (and a program that
+  // reads it line by line) sees the command line apart from its output.
+  const pending = (options.pending ?? '').replace(/\r\n?/g, '\n');
+  const typed = pending.split('\n');
+  reader.seed(pending);
   const fe: FrontEnd = {
     interactive: true,
     prompter: NEVER_ASKS,
@@ -60,6 +64,9 @@ export async function runPlain(
     for (;;) {
       if (!shown) io.stdout.write(`${session.prompt()} `);
       shown = false;
+      const echo = typed.shift();
+      if (echo !== undefined && (echo !== '' || typed.length > 0))
+        io.stdout.write(typed.length > 0 ? `${echo}\n` : echo);
       atPrompt = true;
       let line: string | undefined;
       try {

@@ -118,3 +118,31 @@ test('terminal automation switches the line editor off and terminal automation o
   s.type('exit\r');
   assert.equal(await s.exited(), 0);
 });
+
+test('lines typed while terminal automation runs are read next, each shown after its prompt', async () => {
+  const s = shell({});
+  await s.waitFor(TOP);
+  const m = s.mark();
+  // One write: the line editor takes the first line, the second waits (no echo) for automation mode.
+  s.type('terminal automation\rpackage show | json\r');
+  await s.waitFor(/"packages": \[[\s\S]*\n\}\r?\nexample:\/> $/, m);
+  const out = s.output.slice(m).replace(/\r/g, '');
+  // The command on its prompt's line, the document from its first line on.
+  assert.match(out, /\nexample:\/> package show \| json\n\{\n {2}"packages": \[/);
+  s.type('exit\r');
+  assert.equal(await s.exited(), 0);
+});
+
+test('keys typed before the line editor is up are not echoed by the terminal on a line of their own', async () => {
+  const s = shell({});
+  await s.waitFor(TOP);
+  s.type('show version\r');
+  await s.waitFor(/Firmware[\s\S]*example:\/> $/);
+  // Before the editor's first drawing (its first escape sequence) nothing but the first prompt: a
+  // kernel echo there ended in a line end, under which the editor drew the prompt again, which
+  // network_cli took for the end of the command.
+  const beforeEditor = s.output.slice(0, s.output.indexOf('\x1b'));
+  assert.equal(beforeEditor.replace(/\r$/, ''), TOP);
+  s.type('exit\r');
+  assert.equal(await s.exited(), 0);
+});
