@@ -17,7 +17,12 @@ from ansible_collections.ansible.netcommon.plugins.plugin_utils.terminal_base im
 class TerminalModule(TerminalBase):
     # A prompt only at the very start of the output or right after a line end: the line editor's
     # redraws (before automation mode is on) start with a carriage return and never match.
-    terminal_stdout_re = [re.compile(rb"(?:\A|\n\r?)[^\s:/]+:/(?:[A-Za-z0-9_/-]+/#)?> ?$")]
+    # At the start of a session the shell draws its first prompt before the line editor is loaded, and
+    # the editor draws it again in place: a window that holds both, and nothing else, is that prompt.
+    terminal_stdout_re = [
+        re.compile(rb"(?:\A|\n\r?)[^\s:/]+:/(?:[A-Za-z0-9_/-]+/#)?> ?$"),
+        re.compile(rb"\A([^\s:/]+:/> )\r\1$"),
+    ]
 
     # `Error: MESSAGE [CLASS]` (docs/automation.md); warnings (`Warning: …`) are not failures.
     terminal_stderr_re = [re.compile(rb"(?:\A|\n)\r?Error: ")]
