@@ -111,6 +111,11 @@ export const execContext: Context = {
       enter: 'boot',
     }),
     command({
+      name: 'trust',
+      help: 'Trusted keys and revocations, known SSH hosts, CA certificates',
+      enter: 'trust',
+    }),
+    command({
       name: 'show media',
       help: 'Show the media labels and the drives they match',
       data: async (_a, env) => showMedia(env),

@@ -7,6 +7,7 @@ import { packageContext } from './package.js';
 import { helpRequest as requestIn, secretsOf } from './parser.js';
 import { mayHoldSecret as mayHoldIn } from './secret-words.js';
 import { splitCommands as splitIn } from './tokenize.js';
+import { trustContext } from './trust.js';
 
 export type * from './env.js';
 export { CliError, type CliErrorCode, errorLine, isLayerError } from './errors.js';
@@ -29,7 +30,7 @@ export { quoteWord, tokenize } from './tokenize.js';
 
 /** Every context of the shell, by name, and the output filters. */
 export const registry: Registry = {
-  contexts: { exec: execContext, package: packageContext, boot: bootContext },
+  contexts: { exec: execContext, package: packageContext, boot: bootContext, trust: trustContext },
   filters,
 };
 

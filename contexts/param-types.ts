@@ -1,5 +1,6 @@
 // Parameter types (klish ptypes): each is `parse` plus an optional `complete`; errors say what was expected.
 
+import { formatHostPort } from '../common/host.js';
 import {
   FS_LABEL_RULE,
   isFsLabel,
@@ -299,5 +300,64 @@ export const restWords: ParamType<string> = {
   rest: true,
   parse(text) {
     return text;
+  },
+};
+
+/** A key number: 16 hex digits (`0x` in front allowed, any letter case), stored in lower case. */
+export const keyNumber: ParamType<string> = {
+  name: 'KEYNUMBER',
+  help: 'Key number: 16 hex digits (show keys lists them)',
+  parse(text) {
+    const match = /^(?:0x)?([0-9a-fA-F]{16})$/.exec(text);
+    if (!match) throw invalid({ name: 'key number' }, text, 'expected 16 hex digits, e.g. 0123456789abcdef');
+    return match[1]!.toLowerCase();
+  },
+  async complete(prefix, env) {
+    const keys = await env.services.device.trust.keys();
+    const numbers = [...keys.keys.filter((k) => !k.revoked).map((k) => k.keyNumber)];
+    return [...new Set(numbers)].filter(startsWith(prefix.toLowerCase()));
+  },
+};
+
+/** The key number of a key the device has (`no key`): completes from every key file. */
+export const trustedKeyNumber: ParamType<string> = {
+  ...keyNumber,
+  async complete(prefix, env) {
+    const keys = await env.services.device.trust.keys();
+    return [...new Set(keys.keys.map((k) => k.keyNumber))].filter(startsWith(prefix.toLowerCase()));
+  },
+};
+
+/** A file of `etc/ssl/certs/` by name (`no certificate`); completes from the certificates there. */
+export const certificateName: ParamType<string> = {
+  name: 'NAME',
+  help: 'CA certificate file name (show certificates lists them)',
+  parse(text) {
+    if (text === '' || text.includes('/') || text.startsWith('.') || CONTROL.test(text))
+      throw invalid({ name: 'certificate name' }, text, 'expected a file name of etc/ssl/certs/');
+    return text;
+  },
+  async complete(prefix, env) {
+    const names = (await env.services.device.trust.certificates()).map((c) => c.name);
+    return [...new Set(names)].filter(startsWith(prefix));
+  },
+};
+
+/** A server with SSH host keys on the device (`no host`): `address[:port]`, completed from known_hosts. */
+export const knownHost: ParamType<Address> = {
+  ...address,
+  help: 'Server whose SSH host keys to forget (show hosts lists them), optionally :port',
+  async complete(prefix, env) {
+    const names = new Set<string>();
+    for (const entry of await env.services.device.trust.knownHosts()) {
+      if (entry.marker !== undefined || entry.hosts === '(hashed)') continue;
+      for (const pattern of entry.hosts.split(',')) {
+        if (/[*?!]/.test(pattern)) continue;
+        // known_hosts writes `[host]:port` for another port than 22; the address syntax is host:port.
+        const bracketed = /^\[(.+)\]:([0-9]+)$/.exec(pattern);
+        names.add(bracketed ? formatHostPort(bracketed[1]!, Number(bracketed[2])) : pattern);
+      }
+    }
+    return [...names].filter(startsWith(prefix));
   },
 };

@@ -310,6 +310,81 @@ export interface DevicePaths {
   readonly runtimeDir?: string;
 }
 
+/** A trusted package key (`etc/wmopkg/keys/`), as `trust show keys` lists it. */
+export interface TrustedKeyInfo {
+  /** 16 hex digits. */
+  readonly keyNumber: string;
+  /** The key file, relative to the device directory (`etc/wmopkg/keys/vendor.pub`). */
+  readonly file: string;
+  /** The untrusted comment of the key file. */
+  readonly comment: string;
+  /** Listed in `etc/wmopkg/revoked`: the key is there but trusted no more. */
+  readonly revoked: boolean;
+  /** The key of the secure-boot anchor (`anchorKey` in `device.json`), which also checks unlock tokens. */
+  readonly anchor: boolean;
+}
+
+/** The trusted keys, the revoked key numbers and what could not be read. */
+export interface TrustedKeys {
+  readonly keys: readonly TrustedKeyInfo[];
+  /** Key numbers of the revocation list, in its order. */
+  readonly revoked: readonly string[];
+  /** Key files that are not keys, lines of the revocation list that do not parse. */
+  readonly problems: readonly string[];
+}
+
+/** One entry of `etc/ssh/known_hosts`. */
+export interface KnownHostInfo {
+  /** 1-based line in the file. */
+  readonly line: number;
+  /** The host patterns as written (`192.0.2.3`, `[192.0.2.3]:2222`), or `(hashed)`. */
+  readonly hosts: string;
+  /** `ssh-ed25519`, `ssh-rsa`, … */
+  readonly type: string;
+  /** `SHA256:` and unpadded base64, as `ssh-keygen -lf` prints it. */
+  readonly fingerprint: string;
+  /** `@revoked` or `@cert-authority` when the line has a marker. */
+  readonly marker?: string;
+}
+
+/** A CA certificate of `etc/ssl/certs/` (https trusts it besides the system's). */
+export interface CaCertificateInfo {
+  /** The file name in `etc/ssl/certs/`: what `no certificate` takes. */
+  readonly name: string;
+  /** The subject's common name, or the whole subject. */
+  readonly subject: string;
+  /** ISO 8601 end of validity. */
+  readonly validTo: string;
+  /** SHA-256 of the certificate, hex, upper case, colon-separated (as `openssl x509 -fingerprint`). */
+  readonly fingerprint: string;
+  /** Why the file does not count (not a certificate, not a CA, expired), when it does not. */
+  readonly problem?: string;
+}
+
+/**
+ * The device's trust stores, as the `trust` context manages them: package keys and their revocation,
+ * SSH host keys, CA certificates. Each change takes the device lock and is written to the event log.
+ */
+export interface DeviceTrust {
+  keys(): Promise<TrustedKeys>;
+  /** Adds a signify public key (read from `stream`, at most 4 KiB) to `etc/wmopkg/keys/`. */
+  addKey(stream: Readable): Promise<TrustedKeyInfo>;
+  /** Removes every key file holding `keyNumber`; returns what was removed. */
+  removeKey(keyNumber: string): Promise<readonly TrustedKeyInfo[]>;
+  /** Adds `keyNumber` to the revocation list; `false` when it was there already. */
+  revokeKey(keyNumber: string): Promise<boolean>;
+  knownHosts(): Promise<readonly KnownHostInfo[]>;
+  /** The entries a `removeKnownHost` of `host` on `port` would remove (shown before it asks). */
+  knownHostEntries(host: string, port: number): Promise<readonly KnownHostInfo[]>;
+  /** Removes the entries that name `host` on `port` (as `ssh-keygen -R`); returns them. */
+  removeKnownHost(host: string, port: number): Promise<readonly KnownHostInfo[]>;
+  certificates(): Promise<readonly CaCertificateInfo[]>;
+  /** Adds a PEM CA certificate (read from `stream`, at most 64 KiB) to `etc/ssl/certs/`. */
+  addCertificate(stream: Readable): Promise<CaCertificateInfo>;
+  /** Removes the file `name` of `etc/ssl/certs/`; returns its certificates. */
+  removeCertificate(name: string): Promise<readonly CaCertificateInfo[]>;
+}
+
 /** The simulated device. Every mutating call takes the device lock; errors are `DeviceError`s. */
 export interface Device {
   readonly paths: DevicePaths;
@@ -350,4 +425,6 @@ export interface Device {
   pending(): Promise<PendingReboot>;
   /** The report of the last boot (`show last-boot`). */
   lastBoot(): Promise<BootReport>;
+  /** The trust stores: package keys, revocations, SSH host keys, CA certificates. */
+  readonly trust: DeviceTrust;
 }

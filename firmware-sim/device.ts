@@ -10,6 +10,7 @@ import type {
   BootReport,
   Device,
   DeviceInfo,
+  DeviceTrust,
   FirmwareChange,
   FirmwareState,
   InstallRequest,
@@ -27,6 +28,7 @@ import { appendEvents, readEvents } from './state/event-log.js';
 import { faultPoint } from './state/fault.js';
 import type { Layout } from './state/layout.js';
 import { DeviceLock } from './state/lock.js';
+import { readConsistently, withReadView } from './state/snapshot.js';
 import { backupList, dropHeld } from './store/backup.js';
 import type { InstallHost } from './store/install.js';
 import { loadActive, readLastBoot } from './store/last-boot.js';
@@ -39,6 +41,7 @@ import {
   storeNames,
 } from './store/packages.js';
 import { listPackages, notInstalled, packageDetails, pendingReboot } from './store/summary.js';
+import { LocalTrust } from './trust.js';
 
 /** How long a second session waits for the lock by default. */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
@@ -66,6 +69,7 @@ class Queue {
  */
 export class LocalDevice implements Device {
   readonly paths: Layout;
+  readonly trust: DeviceTrust;
   private readonly lock: DeviceLock;
   private readonly queue = new Queue();
 
@@ -81,6 +85,14 @@ export class LocalDevice implements Device {
   ) {
     this.paths = layout;
     this.lock = new DeviceLock(layout.lockFile, session, lockWaitMs);
+    this.trust = new LocalTrust({
+      paths: layout,
+      user: session.user,
+      device: () => this.device(),
+      change: (doing, task) => this.guard(doing, () => this.locked(task)),
+      read: (doing, task) => this.guard(doing, task),
+      log: (events) => this.log(events),
+    });
   }
 
   /**
@@ -103,10 +115,16 @@ export class LocalDevice implements Device {
       return;
     }
     await this.guard(opening, async () => {
-      if ((await this.lock.isStale()) || (await interrupted(this.paths))) await this.locked(async () => {});
-      else if ((await this.lock.hasDeadTemps()) || (await deadStoreTemps(this.paths))) {
-        // Files of a process killed while it held no lock (taking it, or waiting for a downgrade
-        // answer): cleaned now if the lock is free, else by the next operation (`locked` looks too).
+      if (await this.lock.isStale()) await this.locked(async () => {});
+      else if (
+        (await interrupted(this.paths)) ||
+        (await this.lock.hasDeadTemps()) ||
+        (await deadStoreTemps(this.paths))
+      ) {
+        // Work left half done, or files of a process killed while it held no lock (taking it, or
+        // waiting for a downgrade answer): recovered now if the lock is free. If a live session
+        // holds it, that is its work in progress (a boot's transaction): opening never waits for
+        // it, and the next operation recovers what is left (`locked` looks too).
         await this.locked(async () => {}, 0).catch((error: unknown) => {
           if (!(error instanceof DeviceError && error.code === 'DEVICE_LOCKED')) throw error;
         });
@@ -173,7 +191,7 @@ export class LocalDevice implements Device {
   async info(): Promise<DeviceInfo> {
     return this.guard('reading the device information', async () => {
       const device = await this.device();
-      const last = await readLastBoot(this.paths);
+      const last = await readConsistently(this.paths, readLastBoot);
       return {
         hostname: device.hostname,
         serial: device.serial,
@@ -205,23 +223,27 @@ export class LocalDevice implements Device {
   }
 
   list(): Promise<PackageSummary[]> {
-    return this.guard('reading the package list', async () => listPackages(this.paths, await this.device()));
+    return this.guard('reading the package list', async () => {
+      const device = await this.device();
+      return readConsistently(this.paths, (layout) => listPackages(layout, device));
+    });
   }
 
   details(name: string): Promise<PackageDetails> {
-    return this.guard(`reading package ${name}`, async () =>
-      packageDetails(this.paths, await this.device(), name),
-    );
+    return this.guard(`reading package ${name}`, async () => {
+      const device = await this.device();
+      return readConsistently(this.paths, (layout) => packageDetails(layout, device, name));
+    });
   }
 
   files(name: string): Promise<string[]> {
     return this.guard(`reading package ${name}`, async () => {
       const entry = await readStoreEntry(this.paths, name);
       if (entry?.kind === 'record') {
-        const { storedEntries } = await import('./boot/unpack.js');
+        const { storedEntries } = await import('./boot/unpack-stored.js');
         return storedEntries(packageFile(this.paths, entry.record), await this.device());
       }
-      const active = (await loadActive(this.paths)).get(name);
+      const active = (await readConsistently(this.paths, loadActive)).get(name);
       if (!active) throw entry ? damagedError(entry) : notInstalled(name);
       return [...active.files];
     });
@@ -296,9 +318,16 @@ export class LocalDevice implements Device {
     return this.guard('booting', () => this.locked(() => this.bootLocked()));
   }
 
+  /**
+   * The boot sequence, under the lock. Readers of other sessions do not wait for it: they read the
+   * view of the state it started from (state/snapshot.ts) until it ends.
+   */
   private async bootLocked(): Promise<BootReport> {
     const { runFirmwareBoot } = await import('./firmware/boot.js');
-    return runFirmwareBoot(this.paths, await this.device(), (events, at) => this.log(events, at));
+    const device = await this.device();
+    return withReadView(this.paths, () =>
+      runFirmwareBoot(this.paths, device, (events, at) => this.log(events, at)),
+    );
   }
 
   factoryReset(): Promise<BootReport> {
@@ -343,7 +372,9 @@ export class LocalDevice implements Device {
   }
 
   eventLog(): Promise<string[]> {
-    return this.guard('reading the event log', () => readEvents(this.paths.logFile));
+    return this.guard('reading the event log', () =>
+      readConsistently(this.paths, (layout) => readEvents(layout.logFile)),
+    );
   }
 
   /**

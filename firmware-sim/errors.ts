@@ -15,6 +15,11 @@ export type DeviceErrorCode =
   | 'DEVICE_INVALID_PACKAGE'
   /** The data archive breaks the unpacking rules (SPEC §4.4). */
   | 'DEVICE_UNSAFE_PACKAGE'
+  /**
+   * Unpacking at boot stopped at a bound of the device, not of the package: it took longer than
+   * `limits.stageSeconds`, or would have left less than `limits.reserveBytes` free.
+   */
+  | 'DEVICE_STAGE_LIMIT'
   | 'DEVICE_ARCHITECTURE'
   | 'DEVICE_DEPENDS'
   /** An older version and the caller did not confirm the downgrade. */
@@ -39,6 +44,10 @@ export type DeviceErrorCode =
   | 'DEVICE_BAD_LABEL'
   /** No media label of that name is configured. */
   | 'DEVICE_UNKNOWN_LABEL'
+  /** A key or certificate given to a trust store is not one, or is there already. */
+  | 'DEVICE_BAD_TRUST'
+  /** No such key, known host or certificate in the trust stores. */
+  | 'DEVICE_NOT_TRUSTED'
   /** A file of the state directory does not parse. */
   | 'DEVICE_CORRUPT_STATE'
   /** The directory given is not a device and cannot become one (not empty, a file, an empty name). */

@@ -55,6 +55,7 @@ const CLASS_OF: { readonly [C in LayerCode]: ErrorClass } = {
   CLI_LINE_TOO_LONG: 'usage',
   DEVICE_BAD_NAME: 'usage',
   DEVICE_BAD_LABEL: 'usage',
+  DEVICE_BAD_TRUST: 'usage',
   MEDIA_BAD_LABEL: 'usage',
   MEDIA_BAD_PATH: 'usage',
   MEDIA_PATH_ESCAPE: 'usage',
@@ -65,6 +66,7 @@ const CLASS_OF: { readonly [C in LayerCode]: ErrorClass } = {
   DEVICE_NOT_INSTALLED: 'not-found',
   MEDIA_UNKNOWN_LABEL: 'not-found',
   DEVICE_UNKNOWN_LABEL: 'not-found',
+  DEVICE_NOT_TRUSTED: 'not-found',
   // Nothing was changed: the question was answered no, or not asked.
   CLI_NOT_CONFIRMED: 'not-confirmed',
   DEVICE_DOWNGRADE_REFUSED: 'not-confirmed',
@@ -131,6 +133,7 @@ const CLASS_OF: { readonly [C in LayerCode]: ErrorClass } = {
   DEVICE_LOCKED: 'locked',
   // The device's storage.
   DEVICE_NO_SPACE: 'storage',
+  DEVICE_STAGE_LIMIT: 'storage',
   DEVICE_READ_ONLY: 'storage',
   DEVICE_IO: 'storage',
   DEVICE_CORRUPT_STATE: 'storage',

@@ -122,16 +122,78 @@ export async function readKnownHosts(file: string): Promise<string> {
 }
 
 /**
- * Adds `host`'s key to known_hosts (one plain OpenSSH line), atomically: the whole new file is written to a
- * temporary file in the same directory, fsynced, renamed over the old one, and the directory is fsynced.
- * A crash leaves the old file or the new one, never half a line.
+ * Adds `host`'s key to known_hosts (one plain OpenSSH line), atomically (`replaceKnownHosts`).
  */
 export async function addKnownHost(file: string, host: string, port: number, blob: Buffer): Promise<void> {
-  const dir = dirname(file);
-  await mkdir(dir, { recursive: true });
   const old = await readKnownHosts(file);
   const line = `${knownHostName(host, port)} ${keyTypeOf(blob)} ${blob.toString('base64')}\n`;
-  const text = old === '' || old.endsWith('\n') ? old + line : `${old}\n${line}`;
+  await replaceKnownHosts(file, old === '' || old.endsWith('\n') ? old + line : `${old}\n${line}`);
+}
+
+/** One entry of a known_hosts text, as an operator sees it. */
+export interface KnownHostLine {
+  readonly line: number;
+  /** The host patterns as written, or `(hashed)` for a hashed entry (`|1|…`). */
+  readonly hosts: string;
+  readonly type: string;
+  readonly fingerprint: string;
+  readonly marker?: string;
+}
+
+function lineOf(entry: Entry): KnownHostLine {
+  return {
+    line: entry.line,
+    hosts: entry.patterns.startsWith('|1|') ? '(hashed)' : entry.patterns,
+    type: keyTypeOf(entry.blob),
+    fingerprint: fingerprintOf(entry.blob),
+    ...(entry.marker === undefined ? {} : { marker: entry.marker }),
+  };
+}
+
+/** Every entry of a known_hosts text (comments, blank and unparsable lines left out). */
+export function listKnownHosts(content: string): KnownHostLine[] {
+  return [...entries(content)].map(lineOf);
+}
+
+/**
+ * The entries that name `host` on `port` by name (a plain pattern equal to it, or a hashed entry of
+ * it), as `ssh-keygen -R` finds them. Wildcard patterns (`*.lan`) name other hosts too and are not
+ * taken; `@revoked` lines are not either (removing one would trust a key again).
+ */
+export function knownHostEntries(content: string, host: string, port: number): KnownHostLine[] {
+  const name = knownHostName(host, port);
+  return [...entries(content)]
+    .filter((e) => e.marker !== '@revoked' && namesExactly(e.patterns, name))
+    .map(lineOf);
+}
+
+function namesExactly(patterns: string, name: string): boolean {
+  if (patterns.startsWith('|1|')) return matchesHost(patterns, name);
+  return patterns.split(',').some((p) => p.toLowerCase() === name);
+}
+
+/**
+ * Removes the entries of `knownHostEntries` from the file (whole lines: a line that also names
+ * other hosts goes with them, as with `ssh-keygen -R`); returns them.
+ */
+export async function removeKnownHost(file: string, host: string, port: number): Promise<KnownHostLine[]> {
+  const content = await readKnownHosts(file);
+  const removed = knownHostEntries(content, host, port);
+  if (removed.length === 0) return removed;
+  const gone = new Set(removed.map((r) => r.line));
+  const kept = content.split('\n').filter((_, i) => !gone.has(i + 1));
+  await replaceKnownHosts(file, kept.join('\n'));
+  return removed;
+}
+
+/**
+ * Writes known_hosts atomically: the whole new file is written to a temporary file in the same
+ * directory, fsynced, renamed over the old one, and the directory is fsynced. A crash leaves the old
+ * file or the new one, never half a line.
+ */
+async function replaceKnownHosts(file: string, text: string): Promise<void> {
+  const dir = dirname(file);
+  await mkdir(dir, { recursive: true });
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     const handle = await open(temp, 'wx', 0o644);

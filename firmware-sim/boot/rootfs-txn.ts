@@ -1,5 +1,4 @@
 // Changes to rootfs/ as transactions: a plan written first, undo copies kept, one record as commit point.
-import { spawn } from 'node:child_process';
 import {
   lstatSync,
   mkdirSync,
@@ -16,6 +15,7 @@ import { syncDirectory, writeFileAtomic } from '../../common/atomic.js';
 import { faultPoint } from '../state/fault.js';
 import type { Layout } from '../state/layout.js';
 import { type ActiveRecord, formatRecord, readActiveRecord } from '../store/records.js';
+import { syncFileSystem } from './syncer.js';
 import type { UnpackEntry } from './unpack.js';
 
 /**
@@ -108,6 +108,15 @@ export function planActivation(
   const files: string[] = [];
   const dirs: string[] = [];
   const diverted: string[] = [];
+  /** Paths of the previous version already taken out by a step of a change of kind (below). */
+  const gone = new Set<string>();
+  const own = {
+    name: old?.name ?? '',
+    files: oldFiles,
+    dirs: oldDirs,
+    diverted: oldDiverted,
+    shared: sharedDirs,
+  };
   for (const entry of entries) {
     const { path } = entry;
     const directory = entry.type === 'directory';
@@ -127,18 +136,29 @@ export function planActivation(
         dirs.push(path);
       } else if (st.isDirectory()) {
         if (oldDirs.has(path) || sharedDirs.has(path)) dirs.push(path);
-      } else if (st.isSymbolicLink()) {
-        throw new ConflictError(`/${path} is a symlink in rootfs: nothing is written through a symlink`);
+      } else if (oldFiles.has(path) && !oldDiverted.has(path)) {
+        // The previous version's own file or symlink becomes a directory (dpkg allows it): the old
+        // one goes to undo/ first, then the directory moves in whole.
+        steps.push(['drop', path], ['tree', path]);
+        gone.add(path);
+        moved.add(path);
+        dirs.push(path);
       } else {
-        throw new ConflictError(`/${path} is a file in rootfs, the package has a directory there`);
+        throw new ConflictError(nonDirectoryInTheWay(path, st, owners.get(path), oldDiverted.has(path)));
       }
       continue;
     }
     files.push(path);
     if (!st) steps.push(['new', path]);
-    else if (st.isDirectory())
-      throw new ConflictError(`/${path} is a directory in rootfs, the package would replace it`);
-    else if (oldFiles.has(path)) {
+    else if (st.isDirectory()) {
+      // The previous version's own directory becomes a file or symlink: its content (all of the
+      // previous version's) goes first, then the directory, then the new entry takes its place.
+      const inside = ownTree(rootfs, path, own);
+      for (const file of inside.files) steps.push(['drop', file]);
+      for (const sub of [...inside.dirs, path]) steps.push(['rmdir', sub]);
+      steps.push(['new', path]);
+      for (const taken of [...inside.files, ...inside.dirs, path]) gone.add(taken);
+    } else if (oldFiles.has(path)) {
       steps.push(['own', path]);
       if (oldDiverted.has(path)) diverted.push(path);
     } else if (owners.has(path)) {
@@ -150,11 +170,68 @@ export function planActivation(
   }
   const kept = new Set(files);
   for (const path of old?.files ?? []) {
-    if (!kept.has(path)) steps.push([oldDiverted.has(path) ? 'dropd' : 'drop', path]);
+    if (!kept.has(path) && !gone.has(path)) steps.push([oldDiverted.has(path) ? 'dropd' : 'drop', path]);
   }
   const keptDirs = new Set(dirs);
-  for (const path of [...(old?.dirs ?? [])].reverse()) if (!keptDirs.has(path)) steps.push(['rmdir', path]);
+  for (const path of [...(old?.dirs ?? [])].reverse()) {
+    if (!keptDirs.has(path) && !gone.has(path)) steps.push(['rmdir', path]);
+  }
   return { steps, files, dirs, diverted };
+}
+
+/** What the previous version of a package owns, for a change of kind of one of its paths. */
+interface OwnPaths {
+  readonly name: string;
+  readonly files: ReadonlySet<string>;
+  readonly dirs: ReadonlySet<string>;
+  readonly diverted: ReadonlySet<string>;
+  readonly shared: ReadonlySet<string>;
+}
+
+/** Why a non-directory in rootfs may not become a directory of the package. */
+function nonDirectoryInTheWay(path: string, st: Stats, owner: string | undefined, replaced: boolean): string {
+  const kind = st.isSymbolicLink() ? 'symlink' : 'file';
+  if (owner !== undefined)
+    return `/${path} is a ${kind} of package ${owner}, the package has a directory there`;
+  if (replaced) {
+    return `/${path} is a ${kind} of the firmware (the previous version replaced it), the package has a directory there`;
+  }
+  return st.isSymbolicLink()
+    ? `/${path} is a symlink in rootfs: nothing is written through a symlink`
+    : `/${path} is a file in rootfs, the package has a directory there`;
+}
+
+/**
+ * The content of directory `path` of rootfs when all of it belongs to the previous version of the
+ * package (files it did not replace, directories it created and no other package uses): its files,
+ * and its directories deepest first. Anything else in it (a file of another package or of the
+ * firmware, a directory another package shares) keeps the directory: a `ConflictError` says what.
+ */
+function ownTree(rootfs: string, path: string, own: OwnPaths): { files: string[]; dirs: string[] } {
+  const refuse = (why: string): never => {
+    throw new ConflictError(`/${path} is a directory in rootfs, the package would replace it: ${why}`);
+  };
+  if (!own.dirs.has(path))
+    refuse(`${own.name ? `${own.name} did not create it` : 'it is not the package’s'}`);
+  if (own.shared.has(path)) refuse('another package uses it too');
+  const files: string[] = [];
+  const dirs: string[] = [];
+  const walk = (dir: string): void => {
+    const found = readdirSync(join(rootfs, dir), { withFileTypes: true });
+    for (const entry of found.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const rel = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (!own.dirs.has(rel) || own.shared.has(rel)) refuse(`/${rel} is not ${own.name}’s alone`);
+        walk(rel);
+        dirs.push(rel);
+      } else {
+        if (!own.files.has(rel) || own.diverted.has(rel)) refuse(`/${rel} is not ${own.name}’s`);
+        files.push(rel);
+      }
+    }
+  };
+  walk(path);
+  return { files, dirs };
 }
 
 /** Plans taking an active package out: its files go, originals come back, its directories go when empty. */
@@ -240,12 +317,16 @@ export function revertSteps(paths: TxnPaths, steps: readonly Step[]): void {
   for (let i = steps.length - 1; i >= 0; i--) {
     const [kind, path] = steps[i]!;
     switch (kind) {
+      // What a `tree` or `new` step put in place is a directory, resp. not one: something of the other
+      // kind at that path is what the package had there before (a change of kind), not to be removed.
       case 'tree':
-        if (exists(root(path))) rmSync(root(path), { recursive: true, force: true });
+        if (lstatOrUndefined(root(path))?.isDirectory()) rmSync(root(path), { recursive: true, force: true });
         break;
-      case 'new':
-        if (exists(root(path))) unlinkSync(root(path));
+      case 'new': {
+        const st = lstatOrUndefined(root(path));
+        if (st && !st.isDirectory()) unlinkSync(root(path));
         break;
+      }
       case 'own':
       case 'drop':
         if (exists(undo(path))) renameSync(undo(path), root(path));
@@ -265,53 +346,6 @@ export function revertSteps(paths: TxnPaths, steps: readonly Step[]): void {
         break;
     }
   }
-}
-
-/**
- * Makes everything written so far durable before a record is committed: one `syncfs` of the file
- * system (coreutils `sync -f`) instead of an fsync per file; a `sync` without `-f` where that option
- * is missing.
- */
-export async function syncFileSystem(path: string): Promise<void> {
-  try {
-    await run('sync', ['-f', path]);
-  } catch {
-    await run('sync', []);
-  }
-}
-
-function run(command: string, args: readonly string[]): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')}: exit status ${code}`)),
-    );
-  });
-}
-
-/**
- * Starts writeback while a package unpacks: a `sync -f` whenever none is running, so that the final
- * one before the commit finds little left to write. Only an optimization: correctness rests on the
- * final sync. `stop` waits for the running one.
- */
-export function backgroundSync(path: string, everyMs = 100): { stop: () => Promise<void> } {
-  let running: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = syncFileSystem(path)
-      .catch(() => {})
-      .finally(() => {
-        running = undefined;
-      });
-  }, everyMs);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
 }
 
 /** Commits an activation: the active record is the commit point. */

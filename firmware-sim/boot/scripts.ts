@@ -28,9 +28,17 @@ export interface ScriptContext {
   readonly timeoutMs: number;
 }
 
+/** The whole environment of a script besides its own variables: nothing of the shell's session leaks in. */
+const SCRIPT_ENV = {
+  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  LC_ALL: 'C',
+} as const;
+
 /**
- * Runs `script` as `sh FILE ARGS…` with cwd `rootfs` and the environment `PKG_ROOT`, `PKG_NAME`,
- * `PKG_VERSION` (and a plain PATH), in its own process group so that a timeout kills all of it.
+ * Runs `script` as `sh FILE ARGS…` with cwd `rootfs` and nothing but the environment `PKG_ROOT`,
+ * `PKG_NAME`, `PKG_VERSION`, `DPKG_MAINTSCRIPT_NAME`, a fixed PATH and `LC_ALL=C`, in a process group
+ * of its own that is killed when the script ends or times out: a child it left running in the
+ * background does not outlive it. (One that leaves the group, `setsid`, does: scripts are not confined.)
  */
 export async function runScript(
   which: ScriptName,
@@ -52,14 +60,13 @@ export async function runScript(
     const child = spawn('sh', [file, ...args], {
       cwd: ctx.rootfs,
       env: {
-        PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        ...SCRIPT_ENV,
         PKG_ROOT: ctx.rootfs,
         // `rootfs/` is a link to the running firmware slot: `pwd` shows the root as it is named.
         PWD: ctx.rootfs,
         PKG_NAME: ctx.packageName,
         PKG_VERSION: ctx.version,
         DPKG_MAINTSCRIPT_NAME: which,
-        LC_ALL: 'C',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -67,13 +74,19 @@ export async function runScript(
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    // The group id is the script's pid; the kernel does not hand that number to another process while
+    // any member of the group lives, so this never reaches a stranger.
+    const killGroup = () => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
-        child.kill('SIGKILL');
+        // ESRCH: the group is empty already.
       }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }, ctx.timeoutMs);
     let done = false;
     const finish = (ok: boolean, status: string) => {
@@ -97,7 +110,11 @@ export async function runScript(
       else finish(false, signal ? `killed by ${signal}` : `exit status ${code}`);
     };
     child.on('close', exited);
-    // A daemon started by the script may keep the output open: do not wait for it long.
-    child.on('exit', (code, signal) => setTimeout(() => exited(code, signal), 200).unref());
+    child.on('exit', (code, signal) => {
+      // What the script left running in its group goes with it (its output pipes then close too);
+      // one that left the group may keep them open: do not wait for it long.
+      killGroup();
+      setTimeout(() => exited(code, signal), 200).unref();
+    });
   });
 }

@@ -3,20 +3,16 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic.js';
 import type { BootLine, BootReport, Deactivated, FirmwareBootReport, Verification } from '../api.js';
-import { readBootConfig, type StoredBootConfig } from '../config/boot-config.js';
-import { checkCompatibility } from '../config/compat.js';
+import { readBootConfig } from '../config/boot-config.js';
 import { type DeviceFile, readLimits } from '../config/device-file.js';
-import { activationRefusal, allowUntrustedInForce } from '../config/policy.js';
+import { allowUntrustedInForce } from '../config/policy.js';
 import { DeviceError, deviceErrorOf, isFsError } from '../errors.js';
 import {
   compareVersions,
-  FormatError,
   loadTrustStore,
   type PackageReading,
   readPackageFile,
-  type TrustStore,
   type Verdict,
-  verifyPackage,
 } from '../format/index.js';
 import { quantity } from '../state/event-log.js';
 import { faultPoint } from '../state/fault.js';
@@ -26,7 +22,6 @@ import { loadRecords, packageFile } from '../store/packages.js';
 import type { ActiveRecord, StoreRecord } from '../store/records.js';
 import {
   applySteps,
-  backgroundSync,
   ConflictError,
   cleanTxn,
   commitActivation,
@@ -34,20 +29,18 @@ import {
   planActivation,
   planDeactivation,
   revertSteps,
-  syncFileSystem,
   txnPaths,
   writePlan,
 } from './rootfs-txn.js';
 import { runScript, type ScriptContext, type ScriptName } from './scripts.js';
-import { applySpecialBits, deferDataErrors, SafeUnpacker, type UnpackResult } from './unpack.js';
+import { freeSpace, StageBudget } from './stage-budget.js';
+import { backgroundSync, syncFileSystem } from './syncer.js';
+import { applySpecialBits, SafeUnpacker, type UnpackResult } from './unpack.js';
+import { deferDataErrors } from './unpack-stored.js';
+import { type BootRules, checkStored, invalidFrom, refusalFor, verifyStored } from './verdict.js';
 
 /** Everything a boot needs, read once at its start. */
-interface BootState {
-  readonly layout: Layout;
-  readonly device: DeviceFile;
-  readonly config: StoredBootConfig;
-  readonly trust: TrustStore;
-  readonly allowUntrusted: boolean;
+interface BootState extends BootRules {
   /** Files of active packages → package name. */
   readonly owners: Map<string, string>;
   /** Directories each active package created (or shares with the one that did). */
@@ -131,7 +124,7 @@ async function bootSequence(
   for (const name of [...active.keys()].sort()) {
     if (records.has(name) || damaged.has(name)) continue;
     const record = active.get(name)!;
-    if (await deactivate(state, record, 'removed')) {
+    if (await deactivate(state, record, 'removed', { scripts: true })) {
       deactivated.push({ name, version: record.version, reason: 'removed' });
     }
     active.delete(name);
@@ -194,54 +187,6 @@ function damagedLine(name: string, problem: string, active: ActiveRecord | undef
   return { name, version: active?.version ?? '?', verification: 'Invalid', activated: false, reason };
 }
 
-/** The verdict on a stored package: its members must still be those hashed at installation. */
-export function verifyStored(reading: PackageReading, record: StoreRecord, trust: TrustStore): Verdict {
-  const now = reading.members.map((m) => `${m.name}:${m.size}:${m.sha256}`).join(' ');
-  const then = record.members.map((m) => `${m.name}:${m.size}:${m.sha256}`).join(' ');
-  if (now !== then) {
-    const changed = reading.members.find(
-      (m, i) => record.members[i]?.sha256 !== m.sha256 || record.members[i]?.name !== m.name,
-    );
-    return {
-      status: 'Invalid',
-      reason: `package file changed in the store since installation${changed ? ` (${changed.name})` : ''}`,
-    };
-  }
-  return verifyPackage(reading, trust);
-}
-
-/** The verdict on a package whose reading failed (corrupt, unsafe, missing); other errors are thrown. */
-export function invalidFrom(error: unknown): Verdict {
-  if (error instanceof FormatError) return { status: 'Invalid', reason: `corrupt package: ${error.message}` };
-  if (
-    error instanceof DeviceError &&
-    (error.code === 'DEVICE_UNSAFE_PACKAGE' || error.code === 'DEVICE_BAD_PACKAGE')
-  ) {
-    return { status: 'Invalid', reason: error.message };
-  }
-  if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-    return { status: 'Invalid', reason: 'package file missing from the store' };
-  throw error;
-}
-
-/** Why a verified package may not run here, or `undefined`. */
-function refusalFor(
-  state: BootState,
-  verdict: Verdict,
-  reading: PackageReading | undefined,
-): string | undefined {
-  const refused = activationRefusal(
-    verdict.status,
-    verdict.reason,
-    verdict.keyNumber,
-    state.allowUntrusted,
-    state.config,
-    state.device,
-  );
-  if (refused !== undefined) return refused;
-  return reading ? checkCompatibility(reading.control, state.device)?.reason : undefined;
-}
-
 function lineOf(
   record: StoreRecord,
   verification: Verification,
@@ -258,17 +203,10 @@ async function reverify(
   current: ActiveRecord,
   deactivated: Deactivated[],
 ): Promise<BootLine> {
-  let verdict: Verdict;
-  let reading: PackageReading | undefined;
-  try {
-    reading = await readPackageFile(packageFile(state.layout, record), readLimits(state.device));
-    verdict = verifyStored(reading, record, state.trust);
-  } catch (error) {
-    verdict = invalidFrom(error);
-  }
-  const refused = refusalFor(state, verdict, reading);
+  const { verdict, refused } = await checkStored(state, record);
   if (refused === undefined) return lineOf(record, verdict.status, true, 'already active');
-  const out = await deactivate(state, current, refused);
+  // A package that may no longer run is not run once more to take it out: its files go, its scripts don't.
+  const out = await deactivate(state, current, refused, { scripts: false });
   if (out) deactivated.push({ name: current.name, version: current.version, reason: refused });
   return lineOf(
     record,
@@ -279,10 +217,30 @@ async function reverify(
 }
 
 /**
- * A package not active in this installation: read through one descriptor, hashing every member while
- * data.tar.gz unpacks into the stage; the files reach rootfs only if the verdict allows it.
+ * A package not active in this installation. Whether it may run is decided before anything of it is
+ * unpacked: a package that may not (Unsigned or Untrusted without allow-untrusted, Invalid, another
+ * architecture or firmware) costs one hashing pass and is never inflated, so that a gzip bomb or a
+ * deep tree waiting in the store does not fill the stage at every boot. Only then is it unpacked.
  */
 async function activate(
+  state: BootState,
+  record: StoreRecord,
+  old: ActiveRecord | undefined,
+): Promise<BootLine> {
+  const { verdict, refused } = await checkStored(state, record);
+  if (refused !== undefined) {
+    return lineOf(record, verdict.status, false, `${refused}${old ? `; ${old.version} stays active` : ''}`);
+  }
+  return unpackAndInstall(state, record, old);
+}
+
+/**
+ * Unpacks an allowed package into the stage, reading it again through one descriptor and hashing
+ * every member while data.tar.gz inflates, so that what is staged is what is verified (the file may
+ * have changed since the check); the files reach rootfs only if this verdict allows it too. The stage
+ * is bounded in time and storage (`StageBudget`).
+ */
+async function unpackAndInstall(
   state: BootState,
   record: StoreRecord,
   old: ActiveRecord | undefined,
@@ -291,7 +249,12 @@ async function activate(
   const paths = txnPaths(layout, record.name);
   await cleanTxn(layout, undefined);
   await mkdir(paths.stage, { recursive: true });
-  const unpacker = new SafeUnpacker({ limits: device.limits, stageDir: paths.stage });
+  const budget = new StageBudget({
+    seconds: device.limits.stageSeconds,
+    reserveBytes: device.limits.reserveBytes,
+    freeBytes: await freeSpace(paths.stage),
+  });
+  const unpacker = new SafeUnpacker({ limits: device.limits, stageDir: paths.stage, budget });
   const data = deferDataErrors(unpacker);
   let unpacked: UnpackResult | undefined;
   let reading: PackageReading | undefined;
@@ -306,10 +269,12 @@ async function activate(
     verdict = verifyStored(reading, record, state.trust);
     const failure = data.failure();
     if (verdict.status !== 'Invalid' && failure !== undefined) {
-      // The storage failed (disk full…): this package is not activated, the others may still be.
-      if (isFsError(failure)) {
+      // The storage failed (disk full…) or a bound of the stage was reached: this package is not
+      // activated at this boot, the others may still be.
+      const bound = failure instanceof DeviceError && failure.code === 'DEVICE_STAGE_LIMIT';
+      if (isFsError(failure) || bound) {
         await cleanTxn(layout, undefined);
-        const why = deviceErrorOf(failure, 'could not unpack').message;
+        const why = bound ? failure.message : deviceErrorOf(failure, 'could not unpack').message;
         return lineOf(record, verdict.status, false, old ? `${why}; ${old.version} stays active` : why);
       }
       throw failure;
@@ -479,14 +444,25 @@ async function install(
 
 /**
  * Takes an active package out of rootfs: prerm, its files go (originals come back), postrm. Script
- * failures are logged, not fatal: the package must go. Returns whether it is out.
+ * failures are logged, not fatal: the package must go. Without `scripts` (a package that may no
+ * longer run: tampered, its key revoked, allow-untrusted off), prerm and postrm are not run, and the
+ * log says so. Returns whether it is out.
  */
-export async function deactivate(state: BootState, active: ActiveRecord, why: string): Promise<boolean> {
+export async function deactivate(
+  state: BootState,
+  active: ActiveRecord,
+  why: string,
+  options: { readonly scripts: boolean },
+): Promise<boolean> {
   const { layout } = state;
   const paths = txnPaths(layout, active.name);
   await cleanTxn(layout, undefined);
   const self = { name: active.name, version: active.version };
-  await script(state, self, 'prerm', decode(active.scripts.prerm), ['remove']);
+  const scripts = options.scripts ? active.scripts : {};
+  if (!options.scripts && (active.scripts.prerm || active.scripts.postrm)) {
+    state.events.push(`deactivate ${active.name} ${active.version}: prerm and postrm not run (${why})`);
+  }
+  await script(state, self, 'prerm', decode(scripts.prerm), ['remove']);
   const steps = planDeactivation(active);
   await writePlan(paths, { kind: 'deactivate', name: active.name, installId: active.installId, steps });
   try {
@@ -501,7 +477,7 @@ export async function deactivate(state: BootState, active: ActiveRecord, why: st
     return false;
   }
   faultPoint('boot:deactivated-files');
-  await script(state, self, 'postrm', decode(active.scripts.postrm), ['remove']);
+  await script(state, self, 'postrm', decode(scripts.postrm), ['remove']);
   await commitDeactivation(layout, active.name);
   await rm(paths.backup, { recursive: true, force: true });
   await cleanTxn(layout, undefined);

@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import { createGunzip, type Gunzip, type ZlibOptions } from 'node:zlib';
 import type { Extract, Header } from 'tar-stream';
 import { shown } from '../../common/text.js';
-import { type DeviceFile, readLimits } from '../config/device-file.js';
 import { DeviceError } from '../errors.js';
-import { readPackageFile } from '../format/reader.js';
 import { faultPoint } from '../state/fault.js';
+import type { StageBudget } from './stage-budget.js';
 import { DirectSink, type Sink, WorkerSink } from './unpack-sink.js';
 
 /** One entry as it will land in `rootfs/`. */
@@ -41,6 +40,8 @@ export interface UnpackResult {
 export interface DataLimits {
   readonly dataBytes: number;
   readonly entries: number;
+  /** Components of an entry's path (`usr/bin/hello` has 3). */
+  readonly pathDepth: number;
 }
 
 /** Options of an unpacker. */
@@ -48,6 +49,8 @@ export interface UnpackOptions {
   readonly limits: DataLimits;
   /** An empty directory to write into; absent, the archive is only checked (installation). */
   readonly stageDir?: string;
+  /** The time and storage the stage may take (a boot's); absent, unbounded but for the limits. */
+  readonly budget?: StageBudget;
 }
 
 /** The part of tar-stream's entry stream (a streamx Readable) used here. */
@@ -79,9 +82,11 @@ function corrupt(why: string): DeviceError {
 
 /**
  * Turns an archive name into a path relative to the root: a leading `/` and `.` components are
- * dropped, `..` is resolved, and one that would climb above the root is refused.
+ * dropped, `..` is resolved, and one that would climb above the root, or lie deeper than `maxDepth`
+ * components, is refused. The depth bound keeps every check and system call on a path cheap: a
+ * package nested 1,000 levels deep costs milliseconds per entry in the kernel's path walks alone.
  */
-function normalizeEntryName(name: string): string {
+function normalizeEntryName(name: string, maxDepth = Number.POSITIVE_INFINITY): string {
   if (name.includes('\0')) throw unsafe(name, 'NUL byte in the name');
   if (Buffer.byteLength(name) > MAX_PATH_BYTES)
     throw unsafe(name, `name longer than ${MAX_PATH_BYTES} bytes`);
@@ -93,6 +98,7 @@ function normalizeEntryName(name: string): string {
       stack.pop();
     } else stack.push(part);
   }
+  if (stack.length > maxDepth) throw unsafe(name, `nested deeper than ${maxDepth} levels (limit)`);
   return stack.join('/');
 }
 
@@ -114,12 +120,12 @@ export class SafeUnpacker {
   private readonly stage: string | undefined;
   private sink: Sink | undefined;
   private readonly limits: DataLimits;
+  private readonly budget: StageBudget | undefined;
   private readonly entries: UnpackEntry[] = [];
   /** Type of every path seen, the archive's own entries and implicit parents. */
   private readonly seen = new Map<string, UnpackEntry['type']>();
   /** Lower-case path → path, to refuse names that differ only in case. */
   private readonly folded = new Map<string, string>();
-  private checkedParent = '';
   private count = 0;
   private bytes = 0;
   private failure: Error | undefined;
@@ -134,6 +140,7 @@ export class SafeUnpacker {
     this.stage = options.stageDir;
     this.sink = this.stage === undefined ? undefined : new DirectSink(this.stage);
     this.limits = options.limits;
+    this.budget = options.budget;
     // Each write to a zlib stream is one trip to the thread pool and back: input batches of GUNZIP_BATCH
     // keep those trips few, and a write buffer of a few batches lets the caller hash the next bytes while
     // the previous ones are inflated. The output stays in chunks of 256 KiB: tar-stream walks the entries
@@ -150,6 +157,12 @@ export class SafeUnpacker {
       this.bytes += chunk.length;
       if (this.bytes > this.limits.dataBytes) {
         this.fail(unsafe('', `more than ${this.limits.dataBytes} bytes uncompressed (limit)`));
+        return;
+      }
+      try {
+        this.budget?.tick();
+      } catch (error) {
+        this.fail(error as Error);
         return;
       }
       if (!this.extract.write(chunk)) this.gunzip.pause();
@@ -267,7 +280,7 @@ export class SafeUnpacker {
       if (this.count === WORKER_AFTER && this.sink instanceof DirectSink)
         this.sink = new WorkerSink(this.stage!);
       if (this.stage !== undefined && this.count % 64 === 1) faultPoint('unpack:entry');
-      const path = normalizeEntryName(header.name);
+      const path = normalizeEntryName(header.name, this.limits.pathDepth);
       const mode = header.mode & (PERMISSION_BITS | SPECIAL_BITS);
       if (path === '') {
         if (header.type !== 'directory') throw unsafe(header.name, 'only a directory may name the root');
@@ -286,7 +299,7 @@ export class SafeUnpacker {
           this.record({ path, type: 'symlink', mode: 0o777 });
           break;
         case 'link': {
-          const target = normalizeEntryName(header.linkname);
+          const target = normalizeEntryName(header.linkname, this.limits.pathDepth);
           const kind = this.seen.get(target);
           if (kind !== 'file' && kind !== 'link') {
             throw unsafe(
@@ -331,7 +344,7 @@ export class SafeUnpacker {
         `${header.size} bytes, more than the limit of ${this.limits.dataBytes} uncompressed`,
       );
     }
-    this.place(path, 'file');
+    this.place(path, 'file', header.size ?? 0);
     this.record({ path, type: 'file', mode });
     const sink = this.sink;
     if (!sink) {
@@ -370,8 +383,11 @@ export class SafeUnpacker {
     this.sink?.dir(path, (mode & PERMISSION_BITS) | 0o700);
   }
 
-  /** Checks that `path` may be created: parents are directories of this archive, no duplicate, no case twin. */
-  private place(path: string, type: UnpackEntry['type']): void {
+  /**
+   * Checks that `path` may be created: parents are directories of this archive, no duplicate, no case
+   * twin; counts it against the stage's budget.
+   */
+  private place(path: string, type: UnpackEntry['type'], size = 0): void {
     const existing = this.seen.get(path);
     if (existing !== undefined) {
       if (existing === 'directory') {
@@ -383,8 +399,11 @@ export class SafeUnpacker {
       throw unsafe(path, 'duplicate entry');
     }
     this.fold(path, path);
+    this.budget?.charge(type, size);
     const parent = parentOf(path);
-    if (parent === '' || parent === this.checkedParent) return;
+    // A directory is recorded only once its own parents were found to be directories: when the
+    // parent is one, so is every ancestor, and the walk below (as long as the path) is not needed.
+    if (parent === '' || this.seen.get(parent) === 'directory') return;
     // Walk down from the root: every component must be a directory, never a symlink of the archive.
     let prefix = '';
     for (const part of parent.split('/')) {
@@ -394,10 +413,10 @@ export class SafeUnpacker {
       if (kind === 'symlink') throw unsafe(path, `would be written through the symlink "${shown(prefix)}"`);
       if (kind !== undefined) throw unsafe(path, `"${shown(prefix)}" is not a directory`);
       this.fold(prefix, path);
+      this.budget?.charge('directory', 0);
       this.makeDirectory(prefix, 0o755);
       this.record({ path: prefix, type: 'directory', mode: 0o755, implicit: true });
     }
-    this.checkedParent = parent;
   }
 
   /** Remembers the letter-case form of `path`; another form of the same name is refused. */
@@ -429,47 +448,6 @@ export function applySpecialBits(stageDir: string, entries: readonly UnpackEntry
     const perm = entry.mode & (PERMISSION_BITS | SPECIAL_BITS);
     chmodSync(join(stageDir, entry.path), entry.type === 'directory' ? perm | 0o700 : perm);
   }
-}
-
-/**
- * Connects an unpacker to the reader so that a failure of the data archive (corrupt, unsafe, over a
- * limit) does not stop the reading: every member is still hashed, and the verdict decides which of the
- * two problems to report. After a failure the unpacker gets no more bytes.
- */
-export function deferDataErrors(unpacker: SafeUnpacker): {
-  onData: (chunk: Buffer) => Promise<void>;
-  onDataEnd: () => Promise<void>;
-  failure: () => unknown;
-  result: () => UnpackResult | undefined;
-} {
-  let failure: unknown;
-  let result: UnpackResult | undefined;
-  return {
-    onData: async (chunk) => {
-      if (failure !== undefined) return;
-      await unpacker.write(chunk).catch((error: unknown) => {
-        failure = error;
-      });
-    },
-    onDataEnd: async () => {
-      if (failure !== undefined) return;
-      result = await unpacker.end().catch((error: unknown) => {
-        failure = error;
-        return undefined;
-      });
-    },
-    failure: () => failure,
-    result: () => result,
-  };
-}
-
-/** Paths of a stored package's data archive, checked by the unpacking rules; nothing is written. */
-export async function storedEntries(path: string, device: DeviceFile): Promise<string[]> {
-  const unpacker = new SafeUnpacker({ limits: device.limits });
-  const data = deferDataErrors(unpacker);
-  await readPackageFile(path, { ...readLimits(device), onData: data.onData, onDataEnd: data.onDataEnd });
-  if (data.failure() !== undefined) throw data.failure();
-  return data.result()!.entries.map((entry) => entry.path);
 }
 
 let tarStream: typeof import('tar-stream') | undefined;

@@ -14,6 +14,12 @@ export interface UnpackLimits {
   readonly dataBytes: number;
   /** Entries of the data archive. */
   readonly entries: number;
+  /** Components of an entry's path: a package nested deeper is unsafe. */
+  readonly pathDepth: number;
+  /** Seconds a boot may spend unpacking one package; after that it is not activated at this boot. */
+  readonly stageSeconds: number;
+  /** Bytes of the device storage that unpacking leaves free, for the device's own state. */
+  readonly reserveBytes: number;
 }
 
 /** The content of `device.json`. */
@@ -51,7 +57,14 @@ export const DEVICE_DEFAULTS = {
   secureBoot: false,
   defaultPorts: { ftp: 21, tftp: 69, scp: 22, sftp: 22, http: 80, https: 443 },
   maxPackageBytes: 2 * GiB,
-  limits: { controlBytes: 1024 * 1024, dataBytes: 2 * GiB, entries: 100_000 },
+  limits: {
+    controlBytes: 1024 * 1024,
+    dataBytes: 2 * GiB,
+    entries: 100_000,
+    pathDepth: 64,
+    stageSeconds: 300,
+    reserveBytes: 64 * 1024 * 1024,
+  },
   scriptTimeoutMs: 30_000,
 } as const satisfies Omit<DeviceFile, 'serial' | 'anchorKey'>;
 
@@ -135,6 +148,9 @@ function parseDeviceFile(raw: unknown, path: string): DeviceFile {
       controlBytes: num(limits.controlBytes, 'limits.controlBytes', DEVICE_DEFAULTS.limits.controlBytes),
       dataBytes: num(limits.dataBytes, 'limits.dataBytes', DEVICE_DEFAULTS.limits.dataBytes),
       entries: num(limits.entries, 'limits.entries', DEVICE_DEFAULTS.limits.entries),
+      pathDepth: num(limits.pathDepth, 'limits.pathDepth', DEVICE_DEFAULTS.limits.pathDepth),
+      stageSeconds: num(limits.stageSeconds, 'limits.stageSeconds', DEVICE_DEFAULTS.limits.stageSeconds),
+      reserveBytes: num(limits.reserveBytes, 'limits.reserveBytes', DEVICE_DEFAULTS.limits.reserveBytes),
     },
     scriptTimeoutMs: num(o.scriptTimeoutMs, 'scriptTimeoutMs', DEVICE_DEFAULTS.scriptTimeoutMs),
   };

@@ -1,5 +1,6 @@
 // Unlock tokens: a vendor-signed note that lets one device (by serial) turn on allow-untrusted.
 
+import { shown } from '../../common/text.js';
 import { DeviceError } from '../errors.js';
 import {
   checkSignature,
@@ -24,6 +25,29 @@ export interface UnlockToken {
 }
 
 const SERIAL = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The fields a version 1 token has, each exactly once. */
+const TOKEN_FIELDS = ['wmopkg-unlock', 'serial'] as const;
+
+/**
+ * The fields of a token's signed text: one `name: value` per line, each known field exactly once. A
+ * repeated field is refused rather than letting the last one win (two `serial:` lines would otherwise
+ * let one signed text be read two ways), and so is an unknown one (a future condition such as an
+ * expiry must not be silently ignored by a device that does not know it).
+ */
+function tokenFields(text: string, bad: (why: string) => never): Map<string, string> {
+  const fields = new Map<string, string>();
+  const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
+  for (const [index, line] of lines.entries()) {
+    const match = /^([a-z][a-z0-9-]*): (.*)$/.exec(line);
+    if (!match) bad(`malformed token text (line ${index + 1} is not "field: value")`);
+    const [, name, value] = match!;
+    if (!(TOKEN_FIELDS as readonly string[]).includes(name!)) bad(`unknown field "${shown(name!)}"`);
+    if (fields.has(name!)) bad(`field "${name}" appears more than once`);
+    fields.set(name!, value!);
+  }
+  return fields;
+}
 
 /**
  * Makes an unlock token for `serial`: a signify signature with the message embedded (`signify -S -e`),
@@ -68,15 +92,9 @@ export function verifyUnlockToken(bytes: Buffer, anchorKey: string, serial: stri
   if (check === 'key-mismatch')
     bad(`signed with key ${keyNumber}, not the vendor key ${keyNumberHex(anchor.keyNumber)}`);
   if (check !== 'valid') bad('signature does not verify with the vendor key');
-  const fields = new Map<string, string>();
-  for (const line of message.toString('utf8').split('\n')) {
-    if (line === '') continue;
-    const match = /^([a-z-]+): (.*)$/.exec(line);
-    if (!match) bad('malformed token text');
-    fields.set(match![1]!, match![2]!);
-  }
+  const fields = tokenFields(message.toString('utf8'), bad);
   if (fields.get('wmopkg-unlock') !== '1') bad('not a wmopkg unlock token (version 1)');
   const named = fields.get('serial');
-  if (named !== serial) bad(`issued for serial ${named ?? '(none)'}, this device is ${serial}`);
+  if (named !== serial) bad(`issued for serial ${shown(named ?? '(none)')}, this device is ${serial}`);
   return { serial, keyNumber, bytes: Buffer.from(bytes) };
 }

@@ -14,7 +14,7 @@ import { controlOf, firmwareRecords, hotfixVersion } from '../store/kind.js';
 import { loadRecords, removeFromStore } from '../store/packages.js';
 import type { StoreRecord } from '../store/records.js';
 import { clearJournal, commitSwitch, completeSwitch, emptySlot, writeJournal } from './switch.js';
-import { sourceOf, writeFirmwareSlot } from './write-slot.js';
+import { recordedRefusal, sourceOf, writeFirmwareSlot } from './write-slot.js';
 
 /** Appends lines to the event log. */
 type Log = (events: readonly string[], at: Date) => Promise<void>;
@@ -121,12 +121,15 @@ async function switchToPackage(
     };
   };
   // Checks that need no reading: nothing is wiped for a firmware that may not run anyway.
+  const trust = await loadTrustStore(layout.keysDir, layout.revokedFile, REVOKED_LIST_NAME);
   const early =
     checkCompatibility(controlOf(record), device)?.reason ??
     (base.kind === 'downgrade' && device.secureBoot && !unlocked(config, device)
       ? `a downgrade from ${from.version} needs an unlock token (secure boot)`
       : undefined);
   if (early !== undefined) return refuse(early);
+  const untrusted = recordedRefusal(record, device, trust);
+  if (untrusted?.reason !== undefined) return refuse(untrusted.reason, untrusted.verification);
   const journal = {
     op: 'install',
     from,
@@ -134,7 +137,6 @@ async function switchToPackage(
     package: { name: record.name, installId: record.installId },
   } as const;
   await writeJournal(layout, journal);
-  const trust = await loadTrustStore(layout.keysDir, layout.revokedFile, REVOKED_LIST_NAME);
   const written = await writeFirmwareSlot(layout, device, record, trust, events);
   if (written.reason !== undefined) {
     await emptySlot(layout, to.slot, {

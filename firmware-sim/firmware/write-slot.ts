@@ -5,12 +5,21 @@ import { join } from 'node:path';
 import { tempOwner, tempPathFor } from '../../common/atomic.js';
 import type { Verification } from '../api.js';
 import { runScript, type ScriptName } from '../boot/scripts.js';
-import { invalidFrom, verifyStored } from '../boot/sequence.js';
-import { applySpecialBits, deferDataErrors, SafeUnpacker, type UnpackResult } from '../boot/unpack.js';
+import { freeSpace, StageBudget } from '../boot/stage-budget.js';
+import { backgroundSync } from '../boot/syncer.js';
+import { applySpecialBits, SafeUnpacker, type UnpackResult } from '../boot/unpack.js';
+import { deferDataErrors } from '../boot/unpack-stored.js';
+import { invalidFrom, verifyStored } from '../boot/verdict.js';
 import { checkCompatibility } from '../config/compat.js';
 import { type DeviceFile, readLimits } from '../config/device-file.js';
-import { deviceErrorOf, isFsError } from '../errors.js';
-import { type PackageReading, readPackageFile, type TrustStore, type Verdict } from '../format/index.js';
+import { DeviceError, deviceErrorOf, isFsError } from '../errors.js';
+import {
+  type PackageReading,
+  REVOCATION_UNREADABLE,
+  readPackageFile,
+  type TrustStore,
+  type Verdict,
+} from '../format/index.js';
 import { faultPoint } from '../state/fault.js';
 import type { Layout } from '../state/layout.js';
 import { holderAlive } from '../state/lock.js';
@@ -18,7 +27,6 @@ import { otherSlot, type SlotSource, slotPaths, writeSlot } from '../state/slots
 import { vendorKeyNumber } from '../store/firmware-install.js';
 import { packageFile } from '../store/packages.js';
 import type { StoreRecord } from '../store/records.js';
-import { firmwareWriteback } from './writeback.js';
 
 /** How writing the slot went: `reason` says why the firmware may not run (nothing of it runs then). */
 export interface SlotWrite {
@@ -35,6 +43,35 @@ function firmwareVerdictRefusal(verdict: Verdict, device: DeviceFile): string | 
   if (verdict.keyNumber !== vendor)
     return `signed with key ${verdict.keyNumber}, not the vendor key ${vendor}`;
   return undefined;
+}
+
+/**
+ * Why a stored firmware package may not run, as far as its record and the keys of this boot tell:
+ * its key revoked or no longer trusted since it was installed, or the revocation list unreadable. Known
+ * before anything is read, so the spare slot (the fallback) is not wiped for a firmware that would be
+ * refused anyway; the verdict after the unpacking (members unchanged, signature) still decides the rest.
+ */
+export function recordedRefusal(
+  record: StoreRecord,
+  device: DeviceFile,
+  trust: TrustStore,
+): SlotWrite | undefined {
+  const keyNumber = record.keyNumber;
+  if (keyNumber === undefined) return undefined;
+  const unreadable = trust.revocationProblems?.[0];
+  const untrusted = trust.revoked.has(keyNumber)
+    ? `signed by revoked key ${keyNumber}`
+    : !trust.keys.has(keyNumber)
+      ? `signed by unknown key ${keyNumber}`
+      : unreadable !== undefined
+        ? `${REVOCATION_UNREADABLE}: ${unreadable.where}`
+        : undefined;
+  const verdict: Verdict =
+    untrusted === undefined
+      ? { status: 'Signed', reason: `signature valid (key ${keyNumber})`, keyNumber }
+      : { status: 'Untrusted', reason: untrusted, keyNumber };
+  const reason = firmwareVerdictRefusal(verdict, device);
+  return reason === undefined ? undefined : { verification: verdict.status, reason };
 }
 
 /** The prefix of a wiped slot's old files on their way out (a temporary name: recovery removes leftovers). */
@@ -99,16 +136,17 @@ export async function writeFirmwareSlot(
   await setAside(layout, [paths.rootfs, paths.active, paths.backup, paths.work]);
   for (const dir of [paths.rootfs, paths.active, paths.backup]) await mkdir(dir, { recursive: true });
   faultPoint('firmware:wiped');
-  const writeback = firmwareWriteback(paths.rootfs);
-  let written: SlotWrite | undefined;
+  // Syncs beside the unpacking, as at a package's activation: the final one then finds little to do.
+  const writeback = backgroundSync(paths.rootfs);
+  let written: SlotWrite;
   try {
     written = await unpackAndConfigure(layout, device, record, trust, events);
-    if (written.reason !== undefined) return written;
-    // Every file and rename on that file system is on disk before the slot says good.
-    await writeback.finish();
   } finally {
-    if (written?.reason !== undefined || written === undefined) await writeback.stop();
+    await writeback.stop();
   }
+  if (written.reason !== undefined) return written;
+  // Every file and rename on that file system is on disk before the slot says good.
+  await writeback.finish();
   await writeSlot(layout, { format: 1, slot, state: 'good', version: record.version, writtenAt, source });
   faultPoint('firmware:written');
   return written;
@@ -126,7 +164,14 @@ async function unpackAndConfigure(
   events: string[],
 ): Promise<SlotWrite> {
   const paths = slotPaths(layout, otherSlot(device.firmwareSlot));
-  const unpacker = new SafeUnpacker({ limits: device.limits, stageDir: paths.rootfs });
+  // The bounds of a package's stage hold for a firmware too: depth and entries (the limits), and the
+  // time and storage it may take, so that a firmware never fills the storage the device state lives on.
+  const budget = new StageBudget({
+    seconds: device.limits.stageSeconds,
+    reserveBytes: device.limits.reserveBytes,
+    freeBytes: await freeSpace(paths.rootfs),
+  });
+  const unpacker = new SafeUnpacker({ limits: device.limits, stageDir: paths.rootfs, budget });
   const data = deferDataErrors(unpacker);
   let reading: PackageReading | undefined;
   let unpacked: UnpackResult | undefined;
@@ -140,6 +185,8 @@ async function unpackAndConfigure(
     verdict = verifyStored(reading, record, trust);
     const failure = data.failure();
     if (verdict.status !== 'Invalid' && failure !== undefined) {
+      if (failure instanceof DeviceError && failure.code === 'DEVICE_STAGE_LIMIT')
+        return { verification: verdict.status, reason: failure.message };
       if (!isFsError(failure)) throw failure;
       return { verification: verdict.status, reason: deviceErrorOf(failure, 'could not unpack').message };
     }

@@ -10,6 +10,7 @@ import { quantity, repairLog } from '../state/event-log.js';
 import type { Layout } from '../state/layout.js';
 import { holderAlive } from '../state/lock.js';
 import { ensureSlotLayout } from '../state/slots.js';
+import { dropView } from '../state/snapshot.js';
 import { restoreHeld } from '../store/backup.js';
 import { readStoreEntry, removeFromStore, removeUnreferenced } from '../store/packages.js';
 
@@ -58,6 +59,7 @@ export async function removePackages(layout: Layout, names: readonly string[]): 
 export async function recover(layout: Layout): Promise<string[]> {
   const events: string[] = [];
   await repairLog(layout.logFile);
+  await dropView(layout);
   const device = await readDeviceFile(layout.deviceFile).catch(() => undefined);
   if (device) {
     // Before the slots exist (a device of an earlier version) nothing else can be interrupted in them.

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Services } from '../../contexts/env.js';
 import type { Context } from '../../contexts/grammar.js';
@@ -14,6 +16,7 @@ import {
   registry,
 } from '../../contexts/index.js';
 import type { Device } from '../../firmware-sim/api.js';
+import { makeTestPki } from '../../lab/certs.js';
 import { installFile, makeTestDevice } from '../helpers/device-fixtures.js';
 import { buildPackage } from '../helpers/package-fixtures.js';
 
@@ -696,6 +699,31 @@ for (const c of completions) {
     if (c.expected.length > 0) assert.equal(r.start, c.start);
   });
 }
+
+test('TAB in the trust context: key numbers, known hosts and certificate names from the device', async () => {
+  const paths = testDevice.device.paths;
+  const key = 'AAAAC3NzaC1lZDI1NTE5AAAAIAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB';
+  await writeFile(
+    paths.knownHostsFile,
+    `192.0.2.3 ssh-ed25519 ${key}\n[192.0.2.4]:2222 ssh-ed25519 ${key}\n*.lab ssh-ed25519 ${key}\n|1|c2FsdA==|aGFzaA== ssh-ed25519 ${key}\n`,
+  );
+  await mkdir(paths.caDir, { recursive: true });
+  await writeFile(join(paths.caDir, 'lab.pem'), makeTestPki().caCert);
+  const vendor = (await testDevice.device.trust.keys()).keys[0]!.keyNumber;
+  const at = async (line: string) =>
+    (await completeAt(registry, 'trust', line, { services: services() })).candidates;
+  assert.deepEqual(await at('no key '), [vendor]);
+  assert.deepEqual(await at(`revoke ${vendor.slice(0, 3)}`), [vendor]);
+  assert.deepEqual(await at('no host 192'), ['192.0.2.3', '192.0.2.4:2222']);
+  assert.deepEqual(await at('no certificate '), ['lab.pem']);
+  assert.deepEqual(await at('no '), ['certificate', 'host', 'key']);
+  assert.deepEqual(await at('show c'), ['certificates']);
+  const help = await helpAt(registry, 'trust', 'no ', { services: services() });
+  assert.deepEqual(
+    help.map((i) => i.label),
+    ['key', 'host', 'certificate'],
+  );
+});
 
 test('TAB never fails, even when the device does', async () => {
   const failing = Object.create(testDevice.device) as Device;

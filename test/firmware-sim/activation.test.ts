@@ -1,9 +1,10 @@
 // The activation rule of SPEC §4.3: the matrix, allow-untrusted on and off again, tampering, revocation.
 import assert from 'node:assert/strict';
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BootReport } from '../../firmware-sim/api.js';
+import type { DataEntry } from '../../firmware-sim/format/index.js';
 import { DeviceError } from '../../firmware-sim/index.js';
 import {
   editDeviceJson,
@@ -12,7 +13,7 @@ import {
   makeTestDevice,
   type TestDevice,
 } from '../helpers/device-fixtures.js';
-import { buildPackage, file, flipByte, memberOffset, strangerKey } from '../helpers/package-fixtures.js';
+import { buildPackage, dir, file, flipByte, memberOffset, strangerKey } from '../helpers/package-fixtures.js';
 
 function line(report: BootReport, name: string) {
   const found = report.lines.find((l) => l.name === name);
@@ -384,5 +385,99 @@ describe('directories packages create', () => {
     assert.equal(await readFile(join(t.dir, 'rootfs/usr/operator-note'), 'utf8'), 'mine\n');
     assert.equal(await exists(join(t.dir, 'rootfs/usr/bin')), false);
     assert.equal(await exists(join(t.dir, 'rootfs/usr/sbin')), false);
+  });
+});
+
+describe('an upgrade that changes the kind of its own path (as dpkg allows)', () => {
+  let t: TestDevice;
+  before(async () => {
+    t = await makeTestDevice();
+  });
+  after(() => t.cleanup());
+
+  const lstatOf = (path: string) => lstat(join(t.dir, 'rootfs', path));
+  const version = (name: string, v: string, data: DataEntry[]) =>
+    buildPackage(t.root, { name, version: v, data, sign: t.vendorKey }, `${name}-${v}.wmopkg`);
+  const upgrade = async (path: string) => {
+    await installFile(t.device, path, { name: 'app', confirmDowngrade: async () => true });
+    return line(await t.device.boot(), 'app');
+  };
+
+  test('its own symlink becomes a directory, and its own directory a symlink again', async () => {
+    const v1 = await version('app', '1.0', [
+      dir('./opt/app/'),
+      { name: './opt/app/lib', type: 'symlink', linkname: 'lib.real' },
+      dir('./opt/app/lib.real/'),
+      file('./opt/app/lib.real/so.1', 'one\n'),
+    ]);
+    const v2 = await version('app', '2.0', [
+      dir('./opt/app/'),
+      dir('./opt/app/lib/'),
+      dir('./opt/app/lib/deeper/'),
+      file('./opt/app/lib/so.2', 'two\n'),
+      file('./opt/app/lib/deeper/so.3', 'three\n'),
+    ]);
+    assert.equal((await upgrade(v1)).reason, 'activated');
+    assert.ok((await lstatOf('opt/app/lib')).isSymbolicLink());
+    assert.equal((await upgrade(v2)).reason, 'activated (upgrade from 1.0)');
+    assert.ok((await lstatOf('opt/app/lib')).isDirectory());
+    assert.equal(await readFile(join(t.dir, 'rootfs/opt/app/lib/deeper/so.3'), 'utf8'), 'three\n');
+    assert.equal(await exists(join(t.dir, 'rootfs/opt/app/lib.real')), false);
+    // Back down to 1.0: the directory, with everything in it, becomes the symlink again.
+    assert.equal((await upgrade(v1)).reason, 'activated (downgrade from 2.0)');
+    assert.equal(await readlink(join(t.dir, 'rootfs/opt/app/lib')), 'lib.real');
+    assert.equal(await readFile(join(t.dir, 'rootfs/opt/app/lib.real/so.1'), 'utf8'), 'one\n');
+    await t.device.remove('app');
+    await t.device.boot();
+    assert.equal(await exists(join(t.dir, 'rootfs/opt')), false, 'nothing of app left');
+  });
+
+  test('refused when the path is another package’s, the firmware’s, or holds a file of no package', async () => {
+    // Another package's symlink where app now wants a directory.
+    await installFile(
+      t.device,
+      await version('other', '1.0', [
+        dir('./srv/'),
+        { name: './srv/link', type: 'symlink', linkname: '/tmp' },
+      ]),
+      { name: 'other' },
+    );
+    await t.device.boot();
+    const theirs = await upgrade(
+      await version('app', '1.0', [dir('./srv/'), dir('./srv/link/'), file('./srv/link/x', 'x')]),
+    );
+    assert.equal(theirs.activated, false);
+    assert.equal(
+      theirs.reason,
+      'conflict: /srv/link is a symlink of package other, the package has a directory there',
+    );
+    assert.ok((await lstatOf('srv/link')).isSymbolicLink());
+    // The firmware's own symlink.
+    await symlink('motd', join(t.dir, 'rootfs/etc/motd.link'));
+    const firmware = await upgrade(await version('app', '1.1', [dir('./etc/'), dir('./etc/motd.link/')]));
+    assert.equal(
+      firmware.reason,
+      'conflict: /etc/motd.link is a symlink in rootfs: nothing is written through a symlink',
+    );
+    // app's own directory, but a file of no package was put into it: it cannot become a symlink.
+    assert.equal(
+      (
+        await upgrade(
+          await version('app', '1.2', [dir('./var/'), dir('./var/app/'), file('./var/app/a', 'a')]),
+        )
+      ).reason,
+      'activated',
+    );
+    await writeFile(join(t.dir, 'rootfs/var/app/operator-note'), 'mine\n');
+    const held = await upgrade(
+      await version('app', '1.3', [dir('./var/'), { name: './var/app', type: 'symlink', linkname: '/data' }]),
+    );
+    assert.equal(held.activated, false);
+    assert.equal(
+      held.reason,
+      'conflict: /var/app is a directory in rootfs, the package would replace it: /var/app/operator-note is not app’s; 1.2 stays active',
+    );
+    assert.equal(await readFile(join(t.dir, 'rootfs/var/app/a'), 'utf8'), 'a');
+    assert.equal(await readFile(join(t.dir, 'rootfs/var/app/operator-note'), 'utf8'), 'mine\n');
   });
 });

@@ -45,6 +45,7 @@ async function recoverAndBoot(dir: string, vendorDir: string): Promise<{ before:
   assert.deepEqual(await tempFiles(dir), [], 'no temporary files after recovery');
   await assert.rejects(lstat(join(dir, 'var/lib/wmopkg/txn')), 'no transaction left after recovery');
   await assert.rejects(lstat(join(dir, 'var/lib/wmopkg/journal.json')), 'no journal left after recovery');
+  await assert.rejects(lstat(join(dir, 'var/lib/wmopkg/view')), 'no view of a boot left after recovery');
   const before = await storeVersions(dir);
   const active = await loadActive(layoutOf(dir));
   for (const record of active.values()) {

@@ -5,7 +5,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { loadTrustStore, readPackageFile, verifyPackage } from '../../firmware-sim/format/index.js';
+import {
+  formatSignature,
+  loadTrustStore,
+  readPackageFile,
+  signMessage,
+  verifyPackage,
+} from '../../firmware-sim/format/index.js';
 import { type DeviceErrorCode, makeUnlockToken, openDevice, SAMPLES } from '../../firmware-sim/index.js';
 import { logTime } from '../../firmware-sim/state/event-log.js';
 import {
@@ -416,6 +422,42 @@ describe('boot configuration and secure boot', () => {
       /does not verify/,
     );
     await rejectsWith(t.device.installUnlockToken(Readable.from([Buffer.alloc(10_000)])), 'DEVICE_BAD_TOKEN');
+  });
+
+  test('a token whose signed text repeats a field or has an unknown one is refused', async () => {
+    const { serial } = await t.device.info();
+    const token = (text: string) =>
+      Readable.from([
+        Buffer.concat([
+          Buffer.from(formatSignature(signMessage(Buffer.from(text), t.vendorKey, 'wmopkg unlock token'))),
+          Buffer.from(text),
+        ]),
+      ]);
+    // Signed by the vendor key and naming this serial last: before, the last line won.
+    await rejectsWith(
+      t.device.installUnlockToken(token(`wmopkg-unlock: 1\nserial: WM0000000000\nserial: ${serial}\n`)),
+      'DEVICE_BAD_TOKEN',
+      /^unlock token refused: field "serial" appears more than once$/,
+    );
+    await rejectsWith(
+      t.device.installUnlockToken(token(`wmopkg-unlock: 1\nwmopkg-unlock: 1\nserial: ${serial}\n`)),
+      'DEVICE_BAD_TOKEN',
+      /field "wmopkg-unlock" appears more than once/,
+    );
+    await rejectsWith(
+      t.device.installUnlockToken(token(`wmopkg-unlock: 1\nserial: ${serial}\nexpires: 2020-01-01\n`)),
+      'DEVICE_BAD_TOKEN',
+      /^unlock token refused: unknown field "expires"$/,
+    );
+    await rejectsWith(
+      t.device.installUnlockToken(token(`wmopkg-unlock: 1\n\nserial: ${serial}\n`)),
+      'DEVICE_BAD_TOKEN',
+      /malformed token text \(line 2 is not "field: value"\)/,
+    );
+    assert.equal((await t.device.bootConfig()).unlock, undefined);
+    // The same text without the repetition is a good token.
+    const good = await t.device.installUnlockToken(token(`wmopkg-unlock: 1\nserial: ${serial}\n`));
+    assert.equal(good.serial, serial);
   });
 
   test('with the token from the USB stick, allow-untrusted works', async () => {

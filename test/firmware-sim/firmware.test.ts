@@ -325,6 +325,79 @@ describe('a full disk while the new firmware is written', () => {
   });
 });
 
+describe('the bounds of a stage hold for a firmware', () => {
+  test('storage: a firmware may not fill the reserve kept for the device state; the running one stays', async () => {
+    const t = await makeTestDevice();
+    try {
+      await installFile(t.device, await buildFirmware(t.root, '5.27.0', { sign: t.vendorKey }));
+      // More reserve than any disk has free: whatever the free space, the slot may not grow.
+      await editDeviceJson(t.dir, (json) => {
+        json.limits = { reserveBytes: 2 ** 50 };
+      });
+      let report = await t.device.boot();
+      assert.equal(report.firmware?.change?.done, false);
+      assert.equal(report.firmware?.change?.rolledBack, true);
+      assert.match(
+        report.firmware?.change?.reason ?? '',
+        /^unpacking stopped: it needs more than the [0-9.]+ [KMGT]iB free on the device storage less the 1024\.0 TiB kept in reserve \(limits\.reserveBytes\)/,
+      );
+      assert.deepEqual(await runningFirmware(t.dir), { slot: 'A', version: '5.26.0', link: 'a' });
+      assert.equal(await rootfsVersion(t.dir), '5.26.0');
+      await editDeviceJson(t.dir, (json) => {
+        json.limits = {};
+      });
+      report = await t.device.boot();
+      assert.equal(report.firmware?.change?.done, true);
+      assert.equal(await rootfsVersion(t.dir), '5.27.0');
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  test('depth: a firmware nested deeper than limits.pathDepth is refused as unsafe, nothing of it runs', async () => {
+    const t = await makeTestDevice();
+    try {
+      const deep = `./opt/${Array.from({ length: 70 }, (_, i) => `d${i}`).join('/')}/f`;
+      const data = [...firmwareFiles('5.27.0'), file(deep, 'x')];
+      await installFile(t.device, await buildFirmware(t.root, '5.27.0', { sign: t.vendorKey, data }));
+      await editDeviceJson(t.dir, (json) => {
+        json.limits = { pathDepth: 16 };
+      });
+      const report = await t.device.boot();
+      assert.equal(report.firmware?.change?.done, false);
+      assert.match(report.firmware?.change?.reason ?? '', /nested deeper than 16 levels \(limit\)/);
+      assert.deepEqual(await runningFirmware(t.dir), { slot: 'A', version: '5.26.0', link: 'a' });
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describe('a firmware whose key was revoked since its installation', () => {
+  test('is refused before the spare slot is wiped: the fallback stays, nothing is unpacked', async () => {
+    const t = await makeTestDevice();
+    try {
+      await installFile(t.device, await buildFirmware(t.root, '5.27.0', { sign: t.vendorKey }));
+      const { keys } = await t.device.trust.keys();
+      const vendor = keys.find((k) => k.anchor)!.keyNumber;
+      assert.equal(await t.device.trust.revokeKey(vendor), true);
+      const spare = join(t.dir, 'firmware/b');
+      const before = await exists(spare);
+      const report = await t.device.boot();
+      assert.equal(report.firmware?.change?.done, false);
+      assert.equal(report.firmware?.change?.rolledBack, undefined, 'nothing was written, nothing rolls back');
+      assert.equal(
+        report.firmware?.change?.reason,
+        `untrusted: signed by revoked key ${vendor}; a firmware must be signed by the vendor key`,
+      );
+      assert.equal(await exists(spare), before, 'the spare slot was not written');
+      assert.deepEqual(await runningFirmware(t.dir), { slot: 'A', version: '5.26.0', link: 'a' });
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
 describe('firmware packages: vendor-signed only, architecture checked, whatever the boot configuration says', () => {
   let t: TestDevice;
   before(async () => {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   editDeviceJson,
   exists,
@@ -169,6 +170,101 @@ describe('maintainer scripts', () => {
     assert.ok(Date.now() - started < 10_000);
     assert.equal(line.reason, 'postinst failed (killed after 300 ms); rolled back');
     assert.equal(await exists(join(t.dir, 'rootfs/opt/sleepy')), false);
+  });
+});
+
+/** Whether process `pid` is gone (a zombie waiting for its reaper counts as gone: it runs no more). */
+async function gone(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'latin1').catch(() => undefined);
+  return stat === undefined || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+}
+
+describe('what a maintainer script runs with, and what it leaves', () => {
+  let t: TestDevice;
+  before(async () => {
+    t = await makeTestDevice();
+  });
+  after(() => t.cleanup());
+
+  test('a child the script left in the background is killed when the script ends', async () => {
+    await installFile(
+      t.device,
+      await buildPackage(t.root, {
+        name: 'daemonish',
+        data: [dir('./opt/'), file('./opt/daemonish', 'd')],
+        scripts: { postinst: '#!/bin/sh\nmkdir -p var\nsleep 300 &\necho $! > var/background.pid\n' },
+        sign: t.vendorKey,
+      }),
+    );
+    assert.equal((await t.device.boot()).lines[0]!.reason, 'activated');
+    const pid = Number(await readFile(join(t.dir, 'rootfs/var/background.pid'), 'utf8'));
+    assert.ok(pid > 1);
+    try {
+      // SIGKILL takes effect asynchronously: look again for a bounded while, no timing asserted.
+      for (let i = 0; i < 100 && !(await gone(pid)); i++) await sleep(50);
+      assert.ok(await gone(pid), `the background child ${pid} outlived its script`);
+    } finally {
+      if (!(await gone(pid))) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  test('the environment is the documented one, nothing of the session’s', async () => {
+    process.env.EDGESH_TEST_SECRET = 'must not leak';
+    try {
+      await installFile(
+        t.device,
+        await buildPackage(t.root, {
+          name: 'envdump',
+          data: [dir('./opt/'), file('./opt/envdump', 'e')],
+          scripts: { postinst: '#!/bin/sh\nmkdir -p var\nenv > var/env.txt\n' },
+          sign: t.vendorKey,
+        }),
+      );
+      await t.device.boot();
+    } finally {
+      delete process.env.EDGESH_TEST_SECRET;
+    }
+    const env = Object.fromEntries(
+      (await readFile(join(t.dir, 'rootfs/var/env.txt'), 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    const rootfs = join(t.dir, 'rootfs');
+    assert.deepEqual(env, {
+      DPKG_MAINTSCRIPT_NAME: 'postinst',
+      LC_ALL: 'C',
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      PKG_NAME: 'envdump',
+      PKG_ROOT: rootfs,
+      PKG_VERSION: '1.0.0',
+      PWD: rootfs,
+    });
+  });
+
+  test('a package taken out because it may no longer run does not run its prerm and postrm', async () => {
+    await t.device.setAllowUntrusted(true);
+    await installFile(
+      t.device,
+      await buildPackage(t.root, {
+        name: 'outcast',
+        data: [dir('./opt/'), file('./opt/outcast', 'o')],
+        scripts: { prerm: recorder('prerm'), postrm: recorder('postrm') },
+      }),
+    );
+    assert.equal((await t.device.boot()).lines.find((l) => l.name === 'outcast')!.reason, 'activated');
+    await t.device.setAllowUntrusted(false);
+    const report = await t.device.boot();
+    assert.deepEqual(report.deactivated, [
+      { name: 'outcast', version: '1.0.0', reason: 'unsigned, allow-untrusted is off' },
+    ]);
+    assert.equal(await exists(join(t.dir, 'rootfs/opt/outcast')), false, 'its files are gone');
+    assert.equal(await exists(join(t.dir, 'rootfs/var/order.log')), false, 'no script of it ran');
+    assert.ok(
+      (await t.device.eventLog()).some((l) =>
+        l.endsWith('deactivate outcast 1.0.0: prerm and postrm not run (unsigned, allow-untrusted is off)'),
+      ),
+    );
   });
 });
 

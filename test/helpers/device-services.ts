@@ -81,6 +81,7 @@ export function provision(dir: string, p: Provisioning): void {
     writeFileSync(join(layout.keysDir, `extra-${i}.pub`), key);
   if (p.trust?.revoked !== undefined) writeFileSync(layout.revokedFile, `${p.trust.revoked.join('\n')}\n`);
   if (p.allowUntrusted) writeFileSync(layout.bootConfigFile, 'allow-untrusted\nmedia external any\n');
+  if (p.knownHosts !== undefined) writeFileSync(layout.knownHostsFile, `${p.knownHosts.join('\n')}\n`);
   if (p.lockedBy !== undefined) {
     // pid 1 runs as long as the system does: the lock is held, by a session the message names.
     const holder = { ...p.lockedBy, pid: 1, host: hostname(), nonce: 'provisioned' };

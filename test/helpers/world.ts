@@ -4,6 +4,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import forge from 'node-forge';
 import type { ProtoName } from '../../common/vocabulary.js';
 import {
   formatPublicKey,
@@ -43,6 +44,8 @@ export const VENDOR = fixedKey('vendor', 1, '5e8c1a3b9d0f2e47');
 export const STRANGER = fixedKey('stranger', 2, '0123456789abcdef');
 /** A key the devices have, and have revoked. */
 export const REVOKED = fixedKey('old vendor', 3, 'a11ce5a1dc0ffee0');
+/** A partner's key, on the USB stick as `partner.pub`, for `trust key`. */
+export const PARTNER = fixedKey('partner', 4, 'b0a7d5e6c1f20394');
 /** The serial the devices are provisioned with. */
 export const SERIAL = 'WM0001';
 
@@ -73,6 +76,8 @@ export interface Provisioning {
   readonly allowUntrusted?: boolean;
   /** Public keys put into the trust store besides the vendor's, and key numbers revoked. */
   readonly trust?: { readonly keys?: readonly string[]; readonly revoked?: readonly string[] };
+  /** Lines of `etc/ssh/known_hosts`. */
+  readonly knownHosts?: readonly string[];
   /** Another session holds the device lock (a live process: pid 1). */
   readonly lockedBy?: { readonly user: string; readonly session: string; readonly since: string };
 }
@@ -195,6 +200,10 @@ export async function buildWorld(): Promise<World> {
     await copyFile(pkgname, join(usb, path, 'pkgname.wmopkg'));
   }
   await pkg(usb, 'hello', '1.0.0', 'Hello world', signed);
+  await writeFile(join(usb, 'partner.pub'), formatPublicKey(PARTNER.publicKey));
+  const certificates = fixedCertificates();
+  await writeFile(join(usb, 'lab-ca.pem'), certificates.ca);
+  await writeFile(join(usb, 'server.pem'), certificates.server);
   // The firmware lifecycle's samples, as a new device's stick has them: the next firmware, a hotfix
   // for this one, removal packages.
   await createFirmwareSamples(usb, {
@@ -246,4 +255,28 @@ export async function buildWorld(): Promise<World> {
       return path;
     },
   };
+}
+
+/**
+ * A CA certificate and a server certificate it signed, the same bytes on every run (goldens show their
+ * fingerprints): an RSA key from a PRNG with a fixed seed (node-forge), fixed serials and validity.
+ */
+export function fixedCertificates(): { readonly ca: string; readonly server: string } {
+  const prng = forge.random.createInstance();
+  prng.seedFileSync = (needed: number) => forge.util.fillString('e', needed);
+  // 1024 bits: made in a fraction of a second; the certificates are only parsed, never used for TLS.
+  const keys = forge.pki.rsa.generateKeyPair({ bits: 1024, e: 0x10001, prng, algorithm: 'PRIMEINC' });
+  const make = (serial: string, subject: string, ca: boolean): string => {
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = keys.publicKey;
+    cert.serialNumber = serial;
+    cert.validity.notBefore = new Date('2026-01-01T00:00:00Z');
+    cert.validity.notAfter = new Date('2046-01-01T00:00:00Z');
+    cert.setSubject([{ name: 'commonName', value: subject }]);
+    cert.setIssuer([{ name: 'commonName', value: 'Lab CA' }]);
+    cert.setExtensions([{ name: 'basicConstraints', cA: ca, critical: true }]);
+    cert.sign(keys.privateKey, forge.md.sha256.create());
+    return forge.pki.certificateToPem(cert);
+  };
+  return { ca: make('01', 'Lab CA', true), server: make('02', 'files.lab', false) };
 }

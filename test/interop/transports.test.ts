@@ -2,12 +2,14 @@
 // tftpd-hpa, OpenSSH, nginx). Variables missing means the setup did not run: the tests fail, they do not skip.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { openDevice } from '../../firmware-sim/index.js';
 import { openRemote } from '../../transports/index.js';
-import { fingerprintOf } from '../../transports/known-hosts.js';
+import { fingerprintOf, removeKnownHost } from '../../transports/known-hosts.js';
 import type { HostKeyInfo, RemoteRequest, TransportContext } from '../../transports/types.js';
 import { drain, scratch, testContext } from '../helpers/transport-fixtures.js';
 
@@ -173,6 +175,54 @@ describe('transports against real daemons', () => {
       assert.notEqual(fingerprintOf(key), '');
     });
   }
+
+  test('trust no host forgets what ssh-keygen -R would, hashed entries included; the next login asks again', async () => {
+    const c = await ctx();
+    const name = `[${host}]:${env('SSH_PORT')}`;
+    const other = await readFile(`${env('SSH_KEY')}.pub`, 'utf8');
+    // The server's entry, another host's, then every name hashed by OpenSSH itself.
+    await writeFile(
+      c.knownHostsFile,
+      `${await readFile(env('KNOWN_HOSTS'), 'utf8')}other.lab ${other.split(' ').slice(0, 2).join(' ')}\n`,
+    );
+    await promisify(execFile)('ssh-keygen', ['-H', '-f', c.knownHostsFile]);
+    const removed = await removeKnownHost(c.knownHostsFile, host, Number(env('SSH_PORT')));
+    assert.ok(removed.length >= 1 && removed.every((r) => r.hosts === '(hashed)'));
+    await assert.rejects(promisify(execFile)('ssh-keygen', ['-F', name, '-f', c.knownHostsFile]));
+    await promisify(execFile)('ssh-keygen', ['-F', 'other.lab', '-f', c.knownHostsFile]);
+    let asked = false;
+    const transfer = await openRemote(
+      { proto: 'sftp', host, path: file, password },
+      {
+        ...c,
+        confirmHostKey: async () => {
+          asked = true;
+          return true;
+        },
+      },
+    );
+    await drain(transfer);
+    assert.ok(asked, 'the forgotten host key is asked about again');
+  });
+
+  test('trust certificate: nginx over https once the device trusts its CA, not before', async () => {
+    const device = await openDevice(join(work.dir, 'device'), {
+      session: { user: 'interop', id: 'interop' },
+      vendorDir: join(work.dir, 'vendor'),
+    });
+    const caDir = device.paths.caDir;
+    await assert.rejects(openRemote({ proto: 'https', host, path: file }, await ctx({ caDir })), {
+      code: 'TRANSPORT_TLS',
+    });
+    const ca = (await readdir(env('CA_DIR')))[0]!;
+    const added = await device.trust.addCertificate(createReadStream(join(env('CA_DIR'), ca)));
+    assert.equal(added.problem, undefined);
+    await good({ proto: 'https', host, path: file }, { caDir });
+    await device.trust.removeCertificate(added.name);
+    await assert.rejects(openRemote({ proto: 'https', host, path: file }, await ctx({ caDir })), {
+      code: 'TRANSPORT_TLS',
+    });
+  });
 
   test('http (nginx): good download, 404, Basic auth asked on 401, bad password', async () => {
     await good({ proto: 'http', host, path: file });

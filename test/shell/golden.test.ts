@@ -1,6 +1,7 @@
 // Golden transcripts: script mode of the real binary on the real device in a temporary directory, only
 // the network and the drive list faked (test/helpers/world.ts); UPDATE_GOLDEN=1 rewrites test/golden/.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -20,6 +21,27 @@ interface Golden {
 }
 
 const INSTALL = ['package', 'install 192.0.2.1 pkgname.wmopkg'];
+
+/** An ssh-ed25519 key line's key part (base64 of the blob) made of one repeated byte. */
+function edKey(byte: number): string {
+  const type = Buffer.from('ssh-ed25519');
+  const length = (n: number) => Buffer.from([0, 0, 0, n]);
+  return Buffer.concat([length(type.length), type, length(32), Buffer.alloc(32, byte)]).toString('base64');
+}
+
+/** A hashed known_hosts name (`ssh-keygen -H`) with a fixed salt, so that the transcript is stable. */
+function hashedName(name: string): string {
+  const salt = Buffer.alloc(20, 7);
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+}
+
+/** known_hosts of the host-key transcript: the server of the world, another port, hashed, a wildcard. */
+const KNOWN_HOSTS = [
+  `192.0.2.3 ssh-ed25519 ${edKey(1)}`,
+  `[192.0.2.3]:2222 ssh-ed25519 ${edKey(2)}`,
+  `${hashedName('192.0.2.3')} ssh-ed25519 ${edKey(3)}`,
+  `*.lab ssh-ed25519 ${edKey(4)}`,
+];
 
 const goldens: readonly Golden[] = [
   // Automation (docs/automation.md): documents, confirm on the line, dry-run, unchanged, classes.
@@ -89,6 +111,8 @@ const goldens: readonly Golden[] = [
       'package remove pkgname conf; reboot confirm; show version confirm',
       '-c',
       'package install proto sftp user admin password x 192.0.2.3 pkgname.wmopkg confirm',
+      '-c',
+      'trust revoke 0123456789abcdef confirm',
     ],
   },
   {
@@ -671,6 +695,133 @@ const goldens: readonly Golden[] = [
       'show',
       'do package install 192.0.2.1 untrusted.wmopkg',
       'do package show untrusted | include "^(State|Verification)"',
+    ],
+  },
+  // The trust context: a transcript per command, and its help.
+  {
+    name: 'trust-show',
+    title: 'trust show: keys, known SSH hosts, CA certificates at once',
+    provision: { knownHosts: KNOWN_HOSTS },
+    stdin: ['trust', 'certificate media external lab-ca.pem', 'show'],
+  },
+  {
+    name: 'trust-show-keys',
+    title: 'trust show keys: the anchor, a revoked key, from the top level too',
+    stdin: ['trust show keys', 'trust', 'show keys | include revoked'],
+  },
+  {
+    name: 'trust-key',
+    title: 'trust key: a signify public key from a media; twice, or not a key, refused',
+    stdin: [
+      'trust',
+      'key media external partner.pub',
+      'show keys',
+      'key media external partner.pub',
+      'key media external token.lic',
+      'do show log | include trust',
+    ],
+  },
+  {
+    name: 'trust-no-key',
+    title: 'trust no key: asks first; a key that is not there, or not a key number',
+    stdin: [
+      'trust',
+      'key media external partner.pub',
+      'no key b0a7d5e6c1f20394',
+      'n',
+      'no key b0a7d5e6c1f20394',
+      'y',
+      'show keys',
+      'no key b0a7d5e6c1f20394',
+      'no key b0a7',
+      'do show log | include trust',
+    ],
+  },
+  {
+    name: 'trust-revoke',
+    title: 'trust revoke: asks first; revoked already changes nothing; a number without a key file',
+    stdin: [
+      'trust',
+      'key media external partner.pub',
+      'revoke b0a7d5e6c1f20394',
+      'n',
+      'revoke b0a7d5e6c1f20394',
+      'y',
+      'revoke b0a7d5e6c1f20394',
+      'revoke 0123456789ABCDEF',
+      'yes',
+      'show keys',
+      'do show log | include trust',
+    ],
+  },
+  {
+    name: 'trust-show-hosts',
+    title: 'trust show hosts: known_hosts as written, hashed entries as such',
+    provision: { knownHosts: KNOWN_HOSTS },
+    stdin: ['trust', 'show hosts'],
+  },
+  {
+    name: 'trust-no-host',
+    title: 'trust no host: asks first; by name, hashed too; another port is another server',
+    provision: { knownHosts: KNOWN_HOSTS },
+    stdin: [
+      'trust',
+      'no host 192.0.2.3',
+      'n',
+      'no host 192.0.2.3',
+      'y',
+      'show hosts',
+      'no host 192.0.2.3',
+      'no host 192.0.2.3:2222',
+      'y',
+      'do show log | include trust',
+    ],
+  },
+  {
+    name: 'trust-show-certificates',
+    title: 'trust show certificates: each file, with why one does not count',
+    stdin: ['trust', 'show certificates', 'certificate media external lab-ca.pem', 'show certificates'],
+  },
+  {
+    name: 'trust-certificate',
+    title: 'trust certificate: a PEM CA certificate from a media; twice, or a server certificate, refused',
+    stdin: [
+      'trust',
+      'certificate media external lab-ca.pem',
+      'certificate media external lab-ca.pem',
+      'certificate media external server.pem',
+      'certificate media external partner.pub',
+      'do show log | include trust',
+    ],
+  },
+  {
+    name: 'trust-no-certificate',
+    title: 'trust no certificate: asks first; a file that is not there',
+    stdin: [
+      'trust',
+      'certificate media external lab-ca.pem',
+      'no certificate ca-3cb9dfd2cbaaeee8.pem',
+      'n',
+      'no certificate ca-3cb9dfd2cbaaeee8.pem',
+      'y',
+      'show certificates',
+      'no certificate ca-3cb9dfd2cbaaeee8.pem',
+      'do show log | include trust',
+    ],
+  },
+  {
+    name: 'trust-help',
+    title: '? and help in the trust context, as everywhere',
+    stdin: [
+      'trust ?',
+      'trust',
+      '?',
+      'no ?',
+      'show ?',
+      'revoke ?',
+      'no host ?',
+      'help key',
+      'help no certificate',
     ],
   },
   {
