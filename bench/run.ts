@@ -22,6 +22,7 @@ for (const file of modules) {
       for (const row of rows) {
         results.push(row);
         console.log(formatRow(row));
+        for (const line of row.details ?? []) console.log(`        ${line}`);
       }
     } catch (error) {
       failed++;

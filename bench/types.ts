@@ -16,6 +16,8 @@ export interface BenchResult {
   readonly unit: string;
   /** Anything worth knowing: sizes, negotiated block size, runs. */
   readonly note?: string;
+  /** Further lines printed under the result: references of a composite target, breakdowns. */
+  readonly details?: readonly string[];
 }
 
 /** A bench module exports `benches`: named async functions, each returning results. */

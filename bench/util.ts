@@ -36,6 +36,10 @@ export interface Ran {
   readonly stderr: string;
   /** Peak resident set size in bytes (node children only, see `nodeArgs`). */
   readonly maxRss?: number;
+  /** CPU ms of the main thread and of the whole process (node children only). */
+  readonly cpu?: { readonly mainMs: number; readonly totalMs: number };
+  /** The breakdown of each install the child made (`edgesh:receive`), as published. */
+  readonly receives?: readonly Readonly<Record<string, number>>[];
 }
 
 /** Options of `runCommand`. */
@@ -64,7 +68,16 @@ export function runCommand(command: string, args: readonly string[], options: Ru
     child.on('error', reject);
     child.on('close', (status) => {
       const match = /^edgesh-bench-maxrss=(\d+)$/m.exec(stderr);
-      const ran = { status, stdout, stderr, ...(match ? { maxRss: Number(match[1]) * 1024 } : {}) };
+      const cpu = /^edgesh-bench-cpu=(\d+),(\d+)$/m.exec(stderr);
+      const receives = [...stderr.matchAll(/^edgesh-bench-receive=(.*)$/gm)].map((m) => JSON.parse(m[1]!));
+      const ran = {
+        status,
+        stdout,
+        stderr,
+        ...(match ? { maxRss: Number(match[1]) * 1024 } : {}),
+        ...(cpu ? { cpu: { mainMs: Number(cpu[1]), totalMs: Number(cpu[2]) } } : {}),
+        ...(receives.length > 0 ? { receives } : {}),
+      };
       if (status === 0) resolve(ran);
       else
         reject(
@@ -77,18 +90,46 @@ export function runCommand(command: string, args: readonly string[], options: Ru
 let rssReporter: string | undefined;
 
 /**
- * Arguments that make a node child print its peak RSS on exit (`--require` of a tiny reporter), to
- * put before the script path.
+ * What the reporter of `nodeArgs` prints when the program exits (one line each, on stderr):
+ * - `edgesh-bench-maxrss=KB`: the program's own peak RSS (VmHWM: getrusage's maxRSS also counts the
+ *   parent's pages the process had between fork and exec, so a large bench process would show in every
+ *   child it starts);
+ * - `edgesh-bench-cpu=MAIN,TOTAL`: CPU ms of the main thread (/proc/self/task/PID/stat) and of the
+ *   whole process (`process.cpuUsage`, threads that ended included);
+ * - `edgesh-bench-receive=JSON`: each install's breakdown, as published on the `edgesh:receive`
+ *   diagnostics channel (firmware-sim/store/receive.ts).
+ */
+const REPORTER = `'use strict';
+const { isMainThread } = require('node:worker_threads');
+if (isMainThread) {
+  const fs = require('node:fs');
+  const received = [];
+  require('node:diagnostics_channel').subscribe('edgesh:receive', (message) => received.push(message));
+  process.on('exit', () => {
+    const status = fs.readFileSync('/proc/self/status', 'utf8');
+    const hwm = /^VmHWM:\\s+(\\d+) kB$/m.exec(status);
+    let main = 0;
+    try {
+      const stat = fs.readFileSync('/proc/self/task/' + process.pid + '/stat', 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      main = (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {}
+    const cpu = process.cpuUsage();
+    process.stderr.write('edgesh-bench-maxrss=' + (hwm ? hwm[1] : process.resourceUsage().maxRSS) + '\\n');
+    process.stderr.write('edgesh-bench-cpu=' + main + ',' + Math.round((cpu.user + cpu.system) / 1000) + '\\n');
+    for (const r of received) process.stderr.write('edgesh-bench-receive=' + JSON.stringify(r) + '\\n');
+  });
+}
+`;
+
+/**
+ * Arguments that make a node child print its peak RSS, its CPU time and its installs' breakdown on
+ * exit (`--require` of a tiny reporter, above), to put before the script path.
  */
 export async function nodeArgs(): Promise<string[]> {
   if (!rssReporter) {
     rssReporter = join(tmpdir(), `edgesh-bench-rss-${process.pid}.cjs`);
-    await writeFile(
-      rssReporter,
-      // VmHWM is this program's own peak: getrusage's maxRSS also counts the parent's pages the process
-      // had between fork and exec, so a large bench process would show in every child it starts.
-      "process.on('exit', () => { const m = /^VmHWM:\\s+(\\d+) kB$/m.exec(require('fs').readFileSync('/proc/self/status', 'utf8')); process.stderr.write('edgesh-bench-maxrss=' + (m ? m[1] : process.resourceUsage().maxRSS) + '\\n'); });\n",
-    );
+    await writeFile(rssReporter, REPORTER);
   }
   return ['--require', rssReporter];
 }

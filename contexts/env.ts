@@ -78,6 +78,11 @@ export interface Prompter {
   password(prompt: string): Promise<string | undefined>;
   /** A progress callback for a transfer, or `undefined` when no bar is drawn (script mode). */
   progress(label: string): ProgressHandle | undefined;
+  /**
+   * Every confirmation is answered yes without asking (`-y` in script mode). A command whose
+   * question a script cannot foresee (removing dependents too) refuses in script mode unless it is set.
+   */
+  readonly assumeYes?: boolean;
 }
 
 /** A progress bar being drawn; `done` clears it. */

@@ -24,7 +24,11 @@ export type CliErrorCode =
   /** Invalid use of the `edgesh` program itself (its options). */
   | 'CLI_USAGE'
   /** A script line longer than the shell reads (shell/line-reader.ts MAX_LINE); it is skipped. */
-  | 'CLI_LINE_TOO_LONG';
+  | 'CLI_LINE_TOO_LONG'
+  /** Part of the work failed and part succeeded (`update`: a feed not updated, the others are). */
+  | 'CLI_PARTIAL'
+  /** The command needs a confirmation that script mode gives only with `-y` (removing dependents). */
+  | 'CLI_NEEDS_YES';
 
 /** Any failure of the CLI layer; `message` is one line, ready to print after `Error: `. */
 export class CliError extends Error {

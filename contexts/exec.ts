@@ -28,7 +28,7 @@ const confirmParams = [options(confirmFlag)] as const;
 const BOOTING = 'boot in progress, cannot be interrupted';
 
 /** The boot report as `reboot`, `factory-reset` and `show last-boot` print it. */
-function bootReportLines(report: BootReportDoc, env: CommandEnv): string[] {
+export function bootReportLines(report: BootReportDoc, env: CommandEnv): string[] {
   const rows = report.packages.map((l) => [
     l.name,
     l.version,
@@ -109,6 +109,11 @@ export const execContext: Context = {
       name: 'boot',
       help: 'Bootloader configuration: untrusted packages, media labels, firmware fallback',
       enter: 'boot',
+    }),
+    command({
+      name: 'updater',
+      help: 'Keep the packages in a described state from the feeds: requests, plans, approvals',
+      enter: 'updater',
     }),
     command({
       name: 'trust',

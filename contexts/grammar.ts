@@ -17,6 +17,11 @@ export interface ParamType<T = unknown> {
   complete?(prefix: string, env: CompletionEnv): Promise<readonly string[]> | readonly string[];
   /** Takes the rest of the line as typed (a regular expression after `| include`). */
   readonly rest?: boolean;
+  /**
+   * Whether an option's value typed as `word` is only its start, completed by the next word and
+   * joined with a space: a relation before its version (`version >= 2.0`). Quoted words never join.
+   */
+  joinsNext?(word: string): boolean;
 }
 
 /**
@@ -39,6 +44,8 @@ export interface ArgParam<K extends string = string, T = unknown, Absent extends
   readonly help?: string;
   /** May be left out (at the end of the line). */
   readonly optional?: boolean;
+  /** With `optional`: needed after all, given what came before (the file after a server address). */
+  readonly requiredIf?: (args: Args) => boolean;
   /** Not expected at all given what came before (`address` after `media <label>`). */
   readonly skipIf?: (args: Args) => boolean;
   /** Type-level only: whether the value may be missing (`optional` or `skipIf`); never set. */
@@ -53,6 +60,8 @@ export interface FlagOption<K extends string = string> {
   readonly help: string;
   /** Not accepted (nor offered) given what came before. */
   readonly skipIf?: (args: Args) => boolean;
+  /** The error when `skipIf` holds and the word is typed anyway. */
+  readonly conflict?: string;
 }
 
 /** A keyword followed by a value: `media <label>`, `password <password>`; the value under `K`. */
@@ -243,8 +252,9 @@ export function flag<const W extends string, const K extends string = W>(
   word: W,
   help: string,
   key?: K,
+  extra: { readonly skipIf?: (args: Args) => boolean; readonly conflict?: string } = {},
 ): FlagOption<K> {
-  return { kind: 'flag', word, key: (key ?? word) as K, help };
+  return { kind: 'flag', word, key: (key ?? word) as K, help, ...extra };
 }
 
 /**
@@ -309,6 +319,7 @@ export function options<const D extends readonly OptionDecl[]>(...decls: D): Opt
 export interface ArgExtra {
   readonly help?: string;
   readonly optional?: boolean;
+  readonly requiredIf?: (args: Args) => boolean;
   readonly skipIf?: (args: Args) => boolean;
 }
 

@@ -8,6 +8,7 @@ import { helpRequest as requestIn, secretsOf } from './parser.js';
 import { mayHoldSecret as mayHoldIn } from './secret-words.js';
 import { splitCommands as splitIn } from './tokenize.js';
 import { trustContext } from './trust.js';
+import { updaterContext } from './updater.js';
 
 export type * from './env.js';
 export { CliError, type CliErrorCode, errorLine, isLayerError } from './errors.js';
@@ -30,7 +31,13 @@ export { quoteWord, tokenize } from './tokenize.js';
 
 /** Every context of the shell, by name, and the output filters. */
 export const registry: Registry = {
-  contexts: { exec: execContext, package: packageContext, boot: bootContext, trust: trustContext },
+  contexts: {
+    exec: execContext,
+    package: packageContext,
+    boot: bootContext,
+    updater: updaterContext,
+    trust: trustContext,
+  },
   filters,
 };
 

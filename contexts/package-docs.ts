@@ -42,6 +42,12 @@ export type PackageDetailsDoc = PackageDoc & {
   readonly size: number;
   /** Files and links of the data archive, `null` until the package has been activated once. */
   readonly files: number | null;
+  /** The feed it was installed from, `null` for a file install. */
+  readonly feed: string | null;
+  /** Installed as a dependency (`true`), on request (`false`), or not known (`null`: not from a feed). */
+  readonly auto_installed: boolean | null;
+  /** Installed packages that depend on it. */
+  readonly needed_by: readonly string[];
 };
 
 /** The row of a package as a document. */
@@ -82,6 +88,9 @@ export function packageDetailsDoc(d: PackageDetails): PackageDetailsDoc {
     signing_key: orNull(d.keyNumber),
     size: d.size,
     files: orNull(d.fileCount),
+    feed: orNull(d.feed),
+    auto_installed: orNull(d.auto),
+    needed_by: d.neededBy ?? [],
   };
 }
 

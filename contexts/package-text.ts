@@ -119,6 +119,18 @@ export function detailLines(d: PackageDetailsDoc, env: CommandEnv): string[] {
     ['Size', d.size < 1024 ? formatBytes(d.size) : `${formatBytes(d.size)} (${d.size} bytes)`],
     ['Files', d.files === null ? 'counted at activation' : String(d.files)],
   ];
+  if (d.feed !== null) facts.push(['Feed', d.feed]);
+  if (d.auto_installed !== null) {
+    const needed = d.needed_by.length === 0 ? undefined : d.needed_by.join(', ');
+    facts.push([
+      'Auto-installed',
+      !d.auto_installed
+        ? 'no, installed on request'
+        : needed === undefined
+          ? 'yes, installed as a dependency; nothing needs it now (autoremove takes it)'
+          : `yes, installed as a dependency of ${needed}`,
+    ]);
+  }
   const control = Object.entries(d.control);
   const lines = [...renderFields(facts), CONTROL_HEADING, ...renderFields(control, 2)];
   return lines.map((l) => (env.session.terminal.ascii ? toAscii(l) : l));

@@ -4,7 +4,9 @@ import { printable } from '../common/text.js';
 import type { InstallResult } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
 import { CliError } from './errors.js';
+import { installTarget } from './feed-param-types.js';
 import {
+  type Args,
   type ArgsOf,
   arg,
   type CommandEnv,
@@ -12,6 +14,7 @@ import {
   command,
   confirmFlag,
   dryRunFlag,
+  flag,
   options,
 } from './grammar.js';
 import {
@@ -23,20 +26,57 @@ import {
   packageDoc,
   type RemoveDoc,
 } from './package-docs.js';
+import { feedCommands } from './package-feeds.js';
+import { installByName, planCommands, planDryRunFlag, removeWithDependents } from './package-plan.js';
+import { queryCommands } from './package-queries.js';
 import { AFTER_REBOOT, detailLines, installLines, packageTable } from './package-text.js';
-import { address, installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
+import { installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
 import { openSource, persistentFlag, sourceOptions } from './source.js';
 
 export { AFTER_REBOOT } from './package-text.js';
 
+/** A word of the line that only a file install takes (a server's protocol, login, or a media). */
+function fromFile(a: Args): boolean {
+  return a.media !== undefined || a.proto !== undefined || a.user !== undefined || a.password !== undefined;
+}
+/** The feed words after a bare name: only when no file-install word came before, and the target may be a name. */
+const feedOnly = (a: Args): boolean =>
+  fromFile(a) || (a.target as { name?: string } | undefined)?.name === undefined;
+const FEED_ONLY = 'no-recommends applies to installing a package of the feeds by name';
+const DRY_RUN_LAST =
+  'dry-run follows the file when installing from a server or a media (install ADDRESS FILE dry-run)';
+
 const installParams = [
   options(persistentFlag, ...sourceOptions),
-  arg('address', address, { skipIf: (a) => a.media !== undefined }),
-  arg('file', packageFile),
-  options(dryRunFlag, confirmFlag),
+  arg('target', installTarget, { skipIf: (a) => a.media !== undefined }),
+  options(
+    { ...planDryRunFlag, skipIf: feedOnly, conflict: DRY_RUN_LAST },
+    flag('no-recommends', 'Leave the packages it recommends out', 'noRecommends', {
+      skipIf: feedOnly,
+      conflict: FEED_ONLY,
+    }),
+    { ...confirmFlag, skipIf: feedOnly },
+  ),
+  // After a server or a media the file is needed; after a bare name there is none.
+  arg('file', packageFile, {
+    optional: true,
+    requiredIf: (a) => fromFile(a) || (a.target as { name?: string } | undefined)?.name === undefined,
+    skipIf: (a) => a.dryRun !== undefined || a.noRecommends !== undefined || a.confirm !== undefined,
+  }),
+  // A file install takes dry-run and confirm after the file.
+  options(
+    { ...dryRunFlag, skipIf: (a) => a.file === undefined },
+    { ...confirmFlag, skipIf: (a) => a.file === undefined },
+  ),
 ] as const;
 const removeParams = [arg('target', packageOrAll, { optional: true }), options(confirmFlag)] as const;
 const showParams = [arg('name', installedPackage, { optional: true })] as const;
+
+/**
+ * `package install PKGNAME | json` from the feeds: the plan and the result of each step are printed (to
+ * stderr with `| json`) as they happen; the document names the package.
+ */
+type FeedInstallDoc = { readonly result: 'feeds'; readonly name: string; readonly dry_run: boolean };
 
 function ellipsis(env: CommandEnv): string {
   return env.session.terminal.ascii ? '...' : '…';
@@ -46,8 +86,17 @@ function ellipsis(env: CommandEnv): string {
  * `install`. Interrupted (Ctrl-C, a hang-up), it says one thing whichever layer stopped: while
  * connecting, asking, transferring or storing, nothing was installed.
  */
-async function install(args: ArgsOf<typeof installParams>, env: CommandEnv): Promise<InstallDoc> {
+async function install(
+  args: ArgsOf<typeof installParams>,
+  env: CommandEnv,
+): Promise<InstallDoc | FeedInstallDoc> {
   const file = args.file;
+  if (file === undefined) {
+    // A bare name: from the feeds, with everything it needs (the plan is printed as it goes).
+    const name = args.target!.name!;
+    await installByName(name, args, env);
+    return { result: 'feeds', name, dry_run: args.dryRun === true };
+  }
   try {
     return await installFrom(args, file, env);
   } catch (e) {
@@ -63,7 +112,14 @@ async function installFrom(
   file: PackageFile,
   env: CommandEnv,
 ): Promise<InstallDoc> {
-  const source = await openSource({ ...args, path: file.path }, env);
+  const source = await openSource(
+    {
+      ...args,
+      ...(args.target?.address === undefined ? {} : { address: args.target.address }),
+      path: file.path,
+    },
+    env,
+  );
   let result: InstallResult;
   try {
     result = await env.services.device.install({
@@ -152,6 +208,18 @@ async function remove(args: ArgsOf<typeof removeParams>, env: CommandEnv): Promi
     }
     question = `Remove package ${target.name} from the backup (y/N)?`;
   }
+  // Installed packages that depend on it: listed, and removed too once confirmed (a package kept only
+  // in the backup is installed nowhere, so nothing depends on it).
+  if (!held && (await removeWithDependents(target.name, env))) {
+    return {
+      result: 'removed',
+      all: false,
+      changed: true,
+      removed: [target.name],
+      from_backup: false,
+      reboot_required: true,
+    };
+  }
   if (!(await env.ui.confirm(question))) throw notConfirmed();
   await device.remove(target.name);
   return {
@@ -181,14 +249,16 @@ async function show(
 export const packageContext: Context = {
   name: 'package',
   path: '/package/#',
-  groups: commonGroups,
+  groups: { ...commonGroups, no: 'Remove a feed (no feed NAME)' },
   commands: [
     command({
       name: 'install',
-      help: 'Install a .wmopkg package from a server or a media; takes effect after reboot',
+      help: 'Install a package from the feeds by name, or a .wmopkg file from a server or a media; takes effect after reboot',
       params: installParams,
       data: install,
       text: (doc, env) => {
+        // From the feeds, the plan and its steps were printed as they happened.
+        if (doc.result === 'feeds') return;
         for (const line of installLines(doc)) env.out.line(line);
         for (const warning of doc.warnings) env.out.warn(warning);
       },
@@ -216,6 +286,9 @@ export const packageContext: Context = {
         for (const line of lines) env.out.line(line);
       },
     }),
+    ...feedCommands,
+    ...planCommands,
+    ...queryCommands,
     ...commonCommands,
   ],
 };

@@ -287,7 +287,19 @@ export function lookup(
   words: string,
 ): { command: Command; context: Context } {
   const { tokens } = tokenize(words, secretsOf(registry));
-  const walker = new Walker(registry, contextOf(registry, contextName), false, [], restFn(words, tokens));
+  const context = contextOf(registry, contextName);
+  // A command of several words whose first word is a command too (`show whatdepends` beside `show`):
+  // its words written out in full name it.
+  const typed = tokens.map((t) => t.text.toLowerCase());
+  let longest: Command | undefined;
+  for (const command of context.commands) {
+    const parts = command.name.split(' ');
+    if (parts.length > 1 && parts.every((p, i) => typed[i] === p)) {
+      if (longest === undefined || parts.length > longest.name.split(' ').length) longest = command;
+    }
+  }
+  if (longest !== undefined) return { command: longest, context };
+  const walker = new Walker(registry, context, false, [], restFn(words, tokens));
   for (const t of tokens) {
     const before = walker.named();
     if (before !== undefined && before.command.enter === undefined && before.command.delegate === undefined)

@@ -47,6 +47,8 @@ type State =
       used: Set<OptionDecl>;
       args: Record<string, unknown>;
       pending: ValueOption | undefined;
+      /** The start of the pending option's value, when its type joins it with the next word. */
+      partial: string | undefined;
       rest: boolean;
     }
   | { phase: 'nested'; command: Command; target: Context; walker: Walker | undefined };
@@ -157,6 +159,7 @@ export class Walker {
       used: new Set(),
       args: {},
       pending: undefined,
+      partial: undefined,
       rest: false,
     };
   }
@@ -165,10 +168,16 @@ export class Walker {
     if (s.rest) return;
     if (s.pending !== undefined) {
       const decl = s.pending;
-      s.pending = undefined;
       if (decl.secret) this.secrets.add(token.start);
       this.shown.push(decl.secret ? '****' : this.display(token));
-      s.args[decl.key] = parseValue(decl.type, token, decl.secret === true, decl.word);
+      if (!decl.secret && !token.quoted && s.partial === undefined && decl.type.joinsNext?.(token.text)) {
+        s.partial = token.text;
+        return;
+      }
+      const value = s.partial === undefined ? token : { ...token, text: `${s.partial} ${token.text}` };
+      s.pending = undefined;
+      s.partial = undefined;
+      s.args[decl.key] = parseValue(decl.type, value, decl.secret === true, decl.word);
       return;
     }
     const params = s.command.params ?? [];
@@ -180,9 +189,9 @@ export class Walker {
         continue;
       }
       if (param.skipIf?.(s.args)) continue;
-      // An optional value followed by keywords (`remove [PKGNAME] [confirm]`): a word that is one of
-      // them, written out in full, is the keyword; a value that reads like one is quoted.
-      if (param.optional && !token.quoted && this.keywordAfter(params, s, token.text)) continue;
+      // An optional value gives way to a keyword that may follow it (`upgrade dry-run`); quoted, the
+      // word is the value (`upgrade "dry-run"`).
+      if (param.optional && !token.quoted && this.keywordLater(params, s.index + 1, s, token.text)) continue;
       if (param.type.rest) {
         s.args[param.key] = param.type.parse(this.restOf(token));
         s.rest = true;
@@ -200,15 +209,16 @@ export class Walker {
     );
   }
 
-  /** Whether `word` is, exactly, a free keyword of an options block after the current parameter. */
-  private keywordAfter(
+  /** Whether `word` is exactly a keyword of an options block from `index` on that is still free. */
+  private keywordLater(
     params: readonly Param[],
+    index: number,
     s: Extract<State, { phase: 'params' }>,
     word: string,
   ): boolean {
     const typed = word.toLowerCase();
     return params
-      .slice(s.index + 1)
+      .slice(index)
       .some(
         (p) =>
           p.kind === 'options' &&
@@ -226,8 +236,11 @@ export class Walker {
     }
     if (match.length === 0) {
       const typed = token.text.toLowerCase();
-      const barred = param.options.find((d) => d.kind === 'value' && d.word === typed && d.skipIf?.(s.args));
-      if (barred?.kind === 'value') {
+      const barred = param.options.find(
+        (d) =>
+          d.kind !== 'oneOf' && d.word === typed && d.skipIf?.(s.args) && (d.kind === 'value' || d.conflict),
+      );
+      if (barred !== undefined && barred.kind !== 'oneOf') {
         throw new CliError(
           'CLI_UNEXPECTED',
           barred.conflict ?? `${barred.word} cannot be combined with what came before`,
@@ -274,7 +287,8 @@ export class Walker {
     const params = s.command.params ?? [];
     for (let i = s.index; i < params.length; i++) {
       const param = params[i]!;
-      if (param.kind === 'options' || param.optional || param.skipIf?.(s.args)) continue;
+      if (param.kind === 'options' || param.skipIf?.(s.args)) continue;
+      if (param.optional && !param.requiredIf?.(s.args)) continue;
       throw this.incomplete(param.type.name);
     }
     return { kind: 'run', context: this.context, command: s.command, args: s.args };
@@ -430,7 +444,7 @@ function paramExpectations(
     }
     if (param.skipIf?.(args)) continue;
     out.push({ type: param.type, help: param.help ?? param.type.help });
-    if (!param.optional) return out;
+    if (!param.optional || param.requiredIf?.(args)) return out;
   }
   out.push({ help: '', cr: true, pipe: true });
   return out;

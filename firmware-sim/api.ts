@@ -2,8 +2,26 @@
 import type { Readable } from 'node:stream';
 import type { TransferOrigin } from '../common/origin.js';
 import type { MediaLabel, ProtoName, Verification } from '../common/vocabulary.js';
+import type { FeedsDevice } from './feeds-api.js';
+import type {
+  RebootMode,
+  RunRecord,
+  UpdaterOptions,
+  UpdaterPlan,
+  UpdaterRequest,
+  UpdaterStatus,
+} from './updater/types.js';
 
 export type { Verification } from '../common/vocabulary.js';
+export type * from './feeds-api.js';
+export type * from './updater/types.js';
+export {
+  formatHeld,
+  formatLost,
+  formatRequestRef,
+  formatUpdaterReason,
+  formatUpdaterStep,
+} from './updater/words.js';
 
 /** The default state directory of `npm start` and `edgesh` without `--device` (or `$EDGESH_DEVICE`). */
 export const DEFAULT_DEVICE_DIR = './.device';
@@ -54,6 +72,12 @@ export interface PackageDetails extends PackageSummary {
    * has been activated (the archive is inflated only then).
    */
   readonly fileCount?: number;
+  /** The feed it was installed from, by name (absent: installed from a file). */
+  readonly feed?: string;
+  /** Installed only as a dependency: `autoremove` takes it once nothing needs it. */
+  readonly auto?: boolean;
+  /** Installed packages that depend on it now (for a package installed as a dependency). */
+  readonly neededBy?: readonly string[];
 }
 
 /** `install`: the stream is read once; the store hashes and writes it as it flows. */
@@ -385,8 +409,11 @@ export interface DeviceTrust {
   removeCertificate(name: string): Promise<readonly CaCertificateInfo[]>;
 }
 
-/** The simulated device. Every mutating call takes the device lock; errors are `DeviceError`s. */
-export interface Device {
+/**
+ * The simulated device. Every mutating call takes the device lock; errors are `DeviceError`s. Its
+ * feeds (configuration, update, plans) are `FeedsDevice` (feeds-api.ts).
+ */
+export interface Device extends FeedsDevice {
   readonly paths: DevicePaths;
   info(): Promise<DeviceInfo>;
   /** Installed packages and packages removed but still active, in name order. */
@@ -425,6 +452,32 @@ export interface Device {
   pending(): Promise<PendingReboot>;
   /** The report of the last boot (`show last-boot`). */
   lastBoot(): Promise<BootReport>;
+  /** The updater: requests, settings, plans and runs (docs/updater.md). */
+  readonly updater: Updater;
   /** The trust stores: package keys, revocations, SSH host keys, CA certificates. */
   readonly trust: DeviceTrust;
+}
+
+/** What an updater run returns: how it ended, the plan it weighed, and the boot report of `reboot auto`. */
+export interface RunOutcome extends RunRecord {
+  readonly plan?: UpdaterPlan;
+  readonly boot?: BootReport;
+}
+
+/** The updater of a device (`device.updater`). Mutating calls take the device lock; it never asks anyone. */
+export interface Updater {
+  status(): Promise<UpdaterStatus>;
+  /** Adds or replaces the explicit request about `request.name` (of either kind). */
+  setRequest(request: Omit<UpdaterRequest, 'source' | 'shadowed'>): Promise<void>;
+  /** Drops the explicit request of that kind about `name`; false when there was none. */
+  dropRequest(kind: 'install' | 'uninstall', name: string): Promise<boolean>;
+  setApproval(on: boolean): Promise<void>;
+  setDelay(hours: number): Promise<void>;
+  setReboot(mode: RebootMode): Promise<void>;
+  /** Approves a plan id for the next run. */
+  approve(id: string): Promise<void>;
+  /** Updates the feeds and computes what a run would do now. */
+  plan(options: UpdaterOptions): Promise<UpdaterPlan>;
+  /** One run: update the feeds, plan, apply (if allowed), log one block, reboot if `reboot auto`. */
+  run(options: UpdaterOptions & { readonly trigger: 'cli' | 'timer' }): Promise<RunOutcome>;
 }

@@ -5,12 +5,23 @@ import type { Readable } from 'node:stream';
 import { syncDirectory, writeFileAtomic } from '../common/atomic.js';
 import type { MediaLabel } from '../common/vocabulary.js';
 import type {
+  ApplyPlanOptions,
+  ApplyPlanResult,
   BackupEntry,
   BootConfig,
   BootReport,
+  DependentView,
+  DependsView,
   Device,
   DeviceInfo,
   DeviceTrust,
+  FeedConfig,
+  FeedPackageInfo,
+  FeedPlan,
+  FeedPlanRequest,
+  FeedStatus,
+  FeedUpdateOptions,
+  FeedUpdateResult,
   FirmwareChange,
   FirmwareState,
   InstallRequest,
@@ -18,19 +29,21 @@ import type {
   PackageDetails,
   PackageSummary,
   PendingReboot,
+  RequestHook,
+  Updater,
 } from './api.js';
 import { formatBootConfig, readBootConfig } from './config/boot-config.js';
 import { type DeviceFile, readDeviceFile } from './config/device-file.js';
 import * as settings from './config/settings.js';
 import { DeviceError, deviceErrorOf, isFsError } from './errors.js';
 import { deadStoreTemps, examine, interrupted, makeDirectory } from './lifecycle/open.js';
+import type { RepositoryHost } from './repository/host.js';
 import { appendEvents, readEvents } from './state/event-log.js';
 import { faultPoint } from './state/fault.js';
 import type { Layout } from './state/layout.js';
 import { DeviceLock } from './state/lock.js';
 import { readConsistently, withReadView } from './state/snapshot.js';
 import { backupList, dropHeld } from './store/backup.js';
-import type { InstallHost } from './store/install.js';
 import { loadActive, readLastBoot } from './store/last-boot.js';
 import {
   checkPackageName,
@@ -42,6 +55,8 @@ import {
 } from './store/packages.js';
 import { listPackages, notInstalled, packageDetails, pendingReboot } from './store/summary.js';
 import { LocalTrust } from './trust.js';
+import { invalidateFastPath, recordRequests, resetUpdater } from './updater/hooks.js';
+import { lazyUpdater } from './updater/lazy.js';
 
 /** How long a second session waits for the lock by default. */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
@@ -69,9 +84,12 @@ class Queue {
  */
 export class LocalDevice implements Device {
   readonly paths: Layout;
+  /** The updater; its room is loaded on first use. */
+  readonly updater: Updater;
   readonly trust: DeviceTrust;
   private readonly lock: DeviceLock;
   private readonly queue = new Queue();
+  private readonly hooks = new Set<RequestHook>();
 
   /**
    * `shownDir` is the state directory as the operator named it, for messages (default: its path).
@@ -85,6 +103,17 @@ export class LocalDevice implements Device {
   ) {
     this.paths = layout;
     this.lock = new DeviceLock(layout.lockFile, session, lockWaitMs);
+    this.updater = lazyUpdater(() => ({
+      paths: this.paths,
+      device: () => this.device(),
+      locked: (task) => this.locked(task),
+      log: (events) => this.log(events),
+      failure: (error, doing) => this.failure(error, doing),
+      feeds: this,
+      boot: () => this.boot(),
+    }));
+    // The operator's `package install NAME` and `package remove NAME` become (or stop being) requests.
+    this.hooks.add(async (records) => this.log(await recordRequests(this.paths, records)));
     this.trust = new LocalTrust({
       paths: layout,
       user: session.user,
@@ -162,6 +191,8 @@ export class LocalDevice implements Device {
       try {
         if (stale || (await interrupted(this.paths)) || (await deadStoreTemps(this.paths)))
           await this.recover();
+        // Whatever this task changes, the updater's shortcut for "nothing changed" no longer holds.
+        await invalidateFastPath(this.paths);
         try {
           return await task();
         } catch (error) {
@@ -232,7 +263,12 @@ export class LocalDevice implements Device {
   details(name: string): Promise<PackageDetails> {
     return this.guard(`reading package ${name}`, async () => {
       const device = await this.device();
-      return readConsistently(this.paths, (layout) => packageDetails(layout, device, name));
+      const details = await readConsistently(this.paths, (layout) => packageDetails(layout, device, name));
+      if (details.auto !== true) return details;
+      // Who needs it now: the relations of every installed package (the repository reads them).
+      const { dependentsOf } = await this.repository();
+      const neededBy = await dependentsOf(this.paths, name).catch(() => []);
+      return { ...details, neededBy: neededBy.map((d) => d.name) };
     });
   }
 
@@ -254,14 +290,24 @@ export class LocalDevice implements Device {
     checkPackageName(request.name);
     // Loaded on first use: the prompt must not wait for the package reader and the tar parser.
     const { installPackage } = await import('./store/install.js');
-    const host: InstallHost = {
+    return installPackage(this.host(), request);
+  }
+
+  /** What the install transaction and the repository need of the device. */
+  private host(): RepositoryHost {
+    return {
       paths: this.paths,
       device: () => this.device(),
       locked: (task) => this.locked(task),
       log: (events) => this.log(events),
       failure: (error, doing) => this.failure(error, doing),
+      hooks: this.hooks,
     };
-    return installPackage(host, request);
+  }
+
+  /** The feeds' room, loaded on first use: the prompt must not wait for the resolver. */
+  private repository(): Promise<typeof import('./repository/index.js')> {
+    return import('./repository/index.js');
   }
 
   /** Removes a package from the store, and from the backup (a package held there by a removal package too). */
@@ -280,6 +326,7 @@ export class LocalDevice implements Device {
             ? `${name} ${entry.record.version}`
             : `${name} (damaged record)`;
         await this.log([`remove ${what} (takes effect at the next boot)`]);
+        await (await this.repository()).tellRemoval(this.host(), name);
       }),
     );
   }
@@ -335,6 +382,7 @@ export class LocalDevice implements Device {
       const { resetPackages } = await import('./lifecycle/reset.js');
       return this.locked(async () => {
         await resetPackages(this.paths, (events) => this.log(events));
+        await resetUpdater(this.paths, await storeNames(this.paths));
         return this.bootLocked();
       });
     });
@@ -369,6 +417,92 @@ export class LocalDevice implements Device {
     });
     await this.changeConfig(change, 'installing the unlock token');
     return installed!;
+  }
+
+  feeds(): Promise<FeedStatus[]> {
+    return this.guard('reading the feeds', async () => (await this.repository()).feedStatuses(this.paths));
+  }
+
+  setFeed(feed: FeedConfig): Promise<'added' | 'changed' | 'unchanged'> {
+    return this.guard(`configuring feed ${feed.name}`, async () =>
+      (await this.repository()).setFeed(this.host(), feed),
+    );
+  }
+
+  removeFeed(name: string): Promise<void> {
+    return this.guard(`removing feed ${name}`, async () =>
+      (await this.repository()).removeFeed(this.host(), name),
+    );
+  }
+
+  updateFeeds(options: FeedUpdateOptions): Promise<FeedUpdateResult[]> {
+    return this.guard('updating the feeds', async () =>
+      (await this.repository()).updateFeeds(this.host(), options),
+    );
+  }
+
+  feedNames(): Promise<string[]> {
+    return this.guard('reading the feeds', async () => (await this.repository()).feedNames(this.paths));
+  }
+
+  availablePackages(query?: {
+    readonly names?: readonly string[];
+    readonly text?: string;
+  }): Promise<FeedPackageInfo[]> {
+    return this.guard('reading the feeds', async () =>
+      (await this.repository()).availablePackages(this.paths, query),
+    );
+  }
+
+  availableDetails(
+    name: string,
+  ): Promise<Array<FeedPackageInfo & { readonly fields: ReadonlyArray<readonly [string, string]> }>> {
+    return this.guard('reading the feeds', async () =>
+      (await this.repository()).availableDetails(this.paths, name),
+    );
+  }
+
+  dependsOf(name: string): Promise<DependsView> {
+    return this.guard(`reading the relations of ${name}`, async () =>
+      (await this.repository()).dependsOf(this.paths, await this.device(), name),
+    );
+  }
+
+  dependentsOf(name: string, options?: { readonly recursive?: boolean }): Promise<DependentView[]> {
+    return this.guard(`reading what depends on ${name}`, async () =>
+      (await this.repository()).dependentsOf(this.paths, name, options),
+    );
+  }
+
+  planFeeds(request: FeedPlanRequest): Promise<FeedPlan> {
+    return this.guard('making a plan', async () =>
+      (await this.repository()).planFeeds(this.paths, await this.device(), request),
+    );
+  }
+
+  planRemove(names: readonly string[]): Promise<FeedPlan> {
+    return this.guard('making a plan', async () =>
+      (await this.repository()).planRemove(this.paths, await this.device(), names),
+    );
+  }
+
+  planAutoremove(): Promise<FeedPlan> {
+    return this.guard('making a plan', async () =>
+      (await this.repository()).planAutoremoval(this.paths, await this.device()),
+    );
+  }
+
+  applyPlan(plan: FeedPlan, options: ApplyPlanOptions): Promise<ApplyPlanResult> {
+    return this.guard('applying the plan', async () =>
+      (await this.repository()).applyPlan(this.host(), plan, options),
+    );
+  }
+
+  onRequests(hook: RequestHook): () => void {
+    this.hooks.add(hook);
+    return () => {
+      this.hooks.delete(hook);
+    };
   }
 
   eventLog(): Promise<string[]> {

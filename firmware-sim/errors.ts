@@ -54,6 +54,20 @@ export type DeviceErrorCode =
   | 'DEVICE_NOT_A_DEVICE'
   /** The installed package changed while the caller was answering a question; nothing was installed. */
   | 'DEVICE_CHANGED'
+  /** A feed's name or URL breaks the rules (a password in the URL, an unknown scheme). */
+  | 'DEVICE_BAD_FEED'
+  /** No feed of that name is configured. */
+  | 'DEVICE_NO_FEED'
+  /** No feed offers a package of that name (or nothing provides it). */
+  | 'DEVICE_NOT_AVAILABLE'
+  /** The resolver finds no plan (the message names the chain that fails), or two requests clash. */
+  | 'DEVICE_UNRESOLVABLE'
+  /** A downloaded package differs from its feed index (size or SHA-256): not installed. */
+  | 'DEVICE_DOWNLOAD_MISMATCH'
+  /** A feed failed to update (unreachable, a bad signature, expired): the updater run changes nothing. */
+  | 'DEVICE_UPDATER_FEED'
+  /** An updater request, delay or plan id that breaks the rules (a priority over 100, a bad version). */
+  | 'DEVICE_BAD_REQUEST'
   /** Any other failure of the storage. */
   | 'DEVICE_IO';
 

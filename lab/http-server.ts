@@ -1,4 +1,6 @@
 // An in-process http/https server for transport tests: served files with faults, redirects, Basic auth.
+
+import { createHash } from 'node:crypto';
 import {
   createServer as createHttp,
   type IncomingMessage,
@@ -22,14 +24,16 @@ export interface HttpServerOptions {
 
 export interface RunningHttpServer {
   readonly port: number;
-  /** Every request: path and whether it carried an Authorization header. */
-  readonly requests: Array<{ path: string; authorized: boolean }>;
+  /** Every request: path, method, whether it carried an Authorization header, and the status answered. */
+  readonly requests: Array<{ path: string; method: string; authorized: boolean; status?: number }>;
   connections(): number;
   close(): Promise<void>;
 }
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
   const requests: RunningHttpServer['requests'] = [];
+  const started = Math.floor(Date.now() / 1000) * 1000;
+  const startedText = new Date(started).toUTCString();
   const sockets = new Set<Socket>();
   const expected = opts.auth
     ? `Basic ${Buffer.from(`${opts.auth.user}:${opts.auth.password}`).toString('base64')}`
@@ -37,7 +41,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    requests.push({ path, authorized: req.headers.authorization !== undefined });
+    requests.push({ path, method: req.method ?? 'GET', authorized: req.headers.authorization !== undefined });
     const redirect = opts.redirects?.[path];
     if (redirect !== undefined) {
       res.writeHead(302, { location: redirect }).end();
@@ -61,8 +65,27 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       res.writeHead(404).end('not found');
       return;
     }
+    // Validators as nginx gives them: an ETag of the content, Last-Modified of the server's start.
+    const etag = `"${createHash('sha256').update(file.data).digest('hex').slice(0, 16)}"`;
+    const conditional = req.headers['if-none-match'];
+    const since = req.headers['if-modified-since'];
+    const record = requests.at(-1)!;
+    if (
+      !file.endless &&
+      (conditional === etag ||
+        (conditional === undefined && since !== undefined && Date.parse(since) >= started))
+    ) {
+      record.status = 304;
+      res.writeHead(304, { etag, 'last-modified': startedText }).end();
+      return;
+    }
+    record.status = 200;
     const headers: Record<string, string | number> = { 'content-type': 'application/octet-stream' };
-    if (!file.endless) headers['content-length'] = file.announce ?? file.data.length;
+    if (!file.endless) {
+      headers['content-length'] = file.announce ?? file.data.length;
+      headers.etag = etag;
+      headers['last-modified'] = startedText;
+    }
     res.writeHead(200, headers);
     let sent = 0;
     const pump = () => {

@@ -17,7 +17,7 @@ export interface TestPackage {
   readonly version?: string;
   readonly architecture?: string;
   readonly depends?: string;
-  /** More control fields, after `Depends` (`Tags`, …). */
+  /** More control fields (`Recommends`, `Conflicts`, `Provides`, …), before `Description`. */
   readonly fields?: ReadonlyArray<readonly [string, string]>;
   readonly description?: string;
   readonly data?: readonly DataEntry[];

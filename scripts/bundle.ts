@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +114,7 @@ const digest = createHash('sha256').update(source).digest('hex').slice(0, 16);
 writeFileSync(bundle, `${source}//# edgesh-code-cache=edgesh.${digest}.v8cache\n`);
 
 await bundleVorpal();
+await bundleUndici();
 
 // Fill the code cache: run the installed binary on a scratch device (made by a first run, so that
 // the cache holds what a start on an existing device compiles, not what creating one does).
@@ -203,5 +205,55 @@ async function bundleVorpal(): Promise<void> {
       throw new Error(`bundle check failed: loading vorpal.cjs exited ${r.status}: ${r.stderr.trim()}`);
     if (mode === 'report' && !r.stderr.includes('vorpal.cjs code cache accepted'))
       console.error(`warning: V8 does not take the code cache of vorpal.cjs: ${r.stderr.trim()}`);
+  }
+}
+
+/**
+ * undici as one CommonJS file with its own code cache (tuning/undici-bundle.ts: from node_modules it
+ * costs 200-235 ms of CPU at the first http or https transfer). Its first line names the undici
+ * version; the cache is written by a run that loads it as the transports do and makes a request to a
+ * server on loopback, so that the request path is compiled too.
+ */
+async function bundleUndici(): Promise<void> {
+  const require = createRequire(import.meta.url);
+  const version = (require('undici/package.json') as { version: string }).version;
+  const file = join(outDir, 'undici.cjs');
+  await build({
+    entryPoints: [require.resolve('undici')],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    banner: { js: `// undici ${version}` },
+    logLevel: 'warning',
+  });
+  const text = readFileSync(file, 'utf8');
+  const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  writeFileSync(file, `${text}//# edgesh-code-cache=undici.${digest}.v8cache\n`);
+  const load = [
+    `const { loadUndici } = await import(${JSON.stringify(join(dist, 'tuning/undici-bundle.js'))});`,
+    `const { createServer } = await import('node:http');`,
+    'const { request } = loadUndici();',
+    "const server = createServer((_req, res) => res.end('ok'));",
+    "await new Promise((r) => server.listen(0, '127.0.0.1', r));",
+    "const res = await request('http://127.0.0.1:' + server.address().port + '/');",
+    'await res.body.text();',
+    'server.close();',
+    'process.exit(0);',
+  ].join('\n');
+  const { NODE_OPTIONS: _, ...base } = process.env;
+  for (const mode of ['write', 'report']) {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', load], {
+      env: { ...base, EDGESH_CODE_CACHE: mode },
+      encoding: 'utf8',
+    });
+    if (r.status !== 0)
+      throw new Error(`bundle check failed: loading undici.cjs exited ${r.status}: ${r.stderr.trim()}`);
+    if (mode === 'report' && !r.stderr.includes('undici.cjs code cache accepted'))
+      console.error(`warning: V8 does not take the code cache of undici.cjs: ${r.stderr.trim()}`);
   }
 }

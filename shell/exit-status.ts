@@ -56,6 +56,8 @@ const CLASS_OF: { readonly [C in LayerCode]: ErrorClass } = {
   DEVICE_BAD_NAME: 'usage',
   DEVICE_BAD_LABEL: 'usage',
   DEVICE_BAD_TRUST: 'usage',
+  DEVICE_BAD_FEED: 'usage',
+  DEVICE_BAD_REQUEST: 'usage',
   MEDIA_BAD_LABEL: 'usage',
   MEDIA_BAD_PATH: 'usage',
   MEDIA_PATH_ESCAPE: 'usage',
@@ -67,8 +69,12 @@ const CLASS_OF: { readonly [C in LayerCode]: ErrorClass } = {
   MEDIA_UNKNOWN_LABEL: 'not-found',
   DEVICE_UNKNOWN_LABEL: 'not-found',
   DEVICE_NOT_TRUSTED: 'not-found',
+  DEVICE_NO_FEED: 'not-found',
+  DEVICE_NOT_AVAILABLE: 'not-found',
   // Nothing was changed: the question was answered no, or not asked.
   CLI_NOT_CONFIRMED: 'not-confirmed',
+  // Script mode asks nothing: the line must carry confirm (or the shell -y).
+  CLI_NEEDS_YES: 'not-confirmed',
   DEVICE_DOWNGRADE_REFUSED: 'not-confirmed',
   // The device refused the package or token.
   DEVICE_BAD_PACKAGE: 'refused',
@@ -81,6 +87,9 @@ const CLASS_OF: { readonly [C in LayerCode]: ErrorClass } = {
   DEVICE_UNTRUSTED: 'refused',
   DEVICE_FIRMWARE: 'refused',
   DEVICE_BAD_TOKEN: 'refused',
+  // No plan satisfies the feeds, or a download differs from its signed index.
+  DEVICE_UNRESOLVABLE: 'refused',
+  DEVICE_DOWNLOAD_MISMATCH: 'refused',
   TRANSPORT_TOO_LARGE: 'refused',
   MEDIA_TOO_LARGE: 'refused',
   WMOPKG_BAD_MAGIC: 'refused',
@@ -117,6 +126,8 @@ const CLASS_OF: { readonly [C in LayerCode]: ErrorClass } = {
   TRANSPORT_HOST_KEY_UNKNOWN: 'transfer',
   TRANSPORT_HOST_KEY_CHANGED: 'transfer',
   TRANSPORT_TLS: 'transfer',
+  // A feed could not be updated (unreachable, badly signed, expired): the run changed nothing.
+  DEVICE_UPDATER_FEED: 'transfer',
   TRANSPORT_REDIRECT: 'transfer',
   TRANSPORT_HTTP_STATUS: 'transfer',
   TRANSPORT_PROTOCOL: 'transfer',
@@ -145,6 +156,8 @@ const CLASS_OF: { readonly [C in LayerCode]: ErrorClass } = {
   MEDIA_ABORTED: 'interrupted',
   // The installed package changed while its question was answered: nothing was installed, try again.
   DEVICE_CHANGED: 'failed',
+  // Some feeds were updated, others not (each named above the error).
+  CLI_PARTIAL: 'failed',
 };
 
 /** The class of a failure: its code's, `internal` for anything that is not an error of a layer (a bug). */

@@ -93,6 +93,7 @@ export async function runScript(
       return answer;
     },
     progress: () => undefined,
+    ...(options.yes ? { assumeYes: true } : {}),
   };
   const fe: FrontEnd = {
     interactive: false,

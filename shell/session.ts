@@ -251,6 +251,8 @@ export class Session {
       },
       // Automation mode draws no bar, nor anything else in place.
       progress: (label) => (automation ? undefined : fe.prompter.progress(label)),
+      // `confirm` on the line answers as -y does, questions that script mode refuses to ask included.
+      ...(fe.prompter.assumeYes || confirmed ? { assumeYes: true } : {}),
     };
     const env: CommandEnv = {
       services: this.services,

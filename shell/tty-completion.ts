@@ -37,7 +37,12 @@ export class TabCompletion {
         if (c.candidates.length === 1)
           return cb(undefined, `${line.slice(0, c.start)}${p.quoteWord(c.candidates[0]!)} `);
         const common = commonPrefix(c.candidates);
-        if (common.length > c.partial.length) return cb(undefined, `${line.slice(0, c.start)}${common}`);
+        if (common.length > c.partial.length) {
+          // The line grew to what the candidates share; a TAB on it now lists them, as in bash.
+          const extended = `${line.slice(0, c.start)}${common}`;
+          if (this.tabs === tabs) this.lastLine = extended;
+          return cb(undefined, extended);
+        }
         if (tabs >= 2)
           this.list(`${s.prompt()} ${s.redact(line)}\n${columns(c.candidates, s.terminal.width)}`);
         return cb(undefined, undefined);

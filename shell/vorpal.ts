@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requireCached } from './cached-script.js';
+import { requireCached } from '../tuning/cached-script.js';
 
 /** Vorpal's readline (inquirer's), whose line the shell edits for `?`, TAB and Ctrl-D. */
 export interface VorpalRl {

@@ -30,7 +30,7 @@ const BELOW_STORE = ['firmware-sim/config', 'firmware-sim/state', 'firmware-sim/
  * included, is an error here.
  */
 const LAYERS: Readonly<Record<string, readonly string[]>> = {
-  bin: ['shell/main.ts', 'wmopkg/main.ts'],
+  bin: ['shell/main.ts', 'shell/updater-main.ts', 'wmopkg/main.ts'],
   shell: [
     'contexts',
     'firmware-sim/index.ts',
@@ -39,6 +39,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
     'media/types.ts',
     'transports/index.ts',
     'transports/types.ts',
+    'tuning',
     'common',
   ],
   wmopkg: ['firmware-sim', 'common'],
@@ -47,6 +48,9 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // The device: the façade (device.ts, index.ts) over its rooms, each room above the ones it lists;
   // api.ts (the contract) and errors.ts (DeviceError) are the device's words, every room uses them.
   'firmware-sim': [
+    'firmware-sim/repository',
+    'firmware-sim/feeds',
+    'firmware-sim/updater',
     'firmware-sim/lifecycle',
     'firmware-sim/firmware',
     'firmware-sim/boot',
@@ -58,6 +62,17 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
     'transports',
     'common',
   ],
+  // The updater: requests, plans and runs over the device's feeds API and the store; it never asks anyone.
+  // (Its types name the feeds' contract directly: api.ts re-exports them, and importing api.ts would close a circle.)
+  'firmware-sim/updater': [
+    ...DEVICE_WORDS,
+    'firmware-sim/feeds-api.ts',
+    'firmware-sim/feeds',
+    'firmware-sim/store',
+    ...BELOW_STORE,
+  ],
+  // The device's side of feeds: their configuration, kept indexes, update, plans and their commit.
+  'firmware-sim/repository': [...DEVICE_WORDS, 'firmware-sim/store', 'firmware-sim/feeds', ...BELOW_STORE],
   'firmware-sim/lifecycle': [
     ...DEVICE_WORDS,
     'firmware-sim/firmware',
@@ -73,6 +88,9 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'firmware-sim/state': [...DEVICE_WORDS, 'common'],
   // The package format: a leaf library that `wmopkg` and the device share; it imports nothing of the device.
   'firmware-sim/format': ['common'],
+  // Feeds as a library (index, Release, signatures, the resolver, the indexer): the format only, so that
+  // `wmopkg index` and the device share it.
+  'firmware-sim/feeds': ['firmware-sim/format'],
   media: ['transports/types.ts', 'common'],
   transports: ['tuning', 'common'],
   // The performance tricks, one documented module each, each with a test that fails if what it

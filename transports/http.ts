@@ -3,9 +3,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
-import { Agent, request } from 'undici';
 import { oneLine } from '../common/text.js';
+import { loadUndici } from '../tuning/undici-bundle.js';
 import { keepWasmOnLiftoff } from '../tuning/wasm-liftoff.js';
 import { endpointOf, formatHostPort, originOf, portOf } from './address.js';
 import { fromSystemError, MESSAGE_MAX, TransportError } from './errors.js';
@@ -16,6 +17,8 @@ import { tlsFailure } from './tls-errors.js';
 import type { RemoteSource, RemoteTransfer, Transport, TransportContext } from './types.js';
 
 keepWasmOnLiftoff();
+/** undici, loaded with this module (itself loaded at the first http or https transfer). */
+const { Agent, request } = loadUndici();
 
 /** Redirects followed at most, like curl's sane limits and undici's examples. */
 const MAX_REDIRECTS = 5;
@@ -89,6 +92,9 @@ async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Re
         // Credentials go only to the server the operator named, never to one a redirect points at.
         const headers: Record<string, string> = { 'user-agent': 'edgesh' };
         if (authorization && url.origin === first.origin) headers.authorization = authorization;
+        const since = source.unlessUnchanged;
+        if (since?.lastModified !== undefined) headers['if-modified-since'] = since.lastModified;
+        if (since?.etag !== undefined) headers['if-none-match'] = since.etag;
         const res = await request(url, { dispatcher: agent, method: 'GET', headers });
         const { statusCode } = res;
         const location = res.headers.location;
@@ -111,13 +117,20 @@ async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Re
           continue;
         }
         if (statusCode === 200 || statusCode === 203) return { res, url };
+        if (statusCode === 304 && source.unlessUnchanged !== undefined) return { res, url };
         await res.body.dump().catch(() => undefined);
         throw statusError(origin, source.path, statusCode, url === first ? undefined : url, user);
       }
     });
-    const size = contentLength(response.res.headers['content-length']);
+    const { headers } = response.res;
+    if (response.res.statusCode === 304) {
+      await response.res.body.dump().catch(() => undefined);
+      close();
+      return { stream: Readable.from([]), size: 0, origin: endpointOf(source, ctx), notModified: true };
+    }
+    const size = contentLength(headers['content-length']);
     checkAnnouncedSize(origin, size, ctx.maxBytes);
-    return guardReadable(response.res.body, {
+    const transfer = guardReadable(response.res.body, {
       origin,
       // The server named (a redirect elsewhere is the server's doing; the path typed is the record's).
       endpoint: endpointOf(source, ctx),
@@ -126,6 +139,16 @@ async function openHttp(source: RemoteSource, ctx: TransportContext): Promise<Re
       release: close,
       describe: (error) => describeHttpError(origin, error),
     });
+    const lastModified = headerText(headers['last-modified']);
+    const etag = headerText(headers.etag);
+    if (lastModified === undefined && etag === undefined) return transfer;
+    return {
+      ...transfer,
+      validators: {
+        ...(lastModified === undefined ? {} : { lastModified }),
+        ...(etag === undefined ? {} : { etag }),
+      },
+    };
   } catch (error) {
     close();
     throw describeHttpError(origin, error);
@@ -182,6 +205,13 @@ function statusError(
     default:
       return new TransportError('TRANSPORT_HTTP_STATUS', `${origin}: server answered ${http}${where}`);
   }
+}
+
+/** A validator header as it may be sent back: one printable line, not too long. */
+function headerText(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && header.length <= 256 && /^[\x20-\x7e]+$/.test(header)
+    ? header
+    : undefined;
 }
 
 function contentLength(header: string | string[] | undefined): number | undefined {

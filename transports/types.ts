@@ -18,6 +18,11 @@ export interface RemoteSource {
   readonly user?: string;
   /** Password from the command line; when absent the transport asks `getPassword` if it needs one. */
   readonly password?: string;
+  /**
+   * Fetch only if changed (feed indexes): http sends `If-Modified-Since` / `If-None-Match` with these
+   * and an unchanged file comes back as `notModified`; the other protocols fetch it anyway.
+   */
+  readonly unlessUnchanged?: { readonly lastModified?: string; readonly etag?: string };
 }
 
 /** Progress of one transfer, handed to a callback; the shell decides whether to draw it. */
@@ -91,6 +96,10 @@ export interface Transfer {
    * or the media. Written with `formatOrigin` (common/origin.ts).
    */
   readonly origin: TransferOrigin;
+  /** The server says the file is unchanged (`unlessUnchanged`, http 304): `stream` is empty. */
+  readonly notModified?: boolean;
+  /** What the server said of the file (http `Last-Modified`, `ETag`), to send back next time. */
+  readonly validators?: { readonly lastModified?: string; readonly etag?: string };
 }
 
 /** A transfer from a server: its origin is the protocol, host and port that deliver the bytes. */

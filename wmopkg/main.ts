@@ -1,4 +1,4 @@
-// `wmopkg`: the packaging tool — keygen, build, removal, sign, verify, info, contents (SPEC §6); it prints, the format library does the work.
+// `wmopkg`: the packaging tool — keygen, build, removal, sign, verify, info, contents, index (SPEC §6); it prints, the libraries do the work.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -15,7 +15,6 @@ import {
   isEncryptedSecretKey,
   keyNumberHex,
   loadTrustStore,
-  type PackageReading,
   parsePublicKey,
   parseRevocationList,
   parseSecretKey,
@@ -30,6 +29,7 @@ import {
   verifyPackage,
   writePackage,
 } from '../firmware-sim/format/index.js';
+import { formatInfo, formatListing } from './describe.js';
 
 /** Exit status of `verify`, one per verdict; 1 is any other error, 2 a usage error. */
 const VERIFY_EXIT: Readonly<Record<Verification, number>> = {
@@ -41,14 +41,14 @@ const VERIFY_EXIT: Readonly<Record<Verification, number>> = {
 
 class UsageError extends Error {}
 
+/** An option's value as parseArgs gives it (a list for an option given `multiple`). */
+type OptionValue = string | boolean | string[] | undefined;
+
 interface Command {
   readonly summary: string;
   readonly usage: string;
   readonly options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
-  readonly run: (
-    values: Record<string, string | boolean | undefined>,
-    positionals: string[],
-  ) => Promise<number>;
+  readonly run: (values: Record<string, OptionValue>, positionals: string[]) => Promise<number>;
 }
 
 const passphraseFileOption = { 'passphrase-file': { type: 'string' } } as const;
@@ -263,6 +263,67 @@ The token lets that device, and no other, turn on allow-untrusted in the boot co
       return 0;
     },
   },
+  index: {
+    summary: 'index a feed: Packages, Packages.gz, Packages.sig, Release, Release.sig',
+    usage: `wmopkg index DIR [--sign KEY.sec] [--valid-for DAYS] [--rollout PKG=N]... [--passphrase-file FILE]
+
+  --sign KEY.sec        sign Packages (and Release) into Packages.sig (Release.sig)
+  --valid-for DAYS      write Release (Date, Valid-Until, SHA256 of the index), valid for DAYS days
+  --rollout PKG=N       Rollout: N (percent of devices) on the newest version of PKG; repeatable
+  --passphrase-file F   passphrase of an encrypted secret key
+
+Every .wmopkg under DIR is read once (several at a time) and indexed, every version of each
+package. The files are written to temporary names first and renamed into place together;
+index files of an earlier run that would no longer match are removed. SOURCE_DATE_EPOCH,
+when set, is the date written into Release.`,
+    options: {
+      sign: { type: 'string' },
+      'valid-for': { type: 'string' },
+      rollout: { type: 'string', multiple: true },
+      ...passphraseFileOption,
+    },
+    async run(values, positionals) {
+      const dir = single(positionals, 'DIR');
+      const validFor = values['valid-for'];
+      let validForDays: number | undefined;
+      if (validFor !== undefined) {
+        validForDays = typeof validFor === 'string' && /^[0-9]{1,5}$/.test(validFor) ? Number(validFor) : 0;
+        if (!(validForDays >= 1 && validForDays <= 36500))
+          throw new UsageError(
+            `--valid-for takes a number of days from 1 to 36500, got "${String(validFor)}"`,
+          );
+      }
+      const rollout = new Map<string, number>();
+      for (const item of Array.isArray(values.rollout) ? values.rollout : []) {
+        const m = /^([a-z0-9][a-z0-9.+-]*)=([0-9]{1,3}(?:\.[0-9]+)?)$/.exec(item);
+        if (m === null || Number(m[2]) > 100)
+          throw new UsageError(`--rollout takes PKG=N with N a percentage from 0 to 100, got "${item}"`);
+        rollout.set(m[1]!, Number(m[2]));
+      }
+      const key =
+        typeof values.sign === 'string'
+          ? await loadSecretKey(values.sign, values['passphrase-file'])
+          : undefined;
+      if (validForDays !== undefined && key === undefined) {
+        console.error(
+          'Warning: Release is not signed without --sign: devices refuse a Release without Release.sig',
+        );
+      }
+      const epoch = sourceDateEpoch();
+      const { indexFeed } = await import('../firmware-sim/feeds/index.js');
+      const result = await indexFeed(dir, {
+        ...(key ? { sign: key } : {}),
+        ...(validForDays === undefined ? {} : { validForDays }),
+        ...(rollout.size > 0 ? { rollout } : {}),
+        ...(epoch === undefined ? {} : { now: new Date(epoch * 1000) }),
+      });
+      const signed = key ? ` (signed with key ${keyNumberHex(key.keyNumber)})` : '';
+      console.log(`${dir}: ${result.packages} packages indexed; wrote ${result.written.join(', ')}${signed}`);
+      if (result.removed.length > 0)
+        console.log(`removed ${result.removed.join(', ')} (they no longer match)`);
+      return 0;
+    },
+  },
   info: {
     summary: 'show the control information of a package',
     usage: 'wmopkg info PKG',
@@ -323,7 +384,7 @@ export async function wmopkgMain(argv: string[]): Promise<number> {
       options: command.options ?? {},
       allowPositionals: true,
     });
-    return await command.run(values as Record<string, string | boolean | undefined>, positionals);
+    return await command.run(values as Record<string, OptionValue>, positionals);
   } catch (error) {
     const usage =
       error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
@@ -342,7 +403,7 @@ function errorText(error: unknown): string {
   return (e.message ?? String(error)).split('\n')[0]!;
 }
 
-function required(value: string | boolean | undefined, what: string): string {
+function required(value: OptionValue, what: string): string {
   if (typeof value !== 'string' || value === '') throw new UsageError(`missing ${what}`);
   return value;
 }
@@ -360,14 +421,14 @@ function sourceDateEpoch(): number | undefined {
   return Number(value);
 }
 
-async function revokedList(file: string | boolean | undefined) {
+async function revokedList(file: OptionValue) {
   if (typeof file !== 'string') return { revoked: [], unreadable: [] };
   const list = parseRevocationList(await readFile(file, 'utf8'), file);
   for (const problem of list.problems) console.error(`Warning: ${problem}`);
   return list;
 }
 
-async function loadSecretKey(path: string, passphraseFile: string | boolean | undefined): Promise<SecretKey> {
+async function loadSecretKey(path: string, passphraseFile: OptionValue): Promise<SecretKey> {
   const text = await readFile(path);
   if (!isEncryptedSecretKey(text)) return parseSecretKey(text);
   const passphrase =
@@ -377,7 +438,7 @@ async function loadSecretKey(path: string, passphraseFile: string | boolean | un
   return parseSecretKey(text, passphrase);
 }
 
-async function newPassphrase(passphraseFile: string | boolean | undefined): Promise<string> {
+async function newPassphrase(passphraseFile: OptionValue): Promise<string> {
   if (typeof passphraseFile === 'string') return readPassphraseFile(passphraseFile);
   const first = await askHidden('passphrase: ');
   if (first === '') throw new UsageError('empty passphrase; use -n for a key without one');
@@ -429,81 +490,4 @@ async function askHidden(prompt: string): Promise<string> {
     input.pause();
     process.stderr.write('\n');
   }
-}
-
-/**
- * Like `dpkg-deb --info`, plus the signature state. What the package wrote (control fields, the
- * names and first lines of its scripts) is printable: an escape sequence, a carriage return, a C1 or
- * a bidi control is shown escaped (`\x1b`, `\u202e`), as the shell shows it, never acted on.
- */
-function formatInfo(reading: PackageReading): string {
-  const size = (name: string) => reading.members.find((m) => m.name === name)?.size ?? 0;
-  const signature = reading.signature
-    ? `signed with key ${keyNumberHex(reading.signature.parsed.keyNumber)} (check it with wmopkg verify)`
-    : reading.manifest
-      ? 'not signed (has a manifest)'
-      : 'not signed';
-  const layout = reading.layout === 'ar' ? 'wmopkg package' : 'OpenWrt ipk (outer tar.gz)';
-  const lines = [
-    ` new ${layout}, version 2.0, ${signature}.`,
-    ` size ${reading.size} bytes: control archive=${size('control.tar.gz')} bytes, data archive=${size('data.tar.gz')} bytes.`,
-  ];
-  for (const [name, content] of reading.controlFiles) {
-    const text = content.toString('utf8');
-    const count = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
-    const script = text.startsWith('#!') ? text.split('\n', 1)[0]! : '';
-    const interpreter = script === '' ? '' : `*  ${printable(name).padEnd(20)} ${printable(script)}`;
-    lines.push(
-      `${String(content.length).padStart(8)} bytes,${String(count).padStart(6)} lines   ${interpreter || `   ${printable(name)}`}`,
-    );
-  }
-  for (const line of reading.control.toString().split('\n'))
-    if (line !== '') lines.push(` ${printable(line)}`);
-  return `${lines.join('\n')}\n`;
-}
-
-const TYPE_CHAR: Record<string, string> = {
-  file: '-',
-  directory: 'd',
-  symlink: 'l',
-  link: 'h',
-  'character-device': 'c',
-  'block-device': 'b',
-  fifo: 'p',
-  'contiguous-file': '-',
-};
-
-/**
- * `rwsr-xr-x` as `ls -l`, `tar -tv` and `dpkg-deb --contents` write permissions: setuid and setgid
- * in the owner's and the group's execute place (`s`, or `S` without execute), the sticky bit in the
- * others' (`t`, `T`).
- */
-function permissionString(mode: number): string {
-  const bits = 'rwxrwxrwx'.split('').map((c, i) => (mode & (1 << (8 - i)) ? c : '-'));
-  const special: ReadonlyArray<readonly [number, number, string]> = [
-    [0o4000, 2, 's'],
-    [0o2000, 5, 's'],
-    [0o1000, 8, 't'],
-  ];
-  for (const [bit, at, char] of special) {
-    if (mode & bit) bits[at] = bits[at] === 'x' ? char : char.toUpperCase();
-  }
-  return bits.join('');
-}
-
-/**
- * One line as `tar -tv` (and `dpkg-deb --contents`) prints it. Names, link targets and owners come
- * from the archive: printable, so that a file name cannot rewrite the screen.
- */
-function formatListing(header: import('tar-stream').Header): string {
-  const bits = permissionString(header.mode ?? 0);
-  const owner = printable(`${header.uname || header.uid}/${header.gname || header.gid}`);
-  const date = header.mtime.toISOString().replace('T', ' ').slice(0, 16);
-  const target =
-    header.type === 'symlink'
-      ? ` -> ${printable(header.linkname ?? '')}`
-      : header.type === 'link'
-        ? ` link to ${printable(header.linkname ?? '')}`
-        : '';
-  return `${TYPE_CHAR[header.type] ?? '?'}${bits} ${owner.padEnd(8)} ${String(header.size).padStart(9)} ${date} ${printable(header.name)}${target}`;
 }

@@ -20,6 +20,7 @@ import { type Layout, REVOKED_LIST_NAME } from '../state/layout.js';
 import { type LastBoot, loadActive } from '../store/last-boot.js';
 import { loadRecords, packageFile } from '../store/packages.js';
 import type { ActiveRecord, StoreRecord } from '../store/records.js';
+import { planGate, type StoredVerdict } from './plan-gate.js';
 import {
   applySteps,
   ConflictError,
@@ -38,6 +39,7 @@ import { backgroundSync, syncFileSystem } from './syncer.js';
 import { applySpecialBits, SafeUnpacker, type UnpackResult } from './unpack.js';
 import { deferDataErrors } from './unpack-stored.js';
 import { type BootRules, checkStored, invalidFrom, refusalFor, verifyStored } from './verdict.js';
+import { readActiveAgain } from './verify-parallel.js';
 
 /** Everything a boot needs, read once at its start. */
 interface BootState extends BootRules {
@@ -130,11 +132,19 @@ async function bootSequence(
     active.delete(name);
   }
   const handled = hooks.handled ?? new Map<string, BootLine>();
-  for (const name of [...new Set([...records.keys(), ...damaged.keys(), ...handled.keys()])].sort()) {
+  const readings = await readActiveAgain(layout, device, records, active, handled);
+  // A plan's packages go together: the gate holds back those of a plan with a package that may not run.
+  const gate = await planGate(records, active, (record) =>
+    storedVerdict(state, record, readings.get(record.name)),
+  );
+  for (const name of gate.order(
+    [...new Set([...records.keys(), ...damaged.keys(), ...handled.keys()])].sort(),
+  )) {
     const record = records.get(name);
     const current = active.get(name);
     const given = handled.get(name);
     if (given !== undefined) {
+      gate.done(name, given);
       lines.push(given);
       if (record !== undefined) installIds[name] = record.installId;
       continue;
@@ -147,16 +157,26 @@ async function bootSequence(
       continue;
     }
     installIds[name] = record.installId;
-    const line =
-      current?.installId === record.installId
-        ? await reverify(state, record, current, deactivated)
+    const held = gate.held(name);
+    const line = held
+      ? lineOf(
+          record,
+          held.verification,
+          false,
+          `${held.reason}${current ? `; ${current.version} stays active` : ''}`,
+        )
+      : current?.installId === record.installId
+        ? await reverify(state, record, current, deactivated, readings.get(name))
         : await activate(state, record, current);
+    gate.done(name, line);
     lines.push(line);
     state.events.push(
       `boot ${name} ${line.version} ${line.verification}: ${line.activated ? line.reason : `not activated (${line.reason})`}`,
     );
     faultPoint('boot:package-done');
   }
+  // Taken in the gate's order; reported in name order.
+  lines.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const activeCount = lines.filter((line) => line.activated).length;
   state.events.push(
     `boot: done, ${activeCount} active, ${lines.length - activeCount} not activated, ${deactivated.length} deactivated`,
@@ -196,14 +216,28 @@ function lineOf(
   return { name: record.name, version: record.version, verification, activated, reason };
 }
 
-/** An active package of the same installation: verified again; taken out if it may no longer run. */
+/** The verdict on a stored package and whether it may run, for the plan gate (nothing is unpacked). */
+async function storedVerdict(
+  state: BootState,
+  record: StoreRecord,
+  read: PackageReading | undefined,
+): Promise<StoredVerdict> {
+  const check = await checkStored(state, record, read);
+  return {
+    verification: check.verdict.status,
+    ...(check.refused === undefined ? {} : { refused: check.refused }),
+  };
+}
+
+/** An active package of the same installation: verified again (`read` on every core, or here); taken out if it may no longer run. */
 async function reverify(
   state: BootState,
   record: StoreRecord,
   current: ActiveRecord,
   deactivated: Deactivated[],
+  read: PackageReading | undefined,
 ): Promise<BootLine> {
-  const { verdict, refused } = await checkStored(state, record);
+  const { verdict, refused } = await checkStored(state, record, read);
   if (refused === undefined) return lineOf(record, verdict.status, true, 'already active');
   // A package that may no longer run is not run once more to take it out: its files go, its scripts don't.
   const out = await deactivate(state, current, refused, { scripts: false });

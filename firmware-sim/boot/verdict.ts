@@ -87,13 +87,18 @@ export interface StoredCheck {
 
 /**
  * Verifies a stored package without unpacking it: one pass through one descriptor that hashes every
- * member and reads the control archive, but never inflates data.tar.gz.
+ * member and reads the control archive, but never inflates data.tar.gz. `read` is that pass made
+ * already (on another core, boot/verify-parallel.ts); the verdict is drawn from it the same way.
  */
-export async function checkStored(state: BootRules, record: StoreRecord): Promise<StoredCheck> {
+export async function checkStored(
+  state: BootRules,
+  record: StoreRecord,
+  read?: PackageReading,
+): Promise<StoredCheck> {
   let verdict: Verdict;
   let reading: PackageReading | undefined;
   try {
-    reading = await readPackageFile(packageFile(state.layout, record), readLimits(state.device));
+    reading = read ?? (await readPackageFile(packageFile(state.layout, record), readLimits(state.device)));
     verdict = verifyStored(reading, record, state.trust);
   } catch (error) {
     verdict = invalidFrom(error);

@@ -46,6 +46,7 @@ export {
   type FormatLimits,
   type Layout,
   MEMBER,
+  type MemberHash,
   type MemberInfo,
   PackageReader,
   type PackageReading,
@@ -53,6 +54,7 @@ export {
   readPackage,
   readPackageFile,
 } from './reader.js';
+export { reviveReading } from './reading-clone.js';
 export { type RemovalOptions, removalPackageName, removalPackageSpec } from './removal.js';
 export {
   checkSignature,

@@ -13,6 +13,8 @@ import { ensureSlotLayout } from '../state/slots.js';
 import { dropView } from '../state/snapshot.js';
 import { restoreHeld } from '../store/backup.js';
 import { readStoreEntry, removeFromStore, removeUnreferenced } from '../store/packages.js';
+import { completePlan, isPlanJournal, type PlanJournal } from '../store/plan-commit.js';
+import { cleanFeedTemps, resetFeeds } from './reset-feeds.js';
 
 /** `var/lib/wmopkg/journal.json`: an operation over several packages, completed if interrupted. */
 export interface Journal {
@@ -34,11 +36,15 @@ export async function clearJournal(layout: Layout): Promise<void> {
   await syncDirectory(layout.libDir);
 }
 
-/** Runtime state that a factory reset clears: known SSH hosts, session state (history). */
-export async function resetRuntime(layout: Layout): Promise<void> {
+/**
+ * Runtime state that a factory reset clears: known SSH hosts, session state (history), and the feeds
+ * not marked persistent with their kept indexes. Returns the names of the feeds dropped.
+ */
+export async function resetRuntime(layout: Layout): Promise<string[]> {
   await writeFileAtomic(layout.knownHostsFile, '');
   await rm(layout.runtimeDir!, { recursive: true, force: true });
   await mkdir(layout.runtimeDir!, { recursive: true });
+  return resetFeeds(layout);
 }
 
 /** Removes the listed packages that are still in the store (each removal is atomic). */
@@ -72,10 +78,16 @@ export async function recover(layout: Layout): Promise<string[]> {
   const txn = await recoverTxn(layout);
   if (txn) events.push(txn);
   const journal = await readFile(layout.journalFile, 'utf8').then(
-    (text) => JSON.parse(text) as Journal,
+    (text) => JSON.parse(text) as Journal | PlanJournal,
     () => undefined,
   );
-  if (journal) {
+  if (journal !== undefined && isPlanJournal(journal)) {
+    // Decided before the crash (every download was complete and verified): completed, never undone.
+    await completePlan(layout, journal);
+    events.push(
+      `recovery: completed the interrupted plan ${journal.id} (${journal.installs.length} installed, ${journal.removes.length} removed)`,
+    );
+  } else if (journal) {
     await removePackages(layout, journal.names);
     for (const name of journal.restore ?? []) await restoreHeld(layout, name);
     if (journal.op === 'factory-reset') await resetRuntime(layout);
@@ -99,6 +111,7 @@ export async function recover(layout: Layout): Promise<string[]> {
   ]) {
     await removeTemps(dir);
   }
+  await cleanFeedTemps(layout);
   return events;
 }
 

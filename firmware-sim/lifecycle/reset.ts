@@ -39,12 +39,13 @@ export async function resetPackages(layout: Layout, log: Log): Promise<void> {
   await removePackages(layout, gone);
   faultPoint('factory-reset:removed');
   for (const name of restore) await restoreHeld(layout, name);
-  await resetRuntime(layout);
+  const feeds = await resetRuntime(layout);
   await clearJournal(layout);
   // Whether a package with a damaged record was persistent cannot be known: it stays, named.
   const unknown = [...damaged.keys()];
   await log([
     `---- factory reset: ${quantity(gone.length, 'package')} removed${gone.length ? ` (${gone.join(', ')})` : ''}, ${kept.length} persistent kept${kept.length ? ` (${kept.join(', ')})` : ''}${restore.length ? `, ${restore.length} restored from the backup (${restore.join(', ')})` : ''}${unknown.length ? `, ${unknown.length} with a damaged record kept (${unknown.join(', ')}; remove them by name)` : ''}; known hosts and session state cleared ----`,
   ]);
+  if (feeds.length > 0) await log([`factory reset: feeds dropped (not persistent): ${feeds.join(', ')}`]);
   faultPoint('factory-reset:before-boot');
 }

@@ -35,6 +35,10 @@ export interface Layout extends DevicePaths {
   readonly journalFile: string;
   /** What the last boot did. */
   readonly lastBootFile: string;
+  /** The configured feeds (`feed [persistent] NAME URL`, one per line). */
+  readonly feedsFile: string;
+  /** The kept index of each feed: `feeds/NAME/`. */
+  readonly feedsDir: string;
   readonly lockDir: string;
   readonly lockFile: string;
 }
@@ -72,6 +76,8 @@ export function layoutOf(dir: string): Layout {
     txnDir: join(libDir, 'txn'),
     journalFile: join(libDir, 'journal.json'),
     lastBootFile: join(libDir, 'boot.json'),
+    feedsFile: join(root, 'etc', 'wmopkg', 'feeds'),
+    feedsDir: join(libDir, 'feeds'),
     lockDir,
     lockFile: join(lockDir, 'device.lock'),
   };

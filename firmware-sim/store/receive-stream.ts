@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { takeReturn } from '../../common/lent.js';
+import { EarlyWriteback } from '../../tuning/early-writeback.js';
 import { collectYoungGarbage } from '../../tuning/young-gc.js';
 
 /** Bytes per batch of `eachBatch`: large enough that per-call costs vanish, small enough to stay in cache. */
@@ -11,8 +12,11 @@ export const RECEIVE_BATCH = 1024 * 1024;
 /** Bytes handed out between two collections of young garbage (see collectYoungGarbage). */
 export const COLLECT_EVERY = 4 * 1024 * 1024;
 
-/** Free batch buffers kept for reuse; more than the pipeline holds at once (file queue, zlib queue). */
-const POOL_LIMIT = 4;
+/**
+ * Free batch buffers kept for reuse: more than the install holds at once (the file's queue and the
+ * write in flight, the hashing thread's queue), so that none is allocated anew in the steady state.
+ */
+const POOL_LIMIT = 8;
 
 /**
  * Calls `each` for the bytes of `stream` in order, in batches of up to `batchBytes`: small chunks (a
@@ -61,7 +65,8 @@ export function eachBatch(
         const back = takeReturn(first);
         return [first, back ? once(back) : noop];
       }
-      const buffer = free.pop() ?? Buffer.allocUnsafe(batchBytes);
+      // Shared memory, so that a hashing thread (tuning/hash-thread.ts) reads the batch in place.
+      const buffer = free.pop() ?? Buffer.from(new SharedArrayBuffer(batchBytes));
       let used = 0;
       while (queue.length > 0 && queue[0]!.length < large && used + queue[0]!.length <= batchBytes) {
         const chunk = queue.shift()!;
@@ -155,11 +160,14 @@ const GATHER_LIMIT = 2 * 1024 * 1024;
  * Appends chunks to an open file in order. One write is in flight at a time; the chunks that arrive
  * meanwhile are gathered and go in the next `writev`, so a stream of 64 KiB network chunks becomes a
  * few large system calls instead of one small awaited write each, and the caller goes on hashing while
- * the disk works. The chunks are kept, not copied: the caller must not reuse their memory.
+ * the disk works. The chunks are kept, not copied: the caller must not reuse their memory. The disk
+ * starts writing the file back while it grows (tuning/early-writeback.ts); the caller's fsync at the
+ * end is still what makes it durable.
  */
 export class GatheringWriter {
   readonly #handle: FileHandle;
   readonly #limit: number;
+  readonly #writeback: EarlyWriteback;
   #queue: Buffer[] = [];
   #queued = 0;
   /** Bytes ever queued, and bytes done with (written, or dropped after a failure). */
@@ -170,9 +178,10 @@ export class GatheringWriter {
   #waiters: Array<() => void> = [];
   #doneWaiters: DoneWaiter[] = [];
 
-  constructor(handle: FileHandle, limit = GATHER_LIMIT) {
+  constructor(handle: FileHandle, limit = GATHER_LIMIT, writeback = new EarlyWriteback(handle)) {
     this.#handle = handle;
     this.#limit = limit;
+    this.#writeback = writeback;
   }
 
   /**
@@ -201,10 +210,19 @@ export class GatheringWriter {
     return new Promise<void>((resolve) => this.#doneWaiters.push({ at: this.#total, resolve }));
   }
 
-  /** Resolves when every queued chunk is written; rejects with the first write error. */
+  /**
+   * Resolves when every queued chunk is written and no background write-back is running; rejects with
+   * the first error of either.
+   */
   async flush(): Promise<void> {
     while (this.#writing) await this.#writing;
-    if (this.#failure !== undefined) throw this.#failure;
+    const writeback = this.#writeback.settled();
+    if (this.#failure !== undefined) {
+      // The handle may be closed next: no flush of it may still be running.
+      await writeback.catch(() => {});
+      throw this.#failure;
+    }
+    await writeback;
   }
 
   async #drain(): Promise<void> {
@@ -217,6 +235,7 @@ export class GatheringWriter {
         this.#wake();
         await this.#writeAll(batch, bytes);
         this.#finished(bytes);
+        this.#writeback.wrote(bytes);
       }
     } catch (error) {
       this.#failure = error;

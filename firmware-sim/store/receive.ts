@@ -1,8 +1,10 @@
 // Receiving a package into the store: one pass over the stream (file, hashes), then commit.
+import { channel } from 'node:diagnostics_channel';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { renameDurably, tempPathFor, writeFileAtomic } from '../../common/atomic.js';
+import { HashThread, hashThreadPays } from '../../tuning/hash-thread.js';
 import type { InstallRequest } from '../api.js';
 import { checkCompatibility } from '../config/compat.js';
 import { type DeviceFile, readLimits } from '../config/device-file.js';
@@ -46,25 +48,36 @@ export async function receivePackage(
 ): Promise<Received> {
   await mkdir(layout.storeDir, { recursive: true });
   const tmp = tempPathFor(join(layout.storeDir, `${request.name}.wmopkg`), 'download');
-  const reader = new PackageReader(readLimits(device));
+  let hashThread: HashThread | undefined;
+  const reader = new PackageReader({
+    ...readLimits(device),
+    // A large data.tar.gz is hashed on another core while this thread receives and writes.
+    dataHash: (size) => {
+      if (!hashThreadPays(size)) return undefined;
+      hashThread = new HashThread();
+      return hashThread;
+    },
+  });
   const handle = await open(tmp, 'wx', 0o644);
   let kept = false;
   try {
     faultPoint('install:opened');
     const stream: Readable = request.signal ? addAbortSignal(request.signal, request.stream) : request.stream;
     const file = new GatheringWriter(handle);
+    const diskWait = new Stopwatch();
     try {
       // The file and the reader take the same batch; neither reads it back. The file's writes run in
-      // the background while the reader hashes and checks the next batch. The batch's buffer is reused
-      // once its file write is done (the reader copies what it keeps).
+      // the background while the reader hashes and checks the next batch (or hands it to the hashing
+      // thread). The batch's buffer is reused once its file write and its hashing are done (the reader
+      // copies what it keeps).
       await eachBatch(stream, async (batch, release) => {
         const full = file.write(batch);
         await reader.write(batch);
-        void file.written().then(release);
-        if (full) await full;
+        void Promise.all([file.written(), hashThread?.hashed()]).then(release);
+        if (full) await diskWait.time(full);
         faultPoint('install:receive');
       });
-      await file.flush();
+      await diskWait.time(file.flush());
     } catch (error) {
       await file.flush().catch(() => {});
       if (request.signal?.aborted) {
@@ -76,16 +89,58 @@ export async function receivePackage(
       throw error;
     }
     const reading = await reader.end();
-    await handle.sync();
+    await diskWait.time(handle.sync());
     faultPoint('install:received');
+    publishBreakdown(reading.size, diskWait.ms, hashThread);
     const verdict = verifyPackage(reading, trust);
     kept = true;
     return { tmp, reading, verdict };
   } catch (error) {
     throw refusal(error, request.name);
   } finally {
+    await hashThread?.close();
     await handle.close().catch(() => {});
     if (!kept) await rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Where a receive's time went, published on the diagnostics channel `edgesh:receive` once a package
+ * is received (`npm run bench transports` prints it; nothing is built when nobody listens).
+ */
+export interface ReceiveBreakdown {
+  readonly bytes: number;
+  /** Time this thread waited for the disk: the file's queue full, the last writes, the fsync. */
+  readonly diskWaitMs: number;
+  /** Time this thread waited for the hashing thread (its queue full, the digest), if one ran. */
+  readonly hashWaitMs?: number;
+  /** CPU time of the hashing thread, if one ran (Linux). */
+  readonly hashThreadCpuMs?: number;
+}
+
+const breakdowns = channel('edgesh:receive');
+
+function publishBreakdown(bytes: number, diskWaitMs: number, thread: HashThread | undefined): void {
+  if (!breakdowns.hasSubscribers) return;
+  breakdowns.publish({
+    bytes,
+    diskWaitMs: Math.round(diskWaitMs),
+    ...(thread ? { hashWaitMs: Math.round(thread.waitedMs) } : {}),
+    ...(thread?.cpuMs === undefined ? {} : { hashThreadCpuMs: thread.cpuMs }),
+  } satisfies ReceiveBreakdown);
+}
+
+/** Adds up the time spent awaiting promises. */
+class Stopwatch {
+  ms = 0;
+
+  async time<T>(promise: Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await promise;
+    } finally {
+      this.ms += performance.now() - started;
+    }
   }
 }
 
@@ -188,7 +243,7 @@ export async function commitPackage(
 }
 
 /** A directory without a readable record (made by hand) must not block an install: it goes. */
-async function moveAsideBroken(layout: Layout, name: string): Promise<void> {
+export async function moveAsideBroken(layout: Layout, name: string): Promise<void> {
   const dir = join(layout.storeDir, name);
   const trash = tempPathFor(dir, 'broken');
   try {

@@ -38,6 +38,15 @@ export interface StoreRecord {
   readonly keyNumber?: string;
   /** Written by earlier versions, which inflated the data archive at installation. */
   readonly fileCount?: number;
+  /** The feed it came from (absent: installed from a file, an address or a media). */
+  readonly feed?: string;
+  /** Installed only as a dependency of other packages (`autoremove` may take it). */
+  readonly auto?: boolean;
+  /**
+   * Installed by a plan with other packages: the boot activates the plan's packages together. `needs`
+   * names the packages of the same plan it depends on.
+   */
+  readonly plan?: { readonly id: string; readonly needs: readonly string[] };
 }
 
 /** `var/lib/wmopkg/active/NAME.json`: what an activated package put into `rootfs/`. */
@@ -121,6 +130,15 @@ export function parseStoreRecord(text: string, path: string): StoreRecord {
   check(path, (VERIFICATIONS as readonly unknown[]).includes(o.verification), 'bad "verification"');
   check(path, Number.isSafeInteger(o.size) && isCount(o.fileCount), 'bad sizes');
   check(path, o.keyNumber === undefined || isString(o.keyNumber), 'bad "keyNumber"');
+  check(path, o.feed === undefined || isString(o.feed), 'bad "feed"');
+  check(path, o.auto === undefined || typeof o.auto === 'boolean', '"auto" must be true or false');
+  const plan = o.plan as Record<string, unknown> | undefined;
+  check(
+    path,
+    plan === undefined ||
+      (typeof plan === 'object' && plan !== null && isString(plan.id) && isStringList(plan.needs)),
+    'bad "plan"',
+  );
   check(
     path,
     Array.isArray(o.fields) && o.fields.every((f) => isStringList(f) && f.length === 2),

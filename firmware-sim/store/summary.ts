@@ -69,6 +69,8 @@ export async function packageDetails(
     ...(source.keyNumber === undefined ? {} : { keyNumber: source.keyNumber }),
     size: source.size,
     ...fileCountOf(source, active),
+    ...(source.feed === undefined ? {} : { feed: source.feed }),
+    ...(source.auto === undefined ? {} : { auto: source.auto }),
   };
 }
 

@@ -62,7 +62,7 @@ const cases: readonly Case[] = [
     line: 'install 192.0.2.1 pkgname.wmopkg',
     expected: {
       run: 'install',
-      args: { address: { host: '192.0.2.1' }, file: { path: 'pkgname.wmopkg', name: 'pkgname' } },
+      args: { target: { address: { host: '192.0.2.1' } }, file: { path: 'pkgname.wmopkg', name: 'pkgname' } },
     },
   },
   {
@@ -73,7 +73,7 @@ const cases: readonly Case[] = [
       run: 'install',
       args: {
         persistent: true,
-        address: { host: '192.0.2.1' },
+        target: { address: { host: '192.0.2.1' } },
         file: { path: 'pkgname.wmopkg', name: 'pkgname' },
       },
     },
@@ -86,7 +86,7 @@ const cases: readonly Case[] = [
       run: 'install',
       args: {
         proto: 'tftp',
-        address: { host: '192.0.2.1' },
+        target: { address: { host: '192.0.2.1' } },
         file: { path: 'pkgname.wmopkg', name: 'pkgname' },
       },
     },
@@ -111,7 +111,7 @@ const cases: readonly Case[] = [
         proto: 'sftp',
         password: 'se cret',
         persistent: true,
-        address: { host: '2001:db8::1', port: 2222 },
+        target: { address: { host: '2001:db8::1', port: 2222 } },
         file: { path: 'a/b.wmopkg', name: 'b' },
       },
     },
@@ -120,7 +120,68 @@ const cases: readonly Case[] = [
     title: 'a quoted word is never a keyword',
     context: 'package',
     line: 'install "media" x.wmopkg',
-    expected: { run: 'install', args: { address: { host: 'media' }, file: { path: 'x.wmopkg', name: 'x' } } },
+    expected: {
+      run: 'install',
+      args: { target: { address: { host: 'media' }, name: 'media' }, file: { path: 'x.wmopkg', name: 'x' } },
+    },
+  },
+  {
+    title: 'install a package of the feeds by name',
+    context: 'package',
+    line: 'install hello',
+    expected: { run: 'install', args: { target: { address: { host: 'hello' }, name: 'hello' } } },
+  },
+  {
+    title: 'install by name: dry-run and no-recommends',
+    context: 'package',
+    line: 'inst persistent lib+x dry no-r',
+    expected: {
+      run: 'install',
+      args: { persistent: true, target: { name: 'lib+x' }, dryRun: true, noRecommends: true },
+    },
+  },
+  {
+    title: 'dry-run after a server address is refused',
+    context: 'package',
+    line: 'install 192.0.2.1 dry-run',
+    expected: /^dry-run and no-recommends apply to installing a package of the feeds by name$/,
+  },
+  {
+    title: 'dry-run after proto is refused',
+    context: 'package',
+    line: 'install proto ftp hello dry-run',
+    expected: /^dry-run and no-recommends apply to installing a package of the feeds by name$/,
+  },
+  {
+    title: 'feed with a persistent flag',
+    context: 'package',
+    line: 'feed persistent base http://192.0.2.1/feed/',
+    expected: { run: 'feed', args: { persistent: true, name: 'base', url: 'http://192.0.2.1/feed' } },
+  },
+  {
+    title: 'a password in a feed URL is refused without showing it',
+    context: 'package',
+    line: 'feed base ftp://admin:hunter2@192.0.2.1/feed',
+    expected:
+      /^invalid URL: a password cannot be part of a feed URL: give user@ only \(the password is asked for at update\), or use a key$/,
+  },
+  {
+    title: 'no feed',
+    context: 'package',
+    line: 'no feed base',
+    expected: { run: 'no feed', args: { name: 'base' } },
+  },
+  {
+    title: 'show whatdepends recursive',
+    context: 'package',
+    line: 'sh whatd liba rec',
+    expected: { run: 'show whatdepends', args: { name: 'liba', recursive: true } },
+  },
+  {
+    title: 'upgrade all by default',
+    context: 'package',
+    line: 'upgrade',
+    expected: { run: 'upgrade', args: {} },
   },
   { title: 'alias', context: 'package', line: 'list', expected: { run: 'show', args: {} } },
   { title: 'alias abbreviated', context: 'package', line: 'l', expected: { run: 'show', args: {} } },
@@ -190,7 +251,7 @@ const cases: readonly Case[] = [
     title: 'incomplete install',
     context: 'package',
     line: 'install',
-    expected: /^incomplete command "install": expected address\[:port\]$/,
+    expected: /^incomplete command "install": expected address\[:port\]\|PKGNAME$/,
   },
   {
     title: 'incomplete after the address',
@@ -261,6 +322,46 @@ const cases: readonly Case[] = [
     context: 'package',
     line: 'install media external user admin x.wmopkg',
     expected: /^media cannot be combined with proto, user or password$/,
+  },
+  {
+    title: 'a version constraint as two words: the relation waits for its version',
+    context: 'updater',
+    line: 'install b version >= 2.0 priority 60',
+    expected: {
+      run: 'install',
+      args: { name: 'b', version: { relation: '>=', version: '2.0' }, priority: 60 },
+    },
+  },
+  {
+    title: 'a version constraint as one word',
+    context: 'updater',
+    line: 'install b version <<3',
+    expected: { run: 'install', args: { name: 'b', version: { relation: '<<', version: '3' } } },
+  },
+  {
+    title: 'a version constraint quoted with its space',
+    context: 'updater',
+    line: 'install b version "= 1.2.0"',
+    expected: { run: 'install', args: { name: 'b', version: { relation: '=', version: '1.2.0' } } },
+  },
+  {
+    title: 'a relation with no version after it',
+    context: 'updater',
+    line: 'install b version >=',
+    expected: /^incomplete command "install b version >=": expected CONSTRAINT$/,
+  },
+  {
+    title: 'a version with no relation',
+    context: 'updater',
+    line: 'install b version 2.0',
+    expected:
+      /^invalid CONSTRAINT "2\.0": expected a relation \(<< <= >= >> =\) and a version, e\.g\. >= 2\.0 or >=2\.0$/,
+  },
+  {
+    title: 'a quoted relation is the whole value, not joined to the next word',
+    context: 'updater',
+    line: 'install b version ">=" 2.0',
+    expected: /^invalid CONSTRAINT ">=": expected a relation/,
   },
   { title: 'unterminated quote', line: 'show log | include "x', expected: /unterminated double quote/ },
   { title: 'empty filter', line: 'show log |', expected: /^incomplete command "\|": expected a filter$/ },
@@ -553,7 +654,7 @@ test('an invalid password is refused without showing it', () => {
 test('redact: error messages never show a password', () => {
   assert.throws(
     () => parseLine(registry, 'package', 'install password hunter2'),
-    (e: Error) => e.message === 'incomplete command "install password ****": expected address[:port]',
+    (e: Error) => e.message === 'incomplete command "install password ****": expected address[:port]|PKGNAME',
   );
   assert.throws(
     () => parseLine(registry, 'package', 'install password hunter2 1.2.3.4 x.wmopkg extra'),
@@ -586,19 +687,24 @@ const helps: ReadonlyArray<{ context?: string; line: string; expected: string[] 
   {
     context: 'package',
     line: 'install ',
-    expected: ['persistent', 'media', 'proto', 'user', 'password', 'address[:port]'],
+    expected: ['persistent', 'media', 'proto', 'user', 'password', 'address[:port]|PKGNAME'],
   },
   {
     context: 'package',
     line: 'install persistent ',
-    expected: ['media', 'proto', 'user', 'password', 'address[:port]'],
+    expected: ['media', 'proto', 'user', 'password', 'address[:port]|PKGNAME'],
+  },
+  {
+    context: 'package',
+    line: 'install hello ',
+    expected: ['dry-run', 'no-recommends', 'PKGNAME.wmopkg', '<cr>', '|'],
   },
   { context: 'package', line: 'install media ', expected: ['<label>'] },
   { context: 'package', line: 'install media external ', expected: ['persistent', 'PKGNAME.wmopkg'] },
   {
     context: 'package',
     line: 'install proto ftp ',
-    expected: ['persistent', 'user', 'password', 'address[:port]'],
+    expected: ['persistent', 'user', 'password', 'address[:port]|PKGNAME'],
   },
   { context: 'package', line: 'install 192.0.2.1 ', expected: ['PKGNAME.wmopkg'] },
   {
@@ -609,9 +715,29 @@ const helps: ReadonlyArray<{ context?: string; line: string; expected: string[] 
   { line: 'reboot ', expected: ['confirm', '<cr>', '|'] },
   { context: 'package', line: 'install proto ', expected: ['<ftp|tftp|scp|sftp|http|https>'] },
   { context: 'package', line: 'remove p', expected: ['pkgname', 'pkgtwo'] },
-  { context: 'package', line: 'show ', expected: ['PKGNAME', '<cr>', '|'] },
+  {
+    context: 'package',
+    line: 'show ',
+    expected: ['feeds', 'available', 'upgradable', 'depends', 'whatdepends', 'files', 'PKGNAME', '<cr>', '|'],
+  },
   { context: 'package', line: 'e', expected: ['exit', 'end'] },
-  { line: 'package ', expected: ['install', 'remove', 'show', 'list', 'help', '<cr>'] },
+  {
+    line: 'package ',
+    expected: [
+      'install',
+      'remove',
+      'show',
+      'list',
+      'feed',
+      'no',
+      'update',
+      'upgrade',
+      'autoremove',
+      'search',
+      'help',
+      '<cr>',
+    ],
+  },
   { line: 'show log | ', expected: ['json', 'include', 'exclude', 'begin', 'count'] },
   // json only first, and only after a command that has a document.
   { line: 'show log | json | ', expected: ['include', 'exclude', 'begin', 'count'] },
@@ -658,9 +784,9 @@ test('? help on a narrow terminal is wrapped at spaces, never cut in a word by t
     );
   }
   assert.deepEqual(formatHelp(items, 60).slice(0, 3), [
-    '  persistent      Survive a factory reset; only remove takes',
-    '                  it away',
-    '  media           Read the file from a connected media (USB',
+    '  persistent              Survive a factory reset; only',
+    '                          remove takes it away',
+    '  media                   Read the file from a connected',
   ]);
 });
 

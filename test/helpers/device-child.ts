@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeviceError, openDevice } from '../../firmware-sim/index.js';
+import { mediaFetcher } from './feed-device.js';
 
 const [dir, vendorDir, op, ...args] = process.argv.slice(2);
 
@@ -62,6 +63,28 @@ async function main(): Promise<unknown> {
       return device.boot();
     case 'factory-reset':
       return device.factoryReset();
+    case 'updater-run': {
+      // One updater run over the real transports (the feed configured on the device, on loopback).
+      const { transportFetcher } = await import('./updater-fixtures.js');
+      const { plan: _plan, ...outcome } = await device.updater.run({
+        fetcher: transportFetcher(device),
+        trigger: 'timer',
+      });
+      return outcome;
+    }
+    case 'feed-update':
+      // Feeds on the device's stick: no network in a child that is killed.
+      return device.updateFeeds({ fetcher: mediaFetcher(device) });
+    case 'feed-install': {
+      const plan = await device.planFeeds({
+        requests: args.map((name) => ({ kind: 'install' as const, name })),
+      });
+      return device.applyPlan(plan, { fetcher: mediaFetcher(device) });
+    }
+    case 'feed-remove': {
+      const plan = await device.planRemove(args);
+      return device.applyPlan(plan, { fetcher: mediaFetcher(device) });
+    }
     default:
       throw new Error(`unknown operation ${op}`);
   }

@@ -32,7 +32,7 @@ test('? and help install fit a 50-column terminal, words whole', async () => {
   await s.waitFor(PKG);
   let m = s.mark();
   s.type('install ?');
-  const help = await s.waitFor(/address\[:port\][\s\S]*optionally :port/, m);
+  const help = await s.waitFor(/address\[:port\]\|PKGNAME[\s\S]*with what it needs/, m);
   m = s.mark();
   s.type('\x15help install\r');
   // \x15 (Ctrl-U) clears the line that ? kept.
@@ -42,8 +42,8 @@ test('? and help install fit a 50-column terminal, words whole', async () => {
     // Written within the width, so the terminal never breaks a line itself, in a word or elsewhere.
     for (const l of lines) assert.ok([...l].length <= 50, `${[...l].length}: ${l}`);
   }
-  assert.match(text, /^ {2}Install a \.wmopkg package from a server or a$/m);
-  assert.match(help, /^ {2}persistent +Survive a factory reset; only$/m);
+  assert.match(text, /^ {2}Install a package from the feeds by name, or a$/m);
+  assert.match(help, /^ {2}persistent +Survive a factory reset;$/m);
 });
 
 test('a top-level command typed in a context says how to reach it, on a terminal too', async () => {

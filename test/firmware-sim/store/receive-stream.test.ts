@@ -43,6 +43,11 @@ describe('eachBatch', () => {
     assert.ok(batches.length < chunks.length, 'chunks were gathered');
   });
 
+  test('gathered batches are in shared memory, which a hashing thread reads in place', async () => {
+    const { originals } = await collect([randomBytes(100), randomBytes(100)], 1024);
+    assert.ok(originals.every((b) => b.buffer instanceof SharedArrayBuffer));
+  });
+
   test('a large chunk is passed on as it is, without a copy', async () => {
     const large = randomBytes(800);
     const chunks = [randomBytes(10), large, randomBytes(10)];

@@ -1,4 +1,4 @@
-// Runs a CommonJS bundle compiled from its V8 code cache: the launcher's way, for the bundle of vorpal loaded later.
+// Runs a CommonJS bundle compiled from its V8 code cache: the launcher's way, for the bundles loaded later (vorpal, undici).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';

@@ -1,0 +1,454 @@
+// The `updater` context (docs/updater.md): requests with priorities, plan, run, approvals, delay, reboot.
+import { isPackageName, PACKAGE_NAME_RULE } from '../common/package-name.js';
+import type {
+  ApprovalState,
+  ConstraintRelation,
+  FeedFetcher,
+  RunRecord,
+  UpdaterPlan,
+  UpdaterRequest,
+  UpdaterStatus,
+  VersionConstraint,
+} from '../firmware-sim/api.js';
+import { formatHeld, formatLost, formatUpdaterStep } from '../firmware-sim/api.js';
+import { commonCommands, commonGroups } from './common.js';
+import { bootReportDoc } from './device-docs.js';
+import { CliError } from './errors.js';
+import { bootReportLines } from './exec.js';
+import { createFeedFetcher } from './feed-fetch.js';
+import {
+  type ArgsOf,
+  arg,
+  type CommandEnv,
+  type Context,
+  command,
+  invalid,
+  option,
+  options,
+  type ParamType,
+} from './grammar.js';
+import { number } from './param-types.js';
+import { localTime, renderFields, renderTable, toAscii, wrapLine } from './table.js';
+
+const CONTROL = /[\x00-\x1f\x7f]/;
+const RELATIONS: readonly ConstraintRelation[] = ['<<', '<=', '>=', '>>', '='];
+
+function startsWith(prefix: string): (word: string) => boolean {
+  return (word) => word.startsWith(prefix);
+}
+
+/** A package a request names: TAB offers the feeds' packages and the installed ones. */
+const requestPackage: ParamType<string> = {
+  name: 'PKGNAME',
+  help: 'Package of the feeds (or installed)',
+  parse(text) {
+    if (CONTROL.test(text) || !isPackageName(text))
+      throw invalid(this, text, `expected a package name (${PACKAGE_NAME_RULE})`);
+    return text;
+  },
+  async complete(prefix, env) {
+    const [installed, offered] = await Promise.all([
+      env.services.device.names(),
+      env.services.device.feedNames(),
+    ]);
+    return [...new Set([...installed, ...offered])].filter(startsWith(prefix)).sort();
+  },
+};
+
+/** A package an explicit request names now (`no install NAME`): TAB offers those. */
+function requestedPackage(kind: 'install' | 'uninstall'): ParamType<string> {
+  return {
+    ...requestPackage,
+    help: `Package with an explicit ${kind} request`,
+    async complete(prefix, env) {
+      const status = await env.services.device.updater.status();
+      return status.requests
+        .filter((r) => r.source === 'explicit' && r.kind === kind)
+        .map((r) => r.name)
+        .filter(startsWith(prefix));
+    },
+  };
+}
+
+/** `>= 2.0` (the relation and the version as two words), `>=2.0`, or quoted: `">= 2.0"`. */
+const versionConstraint: ParamType<VersionConstraint> = {
+  name: 'CONSTRAINT',
+  help: 'A relation and a version: >= 2.0, << 3, = 1.2.0 (or as one word: >=2.0)',
+  parse(text) {
+    const m = /^\(?\s*(<<|<=|>=|>>|=)\s*([^\s()]+)\s*\)?$/.exec(text);
+    if (m === null || CONTROL.test(text)) {
+      throw invalid(
+        this,
+        text,
+        `expected a relation (${RELATIONS.join(' ')}) and a version, e.g. >= 2.0 or >=2.0`,
+      );
+    }
+    return { relation: m[1] as ConstraintRelation, version: m[2]! };
+  },
+  // A bare relation waits for its version, the next word.
+  joinsNext: (word) => (RELATIONS as readonly string[]).includes(word),
+};
+
+/** A word out of a fixed set (`on|off`, `auto|manual`). */
+function choice<W extends string>(name: string, help: string, words: readonly W[]): ParamType<W> {
+  return {
+    name,
+    help,
+    parse(text) {
+      const w = words.find((c) => c === text.toLowerCase());
+      if (w === undefined) throw invalid({ name }, text, `expected ${words.join(' or ')}`);
+      return w;
+    },
+    complete: (prefix) => words.filter(startsWith(prefix.toLowerCase())),
+  };
+}
+
+/** A plan id as `plan` prints it. */
+const planId: ParamType<string> = {
+  name: 'PLAN-ID',
+  help: 'The id plan prints (12 hex digits)',
+  parse(text) {
+    if (!/^[0-9a-f]{12}$/.test(text.toLowerCase()))
+      throw invalid(this, text, 'expected the 12 hex digits plan prints');
+    return text.toLowerCase();
+  },
+  async complete(prefix, env) {
+    const pending = (await env.services.device.updater.status()).pending;
+    return pending === undefined ? [] : [pending.id].filter(startsWith(prefix));
+  },
+};
+
+const priority = option(
+  'priority',
+  number('N', 'Priority, 0 to 100: higher wins a conflict (default 50)', 0, 100),
+  'Higher wins when requests conflict (default 50)',
+);
+const installParams = [
+  arg('name', requestPackage),
+  options(option('version', versionConstraint, 'Only versions that meet CONSTRAINT (>= 2.0)'), priority),
+] as const;
+const uninstallParams = [arg('name', requestPackage), options(priority)] as const;
+
+/** The fetcher of the updater: the device's transports and media, and nobody to ask (a login or unknown host key fails). */
+async function updaterFetcher(env: CommandEnv): Promise<FeedFetcher> {
+  const device = env.services.device;
+  const [info, tools] = await Promise.all([device.info(), env.services.transports()]);
+  const resolver = async () => (await env.services.media()).resolver;
+  return createFeedFetcher({
+    openRemote: tools.openRemote,
+    media: {
+      resolver: {
+        list: async (labels) => (await resolver()).list(labels),
+        resolve: async (labels, label, path) => (await resolver()).resolve(labels, label, path),
+        open: async (file, opts) => (await resolver()).open(file, opts),
+      },
+      labels: async () => (await device.bootConfig()).media,
+    },
+    defaultPorts: info.defaultPorts,
+    user: env.session.user,
+    knownHostsFile: device.paths.knownHostsFile,
+    caDir: device.paths.caDir,
+    progress: (label) => env.ui.progress(label),
+  });
+}
+
+/** A request as the commands write it: `install a version >=2.0 priority 60`. */
+function requestWords(r: Pick<UpdaterRequest, 'kind' | 'name' | 'constraint' | 'priority'>): string {
+  const version = r.constraint ? ` version ${r.constraint.relation} ${r.constraint.version}` : '';
+  return `${r.kind} ${r.name}${version}${r.priority === 50 ? '' : ` priority ${r.priority}`}`;
+}
+
+async function setInstall(args: ArgsOf<typeof installParams>, env: CommandEnv): Promise<void> {
+  const request = {
+    kind: 'install' as const,
+    name: args.name,
+    ...(args.version ? { constraint: args.version } : {}),
+    priority: args.priority ?? 50,
+  };
+  await env.services.device.updater.setRequest(request);
+  env.out.line(`Request ${requestWords(request)} set; the next run acts on it (plan shows how).`);
+}
+
+async function setUninstall(args: ArgsOf<typeof uninstallParams>, env: CommandEnv): Promise<void> {
+  const request = { kind: 'uninstall' as const, name: args.name, priority: args.priority ?? 50 };
+  await env.services.device.updater.setRequest(request);
+  env.out.line(`Request ${requestWords(request)} set; the next run acts on it (plan shows how).`);
+}
+
+async function drop(kind: 'install' | 'uninstall', name: string, env: CommandEnv): Promise<void> {
+  if (!(await env.services.device.updater.dropRequest(kind, name))) {
+    throw new CliError('CLI_NOT_FOUND', `there is no request ${kind} ${name} (see show)`);
+  }
+  env.out.line(`Request ${kind} ${name} dropped.`);
+}
+
+const SOURCES = {
+  explicit: 'explicit',
+  package: 'recorded (package install)',
+  local: 'local (installed from a file)',
+};
+
+/** `show`: the requests, the settings, the last run, a plan waiting. */
+function statusLines(status: UpdaterStatus, env: CommandEnv): string[] {
+  const rows = status.requests.map((r) => [
+    r.kind,
+    r.name,
+    r.constraint ? `${r.constraint.relation} ${r.constraint.version}` : '',
+    String(r.priority),
+    `${SOURCES[r.source]}${r.shadowed ? ', overridden' : ''}`,
+  ]);
+  const lines =
+    rows.length === 0
+      ? ['No requests: the updater removes nothing and installs nothing (install PKGNAME adds one).']
+      : renderTable(
+          { title: 'Requests', columns: ['REQUEST', 'NAME', 'VERSION', 'PRIORITY', 'SOURCE'], rows },
+          env.session.terminal,
+        );
+  const s = status.settings;
+  const fields: Array<[string, string]> = [
+    ['Approval', s.approval ? 'on: a run applies only an approved plan' : 'off'],
+    [
+      'Delay',
+      s.delayHours === 0
+        ? 'none'
+        : `${s.delayHours} h: a plan applies once it has been pending that long, or when approved`,
+    ],
+    [
+      'Reboot',
+      s.reboot === 'auto'
+        ? 'auto: an applied plan reboots the device'
+        : 'manual: an applied plan waits for a reboot',
+    ],
+  ];
+  const last = status.lastRun;
+  fields.push([
+    'Last run',
+    last === undefined
+      ? 'never'
+      : `${localTime(last.at)} (${last.trigger === 'timer' ? 'edgesh-updater' : 'run'}): ${runText(last)}`,
+  ]);
+  if (status.pending) {
+    fields.push([
+      'Pending plan',
+      `${status.pending.id} since ${localTime(status.pending.since)} (approve ${status.pending.id} applies it)`,
+    ]);
+  }
+  if (status.approved.length > 0) fields.push(['Approved', status.approved.join(', ')]);
+  return [...lines, ...renderFields(fields)];
+}
+
+/** How a run ended, in words. */
+function runText(r: RunRecord): string {
+  switch (r.result) {
+    case 'applied':
+      return `applied plan ${r.planId} (${steps(r.steps)})${r.reboot === 'done' ? ', rebooted' : ', reboot pending'}`;
+    case 'nothing-to-do':
+      return 'nothing to do';
+    case 'waiting':
+      return r.message ?? `plan ${r.planId} waits for approval`;
+    case 'failed':
+      return `failed: ${r.message ?? 'unknown error'}`;
+  }
+}
+
+/** The approval line under a plan. */
+function approvalText(plan: UpdaterPlan): string {
+  const a: ApprovalState = plan.approval;
+  switch (a.kind) {
+    case 'not-needed':
+      return plan.steps.length === 0 ? 'Nothing to do.' : 'A run applies it (no approval needed).';
+    case 'approved':
+      return 'Approved: a run applies it.';
+    case 'delay-elapsed':
+      return `Pending since ${localTime(a.since)}, longer than the delay: a run applies it.`;
+    case 'waiting':
+      return a.until === undefined
+        ? `Waits for approval: updater approve ${plan.id}.`
+        : `Waits until ${localTime(a.until)} (the delay), or for approval: updater approve ${plan.id}.`;
+  }
+}
+
+/**
+ * The plan as `plan` and `run` print it: the feeds, the id, each step with its reason, what lost or
+ * was held back; `plan` adds whether a run would apply it.
+ */
+function planLines(plan: UpdaterPlan, env: CommandEnv, withApproval: boolean): string[] {
+  const lines: string[] = [];
+  const arrow = env.session.terminal.ascii ? '->' : '→';
+  const feeds = plan.feeds.map((f) => `${f.feed} ${f.result}`).join(', ');
+  lines.push(`Feeds: ${feeds || 'none configured (package feed NAME URL adds one)'}`);
+  const items = [
+    ...plan.steps.map((s) => formatUpdaterStep(s, arrow)),
+    ...plan.lost.map(formatLost),
+    ...plan.held.map(formatHeld),
+  ];
+  if (plan.steps.length === 0) {
+    lines.push(items.length === 0 ? `Nothing to do (plan ${plan.id}).` : `Nothing to do (plan ${plan.id}):`);
+  } else {
+    const size = plan.downloadBytes > 0 ? `, ${formatSize(plan.downloadBytes)} to download` : '';
+    lines.push(`Plan ${plan.id} (${steps(plan.steps.length)}${size}):`);
+  }
+  const width = env.session.terminal.width;
+  for (const item of items) lines.push(...wrapLine(`  ${item}`, width, 4));
+  if (withApproval && plan.steps.length > 0) lines.push(approvalText(plan));
+  return env.session.terminal.ascii ? lines.map(toAscii) : lines;
+}
+
+/** `1 step`, `3 steps`. */
+function steps(n: number): string {
+  return n === 1 ? '1 step' : `${n} steps`;
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function warnFeeds(plan: UpdaterPlan, env: CommandEnv): void {
+  for (const f of plan.feeds) {
+    if (f.result === 'failed')
+      env.out.warn(`feed ${f.feed}: ${f.message ?? 'update failed'}; its previous index is used`);
+  }
+}
+
+async function showPlan(env: CommandEnv): Promise<void> {
+  const plan = await env.services.device.updater.plan({
+    fetcher: await updaterFetcher(env),
+    signal: env.signal,
+  });
+  warnFeeds(plan, env);
+  for (const line of planLines(plan, env, true)) env.out.line(line);
+}
+
+/**
+ * `run`. A plan that waits for approval is said, not an error: the run did its work (the updater
+ * reports, it never asks). Ctrl-C stops it before the commit with nothing changed.
+ */
+async function runNow(env: CommandEnv): Promise<void> {
+  const fetcher = await updaterFetcher(env);
+  let outcome: Awaited<ReturnType<CommandEnv['services']['device']['updater']['run']>>;
+  try {
+    outcome = await env.services.device.updater.run({ fetcher, trigger: 'cli', signal: env.signal });
+  } catch (e) {
+    if (!env.signal.aborted) throw e;
+    throw new CliError('CLI_ABORTED', 'updater run cancelled; nothing was changed', { cause: e });
+  }
+  if (outcome.plan) for (const line of planLines(outcome.plan, env, false)) env.out.line(line);
+  switch (outcome.result) {
+    case 'waiting':
+      env.out.line(`${capital(outcome.message ?? 'the plan waits for approval')}; nothing was changed.`);
+      return;
+    case 'nothing-to-do':
+      return;
+    default:
+      env.out.line(
+        `Applied plan ${outcome.planId} (${steps(outcome.steps)}). ${outcome.reboot === 'done' ? 'Rebooting (reboot auto):' : 'Changes are applied after reboot.'}`,
+      );
+      if (outcome.boot)
+        for (const line of bootReportLines(bootReportDoc(outcome.boot), env)) env.out.line(line);
+  }
+}
+
+function capital(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The `updater` context. */
+export const updaterContext: Context = {
+  name: 'updater',
+  path: '/updater/#',
+  groups: { ...commonGroups, no: 'Drop a request' },
+  commands: [
+    command({
+      name: 'install',
+      help: 'Request that a package be installed (and kept current), with its dependencies',
+      params: installParams,
+      run: setInstall,
+    }),
+    command({
+      name: 'uninstall',
+      help: 'Request that a package be absent',
+      params: uninstallParams,
+      run: setUninstall,
+    }),
+    command({
+      name: 'no install',
+      help: 'Drop an install request',
+      params: [arg('name', requestedPackage('install'))],
+      run: async (args, env) => drop('install', args.name, env),
+    }),
+    command({
+      name: 'no uninstall',
+      help: 'Drop an uninstall request',
+      params: [arg('name', requestedPackage('uninstall'))],
+      run: async (args, env) => drop('uninstall', args.name, env),
+    }),
+    command({
+      name: 'show',
+      help: 'Show the requests, the settings and the last run',
+      run: async (_args, env) => {
+        for (const line of statusLines(await env.services.device.updater.status(), env)) env.out.line(line);
+      },
+    }),
+    command({
+      name: 'plan',
+      help: 'Update the feeds and show what a run would do now, each step with its reason',
+      run: async (_args, env) => showPlan(env),
+    }),
+    command({
+      name: 'run',
+      help: 'Update the feeds and apply the plan now, without asking',
+      run: async (_args, env) => runNow(env),
+    }),
+    command({
+      name: 'approval',
+      help: 'on: a run applies only an approved plan; off: plans apply by themselves',
+      params: [arg('mode', choice('on|off', 'on or off', ['on', 'off'] as const))],
+      run: async (args, env) => {
+        await env.services.device.updater.setApproval(args.mode === 'on');
+        env.out.line(
+          args.mode === 'on'
+            ? 'Approval is on: a run applies only an approved plan (approve PLAN-ID).'
+            : 'Approval is off: a run applies its plan (unless a delay is set).',
+        );
+      },
+    }),
+    command({
+      name: 'approve',
+      help: 'Approve a plan by its id: the next run applies it',
+      params: [arg('id', planId)],
+      run: async (args, env) => {
+        await env.services.device.updater.approve(args.id);
+        env.out.line(`Plan ${args.id} approved: the next run applies it, if the plan is still the same.`);
+      },
+    }),
+    command({
+      name: 'delay',
+      help: 'Hours a plan waits before it applies by itself (0: no delay)',
+      params: [arg('hours', number('HOURS', 'Hours, 0 to 8760', 0, 8760))],
+      run: async (args, env) => {
+        await env.services.device.updater.setDelay(args.hours);
+        env.out.line(
+          args.hours === 0
+            ? 'No delay.'
+            : `Delay ${args.hours} h: a plan applies once it has been pending ${args.hours} h, or when approved.`,
+        );
+      },
+    }),
+    command({
+      name: 'reboot',
+      help: 'auto: an applied plan reboots the device; manual: it waits for a reboot',
+      params: [arg('mode', choice('auto|manual', 'auto or manual', ['auto', 'manual'] as const))],
+      run: async (args, env) => {
+        await env.services.device.updater.setReboot(args.mode);
+        env.out.line(
+          args.mode === 'auto'
+            ? 'An applied plan reboots the device.'
+            : 'An applied plan waits for a reboot.',
+        );
+      },
+    }),
+    ...commonCommands,
+  ],
+};

@@ -1,0 +1,135 @@
+// What the feeds offer, as this device keeps it: every kept index parsed into one universe, in configured order.
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FeedConfig, FeedPackageInfo } from '../api.js';
+import { readFeeds } from '../config/feeds.js';
+import { DeviceError } from '../errors.js';
+import { type FeedContent, type FeedEntry, parsePackagesIndex, Universe } from '../feeds/index.js';
+import type { Layout } from '../state/layout.js';
+import { type CatalogFeed, CatalogSource, parseCatalog } from './catalog-file.js';
+import { feedDir, type KeptIndex, readKept } from './kept.js';
+import { scanIndex } from './scan.js';
+
+/** The universe of the kept indexes, the feeds it came from, and what the operator should know about them. */
+export interface Catalog {
+  readonly universe: Universe;
+  readonly feeds: readonly FeedConfig[];
+  /** Feeds without an index, with an expired one, or whose index could not be read. */
+  readonly warnings: readonly string[];
+  /** Feeds with a kept index. */
+  readonly indexed: number;
+}
+
+/**
+ * What the feeds offer, every stanza of every kept index parsed (the feeds in configured order: the
+ * first feed wins for the same name and version): for the commands that list or show packages. A
+ * feed whose kept index cannot be read is left out with a warning: the others still serve.
+ */
+export async function loadCatalog(layout: Layout): Promise<Catalog> {
+  const { feeds } = await readFeeds(layout.feedsFile);
+  const warnings: string[] = [];
+  const contents: FeedContent[] = [];
+  for (const feed of feeds) {
+    try {
+      const kept = await readKept(layout, feed.name, feed.url);
+      const index = kept?.index;
+      if (index === undefined) {
+        warnings.push(`feed ${feed.name} has no index yet (run update)`);
+        continue;
+      }
+      warnings.push(...expiryWarning(feed.name, index));
+      const stream = createReadStream(join(feedDir(layout, feed.name), index.files.Packages.file), {
+        highWaterMark: 1024 * 1024,
+      });
+      const parsed = await parsePackagesIndex(stream);
+      contents.push({ name: feed.name, packages: parsed.packages });
+    } catch (error) {
+      warnings.push(
+        `feed ${feed.name}: its kept index cannot be read (${(error as Error).message}); run update`,
+      );
+    }
+  }
+  return { universe: new Universe(contents), feeds, warnings, indexed: contents.length };
+}
+
+/** What a plan reads: every feed's catalog, the stanzas parsed only as the resolver reaches them. */
+export interface PlanningSource {
+  readonly source: CatalogSource;
+  readonly feeds: readonly FeedConfig[];
+  readonly warnings: readonly string[];
+  readonly indexed: number;
+}
+
+/**
+ * The feeds for a plan: each kept index with its catalog (catalog-file.ts), read whole but parsed
+ * only where the resolver looks. An index kept by an earlier version, without a catalog, gets one now.
+ */
+export async function loadPlanningSource(layout: Layout): Promise<PlanningSource> {
+  const { feeds } = await readFeeds(layout.feedsFile);
+  const warnings: string[] = [];
+  const parts: CatalogFeed[] = [];
+  for (const feed of feeds) {
+    try {
+      const kept = await readKept(layout, feed.name, feed.url);
+      const index = kept?.index;
+      if (index === undefined) {
+        warnings.push(`feed ${feed.name} has no index yet (run update)`);
+        continue;
+      }
+      warnings.push(...expiryWarning(feed.name, index));
+      const dir = feedDir(layout, feed.name);
+      const packages = await readFile(join(dir, index.files.Packages.file));
+      const rows =
+        index.catalog === undefined
+          ? parseCatalog(scanIndex(packages).catalog)
+          : parseCatalog(await readFile(join(dir, index.catalog), 'utf8'));
+      parts.push({ name: feed.name, rows, packages });
+    } catch (error) {
+      warnings.push(
+        `feed ${feed.name}: its kept index cannot be read (${(error as Error).message}); run update`,
+      );
+    }
+  }
+  return { source: new CatalogSource(parts), feeds, warnings, indexed: parts.length };
+}
+
+function expiryWarning(name: string, index: KeptIndex): string[] {
+  const fresh = index.freshness;
+  if (fresh.state !== 'protected' || Date.parse(fresh.validUntil) >= Date.now()) return [];
+  return [
+    `feed ${name}: its index expired on ${fresh.validUntil.slice(0, 10)} (a stale or frozen feed; run update)`,
+  ];
+}
+
+/** Refuses to plan without any index: says what to do first. */
+export function requireIndexes(catalog: {
+  readonly feeds: readonly FeedConfig[];
+  readonly indexed: number;
+}): void {
+  if (catalog.feeds.length === 0) {
+    throw new DeviceError(
+      'DEVICE_NO_FEED',
+      'no feeds configured: add one with feed NAME URL, then run update',
+    );
+  }
+  if (catalog.indexed === 0) {
+    throw new DeviceError('DEVICE_NO_FEED', 'no feed has an index yet: run update');
+  }
+}
+
+/** A feed package as the contract shows it. */
+export function packageInfo(entry: FeedEntry): FeedPackageInfo {
+  const p = entry.package;
+  return {
+    name: p.name,
+    version: p.version,
+    architecture: p.architecture,
+    feed: entry.feed,
+    ...(p.rollout === undefined ? {} : { rollout: p.rollout }),
+    description: (p.control.get('Description') ?? '').split('\n')[0]!.trim(),
+    filename: p.filename,
+    size: p.size,
+    sha256: p.sha256,
+  };
+}

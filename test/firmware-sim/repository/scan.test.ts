@@ -1,0 +1,113 @@
+// The update's pass over a fetched index and its gzip reader: the same answers however the index is cut.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { FeedError, parsePackagesIndex } from '../../../firmware-sim/feeds/index.js';
+import { parseCatalog } from '../../../firmware-sim/repository/catalog-file.js';
+import { inflateIndex } from '../../../firmware-sim/repository/fetch.js';
+import { scanIndex } from '../../../firmware-sim/repository/scan.js';
+
+const MAX = 64 * 1024 * 1024;
+
+/** An index of `count` stanzas of about 300 bytes, `extra` put into stanza `at`; blank runs vary. */
+function index(count: number, extra: { at: number; text: string } | undefined = undefined): string {
+  const parts: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `pkg-${String(i).padStart(5, '0')}`;
+    parts.push(
+      [
+        `Package: ${name}`,
+        `Version: 1.${i}-r${i % 7}`,
+        ...(i % 3 === 0 ? [`Provides: virtual-${i % 11} (= 1.0)`] : []),
+        `Depends: pkg-${String(Math.floor(i / 2)).padStart(5, '0')}`,
+        `Filename: pool/${name}.wmopkg`,
+        'Architecture: all',
+        'Size: 1234',
+        `SHA256sum: ${'ab'.repeat(32)}`,
+        `Description: package number ${i} — ünïcode in the text`,
+        ' a continuation line of the description, long enough to fill the stanza up a bit',
+        ...(extra?.at === i ? [extra.text] : []),
+      ].join('\n'),
+    );
+    // One empty line mostly; sometimes a line of blanks or two empty lines (both separate stanzas).
+    parts.push(i % 50 === 7 ? '\n \t\n' : i % 50 === 9 ? '\n\n\n' : '\n\n');
+  }
+  return parts.join('');
+}
+
+test('the scan finds each stanza where the parser does, across many slices', async () => {
+  const text = index(3000); // about 900 KiB: many 64 KiB slices
+  const bytes = Buffer.from(text);
+  const summary = scanIndex(bytes);
+  const parsed = await parsePackagesIndex(bytes);
+  assert.equal(summary.packages, 3000);
+  assert.equal(parsed.packages.length, 3000);
+  const rows = parseCatalog(summary.catalog);
+  assert.equal(rows.length, 3000);
+  for (const [i, [name, version, start, end, provides]] of rows.entries()) {
+    const p = parsed.packages[i]!;
+    assert.equal(name, p.name);
+    assert.equal(version, p.version);
+    assert.equal(provides, i % 3 === 0 ? `virtual-${i % 11} (= 1.0)` : '');
+    // The range is the stanza: it starts at its first field (or the blanks before it) and ends at its last line.
+    const stanza = bytes.subarray(start, end).toString('utf8');
+    assert.match(stanza.trimStart(), new RegExp(`^Package: ${name}\n`));
+    assert.ok(stanza.endsWith('stanza up a bit'), `stanza ${i} ends "${stanza.slice(-20)}"`);
+  }
+});
+
+test('a bad line deep in the index is refused with its own line number', () => {
+  const text = index(3000, { at: 2500, text: 'this is not a field' });
+  const line = text.slice(0, text.indexOf('this is not a field')).split('\n').length;
+  assert.throws(
+    () => scanIndex(Buffer.from(text)),
+    (e: unknown) =>
+      e instanceof FeedError &&
+      e.code === 'FEED_BAD_INDEX' &&
+      e.message === `Packages line ${line}: expected "Field: value", got "this is not a field"`,
+  );
+});
+
+test('a continuation line right after an empty line is refused wherever a slice begins', () => {
+  // Every stanza boundary may begin a slice: try the orphan after many of them.
+  for (const at of [1, 200, 211, 1999]) {
+    const text = index(2000).replace(
+      `Package: pkg-${String(at).padStart(5, '0')}\n`,
+      ` orphan\nPackage: pkg-${String(at).padStart(5, '0')}\n`,
+    );
+    const line = text.slice(0, text.indexOf(' orphan')).split('\n').length;
+    assert.throws(
+      () => scanIndex(Buffer.from(text)),
+      (e: unknown) =>
+        e instanceof FeedError && e.message === `Packages line ${line}: continuation line before any field`,
+      `orphan before stanza ${at}`,
+    );
+  }
+});
+
+test('inflateIndex: one member, several members, a trailer that lies, a bomb, corrupt data', async () => {
+  const text = Buffer.from(index(2000));
+  assert.deepEqual(await inflateIndex(gzipSync(text), MAX), text);
+  // Two members: the trailer gives the last member's size only.
+  const half = text.length >> 1;
+  const two = Buffer.concat([gzipSync(text.subarray(0, half)), gzipSync(text.subarray(half))]);
+  assert.deepEqual(await inflateIndex(two, MAX), text);
+  const small = Buffer.concat([gzipSync(text), gzipSync(Buffer.from('Package: z\nVersion: 1\n'))]);
+  assert.equal((await inflateIndex(small, MAX)).length, text.length + 22);
+  // A trailer claiming more than the data: zlib's length check refuses it.
+  const lying = Buffer.from(gzipSync(text));
+  lying.writeUInt32LE(text.length + 1000, lying.length - 4);
+  await assert.rejects(inflateIndex(lying, MAX), (e: unknown) => (e as FeedError).code === 'FEED_BAD_INDEX');
+  // More than the cap, whatever the trailer says.
+  const bomb = gzipSync(Buffer.alloc(3 * 1024 * 1024));
+  await assert.rejects(
+    inflateIndex(bomb, 1024 * 1024),
+    (e: unknown) => (e as FeedError).code === 'FEED_TOO_LARGE',
+  );
+  bomb.writeUInt32LE(100, bomb.length - 4);
+  await assert.rejects(inflateIndex(bomb, 1024 * 1024), (e: unknown) => e instanceof FeedError);
+  await assert.rejects(
+    inflateIndex(Buffer.from('not gzip at all, not at all'), MAX),
+    (e: unknown) => (e as FeedError).code === 'FEED_BAD_INDEX',
+  );
+});
