@@ -144,13 +144,15 @@ const cases: readonly Case[] = [
     title: 'dry-run after a server address is refused',
     context: 'package',
     line: 'install 192.0.2.1 dry-run',
-    expected: /^dry-run and no-recommends apply to installing a package of the feeds by name$/,
+    expected:
+      /^dry-run follows the file when installing from a server or a media \(install ADDRESS FILE dry-run\)$/,
   },
   {
     title: 'dry-run after proto is refused',
     context: 'package',
     line: 'install proto ftp hello dry-run',
-    expected: /^dry-run and no-recommends apply to installing a package of the feeds by name$/,
+    expected:
+      /^dry-run follows the file when installing from a server or a media \(install ADDRESS FILE dry-run\)$/,
   },
   {
     title: 'feed with a persistent flag',
@@ -414,7 +416,7 @@ const cases: readonly Case[] = [
     expected: {
       run: 'install',
       args: {
-        address: { host: '192.0.2.1' },
+        target: { address: { host: '192.0.2.1' } },
         file: { path: 'x.wmopkg', name: 'x' },
         confirm: true,
         dryRun: true,
@@ -697,7 +699,7 @@ const helps: ReadonlyArray<{ context?: string; line: string; expected: string[] 
   {
     context: 'package',
     line: 'install hello ',
-    expected: ['dry-run', 'no-recommends', 'PKGNAME.wmopkg', '<cr>', '|'],
+    expected: ['dry-run', 'no-recommends', 'confirm', 'PKGNAME.wmopkg', '<cr>', '|'],
   },
   { context: 'package', line: 'install media ', expected: ['<label>'] },
   { context: 'package', line: 'install media external ', expected: ['persistent', 'PKGNAME.wmopkg'] },

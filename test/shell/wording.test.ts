@@ -27,7 +27,8 @@ const PKG = 'example:/package/#>';
 test('? and help install fit a 50-column terminal, words whole', async () => {
   const s = shell();
   await s.waitFor(TOP);
-  s.resize(50, 40);
+  // Tall enough that help install is not paged.
+  s.resize(50, 80);
   s.type('package\r');
   await s.waitFor(PKG);
   let m = s.mark();
