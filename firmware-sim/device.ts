@@ -28,6 +28,7 @@ import type {
   InstallResult,
   PackageDetails,
   PackageSummary,
+  PendingReboot,
   RequestHook,
   Updater,
 } from './api.js';
@@ -52,7 +53,7 @@ import {
   removeFromStore,
   storeNames,
 } from './store/packages.js';
-import { listPackages, notInstalled, packageDetails } from './store/summary.js';
+import { listPackages, notInstalled, packageDetails, pendingReboot } from './store/summary.js';
 import { LocalTrust } from './trust.js';
 import { invalidateFastPath, recordRequests, resetUpdater } from './updater/hooks.js';
 import { lazyUpdater } from './updater/lazy.js';
@@ -232,6 +233,19 @@ export class LocalDevice implements Device {
         maxPackageBytes: device.maxPackageBytes,
         bootedAt: last?.report.at ?? new Date(0).toISOString(),
       };
+    });
+  }
+
+  pending(): Promise<PendingReboot> {
+    return this.guard('reading what the next boot changes', async () =>
+      pendingReboot(this.paths, await this.device()),
+    );
+  }
+
+  lastBoot(): Promise<BootReport> {
+    return this.guard('reading the last boot', async () => {
+      const last = await readLastBoot(this.paths);
+      return last?.report ?? { at: new Date(0).toISOString(), lines: [], deactivated: [] };
     });
   }
 
