@@ -2,6 +2,7 @@
 import { MAX_PARTITION } from '../common/media-label.js';
 import type { MediaLabel } from '../common/vocabulary.js';
 import { commonCommands, commonGroups } from './common.js';
+import { type BootShowDoc, bootShowDoc } from './device-docs.js';
 import { CliError } from './errors.js';
 import { changeText } from './firmware.js';
 import {
@@ -19,7 +20,7 @@ import { address, filePath, fsLabel, fsUuid, mediaLabel, number } from './param-
 import { openSource, sourceOptions } from './source.js';
 import { renderFields, renderPairs } from './table.js';
 
-async function showBoot(env: CommandEnv): Promise<void> {
+async function showBoot(env: CommandEnv): Promise<BootShowDoc> {
   const device = env.services.device;
   const [config, info, firmware, media] = await Promise.all([
     device.bootConfig(),
@@ -27,41 +28,42 @@ async function showBoot(env: CommandEnv): Promise<void> {
     device.firmware(),
     env.services.media(),
   ]);
+  return bootShowDoc(config, info, firmware, media);
+}
+
+function printBoot(doc: BootShowDoc, env: CommandEnv): void {
   // On a device with a secure-boot anchor, a setting without a valid token (a configuration edited
   // by hand, a token of another device) is not honoured by the boot: say so where it is shown.
-  const problems = config.problems ?? [];
-  const inForce = !info.secureBoot || config.unlock !== undefined;
   const fields: Array<[string, string]> = [
     [
       'allow-untrusted',
-      !config.allowUntrusted
+      !doc.allow_untrusted
         ? 'off'
-        : inForce
+        : doc.allow_untrusted_in_force
           ? 'on'
           : 'on (not in force: secure boot needs an unlock token)',
     ],
-    ['secure boot', info.secureBoot ? 'on (allow-untrusted needs an unlock token)' : 'off'],
+    ['secure boot', doc.secure_boot ? 'on (allow-untrusted needs an unlock token)' : 'off'],
     [
       'unlock token',
-      config.unlock === undefined ? 'none' : `serial ${config.unlock.serial}, key ${config.unlock.keyNumber}`,
+      doc.unlock_token === null
+        ? 'none'
+        : `serial ${doc.unlock_token.serial}, key ${doc.unlock_token.signing_key}`,
     ],
     [
       'firmware fallback',
-      !config.firmwareFallback
+      !doc.firmware_fallback
         ? 'not set'
-        : firmware.next?.kind === 'fallback'
-          ? `set: ${changeText(firmware.next)} at the next reboot`
+        : doc.firmware_next?.kind === 'fallback'
+          ? `set: ${changeText(doc.firmware_next)} at the next reboot`
           : 'set',
     ],
   ];
   for (const line of renderFields(fields)) env.out.line(line);
   env.out.line('Media labels:');
-  const labels = config.media.map((l): [string, string] => [
-    media.formatMediaLabel(l),
-    media.describeLabel(l),
-  ]);
+  const labels = doc.media.map((l): [string, string] => [l.config_line, l.matches]);
   for (const line of renderPairs(labels, env.session.terminal.width, 2)) env.out.line(line);
-  for (const problem of problems) {
+  for (const problem of doc.problems) {
     env.out.warn(`${problem} (allow-untrusted counts as off until a boot command rewrites the file)`);
   }
 }
@@ -192,7 +194,12 @@ export const bootContext: Context = {
         env.out.line(was ? 'Firmware fallback cancelled.' : 'No firmware fallback was set.');
       },
     }),
-    command({ name: 'show', help: 'Show the boot configuration', run: async (_args, env) => showBoot(env) }),
+    command({
+      name: 'show',
+      help: 'Show the boot configuration',
+      data: async (_args, env) => showBoot(env),
+      text: printBoot,
+    }),
     command({
       name: 'unlock',
       help: 'Install a vendor-signed unlock token for this device (secure boot)',

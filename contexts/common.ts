@@ -1,5 +1,14 @@
 // Commands every context has: navigation (exit, end, top), `do`, `terminal`, history, and `help` derived from the declarations.
-import { arg, type Command, type CommandEnv, type Context, command, usagePieces } from './grammar.js';
+import {
+  arg,
+  type Command,
+  type CommandEnv,
+  type Context,
+  command,
+  flag,
+  options,
+  usagePieces,
+} from './grammar.js';
 import { numberOrAuto, restWords } from './param-types.js';
 import { lookup } from './parser.js';
 import { renderPairs, wrapLine, wrapPieces } from './table.js';
@@ -30,6 +39,13 @@ const terminalCommands: readonly Command[] = [
     navigation: true,
     params: [arg('n', numberOrAuto('N', 'Columns, or auto to follow the terminal', 40, 512))],
     run: async (a, env) => env.session.terminal.setWidth(a.n),
+  }),
+  command({
+    name: 'terminal automation',
+    help: 'Automation mode: prompt once, no redraw, colour or paging, tables never cut, no questions',
+    navigation: true,
+    params: [options(flag('off', 'Leave automation mode'))],
+    run: async (a, env) => env.session.terminal.setAutomation(a.off !== true),
   }),
   command({
     name: 'terminal ascii',

@@ -48,6 +48,16 @@ export interface TerminalSettings {
   setWidth(columns: number | 'auto'): void;
   /** `terminal length N`; `auto` follows the terminal again (its height less one; no paging without a TTY). */
   setLength(lines: number | 'auto'): void;
+  /**
+   * Automation mode (docs/automation.md): the prompt drawn once, no line editor, no colour, progress
+   * bar or paging, ASCII tables never cut, and no question ever asked.
+   */
+  readonly automation: boolean;
+  /**
+   * `terminal automation` / `terminal automation off`. On: ASCII, no paging, tables as wide as their
+   * content (`terminal width|length|utf8` after it still apply); off: the terminal's own settings again.
+   */
+  setAutomation(on: boolean): void;
 }
 
 /**

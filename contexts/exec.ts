@@ -1,10 +1,24 @@
-// The top level (exec) of SPEC §3.2: contexts, show media/version/backup/log, reboot, factory-reset, terminal, whoami, history.
+// The top level (exec) of SPEC §3.2: contexts, show media/version/backup/log/last-boot, reboot, factory-reset, whoami.
 import type { BootReport } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
+import {
+  type BootReportDoc,
+  backupDoc,
+  bootReportDoc,
+  logDoc,
+  type MediaListDoc,
+  mediaListDoc,
+  type RebootDoc,
+  type VersionDoc,
+  versionDoc,
+} from './device-docs.js';
 import { CliError } from './errors.js';
 import { backupLines, firmwareAfterLines, firmwareChangeLines, versionFields } from './firmware.js';
-import { type CommandEnv, type Context, command } from './grammar.js';
+import { type CommandEnv, type Context, command, confirmFlag, options } from './grammar.js';
 import { localTime, renderFields, renderTable } from './table.js';
+
+/** `reboot [confirm]`, `factory-reset [confirm]`. */
+const confirmParams = [options(confirmFlag)] as const;
 
 /**
  * What Ctrl-C says during a boot. A boot is not stopped halfway: it would leave some packages
@@ -13,9 +27,9 @@ import { localTime, renderFields, renderTable } from './table.js';
  */
 const BOOTING = 'boot in progress, cannot be interrupted';
 
-/** The boot report as `reboot` and `factory-reset` (and `updater run` with `reboot auto`) print it. */
-export function bootReportLines(report: BootReport, env: CommandEnv): string[] {
-  const rows = report.lines.map((l) => [
+/** The boot report as `reboot`, `factory-reset` and `show last-boot` print it. */
+export function bootReportLines(report: BootReportDoc, env: CommandEnv): string[] {
+  const rows = report.packages.map((l) => [
     l.name,
     l.version,
     l.verification,
@@ -25,7 +39,7 @@ export function bootReportLines(report: BootReport, env: CommandEnv): string[] {
   lines.push(
     ...renderTable(
       {
-        title: `Boot ${localTime(report.at)}`,
+        title: `Boot ${localTime(report.booted_at)}`,
         columns: ['NAME', 'VERSION', 'VERIFICATION', 'RESULT'],
         rows,
         wrap: true,
@@ -34,9 +48,13 @@ export function bootReportLines(report: BootReport, env: CommandEnv): string[] {
     ),
   );
   lines.push(...firmwareAfterLines(report));
-  for (const d of report.deactivated)
-    lines.push(`Deactivated ${d.name} ${d.version} (${d.reason ?? 'removed'}).`);
+  for (const d of report.deactivated) lines.push(`Deactivated ${d.name} ${d.version} (${d.reason}).`);
   return lines;
+}
+
+/** Prints a boot report (`text` of the commands that have one). */
+function printBootReport(report: BootReportDoc, env: CommandEnv): void {
+  for (const line of bootReportLines(report, env)) env.out.line(line);
 }
 
 async function confirmOrStop(env: CommandEnv, question: string): Promise<void> {
@@ -44,27 +62,40 @@ async function confirmOrStop(env: CommandEnv, question: string): Promise<void> {
     throw new CliError('CLI_NOT_CONFIRMED', 'not confirmed, nothing was changed');
 }
 
-async function showMedia(env: CommandEnv): Promise<void> {
-  const media = await env.services.media();
-  const labels = (await env.services.device.bootConfig()).media;
-  const statuses = await media.resolver.list(labels);
-  const rows = statuses.map((s) => [
-    s.label.name,
+function mediaLines(doc: MediaListDoc, env: CommandEnv): string[] {
+  const rows = doc.media.map((s) => [
+    s.label,
     s.matches,
     s.available ? `${s.device ?? '?'} on ${s.mountpoint ?? '?'}` : `not available: ${s.reason ?? 'unknown'}`,
   ]);
-  for (const line of renderTable(
+  return renderTable(
     { title: 'Media', columns: ['LABEL', 'MATCHES', 'STATUS'], rows, wrap: true },
     env.session.terminal,
-  )) {
-    env.out.line(line);
-  }
+  );
 }
 
-async function showVersion(env: CommandEnv): Promise<void> {
+async function showMedia(env: CommandEnv): Promise<MediaListDoc> {
+  const media = await env.services.media();
+  const labels = (await env.services.device.bootConfig()).media;
+  return mediaListDoc(await media.resolver.list(labels), media);
+}
+
+async function showVersion(env: CommandEnv): Promise<VersionDoc> {
   const device = env.services.device;
-  const [info, firmware] = await Promise.all([device.info(), device.firmware()]);
-  for (const line of renderFields(versionFields(info, firmware))) env.out.line(line);
+  const [info, firmware, pending] = await Promise.all([device.info(), device.firmware(), device.pending()]);
+  return versionDoc(info, firmware, pending);
+}
+
+/** `reboot` and `factory-reset`: asked first, the boot never stopped halfway, its report as the result. */
+async function rebootWith(
+  env: CommandEnv,
+  question: string,
+  result: RebootDoc['result'],
+  boot: () => Promise<BootReport>,
+): Promise<RebootDoc> {
+  await confirmOrStop(env, question);
+  const report = await env.session.shielded(BOOTING, boot);
+  return { result, changed: true, ...bootReportDoc(report) };
 }
 
 /** The top level. */
@@ -92,47 +123,61 @@ export const execContext: Context = {
     command({
       name: 'show media',
       help: 'Show the media labels and the drives they match',
-      run: async (_a, env) => showMedia(env),
+      data: async (_a, env) => showMedia(env),
+      text: (doc, env) => {
+        for (const line of mediaLines(doc, env)) env.out.line(line);
+      },
     }),
     command({
       name: 'show version',
       help: 'Show hostname, firmware version and slots, architecture, serial and uptime',
-      run: async (_a, env) => showVersion(env),
+      data: async (_a, env) => showVersion(env),
+      text: (doc, env) => {
+        for (const line of renderFields(versionFields(doc))) env.out.line(line);
+      },
     }),
     command({
       name: 'show backup',
       help: 'Show the backup: the packages that come back after a firmware change or a factory reset',
-      run: async (_a, env) => {
-        for (const line of backupLines(await env.services.device.backup(), env)) env.out.line(line);
+      data: async (_a, env) => backupDoc(await env.services.device.backup()),
+      text: (doc, env) => {
+        for (const line of backupLines(doc, env)) env.out.line(line);
       },
     }),
     command({
       name: 'show log',
       help: 'Show the package event log',
-      run: async (_a, env) => {
-        for (const line of await env.services.device.eventLog()) env.out.line(line);
+      data: async (_a, env) => logDoc(await env.services.device.eventLog()),
+      text: (doc, env) => {
+        for (const e of doc.events) env.out.line(e.time === null ? e.text : `${e.time} ${e.text}`);
       },
+    }),
+    command({
+      name: 'show last-boot',
+      help: 'Show the report of the last boot',
+      data: async (_a, env) => bootReportDoc(await env.services.device.lastBoot()),
+      text: printBootReport,
     }),
     command({
       name: 'reboot',
       help: 'Reboot: verify and activate the installed packages, print the boot report',
-      run: async (_a, env) => {
-        await confirmOrStop(env, 'Reboot the device (y/N)?');
-        const report = await env.session.shielded(BOOTING, () => env.services.device.boot());
-        for (const line of bootReportLines(report, env)) env.out.line(line);
-      },
+      params: confirmParams,
+      data: async (_a, env) =>
+        rebootWith(env, 'Reboot the device (y/N)?', 'rebooted', () => env.services.device.boot()),
+      text: printBootReport,
     }),
     command({
       name: 'factory-reset',
       help: 'Remove all packages that are not persistent, reset runtime state, reboot',
-      run: async (_a, env) => {
-        await confirmOrStop(
+      params: confirmParams,
+      data: async (_a, env) =>
+        rebootWith(
           env,
           'Factory reset: remove all packages that are not persistent and reboot (y/N)?',
-        );
-        const report = await env.session.shielded(BOOTING, () => env.services.device.factoryReset());
-        for (const line of bootReportLines(report, env)) env.out.line(line);
-      },
+          'factory-reset',
+          () => env.services.device.factoryReset(),
+        ),
+      text: printBootReport,
     }),
     command({
       name: 'whoami',

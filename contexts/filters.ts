@@ -1,4 +1,4 @@
-// Output filters after `|` (`include`, `exclude`, `begin`, `count`), declared like commands.
+// Output modifiers after `|` (`json`, `include`, `exclude`, `begin`, `count`), declared like commands.
 import { arg, type Context, command, type LineFilter } from './grammar.js';
 import { regex } from './param-types.js';
 
@@ -11,6 +11,13 @@ export const filters: Context = {
   name: 'filter',
   path: '',
   commands: [
+    // First after a command that has a document (`data`); the parser holds that (parser.ts).
+    command({
+      name: 'json',
+      help: 'The result as one JSON document (docs/automation.md)',
+      json: true,
+      filter: () => lineFilter(() => true),
+    }),
     command({
       name: 'include',
       help: 'Only lines matching RE',

@@ -3,6 +3,7 @@
 import { shown } from '../common/text.js';
 import type { CompletionEnv, Navigation, Output, Prompter, Services, TerminalSettings } from './env.js';
 import { CliError } from './errors.js';
+import type { JsonObject } from './json.js';
 
 /** A parameter type: `parse` turns a word into a value or says what it expected; `complete` proposes words. */
 export interface ParamType<T = unknown> {
@@ -136,19 +137,27 @@ export type ArgsOf<P extends readonly Param[]> = [P[number]] extends [never]
   ? Record<never, never>
   : Merge<ParamArgs<P[number]>>;
 
-/** A command as declared with `command()`: its `run` and `filter` receive arguments typed from `params`. */
-export interface CommandDecl<P extends readonly Param[]> extends Omit<Command, 'params' | 'run' | 'filter'> {
+/**
+ * A command as declared with `command()`: its `run`, `data` and `filter` receive arguments typed from
+ * `params`, and its `text` the document `data` returns.
+ */
+export interface CommandDecl<P extends readonly Param[], D extends JsonObject>
+  extends Omit<Command, 'params' | 'run' | 'filter' | 'data' | 'text'> {
   readonly params?: P;
   run?(args: ArgsOf<P>, env: CommandEnv): Promise<void>;
   filter?(args: ArgsOf<P>): LineFilter;
+  data?(args: ArgsOf<P>, env: CommandEnv): Promise<D>;
+  text?(doc: D, env: CommandEnv): void | Promise<void>;
 }
 
 /**
- * Declares a command whose `run` gets typed arguments (`args.file` is a `PackageFile` because
- * `arg('file', packageFile)` says so). The parser stores under each declared key what that
+ * Declares a command whose `run` (or `data`) gets typed arguments (`args.file` is a `PackageFile`
+ * because `arg('file', packageFile)` says so). The parser stores under each declared key what that
  * parameter's type parsed, so the typed view is the stored one.
  */
-export function command<const P extends readonly Param[] = readonly []>(decl: CommandDecl<P>): Command {
+export function command<const P extends readonly Param[] = readonly [], D extends JsonObject = JsonObject>(
+  decl: CommandDecl<P, D>,
+): Command {
   // The one place where the typed view meets the parser's record (see above).
   return decl as unknown as Command;
 }
@@ -171,8 +180,17 @@ export interface Command {
   /** Not offered when the command runs as `CONTEXT COMMAND` from the top level (navigation). */
   readonly navigation?: boolean;
   run?(args: Args, env: CommandEnv): Promise<void>;
+  /**
+   * Instead of `run`: the result as a document (docs/automation.md), which `| json` prints and `text`
+   * prints as text. A command that has one gets `| json` without anything else to declare.
+   */
+  data?(args: Args, env: CommandEnv): Promise<JsonObject>;
+  /** With `data`: prints its document as the text form (warnings included, with `env.out.warn`). */
+  text?(doc: JsonObject, env: CommandEnv): void | Promise<void>;
   /** Output filters (`| include RE`) build a line filter instead of running. */
   filter?(args: Args): LineFilter;
+  /** The `json` output modifier: asks for the command's document (`data`) instead of its text. */
+  readonly json?: true;
 }
 
 /** A named list of commands with a prompt (klish VIEW). */
@@ -238,6 +256,21 @@ export function flag<const W extends string, const K extends string = W>(
 ): FlagOption<K> {
   return { kind: 'flag', word, key: (key ?? word) as K, help, ...extra };
 }
+
+/**
+ * `confirm`, the last word of a command that asks (y/N): the operator's answer, given on the line, so
+ * that `ssh host 'CMD'` needs no stdin (docs/automation.md). The session answers the command's own
+ * questions with yes when the arguments hold it under `confirm`; never whether to trust a host key,
+ * never a password.
+ */
+export const confirmFlag = flag('confirm', 'Do not ask: the command is confirmed on this line');
+
+/** `dry-run`: do everything but change the device, and say what would have been done. */
+export const dryRunFlag = flag(
+  'dry-run',
+  'Fetch and verify only: say what would be done, change nothing',
+  'dryRun',
+);
 
 /** What `option` takes besides the word, the type and the help. */
 export interface OptionExtra<K extends string = string> {

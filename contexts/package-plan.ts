@@ -3,17 +3,30 @@ import type { ApplyPlanResult, FeedPlan, FeedStepResult } from '../firmware-sim/
 import { CliError } from './errors.js';
 import { sessionFeedFetcher } from './feed-fetch.js';
 import { upgradeTarget } from './feed-param-types.js';
-import { type ArgsOf, arg, type Command, type CommandEnv, command, flag, options } from './grammar.js';
+import {
+  type ArgsOf,
+  arg,
+  type Command,
+  type CommandEnv,
+  command,
+  confirmFlag,
+  flag,
+  options,
+} from './grammar.js';
 import { wrapLine } from './table.js';
 
 /** The sentence every change ends with. */
 const AFTER_REBOOT = 'Changes are applied after reboot.';
 
 /** `dry-run`: print the plan only. */
-export const dryRunFlag = flag('dry-run', 'Print the plan only; change nothing', 'dryRun');
+/** `dry-run` of a plan: print it only. */
+export const planDryRunFlag = flag('dry-run', 'Print the plan only; change nothing', 'dryRun');
 
-const upgradeParams = [arg('target', upgradeTarget, { optional: true }), options(dryRunFlag)] as const;
-const autoremoveParams = [options(dryRunFlag)] as const;
+const upgradeParams = [
+  arg('target', upgradeTarget, { optional: true }),
+  options(planDryRunFlag, confirmFlag),
+] as const;
+const autoremoveParams = [options(planDryRunFlag, confirmFlag)] as const;
 
 /** The plan as printed: its caveats, what was held back or lost, then the plan itself on wrapped lines. */
 export function printPlan(plan: FeedPlan, env: CommandEnv): void {

@@ -16,9 +16,11 @@ export interface FilterCall {
   readonly args: Args;
 }
 
-/** A parsed line: the invocation and its output filters in order. */
+/** A parsed line: the invocation, whether `| json` asks for its document, and its line filters in order. */
 export interface ParsedLine {
   readonly invocation: Invocation;
+  /** `| json`: print the command's document (`data`) instead of its text; the filters act on its lines. */
+  readonly json: boolean;
   readonly filters: readonly FilterCall[];
 }
 
@@ -85,19 +87,49 @@ export function parseLine(registry: Registry, contextName: string, line: string)
   for (const t of main) walker.feed(t);
   const invocation = walker.finish();
   const calls: FilterCall[] = [];
-  for (const seg of filters) {
+  let json = false;
+  for (const [i, seg] of filters.entries()) {
     const fw = new Walker(registry, registry.filters, true, ['|'], rest);
     for (const t of seg) fw.feed(t);
     const inv = fw.finish();
     if (inv.kind === 'empty')
       throw new CliError('CLI_INCOMPLETE', 'incomplete command "|": expected a filter');
     if (inv.kind !== 'run') throw new Error('a filter cannot enter a context');
+    if (invocation.kind !== 'run')
+      throw new CliError('CLI_UNEXPECTED', 'output filters apply to commands only');
+    if (inv.command.json === true) {
+      if (invocation.command.data === undefined)
+        throw new CliError('CLI_UNEXPECTED', `${commandName(invocation)} has no JSON output`);
+      if (i > 0)
+        throw new CliError('CLI_UNEXPECTED', 'json comes right after the command, before the other filters');
+      json = true;
+      continue;
+    }
     calls.push({ command: inv.command, args: inv.args });
   }
-  if (calls.length > 0 && invocation.kind !== 'run') {
-    throw new CliError('CLI_UNEXPECTED', 'output filters apply to commands only');
-  }
-  return { invocation, filters: calls };
+  return { invocation, json, filters: calls };
+}
+
+/** A command as an error names it: `show version`, `package show` (in the context it belongs to). */
+function commandName(invocation: Extract<Invocation, { kind: 'run' }>): string {
+  const where = invocation.context.name === 'exec' ? '' : `${invocation.context.name} `;
+  return `${where}${invocation.command.name}`;
+}
+
+/**
+ * The output modifiers that may follow the `index`-th `|` of a line whose command is `command`:
+ * `json` only first, and only after a command that has a document; the line filters always.
+ */
+function filtersAfter(registry: Registry, command: Command | undefined, index: number): Context {
+  const json = index === 0 && command?.data !== undefined;
+  return json
+    ? registry.filters
+    : { ...registry.filters, commands: registry.filters.commands.filter((c) => c.json !== true) };
+}
+
+/** What `|` offers after `command`, for `?`. */
+function pipeHelp(command: Command | undefined): string {
+  return command?.data === undefined ? PIPE_HELP : PIPE_HELP.replace('(', '(json, ');
 }
 
 /** The walker positioned before the last (partial) word, and that word. */
@@ -105,24 +137,33 @@ function position(
   registry: Registry,
   contextName: string,
   line: string,
-): { walker: Walker; partial: string; start: number } | undefined {
+): { walker: Walker; command: Command | undefined; partial: string; start: number } | undefined {
   const { tokens, open } = tokenize(line, secretsOf(registry), true);
   const endsInBlank = !open && (line === '' || /\s$/.test(line));
   const last = tokens[tokens.length - 1];
   const partialToken = !endsInBlank && last !== undefined && !last.pipe ? last : undefined;
   const done = partialToken === undefined ? tokens : tokens.slice(0, -1);
   const rest = restFn(line, tokens);
+  const pipes = done.filter((t) => t.pipe).length;
+  const firstPipe = done.findIndex((t) => t.pipe);
   const lastPipe = done.map((t) => t.pipe).lastIndexOf(true);
-  const walker =
-    lastPipe < 0
-      ? new Walker(registry, contextOf(registry, contextName), false, [], rest)
-      : new Walker(registry, registry.filters, true, ['|'], rest);
+  const main = new Walker(registry, contextOf(registry, contextName), false, [], rest);
+  let command: Command | undefined;
   try {
-    for (const t of done.slice(lastPipe + 1)) walker.feed(t);
+    for (const t of done.slice(0, firstPipe < 0 ? done.length : firstPipe)) main.feed(t);
+    command = main.named()?.command;
+  } catch {
+    // After a `|` the filters are still offered; `json` only after a command understood.
+    if (lastPipe < 0) return undefined;
+  }
+  const walker =
+    lastPipe < 0 ? main : new Walker(registry, filtersAfter(registry, command, pipes - 1), true, ['|'], rest);
+  try {
+    if (lastPipe >= 0) for (const t of done.slice(lastPipe + 1)) walker.feed(t);
   } catch {
     return undefined;
   }
-  return { walker, partial: partialToken?.text ?? '', start: partialToken?.start ?? line.length };
+  return { walker, command, partial: partialToken?.text ?? '', start: partialToken?.start ?? line.length };
 }
 
 /**
@@ -156,7 +197,7 @@ export async function helpAt(
           add({ label: c, help: e.help, literal: true });
     } else if (e.cr && partial === '') {
       add({ label: '<cr>', help: e.help || 'Run the command', literal: false });
-      if (e.pipe) add({ label: '|', help: PIPE_HELP, literal: true });
+      if (e.pipe) add({ label: '|', help: pipeHelp(at.command), literal: true });
     }
   }
   return items;

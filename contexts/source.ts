@@ -104,11 +104,17 @@ export async function openSource(src: SourceArgs, env: CommandEnv): Promise<Open
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
     stallTimeoutMs: STALL_TIMEOUT_MS,
     signal: env.signal,
-    getPassword: async (prompt) => {
-      const answer = await env.ui.password(prompt);
-      if (answer === undefined) throw new CliError('CLI_NOT_CONFIRMED', 'no password given');
-      return answer;
-    },
+    // In automation mode nothing is asked: the transport says that a password is needed (give it
+    // with `password`).
+    ...(env.session.terminal.automation
+      ? {}
+      : {
+          getPassword: async (prompt: string) => {
+            const answer = await env.ui.password(prompt);
+            if (answer === undefined) throw new CliError('CLI_NOT_CONFIRMED', 'no password given');
+            return answer;
+          },
+        }),
     confirmHostKey: async (key) => {
       const host = tools.formatHostPort(key.host, key.port);
       if (env.session.acceptNewHostKeys) {

@@ -5,7 +5,7 @@ import { printable } from '../common/text.js';
 import type { CaCertificateInfo, KnownHostInfo, TrustedKeys } from '../firmware-sim/api.js';
 import { commonCommands } from './common.js';
 import { CliError } from './errors.js';
-import { type ArgsOf, arg, type CommandEnv, type Context, command, options } from './grammar.js';
+import { type ArgsOf, arg, type CommandEnv, type Context, command, confirmFlag, options } from './grammar.js';
 import { address, certificateName, filePath, keyNumber, knownHost, trustedKeyNumber } from './param-types.js';
 import { openSource, sourceOptions } from './source.js';
 import { renderTable } from './table.js';
@@ -190,12 +190,17 @@ async function removeCertificate(
   env.out.line(`CA certificate ${printable(args.name)} removed: https no longer trusts it.`);
 }
 
+// Every command that asks takes `confirm` as its last word (docs/automation.md).
 const removeKeyParams = [
   arg('keyNumber', trustedKeyNumber, { help: 'Key number of a trusted key' }),
+  options(confirmFlag),
 ] as const;
-const revokeParams = [arg('keyNumber', keyNumber, { help: 'Key number to revoke (16 hex digits)' })] as const;
-const hostParams = [arg('address', knownHost)] as const;
-const removeCertificateParams = [arg('name', certificateName)] as const;
+const revokeParams = [
+  arg('keyNumber', keyNumber, { help: 'Key number to revoke (16 hex digits)' }),
+  options(confirmFlag),
+] as const;
+const hostParams = [arg('address', knownHost), options(confirmFlag)] as const;
+const removeCertificateParams = [arg('name', certificateName), options(confirmFlag)] as const;
 
 /** The `trust` context. */
 export const trustContext: Context = {

@@ -12,6 +12,7 @@ import type {
 } from '../firmware-sim/api.js';
 import { formatHeld, formatLost, formatUpdaterStep } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
+import { bootReportDoc } from './device-docs.js';
 import { CliError } from './errors.js';
 import { bootReportLines } from './exec.js';
 import { createFeedFetcher } from './feed-fetch.js';
@@ -344,7 +345,8 @@ async function runNow(env: CommandEnv): Promise<void> {
       env.out.line(
         `Applied plan ${outcome.planId} (${steps(outcome.steps)}). ${outcome.reboot === 'done' ? 'Rebooting (reboot auto):' : 'Changes are applied after reboot.'}`,
       );
-      if (outcome.boot) for (const line of bootReportLines(outcome.boot, env)) env.out.line(line);
+      if (outcome.boot)
+        for (const line of bootReportLines(bootReportDoc(outcome.boot), env)) env.out.line(line);
   }
 }
 

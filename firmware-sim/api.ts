@@ -93,13 +93,32 @@ export interface InstallRequest {
    * package is older than the firmware that runs; resolve `true` to go on.
    */
   readonly confirmDowngrade: (from: string, to: string, subject?: 'firmware') => Promise<boolean>;
+  /**
+   * Receive and verify only (`install … dry-run`): nothing is stored, nothing asked, nothing logged; the
+   * result says what the install would have done (a downgrade as if confirmed).
+   */
+  readonly dryRun?: boolean;
 }
+
+/**
+ * What an install did to the package of that name: `installed` (it was not installed), `upgraded`,
+ * `downgraded`, `reinstalled` (the same version with other content, or installed again after the last
+ * boot did not activate it), `unchanged` (this very package, every member's digest the same, was
+ * installed and active or pending: nothing was stored).
+ */
+export type InstallOutcome = 'installed' | 'upgraded' | 'downgraded' | 'reinstalled' | 'unchanged';
 
 /** What an install did; `previousVersion` is set for a replacement (upgrade or downgrade). */
 export interface InstallResult {
   readonly name: string;
   readonly version: string;
   readonly previousVersion?: string;
+  /** What happened to the package of that name (always set by the device; absent for a removal package). */
+  readonly outcome?: InstallOutcome;
+  /** `unchanged`: the persistent flag was asked for and set now, the only change made. */
+  readonly madePersistent?: boolean;
+  /** A dry run (`InstallRequest.dryRun`): nothing was stored; the rest says what would have been done. */
+  readonly dryRun?: boolean;
   readonly verification: Verification;
   /** Why verification is not `Signed` (unknown key, revoked key, no signature). */
   readonly reason?: string;
@@ -289,6 +308,17 @@ export interface DeviceInfo {
   readonly bootedAt: string;
 }
 
+/** What the next boot changes besides the firmware (`show version`: `Reboot pending`). */
+export interface PendingReboot {
+  /** Packages installed, changed or removed since the last boot (`pending` or `removed`), in name order. */
+  readonly packages: readonly string[];
+  /**
+   * The activation rule the next boot applies differs from the last boot's: `allow-untrusted` set or
+   * cleared, or an unlock token that puts it in force (or takes it out) on a secure-boot device.
+   */
+  readonly bootConfig: boolean;
+}
+
 /** Well-known paths inside the device state directory (SPEC §4.1). */
 export interface DevicePaths {
   readonly root: string;
@@ -418,6 +448,10 @@ export interface Device extends FeedsDevice {
   installUnlockToken(stream: Readable): Promise<{ readonly serial: string; readonly keyNumber: string }>;
   /** The event log, oldest first. */
   eventLog(): Promise<string[]>;
+  /** What a reboot would change of the packages and the activation rule (the firmware: `firmware()`). */
+  pending(): Promise<PendingReboot>;
+  /** The report of the last boot (`show last-boot`). */
+  lastBoot(): Promise<BootReport>;
   /** The updater: requests, settings, plans and runs (docs/updater.md). */
   readonly updater: Updater;
   /** The trust stores: package keys, revocations, SSH host keys, CA certificates. */

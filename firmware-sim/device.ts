@@ -28,6 +28,7 @@ import type {
   InstallResult,
   PackageDetails,
   PackageSummary,
+  PendingReboot,
   RequestHook,
   Updater,
 } from './api.js';
@@ -36,7 +37,7 @@ import { type DeviceFile, readDeviceFile } from './config/device-file.js';
 import * as settings from './config/settings.js';
 import { DeviceError, deviceErrorOf, isFsError } from './errors.js';
 import { deadStoreTemps, examine, interrupted, makeDirectory } from './lifecycle/open.js';
-import { FeedsFacade, load as loadRepository } from './repository/facade.js';
+import * as feedsRoom from './repository/facade.js';
 import type { RepositoryHost } from './repository/host.js';
 import { appendEvents, readEvents } from './state/event-log.js';
 import { faultPoint } from './state/fault.js';
@@ -54,7 +55,7 @@ import {
   removeFromStore,
   storeNames,
 } from './store/packages.js';
-import { listPackages, notInstalled, packageDetails } from './store/summary.js';
+import { listPackages, notInstalled, packageDetails, pendingReboot } from './store/summary.js';
 import { LocalTrust } from './trust.js';
 import { invalidateFastPath, recordRequests, resetUpdater } from './updater/hooks.js';
 import { lazyUpdater } from './updater/lazy.js';
@@ -81,7 +82,7 @@ export class LocalDevice implements Device {
   private readonly lock: DeviceLock;
   private readonly queue = new Queue();
   private readonly hooks = new Set<RequestHook>();
-  private readonly feedsFacade: FeedsFacade;
+  private readonly feedsFacade: feedsRoom.FeedsFacade;
 
   /**
    * `shownDir` is the state directory as the operator named it, for messages (default: its path).
@@ -114,7 +115,7 @@ export class LocalDevice implements Device {
       read: (doing, task) => this.guard(doing, task),
       log: (events) => this.log(events),
     });
-    this.feedsFacade = new FeedsFacade(this.host(), (doing, task) => this.guard(doing, task));
+    this.feedsFacade = new feedsRoom.FeedsFacade(this.host(), (doing, task) => this.guard(doing, task));
   }
 
   /**
@@ -229,6 +230,19 @@ export class LocalDevice implements Device {
     });
   }
 
+  pending(): Promise<PendingReboot> {
+    return this.guard('reading what the next boot changes', async () =>
+      pendingReboot(this.paths, await this.device()),
+    );
+  }
+
+  lastBoot(): Promise<BootReport> {
+    return this.guard('reading the last boot', async () => {
+      const last = await readLastBoot(this.paths);
+      return last?.report ?? { at: new Date(0).toISOString(), lines: [], deactivated: [] };
+    });
+  }
+
   names(): Promise<string[]> {
     return this.guard('reading the package list', () => storeNames(this.paths));
   }
@@ -246,7 +260,7 @@ export class LocalDevice implements Device {
       const details = await readConsistently(this.paths, (layout) => packageDetails(layout, device, name));
       if (details.auto !== true) return details;
       // Who needs it now: the relations of every installed package (the repository reads them).
-      const { dependentsOf } = await loadRepository();
+      const { dependentsOf } = await feedsRoom.load();
       const neededBy = await dependentsOf(this.paths, name).catch(() => []);
       return { ...details, neededBy: neededBy.map((d) => d.name) };
     });
@@ -301,7 +315,7 @@ export class LocalDevice implements Device {
             ? `${name} ${entry.record.version}`
             : `${name} (damaged record)`;
         await this.log([`remove ${what} (takes effect at the next boot)`]);
-        await (await loadRepository()).tellRemoval(this.host(), name);
+        await (await feedsRoom.load()).tellRemoval(this.host(), name);
       }),
     );
   }
@@ -414,16 +428,11 @@ export class LocalDevice implements Device {
     return this.feedsFacade.feedNames();
   }
 
-  availablePackages(query?: {
-    readonly names?: readonly string[];
-    readonly text?: string;
-  }): Promise<FeedPackageInfo[]> {
+  availablePackages(query?: feedsRoom.AvailableQuery): Promise<FeedPackageInfo[]> {
     return this.feedsFacade.availablePackages(query);
   }
 
-  availableDetails(
-    name: string,
-  ): Promise<Array<FeedPackageInfo & { readonly fields: ReadonlyArray<readonly [string, string]> }>> {
+  availableDetails(name: string): Promise<feedsRoom.AvailableDetails[]> {
     return this.feedsFacade.availableDetails(name);
   }
 
@@ -453,9 +462,7 @@ export class LocalDevice implements Device {
 
   onRequests(hook: RequestHook): () => void {
     this.hooks.add(hook);
-    return () => {
-      this.hooks.delete(hook);
-    };
+    return () => void this.hooks.delete(hook);
   }
 
   eventLog(): Promise<string[]> {

@@ -40,7 +40,10 @@ export type DeviceErrorCode =
   /** A firmware change refused: another one is pending, no fallback firmware, a persistent firmware. */
   | 'DEVICE_FIRMWARE'
   | 'DEVICE_BAD_TOKEN'
+  /** A media label that breaks the label rule. */
   | 'DEVICE_BAD_LABEL'
+  /** No media label of that name is configured. */
+  | 'DEVICE_UNKNOWN_LABEL'
   /** A key or certificate given to a trust store is not one, or is there already. */
   | 'DEVICE_BAD_TRUST'
   /** No such key, known host or certificate in the trust stores. */

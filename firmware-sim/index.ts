@@ -18,6 +18,7 @@ export {
 } from './config/vendor.js';
 export { DEFAULT_LOCK_WAIT_MS, type DeviceSession, LocalDevice } from './device.js';
 export { DeviceError, type DeviceErrorCode } from './errors.js';
+export type { FormatErrorCode } from './format/errors.js';
 export { SAMPLES } from './lifecycle/sample-list.js';
 export type { SampleOptions } from './lifecycle/samples.js';
 export { type Layout, layoutOf } from './state/layout.js';

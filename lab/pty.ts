@@ -29,7 +29,8 @@ export class PtyShell {
     base: NodeJS.ProcessEnv = process.env,
   ) {
     this.pty = spawnPty(program[0], [...program[1]], {
-      name: 'xterm',
+      // node-pty sets TERM to the terminal's name: a TERM asked for (`dumb`) is that name.
+      name: env.TERM ?? 'xterm',
       cols: 100,
       rows: 40,
       env: { ...base, ...env } as Record<string, string>,

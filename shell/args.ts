@@ -31,8 +31,10 @@ export const USAGE = `Usage: edgesh [--device DIR] [--user NAME] [-c LINE]... [-
   -h, --help        show this help
 
 With a terminal on stdin and stdout and no -c, the shell is interactive; otherwise it reads
-commands from stdin (script mode). Exit status: 0 if every command succeeded, 1 otherwise,
-2 for a bad command line.`;
+commands from stdin (script mode). Exit status: 0 if every command succeeded, else the status
+of the class of the first failure, named at the end of its error line: 1 failed, 2 usage,
+3 unknown-command, 4 not-found, 5 not-confirmed, 6 refused, 7 transfer, 8 locked, 9 storage,
+70 internal, 130 interrupted (docs/automation.md).`;
 
 /** Parses `argv` (without node and the script). Throws `CliError` (`CLI_USAGE`) with a one-line message. */
 export function parseEdgeshArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): EdgeshArgs {

@@ -67,6 +67,26 @@ export class LineReader {
     });
   }
 
+  /**
+   * Text received before this reader began (typed ahead on a terminal), read before what the input
+   * gives next.
+   */
+  seed(text: string): void {
+    if (text !== '') this.onData(text);
+  }
+
+  /**
+   * Stops reading and hands the input back to whoever reads it next (the line editor): only this
+   * reader's own listeners are removed, and the input stays open.
+   */
+  release(): void {
+    if (!this.started) return;
+    this.input.removeListener('data', this.dataListener);
+    this.input.removeListener('end', this.finish);
+    this.input.removeListener('error', this.finish);
+    this.input.pause();
+  }
+
   /** Stops reading (lets the process end). */
   close(): void {
     if (!this.started) return;
@@ -79,19 +99,22 @@ export class LineReader {
     if (this.started) return;
     this.started = true;
     this.input.setEncoding('utf8');
-    this.input.on('data', (chunk: string) => this.onData(chunk));
-    const finish = (): void => {
-      if (this.ended) return;
-      if (this.buffer !== '' || this.skipping) this.take('');
-      this.ended = true;
-      this.endSecret(undefined);
-      const w = this.waiting;
-      this.waiting = undefined;
-      w?.(undefined);
-    };
-    this.input.on('end', finish);
-    this.input.on('error', finish);
+    this.input.on('data', this.dataListener);
+    this.input.on('end', this.finish);
+    this.input.on('error', this.finish);
   }
+
+  private readonly dataListener = (chunk: string): void => this.onData(chunk);
+
+  private readonly finish = (): void => {
+    if (this.ended) return;
+    if (this.buffer !== '' || this.skipping) this.take('');
+    this.ended = true;
+    this.endSecret(undefined);
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.(undefined);
+  };
 
   private onData(chunk: string): void {
     let rest = chunk;

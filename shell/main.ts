@@ -2,11 +2,12 @@
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import type { Services } from '../contexts/env.js';
-import { CliError, errorLine, promptHostname, terminalText } from '../contexts/errors.js';
+import { CliError, promptHostname, terminalText } from '../contexts/errors.js';
 import { parseEdgeshArgs, USAGE } from './args.js';
+import { exitStatusOf, failureLine } from './exit-status.js';
 import { isNewDevice, loadServices, peekHostname } from './services.js';
 import type { Session } from './session.js';
-import { initialTerminal } from './terminal.js';
+import { automationFromEnv, initialTerminal } from './terminal.js';
 import { cliUser, sessionId } from './user.js';
 
 /**
@@ -16,16 +17,17 @@ import { cliUser, sessionId } from './user.js';
 export const TERMINATE_GRACE_MS = 3000;
 
 /**
- * Runs edgesh and resolves with its exit status (0 all good, 1 a command failed, 2 bad command
- * line, 128 + the signal's number after SIGHUP or SIGTERM).
+ * Runs edgesh and resolves with its exit status: 0 all good; the status of the class of the first
+ * failure (shell/exit-status.ts: 2 a bad command line or usage, 3 an unknown command, …); 128 + the
+ * signal's number after SIGHUP or SIGTERM.
  */
 export async function main(argv: readonly string[]): Promise<number> {
   let args: ReturnType<typeof parseEdgeshArgs>;
   try {
     args = parseEdgeshArgs(argv);
   } catch (e) {
-    process.stderr.write(`${errorLine(e)}\n`);
-    return 2;
+    process.stderr.write(`${failureLine(e)}\n`);
+    return exitStatusOf(e);
   }
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -39,10 +41,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   // A bug in a callback must not print a stack trace, and must not end an interactive session.
   const onBug = (e: unknown): void => {
     if (terminating !== undefined) return; // the terminal may be gone; the grace timer ends the process
-    process.stderr.write(`${errorLine(e instanceof Error ? e : new Error(String(e)))}\n`);
+    process.stderr.write(`${failureLine(e instanceof Error ? e : new Error(String(e)))}\n`);
     if (process.env.EDGESH_DEBUG === '1' && e instanceof Error && e.stack)
       process.stderr.write(`${e.stack}\n`);
-    if (!interactive) process.exit(1);
+    if (!interactive) process.exit(exitStatusOf(e));
   };
   process.on('uncaughtException', onBug);
   process.on('unhandledRejection', onBug);
@@ -88,6 +90,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const quick = await peekHostname(args.device);
     if (quick !== undefined) {
       firstPrompt = `${quick}:/>`;
+      holdTypeahead();
       process.stdout.write(`${firstPrompt} `);
       loadGrammar();
     }
@@ -100,8 +103,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     hostname = promptHostname((await services.device.info()).hostname);
   } catch (e) {
     if (firstPrompt !== undefined) process.stdout.write('\n');
-    process.stderr.write(`${errorLine(e)}\n`);
-    return 1;
+    process.stderr.write(`${failureLine(e)}\n`);
+    return exitStatusOf(e);
   }
   const openSession = async (): Promise<Session> => {
     const [{ registry }, { Session }] = await loadGrammar();
@@ -111,7 +114,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       user,
       id,
       hostname,
-      terminal: initialTerminal(interactive),
+      // On a terminal, automation mode from the start for TERM=dumb or NO_COLOR (docs/automation.md).
+      terminal: initialTerminal(interactive, process.stdout, interactive && automationFromEnv()),
       interactive,
       acceptNewHostKeys: args.acceptNewHostKeys,
     });
@@ -125,7 +129,20 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (announce) process.stdout.write(newDeviceNotice(args.device));
       if (firstPrompt === undefined) {
         firstPrompt = `${hostname}:/>`;
+        holdTypeahead();
         process.stdout.write(`${firstPrompt} `);
+      }
+      // TERM=dumb or NO_COLOR: automation mode from the first prompt, without the line editor.
+      if (automationFromEnv()) {
+        const { runPlain } = await import('./plain-tty.js');
+        const session = await openSession();
+        if ((await runPlain(session, { promptShown: true })) === 'ended') return session.exitStatus ?? 0;
+        process.stdout.write(`${session.prompt()} `);
+        firstPrompt = session.prompt();
+        const opened = session;
+        const { runTty } = await import('./tty.js');
+        const status = await runTty({ firstPrompt, openSession: async () => opened });
+        return opened.exitStatus ?? status;
       }
       const { runTty } = await import('./tty.js');
       const status = await runTty({ firstPrompt, openSession });
@@ -147,6 +164,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     clearInterval(keepAlive);
     await services.close();
   }
+}
+
+/**
+ * Keys typed before the line editor is up wait in the terminal without echo, and the editor draws them
+ * on its line. Echoed by the terminal, they landed after the first prompt with a line end, and the
+ * editor's redraw of the prompt on the next line looked to a program that waits for the prompt
+ * (Ansible's network_cli) like the end of the command it had typed. Automation mode (TERM=dumb,
+ * NO_COLOR) keeps the terminal's own echo: it has no editor. Called before the prompt is written:
+ * a program answers the prompt as soon as it sees it.
+ */
+function holdTypeahead(): void {
+  if (process.stdin.isTTY && !automationFromEnv()) process.stdin.setRawMode(true);
 }
 
 /** What the first start on a terminal says about the device it created, before the first prompt. */

@@ -98,3 +98,17 @@ export class FilteredOutput implements Output {
     for (const l of this.filters[from]!.line(text)) this.pass(l, from + 1);
   }
 }
+
+/**
+ * The output of a command whose document is printed (`| json`): what it prints besides (the plan
+ * before a question, say) goes to stderr as it is, so that stdout holds the document alone; its
+ * warnings go to stderr as always.
+ */
+export function asideOutput(sink: OutputSink, main: Output): Output {
+  return {
+    line: (text = '') => {
+      for (const l of text.split('\n')) sink.warn(terminalText(l));
+    },
+    warn: (text) => main.warn(text),
+  };
+}

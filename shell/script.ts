@@ -1,7 +1,8 @@
 // Script mode (SPEC §3.6): stdin not a TTY, or -c: clean output, every line in order, prompts answered from stdin.
 import type { Prompter } from '../contexts/env.js';
-import { errorLine, terminalText } from '../contexts/errors.js';
+import { terminalText } from '../contexts/errors.js';
 import { formatHelp, helpAt, helpRequest, splitCommands } from '../contexts/index.js';
+import { classOf, type ErrorClass, EXIT_STATUS, failureLine } from './exit-status.js';
 import { type Input, LineReader } from './line-reader.js';
 import type { FrontEnd, Session } from './session.js';
 
@@ -24,7 +25,10 @@ export interface ScriptIo {
   readonly stderr: { write(text: string): unknown };
 }
 
-/** Runs a script; resolves with the exit status: 0 when every command succeeded, 1 otherwise. */
+/**
+ * Runs a script; resolves with the exit status: 0 when every command succeeded, else the status of the
+ * class of the first failure (shell/exit-status.ts).
+ */
 export async function runScript(
   session: Session,
   options: ScriptOptions,
@@ -60,26 +64,32 @@ export async function runScript(
   const out = (text: string): void => {
     io.stdout.write(text);
   };
+  // A question goes where the command's output goes; while a command prints a document (`| json`),
+  // to stderr, so that stdout holds the document alone.
+  const asking = (text: string): void => {
+    if (session.documentOnly) io.stderr.write(text);
+    else out(text);
+  };
   const prompter: Prompter = {
     async confirm(question, about = 'command') {
       const parts = question.split('\n');
       const ask = parts.pop()!;
-      for (const p of parts) out(`${p}\n`);
-      out(ask);
+      for (const p of parts) asking(`${p}\n`);
+      asking(ask);
       // `-y` confirms the operator's own commands; trusting a new host key is asked like without it.
       if (options.yes && about === 'command') {
-        out('y\n');
+        asking('y\n');
         return true;
       }
       const answer = await lines.next();
       // Echo what was read from a pipe, so that the transcript reads like the manual (`(y/N)?y`).
-      out(answer === undefined ? '\n' : stdinTty ? '' : `${answer}\n`);
+      asking(answer === undefined ? '\n' : stdinTty ? '' : `${answer}\n`);
       return answer !== undefined && /^\s*(y|yes)\s*$/i.test(answer);
     },
     async password(prompt) {
-      out(prompt);
+      asking(prompt);
       const answer = await lines.nextSecret();
-      out('\n');
+      asking('\n');
       return answer;
     },
     progress: () => undefined,
@@ -95,7 +105,8 @@ export async function runScript(
     error: (line) =>
       io.stderr.write(`${at === undefined ? line : line.replace(/^Error: /, `Error: line ${at}: `)}\n`),
   };
-  let failed = 0;
+  // The class of the first command that failed: the script's exit status.
+  let failed: ErrorClass | undefined;
   const run = async (line: string): Promise<boolean> => {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return true;
@@ -111,7 +122,7 @@ export async function runScript(
       return true;
     }
     const result = await session.execute(trimmed, fe, mayBeSecret);
-    if (result === 'failed') failed++;
+    if (result !== 'ok') failed ??= result;
     return result === 'ok' || !options.exitOnError;
   };
   try {
@@ -129,8 +140,8 @@ export async function runScript(
         } catch (e) {
           // A line too long to read (MAX_LINE) fails like a command, and the script goes on.
           at = read;
-          fe.error(errorLine(e));
-          failed++;
+          fe.error(failureLine(e));
+          failed ??= classOf(e);
           if (options.exitOnError) break;
           continue;
         }
@@ -144,8 +155,8 @@ export async function runScript(
   }
 }
 
-function status(failed: number): number {
-  return failed === 0 ? 0 : 1;
+function status(failed: ErrorClass | undefined): number {
+  return failed === undefined ? 0 : EXIT_STATUS[failed];
 }
 
 function processIo(): ScriptIo {

@@ -1,6 +1,6 @@
 // One CLI session: the context stack, terminal settings, history, and running a line through the parser.
 import type { Prompter, Services, TerminalSettings } from '../contexts/env.js';
-import { CliError, errorLine, promptHostname, terminalText } from '../contexts/errors.js';
+import { CliError, isLayerError, promptHostname, terminalText } from '../contexts/errors.js';
 import type {
   Args,
   Command,
@@ -10,8 +10,10 @@ import type {
   Registry,
   SessionApi,
 } from '../contexts/grammar.js';
+import { formatJson } from '../contexts/json.js';
 import { parseLine, redact } from '../contexts/parser.js';
-import { FilteredOutput, type OutputSink } from './output.js';
+import { classOf, type ErrorClass, failureLine } from './exit-status.js';
+import { asideOutput, FilteredOutput, type OutputSink } from './output.js';
 
 /** What a front-end (script mode, vorpal TTY, a test) lends the session for one command. */
 export interface FrontEnd {
@@ -27,8 +29,8 @@ export interface FrontEnd {
   begin?(): void;
 }
 
-/** The outcome of one line. */
-export type LineResult = 'ok' | 'failed';
+/** The outcome of one line: `ok`, or the class of its failure (shell/exit-status.ts). */
+export type LineResult = 'ok' | ErrorClass;
 
 /** How a session starts. */
 export interface SessionOptions {
@@ -62,6 +64,8 @@ export class Session {
         readonly fe: FrontEnd;
         /** Set while the command must not be stopped: what Ctrl-C prints instead. */
         shield?: string | undefined;
+        /** `| json`: stdout holds the command's document alone. */
+        readonly json: boolean;
       }
     | undefined;
   private done = false;
@@ -146,6 +150,14 @@ export class Session {
     return this.running !== undefined;
   }
 
+  /**
+   * Whether the running command prints a document (`| json`): stdout holds the document alone, so a
+   * front-end writes a question (and anything else) to stderr meanwhile.
+   */
+  get documentOnly(): boolean {
+    return this.running?.json === true;
+  }
+
   /** `exit` from the front-end (Ctrl-D): leaves the context, at the top ends the session. */
   exit(): void {
     if (this.stack.length > 1) this.stack.pop();
@@ -189,8 +201,7 @@ export class Session {
     try {
       parsed = parseLine(this.registry, this.context.name, line);
     } catch (e) {
-      this.report(mayBeSecret && this.noCommand(line) ? unaskedAnswer() : e, fe);
-      return 'failed';
+      return this.report(mayBeSecret && this.noCommand(line) ? unaskedAnswer() : e, fe);
     }
     const inv = parsed.invocation;
     if (inv.kind === 'empty') return 'ok';
@@ -200,8 +211,15 @@ export class Session {
     }
     const controller = new AbortController();
     let asked = false;
+    // A question of the command that automation mode did not ask (its failure then says what to do).
+    let unasked = false;
     let finish!: () => void;
-    this.running = { controller, finished: new Promise((resolve) => (finish = resolve)), fe };
+    this.running = {
+      controller,
+      finished: new Promise((resolve) => (finish = resolve)),
+      fe,
+      json: parsed.json,
+    };
     fe.begin?.();
     const filters: LineFilter[] = parsed.filters.map((f) => f.command.filter!(f.args));
     const out = new FilteredOutput(filters, fe.sink, controller.signal);
@@ -210,40 +228,61 @@ export class Session {
       await out.flush();
       await fe.settle?.();
     };
+    // `confirm` on the line answers the command's own questions; in automation mode nothing is asked
+    // (a question not asked is a no, a password not asked is none, a new host key is not trusted).
+    const confirmed = inv.args.confirm === true;
+    const automation = this.terminal.automation;
     // Questions may quote the device or a server (a version, a host key): no escape sequences.
     const ui: Prompter = {
-      confirm: async (q, about) => {
+      confirm: async (q, about = 'command') => {
+        if (about === 'command' && confirmed) return true;
+        if (automation) {
+          if (about === 'command') unasked = true;
+          return false;
+        }
         await settle();
         return fe.prompter.confirm(q.split('\n').map(terminalText).join('\n'), about);
       },
       password: async (p) => {
+        if (automation) return undefined;
         asked = true;
         await settle();
         return fe.prompter.password(terminalText(p));
       },
-      progress: (label) => fe.prompter.progress(label),
-      ...(fe.prompter.assumeYes ? { assumeYes: true } : {}),
+      // Automation mode draws no bar, nor anything else in place.
+      progress: (label) => (automation ? undefined : fe.prompter.progress(label)),
+      // `confirm` on the line answers as -y does, questions that script mode refuses to ask included.
+      ...(fe.prompter.assumeYes || confirmed ? { assumeYes: true } : {}),
     };
     const env: CommandEnv = {
       services: this.services,
       session: this.api(),
-      out,
+      // With `| json` stdout holds the document alone: what else the command prints goes to stderr.
+      out: parsed.json ? asideOutput(fe.sink, out) : out,
       ui,
       context: inv.context,
       signal: controller.signal,
     };
     try {
-      if (inv.command.run === undefined) throw new Error(`command ${inv.command.name} has nothing to run`);
-      await inv.command.run(inv.args, env);
+      const command = inv.command;
+      if (command.data !== undefined) {
+        const doc = await command.data(inv.args, env);
+        if (parsed.json) out.line(formatJson(doc));
+        else await command.text?.(doc, env);
+      } else if (command.run !== undefined) {
+        await command.run(inv.args, env);
+      } else {
+        throw new Error(`command ${command.name} has nothing to run`);
+      }
       await out.end();
       await settle();
       return 'ok';
     } catch (e) {
       await out.end().catch(() => {});
       await settle();
-      this.report(e, fe, controller.signal);
+      const failure = this.report(unasked ? withConfirmHint(e) : e, fe, controller.signal);
       this.unasked = !asked && !controller.signal.aborted && mayAskSecret(inv.command, inv.args);
-      return 'failed';
+      return failure;
     } finally {
       this.running = undefined;
       finish();
@@ -255,7 +294,7 @@ export class Session {
    * (a transport's `transfer aborted`, the store's own words): its own `CLI_ABORTED` error when it
    * has one (`installation of NAME cancelled; nothing was installed`), else the abort's reason.
    */
-  private report(e: unknown, fe: FrontEnd, signal?: AbortSignal): void {
+  private report(e: unknown, fe: FrontEnd, signal?: AbortSignal): ErrorClass {
     let error = e;
     if (signal?.aborted && !(e instanceof CliError && e.code === 'CLI_ABORTED')) {
       error = signal.reason instanceof CliError ? signal.reason : new CliError('CLI_ABORTED', 'interrupted');
@@ -264,9 +303,10 @@ export class Session {
     // meant for a prompt that never came (the server was down), and a script's errors go to logs.
     if (!this.interactive && error instanceof CliError && error.brief !== undefined)
       error = new CliError(error.code, error.brief);
-    const line = errorLine(error);
+    const line = failureLine(error);
     fe.error(this.terminal.ascii ? line.replace(/…/g, '...') : line);
     if (process.env.EDGESH_DEBUG === '1' && e instanceof Error && e.stack) fe.error(e.stack);
+    return classOf(error);
   }
 
   private api(): SessionApi {
@@ -321,4 +361,21 @@ function unaskedAnswer(): CliError {
     'CLI_UNKNOWN_COMMAND',
     'not a command, and not shown: it may be the password for the line before, which failed before asking for it',
   );
+}
+
+/** Codes of a question answered no (`not-confirmed`), whichever layer reports it. */
+const NOT_CONFIRMED = new Set(['CLI_NOT_CONFIRMED', 'DEVICE_DOWNGRADE_REFUSED']);
+
+/**
+ * A command that failed because automation mode did not ask its question says what to do about it:
+ * `not confirmed, nothing was changed (nothing is asked in automation mode: add confirm to the command)`.
+ */
+function withConfirmHint(e: unknown): unknown {
+  if (!isLayerError(e) || !NOT_CONFIRMED.has(e.code)) return e;
+  const hinted = new CliError(
+    'CLI_NOT_CONFIRMED',
+    `${e.message} (nothing is asked in automation mode: add confirm to the command)`,
+    { cause: e },
+  );
+  return hinted;
 }

@@ -6,6 +6,20 @@ export const DEFAULT_WIDTH = 80;
 /** Page length assumed on a TTY that does not report its rows. */
 export const DEFAULT_LENGTH = 24;
 
+/**
+ * Columns of a session in automation mode: tables as wide as their content, help never wrapped. Large
+ * but finite, so that arithmetic on it stays exact.
+ */
+export const UNBOUNDED_WIDTH = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Whether a session starts in automation mode: `TERM=dumb` (a terminal that cannot be drawn on) or
+ * `NO_COLOR` set to anything (https://no-color.org), as automation clients ask for plain output.
+ */
+export function automationFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.TERM === 'dumb' || env.NO_COLOR !== undefined;
+}
+
 /** Whether the locale is UTF-8 (`LC_ALL`, else `LC_CTYPE`, else `LANG`, as setlocale reads them). */
 export function isUtf8Locale(env: NodeJS.ProcessEnv = process.env): boolean {
   const value = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
@@ -27,6 +41,7 @@ class SessionTerminal implements TerminalSettings {
   ascii: boolean;
   private fixedWidth: number | undefined;
   private fixedLength: number | undefined;
+  private auto = false;
 
   constructor(
     private readonly tty: boolean,
@@ -36,11 +51,25 @@ class SessionTerminal implements TerminalSettings {
   }
 
   get width(): number {
-    return this.fixedWidth ?? (this.tty && this.window.columns ? this.window.columns : DEFAULT_WIDTH);
+    if (this.fixedWidth !== undefined) return this.fixedWidth;
+    if (this.auto) return UNBOUNDED_WIDTH;
+    return this.tty && this.window.columns ? this.window.columns : DEFAULT_WIDTH;
   }
 
   get length(): number {
-    return this.fixedLength ?? (this.tty ? Math.max(0, (this.window.rows || DEFAULT_LENGTH) - 1) : 0);
+    if (this.fixedLength !== undefined) return this.fixedLength;
+    return this.tty && !this.auto ? Math.max(0, (this.window.rows || DEFAULT_LENGTH) - 1) : 0;
+  }
+
+  get automation(): boolean {
+    return this.auto;
+  }
+
+  setAutomation(on: boolean): void {
+    this.auto = on;
+    this.fixedWidth = undefined;
+    this.fixedLength = undefined;
+    this.ascii = on || !isUtf8Locale();
   }
 
   setWidth(columns: number | 'auto'): void {
@@ -52,7 +81,16 @@ class SessionTerminal implements TerminalSettings {
   }
 }
 
-/** Settings for a new session: paging only on a TTY, width from the TTY or 80, ASCII unless UTF-8. */
-export function initialTerminal(tty: boolean, window: WindowSize = process.stdout): TerminalSettings {
-  return new SessionTerminal(tty, window);
+/**
+ * Settings for a new session: paging only on a TTY, width from the TTY or 80, ASCII unless UTF-8; in
+ * automation mode from the start when `automation` (see `automationFromEnv`).
+ */
+export function initialTerminal(
+  tty: boolean,
+  window: WindowSize = process.stdout,
+  automation = false,
+): TerminalSettings {
+  const terminal = new SessionTerminal(tty, window);
+  if (automation) terminal.setAutomation(true);
+  return terminal;
 }

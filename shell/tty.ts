@@ -32,10 +32,13 @@ export async function runTty(start: TtyStart): Promise<number> {
   // Whether the command prompt is open (not a question of a running command).
   let reading = false;
   let ctrlD = false;
+  // Automation mode has the terminal (shell/plain-tty.ts): it handles Ctrl-C itself.
+  let plain = false;
 
   // Ctrl-C: aborts the running command (or says why it cannot); at the prompt drops the line.
   // Never ends the shell.
   const interrupt = (): void => {
+    if (plain) return;
     if (session?.interrupt()) return;
     const rl = ui._activePrompt?.rl;
     if (!reading || rl === undefined) return;
@@ -135,7 +138,8 @@ export async function runTty(start: TtyStart): Promise<number> {
             vorpal._command = { line };
             const done = (): void => {
               vorpal._command = undefined;
-              next();
+              if (session?.terminal.automation && !session.ended) void automation(session);
+              else next();
             };
             void loaded
               .then(([s]) => {
@@ -148,6 +152,20 @@ export async function runTty(start: TtyStart): Promise<number> {
         ),
       );
       typeahead.open();
+    };
+    // `terminal automation`: the plain front-end takes the terminal until `terminal automation off`.
+    const automation = async (s: Session): Promise<void> => {
+      plain = true;
+      const { runPlain } = await import('./plain-tty.js');
+      const end = await runPlain(s, { promptShown: false, pending: typeahead.detach() });
+      plain = false;
+      typeahead.attach();
+      if (end === 'ended') {
+        typeahead.close();
+        resolve(0);
+      } else {
+        next();
+      }
     };
     vorpal._prompt = next;
     // main drew the first prompt already: vorpal draws it again in the same place.

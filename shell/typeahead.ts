@@ -70,6 +70,24 @@ export class Typeahead {
     });
   }
 
+  /**
+   * Automation mode takes the terminal (shell/plain-tty.ts): keys pass through untouched until
+   * `attach`. Returns what was typed ahead meanwhile, for the plain reader to read first.
+   */
+  detach(): string {
+    const held = this.held;
+    this.held = '';
+    this.mode = 'hold';
+    this.closed = true;
+    return held;
+  }
+
+  /** The line editor takes the terminal back from automation mode. */
+  attach(): void {
+    this.closed = false;
+    this.hold();
+  }
+
   /** The session is over: the terminal goes back to cooked mode. */
   close(): void {
     this.closed = true;

@@ -169,7 +169,7 @@ async function bootSequence(
   await mkdir(layout.libDir, { recursive: true });
   await writeFileAtomic(
     layout.lastBootFile,
-    `${JSON.stringify({ report, installIds } satisfies LastBoot)}\n`,
+    `${JSON.stringify({ report, installIds, allowUntrusted: state.allowUntrusted } satisfies LastBoot)}\n`,
   );
   faultPoint('boot:report-written');
   return report;

@@ -65,7 +65,7 @@ export function setMediaLabel(label: MediaLabel): ConfigChange {
 export function removeMediaLabel(name: string): ConfigChange {
   return async (config) => {
     if (!config.media.some((m) => m.name === name)) {
-      throw new DeviceError('DEVICE_BAD_LABEL', `no media label "${name}" (see show media)`);
+      throw new DeviceError('DEVICE_UNKNOWN_LABEL', `no media label "${name}" (see show media)`);
     }
     return {
       config: { ...config, media: config.media.filter((m) => m.name !== name) },

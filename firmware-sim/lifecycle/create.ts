@@ -79,6 +79,8 @@ export async function createDevice(layout: Layout, vendorDir: string): Promise<v
   const firstBoot: LastBoot = {
     report: { at: new Date().toISOString(), lines: [], deactivated: [] },
     installIds: {},
+    // The factory boot configuration leaves allow-untrusted off.
+    allowUntrusted: false,
   };
   await writeFileAtomic(layout.lastBootFile, `${JSON.stringify(firstBoot)}\n`);
   await appendEvents(layout.logFile, [

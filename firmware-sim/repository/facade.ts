@@ -17,6 +17,14 @@ import type { RepositoryHost } from './host.js';
 /** Runs a task; a failure becomes a one-line error saying what was being done (the device's `guard`). */
 export type Guard = <T>(doing: string, task: () => Promise<T>) => Promise<T>;
 
+/** What `availablePackages` looks for: names, or a text in names and descriptions. */
+export type AvailableQuery = { readonly names?: readonly string[]; readonly text?: string };
+
+/** A feed package with every field of its stanza, as `availableDetails` gives it. */
+export type AvailableDetails = FeedPackageInfo & {
+  readonly fields: ReadonlyArray<readonly [string, string]>;
+};
+
 /** The repository room, loaded on first use: the prompt must not wait for the resolver. */
 export function load(): Promise<typeof import('./index.js')> {
   return import('./index.js');

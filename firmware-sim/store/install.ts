@@ -1,5 +1,7 @@
 // The install transaction: receive and verify under the lock, ask a downgrade without it, commit, log.
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../common/atomic.js';
 import type { InstallRequest, InstallResult } from '../api.js';
 import { readBootConfig, type StoredBootConfig } from '../config/boot-config.js';
 import type { DeviceFile } from '../config/device-file.js';
@@ -19,8 +21,15 @@ import { faultPoint } from '../state/fault.js';
 import { type Layout, REVOKED_LIST_NAME } from '../state/layout.js';
 import { otherSlot } from '../state/slots.js';
 import { firmwareDowngrade, firmwareRefusal, hotfixWarning } from './firmware-install.js';
-import { loadActive } from './last-boot.js';
-import { checkPackageName, describeOrigin, readStoreEntry, type StoreEntry } from './packages.js';
+import { loadActive, readLastBoot } from './last-boot.js';
+import {
+  checkPackageName,
+  describeOrigin,
+  packageFile,
+  RECORD_FILE,
+  readStoreEntry,
+  type StoreEntry,
+} from './packages.js';
 import {
   checkReceived,
   commitPackage,
@@ -29,7 +38,7 @@ import {
   receivePackage,
   recordOf,
 } from './receive.js';
-import type { ActiveRecord, StoreRecord } from './records.js';
+import { type ActiveRecord, formatRecord, type StoreRecord } from './records.js';
 import { applyRemoval } from './removal.js';
 
 /** What the install needs of the device it runs in: its paths, its facts, its lock and its log. */
@@ -83,6 +92,9 @@ export async function installPackage(host: InstallHost, request: InstallRequest)
         };
       }
       const existing = await installedEntry(paths, request.name);
+      if (existing.record !== undefined && (await unchanged(paths, existing.record, received))) {
+        return { result: await keepInstall(host, received, request, existing.record, device, origin) };
+      }
       const version = received.reading.control.version;
       if (kind === 'firmware') {
         const refusal = await firmwareRefusal(
@@ -94,11 +106,11 @@ export async function installPackage(host: InstallHost, request: InstallRequest)
           config,
         );
         if (refusal) throw refusal;
-        if (firmwareDowngrade(version, device, config)) {
+        if (firmwareDowngrade(version, device, config) && request.dryRun !== true) {
           const question: Question = { from: device.firmwareVersion, to: version, subject: 'firmware' };
           return { ask: question, existing: existing.record };
         }
-      } else if (existing.record && isDowngrade(existing.record, version)) {
+      } else if (existing.record && isDowngrade(existing.record, version) && request.dryRun !== true) {
         return { ask: { from: existing.record.version, to: version } as Question, existing: existing.record };
       }
       return { result: await commitInstall(host, received, request, existing, device, origin) };
@@ -223,8 +235,9 @@ async function commitInstall(
   const persistent =
     request.persistent || existing.record?.persistent === true || existing.active?.record.persistent === true;
   const record = recordOf(received, { ...request, persistent });
+  const dryRun = request.dryRun === true;
   faultPoint('install:checked');
-  await commitPackage(host.paths, received, record, existing.record);
+  if (!dryRun) await commitPackage(host.paths, received, record, existing.record);
   const config = await readBootConfig(host.paths.bootConfigFile);
   const kind = packageKind(received.reading.control);
   const refused =
@@ -248,11 +261,14 @@ async function commitInstall(
     : `install ${record.name} ${record.version}`;
   const kept = persistent && !request.persistent ? ' (kept)' : '';
   const over = existing.damaged ? '; replaces a damaged record' : '';
-  await host.log([`${what} (${origin})${record.persistent ? ` persistent${kept}` : ''} ${verdict}${over}`]);
+  if (!dryRun)
+    await host.log([`${what} (${origin})${record.persistent ? ` persistent${kept}` : ''} ${verdict}${over}`]);
   return {
     name: record.name,
     version: record.version,
     ...(existing.record ? { previousVersion: existing.record.version } : {}),
+    outcome: existing.record ? outcomeOf(existing.record.version, record.version) : 'installed',
+    ...(dryRun ? { dryRun: true } : {}),
     verification: record.verification,
     ...(record.verification === 'Signed' ? (refused ? { reason: refused } : {}) : { reason: record.reason }),
     ...(record.keyNumber === undefined ? {} : { keyNumber: record.keyNumber }),
@@ -260,6 +276,78 @@ async function commitInstall(
     persistent: record.persistent,
     ...(kind === 'package' ? {} : { kind }),
     ...(firmware ? { firmware } : {}),
+  };
+}
+
+/** `upgraded`, `downgraded` or `reinstalled`, by the versions. */
+function outcomeOf(from: string, to: string): 'upgraded' | 'downgraded' | 'reinstalled' {
+  const order = compareVersions(to, from);
+  return order > 0 ? 'upgraded' : order < 0 ? 'downgraded' : 'reinstalled';
+}
+
+/**
+ * Whether `received` is the very package installed under `record` (every member the same size and
+ * digest) and that installation is active or waits for the next boot: installing it again would
+ * change nothing. One the last boot did not activate is installed again (a reinstall).
+ */
+async function unchanged(paths: Layout, record: StoreRecord, received: Received): Promise<boolean> {
+  const members = received.reading.members;
+  const same =
+    members.length === record.members.length &&
+    members.every((m, i) => {
+      const r = record.members[i]!;
+      return m.name === r.name && m.size === r.size && m.sha256 === r.sha256;
+    });
+  if (!same) return false;
+  // A stored file cut short since (a full disk, a hand) is no reason to keep it: installed again.
+  const stored = await stat(packageFile(paths, record)).catch(() => undefined);
+  if (stored?.size !== record.size) return false;
+  const last = await readLastBoot(paths);
+  if (last?.installIds[record.name] !== record.installId) return true;
+  return last.report.lines.find((l) => l.name === record.name)?.activated !== false;
+}
+
+/**
+ * The install of a package that is installed as it is (`unchanged`): nothing is stored; `persistent`
+ * asked of a package that is not sets the flag in its record, the one change (the caller holds the
+ * lock). A dry run changes nothing at all.
+ */
+async function keepInstall(
+  host: InstallHost,
+  received: Received,
+  request: InstallRequest,
+  record: StoreRecord,
+  device: DeviceFile,
+  origin: string,
+): Promise<InstallResult> {
+  const dryRun = request.dryRun === true;
+  const madePersistent = request.persistent && !record.persistent;
+  if (madePersistent && !dryRun) {
+    await writeFileAtomic(
+      join(host.paths.storeDir, record.name, RECORD_FILE),
+      formatRecord({ ...record, persistent: true }),
+    );
+  }
+  if (!dryRun) {
+    await host.log([
+      `install ${record.name} ${record.version} (${origin}) unchanged: already installed${madePersistent ? ', now persistent' : ''}`,
+    ]);
+  }
+  const config = await readBootConfig(host.paths.bootConfigFile);
+  const { verdict } = received;
+  const refused = refusalOf(received, device, config);
+  return {
+    name: record.name,
+    version: record.version,
+    previousVersion: record.version,
+    outcome: 'unchanged',
+    ...(madePersistent ? { madePersistent: true } : {}),
+    ...(dryRun ? { dryRun: true } : {}),
+    verification: verdict.status,
+    ...(verdict.status === 'Signed' ? (refused ? { reason: refused } : {}) : { reason: verdict.reason }),
+    ...(verdict.keyNumber === undefined ? {} : { keyNumber: verdict.keyNumber }),
+    willActivate: refused === undefined,
+    persistent: record.persistent || request.persistent,
   };
 }
 

@@ -10,6 +10,11 @@ import { type ActiveRecord, parseActiveRecord } from './records.js';
 export interface LastBoot {
   readonly report: BootReport;
   readonly installIds: Readonly<Record<string, string>>;
+  /**
+   * Whether that boot activated untrusted packages (`allow-untrusted` in force): a change since then
+   * is a reboot pending. Absent in files of earlier versions.
+   */
+  readonly allowUntrusted?: boolean;
 }
 
 /** Reads the last boot, if the device ever booted. */

@@ -19,13 +19,14 @@ type Log = (events: readonly string[]) => Promise<void>;
  * persistent target stays in the backup (`cfg/backup/`) and comes back after a firmware change or a
  * factory reset; with it, it leaves the backup too. `refused` is why the activation rule does not let
  * this package act (untrusted, unsigned without allow-untrusted): then nothing changes. Logged as
- * KerOS does: `Remove package with backup from test-remove-backup.wmopkg: OK`.
+ * KerOS does: `Remove package with backup from test-remove-backup.wmopkg: OK`. A dry run
+ * (`request.dryRun`) checks the same and says what would be removed, changing and logging nothing.
  */
 export async function applyRemoval(
   layout: Layout,
   device: DeviceFile,
   received: Received,
-  request: Pick<InstallRequest, 'name' | 'origin'>,
+  request: Pick<InstallRequest, 'name' | 'origin' | 'dryRun'>,
   refused: string | undefined,
   origin: string,
   log: Log,
@@ -54,7 +55,9 @@ export async function applyRemoval(
   const persistent = entry?.kind === 'record' && entry.record.persistent;
   const keep = persistent && !backup;
   faultPoint('removal:checked');
-  if (keep) {
+  if (request.dryRun === true) {
+    // What would be done, from what was checked; nothing is changed nor logged.
+  } else if (keep) {
     await holdInBackup(layout, target, {
       by: file,
       at: new Date().toISOString(),
@@ -70,10 +73,11 @@ export async function applyRemoval(
     : fromBackup
       ? ', also from the backup'
       : '';
-  await log([
-    `Remove package${backup ? ' with backup' : ''} from ${file}: OK`,
-    `remove ${target} ${version} by removal package ${request.name} (${origin}) ${verdict.status}${scope} (takes effect at the next boot)`,
-  ]);
+  if (request.dryRun !== true)
+    await log([
+      `Remove package${backup ? ' with backup' : ''} from ${file}: OK`,
+      `remove ${target} ${version} by removal package ${request.name} (${origin}) ${verdict.status}${scope} (takes effect at the next boot)`,
+    ]);
   return {
     name: request.name,
     version: reading.control.version,
@@ -84,5 +88,6 @@ export async function applyRemoval(
     persistent: false,
     kind: 'removal',
     removal: { target, version, fromBackup, keptInBackup: keep },
+    ...(request.dryRun === true ? { dryRun: true } : {}),
   };
 }

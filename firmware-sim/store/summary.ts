@@ -1,5 +1,5 @@
 // What `package show` lists: each package's row and details, from its record, its activation and the last boot.
-import type { PackageDetails, PackageSummary } from '../api.js';
+import type { PackageDetails, PackageSummary, PendingReboot } from '../api.js';
 import { readBootConfig, type StoredBootConfig } from '../config/boot-config.js';
 import type { DeviceFile } from '../config/device-file.js';
 import { activationRefusal, allowUntrustedInForce } from '../config/policy.js';
@@ -23,6 +23,24 @@ export async function listPackages(layout: Layout, device: DeviceFile): Promise<
     if (problem !== undefined) return summarizeDamaged(name, problem, active.get(name));
     return summarize(records.get(name), active.get(name), last, device, config);
   });
+}
+
+/**
+ * What the next boot would change: the packages installed, changed or removed since the last boot,
+ * and whether the activation rule differs from the one the last boot applied (a last boot written by
+ * an earlier version, which did not record it, counts as the same).
+ */
+export async function pendingReboot(layout: Layout, device: DeviceFile): Promise<PendingReboot> {
+  const [list, last, config] = await Promise.all([
+    listPackages(layout, device),
+    readLastBoot(layout),
+    readBootConfig(layout.bootConfigFile),
+  ]);
+  const before = last?.allowUntrusted;
+  return {
+    packages: list.filter((p) => p.state === 'pending' || p.state === 'removed').map((p) => p.name),
+    bootConfig: before !== undefined && before !== allowUntrustedInForce(config, device),
+  };
 }
 
 /** `package show NAME`: the row of one package, its control fields, origin, size and file count. */

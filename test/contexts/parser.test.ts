@@ -144,13 +144,15 @@ const cases: readonly Case[] = [
     title: 'dry-run after a server address is refused',
     context: 'package',
     line: 'install 192.0.2.1 dry-run',
-    expected: /^dry-run and no-recommends apply to installing a package of the feeds by name$/,
+    expected:
+      /^dry-run follows the file when installing from a server or a media \(install ADDRESS FILE dry-run\)$/,
   },
   {
     title: 'dry-run after proto is refused',
     context: 'package',
     line: 'install proto ftp hello dry-run',
-    expected: /^dry-run and no-recommends apply to installing a package of the feeds by name$/,
+    expected:
+      /^dry-run follows the file when installing from a server or a media \(install ADDRESS FILE dry-run\)$/,
   },
   {
     title: 'feed with a persistent flag',
@@ -245,7 +247,7 @@ const cases: readonly Case[] = [
   {
     title: 'incomplete group',
     line: 'show',
-    expected: /^incomplete command "show": expected backup, log, media, version$/,
+    expected: /^incomplete command "show": expected backup, last-boot, log, media, version$/,
   },
   {
     title: 'incomplete install',
@@ -371,6 +373,82 @@ const cases: readonly Case[] = [
     line: 'package | count',
     expected: /output filters apply to commands only/,
   },
+  // `confirm` and `dry-run` (docs/automation.md).
+  {
+    title: 'remove NAME confirm',
+    context: 'package',
+    line: 'remove pkgname confirm',
+    expected: { run: 'remove', args: { target: { all: false, name: 'pkgname' }, confirm: true } },
+  },
+  {
+    title: 'remove confirm: all, confirmed',
+    context: 'package',
+    line: 'remove confirm',
+    expected: { run: 'remove', args: { confirm: true } },
+  },
+  {
+    title: 'a package named confirm is a quoted name',
+    context: 'package',
+    line: 'remove "confirm" confirm',
+    expected: { run: 'remove', args: { target: { all: false, name: 'confirm' }, confirm: true } },
+  },
+  {
+    title: 'where a name may stand, an abbreviation of confirm is a name',
+    context: 'package',
+    line: 'remove conf',
+    expected: { run: 'remove', args: { target: { all: false, name: 'conf' } } },
+  },
+  {
+    title: 'after the name an abbreviation of confirm is the keyword',
+    context: 'package',
+    line: 'remove pkgname conf',
+    expected: { run: 'remove', args: { target: { all: false, name: 'pkgname' }, confirm: true } },
+  },
+  {
+    title: 'reboot confirm',
+    line: 'reboot confirm',
+    expected: { run: 'reboot', args: { confirm: true } },
+  },
+  {
+    title: 'install … dry-run confirm, in either order',
+    context: 'package',
+    line: 'install 192.0.2.1 x.wmopkg confirm dry-run',
+    expected: {
+      run: 'install',
+      args: {
+        target: { address: { host: '192.0.2.1' } },
+        file: { path: 'x.wmopkg', name: 'x' },
+        confirm: true,
+        dryRun: true,
+      },
+    },
+  },
+  {
+    title: 'a command that never asks takes no confirm',
+    line: 'show version confirm',
+    expected: /^unexpected word "confirm" after "show version"$/,
+  },
+  {
+    title: 'json after a command with a document',
+    line: 'sh ver | js | include pend',
+    expected: { run: 'show version' },
+  },
+  {
+    title: 'json after a command without one',
+    line: 'whoami | json',
+    expected: /^whoami has no JSON output$/,
+  },
+  {
+    title: 'json after a command of a context without one',
+    context: 'boot',
+    line: 'allow-untrusted | json',
+    expected: /^boot allow-untrusted has no JSON output$/,
+  },
+  {
+    title: 'json after another filter',
+    line: 'show log | count | json',
+    expected: /^json comes right after the command, before the other filters$/,
+  },
 ];
 
 function check(c: Case): void {
@@ -431,6 +509,17 @@ test('parse: output filters in order, the regular expression is the rest of the 
       ['exclude', 'a|b'],
       ['count', undefined],
     ],
+  );
+});
+
+test('parse: | json asks for the document, and the filters after it act on its lines', () => {
+  const plain = parseLine(registry, 'exec', 'show log | include x');
+  assert.equal(plain.json, false);
+  const parsed = parseLine(registry, 'package', 'show | json | include "name" | count');
+  assert.equal(parsed.json, true);
+  assert.deepEqual(
+    parsed.filters.map((f) => f.command.name),
+    ['include', 'count'],
   );
 });
 
@@ -594,7 +683,7 @@ function services(device: Device = testDevice.device): Services {
 }
 
 const helps: ReadonlyArray<{ context?: string; line: string; expected: string[] }> = [
-  { line: 'show ', expected: ['media', 'version', 'backup', 'log'] },
+  { line: 'show ', expected: ['media', 'version', 'backup', 'log', 'last-boot'] },
   { line: 'sh', expected: ['show'] },
   { line: 'show version ', expected: ['<cr>', '|'] },
   {
@@ -610,7 +699,7 @@ const helps: ReadonlyArray<{ context?: string; line: string; expected: string[] 
   {
     context: 'package',
     line: 'install hello ',
-    expected: ['dry-run', 'no-recommends', 'PKGNAME.wmopkg', '<cr>', '|'],
+    expected: ['dry-run', 'no-recommends', 'confirm', 'PKGNAME.wmopkg', '<cr>', '|'],
   },
   { context: 'package', line: 'install media ', expected: ['<label>'] },
   { context: 'package', line: 'install media external ', expected: ['persistent', 'PKGNAME.wmopkg'] },
@@ -620,6 +709,12 @@ const helps: ReadonlyArray<{ context?: string; line: string; expected: string[] 
     expected: ['persistent', 'user', 'password', 'address[:port]|PKGNAME'],
   },
   { context: 'package', line: 'install 192.0.2.1 ', expected: ['PKGNAME.wmopkg'] },
+  {
+    context: 'package',
+    line: 'install 192.0.2.1 x.wmopkg ',
+    expected: ['dry-run', 'confirm', '<cr>', '|'],
+  },
+  { line: 'reboot ', expected: ['confirm', '<cr>', '|'] },
   { context: 'package', line: 'install proto ', expected: ['<ftp|tftp|scp|sftp|http|https>'] },
   { context: 'package', line: 'remove p', expected: ['pkgname', 'pkgtwo'] },
   {
@@ -645,7 +740,10 @@ const helps: ReadonlyArray<{ context?: string; line: string; expected: string[] 
       '<cr>',
     ],
   },
-  { line: 'show log | ', expected: ['include', 'exclude', 'begin', 'count'] },
+  { line: 'show log | ', expected: ['json', 'include', 'exclude', 'begin', 'count'] },
+  // json only first, and only after a command that has a document.
+  { line: 'show log | json | ', expected: ['include', 'exclude', 'begin', 'count'] },
+  { line: 'whoami | ', expected: ['include', 'exclude', 'begin', 'count'] },
   { line: 'show log | count ', expected: ['<cr>', '|'] },
   { line: 'frobnicate ', expected: [] },
 ];
@@ -703,9 +801,14 @@ test('? is a help request only at the end and outside quotes', () => {
 
 const completions: ReadonlyArray<{ context?: string; line: string; start: number; expected: string[] }> = [
   { line: 'pa', start: 0, expected: ['package'] },
-  { line: 'terminal ', start: 9, expected: ['ascii', 'length', 'utf8', 'width'] },
+  { line: 'terminal ', start: 9, expected: ['ascii', 'automation', 'length', 'utf8', 'width'] },
   { context: 'package', line: 'remove p', start: 7, expected: ['pkgname', 'pkgtwo'] },
-  { context: 'package', line: 'remove ', start: 7, expected: ['all', 'other', 'pkgname', 'pkgtwo'] },
+  {
+    context: 'package',
+    line: 'remove ',
+    start: 7,
+    expected: ['all', 'confirm', 'other', 'pkgname', 'pkgtwo'],
+  },
   { context: 'package', line: 'show pkgn', start: 5, expected: ['pkgname'] },
   { line: 'package remove o', start: 15, expected: ['other'] },
   { context: 'package', line: 'install proto h', start: 14, expected: ['http', 'https'] },

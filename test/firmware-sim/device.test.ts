@@ -385,7 +385,7 @@ describe('boot configuration and secure boot', () => {
     ]);
     await t.device.removeMediaLabel('card');
     await t.device.removeMediaLabel('fw.2');
-    await rejectsWith(t.device.removeMediaLabel('card'), 'DEVICE_BAD_LABEL');
+    await rejectsWith(t.device.removeMediaLabel('card'), 'DEVICE_UNKNOWN_LABEL');
     await rejectsWith(t.device.setMediaLabel({ name: 'bad label', bus: 'usb' }), 'DEVICE_BAD_LABEL');
     await rejectsWith(t.device.setMediaLabel({ name: 'sd', bus: 'sd' }), 'DEVICE_BAD_LABEL');
     await rejectsWith(t.device.setMediaLabel({ name: 'x', bus: 'usb', partition: 0 }), 'DEVICE_BAD_LABEL');

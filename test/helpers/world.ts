@@ -181,6 +181,14 @@ export async function buildWorld(): Promise<World> {
       delayMs: 300,
     },
     'crash.wmopkg': await pkg(server, 'crash', '1', 'x', signed),
+    // Text beyond ASCII, a bidi control among it: a JSON document escapes every such character.
+    'intl.wmopkg': await pkg(
+      server,
+      'intl',
+      '1.0',
+      'Gr\u00fc\u00dfe aus Z\u00fcrich \u{1f600} \u202eok',
+      signed,
+    ),
   };
   const garbage = join(server, 'garbage.wmopkg');
   await writeFile(garbage, 'not a package');

@@ -141,15 +141,20 @@ describe('the manual, verbatim, on the real device', () => {
       lines[0]!,
       /^Installed pkgname 5\.26\.0-rev0 \(Signed, key [0-9a-f]{16}\)\. Changes are applied after reboot\.$/,
     );
-    for (const line of lines.slice(1, 5)) {
+    // The same package again: nothing is stored (docs/automation.md, idempotence); `persistent` sets the
+    // flag, and it stays so: only remove clears it.
+    assert.match(
+      lines[1]!,
+      /^Unchanged pkgname 5\.26\.0-rev0 \(Signed, key [0-9a-f]{16}, persistent\): already installed, now persistent\.$/,
+    );
+    for (const line of lines.slice(2, 5)) {
       assert.match(
         line,
-        // persistent from the second line on, and it stays so: only remove clears it
-        /^Reinstalled pkgname 5\.26\.0-rev0 \(Signed, key [0-9a-f]{16}, persistent\)\. Changes are applied after reboot\.$/,
+        /^Unchanged pkgname 5\.26\.0-rev0 \(Signed, key [0-9a-f]{16}, persistent\): already installed\.$/,
       );
     }
     assert.equal(lines[5], 'Media label my-usb: usb device, first partition.');
-    assert.match(lines[6]!, /^Reinstalled pkgname 5\.26\.0-rev0/);
+    assert.match(lines[6]!, /^Unchanged pkgname 5\.26\.0-rev0/);
     assert.equal(lines[7], 'Reboot the device (y/N)?y');
     assert.match(lines[10]!, /^│pkgname {2}5\.26\.0-rev0 {2}Signed {8}activated {2,}│$/);
     const show = r.stdout.slice(r.stdout.indexOf('╒ Packages'));
@@ -198,14 +203,14 @@ describe('the manual, verbatim, on the real device', () => {
         'show log | include pkgname',
       ].join('\n'),
     );
-    assert.equal(r.status, 1, 'the declined downgrade is an error for a script');
+    assert.equal(r.status, 5, 'the declined downgrade is an error for a script: not-confirmed');
     assert.match(
       r.stdout,
       /^Upgraded pkgname from 5\.26\.0-rev0 to 5\.27\.0 \(Signed, key [0-9a-f]{16}\)\. Changes are applied after reboot\.$/m,
     );
     assert.match(r.stdout, /^Downgrade pkgname from 5\.27\.0 to 4\.0 \(y\/N\)\?n$/m);
     assert.match(r.stdout, /^Version: +5\.27\.0$/m);
-    assert.match(r.stdout, /^Reinstalled pkgname 5\.27\.0 /m);
+    assert.match(r.stdout, /^Unchanged pkgname 5\.27\.0 /m);
     const log = r.stdout.split('\n').filter((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d /.test(l));
     assert.deepEqual(
       log.map((l) => l.slice(20).replace(/ \(.*/, '')),
@@ -213,7 +218,7 @@ describe('the manual, verbatim, on the real device', () => {
         'install pkgname 5.26.0-rev0',
         'upgrade pkgname 5.26.0-rev0 -> 5.27.0',
         'install pkgname refused',
-        'reinstall pkgname 5.27.0',
+        'install pkgname 5.27.0',
         'downgrade pkgname 5.27.0 -> 4.0',
       ],
     );
@@ -233,7 +238,7 @@ describe('the manual, verbatim, on the real device', () => {
         'package show',
       ].join('\n'),
     );
-    assert.equal(r.status, 1);
+    assert.equal(r.status, 6, 'refused');
     const errors = r.stderr.trim().split('\n');
     assert.match(errors[0]!, /^Warning: unsigned is Unsigned/);
     assert.match(errors[1]!, /^Warning: untrusted is Untrusted: .*unknown key/);
@@ -303,7 +308,7 @@ describe('the manual, verbatim, on the real device', () => {
         'show',
       ].join('\n'),
     );
-    assert.equal(r.status, 1);
+    assert.equal(r.status, 6, 'refused');
     const errors = r.stderr.trim().split('\n');
     assert.equal(errors.length, 2, r.stderr);
     assert.match(
@@ -361,10 +366,10 @@ describe('the manual, verbatim, on the real device', () => {
       device,
       `${bad.map((name) => `package install 192.0.2.1 ${name}`).join('\n')}\npackage show\n`,
     );
-    assert.equal(r.status, 1);
+    assert.equal(r.status, 2, 'usage');
     const errors = r.stderr.trim().split('\n');
     assert.equal(errors.length, bad.length, r.stderr);
-    for (const line of errors) assert.match(line, /^Error: /);
+    for (const line of errors) assert.match(line, /^Error: .* \[usage\]$/);
     assert.doesNotMatch(r.stdout, /│[a-z]/, 'nothing installed');
   });
 });
@@ -532,7 +537,10 @@ describe('a hang-up or SIGTERM during a transfer, on the real device', () => {
         run.child.kill(signal);
         assert.deepEqual(await run.exited, { code: status, signal: null });
         assert.deepEqual(leftovers(device), []);
-        assert.equal(run.err(), 'Error: installation of big cancelled; nothing was installed\n');
+        assert.equal(
+          run.err(),
+          'Error: installation of big cancelled; nothing was installed [interrupted]\n',
+        );
         assert.equal(run.out(), '', 'the script stops: whoami does not run');
       } finally {
         run.child.kill('SIGKILL');
@@ -584,12 +592,12 @@ describe('a hang-up or SIGTERM during a transfer, on the real device', () => {
         args: ['--user', 'bob', '-c', 'package install 192.0.2.1 pkgname.wmopkg'],
         env: { EDGESH_SERVICES: E2E_SERVICES, EDGESH_E2E_CONFIG: config },
       });
-      assert.equal(other.status, 1);
+      assert.equal(other.status, 8, 'locked');
       const pid = holder.child.pid!;
       assert.match(
         other.stderr,
         new RegExp(
-          `^Error: device busy: a package operation by session pid ${pid} of user alice since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d is in progress; try again when it is done\n$`,
+          `^Error: device busy: a package operation by session pid ${pid} of user alice since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d is in progress; try again when it is done \\[locked\\]\n$`,
         ),
       );
       holder.child.kill('SIGTERM');

@@ -69,7 +69,7 @@ after(async () => {
 test('-y confirms commands, not a new host key: without an answer it is refused and not saved', async () => {
   const device = await newDevice();
   const r = await edgesh(device, ['-y', '-c', install()]);
-  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.equal(r.status, 7, `transfer: ${r.stdout}${r.stderr}`);
   assert.match(r.stdout, /Trust this host key and continue connecting \(y\/N\)\?\n$/);
   assert.match(r.stderr, /^Error: sftp 127\.0\.0\.1:\d+: host key not accepted \(ssh-ed25519 SHA256:/);
   assert.doesNotMatch(knownHosts(device), /127\.0\.0\.1/);
@@ -101,10 +101,10 @@ test('a changed host key is refused with -y and --accept-new-host-keys alike', a
   const other = sshKeyPair().blob.toString('base64');
   appendFileSync(join(device, 'etc/ssh/known_hosts'), `[127.0.0.1]:${server.port} ssh-ed25519 ${other}\n`);
   const r = await edgesh(device, ['-y', '--accept-new-host-keys', '-c', install()], 'y\ny\n');
-  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.equal(r.status, 7, `transfer: ${r.stdout}${r.stderr}`);
   assert.match(
     r.stderr,
-    /^Error: sftp 127\.0\.0\.1:\d+: host key changed \(SHA256:\S+\); if the change is expected, remove line \d+ of known_hosts$/m,
+    /^Error: sftp 127\.0\.0\.1:\d+: host key changed \(SHA256:\S+\); if the change is expected, remove line \d+ of known_hosts \[transfer\]$/m,
   );
   assert.doesNotMatch(r.stdout + r.stderr, /Trust this host key|Permanently added/);
   assert.doesNotMatch(

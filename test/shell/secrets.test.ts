@@ -49,11 +49,14 @@ test('a password is never echoed: not in errors, history or --echo, whatever it 
     'history',
   ];
   const r = runEdgesh({ args: ['--echo'], stdin: `${lines.join('\n')}\n` });
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2, 'usage: the first failure, an invalid password');
   for (const secret of ['Hunter2', 'Abc', 'Def', 'Ghi', 'Jkl', 'Mno', 'Pqr']) {
     assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), `${secret}:\n${r.stdout}${r.stderr}`);
   }
-  assert.match(r.stderr, /^Error: line 1: invalid password: expected a word without control characters$/m);
+  assert.match(
+    r.stderr,
+    /^Error: line 1: invalid password: expected a word without control characters \[usage\]$/m,
+  );
   // Neither | nor ; split the line: no filter or command was made of the rest of the password.
   assert.doesNotMatch(r.stderr, /unknown command|ambiguous/);
 });
@@ -73,7 +76,7 @@ test('a word of 60,000 characters is repeated cut at 80 characters', () => {
   });
   const errors = r.stderr.split('\n').filter((l) => l !== '');
   assert.equal(errors.length, 2);
-  assert.equal(errors[0], `Error: line 1: unknown command "${'w'.repeat(79)}…"`);
+  assert.equal(errors[0], `Error: line 1: unknown command "${'w'.repeat(79)}…" [unknown-command]`);
   assert.ok(errors[1]!.length < 200, errors[1]);
 });
 

@@ -27,13 +27,13 @@ test('a password meant for a prompt that never came is neither run nor shown: no
       'history',
     ].join('\n'),
   });
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 7, 'transfer: the first failure, the server down');
   assertHidden(r.stdout, r.stderr);
   assert.match(r.stdout, /^example:\/package\/#> \*\*\*\*$/m);
   assert.match(r.stdout, /^3 {2}\*\*\*\*$/m);
   assert.match(
     r.stderr,
-    /^Error: line 3: not a command, and not shown: it may be the password for the line before, which failed before asking for it$/m,
+    /^Error: line 3: not a command, and not shown: it may be the password for the line before, which failed before asking for it \[unknown-command\]$/m,
   );
 });
 
@@ -41,7 +41,7 @@ test('after such a failure, a line that is a command still runs: no line of a sc
   const r = runEdgesh({
     stdin: ['package', 'install proto ftp user admin 192.0.2.9 pkgname.wmopkg', 'do whoami'].join('\n'),
   });
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 7, 'transfer');
   assert.equal(r.stdout, 'admin\n');
 });
 
@@ -58,7 +58,7 @@ test('misspelt password keywords: the word after them is masked in --echo, histo
       'history',
     ].join('\n'),
   });
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2, 'usage: the first failure');
   assertHidden(r.stdout, r.stderr);
   assert.match(r.stdout, /^2 {2}install proto ftp passwd \*\*\*\* 192\.0\.2\.1 pkgname\.wmopkg$/m);
   assert.match(r.stdout, /^3 {2}install proto ftp password=\*\*\*\* 192\.0\.2\.1 pkgname\.wmopkg$/m);
@@ -68,10 +68,10 @@ test('misspelt password keywords: the word after them is masked in --echo, histo
 
 test('in a script an unknown command is repeated no further than its first word', () => {
   const r = runEdgesh({ stdin: 'frobnicate Rty333 and more\nshow frob Rty333\n' });
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 3, 'unknown-command');
   assertHidden(r.stdout, r.stderr);
-  assert.match(r.stderr, /^Error: line 1: unknown command "frobnicate …"$/m);
-  assert.match(r.stderr, /^Error: line 2: unknown command "show …"$/m);
+  assert.match(r.stderr, /^Error: line 1: unknown command "frobnicate …" \[unknown-command\]$/m);
+  assert.match(r.stderr, /^Error: line 2: unknown command "show …" \[unknown-command\]$/m);
 });
 
 test('on a terminal, history masks the word after passwd', async () => {

@@ -61,8 +61,8 @@ test('terminal commands work inside a context, as automation sends them after en
 test('terminal width N|auto is explained by ? and refuses other words', () => {
   const r = runEdgesh({ stdin: 'package\nterminal width ?\nterminal width wide\nterminal length 9999\n' });
   assert.match(r.stdout, /^ {2}N\|auto +Columns, or auto to follow the terminal$/m);
-  assert.match(r.stderr, /^Error: .*invalid N "wide": expected a number from 40 to 512, or auto$/m);
-  assert.match(r.stderr, /^Error: .*invalid N "9999": expected a number from 0 to 512, or auto$/m);
+  assert.match(r.stderr, /^Error: .*invalid N "wide": expected a number from 40 to 512, or auto \[usage\]$/m);
+  assert.match(r.stderr, /^Error: .*invalid N "9999": expected a number from 0 to 512, or auto \[usage\]$/m);
 });
 
 test('on a terminal, width auto follows the window again after terminal width N', async () => {

@@ -97,7 +97,7 @@ test('Ctrl-C at the reboot question still cancels it', async () => {
     shell.type('reboot\r');
     await shell.waitFor('Reboot the device (y/N)?', m);
     shell.type('\x03');
-    await shell.waitFor(/Error: interrupted \(Ctrl-C\)\n.*example:\/>/s, m);
+    await shell.waitFor(/Error: interrupted \(Ctrl-C\) \[interrupted\]\n.*example:\/>/s, m);
   } finally {
     shell.kill();
   }

@@ -155,7 +155,8 @@ test('the password prompt masks what is typed, and history masks a password on t
   s.type('\r');
   await s.waitFor("admin@192.0.2.77's password:", m);
   s.type(`${PASSWORD}\r`);
-  await s.waitFor('Reinstalled guarded 3.1', m);
+  // The same package again: unchanged (docs/automation.md).
+  await s.waitFor('Unchanged guarded 3.1', m);
   assert.ok(!s.output.slice(m).includes(PASSWORD));
 });
 
@@ -180,7 +181,7 @@ test('a refused login on a terminal asks for the password once more', async () =
   await s.waitFor(/login refused for user admin; try again\n.*admin@192\.0\.2\.77's password:/s, m);
   s.type('still wrong\r');
   const text = await s.waitFor(
-    /Error: ftp 192\.0\.2\.77:21: login refused for user admin\n.*example:\/package\/#>/s,
+    /Error: ftp 192\.0\.2\.77:21: login refused for user admin \[transfer\]\n.*example:\/package\/#>/s,
     m,
   );
   assert.equal(text.match(/try again/g)?.length, 1);
@@ -197,7 +198,7 @@ test('Ctrl-C cancels a transfer: the shell lives on and nothing is installed', a
   await s.waitFor('B/s', m);
   s.type('\x03');
   await s.waitFor(
-    /Error: installation of slow cancelled; nothing was installed\n.*example:\/package\/#>/s,
+    /Error: installation of slow cancelled; nothing was installed \[interrupted\]\n.*example:\/package\/#>/s,
     m,
   );
   m = s.mark();
