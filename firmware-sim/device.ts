@@ -37,11 +37,13 @@ import { type DeviceFile, readDeviceFile } from './config/device-file.js';
 import * as settings from './config/settings.js';
 import { DeviceError, deviceErrorOf, isFsError } from './errors.js';
 import { deadStoreTemps, examine, interrupted, makeDirectory } from './lifecycle/open.js';
+import * as feedsRoom from './repository/facade.js';
 import type { RepositoryHost } from './repository/host.js';
 import { appendEvents, readEvents } from './state/event-log.js';
 import { faultPoint } from './state/fault.js';
 import type { Layout } from './state/layout.js';
 import { DeviceLock } from './state/lock.js';
+import { Queue } from './state/queue.js';
 import { readConsistently, withReadView } from './state/snapshot.js';
 import { backupList, dropHeld } from './store/backup.js';
 import { loadActive, readLastBoot } from './store/last-boot.js';
@@ -67,16 +69,6 @@ export interface DeviceSession {
   readonly id: string;
 }
 
-/** Serializes the mutating calls of one process before they compete for the file lock. */
-class Queue {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task, task);
-    this.tail = result.catch(() => {});
-    return result;
-  }
-}
-
 /**
  * A `Device` over a state directory. Create it with `openDevice`. It holds the lock and says what
  * each call was doing when it failed; the work is done in the rooms (store/, boot/, config/,
@@ -90,6 +82,7 @@ export class LocalDevice implements Device {
   private readonly lock: DeviceLock;
   private readonly queue = new Queue();
   private readonly hooks = new Set<RequestHook>();
+  private readonly feedsFacade: feedsRoom.FeedsFacade;
 
   /**
    * `shownDir` is the state directory as the operator named it, for messages (default: its path).
@@ -122,6 +115,7 @@ export class LocalDevice implements Device {
       read: (doing, task) => this.guard(doing, task),
       log: (events) => this.log(events),
     });
+    this.feedsFacade = new feedsRoom.FeedsFacade(this.host(), (doing, task) => this.guard(doing, task));
   }
 
   /**
@@ -266,7 +260,7 @@ export class LocalDevice implements Device {
       const details = await readConsistently(this.paths, (layout) => packageDetails(layout, device, name));
       if (details.auto !== true) return details;
       // Who needs it now: the relations of every installed package (the repository reads them).
-      const { dependentsOf } = await this.repository();
+      const { dependentsOf } = await feedsRoom.load();
       const neededBy = await dependentsOf(this.paths, name).catch(() => []);
       return { ...details, neededBy: neededBy.map((d) => d.name) };
     });
@@ -305,11 +299,6 @@ export class LocalDevice implements Device {
     };
   }
 
-  /** The feeds' room, loaded on first use: the prompt must not wait for the resolver. */
-  private repository(): Promise<typeof import('./repository/index.js')> {
-    return import('./repository/index.js');
-  }
-
   /** Removes a package from the store, and from the backup (a package held there by a removal package too). */
   async remove(name: string): Promise<void> {
     checkPackageName(name);
@@ -326,7 +315,7 @@ export class LocalDevice implements Device {
             ? `${name} ${entry.record.version}`
             : `${name} (damaged record)`;
         await this.log([`remove ${what} (takes effect at the next boot)`]);
-        await (await this.repository()).tellRemoval(this.host(), name);
+        await (await feedsRoom.load()).tellRemoval(this.host(), name);
       }),
     );
   }
@@ -420,89 +409,60 @@ export class LocalDevice implements Device {
   }
 
   feeds(): Promise<FeedStatus[]> {
-    return this.guard('reading the feeds', async () => (await this.repository()).feedStatuses(this.paths));
+    return this.feedsFacade.feeds();
   }
 
   setFeed(feed: FeedConfig): Promise<'added' | 'changed' | 'unchanged'> {
-    return this.guard(`configuring feed ${feed.name}`, async () =>
-      (await this.repository()).setFeed(this.host(), feed),
-    );
+    return this.feedsFacade.setFeed(feed);
   }
 
   removeFeed(name: string): Promise<void> {
-    return this.guard(`removing feed ${name}`, async () =>
-      (await this.repository()).removeFeed(this.host(), name),
-    );
+    return this.feedsFacade.removeFeed(name);
   }
 
   updateFeeds(options: FeedUpdateOptions): Promise<FeedUpdateResult[]> {
-    return this.guard('updating the feeds', async () =>
-      (await this.repository()).updateFeeds(this.host(), options),
-    );
+    return this.feedsFacade.updateFeeds(options);
   }
 
   feedNames(): Promise<string[]> {
-    return this.guard('reading the feeds', async () => (await this.repository()).feedNames(this.paths));
+    return this.feedsFacade.feedNames();
   }
 
-  availablePackages(query?: {
-    readonly names?: readonly string[];
-    readonly text?: string;
-  }): Promise<FeedPackageInfo[]> {
-    return this.guard('reading the feeds', async () =>
-      (await this.repository()).availablePackages(this.paths, query),
-    );
+  availablePackages(query?: feedsRoom.AvailableQuery): Promise<FeedPackageInfo[]> {
+    return this.feedsFacade.availablePackages(query);
   }
 
-  availableDetails(
-    name: string,
-  ): Promise<Array<FeedPackageInfo & { readonly fields: ReadonlyArray<readonly [string, string]> }>> {
-    return this.guard('reading the feeds', async () =>
-      (await this.repository()).availableDetails(this.paths, name),
-    );
+  availableDetails(name: string): Promise<feedsRoom.AvailableDetails[]> {
+    return this.feedsFacade.availableDetails(name);
   }
 
   dependsOf(name: string): Promise<DependsView> {
-    return this.guard(`reading the relations of ${name}`, async () =>
-      (await this.repository()).dependsOf(this.paths, await this.device(), name),
-    );
+    return this.feedsFacade.dependsOf(name);
   }
 
   dependentsOf(name: string, options?: { readonly recursive?: boolean }): Promise<DependentView[]> {
-    return this.guard(`reading what depends on ${name}`, async () =>
-      (await this.repository()).dependentsOf(this.paths, name, options),
-    );
+    return this.feedsFacade.dependentsOf(name, options);
   }
 
   planFeeds(request: FeedPlanRequest): Promise<FeedPlan> {
-    return this.guard('making a plan', async () =>
-      (await this.repository()).planFeeds(this.paths, await this.device(), request),
-    );
+    return this.feedsFacade.planFeeds(request);
   }
 
   planRemove(names: readonly string[]): Promise<FeedPlan> {
-    return this.guard('making a plan', async () =>
-      (await this.repository()).planRemove(this.paths, await this.device(), names),
-    );
+    return this.feedsFacade.planRemove(names);
   }
 
   planAutoremove(): Promise<FeedPlan> {
-    return this.guard('making a plan', async () =>
-      (await this.repository()).planAutoremoval(this.paths, await this.device()),
-    );
+    return this.feedsFacade.planAutoremove();
   }
 
   applyPlan(plan: FeedPlan, options: ApplyPlanOptions): Promise<ApplyPlanResult> {
-    return this.guard('applying the plan', async () =>
-      (await this.repository()).applyPlan(this.host(), plan, options),
-    );
+    return this.feedsFacade.applyPlan(plan, options);
   }
 
   onRequests(hook: RequestHook): () => void {
     this.hooks.add(hook);
-    return () => {
-      this.hooks.delete(hook);
-    };
+    return () => void this.hooks.delete(hook);
   }
 
   eventLog(): Promise<string[]> {

@@ -19,20 +19,23 @@ export const UNDICI_BUNDLE = join(dirname(fileURLToPath(import.meta.url)), '../b
 /** The first line of the bundle: the undici version it holds. */
 export const VERSION_LINE = /^\/\/ undici (\S+)\n/;
 
-let loaded: typeof import('undici') | undefined;
+/** What the bundle holds of undici (scripts/bundle.ts, `UNDICI_ENTRY`): what the transports use. */
+export type UndiciParts = Pick<typeof import('undici'), 'Agent' | 'request' | 'errors'>;
 
-/** undici, from the bundle when it holds the installed version, else from node_modules. */
-export function loadUndici(): typeof import('undici') {
+let loaded: UndiciParts | undefined;
+
+/** undici's parts the transports use, from the bundle when it holds the installed version, else from node_modules. */
+export function loadUndici(): UndiciParts {
   if (loaded !== undefined) return loaded;
   const require = createRequire(import.meta.url);
   if (existsSync(UNDICI_BUNDLE)) {
     const installed = (require('undici/package.json') as { version: string }).version;
     if (VERSION_LINE.exec(firstBytes(UNDICI_BUNDLE, 80))?.[1] === installed) {
-      loaded = requireCached(UNDICI_BUNDLE) as typeof import('undici');
+      loaded = requireCached(UNDICI_BUNDLE) as UndiciParts;
       return loaded;
     }
   }
-  loaded = require('undici') as typeof import('undici');
+  loaded = require('undici') as UndiciParts;
   return loaded;
 }
 

@@ -1,6 +1,5 @@
 // The boot sequence (SPEC §4.2): verify every installed package, activate what may run, take out the rest.
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { writeFileAtomic } from '../../common/atomic.js';
 import type { BootLine, BootReport, Deactivated, FirmwareBootReport, Verification } from '../api.js';
 import { readBootConfig } from '../config/boot-config.js';
@@ -20,35 +19,15 @@ import { type Layout, REVOKED_LIST_NAME } from '../state/layout.js';
 import { type LastBoot, loadActive } from '../store/last-boot.js';
 import { loadRecords, packageFile } from '../store/packages.js';
 import type { ActiveRecord, StoreRecord } from '../store/records.js';
+import { type BootState, deactivate, installStaged } from './activation.js';
 import { planGate, type StoredVerdict } from './plan-gate.js';
-import {
-  applySteps,
-  ConflictError,
-  cleanTxn,
-  commitActivation,
-  commitDeactivation,
-  planActivation,
-  planDeactivation,
-  revertSteps,
-  txnPaths,
-  writePlan,
-} from './rootfs-txn.js';
-import { runScript, type ScriptContext, type ScriptName } from './scripts.js';
+import { cleanTxn, txnPaths } from './rootfs-txn.js';
 import { freeSpace, StageBudget } from './stage-budget.js';
-import { backgroundSync, syncFileSystem } from './syncer.js';
+import { backgroundSync } from './syncer.js';
 import { applySpecialBits, SafeUnpacker, type UnpackResult } from './unpack.js';
 import { deferDataErrors } from './unpack-stored.js';
-import { type BootRules, checkStored, invalidFrom, refusalFor, verifyStored } from './verdict.js';
+import { checkStored, invalidFrom, refusalFor, verifyStored } from './verdict.js';
 import { readActiveAgain } from './verify-parallel.js';
-
-/** Everything a boot needs, read once at its start. */
-interface BootState extends BootRules {
-  /** Files of active packages → package name. */
-  readonly owners: Map<string, string>;
-  /** Directories each active package created (or shares with the one that did). */
-  readonly dirs: Map<string, readonly string[]>;
-  readonly events: string[];
-}
 
 /** What the firmware step (firmware/boot.ts) hands this pass: lines of firmware packages, its report. */
 export interface BootHooks {
@@ -333,7 +312,7 @@ async function unpackAndInstall(
     return lineOf(record, verdict.status, false, `${refused ?? 'not unpacked'}${keep}`);
   }
   if (verdict.status === 'Signed') applySpecialBits(paths.stage, unpacked.entries);
-  const outcome = await install(state, record, reading, unpacked, verdict, old);
+  const outcome = await installStaged(state, record, reading, unpacked, verdict, old);
   if (outcome !== undefined) return lineOf(record, verdict.status, false, `${outcome}${keep}`);
   return lineOf(record, verdict.status, true, activatedReason(old?.version, record.version));
 }
@@ -344,179 +323,4 @@ function activatedReason(from: string | undefined, to: string): string {
   const order = compareVersions(to, from);
   if (order === 0) return 'activated (reinstalled)';
   return `activated (${order > 0 ? 'upgrade' : 'downgrade'} from ${from})`;
-}
-
-function scriptContext(state: BootState, record: { name: string; version: string }): ScriptContext {
-  return {
-    rootfs: state.layout.rootfs,
-    workDir: join(state.layout.txnDir, 'scripts'),
-    packageName: record.name,
-    version: record.version,
-    timeoutMs: state.device.scriptTimeoutMs,
-  };
-}
-
-/** Runs one maintainer script if there is one; its output goes to the event log. Returns failure text. */
-async function script(
-  state: BootState,
-  owner: { name: string; version: string },
-  which: ScriptName,
-  body: Buffer | undefined,
-  args: readonly string[],
-): Promise<string | undefined> {
-  if (body === undefined) return undefined;
-  faultPoint(`script:${which}`);
-  const run = await runScript(which, body, args, scriptContext(state, owner));
-  for (const line of run.output) state.events.push(`script ${owner.name} ${which}: ${line}`);
-  if (run.ok) return undefined;
-  state.events.push(`script ${owner.name} ${which} failed: ${run.status}`);
-  return `${which} failed (${run.status})`;
-}
-
-function decode(base64: string | undefined): Buffer | undefined {
-  return base64 === undefined ? undefined : Buffer.from(base64, 'base64');
-}
-
-/**
- * Moves a staged package into rootfs as a transaction, with its scripts in dpkg's order (for an
- * upgrade: old prerm, new preinst, files, old postrm, new postinst). A failing prerm, preinst or
- * postinst leaves rootfs as it was. Returns why it failed, or `undefined`.
- */
-async function install(
-  state: BootState,
-  record: StoreRecord,
-  reading: PackageReading,
-  unpacked: UnpackResult,
-  verdict: Verdict,
-  old: ActiveRecord | undefined,
-): Promise<string | undefined> {
-  const { layout } = state;
-  const paths = txnPaths(layout, record.name);
-  const owners = new Map(state.owners);
-  for (const file of old?.files ?? []) owners.delete(file);
-  const shared = new Set<string>();
-  for (const [name, dirs] of state.dirs) if (name !== record.name) for (const dir of dirs) shared.add(dir);
-  let plan: ReturnType<typeof planActivation>;
-  try {
-    plan = planActivation(layout.rootfs, unpacked.entries, old, owners, shared);
-  } catch (error) {
-    await cleanTxn(layout, undefined);
-    if (error instanceof ConflictError) return `conflict: ${error.message}`;
-    throw error;
-  }
-  const control = reading.controlFiles;
-  const self = { name: record.name, version: record.version };
-  const fail = async (why: string) => {
-    await cleanTxn(layout, record.name);
-    return why;
-  };
-  if (old) {
-    const failed = await script(state, old, 'prerm', decode(old.scripts.prerm), ['upgrade', record.version]);
-    if (failed) return fail(`${failed} in ${old.version}`);
-  }
-  const preinst = await script(
-    state,
-    self,
-    'preinst',
-    control.get('preinst'),
-    old ? ['upgrade', old.version] : ['install'],
-  );
-  if (preinst) return fail(preinst);
-  await writePlan(paths, {
-    kind: 'activate',
-    name: record.name,
-    installId: record.installId,
-    steps: plan.steps,
-  });
-  const undo = async (why: string) => {
-    revertSteps(paths, plan.steps);
-    await syncFileSystem(layout.rootfs);
-    return fail(`${why}; rolled back`);
-  };
-  try {
-    applySteps(paths, plan.steps);
-  } catch (error) {
-    return undo(`unpacking into rootfs failed: ${(error as Error).message}`);
-  }
-  faultPoint('boot:applied');
-  if (old) await script(state, old, 'postrm', decode(old.scripts.postrm), ['upgrade', record.version]);
-  const postinst = await script(
-    state,
-    self,
-    'postinst',
-    control.get('postinst'),
-    old ? ['configure', old.version] : ['configure'],
-  );
-  if (postinst) return undo(postinst);
-  const prerm = control.get('prerm');
-  const postrm = control.get('postrm');
-  const active: ActiveRecord = {
-    format: 1,
-    name: record.name,
-    installId: record.installId,
-    version: record.version,
-    verification: verdict.status,
-    ...(verdict.keyNumber === undefined ? {} : { keyNumber: verdict.keyNumber }),
-    activatedAt: new Date().toISOString(),
-    files: plan.files,
-    fileCount: unpacked.fileCount,
-    dirs: plan.dirs,
-    diverted: plan.diverted,
-    scripts: {
-      ...(prerm ? { prerm: prerm.toString('base64') } : {}),
-      ...(postrm ? { postrm: postrm.toString('base64') } : {}),
-    },
-    record,
-  };
-  await commitActivation(layout, active);
-  await cleanTxn(layout, record.name);
-  for (const file of old?.files ?? []) state.owners.delete(file);
-  for (const file of plan.files) state.owners.set(file, record.name);
-  state.dirs.set(record.name, plan.dirs);
-  return undefined;
-}
-
-/**
- * Takes an active package out of rootfs: prerm, its files go (originals come back), postrm. Script
- * failures are logged, not fatal: the package must go. Without `scripts` (a package that may no
- * longer run: tampered, its key revoked, allow-untrusted off), prerm and postrm are not run, and the
- * log says so. Returns whether it is out.
- */
-export async function deactivate(
-  state: BootState,
-  active: ActiveRecord,
-  why: string,
-  options: { readonly scripts: boolean },
-): Promise<boolean> {
-  const { layout } = state;
-  const paths = txnPaths(layout, active.name);
-  await cleanTxn(layout, undefined);
-  const self = { name: active.name, version: active.version };
-  const scripts = options.scripts ? active.scripts : {};
-  if (!options.scripts && (active.scripts.prerm || active.scripts.postrm)) {
-    state.events.push(`deactivate ${active.name} ${active.version}: prerm and postrm not run (${why})`);
-  }
-  await script(state, self, 'prerm', decode(scripts.prerm), ['remove']);
-  const steps = planDeactivation(active);
-  await writePlan(paths, { kind: 'deactivate', name: active.name, installId: active.installId, steps });
-  try {
-    applySteps(paths, steps);
-  } catch (error) {
-    revertSteps(paths, steps);
-    await syncFileSystem(layout.rootfs);
-    await cleanTxn(layout, active.name);
-    state.events.push(
-      `deactivate ${active.name} ${active.version} failed: ${(error as Error).message}; still active`,
-    );
-    return false;
-  }
-  faultPoint('boot:deactivated-files');
-  await script(state, self, 'postrm', decode(scripts.postrm), ['remove']);
-  await commitDeactivation(layout, active.name);
-  await rm(paths.backup, { recursive: true, force: true });
-  await cleanTxn(layout, undefined);
-  for (const file of active.files) state.owners.delete(file);
-  state.dirs.delete(active.name);
-  state.events.push(`deactivate ${active.name} ${active.version}: ${why}`);
-  return true;
 }

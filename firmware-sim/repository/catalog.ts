@@ -1,13 +1,13 @@
 // What the feeds offer, as this device keeps it: every kept index parsed into one universe, in configured order.
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createReadStream, readSync } from 'node:fs';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeedConfig, FeedPackageInfo } from '../api.js';
 import { readFeeds } from '../config/feeds.js';
 import { DeviceError } from '../errors.js';
 import { type FeedContent, type FeedEntry, parsePackagesIndex, Universe } from '../feeds/index.js';
 import type { Layout } from '../state/layout.js';
-import { type CatalogFeed, CatalogSource, parseCatalog } from './catalog-file.js';
+import { type CatalogFeed, CatalogFile, CatalogSource } from './catalog-file.js';
 import { feedDir, type KeptIndex, readKept } from './kept.js';
 import { scanIndex } from './scan.js';
 
@@ -59,39 +59,83 @@ export interface PlanningSource {
   readonly feeds: readonly FeedConfig[];
   readonly warnings: readonly string[];
   readonly indexed: number;
+  /** Closes the kept indexes the source reads from. */
+  readonly close: () => Promise<void>;
 }
 
 /**
- * The feeds for a plan: each kept index with its catalog (catalog-file.ts), read whole but parsed
- * only where the resolver looks. An index kept by an earlier version, without a catalog, gets one now.
+ * The feeds for a plan: each kept index with its catalog (catalog-file.ts), looked up by binary
+ * search, the index itself read only where the resolver looks (positional reads of a descriptor held
+ * open, so that an update replacing the files meanwhile does not pull them away). An index kept by an
+ * earlier version, without a catalog of this version, is read whole and gets one in memory. The
+ * caller closes the source.
  */
 export async function loadPlanningSource(layout: Layout): Promise<PlanningSource> {
   const { feeds } = await readFeeds(layout.feedsFile);
   const warnings: string[] = [];
   const parts: CatalogFeed[] = [];
-  for (const feed of feeds) {
-    try {
-      const kept = await readKept(layout, feed.name, feed.url);
-      const index = kept?.index;
-      if (index === undefined) {
-        warnings.push(`feed ${feed.name} has no index yet (run update)`);
-        continue;
+  const handles: FileHandle[] = [];
+  const close = async () => {
+    for (const handle of handles.splice(0)) await handle.close().catch(() => {});
+  };
+  try {
+    for (const feed of feeds) {
+      try {
+        const kept = await readKept(layout, feed.name, feed.url);
+        const index = kept?.index;
+        if (index === undefined) {
+          warnings.push(`feed ${feed.name} has no index yet (run update)`);
+          continue;
+        }
+        warnings.push(...expiryWarning(feed.name, index));
+        const dir = feedDir(layout, feed.name);
+        const catalog = index.catalog === undefined ? undefined : await readCatalog(join(dir, index.catalog));
+        if (catalog === undefined) {
+          const packages = await readFile(join(dir, index.files.Packages.file));
+          const built = new CatalogFile(scanIndex(packages).catalog);
+          parts.push({
+            name: feed.name,
+            catalog: built,
+            read: (start, end) => packages.subarray(start, end),
+          });
+          continue;
+        }
+        const handle = await open(join(dir, index.files.Packages.file), 'r');
+        handles.push(handle);
+        parts.push({ name: feed.name, catalog, read: (start, end) => readRange(handle.fd, start, end) });
+      } catch (error) {
+        warnings.push(
+          `feed ${feed.name}: its kept index cannot be read (${(error as Error).message}); run update`,
+        );
       }
-      warnings.push(...expiryWarning(feed.name, index));
-      const dir = feedDir(layout, feed.name);
-      const packages = await readFile(join(dir, index.files.Packages.file));
-      const rows =
-        index.catalog === undefined
-          ? parseCatalog(scanIndex(packages).catalog)
-          : parseCatalog(await readFile(join(dir, index.catalog), 'utf8'));
-      parts.push({ name: feed.name, rows, packages });
-    } catch (error) {
-      warnings.push(
-        `feed ${feed.name}: its kept index cannot be read (${(error as Error).message}); run update`,
-      );
     }
+  } catch (error) {
+    await close();
+    throw error;
   }
-  return { source: new CatalogSource(parts), feeds, warnings, indexed: parts.length };
+  return { source: new CatalogSource(parts), feeds, warnings, indexed: parts.length, close };
+}
+
+/** A kept catalog, or `undefined` for one of an earlier version (rebuilt from the index). */
+async function readCatalog(file: string): Promise<CatalogFile | undefined> {
+  const bytes = await readFile(file);
+  try {
+    return new CatalogFile(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bytes `start` to `end` of an open file; a short read (a truncated file) is an error. */
+function readRange(fd: number, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  let filled = 0;
+  while (filled < out.length) {
+    const got = readSync(fd, out, filled, out.length - filled, start + filled);
+    if (got === 0) throw new Error(`the kept index ends before byte ${end}`);
+    filled += got;
+  }
+  return out;
 }
 
 function expiryWarning(name: string, index: KeptIndex): string[] {

@@ -1,7 +1,7 @@
 // The kept index of each feed (`var/lib/wmopkg/feeds/NAME/`): what its last good update took, and what failed since.
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TEMP_PREFIX, writeFileAtomic } from '../../common/atomic.js';
+import { TEMP_PREFIX, writeFileAtomic, writeFilesAtomic } from '../../common/atomic.js';
 import { randomBytes } from '../../common/lazy-crypto.js';
 import type { FeedFreshness, FetchValidators } from '../api.js';
 import { DeviceError } from '../errors.js';
@@ -109,10 +109,9 @@ export async function writeKept(
 ): Promise<void> {
   const dir = feedDir(layout, name);
   await mkdir(dir, { recursive: true });
-  for (const [file, bytes] of files) {
-    await writeFileAtomic(join(dir, file), bytes);
-    faultPoint('update:file');
-  }
+  // The new files are fresh names that only the new state.json refers to: written at once, each
+  // fsynced, and the directory fsynced once, before state.json (the commit point) is written.
+  await writeFilesAtomic(dir, files, () => faultPoint('update:file'));
   await writeFileAtomic(join(dir, STATE_FILE), `${JSON.stringify(state, null, 1)}\n`);
   faultPoint('update:state');
   const named = new Set<string>([STATE_FILE]);

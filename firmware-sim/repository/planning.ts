@@ -16,7 +16,7 @@ import {
   resolve,
 } from '../feeds/index.js';
 import type { Layout } from '../state/layout.js';
-import { loadPlanningSource, packageInfo, requireIndexes } from './catalog.js';
+import { loadPlanningSource, type PlanningSource, packageInfo, requireIndexes } from './catalog.js';
 import { type InstalledSet, loadInstalled, withFirmware } from './installed.js';
 
 /** A resolver's plan over the feeds and the installed packages. */
@@ -25,7 +25,27 @@ export async function planFeeds(
   device: DeviceFile,
   request: FeedPlanRequest,
 ): Promise<FeedPlan> {
-  const [installed, catalog] = await Promise.all([loadInstalled(layout), loadPlanningSource(layout)]);
+  const loading = loadPlanningSource(layout);
+  const [installed, catalog] = await Promise.all([
+    loadInstalled(layout).catch(async (error: unknown) => {
+      await (await loading.catch(() => undefined))?.close();
+      throw error;
+    }),
+    loading,
+  ]);
+  try {
+    return planWith(installed, catalog, device, request);
+  } finally {
+    await catalog.close();
+  }
+}
+
+function planWith(
+  installed: InstalledSet,
+  catalog: PlanningSource,
+  device: DeviceFile,
+  request: FeedPlanRequest,
+): FeedPlan {
   requireIndexes(catalog);
   const universe = catalog.source;
   const names = new Set(installed.packages.map((p) => p.name));

@@ -14,7 +14,7 @@ export interface IndexSummary {
   /** Stanzas left out: `line N: why`. */
   readonly skipped: readonly string[];
   /** The catalog file (catalog-file.ts): what a plan reads instead of parsing the whole index. */
-  readonly catalog: string;
+  readonly catalog: Buffer;
 }
 
 const LIMITS = DEFAULT_STANZA_LIMITS;
@@ -70,7 +70,7 @@ export function scanIndex(bytes: Buffer): IndexSummary {
   }
   const names = new Set<string>();
   const skipped: string[] = [];
-  const rows: string[] = [];
+  const rows: CatalogRow[] = [];
   for (const stanza of stanzas) {
     const size = stanza.end - stanza.start;
     const name = stanza.package;
@@ -87,8 +87,7 @@ export function scanIndex(bytes: Buffer): IndexSummary {
       continue;
     }
     names.add(name);
-    const row: CatalogRow = [name, version, stanza.start, stanza.end, stanza.provides ?? ''];
-    rows.push(JSON.stringify(row));
+    rows.push([name, version, stanza.start, stanza.end, stanza.provides ?? '']);
   }
   return { packages: rows.length, names: [...names].sort(), skipped, catalog: formatCatalog(rows) };
 }

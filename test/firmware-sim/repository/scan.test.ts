@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { FeedError, parsePackagesIndex } from '../../../firmware-sim/feeds/index.js';
-import { parseCatalog } from '../../../firmware-sim/repository/catalog-file.js';
+import { CatalogFile } from '../../../firmware-sim/repository/catalog-file.js';
 import { inflateIndex } from '../../../firmware-sim/repository/fetch.js';
 import { scanIndex } from '../../../firmware-sim/repository/scan.js';
 
@@ -42,7 +42,7 @@ test('the scan finds each stanza where the parser does, across many slices', asy
   const parsed = await parsePackagesIndex(bytes);
   assert.equal(summary.packages, 3000);
   assert.equal(parsed.packages.length, 3000);
-  const rows = parseCatalog(summary.catalog);
+  const rows = new CatalogFile(summary.catalog).rows();
   assert.equal(rows.length, 3000);
   for (const [i, [name, version, start, end, provides]] of rows.entries()) {
     const p = parsed.packages[i]!;
