@@ -135,8 +135,14 @@ export function createFeedFetcher(parts: FeedFetcherParts): FeedFetcher {
   };
 }
 
-/** The fetcher of a command in the shell: the session's transports and media, its prompts, a bar on a terminal. */
-export async function sessionFeedFetcher(env: CommandEnv): Promise<FeedFetcher> {
+/**
+ * The fetcher of a command in the shell: the session's transports and media, its prompts, a bar on a
+ * terminal. With `ask: false` (the updater, which never asks) a login or an unknown host key fails.
+ */
+export async function sessionFeedFetcher(
+  env: CommandEnv,
+  how: { ask: boolean } = { ask: true },
+): Promise<FeedFetcher> {
   const device = env.services.device;
   const [info, tools] = await Promise.all([device.info(), env.services.transports()]);
   // The media layer (drivelist) is loaded only if a media feed is read; the services keep it once loaded.
@@ -155,6 +161,17 @@ export async function sessionFeedFetcher(env: CommandEnv): Promise<FeedFetcher> 
     user: env.session.user,
     knownHostsFile: device.paths.knownHostsFile,
     caDir: device.paths.caDir,
+    progress: (label) => env.ui.progress(label),
+    ...(how.ask ? askers(env, tools) : {}),
+  });
+}
+
+/** The questions a fetcher may ask the operator: a password, whether to trust a new host key. */
+function askers(
+  env: CommandEnv,
+  tools: Awaited<ReturnType<CommandEnv['services']['transports']>>,
+): Pick<FeedFetcherParts, 'getPassword' | 'confirmHostKey'> {
+  return {
     getPassword: async (prompt) => {
       const answer = await env.ui.password(prompt);
       if (answer === undefined) throw new CliError('CLI_NOT_CONFIRMED', 'no password given');
@@ -166,6 +183,5 @@ export async function sessionFeedFetcher(env: CommandEnv): Promise<FeedFetcher> 
           `${key.algorithm} key fingerprint is ${key.fingerprint}.\n` +
           'Trust this host key and continue connecting (y/N)?',
       ),
-    progress: (label) => env.ui.progress(label),
-  });
+  };
 }

@@ -15,7 +15,7 @@ import { commonCommands, commonGroups } from './common.js';
 import { bootReportDoc } from './device-docs.js';
 import { CliError } from './errors.js';
 import { bootReportLines } from './exec.js';
-import { createFeedFetcher } from './feed-fetch.js';
+import { sessionFeedFetcher } from './feed-fetch.js';
 import {
   type ArgsOf,
   arg,
@@ -130,26 +130,8 @@ const installParams = [
 const uninstallParams = [arg('name', requestPackage), options(priority)] as const;
 
 /** The fetcher of the updater: the device's transports and media, and nobody to ask (a login or unknown host key fails). */
-async function updaterFetcher(env: CommandEnv): Promise<FeedFetcher> {
-  const device = env.services.device;
-  const [info, tools] = await Promise.all([device.info(), env.services.transports()]);
-  const resolver = async () => (await env.services.media()).resolver;
-  return createFeedFetcher({
-    openRemote: tools.openRemote,
-    media: {
-      resolver: {
-        list: async (labels) => (await resolver()).list(labels),
-        resolve: async (labels, label, path) => (await resolver()).resolve(labels, label, path),
-        open: async (file, opts) => (await resolver()).open(file, opts),
-      },
-      labels: async () => (await device.bootConfig()).media,
-    },
-    defaultPorts: info.defaultPorts,
-    user: env.session.user,
-    knownHostsFile: device.paths.knownHostsFile,
-    caDir: device.paths.caDir,
-    progress: (label) => env.ui.progress(label),
-  });
+function updaterFetcher(env: CommandEnv): Promise<FeedFetcher> {
+  return sessionFeedFetcher(env, { ask: false });
 }
 
 /** A request as the commands write it: `install a version >=2.0 priority 60`. */
