@@ -69,20 +69,21 @@ test("ssh host 'package show' runs edgesh -c and exits 0", () => {
   assert.equal(r.stderr, '');
 });
 
-test('a failing command over ssh exits 1 with one error line', () => {
+test('a failing command over ssh exits with its class (docs/automation.md) and one error line', () => {
   const r = ssh('package remove ghost');
-  assert.equal(r.status, 1);
-  assert.match(r.stderr, /^Error: .*ghost.*\n$/);
+  assert.equal(r.status, 4, 'not-found');
+  assert.match(r.stderr, /^Error: .*ghost.* \[not-found\]\n$/);
   const unknown = ssh('frobnicate');
-  assert.equal(unknown.status, 1);
-  assert.equal(unknown.stderr, 'Error: unknown command "frobnicate"\n');
+  assert.equal(unknown.status, 3, 'unknown-command');
+  assert.equal(unknown.stderr, 'Error: unknown command "frobnicate" [unknown-command]\n');
 });
 
 test('out of the box: install from the simulated USB stick, reboot, show', () => {
   const r = ssh('package; install media external hello.wmopkg; do reboot; show', '');
   assert.match(r.stdout, /Reboot the device \(y\/N\)\?/);
   // End of input at the reboot question means no: install alone worked, reboot was not confirmed.
-  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.equal(r.status, 5, r.stdout + r.stderr);
+  assert.match(r.stderr, /^Error: not confirmed, nothing was changed \[not-confirmed\]$/m);
   assert.match(r.stdout, /Installed hello /);
   const yes = ssh('package; do reboot; show', 'y\n');
   assert.equal(yes.status, 0, yes.stderr);
