@@ -30,27 +30,40 @@ export async function loadCatalog(layout: Layout): Promise<Catalog> {
   const { feeds } = await readFeeds(layout.feedsFile);
   const warnings: string[] = [];
   const contents: FeedContent[] = [];
+  await eachKeptIndex(layout, feeds, warnings, async (feed, index, dir) => {
+    const stream = createReadStream(join(dir, index.files.Packages.file), { highWaterMark: 1024 * 1024 });
+    const parsed = await parsePackagesIndex(stream);
+    contents.push({ name: feed.name, packages: parsed.packages });
+  });
+  return { universe: new Universe(contents), feeds, warnings, indexed: contents.length };
+}
+
+/**
+ * Visits each configured feed that has a kept index, in configured order. A feed without one, or
+ * whose index cannot be read (the visit throws), adds its warning and is passed over; an index
+ * that expired is visited with a warning too.
+ */
+async function eachKeptIndex(
+  layout: Layout,
+  feeds: readonly FeedConfig[],
+  warnings: string[],
+  visit: (feed: FeedConfig, index: KeptIndex, dir: string) => Promise<void>,
+): Promise<void> {
   for (const feed of feeds) {
     try {
-      const kept = await readKept(layout, feed.name, feed.url);
-      const index = kept?.index;
+      const index = (await readKept(layout, feed.name, feed.url))?.index;
       if (index === undefined) {
         warnings.push(`feed ${feed.name} has no index yet (run update)`);
         continue;
       }
       warnings.push(...expiryWarning(feed.name, index));
-      const stream = createReadStream(join(feedDir(layout, feed.name), index.files.Packages.file), {
-        highWaterMark: 1024 * 1024,
-      });
-      const parsed = await parsePackagesIndex(stream);
-      contents.push({ name: feed.name, packages: parsed.packages });
+      await visit(feed, index, feedDir(layout, feed.name));
     } catch (error) {
       warnings.push(
         `feed ${feed.name}: its kept index cannot be read (${(error as Error).message}); run update`,
       );
     }
   }
-  return { universe: new Universe(contents), feeds, warnings, indexed: contents.length };
 }
 
 /** What a plan reads: every feed's catalog, the stanzas parsed only as the resolver reaches them. */
@@ -79,36 +92,18 @@ export async function loadPlanningSource(layout: Layout): Promise<PlanningSource
     for (const handle of handles.splice(0)) await handle.close().catch(() => {});
   };
   try {
-    for (const feed of feeds) {
-      try {
-        const kept = await readKept(layout, feed.name, feed.url);
-        const index = kept?.index;
-        if (index === undefined) {
-          warnings.push(`feed ${feed.name} has no index yet (run update)`);
-          continue;
-        }
-        warnings.push(...expiryWarning(feed.name, index));
-        const dir = feedDir(layout, feed.name);
-        const catalog = index.catalog === undefined ? undefined : await readCatalog(join(dir, index.catalog));
-        if (catalog === undefined) {
-          const packages = await readFile(join(dir, index.files.Packages.file));
-          const built = new CatalogFile(scanIndex(packages).catalog);
-          parts.push({
-            name: feed.name,
-            catalog: built,
-            read: (start, end) => packages.subarray(start, end),
-          });
-          continue;
-        }
-        const handle = await open(join(dir, index.files.Packages.file), 'r');
-        handles.push(handle);
-        parts.push({ name: feed.name, catalog, read: (start, end) => readRange(handle.fd, start, end) });
-      } catch (error) {
-        warnings.push(
-          `feed ${feed.name}: its kept index cannot be read (${(error as Error).message}); run update`,
-        );
+    await eachKeptIndex(layout, feeds, warnings, async (feed, index, dir) => {
+      const catalog = index.catalog === undefined ? undefined : await readCatalog(join(dir, index.catalog));
+      if (catalog === undefined) {
+        const packages = await readFile(join(dir, index.files.Packages.file));
+        const built = new CatalogFile(scanIndex(packages).catalog);
+        parts.push({ name: feed.name, catalog: built, read: (start, end) => packages.subarray(start, end) });
+        return;
       }
-    }
+      const handle = await open(join(dir, index.files.Packages.file), 'r');
+      handles.push(handle);
+      parts.push({ name: feed.name, catalog, read: (start, end) => readRange(handle.fd, start, end) });
+    });
   } catch (error) {
     await close();
     throw error;
