@@ -145,7 +145,7 @@ export async function runPlaybook(
   record: Fleet,
   playbook: string,
   vars: Readonly<Record<string, string | number>>,
-  timeoutMs = 1_200_000,
+  timeoutMs = 600_000,
 ): Promise<PlaybookRun> {
   const args = [playbook, ...Object.entries(vars).flatMap(([k, v]) => ['-e', `${k}=${v}`])];
   const env = {
@@ -189,7 +189,16 @@ export function run(
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
     });
-    const timer = setTimeout(() => child.kill('SIGTERM'), options.timeoutMs ?? 60_000);
+    // Past its time the program is ended; 10 s later it is killed and its pipes are let go, since a
+    // process it left behind (ansible-connection, say) could hold them open for ever.
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      setTimeout(() => {
+        child.kill('SIGKILL');
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, 10_000).unref();
+    }, options.timeoutMs ?? 60_000);
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);

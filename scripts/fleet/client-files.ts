@@ -43,6 +43,9 @@ export function inventory(site: ClientSite): string {
     '  vars:',
     '    ansible_connection: ansible.netcommon.network_cli',
     '    ansible_network_os: edgesh.device.edgesh',
+    // Paramiko, named: Debian's ansible-core does not pull it in when openssh-client is there, and
+    // without the setting every host warns that ansible-pylibssh is missing before falling back.
+    '    ansible_network_cli_ssh_type: paramiko',
     `    ansible_user: ${yaml(site.user)}`,
     `    ansible_ssh_private_key_file: ${yaml(site.clientKey)}`,
     '    ansible_host_key_checking: true',
