@@ -1,6 +1,7 @@
 // Fleet benchmarks (root): the example rollout with the Ansible collection against `xargs -P 10 ssh host 'CMD | json'`,
 // and one `ssh host 'package show | json'` against `ssh host true`, on one fleet of `npm run fleet` (real sshd per device).
 import { chmod, readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../lab/paths.js';
 import { runPlaybook, serveRollout } from '../lab/rollout.js';
@@ -52,10 +53,11 @@ async function seconds(run: () => Promise<unknown>): Promise<number> {
 }
 
 /**
- * The rollout: the collection's example playbook (batches of 10, install over http, reboot, check
- * active) against the same commands over OpenSSH, 10 devices at a time, one connection per device:
- * `package install … confirm | json; reboot confirm | json`. Each side rolls out a new version to
- * every device (the playbook first, then xargs one version later), so that both install and reboot.
+ * The rollout: the collection's example playbook (batches of 10, read the device's packages, install
+ * over http, reboot, check active) against the same commands over OpenSSH, 10 devices at a time, one
+ * connection per device: `package show | json; package install … confirm | json; reboot confirm | json`.
+ * Each side rolls out a new version to every device (the playbook first, then xargs one version
+ * later), so that both install and reboot. The load average is in the note: the machine may be shared.
  */
 async function rollout(): Promise<BenchResult[]> {
   return withFleet(COUNT, async (fleet) => {
@@ -74,7 +76,8 @@ async function rollout(): Promise<BenchResult[]> {
         failed = Object.values(run.stats).filter((s) => s.failures > 0 || s.unreachable > 0).length;
       });
       if (failed > 0) throw new Error(`the playbook failed on ${failed} devices`);
-      const command = `package install proto http ${second.server} ${second.src} confirm | json; reboot confirm | json`;
+      // What the package module sends, as one line: it reads the packages first (idempotence).
+      const command = `package show | json; package install proto http ${second.server} ${second.src} confirm | json; reboot confirm | json`;
       const hosts = `${fleet.devices.map((d) => d.name).join('\n')}\n`;
       const xargs = await seconds(() =>
         runCommand(
@@ -92,13 +95,15 @@ async function rollout(): Promise<BenchResult[]> {
       return [
         {
           name: `rollout to ${COUNT} devices with the collection (serial ${PARALLEL}, forks ${PARALLEL})`,
-          reference: `xargs -P ${PARALLEL} ssh host 'package install … confirm | json; reboot confirm | json'`,
+          reference: `xargs -P ${PARALLEL} ssh host 'package show | json; package install … confirm | json; reboot confirm | json'`,
           ours: ansible,
           theirs: xargs,
           target: 1.5,
           kind: 'ratio',
           unit: 's',
-          note: 'one run each; every device installs and reboots on both sides',
+          note: `one run each; every device installs and reboots on both sides; load average ${loadavg()
+            .map((l) => l.toFixed(2))
+            .join(' ')}`,
         },
       ];
     } finally {
