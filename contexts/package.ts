@@ -3,7 +3,9 @@
 import { printable } from '../common/text.js';
 import type { InstallResult } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
+import { bootReportDoc } from './device-docs.js';
 import { CliError } from './errors.js';
+import { BOOTING, bootReportLines } from './exec.js';
 import { installTarget } from './feed-param-types.js';
 import {
   type Args,
@@ -16,6 +18,7 @@ import {
   dryRunFlag,
   flag,
   options,
+  rebootFlag,
 } from './grammar.js';
 import {
   type InstallDoc,
@@ -63,10 +66,11 @@ const installParams = [
     requiredIf: (a) => fromFile(a) || (a.target as { name?: string } | undefined)?.name === undefined,
     skipIf: (a) => a.dryRun !== undefined || a.noRecommends !== undefined || a.confirm !== undefined,
   }),
-  // A file install takes dry-run and confirm after the file.
+  // A file install takes dry-run, confirm and reboot after the file.
   options(
     { ...dryRunFlag, skipIf: (a) => a.file === undefined },
     { ...confirmFlag, skipIf: (a) => a.file === undefined },
+    { ...rebootFlag, skipIf: (a) => a.file === undefined },
   ),
 ] as const;
 const removeParams = [arg('target', packageOrAll, { optional: true }), options(confirmFlag)] as const;
@@ -139,7 +143,11 @@ async function installFrom(
     source.done();
     source.transfer.stream.destroy();
   }
-  return installDoc(result, await installWarnings(result, env));
+  const doc = installDoc(result, await installWarnings(result, env));
+  if (args.reboot !== true || !doc.changed || !doc.reboot_required) return doc;
+  // The install is done and stored: the boot that activates it is not interrupted (as `reboot`).
+  const report = await env.session.shielded(BOOTING, () => env.services.device.boot());
+  return { ...doc, boot: bootReportDoc(report) };
 }
 
 /**
@@ -261,6 +269,7 @@ export const packageContext: Context = {
         if (doc.result === 'feeds') return;
         for (const line of installLines(doc)) env.out.line(line);
         for (const warning of doc.warnings) env.out.warn(warning);
+        if (doc.boot !== null) for (const line of bootReportLines(doc.boot, env)) env.out.line(line);
       },
     }),
     command({

@@ -21,7 +21,9 @@ description:
 - Installed or removed packages take effect at the next boot. With C(reboot=true) the module reboots
   the device when the package changed (or a change of it is still pending) and checks, in the boot
   report, that the package is active at the expected version; one task, so that a rollout that stops
-  cannot leave a device installed but not rebooted.
+  cannot leave a device installed but not rebooted. An install reboots in the same command
+  (C(package install ... confirm reboot)): reading the device and installing with its boot are two
+  commands per device.
 - Supports check mode and diff. In check mode, when only the file can tell what would change
   (C(state=latest), or a I(version) other than the installed one), the device fetches and verifies
   the file without storing it (C(install ... dry-run)).
@@ -138,7 +140,7 @@ commands:
   description: The commands sent to the device that change it (or, in check mode, would).
   returned: always
   type: list
-  sample: ['package install proto http 192.0.2.10:8080 pkgs/hello.wmopkg confirm', 'reboot confirm']
+  sample: ['package install proto http 192.0.2.10:8080 pkgs/hello.wmopkg confirm reboot']
 before:
   description: The package as C(package show | json) described it before, or null when it was not installed.
   returned: always
@@ -252,7 +254,9 @@ def apply(module, name, result):
                           "before_header": "%s (before)" % name, "after_header": "%s (after)" % name}
 
     pending = after is not None and after.get("state") in ("pending", "removed")
-    if p["reboot"] and (result["changed"] or pending):
+    if result["rebooted"]:
+        check_boot(module, name, after, result)
+    elif p["reboot"] and (result["changed"] or pending):
         reboot_and_check(module, name, after, result)
     elif p["reboot"] and p["state"] != "absent" and installed(after) and after.get("state") != "active":
         module.fail_json(msg="%s %s is installed but not active: %s"
@@ -266,9 +270,13 @@ def install(module, name, action, entry, result):
     explicit_version = p["state"] == "present" and p["version"] is not None
     dry_run = module.check_mode
 
+    # With reboot, the install reboots in the same command when it changed the device: one round trip,
+    # and no moment in which the device holds the package installed but not rebooted.
+    reboot = p["reboot"] and not dry_run
+
     def command(password, dry):
         return install_command(p["src"], p["server"], p["proto"], p["media"], p["user"], password,
-                               p["persistent"], confirm=explicit_version, dry_run=dry)
+                               p["persistent"], confirm=explicit_version, dry_run=dry, reboot=reboot)
 
     # The change as the result shows it: without dry-run, and a password never appears in it.
     shown = command("****" if p["password"] else None, False)
@@ -286,14 +294,20 @@ def install(module, name, action, entry, result):
             result["result"] = {"result": "unchanged", "changed": False, "reason": e.message}
             return entry
         raise
+    boot = done.pop("boot", None)
     result["result"] = done
     if done.get("changed"):
         result["commands"].append(shown)
         result["changed"] = True
+    if boot is not None:
+        result["rebooted"] = True
+        result["boot"] = boot
     if explicit_version and done.get("version") != p["version"]:
         module.fail_json(msg="%s has version %s, not %s as asked%s"
                          % (p["src"], done.get("version"), p["version"],
-                            "" if dry_run or not done.get("changed") else " (it is installed now, pending a reboot)"),
+                            "" if dry_run or not done.get("changed")
+                            else " (it is installed and active now)" if boot is not None
+                            else " (it is installed now, pending a reboot)"),
                          **result)
     if not done.get("changed"):
         return entry
@@ -307,9 +321,14 @@ def reboot_and_check(module, name, after, result):
     result["changed"] = True
     if module.check_mode:
         return
-    report = run(module, "reboot confirm")
+    result["boot"] = run(module, "reboot confirm")
     result["rebooted"] = True
-    result["boot"] = report
+    check_boot(module, name, after, result)
+
+
+def check_boot(module, name, after, result):
+    """Fails unless the boot report in the result left the package as asked."""
+    report = result["boot"]
     if module.params["state"] == "absent":
         if any(line["name"] == name for line in report.get("packages", [])):
             module.fail_json(msg="%s is still installed after the reboot" % name, **result)
