@@ -17,6 +17,7 @@ import {
   confirmFlag,
   dryRunFlag,
   flag,
+  option,
   options,
   rebootFlag,
 } from './grammar.js';
@@ -33,7 +34,7 @@ import { feedCommands } from './package-feeds.js';
 import { installByName, planCommands, planDryRunFlag, removeWithDependents } from './package-plan.js';
 import { queryCommands } from './package-queries.js';
 import { AFTER_REBOOT, detailLines, installLines, packageTable } from './package-text.js';
-import { installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
+import { installedPackage, type PackageFile, packageFile, packageOrAll, word } from './param-types.js';
 import { openSource, persistentFlag, sourceOptions } from './source.js';
 
 export { AFTER_REBOOT } from './package-text.js';
@@ -71,6 +72,12 @@ const installParams = [
     { ...dryRunFlag, skipIf: (a) => a.file === undefined },
     { ...confirmFlag, skipIf: (a) => a.file === undefined },
     { ...rebootFlag, skipIf: (a) => a.file === undefined },
+    option(
+      'version',
+      word('<version>', 'The version the file must hold'),
+      'Install only this version: unchanged without a transfer when it is installed, a file of another version refused',
+      { display: '<version>', skipIf: (a) => a.file === undefined },
+    ),
   ),
 ] as const;
 const removeParams = [arg('target', packageOrAll, { optional: true }), options(confirmFlag)] as const;
@@ -116,6 +123,10 @@ async function installFrom(
   file: PackageFile,
   env: CommandEnv,
 ): Promise<InstallDoc> {
+  if (args.version !== undefined) {
+    const kept = await installedAt(file.name, args.version, args, env);
+    if (kept !== undefined) return kept;
+  }
   const source = await openSource(
     {
       ...args,
@@ -133,6 +144,7 @@ async function installFrom(
       stream: source.transfer.stream,
       signal: env.signal,
       ...(args.dryRun === true ? { dryRun: true } : {}),
+      ...(args.version === undefined ? {} : { version: args.version }),
       confirmDowngrade: async (from, to, subject) => {
         source.done();
         const what = subject === 'firmware' ? 'firmware' : file.name;
@@ -148,6 +160,43 @@ async function installFrom(
   // The install is done and stored: the boot that activates it is not interrupted (as `reboot`).
   const report = await env.session.shielded(BOOTING, () => env.services.device.boot());
   return { ...doc, boot: bootReportDoc(report) };
+}
+
+/**
+ * `install … version V` when `name` is installed at V, valid, and persistent if asked: `unchanged`
+ * without a transfer (the device knows the version it holds; only another version needs the file).
+ */
+async function installedAt(
+  name: string,
+  version: string,
+  args: { readonly persistent?: boolean; readonly dryRun?: boolean },
+  env: CommandEnv,
+): Promise<InstallDoc | undefined> {
+  const persistent = args.persistent === true;
+  const device = env.services.device;
+  const entry = (await device.list()).find((p) => p.name === name);
+  if (entry === undefined || entry.state === 'removed' || entry.version !== version) return undefined;
+  if (entry.verification === 'Invalid' || (persistent && !entry.persistent)) return undefined;
+  const details = await device.details(name);
+  return {
+    result: 'unchanged',
+    changed: false,
+    dry_run: args.dryRun === true,
+    name,
+    version,
+    previous_version: version,
+    verification: entry.verification,
+    reason: entry.reason ?? null,
+    signing_key: details.keyNumber ?? null,
+    persistent: entry.persistent,
+    will_activate: entry.state !== 'inactive',
+    reboot_required: false,
+    kind: 'package',
+    firmware: null,
+    removal: null,
+    warnings: [],
+    boot: null,
+  };
 }
 
 /**

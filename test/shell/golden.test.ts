@@ -114,6 +114,19 @@ const goldens: readonly Golden[] = [
     ],
   },
   {
+    name: 'install-version',
+    title:
+      'install … version V: a file of another version is refused before anything is stored; V installed is unchanged without a transfer',
+    args: [
+      '-c',
+      'package install 192.0.2.1 v1/pkgname.wmopkg version 2.0; package show',
+      '-c',
+      'package install 192.0.2.1 v1/pkgname.wmopkg version 1.0 confirm reboot | json | include "result|changed|"boot""',
+      '-c',
+      'package install 192.0.2.1 no/such/pkgname.wmopkg version 1.0 confirm reboot | json | include "result|changed|boot"; package install 192.0.2.1 no/such/pkgname.wmopkg version 2.0',
+    ],
+  },
+  {
     name: 'dry-run',
     title: 'install … dry-run fetches and verifies, stores nothing, asks nothing',
     stdin: [

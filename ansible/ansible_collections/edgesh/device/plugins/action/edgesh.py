@@ -40,8 +40,10 @@ class ActionModule(ActionNetworkModule):
         _, module = self._find_load_module()
         self._patch_update_module(module, task_vars)
         commands = CommandLine(self._connection)
-        # module_utils' get_connection() takes this instead of a persistent connection's socket.
+        # module_utils' get_connection() takes this instead of a persistent connection's socket, and a
+        # module sends commands that may run together as one line (each line is a process of the device).
         module.AnsibleModule._edgesh_connection = commands
+        module.AnsibleModule._edgesh_whole_lines = True
         result = self._exec_module(module)
         if commands.unreachable is not None:
             result.update(unreachable=True, msg=commands.unreachable)
@@ -70,7 +72,8 @@ class CommandLine(object):
             raise ConnectionError(to_text(e), err=to_text(e))
         if status != 0:
             text = to_text(err, errors="surrogate_then_replace") or to_text(out, errors="surrogate_then_replace")
-            raise ConnectionError(text.strip(), err=text, code=status)
+            raise ConnectionError(text.strip(), err=text, code=status,
+                                  out=to_text(out, errors="surrogate_then_replace"))
         return to_text(out, errors="surrogate_or_strict")
 
     def get_option(self, name):

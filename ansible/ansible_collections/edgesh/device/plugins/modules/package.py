@@ -174,6 +174,8 @@ from ansible_collections.edgesh.device.plugins.module_utils.network.edgesh.edges
     CommandTimeout,
     EdgeshError,
     run,
+    run_lines,
+    whole_lines,
 )
 from ansible_collections.edgesh.device.plugins.module_utils.network.edgesh.plan import (
     boot_failures,
@@ -232,9 +234,22 @@ def main():
 
 def apply(module, name, result):
     p = module.params
-    entry = find(run(module, "package show")["packages"], name)
+    # Where each round trip is a process of the device (OpenSSH), a rollout's task is one command line:
+    # the packages, then the install that the device itself skips when the version is there already
+    # (`version`), refuses for a file of another version, and follows with its boot (`reboot`).
+    prefetched = None
+    if (whole_lines(module) and not module.check_mode and p["reboot"] and p["state"] == "present"
+            and p["version"] is not None and p["src"]):
+        docs, error = run_lines(module, ["package show", install_line(module, p["password"], False)])
+        entry = find(docs[0]["packages"], name)
+        prefetched = (docs[1] if len(docs) > 1 else None, error)
+    else:
+        entry = find(run(module, "package show")["packages"], name)
     result["before"] = entry
     action, reason = decide(entry, p["state"], p["version"], p["persistent"])
+    if prefetched is not None and action is None:
+        # The device kept what is installed, as decide() says it should (the same rule on both sides).
+        action = "install" if prefetched[1] is not None or prefetched[0].get("changed") else None
     if action in ("install", "fetch") and not p["src"]:
         module.fail_json(msg="%s: %s, and src is not given" % (name, reason), **result)
 
@@ -247,7 +262,7 @@ def apply(module, name, result):
             result["result"] = run(module, command)
         after = dict(entry, state="removed")
     elif action in ("install", "fetch"):
-        after = install(module, name, action, entry, result)
+        after = install(module, name, action, entry, result, prefetched)
 
     if module._diff:
         result["diff"] = {"before": describe(entry), "after": describe(after),
@@ -263,23 +278,26 @@ def apply(module, name, result):
                          % (name, after.get("version"), after.get("reason") or after.get("state")), **result)
 
 
-def install(module, name, action, entry, result):
-    """Installs src (or, in check mode, says what that would do); returns the package entry expected after."""
+def install_line(module, password, dry_run):
+    """The module's `package install …`: a downgrade confirmed and the version required only when the task
+    names the version it wants; with reboot, the boot in the same command when the install changed the
+    device (no moment in which the device holds the package installed but not rebooted)."""
     p = module.params
-    # A downgrade is confirmed only when the task names the version it wants.
+    explicit_version = p["state"] == "present" and p["version"] is not None
+    return install_command(p["src"], p["server"], p["proto"], p["media"], p["user"], password,
+                           p["persistent"], confirm=explicit_version, dry_run=dry_run,
+                           reboot=p["reboot"] and not dry_run, version=p["version"] if explicit_version else None)
+
+
+def install(module, name, action, entry, result, prefetched=None):
+    """Installs src (or, in check mode, says what that would do); returns the package entry expected after.
+    `prefetched` is (document, error) of an install already sent in the same line as `package show`."""
+    p = module.params
     explicit_version = p["state"] == "present" and p["version"] is not None
     dry_run = module.check_mode
 
-    # With reboot, the install reboots in the same command when it changed the device: one round trip,
-    # and no moment in which the device holds the package installed but not rebooted.
-    reboot = p["reboot"] and not dry_run
-
-    def command(password, dry):
-        return install_command(p["src"], p["server"], p["proto"], p["media"], p["user"], password,
-                               p["persistent"], confirm=explicit_version, dry_run=dry, reboot=reboot)
-
     # The change as the result shows it: without dry-run, and a password never appears in it.
-    shown = command("****" if p["password"] else None, False)
+    shown = install_line(module, "****" if p["password"] else None, False)
     if dry_run and action == "install" and not installed(entry):
         # Nothing to compare with: an install changes the device whatever the file holds.
         result["commands"].append(shown)
@@ -287,7 +305,12 @@ def install(module, name, action, entry, result):
         return {"name": name, "version": p["version"] or "?",
                 "state": "pending", "verification": None, "persistent": p["persistent"]}
     try:
-        done = run(module, command(p["password"], dry_run))
+        if prefetched is not None:
+            done, error = prefetched
+            if error is not None:
+                raise error
+        else:
+            done = run(module, install_line(module, p["password"], dry_run))
     except EdgeshError as e:
         if p["state"] == "latest" and e.error_class == "not-confirmed":
             # The file is older than the installed package: latest never downgrades.
