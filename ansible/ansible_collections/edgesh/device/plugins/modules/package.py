@@ -22,8 +22,8 @@ description:
   the device when the package changed (or a change of it is still pending) and checks, in the boot
   report, that the package is active at the expected version; one task, so that a rollout that stops
   cannot leave a device installed but not rebooted. An install reboots in the same command
-  (C(package install ... confirm reboot)): reading the device and installing with its boot are two
-  commands per device.
+  (C(package install ... confirm reboot)). Over C(ansible.builtin.ssh), with I(version), the task is one
+  command line per device, the device itself keeping an installed I(version) (C(install ... version V)).
 - Supports check mode and diff. In check mode, when only the file can tell what would change
   (C(state=latest), or a I(version) other than the installed one), the device fetches and verifies
   the file without storing it (C(install ... dry-run)).
