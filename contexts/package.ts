@@ -53,11 +53,15 @@ const FEED_ONLY = 'no-recommends applies to installing a package of the feeds by
 const DRY_RUN_LAST =
   'dry-run follows the file when installing from a server or a media (install ADDRESS FILE dry-run)';
 
+/** `dry-run` of install, after a name (the plan) or after a file (fetched and verified): one help for both. */
+const INSTALL_DRY_RUN =
+  'Change nothing: print the plan (a name of the feeds), or fetch and verify the file (a .wmopkg)';
+
 const installParams = [
   options(persistentFlag, ...sourceOptions),
   arg('target', installTarget, { skipIf: (a) => a.media !== undefined }),
   options(
-    { ...planDryRunFlag, skipIf: feedOnly, conflict: DRY_RUN_LAST },
+    { ...planDryRunFlag, help: INSTALL_DRY_RUN, skipIf: feedOnly, conflict: DRY_RUN_LAST },
     flag('no-recommends', 'Leave the packages it recommends out', 'noRecommends', {
       skipIf: feedOnly,
       conflict: FEED_ONLY,
@@ -72,7 +76,7 @@ const installParams = [
   }),
   // A file install takes dry-run and confirm after the file.
   options(
-    { ...dryRunFlag, skipIf: (a) => a.file === undefined },
+    { ...dryRunFlag, help: INSTALL_DRY_RUN, skipIf: (a) => a.file === undefined },
     { ...confirmFlag, skipIf: (a) => a.file === undefined },
   ),
 ] as const;
