@@ -36,7 +36,7 @@ options:
     type: str
   persistent:
     description:
-    - Whether the feed survives a factory reset (C(feed persistent NAME URL)). The flag is set as given:
+    - Whether the feed survives a factory reset (C(feed persistent NAME URL)). The flag is set as given;
       C(false) on a persistent feed makes it not persistent.
     type: bool
     default: false

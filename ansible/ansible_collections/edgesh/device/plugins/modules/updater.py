@@ -16,8 +16,8 @@ description:
   reading them first (C(updater show | json)) and sending only the commands that make the difference;
   a second run changes nothing. Requests recorded by C(package install NAME) and local ones (a file
   install) are the device's own and are left alone.
-- With C(run=true) the module then runs the updater once (C(updater run)): the feeds are updated, the
-  plan applied when allowed (approval, delay), and the run's result returned; C(changed) says whether a
+- With C(run=true) the module then runs the updater once (C(updater run)), which updates the feeds, applies the
+  plan when allowed (approval, delay) and returns the result; C(changed) says whether a
   plan was applied.
 - Supports check mode (nothing is sent but C(updater show); a run is not made) and diff.
 version_added: 1.1.0
