@@ -6,8 +6,8 @@ import {
   type Context,
   command,
   flag,
-  options,
   lastOfEachWord,
+  options,
   usagePieces,
 } from './grammar.js';
 import { numberOrAuto, restWords } from './param-types.js';
@@ -144,7 +144,10 @@ async function help(topic: string | undefined, env: CommandEnv): Promise<void> {
     for (const decl of param.options) {
       if (decl.kind === 'flag') details.push({ pair: [decl.word, decl.help], word: decl.word });
       else if (decl.kind === 'value')
-        details.push({ pair: [`${decl.word} ${decl.display ?? decl.type.name}`, decl.help], word: decl.word });
+        details.push({
+          pair: [`${decl.word} ${decl.display ?? decl.type.name}`, decl.help],
+          word: decl.word,
+        });
       else for (const w of decl.words) details.push({ pair: [w.word, w.help] });
     }
   }

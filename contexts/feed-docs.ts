@@ -2,6 +2,7 @@
 import type {
   ApplyPlanResult,
   FeedFreshness,
+  FeedPackageInfo,
   FeedPlan,
   FeedStatus,
   FeedStepResult,
@@ -78,6 +79,8 @@ export type PlanStepDoc = {
   readonly auto: boolean;
   /** Why, in the resolver's words: `requested`, `dependency of a`. */
   readonly reason: string;
+  /** The kind of reason: `requested`, `dependency`, `recommended`, `upgrade`, `uninstall`, … */
+  readonly reason_kind: string;
   /** The feed it comes from, `null` for `remove`. */
   readonly feed: string | null;
   /** Once applied: the verdict on the downloaded package, `null` for `remove` and before. */
@@ -104,6 +107,41 @@ export type PlanResultDoc = {
   readonly reboot_required: boolean;
   readonly warnings: readonly string[];
 };
+
+/** A package of the feeds (`search`, `show available`). */
+export type FeedPackageDoc = {
+  readonly name: string;
+  readonly version: string;
+  readonly architecture: string;
+  readonly feed: string;
+  /** The first line of `Description`. */
+  readonly description: string;
+  readonly filename: string;
+  readonly size: number;
+  readonly sha256: string;
+  /** `Rollout: N` of its stanza (percent of devices that may take it), else `null`. */
+  readonly rollout: number | null;
+};
+
+/** A package of the feeds as a document. */
+export function feedPackageDoc(p: FeedPackageInfo): FeedPackageDoc {
+  return {
+    name: p.name,
+    version: p.version,
+    architecture: p.architecture,
+    feed: p.feed,
+    description: p.description,
+    filename: p.filename,
+    size: p.size,
+    sha256: p.sha256,
+    rollout: orNull(p.rollout),
+  };
+}
+
+/** The steps of a plan that is only shown (`show upgradable`). */
+export function planStepsDoc(plan: FeedPlan): PlanStepDoc[] {
+  return plannedSteps(plan);
+}
 
 /** A freshness as a document. */
 export function freshnessDoc(f: FeedFreshness | undefined): FreshnessDoc | null {
@@ -166,6 +204,7 @@ function plannedSteps(plan: FeedPlan): PlanStepDoc[] {
     previous_version: orNull(s.from),
     auto: s.auto,
     reason: s.reason,
+    reason_kind: s.because,
     feed: orNull(s.download?.feed),
     verification: null,
     verification_reason: null,
@@ -185,6 +224,7 @@ function appliedStep(s: FeedStepResult, plan: FeedPlan): PlanStepDoc {
     previous_version: s.action === 'remove' ? s.version : orNull(s.previousVersion),
     auto: s.auto,
     reason: planned?.reason ?? '',
+    reason_kind: planned?.because ?? '',
     feed: orNull(planned?.download?.feed),
     verification: orNull(s.verification),
     verification_reason: orNull(s.reason),

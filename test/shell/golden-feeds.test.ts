@@ -13,7 +13,8 @@ const MAIN = ['package', 'feed main http://192.0.2.10/feed', 'update'];
 const goldens: readonly Golden[] = [
   {
     name: 'json',
-    title: 'every feed command with | json: feed, show feeds, update, install, upgrade, autoremove, no feed',
+    title:
+      'every feed command with | json: feed, show feeds, update, the queries, install, upgrade, autoremove, no feed',
     args: ['-y'],
     stdin: [
       'package',
@@ -22,8 +23,16 @@ const goldens: readonly Golden[] = [
       'feed main http://192.0.2.10/feed | json',
       'update | json',
       'show feeds | json',
+      'search library | json',
+      'show available | json',
+      'show available libb | json',
+      'show depends app | json',
       'install tool dry-run | json',
       'install app | json',
+      'show whatdepends liba recursive | json',
+      'show upgradable | json',
+      'do reboot | json',
+      'show files app | json',
       'install app | json',
       'upgrade | json',
       'remove app | json',
