@@ -1,6 +1,6 @@
 // Whether a fetched feed index may be taken: signatures, and Release's hashes, expiry and rollback rules.
 import { createHash } from 'node:crypto';
-import type { SignatureCheck, TrustStore } from '../format/index.js';
+import type { TrustStore } from '../format/index.js';
 import { FeedError } from './errors.js';
 import { formatRfc2822, parseRelease, type Release } from './release.js';
 import { type SignedBy, verifyDetached } from './signature.js';
@@ -31,8 +31,6 @@ export interface FreshnessOptions {
   readonly last?: AcceptedRelease;
   /** How far in the future a `Date:` may be (device clocks drift); default one day. */
   readonly maxClockSkewMs?: number;
-  /** The check of `Packages.sig` over `Packages` made beforehand (startDetachedCheck), if it was. */
-  readonly packagesChecked?: SignatureCheck;
 }
 
 /**
@@ -65,13 +63,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * `Release` and comes without one is refused: dropping it would switch the protection off.
  */
 export function verifyFeedIndex(files: FeedIndexFiles, options: FreshnessOptions): VerifiedIndex {
-  const packagesSignedBy = verifyDetached(
-    'Packages',
-    files.packages,
-    files.packagesSig,
-    options.trust,
-    options.packagesChecked,
-  );
+  const packagesSignedBy = verifyDetached('Packages', files.packages, files.packagesSig, options.trust);
   if (files.release === undefined) {
     if (options.last !== undefined) {
       throw new FeedError(

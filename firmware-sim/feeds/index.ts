@@ -63,6 +63,6 @@ export {
 } from './release.js';
 export { resolve } from './resolver.js';
 export { autoremovable, planAutoremove, planRemoval, type ReverseOptions, whatDepends } from './reverse.js';
-export { type SignedBy, startDetachedCheck, verifyDetached } from './signature.js';
+export { type SignedBy, verifyDetached } from './signature.js';
 export { DEFAULT_STANZA_LIMITS, type Stanza, type StanzaLimits, StanzaReader } from './stanza-reader.js';
 export { type FeedContent, type FeedEntry, type PackageSource, Universe } from './universe.js';

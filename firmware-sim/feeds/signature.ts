@@ -1,11 +1,9 @@
 // Detached signify/usign signatures of feed files (`Packages.sig`, `Release.sig`), checked against the trust store.
 import {
   checkSignature,
-  checkSignatureAsync,
   keyNumberHex,
   parseSignature,
   type Signature,
-  type SignatureCheck,
   type TrustStore,
 } from '../format/index.js';
 import { FeedError } from './errors.js';
@@ -20,15 +18,13 @@ export interface SignedBy {
  * Verifies `signature` (the bytes of `NAME.sig`) over `message` with the device's trusted keys.
  * Refuses, with the file named: a missing signature (`FEED_UNSIGNED`), a malformed one or one that
  * does not verify (`FEED_BAD_SIGNATURE`), a revoked or unknown key or an unreadable revocation
- * list (`FEED_UNTRUSTED`: fail closed, as packages do). `checked` is the cryptographic check of
- * this signature made beforehand (startDetachedCheck); every other rule is applied here all the same.
+ * list (`FEED_UNTRUSTED`: fail closed, as packages do).
  */
 export function verifyDetached(
   name: string,
   message: Uint8Array,
   signature: Uint8Array | undefined,
   trust: TrustStore,
-  checked?: SignatureCheck,
 ): SignedBy {
   if (signature === undefined) {
     throw new FeedError('FEED_UNSIGNED', `${name}.sig is missing: the feed is not signed`);
@@ -50,7 +46,7 @@ export function verifyDetached(
       `${name}.sig: signed by unknown key ${keyNumber} (add its public key to etc/wmopkg/keys)`,
     );
   }
-  if ((checked ?? checkSignature(message, parsed, key.publicKey)) !== 'valid') {
+  if (checkSignature(message, parsed, key.publicKey) !== 'valid') {
     throw new FeedError(
       'FEED_BAD_SIGNATURE',
       `${name}.sig does not verify with key ${keyNumber}: ${name} was changed after signing`,
@@ -64,25 +60,4 @@ export function verifyDetached(
     );
   }
   return { keyNumber, source: key.source };
-}
-
-/**
- * The cryptographic check of `signature` over `message`, started on the thread pool, for
- * verifyDetached's `checked`; `undefined` when the signature does not parse or names a key the
- * device does not hold (verifyDetached then refuses it without any check).
- */
-export function startDetachedCheck(
-  message: Uint8Array,
-  signature: Uint8Array | undefined,
-  trust: TrustStore,
-): Promise<SignatureCheck> | undefined {
-  if (signature === undefined) return undefined;
-  let parsed: Signature;
-  try {
-    parsed = parseSignature(signature);
-  } catch {
-    return undefined;
-  }
-  const key = trust.keys.get(keyNumberHex(parsed.keyNumber));
-  return key === undefined ? undefined : checkSignatureAsync(message, parsed, key.publicKey);
 }

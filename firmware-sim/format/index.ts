@@ -58,7 +58,6 @@ export { reviveReading } from './reading-clone.js';
 export { type RemovalOptions, removalPackageName, removalPackageSpec } from './removal.js';
 export {
   checkSignature,
-  checkSignatureAsync,
   DEFAULT_KDF_ROUNDS,
   formatPublicKey,
   formatSecretKey,

@@ -180,28 +180,6 @@ export function checkSignature(
   return nodeCrypto().verify(null, message, key, signature.signature) ? 'valid' : 'invalid';
 }
 
-/**
- * `checkSignature` on libuv's thread pool: the same answer, while this thread does other work (an
- * Ed25519 check hashes the whole message, 10 MB for a large feed index).
- */
-export function checkSignatureAsync(
-  message: Uint8Array,
-  signature: Signature,
-  publicKey: PublicKey,
-): Promise<SignatureCheck> {
-  if (!signature.keyNumber.equals(publicKey.keyNumber)) return Promise.resolve('key-mismatch');
-  const key = nodeCrypto().createPublicKey({
-    key: Buffer.concat([SPKI_ED25519, publicKey.key]),
-    format: 'der',
-    type: 'spki',
-  });
-  return new Promise((resolve, reject) =>
-    nodeCrypto().verify(null, message, key, signature.signature, (error, valid) =>
-      error ? reject(error) : resolve(valid ? 'valid' : 'invalid'),
-    ),
-  );
-}
-
 function sha512(data: Uint8Array): Buffer {
   return nodeCrypto().createHash('sha512').update(data).digest();
 }

@@ -1,5 +1,5 @@
 // `update` of one feed: fetch what changed, verify signatures and freshness, keep the index atomically or keep the old one.
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { collectYoungGarbage } from '../../tuning/young-gc.js';
 import type { FeedConfig, FeedFetcher, FeedUpdateResult, FetchValidators } from '../api.js';
 import { deviceErrorOf } from '../errors.js';
@@ -8,7 +8,6 @@ import {
   FeedError,
   type FeedIndexFiles,
   parseRelease,
-  startDetachedCheck,
   verifyFeedIndex,
 } from '../feeds/index.js';
 import type { TrustStore } from '../format/index.js';
@@ -25,7 +24,7 @@ import {
   readKeptFile,
   writeKept,
 } from './kept.js';
-import { type IndexSummary, scanIndex } from './scan.js';
+import { scanIndex } from './scan.js';
 
 /** Largest `Packages` (also inflated from `Packages.gz`), as the index reader allows. */
 const MAX_INDEX = DEFAULT_STANZA_LIMITS.maxTotalBytes;
@@ -36,8 +35,6 @@ const MAX_SIGNATURE = 4096;
 interface Got {
   readonly bytes: Buffer;
   readonly validators?: FetchValidators;
-  /** The kept file, which the server said is unchanged. */
-  readonly reused?: boolean;
 }
 
 /** What one update needs besides the feed. */
@@ -107,11 +104,7 @@ async function fetchAndKeep(
           'FEED_BAD_INDEX',
           `${name}: the server says "not modified" of a file never fetched`,
         );
-      return {
-        bytes,
-        reused: true,
-        ...(keptFile?.validators ? { validators: keptFile.validators } : {}),
-      } satisfies Got;
+      return { bytes, ...(keptFile?.validators ? { validators: keptFile.validators } : {}) } satisfies Got;
     }
     const bytes = await readAll(file.stream, max, name);
     return { bytes, ...(file.validators ? { validators: file.validators } : {}) } satisfies Got;
@@ -125,10 +118,7 @@ async function fetchAndKeep(
   // Packages is fetched only when Release (or, without one, its signature) says it changed.
   let packages: Got | undefined;
   let gz: KeptIndex['gz'];
-  // Whether `packages` is the kept index (unchanged on the server) rather than one just fetched.
-  let reused = false;
   if (index !== undefined && stillCurrent(index, release?.bytes, packagesSig?.bytes)) {
-    reused = true;
     packages = { bytes: (await keptBytes('Packages'))!, ...validatorsOf(index.files.Packages) };
     gz = index.gz;
   } else {
@@ -147,7 +137,6 @@ async function fetchAndKeep(
         ...(gzFile.validators ? { validators: gzFile.validators } : {}),
       };
     } else if (gzFile.kind === 'not-modified' && index !== undefined) {
-      reused = true;
       packages = { bytes: (await keptBytes('Packages'))!, ...validatorsOf(index.files.Packages) };
       gz = index.gz;
     } else {
@@ -161,23 +150,7 @@ async function fetchAndKeep(
   // would keep until its young generation fills (see tuning/young-gc.ts).
   collectYoungGarbage();
 
-  // A freshly fetched index is scanned while libuv's threads hash it and check its signature (both
-  // read all of it): on a device with a second core the three overlap. What is refused, and in what
-  // order, is as before: the signature and freshness rules first, then the index itself.
-  const fresh = !reused && packages.reused !== true;
-  const hashing = fresh ? sha256Async(packages.bytes) : undefined;
-  const checking = fresh ? startDetachedCheck(packages.bytes, packagesSig?.bytes, ctx.trust) : undefined;
-  let scanned: IndexSummary | undefined;
-  let scanError: unknown;
-  if (fresh) {
-    try {
-      scanned = scanIndex(packages.bytes);
-    } catch (error) {
-      scanError = error;
-    }
-  }
-  const hash = hashing === undefined ? sha256(packages.bytes) : await hashing;
-  const packagesChecked = checking === undefined ? undefined : await checking;
+  const hash = sha256(packages.bytes);
   const files: FeedIndexFiles = {
     packages: packages.bytes,
     packagesSha256: hash,
@@ -190,14 +163,12 @@ async function fetchAndKeep(
     trust: ctx.trust,
     now: new Date(),
     ...(index?.accepted === undefined ? {} : { last: { date: new Date(index.accepted) } }),
-    ...(packagesChecked === undefined ? {} : { packagesChecked }),
   });
   const same = index !== undefined && index.files.Packages.sha256 === hash;
-  if (scanError !== undefined && !(same && index.catalog !== undefined)) throw scanError;
   const summary =
     same && index.catalog !== undefined
       ? { packages: index.packages, names: undefined, skipped: index.skipped, catalog: undefined }
-      : (scanned ?? scanIndex(packages.bytes));
+      : scanIndex(packages.bytes);
 
   return host.locked(async () => {
     // Another session may have updated the feed meanwhile: its Release counts for the rollback rule.
@@ -330,11 +301,6 @@ function validatorsOf(x: { readonly validators?: FetchValidators }): { validator
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** `sha256` on libuv's thread pool (Web Crypto's digest runs there). */
-async function sha256Async(bytes: Uint8Array): Promise<string> {
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
 }
 
 /** A failure as `show feeds` and the result say it: a stable code and one line. */
