@@ -26,25 +26,10 @@ RUN=$STATE/run
 LOG=$STATE/log
 CLIENT=$STATE/client
 
+# shellcheck source=../lib/daemons.sh
+. "$(dirname "$0")/../lib/daemons.sh"
 stop_all() {
-  for pidfile in "$RUN"/*.pid; do
-    [ -e "$pidfile" ] || continue
-    pid=$(cat "$pidfile" 2>/dev/null || true)
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    fi
-    rm -f "$pidfile"
-  done
-}
-
-wait_tcp() { # port name
-  for _ in $(seq 100); do
-    if (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "transports setup: $2 did not start on $HOST:$1 (see $LOG)" >&2
-  exit 1
+  for pidfile in "$RUN"/*.pid; do stop_pidfile "$pidfile"; done
 }
 
 if [ "$ACTION" = stop ]; then
@@ -52,10 +37,7 @@ if [ "$ACTION" = stop ]; then
   exit 0
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "transports setup: must run as root" >&2
-  exit 1
-fi
+require_root transports
 for tool in vsftpd in.tftpd sshd nginx openssl ssh-keygen; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "transports setup: $tool is not installed" >&2; exit 1; }
 done
@@ -178,10 +160,10 @@ http {
 CONF
 nginx -c "$ETC/nginx.conf" -p "$STATE" -g 'daemon on;' 2>>"$LOG/nginx-error.log"
 
-wait_tcp "$FTP_PORT" vsftpd
-wait_tcp "$SSH_PORT" sshd
-wait_tcp "$HTTP_PORT" nginx
-wait_tcp "$HTTPS_PORT" nginx
+wait_tcp transports "$HOST" "$FTP_PORT" vsftpd "$LOG"
+wait_tcp transports "$HOST" "$SSH_PORT" sshd "$LOG"
+wait_tcp transports "$HOST" "$HTTP_PORT" nginx "$LOG"
+wait_tcp transports "$HOST" "$HTTPS_PORT" nginx "$LOG"
 [ -s "$RUN/tftpd.pid" ] && kill -0 "$(cat "$RUN/tftpd.pid")" || { echo "transports setup: tftpd-hpa did not start" >&2; exit 1; }
 
 umask 077

@@ -9,9 +9,11 @@ base=/var/lib/edgesh-shell
 port=${EDGESH_SSH_PORT:-2222}
 user=edgeshcli
 node=$(command -v node)
+# shellcheck source=../lib/daemons.sh
+. "$repo/.ci/lib/daemons.sh"
 
 # Stop what an earlier run of this script may have left; with the argument `stop`, only that.
-if [ -f "$base/sshd/sshd.pid" ]; then kill "$(cat "$base/sshd/sshd.pid")" 2>/dev/null || true; fi
+stop_pidfile "$base/sshd/sshd.pid"
 if [ "${1:-}" = stop ]; then exit 0; fi
 rm -rf "$base"
 mkdir -p "$base/sshd" "$base/client" "$base/home" "$base/state"
@@ -75,10 +77,7 @@ mkdir -p /run/sshd
 /usr/sbin/sshd -t -f "$base/sshd/sshd_config"
 /usr/sbin/sshd -f "$base/sshd/sshd_config"
 echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$base/sshd/ssh_host_ed25519_key.pub")" >"$base/client/known_hosts"
-for _ in $(seq 50); do
-  if ssh-keyscan -p "$port" 127.0.0.1 >/dev/null 2>&1; then break; fi
-  sleep 0.1
-done
+wait_tcp shell 127.0.0.1 "$port" sshd "$base/sshd"
 
 {
   echo "EDGESH_SSH_HOST=127.0.0.1"

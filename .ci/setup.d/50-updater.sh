@@ -14,25 +14,15 @@ SRV=$STATE/srv
 LOG=$STATE/log
 RUN=$STATE/run
 
-stop_nginx() {
-  local pidfile=$RUN/nginx.pid pid
-  [ -e "$pidfile" ] || return 0
-  pid=$(cat "$pidfile" 2>/dev/null || true)
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  fi
-  rm -f "$pidfile"
-}
+# shellcheck source=../lib/daemons.sh
+. "$(dirname "$0")/../lib/daemons.sh"
+stop_nginx() { stop_pidfile "$RUN/nginx.pid"; }
 
 if [ "$ACTION" = stop ]; then
   stop_nginx
   exit 0
 fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "updater setup: must run as root" >&2
-  exit 1
-fi
+require_root updater
 export PATH=$PATH:/usr/sbin:/sbin
 command -v nginx >/dev/null || { echo "updater setup: nginx is not installed" >&2; exit 1; }
 
@@ -63,11 +53,7 @@ http {
 CONF
 nginx -c "$STATE/nginx.conf" -p "$STATE" -g 'daemon on;' 2>>"$LOG/error.log"
 
-for _ in $(seq 100); do
-  if (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; then break; fi
-  sleep 0.1
-done
-(exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null || { echo "updater setup: nginx did not start on $HOST:$PORT (see $LOG)" >&2; exit 1; }
+wait_tcp updater "$HOST" "$PORT" nginx "$LOG"
 
 cat >> "$ENV_OUT" <<ENV
 UPDATER_HOST=$HOST
