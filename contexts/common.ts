@@ -6,6 +6,7 @@ import {
   type Context,
   command,
   flag,
+  lastOfEachWord,
   options,
   usagePieces,
 } from './grammar.js';
@@ -133,21 +134,28 @@ async function help(topic: string | undefined, env: CommandEnv): Promise<void> {
   const width = env.session.terminal.width;
   for (const line of wrapPieces(usagePieces(found.command), width, 4)) env.out.line(line);
   for (const line of wrapLine(found.command.help, width - 2, 0)) env.out.line(`  ${line}`);
-  const details: Array<[string, string]> = [];
+  // A keyword of two options blocks is described once, where the usage line shows it.
+  const details: Array<{ readonly pair: [string, string]; readonly word?: string }> = [];
   for (const param of found.command.params ?? []) {
     if (param.kind === 'arg') {
-      details.push([param.type.name, param.help ?? param.type.help]);
+      details.push({ pair: [param.type.name, param.help ?? param.type.help] });
       continue;
     }
     for (const decl of param.options) {
-      if (decl.kind === 'flag') details.push([decl.word, decl.help]);
+      if (decl.kind === 'flag') details.push({ pair: [decl.word, decl.help], word: decl.word });
       else if (decl.kind === 'value')
-        details.push([`${decl.word} ${decl.display ?? decl.type.name}`, decl.help]);
-      else for (const w of decl.words) details.push([w.word, w.help]);
+        details.push({
+          pair: [`${decl.word} ${decl.display ?? decl.type.name}`, decl.help],
+          word: decl.word,
+        });
+      else for (const w of decl.words) details.push({ pair: [w.word, w.help] });
     }
   }
   if (found.command.enter !== undefined) {
-    details.push(['COMMAND', `A command of the ${found.command.enter} context, run without entering it`]);
+    details.push({
+      pair: ['COMMAND', `A command of the ${found.command.enter} context, run without entering it`],
+    });
   }
-  for (const line of renderPairs(details, width, 2)) env.out.line(line);
+  const pairs = lastOfEachWord(details).map((d) => d.pair);
+  for (const line of renderPairs(pairs, width, 2)) env.out.line(line);
 }

@@ -342,23 +342,34 @@ export function usage(command: Command): string {
   return usagePieces(command).join(' ');
 }
 
-/** The usage line in pieces that are not to be broken: `install`, `[media <label>]`, `address[:port]`. */
+/**
+ * The usage line in pieces that are not to be broken: `install`, `[media <label>]`, `address[:port]`.
+ * A keyword that two options blocks take (`dry-run` after a name or after a file) is shown once, at
+ * its last place, where every form of the command takes it.
+ */
 export function usagePieces(command: Command): string[] {
-  const parts = [command.name];
-  if (command.enter !== undefined) parts.push(`[COMMAND]`);
-  if (command.delegate !== undefined) parts.push('COMMAND');
+  const parts: Array<{ readonly text: string; readonly word?: string }> = [{ text: command.name }];
+  if (command.enter !== undefined) parts.push({ text: `[COMMAND]` });
+  if (command.delegate !== undefined) parts.push({ text: 'COMMAND' });
   for (const param of command.params ?? []) {
     if (param.kind === 'arg') {
-      parts.push(param.optional ? `[${param.type.name}]` : param.type.name);
+      parts.push({ text: param.optional ? `[${param.type.name}]` : param.type.name });
       continue;
     }
     for (const decl of param.options) {
-      if (decl.kind === 'flag') parts.push(`[${decl.word}]`);
-      else if (decl.kind === 'oneOf') parts.push(`[${decl.words.map((w) => w.word).join('|')}]`);
-      else parts.push(`[${decl.word} ${decl.display ?? decl.type.name}]`);
+      if (decl.kind === 'flag') parts.push({ text: `[${decl.word}]`, word: decl.word });
+      else if (decl.kind === 'oneOf') parts.push({ text: `[${decl.words.map((w) => w.word).join('|')}]` });
+      else parts.push({ text: `[${decl.word} ${decl.display ?? decl.type.name}]`, word: decl.word });
     }
   }
-  return parts;
+  return lastOfEachWord(parts).map((p) => p.text);
+}
+
+/** `entries` without those whose `word` comes again later (`[dry-run] … [dry-run]` → the last one). */
+export function lastOfEachWord<T extends { readonly word?: string }>(entries: readonly T[]): T[] {
+  return entries.filter(
+    (e, i) => e.word === undefined || !entries.slice(i + 1).some((later) => later.word === e.word),
+  );
 }
 
 /** An output filter at work: takes each line, gives the lines to pass on; `end` flushes (`count`). */

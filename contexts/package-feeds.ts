@@ -1,6 +1,16 @@
 // The feed commands of the package context: feed, no feed, show feeds, update.
-import type { FeedFreshness, FeedStatus, FeedUpdateResult } from '../firmware-sim/api.js';
+import type { FeedUpdateResult } from '../firmware-sim/api.js';
 import { CliError } from './errors.js';
+import {
+  type FeedDoc,
+  type FeedListDoc,
+  type FeedRemoveDoc,
+  type FeedSetDoc,
+  type FeedUpdatesDoc,
+  type FreshnessDoc,
+  feedDoc,
+  feedUpdateDoc,
+} from './feed-docs.js';
 import { sessionFeedFetcher } from './feed-fetch.js';
 import { feedName, feedUrl } from './feed-param-types.js';
 import { type ArgsOf, arg, type Command, type CommandEnv, command, flag, options } from './grammar.js';
@@ -16,29 +26,33 @@ const updateParams = [
   arg('name', feedName, { optional: true, help: 'Only this feed (default: every feed)' }),
 ] as const;
 
-async function setFeed(args: ArgsOf<typeof feedParams>, env: CommandEnv): Promise<void> {
+async function setFeed(args: ArgsOf<typeof feedParams>, env: CommandEnv): Promise<FeedSetDoc> {
   const persistent = args.persistent === true;
   const outcome = await env.services.device.setFeed({ name: args.name, url: args.url, persistent });
-  const how = persistent ? ' (persistent)' : '';
-  if (outcome === 'unchanged') {
-    env.out.line(`Feed ${args.name} is already ${args.url}${how}.`);
-    return;
-  }
-  env.out.line(`Feed ${args.name} ${outcome}: ${args.url}${how}. Run update to fetch its index.`);
+  return { result: outcome, changed: outcome !== 'unchanged', name: args.name, url: args.url, persistent };
 }
 
-async function removeFeed(args: ArgsOf<typeof noFeedParams>, env: CommandEnv): Promise<void> {
+function setFeedText(doc: FeedSetDoc, env: CommandEnv): void {
+  const how = doc.persistent ? ' (persistent)' : '';
+  if (doc.result === 'unchanged') {
+    env.out.line(`Feed ${doc.name} is already ${doc.url}${how}.`);
+    return;
+  }
+  env.out.line(`Feed ${doc.name} ${doc.result}: ${doc.url}${how}. Run update to fetch its index.`);
+}
+
+async function removeFeed(args: ArgsOf<typeof noFeedParams>, env: CommandEnv): Promise<FeedRemoveDoc> {
   await env.services.device.removeFeed(args.name);
-  env.out.line(`Feed ${args.name} removed, with its index.`);
+  return { result: 'removed', changed: true, name: args.name };
 }
 
 /** `until 2036-01-01`, `EXPIRED 2026-01-08`, `no expiry`, `none` (the table's words). */
-export function freshnessText(freshness: FeedFreshness | undefined, expired = false): string {
+export function freshnessText(freshness: FreshnessDoc | null, expired = false): string {
   switch (freshness?.state) {
     case undefined:
       return '-';
     case 'protected':
-      return `${expired ? 'EXPIRED' : 'until'} ${localTime(freshness.validUntil).slice(0, 10)}`;
+      return `${expired ? 'EXPIRED' : 'until'} ${localTime(freshness.valid_until ?? '').slice(0, 10)}`;
     case 'no-expiry':
       return 'no expiry';
     case 'none':
@@ -49,17 +63,17 @@ export function freshnessText(freshness: FeedFreshness | undefined, expired = fa
 /** The marker after a persistent feed's name in `show feeds`. */
 const PERSISTENT_MARK = '+';
 
-async function showFeeds(env: CommandEnv): Promise<void> {
-  const feeds = await env.services.device.feeds();
+function showFeedsText(doc: FeedListDoc, env: CommandEnv): void {
+  const feeds = doc.feeds;
   if (feeds.length === 0) {
     env.out.line('No feeds configured (feed NAME URL adds one).');
     return;
   }
   const rows = feeds.map((f) => [
     f.name + (f.persistent ? PERSISTENT_MARK : ''),
-    f.updatedAt === undefined ? 'never' : localTime(f.updatedAt),
-    f.packages === undefined ? '-' : String(f.packages),
-    freshnessText(f.freshness, f.expired === true),
+    f.updated_at === null ? 'never' : localTime(f.updated_at),
+    f.packages === null ? '-' : String(f.packages),
+    freshnessText(f.freshness, f.expired),
     f.url,
   ]);
   const lines = renderTable(
@@ -73,12 +87,12 @@ async function showFeeds(env: CommandEnv): Promise<void> {
 }
 
 /** What `show feeds` says under its table: failed updates, feeds without freshness protection, expired ones. */
-function feedNotes(feeds: readonly FeedStatus[]): string[] {
+function feedNotes(feeds: readonly FeedDoc[]): string[] {
   const notes: string[] = [];
   for (const f of feeds) {
-    if (f.failure !== undefined) {
+    if (f.failure !== null) {
       notes.push(
-        `${f.name}: the last update failed (${localTime(f.failure.at)}): ${f.failure.message}; ${f.packages === undefined ? 'no index yet' : 'the index before is used'}`,
+        `${f.name}: the last update failed (${localTime(f.failure.at)}): ${f.failure.message}; ${f.packages === null ? 'no index yet' : 'the index before is used'}`,
       );
     }
     if (f.freshness?.state === 'none') {
@@ -113,7 +127,7 @@ function resultLine(r: FeedUpdateResult): string {
   return `${r.outcome === 'updated' ? 'Updated' : 'Unchanged'} ${r.name}: ${count}, signed by key ${r.keyNumber}, ${how}.`;
 }
 
-async function update(args: ArgsOf<typeof updateParams>, env: CommandEnv): Promise<void> {
+async function update(args: ArgsOf<typeof updateParams>, env: CommandEnv): Promise<FeedUpdatesDoc> {
   const fetcher = await sessionFeedFetcher(env);
   const results = await env.services.device.updateFeeds({
     fetcher,
@@ -126,15 +140,12 @@ async function update(args: ArgsOf<typeof updateParams>, env: CommandEnv): Promi
       }
     },
   });
-  if (results.length === 0) {
-    env.out.line('No feeds configured (feed NAME URL adds one).');
-    return;
-  }
   const failed = results.filter((r) => r.outcome === 'failed').map((r) => r.name);
   if (failed.length > 0) {
     const which = failed.length === 1 ? `feed ${failed[0]} was` : `feeds ${failed.join(', ')} were`;
     throw new CliError('CLI_PARTIAL', `${which} not updated (see above)`);
   }
+  return { changed: results.some((r) => r.outcome === 'updated'), feeds: results.map(feedUpdateDoc) };
 }
 
 /** The feed commands of the package context. */
@@ -143,18 +154,32 @@ export const feedCommands: readonly Command[] = [
     name: 'feed',
     help: 'Add or change a feed (a signed package repository); persistent keeps it through a factory reset',
     params: feedParams,
-    run: setFeed,
+    data: setFeed,
+    text: setFeedText,
   }),
-  command({ name: 'no feed', help: 'Remove a feed and its index', params: noFeedParams, run: removeFeed }),
+  command({
+    name: 'no feed',
+    help: 'Remove a feed and its index',
+    params: noFeedParams,
+    data: removeFeed,
+    text: (doc, env) => env.out.line(`Feed ${doc.name} removed, with its index.`),
+  }),
   command({
     name: 'show feeds',
     help: 'Show the feeds: last update, packages, freshness protection',
-    run: async (_args, env) => showFeeds(env),
+    data: async (_args, env): Promise<FeedListDoc> => ({
+      feeds: (await env.services.device.feeds()).map(feedDoc),
+    }),
+    text: showFeedsText,
   }),
   command({
     name: 'update',
     help: 'Fetch the index of every feed (only what changed) and verify it',
     params: updateParams,
-    run: update,
+    data: update,
+    // Each feed's line was printed as it was done.
+    text: (doc, env) => {
+      if (doc.feeds.length === 0) env.out.line('No feeds configured (feed NAME URL adds one).');
+    },
   }),
 ];

@@ -1,6 +1,7 @@
 // Commands that change packages through a plan: install NAME, upgrade, remove with dependents, autoremove.
-import type { ApplyPlanResult, FeedPlan, FeedStepResult } from '../firmware-sim/api.js';
+import type { ApplyPlanResult, FeedPlan } from '../firmware-sim/api.js';
 import { CliError } from './errors.js';
+import { appliedDoc, type PlanResultDoc, type PlanStepDoc, plannedDoc } from './feed-docs.js';
 import { sessionFeedFetcher } from './feed-fetch.js';
 import { upgradeTarget } from './feed-param-types.js';
 import {
@@ -47,11 +48,11 @@ export interface RunPlanOptions {
 
 /**
  * Prints the plan, asks `Proceed (y/N)?` when `ask`, applies it (downloads with a progress bar on a
- * terminal), and says what each step did.
+ * terminal), and returns what each step did (`planText` prints it).
  */
-export async function runPlan(plan: FeedPlan, env: CommandEnv, how: RunPlanOptions): Promise<void> {
+export async function runPlan(plan: FeedPlan, env: CommandEnv, how: RunPlanOptions): Promise<PlanResultDoc> {
   printPlan(plan, env);
-  if (how.dryRun) return;
+  if (how.dryRun) return plannedDoc(plan, 'dry-run');
   if (how.ask && !(await env.ui.confirm('Proceed (y/N)?'))) throw notConfirmed();
   let result: ApplyPlanResult;
   try {
@@ -65,42 +66,59 @@ export async function runPlan(plan: FeedPlan, env: CommandEnv, how: RunPlanOptio
     if (!env.signal.aborted) throw e;
     throw new CliError('CLI_ABORTED', 'cancelled; nothing was changed', { cause: e });
   }
-  printResult(result, env);
+  return appliedDoc(plan, result, resultWarnings);
 }
 
-function printResult(result: ApplyPlanResult, env: CommandEnv): void {
-  const lines = result.steps.map(stepLine);
-  for (const m of result.marks) {
+/**
+ * The text of a plan command's document: for an applied plan, what each step did and the warnings of
+ * the result (the plan itself and its own warnings were printed before it was applied); `idle` is
+ * the sentence for a plan with nothing to do.
+ */
+export function planText(doc: PlanResultDoc, env: CommandEnv, idle: string): void {
+  if (doc.result === 'unchanged') {
+    env.out.line(idle);
+    return;
+  }
+  if (doc.result === 'dry-run') return;
+  const lines = doc.steps.map(stepLine);
+  for (const m of doc.marks) {
     lines.push(`Marked ${m.name} as ${m.auto ? 'installed as a dependency' : 'installed on request'}.`);
   }
   // A mark changes what autoremove takes, at once; packages change at the next boot.
-  if (result.steps.length === 1 && lines.length === 1) lines[0] = `${lines[0]} ${AFTER_REBOOT}`;
-  else if (result.steps.length > 0) lines.push(AFTER_REBOOT);
+  if (doc.steps.length === 1 && lines.length === 1) lines[0] = `${lines[0]} ${AFTER_REBOOT}`;
+  else if (doc.steps.length > 0) lines.push(AFTER_REBOOT);
   for (const line of lines) env.out.line(line);
+  for (const warning of resultWarnings(doc.steps)) env.out.warn(warning);
+}
+
+/** Why packages of an applied plan will not be activated. */
+function resultWarnings(steps: readonly PlanStepDoc[]): string[] {
+  const warnings: string[] = [];
   // Each package's own signature decides its activation, and the boot activates a plan's packages together.
-  const refused = result.steps.filter((s) => s.verification !== undefined && s.willActivate === false);
+  const refused = steps.filter((s) => s.verification !== null && s.will_activate === false);
   for (const s of refused) {
-    env.out.warn(
-      `${s.name} is ${s.verification}${s.reason === undefined ? '' : `: ${s.reason}`}; it will not be activated unless allow-untrusted is set in the boot context.`,
+    warnings.push(
+      `${s.name} is ${s.verification}${s.verification_reason === null ? '' : `: ${s.verification_reason}`}; it will not be activated unless allow-untrusted is set in the boot context.`,
     );
   }
-  const installed = result.steps.filter((s) => s.action !== 'remove');
+  const installed = steps.filter((s) => s.action !== 'remove');
   if (refused.length > 0 && installed.length > refused.length) {
-    env.out.warn(
+    warnings.push(
       `packages installed together are activated together: ${installed
         .filter((s) => !refused.includes(s))
         .map((s) => s.name)
         .join(', ')} will not be activated while ${refused.map((s) => s.name).join(', ')} is not.`,
     );
   }
+  return warnings;
 }
 
 /** `Installed b 2.1 (Signed, key 5e8c1a3b9d0f2e47, dependency of a).` */
-function stepLine(s: FeedStepResult): string {
-  if (s.action === 'remove') return `Removed ${s.name} ${s.version}.`;
+function stepLine(s: PlanStepDoc): string {
+  if (s.action === 'remove') return `Removed ${s.name} ${s.previous_version}.`;
   const how = [
     s.verification ?? '',
-    ...(s.keyNumber === undefined ? [] : [`key ${s.keyNumber}`]),
+    ...(s.signing_key === null ? [] : [`key ${s.signing_key}`]),
     ...(s.persistent ? ['persistent'] : []),
     ...(s.auto ? ['as a dependency'] : []),
   ].join(', ');
@@ -108,9 +126,9 @@ function stepLine(s: FeedStepResult): string {
     case 'install':
       return `Installed ${s.name} ${s.version} (${how}).`;
     case 'upgrade':
-      return `Upgraded ${s.name} from ${s.previousVersion} to ${s.version} (${how}).`;
+      return `Upgraded ${s.name} from ${s.previous_version} to ${s.version} (${how}).`;
     case 'downgrade':
-      return `Downgraded ${s.name} from ${s.previousVersion} to ${s.version} (${how}).`;
+      return `Downgraded ${s.name} from ${s.previous_version} to ${s.version} (${how}).`;
   }
 }
 
@@ -126,61 +144,66 @@ export async function installByName(
   name: string,
   args: { readonly persistent?: boolean; readonly dryRun?: boolean; readonly noRecommends?: boolean },
   env: CommandEnv,
-): Promise<void> {
+): Promise<PlanResultDoc> {
   const plan = await env.services.device.planFeeds({
     requests: [{ kind: 'install', name }],
     ...(args.noRecommends ? { noRecommends: true } : {}),
   });
   if (plan.steps.length === 0 && plan.marks.length === 0) {
     printPlan(plan, env);
-    env.out.line(`Nothing to do: ${name} is installed, at the newest version the feeds offer.`);
-    return;
+    return plannedDoc(plan, 'unchanged');
   }
   const only =
     plan.steps.length === 1 && plan.steps[0]!.name === name && plan.steps[0]!.action !== 'downgrade';
-  await runPlan(plan, env, {
+  return runPlan(plan, env, {
     ask: plan.steps.length > 0 && !only,
     ...(args.dryRun ? { dryRun: true } : {}),
     ...(args.persistent ? { persistent: true } : {}),
   });
 }
 
-async function upgrade(args: ArgsOf<typeof upgradeParams>, env: CommandEnv): Promise<void> {
+/** `upgrade | json`: the plan's document and what was named (`null`: every package). */
+type UpgradeDoc = PlanResultDoc & { readonly target: string | null };
+
+async function upgrade(args: ArgsOf<typeof upgradeParams>, env: CommandEnv): Promise<UpgradeDoc> {
   const target = args.target ?? 'all';
   const all = target === 'all';
   const plan = await env.services.device.planFeeds(
     all ? { requests: [], upgradeAll: true } : { requests: [{ kind: 'upgrade', name: target }] },
   );
+  const named = all ? null : target;
   if (plan.steps.length === 0) {
     printPlan(plan, env);
-    env.out.line(
-      all
-        ? 'Nothing to upgrade: every package is at the newest version the feeds offer.'
-        : `Nothing to upgrade: ${target} is at the newest version the feeds offer.`,
-    );
-    return;
+    return { ...plannedDoc(plan, 'unchanged'), target: named };
   }
   // Upgrades of what was named go on; anything else the plan does (install, remove, downgrade) is asked.
-  const named = (s: FeedPlan['steps'][number]) => s.action === 'upgrade' && (all || s.name === target);
-  await runPlan(plan, env, { ask: !plan.steps.every(named), ...(args.dryRun ? { dryRun: true } : {}) });
+  const asked = (s: FeedPlan['steps'][number]) => s.action === 'upgrade' && (all || s.name === target);
+  const doc = await runPlan(plan, env, {
+    ask: !plan.steps.every(asked),
+    ...(args.dryRun ? { dryRun: true } : {}),
+  });
+  return { ...doc, target: named };
 }
 
 /**
  * `remove PKGNAME` when installed packages depend on it: lists them and asks to remove them too; a
- * script must say `-y` (it cannot know the list in advance). Returns false when nothing depends on
- * it (the plain removal of the manual applies).
+ * script must say `-y` (it cannot know the list in advance). Returns the names removed, or
+ * `undefined` when nothing depends on it (the plain removal of the manual applies).
  */
-export async function removeWithDependents(name: string, env: CommandEnv): Promise<boolean> {
+export async function removeWithDependents(
+  name: string,
+  env: CommandEnv,
+): Promise<readonly string[] | undefined> {
   let plan: FeedPlan;
   try {
     plan = await env.services.device.planRemove([name]);
   } catch (e) {
     // A damaged record has no relations to follow: the plain removal takes it.
-    if ((e as { code?: unknown }).code === 'DEVICE_NOT_INSTALLED') return false;
+    if ((e as { code?: unknown }).code === 'DEVICE_NOT_INSTALLED') return undefined;
     throw e;
   }
   const dependents = plan.steps.filter((s) => s.name !== name);
-  if (dependents.length === 0) return false;
+  if (dependents.length === 0) return undefined;
   const list = dependents.map((s) => `${s.name} ${s.from} (${s.reason})`).join(', ');
   for (const line of wrapLine(`Installed packages depend on ${name}: ${list}`, env.session.terminal.width))
     env.out.line(line);
@@ -197,18 +220,16 @@ export async function removeWithDependents(name: string, env: CommandEnv): Promi
   if (!(await env.ui.confirm(`Remove ${name} and ${count} (y/N)?`))) throw notConfirmed();
   const fetcher = await sessionFeedFetcher(env);
   const result = await env.services.device.applyPlan(plan, { fetcher, signal: env.signal });
-  for (const s of result.steps) env.out.line(stepLine(s));
+  const done = appliedDoc(plan, result, () => []);
+  for (const s of done.steps) env.out.line(stepLine(s));
   env.out.line(AFTER_REBOOT);
-  return true;
+  return done.steps.map((s) => s.name);
 }
 
-async function autoremove(args: ArgsOf<typeof autoremoveParams>, env: CommandEnv): Promise<void> {
+async function autoremove(args: ArgsOf<typeof autoremoveParams>, env: CommandEnv): Promise<PlanResultDoc> {
   const plan = await env.services.device.planAutoremove();
-  if (plan.steps.length === 0) {
-    env.out.line('Nothing to remove: every package installed as a dependency is still needed.');
-    return;
-  }
-  await runPlan(plan, env, { ask: true, ...(args.dryRun ? { dryRun: true } : {}) });
+  if (plan.steps.length === 0) return plannedDoc(plan, 'unchanged');
+  return runPlan(plan, env, { ask: true, ...(args.dryRun ? { dryRun: true } : {}) });
 }
 
 /** The plan commands of the package context besides `install` and `remove` (package.ts routes those here). */
@@ -217,12 +238,22 @@ export const planCommands: readonly Command[] = [
     name: 'upgrade',
     help: 'Upgrade a package, or all (the default), from the feeds; takes effect after reboot',
     params: upgradeParams,
-    run: upgrade,
+    data: upgrade,
+    text: (doc, env) =>
+      planText(
+        doc,
+        env,
+        doc.target === null
+          ? 'Nothing to upgrade: every package is at the newest version the feeds offer.'
+          : `Nothing to upgrade: ${doc.target} is at the newest version the feeds offer.`,
+      ),
   }),
   command({
     name: 'autoremove',
     help: 'Remove packages installed as dependencies that nothing needs any more',
     params: autoremoveParams,
-    run: autoremove,
+    data: autoremove,
+    text: (doc, env) =>
+      planText(doc, env, 'Nothing to remove: every package installed as a dependency is still needed.'),
   }),
 ];

@@ -1,5 +1,6 @@
 // The query commands of the package context: search, show available|upgradable|depends|whatdepends|files.
-import type { FeedPackageInfo } from '../firmware-sim/api.js';
+import type { DependsView } from '../firmware-sim/api.js';
+import { type FeedPackageDoc, feedPackageDoc, type PlanStepDoc, planStepsDoc } from './feed-docs.js';
 import { anyPackage, feedPackage, searchText } from './feed-param-types.js';
 import { type ArgsOf, arg, type Command, type CommandEnv, command, flag, options } from './grammar.js';
 import { installedPackage } from './param-types.js';
@@ -14,8 +15,53 @@ const whatDependsParams = [
 ] as const;
 const filesParams = [arg('name', installedPackage)] as const;
 
+/** `search TEXT | json`. */
+type SearchDoc = { readonly text: string; readonly packages: readonly FeedPackageDoc[] };
+/** `show available | json`. */
+type AvailableDoc = { readonly packages: readonly FeedPackageDoc[] };
+/** `show available PKGNAME | json`: every version the feeds offer, newest first, with its stanza. */
+type AvailableVersionsDoc = {
+  readonly name: string;
+  /** The version installed, `null` when it is not. */
+  readonly installed_version: string | null;
+  readonly versions: ReadonlyArray<
+    FeedPackageDoc & { readonly fields: { readonly [field: string]: string } }
+  >;
+};
+/** `show upgradable | json`: the steps `upgrade` would take, and the versions it would hold back. */
+type UpgradableDoc = {
+  readonly steps: readonly PlanStepDoc[];
+  readonly held: ReadonlyArray<{ readonly name: string; readonly version: string; readonly reason: string }>;
+  readonly warnings: readonly string[];
+};
+/** `show depends PKGNAME | json`. */
+type DependsDoc = {
+  readonly name: string;
+  readonly version: string;
+  /** `installed`, or `feed` (the newest version of the feeds, when it is not installed). */
+  readonly source: 'installed' | 'feed';
+  readonly relations: ReadonlyArray<{
+    readonly field: string;
+    readonly group: string;
+    readonly installed: readonly string[];
+    readonly available: readonly string[];
+  }>;
+};
+/** `show whatdepends PKGNAME [recursive] | json`. */
+type WhatDependsDoc = {
+  readonly name: string;
+  readonly recursive: boolean;
+  readonly dependents: ReadonlyArray<{
+    readonly name: string;
+    readonly version: string;
+    readonly through: string;
+  }>;
+};
+/** `show files PKGNAME | json`: absolute paths, in archive order. */
+type FilesDoc = { readonly name: string; readonly files: readonly string[] };
+
 /** A table of feed packages: newest version of each, the feed, the first line of its description. */
-function packageTable(title: string, list: readonly FeedPackageInfo[], env: CommandEnv): string[] {
+function packageTable(title: string, list: readonly FeedPackageDoc[], env: CommandEnv): string[] {
   const rows = list.map((p) => [p.name, p.version, p.feed, p.description]);
   return renderTable(
     { title, columns: ['NAME', 'VERSION', 'FEED', 'DESCRIPTION'], rows },
@@ -23,13 +69,17 @@ function packageTable(title: string, list: readonly FeedPackageInfo[], env: Comm
   );
 }
 
-async function search(args: ArgsOf<typeof searchParams>, env: CommandEnv): Promise<void> {
+async function search(args: ArgsOf<typeof searchParams>, env: CommandEnv): Promise<SearchDoc> {
   const found = await env.services.device.availablePackages({ text: args.text });
-  if (found.length === 0) {
-    env.out.line(`No package of the feeds has "${args.text}" in its name or description.`);
+  return { text: args.text, packages: found.map(feedPackageDoc) };
+}
+
+function searchResultText(doc: SearchDoc, env: CommandEnv): void {
+  if (doc.packages.length === 0) {
+    env.out.line(`No package of the feeds has "${doc.text}" in its name or description.`);
     return;
   }
-  for (const line of packageTable('Search', found, env)) env.out.line(line);
+  for (const line of packageTable('Search', doc.packages, env)) env.out.line(line);
 }
 
 /** A control field value for display: continuation lines lose their leading blank, ` .` is an empty line. */
@@ -40,46 +90,65 @@ function controlValue(value: string): string {
     .join('\n');
 }
 
-async function showAvailable(args: ArgsOf<typeof availableParams>, env: CommandEnv): Promise<void> {
+async function showAvailable(
+  args: ArgsOf<typeof availableParams>,
+  env: CommandEnv,
+): Promise<AvailableDoc | AvailableVersionsDoc> {
   const device = env.services.device;
-  if (args.name === undefined) {
-    const all = await device.availablePackages();
-    if (all.length === 0) {
+  if (args.name === undefined) return { packages: (await device.availablePackages()).map(feedPackageDoc) };
+  const versions = await device.availableDetails(args.name);
+  const installed = (await device.names()).includes(args.name) ? await device.details(args.name) : undefined;
+  return {
+    name: args.name,
+    installed_version: installed === undefined ? null : installed.version,
+    versions: versions.map((v) => ({
+      ...feedPackageDoc(v),
+      fields: Object.fromEntries(v.fields.map(([k, value]) => [k, controlValue(value)])),
+    })),
+  };
+}
+
+function availableText(doc: AvailableDoc | AvailableVersionsDoc, env: CommandEnv): void {
+  if (!('versions' in doc)) {
+    if (doc.packages.length === 0) {
       env.out.line('The feeds offer no packages (show feeds; update fetches their indexes).');
       return;
     }
-    for (const line of packageTable('Available', all, env)) env.out.line(line);
+    for (const line of packageTable('Available', doc.packages, env)) env.out.line(line);
     return;
   }
-  const versions = await device.availableDetails(args.name);
-  const installed = (await device.names()).includes(args.name) ? await device.details(args.name) : undefined;
-  for (const [i, v] of versions.entries()) {
+  const installed = doc.installed_version;
+  for (const [i, v] of doc.versions.entries()) {
     if (i > 0) env.out.line('');
-    const fields: Array<[string, string]> = v.fields.map(([k, value]) => [k, controlValue(value)]);
+    const fields: Array<[string, string]> = Object.entries(v.fields);
     fields.push(['Feed', v.feed]);
     fields.push([
       'Status',
-      installed === undefined
+      installed === null
         ? 'not installed'
-        : installed.version === v.version
+        : installed === v.version
           ? 'installed'
-          : `installed: ${installed.version}`,
+          : `installed: ${installed}`,
     ]);
     for (const line of renderFields(fields)) env.out.line(env.session.terminal.ascii ? toAscii(line) : line);
   }
 }
 
-async function showUpgradable(env: CommandEnv): Promise<void> {
+async function showUpgradable(env: CommandEnv): Promise<UpgradableDoc> {
   const plan = await env.services.device.planFeeds({ requests: [], upgradeAll: true });
-  for (const w of plan.warnings) env.out.warn(w);
-  if (plan.steps.length === 0) {
+  return { steps: planStepsDoc(plan), held: plan.held.map((h) => ({ ...h })), warnings: [...plan.warnings] };
+}
+
+function upgradableText(doc: UpgradableDoc, env: CommandEnv): void {
+  for (const w of doc.warnings) env.out.warn(w);
+  if (doc.steps.length === 0) {
     env.out.line('Everything is at the newest version the feeds offer.');
   } else {
-    const rows = plan.steps.map((s) => [
+    const rows = doc.steps.map((s) => [
       s.name,
-      s.from ?? '-',
+      s.previous_version ?? '-',
       s.action === 'remove' ? '-' : (s.version ?? '-'),
-      s.action === 'upgrade' && s.because === 'upgrade' ? '' : `${s.action}: ${s.reason}`,
+      s.action === 'upgrade' && s.reason_kind === 'upgrade' ? '' : `${s.action}: ${s.reason}`,
     ]);
     for (const line of renderTable(
       { title: 'Upgradable', columns: ['NAME', 'INSTALLED', 'AVAILABLE', 'NOTE'], rows, wrap: true },
@@ -87,11 +156,14 @@ async function showUpgradable(env: CommandEnv): Promise<void> {
     ))
       env.out.line(line);
   }
-  for (const h of plan.held) env.out.line(`Held back: ${h.name} ${h.version} (${h.reason})`);
+  for (const h of doc.held) env.out.line(`Held back: ${h.name} ${h.version} (${h.reason})`);
 }
 
-async function showDepends(args: ArgsOf<typeof dependsParams>, env: CommandEnv): Promise<void> {
-  const view = await env.services.device.dependsOf(args.name);
+async function showDepends(args: ArgsOf<typeof dependsParams>, env: CommandEnv): Promise<DependsView> {
+  return env.services.device.dependsOf(args.name);
+}
+
+function dependsText(view: DependsDoc, env: CommandEnv): void {
   const where = view.source === 'installed' ? 'installed' : 'from the feeds';
   if (view.relations.length === 0) {
     env.out.line(`${view.name} ${view.version} (${where}) has no relations.`);
@@ -114,22 +186,28 @@ async function showDepends(args: ArgsOf<typeof dependsParams>, env: CommandEnv):
   for (const [field, text] of rows) env.out.line(`  ${field.padEnd(13)}${text}`);
 }
 
-async function showWhatDepends(args: ArgsOf<typeof whatDependsParams>, env: CommandEnv): Promise<void> {
+async function showWhatDepends(
+  args: ArgsOf<typeof whatDependsParams>,
+  env: CommandEnv,
+): Promise<WhatDependsDoc> {
   const found = await env.services.device.dependentsOf(args.name, args.recursive ? { recursive: true } : {});
-  if (found.length === 0) {
-    env.out.line(`No installed package depends on ${args.name}.`);
-    return;
-  }
-  env.out.line(`Installed packages that depend on ${args.name}${args.recursive ? ', directly or not' : ''}:`);
-  for (const d of found) env.out.line(`  ${d.name} ${d.version} (${d.through})`);
+  return { name: args.name, recursive: args.recursive === true, dependents: found.map((d) => ({ ...d })) };
 }
 
-async function showFiles(args: ArgsOf<typeof filesParams>, env: CommandEnv): Promise<void> {
+function whatDependsText(doc: WhatDependsDoc, env: CommandEnv): void {
+  if (doc.dependents.length === 0) {
+    env.out.line(`No installed package depends on ${doc.name}.`);
+    return;
+  }
+  env.out.line(`Installed packages that depend on ${doc.name}${doc.recursive ? ', directly or not' : ''}:`);
+  for (const d of doc.dependents) env.out.line(`  ${d.name} ${d.version} (${d.through})`);
+}
+
+async function showFiles(args: ArgsOf<typeof filesParams>, env: CommandEnv): Promise<FilesDoc> {
   const device = env.services.device;
   if (device.files === undefined) throw new Error('this device cannot list the files of a package');
   const files = await device.files(args.name);
-  env.out.line(`Files of ${args.name} (${files.length}):`);
-  for (const f of files) env.out.line(`  /${f.replace(/^\.?\//, '')}`);
+  return { name: args.name, files: files.map((f) => `/${f.replace(/^\.?\//, '')}`) };
 }
 
 /** The query commands of the package context. */
@@ -138,35 +216,57 @@ export const queryCommands: readonly Command[] = [
     name: 'search',
     help: 'Find packages of the feeds by name or description',
     params: searchParams,
-    run: search,
+    data: search,
+    text: searchResultText,
   }),
   command({
     name: 'show available',
     help: 'Show the packages the feeds offer, or every version of one with its fields',
     params: availableParams,
-    run: showAvailable,
+    data: showAvailable,
+    text: availableText,
   }),
   command({
     name: 'show upgradable',
     help: 'Show what upgrade would change',
-    run: async (_args, env) => showUpgradable(env),
+    data: async (_args, env) => showUpgradable(env),
+    text: upgradableText,
   }),
   command({
     name: 'show depends',
     help: 'Show what a package depends on, and what meets it',
     params: dependsParams,
-    run: showDepends,
+    data: async (args, env): Promise<DependsDoc> => {
+      const view = await showDepends(args, env);
+      return {
+        name: view.name,
+        version: view.version,
+        source: view.source,
+        relations: view.relations.map((r) => ({
+          field: r.field,
+          group: r.group,
+          installed: [...r.installed],
+          available: [...r.available],
+        })),
+      };
+    },
+    text: dependsText,
   }),
   command({
     name: 'show whatdepends',
     help: 'Show the installed packages that depend on a package',
     params: whatDependsParams,
-    run: showWhatDepends,
+    data: showWhatDepends,
+    text: whatDependsText,
   }),
   command({
     name: 'show files',
     help: 'Show the files of an installed package',
     params: filesParams,
-    run: showFiles,
+    data: showFiles,
+    text: (doc, env) => {
+      env.out.line(`Files of ${doc.name} (${doc.files.length}):`);
+      for (const f of doc.files) env.out.line(`  ${f}`);
+    },
   }),
 ];

@@ -4,6 +4,7 @@ import { printable } from '../common/text.js';
 import type { InstallResult } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
 import { CliError } from './errors.js';
+import type { PlanResultDoc } from './feed-docs.js';
 import { installTarget } from './feed-param-types.js';
 import {
   type Args,
@@ -27,7 +28,13 @@ import {
   type RemoveDoc,
 } from './package-docs.js';
 import { feedCommands } from './package-feeds.js';
-import { installByName, planCommands, planDryRunFlag, removeWithDependents } from './package-plan.js';
+import {
+  installByName,
+  planCommands,
+  planDryRunFlag,
+  planText,
+  removeWithDependents,
+} from './package-plan.js';
 import { queryCommands } from './package-queries.js';
 import { AFTER_REBOOT, detailLines, installLines, packageTable } from './package-text.js';
 import { installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
@@ -46,11 +53,15 @@ const FEED_ONLY = 'no-recommends applies to installing a package of the feeds by
 const DRY_RUN_LAST =
   'dry-run follows the file when installing from a server or a media (install ADDRESS FILE dry-run)';
 
+/** `dry-run` of install, after a name (the plan) or after a file (fetched and verified): one help for both. */
+const INSTALL_DRY_RUN =
+  'Change nothing: print the plan (a name of the feeds), or fetch and verify the file (a .wmopkg)';
+
 const installParams = [
   options(persistentFlag, ...sourceOptions),
   arg('target', installTarget, { skipIf: (a) => a.media !== undefined }),
   options(
-    { ...planDryRunFlag, skipIf: feedOnly, conflict: DRY_RUN_LAST },
+    { ...planDryRunFlag, help: INSTALL_DRY_RUN, skipIf: feedOnly, conflict: DRY_RUN_LAST },
     flag('no-recommends', 'Leave the packages it recommends out', 'noRecommends', {
       skipIf: feedOnly,
       conflict: FEED_ONLY,
@@ -65,7 +76,7 @@ const installParams = [
   }),
   // A file install takes dry-run and confirm after the file.
   options(
-    { ...dryRunFlag, skipIf: (a) => a.file === undefined },
+    { ...dryRunFlag, help: INSTALL_DRY_RUN, skipIf: (a) => a.file === undefined },
     { ...confirmFlag, skipIf: (a) => a.file === undefined },
   ),
 ] as const;
@@ -73,10 +84,10 @@ const removeParams = [arg('target', packageOrAll, { optional: true }), options(c
 const showParams = [arg('name', installedPackage, { optional: true })] as const;
 
 /**
- * `package install PKGNAME | json` from the feeds: the plan and the result of each step are printed (to
- * stderr with `| json`) as they happen; the document names the package.
+ * `package install PKGNAME | json` from the feeds: the plan is printed (to stderr with `| json`) before
+ * it is applied; the document is the plan's result, naming the package.
  */
-type FeedInstallDoc = { readonly result: 'feeds'; readonly name: string; readonly dry_run: boolean };
+type FeedInstallDoc = PlanResultDoc & { readonly source: 'feeds'; readonly name: string };
 
 function ellipsis(env: CommandEnv): string {
   return env.session.terminal.ascii ? '...' : '…';
@@ -94,8 +105,7 @@ async function install(
   if (file === undefined) {
     // A bare name: from the feeds, with everything it needs (the plan is printed as it goes).
     const name = args.target!.name!;
-    await installByName(name, args, env);
-    return { result: 'feeds', name, dry_run: args.dryRun === true };
+    return { ...(await installByName(name, args, env)), source: 'feeds', name };
   }
   try {
     return await installFrom(args, file, env);
@@ -210,12 +220,13 @@ async function remove(args: ArgsOf<typeof removeParams>, env: CommandEnv): Promi
   }
   // Installed packages that depend on it: listed, and removed too once confirmed (a package kept only
   // in the backup is installed nowhere, so nothing depends on it).
-  if (!held && (await removeWithDependents(target.name, env))) {
+  const withDependents = held ? undefined : await removeWithDependents(target.name, env);
+  if (withDependents !== undefined) {
     return {
       result: 'removed',
       all: false,
       changed: true,
-      removed: [target.name],
+      removed: [...withDependents],
       from_backup: false,
       reboot_required: true,
     };
@@ -257,8 +268,12 @@ export const packageContext: Context = {
       params: installParams,
       data: install,
       text: (doc, env) => {
-        // From the feeds, the plan and its steps were printed as they happened.
-        if (doc.result === 'feeds') return;
+        // From the feeds, the plan was printed before it was applied.
+        if ('source' in doc) {
+          const idle = `Nothing to do: ${doc.name} is installed, at the newest version the feeds offer.`;
+          planText(doc, env, idle);
+          return;
+        }
         for (const line of installLines(doc)) env.out.line(line);
         for (const warning of doc.warnings) env.out.warn(warning);
       },

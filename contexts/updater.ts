@@ -1,23 +1,17 @@
 // The `updater` context (docs/updater.md): requests with priorities, plan, run, approvals, delay, reboot.
 import { isPackageName, PACKAGE_NAME_RULE } from '../common/package-name.js';
 import type {
-  ApprovalState,
   ConstraintRelation,
   FeedFetcher,
-  RunRecord,
-  UpdaterPlan,
   UpdaterRequest,
-  UpdaterStatus,
   VersionConstraint,
 } from '../firmware-sim/api.js';
 import { formatHeld, formatLost, formatUpdaterStep } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
-import { bootReportDoc } from './device-docs.js';
 import { CliError } from './errors.js';
 import { bootReportLines } from './exec.js';
 import { sessionFeedFetcher } from './feed-fetch.js';
 import {
-  type ArgsOf,
   arg,
   type CommandEnv,
   type Context,
@@ -29,6 +23,20 @@ import {
 } from './grammar.js';
 import { number } from './param-types.js';
 import { localTime, renderFields, renderTable, toAscii, wrapLine } from './table.js';
+import {
+  planDoc,
+  planView,
+  type RequestChangeDoc,
+  type RunRecordDoc,
+  requestRefDoc,
+  runDoc,
+  type SettingsChangeDoc,
+  settingsDoc,
+  statusDoc,
+  type UpdaterPlanDoc,
+  type UpdaterRunDoc,
+  type UpdaterStatusDoc,
+} from './updater-docs.js';
 
 const CONTROL = /[\x00-\x1f\x7f]/;
 const RELATIONS: readonly ConstraintRelation[] = ['<<', '<=', '>=', '>>', '='];
@@ -140,28 +148,61 @@ function requestWords(r: Pick<UpdaterRequest, 'kind' | 'name' | 'constraint' | '
   return `${r.kind} ${r.name}${version}${r.priority === 50 ? '' : ` priority ${r.priority}`}`;
 }
 
-async function setInstall(args: ArgsOf<typeof installParams>, env: CommandEnv): Promise<void> {
-  const request = {
-    kind: 'install' as const,
-    name: args.name,
-    ...(args.version ? { constraint: args.version } : {}),
-    priority: args.priority ?? 50,
-  };
-  await env.services.device.updater.setRequest(request);
+/**
+ * Sets an explicit request; `changed` is false when the same explicit request was there (the device
+ * rewrites it all the same).
+ */
+async function setRequest(
+  request: Omit<UpdaterRequest, 'source' | 'shadowed'>,
+  env: CommandEnv,
+): Promise<RequestChangeDoc> {
+  const updater = env.services.device.updater;
+  const words = requestWords(request);
+  const before = (await updater.status()).requests.some(
+    (r) => r.source === 'explicit' && requestWords(r) === words,
+  );
+  await updater.setRequest(request);
+  return { result: before ? 'unchanged' : 'set', changed: !before, request: requestRefDoc(request) };
+}
+
+function requestText(doc: RequestChangeDoc, env: CommandEnv): void {
+  const r = doc.request;
+  if (doc.result === 'dropped') {
+    env.out.line(`Request ${r.kind} ${r.name} dropped.`);
+    return;
+  }
+  const constraint = r.constraint === null ? {} : { constraint: r.constraint as VersionConstraint };
+  const request = { kind: r.kind, name: r.name, priority: r.priority, ...constraint };
   env.out.line(`Request ${requestWords(request)} set; the next run acts on it (plan shows how).`);
 }
 
-async function setUninstall(args: ArgsOf<typeof uninstallParams>, env: CommandEnv): Promise<void> {
-  const request = { kind: 'uninstall' as const, name: args.name, priority: args.priority ?? 50 };
-  await env.services.device.updater.setRequest(request);
-  env.out.line(`Request ${requestWords(request)} set; the next run acts on it (plan shows how).`);
-}
-
-async function drop(kind: 'install' | 'uninstall', name: string, env: CommandEnv): Promise<void> {
-  if (!(await env.services.device.updater.dropRequest(kind, name))) {
+async function drop(kind: 'install' | 'uninstall', name: string, env: CommandEnv): Promise<RequestChangeDoc> {
+  const updater = env.services.device.updater;
+  const was = (await updater.status()).requests.find(
+    (r) => r.source === 'explicit' && r.kind === kind && r.name === name,
+  );
+  if (!(await updater.dropRequest(kind, name))) {
     throw new CliError('CLI_NOT_FOUND', `there is no request ${kind} ${name} (see show)`);
   }
-  env.out.line(`Request ${kind} ${name} dropped.`);
+  const request = was === undefined ? { kind, name, constraint: null, priority: 50 } : requestRefDoc(was);
+  return { result: 'dropped', changed: true, request };
+}
+
+/**
+ * Applies a setting; the document holds the settings after it, and `changed` whether they (or the
+ * approved ids) differ from before.
+ */
+async function setting(env: CommandEnv, change: () => Promise<void>): Promise<SettingsChangeDoc> {
+  const updater = env.services.device.updater;
+  const state = async () => {
+    const s = await updater.status();
+    return { settings: settingsDoc(s.settings), approved: [...s.approved] };
+  };
+  const before = await state();
+  await change();
+  const after = await state();
+  const changed = JSON.stringify(before) !== JSON.stringify(after);
+  return { result: changed ? 'set' : 'unchanged', changed, ...after };
 }
 
 const SOURCES = {
@@ -171,7 +212,7 @@ const SOURCES = {
 };
 
 /** `show`: the requests, the settings, the last run, a plan waiting. */
-function statusLines(status: UpdaterStatus, env: CommandEnv): string[] {
+function statusLines(status: UpdaterStatusDoc, env: CommandEnv): string[] {
   const rows = status.requests.map((r) => [
     r.kind,
     r.name,
@@ -191,9 +232,9 @@ function statusLines(status: UpdaterStatus, env: CommandEnv): string[] {
     ['Approval', s.approval ? 'on: a run applies only an approved plan' : 'off'],
     [
       'Delay',
-      s.delayHours === 0
+      s.delay_hours === 0
         ? 'none'
-        : `${s.delayHours} h: a plan applies once it has been pending that long, or when approved`,
+        : `${s.delay_hours} h: a plan applies once it has been pending that long, or when approved`,
     ],
     [
       'Reboot',
@@ -202,10 +243,10 @@ function statusLines(status: UpdaterStatus, env: CommandEnv): string[] {
         : 'manual: an applied plan waits for a reboot',
     ],
   ];
-  const last = status.lastRun;
+  const last = status.last_run;
   fields.push([
     'Last run',
-    last === undefined
+    last === null
       ? 'never'
       : `${localTime(last.at)} (${last.trigger === 'timer' ? 'edgesh-updater' : 'run'}): ${runText(last)}`,
   ]);
@@ -220,31 +261,31 @@ function statusLines(status: UpdaterStatus, env: CommandEnv): string[] {
 }
 
 /** How a run ended, in words. */
-function runText(r: RunRecord): string {
+function runText(r: RunRecordDoc): string {
   switch (r.result) {
     case 'applied':
-      return `applied plan ${r.planId} (${steps(r.steps)})${r.reboot === 'done' ? ', rebooted' : ', reboot pending'}`;
+      return `applied plan ${r.plan_id} (${steps(r.steps_applied)})${r.reboot === 'done' ? ', rebooted' : ', reboot pending'}`;
     case 'nothing-to-do':
       return 'nothing to do';
     case 'waiting':
-      return r.message ?? `plan ${r.planId} waits for approval`;
+      return r.message ?? `plan ${r.plan_id} waits for approval`;
     case 'failed':
       return `failed: ${r.message ?? 'unknown error'}`;
   }
 }
 
 /** The approval line under a plan. */
-function approvalText(plan: UpdaterPlan): string {
-  const a: ApprovalState = plan.approval;
-  switch (a.kind) {
+function approvalText(plan: UpdaterPlanDoc): string {
+  const a = plan.approval;
+  switch (a.state) {
     case 'not-needed':
       return plan.steps.length === 0 ? 'Nothing to do.' : 'A run applies it (no approval needed).';
     case 'approved':
       return 'Approved: a run applies it.';
     case 'delay-elapsed':
-      return `Pending since ${localTime(a.since)}, longer than the delay: a run applies it.`;
+      return `Pending since ${localTime(a.since ?? '')}, longer than the delay: a run applies it.`;
     case 'waiting':
-      return a.until === undefined
+      return a.until === null
         ? `Waits for approval: updater approve ${plan.id}.`
         : `Waits until ${localTime(a.until)} (the delay), or for approval: updater approve ${plan.id}.`;
   }
@@ -254,20 +295,21 @@ function approvalText(plan: UpdaterPlan): string {
  * The plan as `plan` and `run` print it: the feeds, the id, each step with its reason, what lost or
  * was held back; `plan` adds whether a run would apply it.
  */
-function planLines(plan: UpdaterPlan, env: CommandEnv, withApproval: boolean): string[] {
+function planLines(plan: UpdaterPlanDoc, env: CommandEnv, withApproval: boolean): string[] {
   const lines: string[] = [];
   const arrow = env.session.terminal.ascii ? '->' : '→';
-  const feeds = plan.feeds.map((f) => `${f.feed} ${f.result}`).join(', ');
+  const feeds = plan.feeds.map((f) => `${f.name} ${f.result}`).join(', ');
   lines.push(`Feeds: ${feeds || 'none configured (package feed NAME URL adds one)'}`);
+  const view = planView(plan);
   const items = [
-    ...plan.steps.map((s) => formatUpdaterStep(s, arrow)),
-    ...plan.lost.map(formatLost),
-    ...plan.held.map(formatHeld),
+    ...view.steps.map((s) => formatUpdaterStep(s, arrow)),
+    ...view.lost.map(formatLost),
+    ...view.held.map(formatHeld),
   ];
   if (plan.steps.length === 0) {
     lines.push(items.length === 0 ? `Nothing to do (plan ${plan.id}).` : `Nothing to do (plan ${plan.id}):`);
   } else {
-    const size = plan.downloadBytes > 0 ? `, ${formatSize(plan.downloadBytes)} to download` : '';
+    const size = plan.download_bytes > 0 ? `, ${formatSize(plan.download_bytes)} to download` : '';
     lines.push(`Plan ${plan.id} (${steps(plan.steps.length)}${size}):`);
   }
   const width = env.session.terminal.width;
@@ -287,27 +329,19 @@ function formatSize(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-function warnFeeds(plan: UpdaterPlan, env: CommandEnv): void {
-  for (const f of plan.feeds) {
-    if (f.result === 'failed')
-      env.out.warn(`feed ${f.feed}: ${f.message ?? 'update failed'}; its previous index is used`);
-  }
-}
-
-async function showPlan(env: CommandEnv): Promise<void> {
+async function showPlan(env: CommandEnv): Promise<UpdaterPlanDoc> {
   const plan = await env.services.device.updater.plan({
     fetcher: await updaterFetcher(env),
     signal: env.signal,
   });
-  warnFeeds(plan, env);
-  for (const line of planLines(plan, env, true)) env.out.line(line);
+  return planDoc(plan);
 }
 
 /**
  * `run`. A plan that waits for approval is said, not an error: the run did its work (the updater
  * reports, it never asks). Ctrl-C stops it before the commit with nothing changed.
  */
-async function runNow(env: CommandEnv): Promise<void> {
+async function runNow(env: CommandEnv): Promise<UpdaterRunDoc> {
   const fetcher = await updaterFetcher(env);
   let outcome: Awaited<ReturnType<CommandEnv['services']['device']['updater']['run']>>;
   try {
@@ -316,19 +350,22 @@ async function runNow(env: CommandEnv): Promise<void> {
     if (!env.signal.aborted) throw e;
     throw new CliError('CLI_ABORTED', 'updater run cancelled; nothing was changed', { cause: e });
   }
-  if (outcome.plan) for (const line of planLines(outcome.plan, env, false)) env.out.line(line);
-  switch (outcome.result) {
+  return runDoc(outcome);
+}
+
+function runNowText(doc: UpdaterRunDoc, env: CommandEnv): void {
+  if (doc.plan) for (const line of planLines(doc.plan, env, false)) env.out.line(line);
+  switch (doc.result) {
     case 'waiting':
-      env.out.line(`${capital(outcome.message ?? 'the plan waits for approval')}; nothing was changed.`);
+      env.out.line(`${capital(doc.message ?? 'the plan waits for approval')}; nothing was changed.`);
       return;
     case 'nothing-to-do':
       return;
     default:
       env.out.line(
-        `Applied plan ${outcome.planId} (${steps(outcome.steps)}). ${outcome.reboot === 'done' ? 'Rebooting (reboot auto):' : 'Changes are applied after reboot.'}`,
+        `Applied plan ${doc.plan_id} (${steps(doc.steps_applied)}). ${doc.reboot === 'done' ? 'Rebooting (reboot auto):' : 'Changes are applied after reboot.'}`,
       );
-      if (outcome.boot)
-        for (const line of bootReportLines(bootReportDoc(outcome.boot), env)) env.out.line(line);
+      if (doc.boot) for (const line of bootReportLines(doc.boot, env)) env.out.line(line);
   }
 }
 
@@ -346,75 +383,98 @@ export const updaterContext: Context = {
       name: 'install',
       help: 'Request that a package be installed (and kept current), with its dependencies',
       params: installParams,
-      run: setInstall,
+      data: (args, env) =>
+        setRequest(
+          {
+            kind: 'install',
+            name: args.name,
+            ...(args.version ? { constraint: args.version } : {}),
+            priority: args.priority ?? 50,
+          },
+          env,
+        ),
+      text: requestText,
     }),
     command({
       name: 'uninstall',
       help: 'Request that a package be absent',
       params: uninstallParams,
-      run: setUninstall,
+      data: (args, env) =>
+        setRequest({ kind: 'uninstall', name: args.name, priority: args.priority ?? 50 }, env),
+      text: requestText,
     }),
     command({
       name: 'no install',
       help: 'Drop an install request',
       params: [arg('name', requestedPackage('install'))],
-      run: async (args, env) => drop('install', args.name, env),
+      data: async (args, env) => drop('install', args.name, env),
+      text: requestText,
     }),
     command({
       name: 'no uninstall',
       help: 'Drop an uninstall request',
       params: [arg('name', requestedPackage('uninstall'))],
-      run: async (args, env) => drop('uninstall', args.name, env),
+      data: async (args, env) => drop('uninstall', args.name, env),
+      text: requestText,
     }),
     command({
       name: 'show',
       help: 'Show the requests, the settings and the last run',
-      run: async (_args, env) => {
-        for (const line of statusLines(await env.services.device.updater.status(), env)) env.out.line(line);
+      data: async (_args, env): Promise<UpdaterStatusDoc> =>
+        statusDoc(await env.services.device.updater.status()),
+      text: (doc, env) => {
+        for (const line of statusLines(doc, env)) env.out.line(line);
       },
     }),
     command({
       name: 'plan',
       help: 'Update the feeds and show what a run would do now, each step with its reason',
-      run: async (_args, env) => showPlan(env),
+      data: async (_args, env) => showPlan(env),
+      text: (doc, env) => {
+        for (const warning of doc.warnings) env.out.warn(warning);
+        for (const line of planLines(doc, env, true)) env.out.line(line);
+      },
     }),
     command({
       name: 'run',
       help: 'Update the feeds and apply the plan now, without asking',
-      run: async (_args, env) => runNow(env),
+      data: async (_args, env) => runNow(env),
+      text: runNowText,
     }),
     command({
       name: 'approval',
       help: 'on: a run applies only an approved plan; off: plans apply by themselves',
       params: [arg('mode', choice('on|off', 'on or off', ['on', 'off'] as const))],
-      run: async (args, env) => {
-        await env.services.device.updater.setApproval(args.mode === 'on');
+      data: (args, env) => setting(env, () => env.services.device.updater.setApproval(args.mode === 'on')),
+      text: (doc, env) =>
         env.out.line(
-          args.mode === 'on'
+          doc.settings.approval
             ? 'Approval is on: a run applies only an approved plan (approve PLAN-ID).'
             : 'Approval is off: a run applies its plan (unless a delay is set).',
-        );
-      },
+        ),
     }),
     command({
       name: 'approve',
       help: 'Approve a plan by its id: the next run applies it',
       params: [arg('id', planId)],
-      run: async (args, env) => {
-        await env.services.device.updater.approve(args.id);
-        env.out.line(`Plan ${args.id} approved: the next run applies it, if the plan is still the same.`);
-      },
+      data: async (args, env) => ({
+        ...(await setting(env, () => env.services.device.updater.approve(args.id))),
+        id: args.id,
+      }),
+      text: (doc, env) =>
+        env.out.line(`Plan ${doc.id} approved: the next run applies it, if the plan is still the same.`),
     }),
     command({
       name: 'delay',
       help: 'Hours a plan waits before it applies by itself (0: no delay)',
       params: [arg('hours', number('HOURS', 'Hours, 0 to 8760', 0, 8760))],
-      run: async (args, env) => {
-        await env.services.device.updater.setDelay(args.hours);
+      data: (args, env) => setting(env, () => env.services.device.updater.setDelay(args.hours)),
+      text: (doc, env) => {
+        const hours = doc.settings.delay_hours;
         env.out.line(
-          args.hours === 0
+          hours === 0
             ? 'No delay.'
-            : `Delay ${args.hours} h: a plan applies once it has been pending ${args.hours} h, or when approved.`,
+            : `Delay ${hours} h: a plan applies once it has been pending ${hours} h, or when approved.`,
         );
       },
     }),
@@ -422,14 +482,13 @@ export const updaterContext: Context = {
       name: 'reboot',
       help: 'auto: an applied plan reboots the device; manual: it waits for a reboot',
       params: [arg('mode', choice('auto|manual', 'auto or manual', ['auto', 'manual'] as const))],
-      run: async (args, env) => {
-        await env.services.device.updater.setReboot(args.mode);
+      data: (args, env) => setting(env, () => env.services.device.updater.setReboot(args.mode)),
+      text: (doc, env) =>
         env.out.line(
-          args.mode === 'auto'
+          doc.settings.reboot === 'auto'
             ? 'An applied plan reboots the device.'
             : 'An applied plan waits for a reboot.',
-        );
-      },
+        ),
     }),
     ...commonCommands,
   ],

@@ -40,7 +40,7 @@ before(() => {
   const built = run('ansible-galaxy', ['collection', 'build', '--output-path', join(temp, 'dist'), source]);
   assert.equal(built.status, 0, built.stderr + built.stdout);
   const [artifact] = readdirSync(join(temp, 'dist'));
-  assert.equal(artifact, 'edgesh-device-1.0.0.tar.gz');
+  assert.equal(artifact, 'edgesh-device-1.1.0.tar.gz');
   const done = run('ansible-galaxy', [
     'collection',
     'install',
@@ -55,7 +55,7 @@ before(() => {
 
 test('the installed collection is listed, and ansible-doc documents each module and the cliconf plugin', () => {
   const list = run('ansible-galaxy', ['collection', 'list', '-p', installed]);
-  assert.match(list.stdout, /^edgesh\.device +1\.0\.0 *$/m);
+  assert.match(list.stdout, /^edgesh\.device +1\.1\.0 *$/m);
   const docs: Record<string, RegExp[]> = {
     'edgesh.device.package': [
       /^- state$/m,
@@ -72,6 +72,23 @@ test('the installed collection is listed, and ansible-doc documents each module 
       /^RETURN VALUES:/m,
     ],
     'edgesh.device.facts': [/^- gather_subset$/m, /ansible_net_reboot_pending/, /^EXAMPLES:/m],
+    'edgesh.device.feed': [
+      /^- url$/m,
+      /^- persistent$/m,
+      /choices: \[present, absent\]/,
+      /^- update$/m,
+      /^EXAMPLES:/m,
+      /^RETURN VALUES:/m,
+    ],
+    'edgesh.device.updater': [
+      /^- requests$/m,
+      /^- exclusive$/m,
+      /^- approval$/m,
+      /^- delay$/m,
+      /choices: \[auto, manual\]/,
+      /^EXAMPLES:/m,
+      /^RETURN VALUES:/m,
+    ],
   };
   for (const [name, patterns] of Object.entries(docs)) {
     const r = run('ansible-doc', [name]);

@@ -12,6 +12,39 @@ const MAIN = ['package', 'feed main http://192.0.2.10/feed', 'update'];
 
 const goldens: readonly Golden[] = [
   {
+    name: 'json',
+    title:
+      'every feed command with | json: feed, show feeds, update, the queries, install, upgrade, autoremove, no feed',
+    args: ['-y'],
+    stdin: [
+      'package',
+      'show feeds | json',
+      'feed main http://192.0.2.10/feed | json',
+      'feed main http://192.0.2.10/feed | json',
+      'update | json',
+      'show feeds | json',
+      'search library | json',
+      'show available | json',
+      'show available libb | json',
+      'show depends app | json',
+      'install tool dry-run | json',
+      'install app | json',
+      'show whatdepends liba recursive | json',
+      'show upgradable | json',
+      'do reboot | json',
+      'show files app | json',
+      'install app | json',
+      'upgrade | json',
+      'remove app | json',
+      'autoremove dry-run | json',
+      'autoremove | json',
+      'autoremove | json',
+      'feed old http://192.0.2.10/feed | json',
+      'no feed old | json',
+      'no feed old | json',
+    ],
+  },
+  {
     name: 'session',
     title: 'a first feed session: add, update, search, install with dependencies, reboot, show',
     stdin: [
