@@ -18,6 +18,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { vorpalStandIns } from '../shell/vorpal.js';
+import { HTTP2_CONSTANTS } from './http2-constants.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const dist = join(root, 'dist');
@@ -268,6 +269,28 @@ async function bundleVorpal(): Promise<void> {
 }
 
 /**
+ * undici's HTTP/2 client loads node:http2 when undici is loaded (see HTTP2_CONSTANTS): the bundle
+ * takes the constants it reads then as written there, and loads node:http2 only if `connect` is
+ * called, which the transports never do.
+ */
+function lazyHttp2(): Plugin {
+  // The line of undici's HTTP/2 client that loads node:http2: the build fails without it.
+  const HTTP2_REQUIRE = "http2 = require('node:http2')";
+  return {
+    name: 'edgesh-lazy-http2',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]client-h2\.js$/ }, async (args) => {
+        const text = await readFile(args.path, 'utf8');
+        if (!text.includes(HTTP2_REQUIRE))
+          return { errors: [{ text: `${args.path}: ${HTTP2_REQUIRE} not found` }] };
+        const lazy = `http2 = { constants: ${JSON.stringify(HTTP2_CONSTANTS)}, connect: (...a) => require('node:http2').connect(...a) }`;
+        return { contents: text.replace(HTTP2_REQUIRE, lazy), loader: 'js' };
+      });
+    },
+  };
+}
+
+/**
  * undici as one CommonJS file with its own code cache (tuning/undici-bundle.ts: from node_modules it
  * costs 200-235 ms of CPU at the first http or https transfer). Its first line names the undici
  * version; the cache is written by a run that loads it as the transports do and makes a request to a
@@ -290,6 +313,7 @@ async function bundleUndici(): Promise<void> {
     minifySyntax: true,
     legalComments: 'none',
     banner: { js: `// undici ${version}` },
+    plugins: [lazyHttp2()],
     logLevel: 'warning',
   });
   const text = readFileSync(file, 'utf8');

@@ -1,6 +1,7 @@
 // The guard every transfer stream passes through: size cap, stall timeout, abort, progress, release of sockets.
 import { Readable } from 'node:stream';
 import { formatBytes } from '../common/bytes.js';
+import { monotonicMs } from '../common/clock.js';
 import type { RemoteOrigin } from '../common/origin.js';
 import { abortedError, TransportError, toTransportError } from './errors.js';
 import type { RemoteTransfer, TransferProgress, TransportContext } from './types.js';
@@ -46,7 +47,7 @@ export function checkAnnouncedSize(origin: string, size: number | undefined, max
  */
 export class TransferGuard extends Readable {
   readonly #opts: GuardOptions;
-  readonly #started = performance.now();
+  readonly #started = monotonicMs();
   #bytes = 0;
   #done = false;
   #timer: NodeJS.Timeout | undefined;
@@ -204,7 +205,7 @@ export class TransferGuard extends Readable {
   #progress(final: boolean): void {
     const report = this.#opts.ctx.onProgress;
     if (!report) return;
-    const now = performance.now();
+    const now = monotonicMs();
     if (!final && now - this.#lastProgress < PROGRESS_INTERVAL_MS) return;
     this.#lastProgress = now;
     const progress: TransferProgress = Object.freeze({

@@ -1,4 +1,6 @@
 // Bounds the opening of a transfer (connect, handshake, login, request) by the connect timeout and the abort signal.
+
+import { monotonicMs } from '../common/clock.js';
 import { abortedError, TransportError } from './errors.js';
 import { formatSeconds } from './guard.js';
 import type { TransportContext } from './types.js';
@@ -114,7 +116,7 @@ export class OpenPhase {
   }
 
   #start(): void {
-    this.#since = performance.now();
+    this.#since = monotonicMs();
     const reach = this.#reachRemaining < this.#remaining;
     const ms = reach ? (this.#ctx.reachTimeoutMs as number) : this.#ctx.connectTimeoutMs;
     this.#timer = setTimeout(
@@ -135,7 +137,7 @@ export class OpenPhase {
     if (this.#timer === undefined) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const spent = performance.now() - this.#since;
+    const spent = monotonicMs() - this.#since;
     this.#remaining -= spent;
     this.#reachRemaining -= spent;
   }

@@ -6,8 +6,9 @@
 // copied for a chunk already in a SharedArrayBuffer, and the install's batches are), and this thread
 // goes on receiving. The measurement that justifies it is in docs/transports.md ("Speed").
 // test/tuning/hash-thread.test.ts checks the digests against node:crypto's on this thread.
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { HashReply, HashRequest } from './hash-thread-worker.js';
 
 /** Below this size a worker's start (about 20 ms of CPU) costs more than hashing on this thread. */
@@ -30,6 +31,19 @@ const STAGING_POOL = 6;
 export function hashThreadPays(size: number, cores = availableParallelism()): boolean {
   return cores > 1 && size >= HASH_THREAD_MIN_BYTES;
 }
+
+/**
+ * node:worker_threads, loaded when a thread is first started: the update of a feed imports the store
+ * (and so this file) but starts no thread, and loading the module cost its start 5-7 ms of CPU.
+ */
+function workerThreads(): typeof import('node:worker_threads') {
+  workerThreadsModule ??= createRequire(import.meta.url)(
+    'node:worker_threads',
+  ) as typeof import('node:worker_threads');
+  return workerThreadsModule;
+}
+
+let workerThreadsModule: typeof import('node:worker_threads') | undefined;
 
 /** A chunk handed to the thread and not yet hashed. */
 interface InFlight {
@@ -63,7 +77,7 @@ export class HashThread {
   waitedMs = 0;
 
   constructor() {
-    this.#worker = new Worker(new URL('./hash-thread-worker.js', import.meta.url));
+    this.#worker = new (workerThreads().Worker)(new URL('./hash-thread-worker.js', import.meta.url));
     this.#worker.on('message', (reply: HashReply) => this.#answer(reply));
     this.#worker.on('error', (error) => this.#fail(error));
     this.#worker.on('exit', () => this.#fail(new Error('the hashing thread ended early')));
@@ -95,10 +109,10 @@ export class HashThread {
     if (this.#outstanding <= OUTSTANDING_LIMIT) return undefined;
     // Resolves (never rejects) once there is room or the thread failed; a failure is thrown by the
     // next `update` or by `digest`.
-    const waiting = performance.now();
+    const waiting = monotonicMs();
     return new Promise<void>((resolve) =>
       this.#roomWaiters.push(() => {
-        this.waitedMs += performance.now() - waiting;
+        this.waitedMs += monotonicMs() - waiting;
         resolve();
       }),
     );
@@ -114,12 +128,12 @@ export class HashThread {
   /** The lower-case hex SHA-256 of every chunk given; ends the thread. */
   async digest(): Promise<string> {
     if (this.#failure) throw this.#failure;
-    const waiting = performance.now();
+    const waiting = monotonicMs();
     const digest = await new Promise<string>((resolve, reject) => {
       this.#result = { resolve, reject };
       this.#post({ op: 'digest' });
     });
-    this.waitedMs += performance.now() - waiting;
+    this.waitedMs += monotonicMs() - waiting;
     await this.close();
     return digest;
   }
@@ -197,4 +211,9 @@ export class HashThread {
     this.#hashedWaiters = [];
     for (const waiter of waiters) waiter.resolve();
   }
+}
+
+/** `performance.now()` without loading perf_hooks (2-15 ms of CPU at a Node 20 start; common/clock.ts). */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
 }

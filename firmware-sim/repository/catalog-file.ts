@@ -64,15 +64,29 @@ const SURROGATE = /[\uD800-\uDFFF]/;
 export function formatCatalog(rows: readonly CatalogRow[]): Buffer {
   const keys: string[] = [];
   const lines: string[] = [];
-  const providedKeys: string[] = [];
-  const providedLines: string[] = [];
-  const seen = new Set<string>();
   for (const row of rows) {
     const key = JSON.stringify(row[0]);
     keys.push(key);
     lines.push(`${key}\t${JSON.stringify(row)}\n`);
-    if (row[4] === '') continue;
-    for (const p of providedNames(row[4])) {
+  }
+  return catalogBytes(Buffer.from(sortedLines(keys, lines)), formatProvided(rows));
+}
+
+/** The catalog file made of its sorted rows (`body`) and its sorted provided pairs (formatProvided). */
+export function catalogBytes(body: Buffer, pairs: string): Buffer {
+  return Buffer.concat([Buffer.from(`${MARK}${body.length}]\n`), body, Buffer.from(pairs)]);
+}
+
+/** The provided names' lines of the catalog, sorted, for rows `[name, …, provides]` in index order. */
+export function formatProvided(rows: Iterable<readonly [string, ...unknown[]]>): string {
+  const providedKeys: string[] = [];
+  const providedLines: string[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const provides = row[4];
+    if (typeof provides !== 'string' || provides === '') continue;
+    const key = JSON.stringify(row[0]);
+    for (const p of providedNames(provides)) {
       const pKey = JSON.stringify(p);
       const line = `${pKey}\t${key}\n`;
       // Each pair once, the first kept.
@@ -82,9 +96,7 @@ export function formatCatalog(rows: readonly CatalogRow[]): Buffer {
       providedLines.push(line);
     }
   }
-  const body = Buffer.from(sortedLines(keys, lines));
-  const pairs = sortedLines(providedKeys, providedLines);
-  return Buffer.concat([Buffer.from(`${MARK}${body.length}]\n`), body, Buffer.from(pairs)]);
+  return sortedLines(providedKeys, providedLines);
 }
 
 /** The value after a line's key, as JSON. */

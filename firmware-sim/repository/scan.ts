@@ -1,16 +1,15 @@
 // A pass over a fetched `Packages` that keeps little of it: whether it reads, its names, and its catalog.
 import { isUtf8 } from 'node:buffer';
-import { collectYoungGarbage } from '../../tuning/young-gc.js';
 import { DEFAULT_STANZA_LIMITS, FeedError } from '../feeds/index.js';
 import { printable } from '../format/index.js';
-import { type CatalogRow, formatCatalog } from './catalog-file.js';
+import { blankValue, type FoundStanzas, writeCatalog } from './catalog-bytes.js';
 
 /** What an update keeps of an index besides the file itself. */
 export interface IndexSummary {
   /** Stanzas with a package name. */
   readonly packages: number;
-  /** Sorted, each once. */
-  readonly names: readonly string[];
+  /** The names file: each name once, sorted, one a line (empty without packages). */
+  readonly names: Buffer;
   /** Stanzas left out: `line N: why`. */
   readonly skipped: readonly string[];
   /** The catalog file (catalog-file.ts): what a plan reads instead of parsing the whole index. */
@@ -18,189 +17,243 @@ export interface IndexSummary {
 }
 
 const LIMITS = DEFAULT_STANZA_LIMITS;
-/** A line that is neither blank, nor a continuation, nor `Field:` with a valid field name. */
-const BAD_LINE = /^(?![ \t]|$)(?![A-Za-z0-9][!-9;-~]*:)/m;
-/** A continuation line right after the start or a blank line (a line of blanks is blank). */
-const ORPHAN_CONTINUATION = /(?:^|\n)[ \t]*\n(?=[ \t]*[^ \t\n])[ \t]|^[ \t]+[^ \t\n]/;
-/** The fields the catalog keeps, at the start of a line, with the first line of their value. */
-const KEPT_FIELD = /^(package|version|provides):([^\n]*)$/gim;
-/** The end of a stanza: a line that is empty or only blanks. */
-const STANZA_END = /\n[ \t]*(?=\n|$)/g;
+const LF = 0x0a;
+const TAB = 0x09;
+const SPACE = 0x20;
+const COLON = 0x3a;
+/** The kept fields' names in lower case, as bytes. */
+const PACKAGE = Buffer.from('package');
+const VERSION = Buffer.from('version');
+const PROVIDES = Buffer.from('provides');
+
+/** Why the scan refuses the index, and where (a byte offset, for the line number). */
+type Refuse = (code: 'FEED_BAD_INDEX' | 'FEED_TOO_LARGE', at: number | undefined, why: string) => never;
 
 /**
  * Checks the whole index against the rules that refuse it whole (docs/feeds.md): its size, UTF-8,
  * no control character, no line longer than the limit, every line a field, a continuation or a
  * separator, no continuation before a field, no stanza over its limit. Then finds each stanza's
- * `Package`, `Version` and `Provides` and where it is. Both are whole-text scans (native string
- * searches), not a parse: the fields of a stanza are parsed, with the index parser and its rules
- * (which also refuse a field given twice), when a plan first reaches it (catalog-file.ts), and a
- * stanza it refuses then is left out, as a full parse would. So an update of a 10,000-package feed
- * neither parses nor holds 10,000 packages.
+ * `Package`, `Version` and `Provides` and where it is, and writes the catalog and the names file
+ * from those byte ranges. One pass over the bytes does the checks and finds the stanzas (it made 4
+ * regular-expression passes over Latin-1 slices before, about 3 times as long with the strings they
+ * left to collect), not a parse: the fields of a stanza are parsed, with the index parser and its
+ * rules (which also refuse a field given twice), when a plan first reaches it (catalog-file.ts), and
+ * a stanza it refuses then is left out, as a full parse would. So an update of a 10,000-package
+ * feed neither parses nor holds 10,000 packages.
  */
 export function scanIndex(bytes: Buffer): IndexSummary {
-  const refuse = (code: 'FEED_BAD_INDEX' | 'FEED_TOO_LARGE', at: number | undefined, why: string): never => {
+  const refuse: Refuse = (code, at, why) => {
     const where = at === undefined ? '' : ` line ${lineAt(bytes, at)}`;
     throw new FeedError(code, `Packages${where}: ${why}`);
   };
   if (bytes.length > LIMITS.maxTotalBytes)
     refuse('FEED_TOO_LARGE', undefined, `larger than ${LIMITS.maxTotalBytes} bytes`);
-  if (!isUtf8(bytes)) refuse('FEED_BAD_INDEX', undefined, 'not valid UTF-8');
-  const bad = firstControl(bytes);
-  if (bad >= 0)
-    refuse(
-      'FEED_BAD_INDEX',
-      bad,
-      bytes[bad] === 0x0d ? 'carriage return (use LF line ends)' : 'control character',
-    );
-  const stanzas: Stanza[] = [];
-  // A slice at a time, each cut after an empty line (so whole stanzas): a Latin-1 view of the whole
-  // index was a second copy of it (10 MB for 10,000 packages) at the peak of an update; slices of
-  // 64 KiB are young strings, freed by a scavenge (about 0.3 ms) every MiB. Peak RSS of an update of
-  // 10,000 packages went from 109-112 MiB to 86-88 MiB with this and inflateIndex's one buffer.
-  let collected = 0;
-  for (let base = 0; base < bytes.length; ) {
-    const cut = bytes.indexOf(SEPARATOR, base + SLICE_BYTES);
-    const stop = cut < 0 ? bytes.length : cut + SEPARATOR.length;
-    scanSlice(bytes, bytes.toString('latin1', base, stop), base, stanzas, refuse);
-    if (stop - collected >= COLLECT_EVERY) {
-      collectYoungGarbage();
-      collected = stop;
-    }
-    base = stop;
-  }
-  const names = new Set<string>();
+  // The pass checks UTF-8 and control characters as it goes; an index is refused for either (in
+  // this order) before any other rule, wherever it is.
+  const found = findStanzas(bytes, (code, at, why) => {
+    if (!isUtf8(bytes)) refuse('FEED_BAD_INDEX', undefined, 'not valid UTF-8');
+    const control = firstControl(bytes, 0);
+    if (control >= 0) refuseControl(bytes, control, refuse);
+    return refuse(code, at, why);
+  });
   const skipped: string[] = [];
-  const rows: CatalogRow[] = [];
-  for (const stanza of stanzas) {
-    const size = stanza.end - stanza.start;
-    const name = stanza.package;
-    if (size > LIMITS.maxStanzaBytes) {
+  const { fields } = found;
+  for (let s = 0; s < found.count * STRIDE; s += STRIDE) {
+    const start = fields[s]!;
+    const nameStart = fields[s + 2]!;
+    const nameEnd = fields[s + 3]!;
+    if (fields[s + 1]! - start > LIMITS.maxStanzaBytes) {
+      const name = nameStart < 0 ? '' : bytes.toString('utf8', nameStart, nameEnd).trim();
       refuse(
         'FEED_TOO_LARGE',
-        stanza.start,
+        start,
         `stanza${name ? ` of ${printable(name)}` : ''} larger than ${LIMITS.maxStanzaBytes} bytes`,
       );
     }
-    const version = stanza.version;
-    if (!name || version === undefined) {
-      skipped.push(`line ${lineAt(bytes, stanza.start)}: no ${name ? 'Version' : 'Package'} field`);
-      continue;
+    const named =
+      nameStart >= 0 &&
+      !(blankValue(bytes, nameStart, nameEnd) ?? bytes.toString('utf8', nameStart, nameEnd).trim() === '');
+    if (!named || fields[s + 4]! < 0) {
+      skipped.push(`line ${lineAt(bytes, start)}: no ${named ? 'Version' : 'Package'} field`);
+      fields[s + 2] = -1;
     }
-    names.add(name);
-    rows.push([name, version, stanza.start, stanza.end, stanza.provides ?? '']);
   }
-  return { packages: rows.length, names: [...names].sort(), skipped, catalog: formatCatalog(rows) };
+  const { packages, names, catalog } = writeCatalog(bytes, found);
+  return { packages, names, skipped, catalog };
 }
 
-/** Where a slice may end: an empty line, which no stanza spans. */
-const SEPARATOR = Buffer.from('\n\n');
-/** The least a slice holds (it runs on to the next empty line); under V8's 128 KiB, a small young string. */
-const SLICE_BYTES = 64 * 1024;
-/** How much of the index between two scavenges. */
-const COLLECT_EVERY = 1024 * 1024;
+/** Numbers kept per stanza in `FoundStanzas.fields` (see there). */
+const STRIDE = 8;
 
 /**
- * The checks and the stanzas of one slice of the index, `text` its Latin-1 view (byte offsets are
- * string offsets; every character that matters here is ASCII) starting at byte `base` of `bytes`. A slice
- * begins the index or follows an empty line, so each rule reads it as it would the whole text.
+ * The one pass: each line is read once, byte by byte, refusing a control character (other than tab
+ * and LF), and told apart by its first bytes: a blank line ends a stanza, a continuation must follow
+ * a field, anything else must be `Field:` with a valid field name (`[A-Za-z0-9][!-9;-~]*`). A
+ * stanza runs from its first field line to the end of its last line (the LF not included); of its
+ * fields, the first `Package`, `Version` and `Provides` (any case) are kept as byte ranges of their
+ * values' first lines.
  */
-function scanSlice(
-  bytes: Buffer,
-  text: string,
-  base: number,
-  stanzas: Stanza[],
-  refuse: (code: 'FEED_BAD_INDEX' | 'FEED_TOO_LARGE', at: number | undefined, why: string) => never,
-): void {
-  const line = BAD_LINE.exec(text);
-  if (line) {
-    const shown = text.slice(line.index, text.indexOf('\n', line.index) >>> 0 || undefined);
-    refuse(
-      'FEED_BAD_INDEX',
-      base + line.index,
-      `expected "Field: value", got "${printable(Buffer.from(shown, 'latin1').toString('utf8'))}"`,
-    );
+function findStanzas(bytes: Buffer, refuse: Refuse): FoundStanzas {
+  const finder = new StanzaFinder(bytes, refuse);
+  const n = bytes.length;
+  for (let pos = 0, at = 0; pos < n; pos = at + 1) {
+    at = lineEnd(bytes, pos);
+    // A byte that is neither text nor tab nor LF: the refusal above says which rule it breaks.
+    if (at < 0) refuse('FEED_BAD_INDEX', ~at, 'not valid UTF-8');
+    finder.line(pos, at);
   }
-  const orphan = ORPHAN_CONTINUATION.exec(text);
-  if (orphan)
-    refuse(
-      'FEED_BAD_INDEX',
-      base + orphan.index + orphan[0].length - 1,
-      'continuation line before any field',
-    );
-
-  // Stanza boundaries, then the kept fields of each.
-  const ends: number[] = [];
-  for (const m of text.matchAll(STANZA_END)) ends.push(m.index);
-  ends.push(text.length);
-  const found: Stanza[] = [];
-  let start = 0;
-  for (const end of ends) {
-    // Blank lines between stanzas give ranges of nothing but blanks.
-    let first = start;
-    while (first < end && BLANKS.includes(text.charCodeAt(first))) first++;
-    if (first < end) {
-      found.push({ start, end });
-      // A line over the limit makes its stanza large: only large stanzas have their lines measured.
-      if (end - start > LIMITS.maxLineBytes)
-        checkLines(text, start, end, (code, at, why) => refuse(code, base + at, why));
-    }
-    start = end + 1;
-  }
-  let s = 0;
-  for (const m of text.matchAll(KEPT_FIELD)) {
-    while (s < found.length - 1 && m.index >= found[s]!.end) s++;
-    const stanza = found[s]!;
-    const key = m[1]!.toLowerCase() as 'package' | 'version' | 'provides';
-    // Decoded from the bytes, not cut from the slice: a substring would keep the whole slice alive.
-    const at = base + m.index + m[1]!.length + 1;
-    stanza[key] ??= bytes.toString('utf8', at, at + m[2]!.length).trim();
-  }
-  for (const stanza of found) {
-    const { start: from, end: to, ...fields } = stanza;
-    stanzas.push({ start: base + from, end: base + to, ...fields });
-  }
+  return { fields: finder.fields, count: finder.count };
 }
 
-/** A stanza's place in the index and the kept fields found in it (first lines of their values, as UTF-8 text). */
-interface Stanza {
-  readonly start: number;
-  readonly end: number;
-  package?: string;
-  version?: string;
-  provides?: string;
-}
+/**
+ * The stanzas found so far, a line at a time. A method per line rather than one loop: V8 optimizes
+ * a small method after a few hundred calls, where one large loop ran unoptimized for most of an
+ * index of 10,000 packages while it was compiled.
+ */
+class StanzaFinder {
+  fields: Int32Array = new Int32Array(STRIDE * 1024);
+  count = 0;
+  private open = false;
 
-/** LF, space, tab. */
-const BLANKS = [0x0a, 0x20, 0x09];
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly refuse: Refuse,
+  ) {}
 
-/** Refuses a line of `text` between `start` and `end` longer than the limit. */
-function checkLines(
-  text: string,
-  start: number,
-  end: number,
-  refuse: (code: 'FEED_TOO_LARGE', at: number, why: string) => never,
-): void {
-  let previous = start - 1;
-  for (let at = text.indexOf('\n', start); ; at = text.indexOf('\n', at + 1)) {
-    const stop = at < 0 || at > end ? end : at;
-    if (stop - previous - 1 > LIMITS.maxLineBytes) {
-      refuse('FEED_TOO_LARGE', previous + 1, `line longer than ${LIMITS.maxLineBytes} bytes`);
+  /** The line `[pos, at)`. */
+  line(pos: number, at: number): void {
+    const { bytes } = this;
+    const first = pos < at ? bytes[pos]! : LF;
+    if (first === SPACE || first === TAB || first === LF) {
+      if (blankUntil(bytes, pos, at)) {
+        this.open = false;
+        return;
+      }
+      if (!this.open) this.refuse('FEED_BAD_INDEX', pos, 'continuation line before any field');
+    } else {
+      const colon = fieldNameEnd(bytes, pos, at);
+      if (colon < 0) refuseLine(bytes, pos, at, this.refuse);
+      if (!this.open) this.begin(pos);
+      const slot = keptSlot(bytes, pos, colon - pos);
+      const s = (this.count - 1) * STRIDE + slot;
+      if (slot !== 0 && this.fields[s] === -1) {
+        this.fields[s] = colon + 1;
+        this.fields[s + 1] = at;
+      }
     }
-    if (stop === end) return;
-    previous = at;
+    // A field or a continuation line: the stanza runs to its end.
+    if (at - pos > LIMITS.maxLineBytes) refuseLong(pos, this.refuse);
+    this.fields[(this.count - 1) * STRIDE + 1] = at;
+  }
+
+  private begin(pos: number): void {
+    this.open = true;
+    if (this.count * STRIDE === this.fields.length) {
+      const more = new Int32Array(this.fields.length * 2);
+      more.set(this.fields);
+      this.fields = more;
+    }
+    const s = this.count++ * STRIDE;
+    this.fields.fill(-1, s, s + STRIDE);
+    this.fields[s] = pos;
   }
 }
 
 /**
- * Where the first control character other than tab and LF (a CR included) is, or -1: the whole index
- * is refused for one. A loop over the bytes (11-14 ms for 10 MB here): as fast as a regular
- * expression over one Latin-1 text of the whole index, which the scan no longer makes, and several
- * times faster than one over each of its slices.
+ * Where the line at `pos` ends (its LF, or the end of the index), or `~at` for a byte at `at` that is
+ * a control character or not valid UTF-8. The loop every byte goes through, kept small so that V8
+ * optimizes it early and for good; it checks UTF-8 itself (Node's isUtf8, a pass of its own, cost
+ * as much again here), ASCII taking the short way.
  */
-function firstControl(bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length; i++) {
+function lineEnd(bytes: Buffer, pos: number): number {
+  const n = bytes.length;
+  for (let at = pos; at < n; at++) {
+    const b = bytes[at]!;
+    if (b < SPACE ? b !== TAB : b >= 0x7f) {
+      if (b === LF) return at;
+      const length = b > 0x7f ? utf8Length(bytes, at) : 0;
+      if (length === 0) return ~at;
+      at += length - 1;
+    }
+  }
+  return n;
+}
+
+/** The length of the UTF-8 sequence at `at` (2 to 4), or 0 where none is valid (RFC 3629, as isUtf8). */
+function utf8Length(bytes: Buffer, at: number): number {
+  const b = bytes[at]!;
+  const c1 = at + 1 < bytes.length ? bytes[at + 1]! : 0;
+  if (b >= 0xc2 && b <= 0xdf) return c1 >= 0x80 && c1 <= 0xbf ? 2 : 0;
+  const low = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80;
+  const high = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf;
+  if (b < 0xe0 || b > 0xf4 || c1 < low || c1 > high) return 0;
+  const length = b < 0xf0 ? 3 : 4;
+  if (at + length > bytes.length) return 0;
+  for (let k = at + 2; k < at + length; k++) if (bytes[k]! < 0x80 || bytes[k]! > 0xbf) return 0;
+  return length;
+}
+
+/** Whether `[pos, end)` holds only blanks. */
+function blankUntil(bytes: Buffer, pos: number, end: number): boolean {
+  for (let k = pos; k < end; k++) if (bytes[k] !== SPACE && bytes[k] !== TAB) return false;
+  return true;
+}
+
+/** Where the colon after a valid field name at `pos` is, or -1. */
+function fieldNameEnd(bytes: Buffer, pos: number, end: number): number {
+  if (!isAlphanumeric(bytes[pos]!)) return -1;
+  let k = pos + 1;
+  while (k < end && isNameByte(bytes[k]!)) k++;
+  return k < end && bytes[k] === COLON ? k : -1;
+}
+
+/** Where in a stanza's numbers a field of this name is kept (2, 4, 6), or 0 for a field not kept. */
+function keptSlot(bytes: Buffer, pos: number, length: number): number {
+  if (length === 7) return named(bytes, pos, PACKAGE) ? 2 : named(bytes, pos, VERSION) ? 4 : 0;
+  return length === 8 && named(bytes, pos, PROVIDES) ? 6 : 0;
+}
+
+function refuseLine(bytes: Buffer, pos: number, end: number, refuse: Refuse): never {
+  return refuse(
+    'FEED_BAD_INDEX',
+    pos,
+    `expected "Field: value", got "${printable(bytes.toString('utf8', pos, end))}"`,
+  );
+}
+
+function refuseLong(pos: number, refuse: Refuse): never {
+  return refuse('FEED_TOO_LARGE', pos, `line longer than ${LIMITS.maxLineBytes} bytes`);
+}
+
+/** `[A-Za-z0-9]`, the first byte of a field name. */
+function isAlphanumeric(b: number): boolean {
+  return (b >= 0x30 && b <= 0x39) || ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x7a);
+}
+
+/** `[!-9;-~]`, the other bytes of a field name. */
+function isNameByte(b: number): boolean {
+  return b >= 0x21 && b <= 0x7e && b !== COLON;
+}
+
+/** Whether the field name at `pos` is `lower` in any case (`lower`'s length is the name's). */
+function named(bytes: Buffer, pos: number, lower: Buffer): boolean {
+  for (let i = 0; i < lower.length; i++) if ((bytes[pos + i]! | 0x20) !== lower[i]) return false;
+  return true;
+}
+
+function refuseControl(bytes: Buffer, at: number, refuse: Refuse): never {
+  return refuse(
+    'FEED_BAD_INDEX',
+    at,
+    bytes[at] === 0x0d ? 'carriage return (use LF line ends)' : 'control character',
+  );
+}
+
+/** Where the first control character other than tab and LF (a CR included) is from `from`, or -1. */
+function firstControl(bytes: Uint8Array, from: number): number {
+  for (let i = from; i < bytes.length; i++) {
     const b = bytes[i]!;
-    if (b < 0x20 ? b !== 0x09 && b !== 0x0a : b === 0x7f) return i;
+    if (b < SPACE ? b !== TAB && b !== LF : b === 0x7f) return i;
   }
   return -1;
 }
@@ -208,6 +261,6 @@ function firstControl(bytes: Uint8Array): number {
 /** The line number (from 1) of a byte offset. */
 function lineAt(bytes: Buffer, offset: number): number {
   let line = 1;
-  for (let at = bytes.indexOf(0x0a); at >= 0 && at < offset; at = bytes.indexOf(0x0a, at + 1)) line++;
+  for (let at = bytes.indexOf(LF); at >= 0 && at < offset; at = bytes.indexOf(LF, at + 1)) line++;
   return line;
 }

@@ -169,8 +169,6 @@ async function fetchAndKeep(
     same && index.catalog !== undefined
       ? { packages: index.packages, names: undefined, skipped: index.skipped, catalog: undefined }
       : scanIndex(packages.bytes);
-  // The scan's Latin-1 view of the index (10 MB for 10,000 packages) is garbage too.
-  collectYoungGarbage();
 
   return host.locked(async () => {
     // Another session may have updated the feed meanwhile: its Release counts for the rollback rule.
@@ -206,7 +204,7 @@ async function fetchAndKeep(
     if (summary.names !== undefined || names === undefined || catalog === undefined) {
       const full = summary.catalog === undefined ? scanIndex(packages!.bytes) : summary;
       names = newKeptName('names');
-      written.set(names, full.names.length === 0 ? '' : `${full.names.join('\n')}\n`);
+      written.set(names, full.names);
       catalog = newKeptName('catalog');
       written.set(catalog, full.catalog!);
     }

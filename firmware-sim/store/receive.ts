@@ -4,6 +4,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { renameDurably, tempPathFor, writeFileAtomic } from '../../common/atomic.js';
+import { monotonicMs } from '../../common/clock.js';
 import { HashThread, hashThreadPays } from '../../tuning/hash-thread.js';
 import type { InstallRequest } from '../api.js';
 import { checkCompatibility } from '../config/compat.js';
@@ -135,11 +136,11 @@ class Stopwatch {
   ms = 0;
 
   async time<T>(promise: Promise<T>): Promise<T> {
-    const started = performance.now();
+    const started = monotonicMs();
     try {
       return await promise;
     } finally {
-      this.ms += performance.now() - started;
+      this.ms += monotonicMs() - started;
     }
   }
 }

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { HTTP2_CONSTANTS } from '../../scripts/http2-constants.js';
 import { UNDICI_BUNDLE, VERSION_LINE } from '../../tuning/undici-bundle.js';
 import { ROOT } from '../helpers/run-edgesh.js';
 
@@ -25,6 +26,8 @@ test('the build bundles the installed undici, and the transports load it from it
     'const agent = new Agent();',
     "const res = await request('http://127.0.0.1:' + server.address().port + '/', { dispatcher: agent });",
     'console.log(await res.body.text());',
+    // node:http2 stays unloaded (HTTP2_CONSTANTS).
+    "console.log(process.moduleLoadList.filter((m) => m.includes('http2')).join(',') || 'no http2');",
     'await agent.close();',
     'server.close();',
   ].join('\n');
@@ -34,6 +37,27 @@ test('the build bundles the installed undici, and the transports load it from it
     timeout: 20_000,
   });
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stdout.trim(), 'from the bundle');
+  assert.equal(r.stdout.trim(), 'from the bundle\nno http2');
   assert.match(r.stderr, /undici\.cjs code cache accepted/);
+});
+
+test("the constants the bundle gives undici's HTTP/2 client are node:http2's", () => {
+  const { constants } = createRequire(import.meta.url)('node:http2') as typeof import('node:http2');
+  for (const [name, value] of Object.entries(HTTP2_CONSTANTS))
+    assert.equal((constants as Record<string, unknown>)[name], value, name);
+  // Every constant undici's client destructures from node:http2 is given.
+  const client = readFileSync(
+    createRequire(import.meta.url).resolve('undici/lib/dispatcher/client-h2.js'),
+    'utf8',
+  );
+  const read = /const \{\s*constants: \{([^}]*)\}\s*\} = http2/.exec(client)?.[1];
+  assert.ok(read, 'client-h2.js destructures node:http2 constants');
+  assert.deepEqual(
+    read
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n !== '')
+      .sort(),
+    Object.keys(HTTP2_CONSTANTS).sort(),
+  );
 });

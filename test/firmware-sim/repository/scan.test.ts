@@ -1,9 +1,11 @@
 // The update's pass over a fetched index and its gzip reader: the same answers however the index is cut.
 import assert from 'node:assert/strict';
+import { isUtf8 } from 'node:buffer';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { FeedError, parsePackagesIndex } from '../../../firmware-sim/feeds/index.js';
-import { CatalogFile } from '../../../firmware-sim/repository/catalog-file.js';
+import { CatalogFile, formatCatalog } from '../../../firmware-sim/repository/catalog-file.js';
 import { inflateIndex } from '../../../firmware-sim/repository/fetch.js';
 import { scanIndex } from '../../../firmware-sim/repository/scan.js';
 
@@ -109,5 +111,82 @@ test('inflateIndex: one member, several members, a trailer that lies, a bomb, co
   await assert.rejects(
     inflateIndex(Buffer.from('not gzip at all, not at all'), MAX),
     (e: unknown) => (e as FeedError).code === 'FEED_BAD_INDEX',
+  );
+});
+
+/** The catalog formatCatalog makes of the rows the scan found, in index order: what the scan must write. */
+function reference(catalog: Buffer): Buffer {
+  const rows = new CatalogFile(catalog).rows().sort((a, b) => a[2] - b[2]);
+  return formatCatalog(rows);
+}
+
+test('the catalog written from bytes is the one formatCatalog makes, whatever the names and values', () => {
+  // Plain names in order take the byte path; names out of order, quoted, spaced or non-ASCII at an
+  // edge take the string path; values with quotes, backslashes, tabs and non-ASCII edges either way.
+  const value = fc.string({
+    unit: fc.constantFrom('a', '1', '"', '\\', '\t', ' ', 'é', '\u00a0', '(', ','),
+    maxLength: 6,
+  });
+  const name = fc.oneof(
+    fc.string({ unit: fc.constantFrom('a', 'b', '-', '.', '+', '0'), minLength: 1, maxLength: 4 }),
+    value,
+  );
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ name, version: value, provides: fc.option(value), sorted: fc.boolean() }), {
+        maxLength: 12,
+      }),
+      fc.boolean(),
+      (stanzas, sort) => {
+        const list = sort
+          ? [...stanzas].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+          : stanzas;
+        const text = list
+          .map(
+            (s) =>
+              `Package: ${s.name}\nVersion: ${s.version}\n${s.provides === null ? '' : `Provides: ${s.provides}\n`}`,
+          )
+          .join('\n');
+        const summary = scanIndex(Buffer.from(text));
+        assert.deepEqual(summary.catalog, reference(summary.catalog));
+        const names = [...new Set(list.map((s) => s.name.trim()).filter((n) => n !== ''))].sort();
+        assert.equal(summary.names.toString(), names.map((n) => `${n}\n`).join(''));
+        assert.equal(
+          summary.packages,
+          names.length === 0 ? 0 : list.filter((s) => s.name.trim() !== '').length,
+        );
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('UTF-8 is checked as Node checks it, and before any other rule', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 1, maxLength: 8 }), (raw) => {
+      // Bytes that are not control characters, in a description.
+      const tail = Buffer.from(raw.map((b) => (b < 0x20 || b === 0x7f ? 0x41 : b)));
+      const bytes = Buffer.concat([
+        Buffer.from('Package: a\nVersion: 1\nDescription: '),
+        tail,
+        Buffer.from('\n'),
+      ]);
+      if (isUtf8(bytes)) assert.equal(scanIndex(bytes).packages, 1);
+      else assert.throws(() => scanIndex(bytes), /^FeedError: Packages: not valid UTF-8$|not valid UTF-8/);
+    }),
+    { numRuns: 500 },
+  );
+  // A bad line before invalid UTF-8 or a control character: the index is refused for those first.
+  const bad = Buffer.concat([
+    Buffer.from('Package: a\nnot a field\nDescription: '),
+    Buffer.from([0xc3, 0x28, 0x0a]),
+  ]);
+  assert.throws(
+    () => scanIndex(bad),
+    (e: unknown) => (e as FeedError).message === 'Packages: not valid UTF-8',
+  );
+  assert.throws(
+    () => scanIndex(Buffer.from('Package: a\nnot a field\nDescription: \u001b\n')),
+    (e: unknown) => (e as FeedError).message === 'Packages line 3: control character',
   );
 });

@@ -86,6 +86,23 @@ describe('update', () => {
     assert.equal(r!.outcome === 'updated' && r!.freshness.state, 'none');
   });
 
+  test('the signature is judged before the text: an index that does not read is refused for its signature when changed', async () => {
+    // The index is scanned while its signature is checked on another thread; the order of the rules holds.
+    const dir = await stickFeed('order');
+    for (const file of ['Packages.gz', 'Release', 'Release.sig']) await rm(join(dir, file));
+    const bad = Buffer.from('Package: order-a\nVersion: 1\nnot a field\n');
+    await writeFile(join(dir, 'Packages'), bad);
+    await writeFile(join(dir, 'Packages.sig'), formatSignature(signMessage(bad, t.vendorKey)));
+    const [signed] = await t.device.updateFeeds({ fetcher: mediaFetcher(t.device), names: ['order'] });
+    failed(signed!, 'FEED_BAD_INDEX');
+    await writeFile(join(dir, 'Packages'), Buffer.from('Package: order-b\nVersion: 1\nnot a field\n'));
+    const [changed] = await t.device.updateFeeds({ fetcher: mediaFetcher(t.device), names: ['order'] });
+    failed(changed!, 'FEED_BAD_SIGNATURE');
+    await writeFile(join(dir, 'Packages.sig'), formatSignature(signMessage(bad, stranger.secretKey)));
+    const [unknown] = await t.device.updateFeeds({ fetcher: mediaFetcher(t.device), names: ['order'] });
+    failed(unknown!, 'FEED_UNTRUSTED');
+  });
+
   test('a bad feed keeps its previous index and the others are still updated', async () => {
     const good = await stickFeed('good');
     const bad = await stickFeed('bad');
