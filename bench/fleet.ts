@@ -1,9 +1,10 @@
 // Fleet benchmarks (root): the example rollout with the Ansible collection against `xargs -P 10 ssh host 'CMD | json'`,
 // and one `ssh host 'package show | json'` against `ssh host true`, on one fleet of `npm run fleet` (real sshd per device).
 import { chmod, readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../lab/paths.js';
-import { runPlaybook, serveRollout } from '../lab/rollout.js';
+import { type RolloutSource, runPlaybook, serveRollout } from '../lab/rollout.js';
 import type { Bench, BenchResult } from './types.js';
 import { haveCommand, median, runCommand, scratch } from './util.js';
 
@@ -52,58 +53,69 @@ async function seconds(run: () => Promise<unknown>): Promise<number> {
 }
 
 /**
- * The rollout: the collection's example playbook (batches of 10, install over http, reboot, check
- * active) against the same commands over OpenSSH, 10 devices at a time, one connection per device:
- * `package install … confirm | json; reboot confirm | json`. Each side rolls out a new version to
- * every device (the playbook first, then xargs one version later), so that both install and reboot.
+ * The rollout: the collection's example playbook (batches of 10, read the device's packages, install
+ * over http, reboot, check active) against the same commands over OpenSSH, 10 devices at a time, one
+ * connection per device: `package show | json; package install … confirm | json; reboot confirm | json`.
+ * Each run rolls out a newer version to every device, so that every run installs and reboots. The
+ * reference runs before and after the playbook and counts with its mean: on a shared machine the load
+ * drifts during a run of minutes, and one side alone would take the drift. The load average is in the note.
  */
 async function rollout(): Promise<BenchResult[]> {
   return withFleet(COUNT, async (fleet) => {
-    const first = await serveRollout(fleet, { name: 'greeter', version: '2.0.0', payload: 64 * 1024 });
-    const second = await serveRollout(fleet, { name: 'greeter', version: '2.0.1', payload: 64 * 1024 });
+    const versions = ['2.0.0', '2.0.1', '2.0.2'];
+    const sources = [];
     try {
+      for (const version of versions)
+        sources.push(await serveRollout(fleet, { name: 'greeter', version, payload: 64 * 1024 }));
+      const [before, ours, after] = sources as [RolloutSource, RolloutSource, RolloutSource];
+      const hosts = `${fleet.devices.map((d) => d.name).join('\n')}\n`;
+      // What the package module sends, as one line: it reads the packages first (idempotence).
+      const xargs = (source: RolloutSource) =>
+        seconds(() =>
+          runCommand(
+            'sh',
+            [
+              '-c',
+              `xargs -P ${PARALLEL} -I{} ssh -F "$1" {} "$2" >/dev/null`,
+              'xargs',
+              fleet.sshConfig,
+              `package show | json; package install proto http ${source.server} ${source.src} confirm | json; reboot confirm | json`,
+            ],
+            { input: hosts },
+          ),
+        );
+      const load = [loadavg()[0]!];
+      const first = await xargs(before);
+      load.push(loadavg()[0]!);
       let failed = 0;
       const ansible = await seconds(async () => {
         const run = await runPlaybook(fleet, 'edgesh.device.rollout', {
-          rollout_package: first.name,
-          rollout_version: first.version,
-          rollout_src: first.src,
-          rollout_server: first.server,
+          rollout_package: ours.name,
+          rollout_version: ours.version,
+          rollout_src: ours.src,
+          rollout_server: ours.server,
           rollout_batch: PARALLEL,
         });
         failed = Object.values(run.stats).filter((s) => s.failures > 0 || s.unreachable > 0).length;
       });
       if (failed > 0) throw new Error(`the playbook failed on ${failed} devices`);
-      const command = `package install proto http ${second.server} ${second.src} confirm | json; reboot confirm | json`;
-      const hosts = `${fleet.devices.map((d) => d.name).join('\n')}\n`;
-      const xargs = await seconds(() =>
-        runCommand(
-          'sh',
-          [
-            '-c',
-            `xargs -P ${PARALLEL} -I{} ssh -F "$1" {} "$2" >/dev/null`,
-            'xargs',
-            fleet.sshConfig,
-            command,
-          ],
-          { input: hosts },
-        ),
-      );
+      load.push(loadavg()[0]!);
+      const second = await xargs(after);
+      load.push(loadavg()[0]!);
       return [
         {
           name: `rollout to ${COUNT} devices with the collection (serial ${PARALLEL}, forks ${PARALLEL})`,
-          reference: `xargs -P ${PARALLEL} ssh host 'package install … confirm | json; reboot confirm | json'`,
+          reference: `xargs -P ${PARALLEL} ssh host 'package show | json; package install … confirm | json; reboot confirm | json'`,
           ours: ansible,
-          theirs: xargs,
+          theirs: (first + second) / 2,
           target: 1.5,
           kind: 'ratio',
           unit: 's',
-          note: 'one run each; every device installs and reboots on both sides',
+          note: `the reference is the mean of a run before (${first.toFixed(1)} s) and after (${second.toFixed(1)} s); every device installs and reboots in each run; load average (1 min) ${load.map((l) => l.toFixed(1)).join(', ')} at the start and end of each`,
         },
       ];
     } finally {
-      await first.close();
-      await second.close();
+      for (const source of sources) await source.close();
     }
   });
 }

@@ -25,7 +25,7 @@ const confirmParams = [options(confirmFlag)] as const;
  * activated and others not, which only the next boot sorts out (it is crash safe, not a transaction
  * to cancel); it ends in seconds anyway.
  */
-const BOOTING = 'boot in progress, cannot be interrupted';
+export const BOOTING = 'boot in progress, cannot be interrupted';
 
 /** The boot report as `reboot`, `factory-reset` and `show last-boot` print it. */
 export function bootReportLines(report: BootReportDoc, env: CommandEnv): string[] {

@@ -265,6 +265,15 @@ export function flag<const W extends string, const K extends string = W>(
  */
 export const confirmFlag = flag('confirm', 'Do not ask: the command is confirmed on this line');
 
+/**
+ * `reboot` after a file install: when the install changed what the next boot runs, reboot at once, in
+ * the same command (the word is the confirmation); one command line for install, reboot and its report.
+ */
+export const rebootFlag = flag(
+  'reboot',
+  'Reboot at once when the install changed the device, and print the boot report',
+);
+
 /** `dry-run`: do everything but change the device, and say what would have been done. */
 export const dryRunFlag = flag(
   'dry-run',

@@ -1,5 +1,6 @@
 // The documents of the package context (docs/automation.md): the list, one package, the results of install and remove.
 import type { InstallResult, PackageDetails, PackageSummary } from '../firmware-sim/api.js';
+import type { BootReportDoc } from './device-docs.js';
 import { orNull } from './json.js';
 
 /** One package of `package show | json`. */
@@ -130,6 +131,8 @@ export type InstallDoc = {
   } | null;
   /** What the text form prints as `Warning:` lines, without `Warning: `. */
   readonly warnings: readonly string[];
+  /** With `reboot`, the report of the boot that followed the install; null when there was none. */
+  readonly boot: BootReportDoc | null;
 };
 
 /** The document of an install, with the warnings the text form prints. */
@@ -161,6 +164,7 @@ export function installDoc(r: InstallResult, warnings: readonly string[]): Insta
             kept_in_backup: r.removal.keptInBackup,
           },
     warnings,
+    boot: null,
   };
 }
 

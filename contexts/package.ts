@@ -3,7 +3,9 @@
 import { printable } from '../common/text.js';
 import type { InstallResult } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
+import { bootReportDoc } from './device-docs.js';
 import { CliError } from './errors.js';
+import { BOOTING, bootReportLines } from './exec.js';
 import type { PlanResultDoc } from './feed-docs.js';
 import { installTarget } from './feed-param-types.js';
 import {
@@ -16,7 +18,9 @@ import {
   confirmFlag,
   dryRunFlag,
   flag,
+  option,
   options,
+  rebootFlag,
 } from './grammar.js';
 import {
   type InstallDoc,
@@ -37,7 +41,7 @@ import {
 } from './package-plan.js';
 import { queryCommands } from './package-queries.js';
 import { AFTER_REBOOT, detailLines, installLines, packageTable } from './package-text.js';
-import { installedPackage, type PackageFile, packageFile, packageOrAll } from './param-types.js';
+import { installedPackage, type PackageFile, packageFile, packageOrAll, word } from './param-types.js';
 import { openSource, persistentFlag, sourceOptions } from './source.js';
 
 export { AFTER_REBOOT } from './package-text.js';
@@ -74,10 +78,17 @@ const installParams = [
     requiredIf: (a) => fromFile(a) || (a.target as { name?: string } | undefined)?.name === undefined,
     skipIf: (a) => a.dryRun !== undefined || a.noRecommends !== undefined || a.confirm !== undefined,
   }),
-  // A file install takes dry-run and confirm after the file.
+  // A file install takes dry-run, confirm and reboot after the file.
   options(
     { ...dryRunFlag, help: INSTALL_DRY_RUN, skipIf: (a) => a.file === undefined },
     { ...confirmFlag, skipIf: (a) => a.file === undefined },
+    { ...rebootFlag, skipIf: (a) => a.file === undefined },
+    option(
+      'version',
+      word('<version>', 'The version the file must hold'),
+      'Install only this version: unchanged without a transfer when it is installed, a file of another version refused',
+      { display: '<version>', skipIf: (a) => a.file === undefined },
+    ),
   ),
 ] as const;
 const removeParams = [arg('target', packageOrAll, { optional: true }), options(confirmFlag)] as const;
@@ -122,6 +133,10 @@ async function installFrom(
   file: PackageFile,
   env: CommandEnv,
 ): Promise<InstallDoc> {
+  if (args.version !== undefined) {
+    const kept = await installedAt(file.name, args.version, args, env);
+    if (kept !== undefined) return kept;
+  }
   const source = await openSource(
     {
       ...args,
@@ -139,6 +154,7 @@ async function installFrom(
       stream: source.transfer.stream,
       signal: env.signal,
       ...(args.dryRun === true ? { dryRun: true } : {}),
+      ...(args.version === undefined ? {} : { version: args.version }),
       confirmDowngrade: async (from, to, subject) => {
         source.done();
         const what = subject === 'firmware' ? 'firmware' : file.name;
@@ -149,7 +165,48 @@ async function installFrom(
     source.done();
     source.transfer.stream.destroy();
   }
-  return installDoc(result, await installWarnings(result, env));
+  const doc = installDoc(result, await installWarnings(result, env));
+  if (args.reboot !== true || !doc.changed || !doc.reboot_required) return doc;
+  // The install is done and stored: the boot that activates it is not interrupted (as `reboot`).
+  const report = await env.session.shielded(BOOTING, () => env.services.device.boot());
+  return { ...doc, boot: bootReportDoc(report) };
+}
+
+/**
+ * `install … version V` when `name` is installed at V, valid, and persistent if asked: `unchanged`
+ * without a transfer (the device knows the version it holds; only another version needs the file).
+ */
+async function installedAt(
+  name: string,
+  version: string,
+  args: { readonly persistent?: boolean; readonly dryRun?: boolean },
+  env: CommandEnv,
+): Promise<InstallDoc | undefined> {
+  const persistent = args.persistent === true;
+  const device = env.services.device;
+  const entry = (await device.list()).find((p) => p.name === name);
+  if (entry === undefined || entry.state === 'removed' || entry.version !== version) return undefined;
+  if (entry.verification === 'Invalid' || (persistent && !entry.persistent)) return undefined;
+  const details = await device.details(name);
+  return {
+    result: 'unchanged',
+    changed: false,
+    dry_run: args.dryRun === true,
+    name,
+    version,
+    previous_version: version,
+    verification: entry.verification,
+    reason: entry.reason ?? null,
+    signing_key: details.keyNumber ?? null,
+    persistent: entry.persistent,
+    will_activate: entry.state !== 'inactive',
+    reboot_required: false,
+    kind: 'package',
+    firmware: null,
+    removal: null,
+    warnings: [],
+    boot: null,
+  };
 }
 
 /**
@@ -276,6 +333,7 @@ export const packageContext: Context = {
         }
         for (const line of installLines(doc)) env.out.line(line);
         for (const warning of doc.warnings) env.out.warn(warning);
+        if (doc.boot !== null) for (const line of bootReportLines(doc.boot, env)) env.out.line(line);
       },
     }),
     command({

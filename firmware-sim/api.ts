@@ -98,6 +98,11 @@ export interface InstallRequest {
    * result says what the install would have done (a downgrade as if confirmed).
    */
   readonly dryRun?: boolean;
+  /**
+   * The version the file must hold (`install … version V`): a file of another version is refused
+   * before anything is stored (`DEVICE_VERSION_MISMATCH`).
+   */
+  readonly version?: string;
 }
 
 /**

@@ -24,6 +24,8 @@ export type DeviceErrorCode =
   | 'DEVICE_DEPENDS'
   /** An older version and the caller did not confirm the downgrade. */
   | 'DEVICE_DOWNGRADE_REFUSED'
+  /** The file holds another version than the request names (`install … version V`). */
+  | 'DEVICE_VERSION_MISMATCH'
   | 'DEVICE_TOO_LARGE'
   | 'DEVICE_ABORTED'
   /** The device storage is full (ENOSPC, EDQUOT). */

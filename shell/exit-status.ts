@@ -82,6 +82,7 @@ const CLASS_OF: { readonly [C in LayerCode]: ErrorClass } = {
   DEVICE_UNSAFE_PACKAGE: 'refused',
   DEVICE_ARCHITECTURE: 'refused',
   DEVICE_DEPENDS: 'refused',
+  DEVICE_VERSION_MISMATCH: 'refused',
   DEVICE_TOO_LARGE: 'refused',
   DEVICE_SECURE_BOOT: 'refused',
   DEVICE_UNTRUSTED: 'refused',

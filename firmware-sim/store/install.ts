@@ -61,6 +61,16 @@ interface Installed {
   readonly active?: ActiveRecord;
 }
 
+/** `install … version V`: a file of another version is refused before anything is stored. */
+function checkVersion(received: Received, request: InstallRequest): void {
+  const version = received.reading.control.version;
+  if (request.version === undefined || version === request.version) return;
+  throw new DeviceError(
+    'DEVICE_VERSION_MISMATCH',
+    `package ${request.name} refused: the file holds version ${version}, not ${request.version}; nothing was installed`,
+  );
+}
+
 /**
  * Installs in one or two turns of the lock. The package is received, verified and checked under
  * the lock; a downgrade question is asked with the lock released (the file is complete and verified
@@ -81,6 +91,7 @@ export async function installPackage(host: InstallHost, request: InstallRequest)
       const trust = await trustStore();
       received = await receivePackage(paths, device, trust, request);
       checkReceived(received, device, request.name);
+      checkVersion(received, request);
       const kind = kindOfReceived(received, request.name);
       const config = await readBootConfig(paths.bootConfigFile);
       if (kind === 'removal') {

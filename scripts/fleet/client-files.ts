@@ -50,6 +50,9 @@ export function inventory(site: ClientSite): string {
     `    ansible_ssh_private_key_file: ${yaml(site.clientKey)}`,
     '    ansible_host_key_checking: true',
     '    ansible_python_interpreter: /usr/bin/python3',
+    // For ansible.builtin.ssh (the rollout's connection): OpenSSH reads the user's ~/.ssh of the
+    // password file, not $HOME, so the fleet's known_hosts is named.
+    `    ansible_ssh_common_args: ${yaml(`-o UserKnownHostsFile=${join(site.dir, 'known_hosts')} -o GlobalKnownHostsFile=/dev/null -o IdentitiesOnly=yes`)}`,
   );
   return `${lines.join('\n')}\n`;
 }

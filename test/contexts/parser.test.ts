@@ -712,7 +712,7 @@ const helps: ReadonlyArray<{ context?: string; line: string; expected: string[] 
   {
     context: 'package',
     line: 'install 192.0.2.1 x.wmopkg ',
-    expected: ['dry-run', 'confirm', '<cr>', '|'],
+    expected: ['dry-run', 'confirm', 'reboot', 'version', '<cr>', '|'],
   },
   { line: 'reboot ', expected: ['confirm', '<cr>', '|'] },
   { context: 'package', line: 'install proto ', expected: ['<ftp|tftp|scp|sftp|http|https>'] },

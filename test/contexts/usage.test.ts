@@ -16,7 +16,11 @@ test('usage of install names dry-run and confirm once, at the end where both for
   for (const word of ['dry-run', 'confirm', 'no-recommends', 'persistent']) {
     assert.equal(line.split(`[${word}]`).length - 1, 1, `${word} once in: ${line}`);
   }
-  assert.match(line, /\[no-recommends\] \[PKGNAME\.wmopkg\] \[dry-run\] \[confirm\]$/);
+  // A file install's own words (reboot, version) follow the two shared ones.
+  assert.match(
+    line,
+    /\[no-recommends\] \[PKGNAME\.wmopkg\] \[dry-run\] \[confirm\] \[reboot\] \[version <version>\]$/,
+  );
 });
 
 test('both dry-run entries of install say the same, so that help describes it once truly', () => {

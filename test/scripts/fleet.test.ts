@@ -106,6 +106,11 @@ test('client files: known_hosts with and without port 22, inventory, ssh_config'
   assert.match(inv, /^ {4}ansible_network_os: edgesh\.device\.edgesh$/m);
   assert.match(inv, /^ {4}ansible_connection: ansible\.netcommon\.network_cli$/m);
   assert.match(inv, /^ {4}ansible_network_cli_ssh_type: paramiko$/m);
+  // OpenSSH (the rollout's ansible.builtin.ssh) checks host keys against the fleet's known_hosts.
+  assert.match(
+    inv,
+    /^ {4}ansible_ssh_common_args: "-o UserKnownHostsFile=\/f\/known_hosts -o GlobalKnownHostsFile=\/dev\/null /m,
+  );
   const config = sshConfig(site);
   assert.match(config, /^Host edge-001\n {2}HostName 127\.0\.1\.1\n {2}Port 22$/m);
   assert.match(config, /^ {2}StrictHostKeyChecking yes$/m);

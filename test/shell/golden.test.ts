@@ -101,6 +101,32 @@ const goldens: readonly Golden[] = [
     ],
   },
   {
+    name: 'install-reboot',
+    title:
+      'install … reboot boots at once when the install changed the device, in the same command; unchanged or refused, no boot',
+    args: [
+      '-c',
+      'package install 192.0.2.1 v1/pkgname.wmopkg reboot; package install 192.0.2.1 v1/pkgname.wmopkg reboot | json | include "result|changed|boot"',
+      '-c',
+      'package install 192.0.2.1 tampered.wmopkg confirm reboot; show last-boot | json | include booted_at',
+      '-c',
+      'package install 192.0.2.1 v2/pkgname.wmopkg confirm reboot | json | include "result|name|version|activated|boot"; show version | include Reboot',
+    ],
+  },
+  {
+    name: 'install-version',
+    title:
+      'install … version V: a file of another version is refused before anything is stored; V installed is unchanged without a transfer',
+    args: [
+      '-c',
+      'package install 192.0.2.1 v1/pkgname.wmopkg version 2.0; package show',
+      '-c',
+      'package install 192.0.2.1 v1/pkgname.wmopkg version 1.0 confirm reboot | json | include "result|changed|"boot""',
+      '-c',
+      'package install 192.0.2.1 no/such/pkgname.wmopkg version 1.0 confirm reboot | json | include "result|changed|boot"; package install 192.0.2.1 no/such/pkgname.wmopkg version 2.0',
+    ],
+  },
+  {
     name: 'dry-run',
     title: 'install … dry-run fetches and verifies, stores nothing, asks nothing',
     stdin: [

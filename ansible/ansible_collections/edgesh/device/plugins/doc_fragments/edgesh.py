@@ -14,6 +14,8 @@ notes:
 - Runs over C(ansible.netcommon.network_cli) with C(ansible_network_os=edgesh.device.edgesh); the module
   runs on the controller and sends CLI commands through the persistent connection, reading their JSON
   documents (C(| json)).
+- Runs over C(ansible.builtin.ssh) as well, each command line then one C(ssh HOST 'COMMAND | json') through
+  OpenSSH's ControlMaster, without a persistent connection process per host (cheaper over many devices).
 - The session is switched to automation mode when it opens (C(terminal automation)), in which the
   device never asks a question; every command of the modules that would ask carries C(confirm).
 - A device error fails the task with the device's message in C(msg) and its class (C(usage),

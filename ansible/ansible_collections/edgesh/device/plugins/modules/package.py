@@ -21,7 +21,9 @@ description:
 - Installed or removed packages take effect at the next boot. With C(reboot=true) the module reboots
   the device when the package changed (or a change of it is still pending) and checks, in the boot
   report, that the package is active at the expected version; one task, so that a rollout that stops
-  cannot leave a device installed but not rebooted.
+  cannot leave a device installed but not rebooted. An install reboots in the same command
+  (C(package install ... confirm reboot)). Over C(ansible.builtin.ssh), with I(version), the task is one
+  command line per device, the device itself keeping an installed I(version) (C(install ... version V)).
 - Supports check mode and diff. In check mode, when only the file can tell what would change
   (C(state=latest), or a I(version) other than the installed one), the device fetches and verifies
   the file without storing it (C(install ... dry-run)).
@@ -138,7 +140,7 @@ commands:
   description: The commands sent to the device that change it (or, in check mode, would).
   returned: always
   type: list
-  sample: ['package install proto http 192.0.2.10:8080 pkgs/hello.wmopkg confirm', 'reboot confirm']
+  sample: ['package install proto http 192.0.2.10:8080 pkgs/hello.wmopkg confirm reboot']
 before:
   description: The package as C(package show | json) described it before, or null when it was not installed.
   returned: always
@@ -172,6 +174,8 @@ from ansible_collections.edgesh.device.plugins.module_utils.network.edgesh.edges
     CommandTimeout,
     EdgeshError,
     run,
+    run_lines,
+    whole_lines,
 )
 from ansible_collections.edgesh.device.plugins.module_utils.network.edgesh.plan import (
     boot_failures,
@@ -230,9 +234,22 @@ def main():
 
 def apply(module, name, result):
     p = module.params
-    entry = find(run(module, "package show")["packages"], name)
+    # Where each round trip is a process of the device (OpenSSH), a rollout's task is one command line:
+    # the packages, then the install that the device itself skips when the version is there already
+    # (`version`), refuses for a file of another version, and follows with its boot (`reboot`).
+    prefetched = None
+    if (whole_lines(module) and not module.check_mode and p["reboot"] and p["state"] == "present"
+            and p["version"] is not None and p["src"]):
+        docs, error = run_lines(module, ["package show", install_line(module, p["password"], False)])
+        entry = find(docs[0]["packages"], name)
+        prefetched = (docs[1] if len(docs) > 1 else None, error)
+    else:
+        entry = find(run(module, "package show")["packages"], name)
     result["before"] = entry
     action, reason = decide(entry, p["state"], p["version"], p["persistent"])
+    if prefetched is not None and action is None:
+        # The device kept what is installed, as decide() says it should (the same rule on both sides).
+        action = "install" if prefetched[1] is not None or prefetched[0].get("changed") else None
     if action in ("install", "fetch") and not p["src"]:
         module.fail_json(msg="%s: %s, and src is not given" % (name, reason), **result)
 
@@ -245,33 +262,42 @@ def apply(module, name, result):
             result["result"] = run(module, command)
         after = dict(entry, state="removed")
     elif action in ("install", "fetch"):
-        after = install(module, name, action, entry, result)
+        after = install(module, name, action, entry, result, prefetched)
 
     if module._diff:
         result["diff"] = {"before": describe(entry), "after": describe(after),
                           "before_header": "%s (before)" % name, "after_header": "%s (after)" % name}
 
     pending = after is not None and after.get("state") in ("pending", "removed")
-    if p["reboot"] and (result["changed"] or pending):
+    if result["rebooted"]:
+        check_boot(module, name, after, result)
+    elif p["reboot"] and (result["changed"] or pending):
         reboot_and_check(module, name, after, result)
     elif p["reboot"] and p["state"] != "absent" and installed(after) and after.get("state") != "active":
         module.fail_json(msg="%s %s is installed but not active: %s"
                          % (name, after.get("version"), after.get("reason") or after.get("state")), **result)
 
 
-def install(module, name, action, entry, result):
-    """Installs src (or, in check mode, says what that would do); returns the package entry expected after."""
+def install_line(module, password, dry_run):
+    """The module's `package install …`: a downgrade confirmed and the version required only when the task
+    names the version it wants; with reboot, the boot in the same command when the install changed the
+    device (no moment in which the device holds the package installed but not rebooted)."""
     p = module.params
-    # A downgrade is confirmed only when the task names the version it wants.
+    explicit_version = p["state"] == "present" and p["version"] is not None
+    return install_command(p["src"], p["server"], p["proto"], p["media"], p["user"], password,
+                           p["persistent"], confirm=explicit_version, dry_run=dry_run,
+                           reboot=p["reboot"] and not dry_run, version=p["version"] if explicit_version else None)
+
+
+def install(module, name, action, entry, result, prefetched=None):
+    """Installs src (or, in check mode, says what that would do); returns the package entry expected after.
+    `prefetched` is (document, error) of an install already sent in the same line as `package show`."""
+    p = module.params
     explicit_version = p["state"] == "present" and p["version"] is not None
     dry_run = module.check_mode
 
-    def command(password, dry):
-        return install_command(p["src"], p["server"], p["proto"], p["media"], p["user"], password,
-                               p["persistent"], confirm=explicit_version, dry_run=dry)
-
     # The change as the result shows it: without dry-run, and a password never appears in it.
-    shown = command("****" if p["password"] else None, False)
+    shown = install_line(module, "****" if p["password"] else None, False)
     if dry_run and action == "install" and not installed(entry):
         # Nothing to compare with: an install changes the device whatever the file holds.
         result["commands"].append(shown)
@@ -279,21 +305,32 @@ def install(module, name, action, entry, result):
         return {"name": name, "version": p["version"] or "?",
                 "state": "pending", "verification": None, "persistent": p["persistent"]}
     try:
-        done = run(module, command(p["password"], dry_run))
+        if prefetched is not None:
+            done, error = prefetched
+            if error is not None:
+                raise error
+        else:
+            done = run(module, install_line(module, p["password"], dry_run))
     except EdgeshError as e:
         if p["state"] == "latest" and e.error_class == "not-confirmed":
             # The file is older than the installed package: latest never downgrades.
             result["result"] = {"result": "unchanged", "changed": False, "reason": e.message}
             return entry
         raise
+    boot = done.pop("boot", None)
     result["result"] = done
     if done.get("changed"):
         result["commands"].append(shown)
         result["changed"] = True
+    if boot is not None:
+        result["rebooted"] = True
+        result["boot"] = boot
     if explicit_version and done.get("version") != p["version"]:
         module.fail_json(msg="%s has version %s, not %s as asked%s"
                          % (p["src"], done.get("version"), p["version"],
-                            "" if dry_run or not done.get("changed") else " (it is installed now, pending a reboot)"),
+                            "" if dry_run or not done.get("changed")
+                            else " (it is installed and active now)" if boot is not None
+                            else " (it is installed now, pending a reboot)"),
                          **result)
     if not done.get("changed"):
         return entry
@@ -307,9 +344,14 @@ def reboot_and_check(module, name, after, result):
     result["changed"] = True
     if module.check_mode:
         return
-    report = run(module, "reboot confirm")
+    result["boot"] = run(module, "reboot confirm")
     result["rebooted"] = True
-    result["boot"] = report
+    check_boot(module, name, after, result)
+
+
+def check_boot(module, name, after, result):
+    """Fails unless the boot report in the result left the package as asked."""
+    report = result["boot"]
     if module.params["state"] == "absent":
         if any(line["name"] == name for line in report.get("packages", [])):
             module.fail_json(msg="%s is still installed after the reboot" % name, **result)

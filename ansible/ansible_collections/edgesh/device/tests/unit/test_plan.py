@@ -84,6 +84,8 @@ class Commands(unittest.TestCase):
             ("a path with a blank", dict(src="my pkgs/a.wmopkg", server="h"), 'package install h "my pkgs/a.wmopkg"'),
             ("confirmed", dict(src="a.wmopkg", server="h", confirm=True), "package install h a.wmopkg confirm"),
             ("dry run", dict(src="a.wmopkg", server="h", dry_run=True), "package install h a.wmopkg dry-run"),
+            ("confirmed, rebooting in the same command", dict(src="a.wmopkg", server="h", confirm=True, reboot=True),
+             "package install h a.wmopkg confirm reboot"),
         ]
         for title, kwargs, command in cases:
             self.assertEqual(install_command(**kwargs), command, title)

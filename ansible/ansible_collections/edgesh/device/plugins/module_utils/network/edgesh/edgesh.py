@@ -80,6 +80,44 @@ def run(module, command, json_output=True):
         raise EdgeshError(line, "the device did not answer with a JSON document: %s" % to_text(out)[:200], "failed")
 
 
+def whole_lines(module):
+    """Whether each round trip is a command line of its own (OpenSSH: `ssh HOST 'LINE'`, one process of the
+    device each), so that commands are worth sending together."""
+    return getattr(module, "_edgesh_whole_lines", False) is True
+
+
+def run_lines(module, commands):
+    """Runs commands as one line (`A | json; B | json`) in one round trip; returns the documents printed, in
+    order, and the EdgeshError of the line (None when every command succeeded). The shell runs every
+    command of a line even after one failed, so a line must only hold commands that may all run."""
+    line = "; ".join("%s | json" % command for command in commands)
+    error = None
+    try:
+        out = get_connection(module).get(command=line)
+    except ConnectionError as exc:
+        out = getattr(exc, "out", "")
+        message, error_class = parse_error(getattr(exc, "err", None) or to_text(exc))
+        error = EdgeshError(line, message, error_class)
+    text = to_text(out, errors="surrogate_then_replace")
+    docs = []
+    decoder = json.JSONDecoder()
+    at = 0
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at >= len(text):
+            break
+        try:
+            doc, at = decoder.raw_decode(text, at)
+        except ValueError:
+            raise EdgeshError(line, "the device did not answer with JSON documents: %s" % text[at:at + 200],
+                              "failed")
+        docs.append(doc)
+    if not docs:
+        raise error or EdgeshError(line, "the device printed no document", "failed")
+    return docs, error
+
+
 class CommandTimeout(object):
     """Raises the connection's command timeout for a long command (a boot, a large download), then restores it."""
 

@@ -67,8 +67,9 @@ def decide(entry, state, version=None, persistent=False):
 
 
 def install_command(src, server=None, proto=None, media=None, user=None, password=None,
-                    persistent=False, confirm=False, dry_run=False):
-    """`package install …` for a file on a server or a media (docs/shell.md, docs/automation.md)."""
+                    persistent=False, confirm=False, dry_run=False, reboot=False, version=None):
+    """`package install …` for a file on a server or a media (docs/shell.md, docs/automation.md); with
+    `reboot`, the device reboots in the same command when the install changed it."""
     words = ["package", "install"]
     if persistent:
         words.append("persistent")
@@ -87,6 +88,10 @@ def install_command(src, server=None, proto=None, media=None, user=None, passwor
         words.append("dry-run")
     if confirm:
         words.append("confirm")
+    if reboot:
+        words.append("reboot")
+    if version is not None:
+        words += ["version", quote(version)]
     return " ".join(words)
 
 
