@@ -98,7 +98,7 @@ error_class:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgesh.device.plugins.module_utils.network.edgesh.edgesh import (
-    EdgeshError,
+    conclude,
     quote,
     run,
 )
@@ -128,12 +128,7 @@ def main():
         supports_check_mode=True,
     )
     result = {"changed": False, "commands": [], "before": None, "result": None, "update": None}
-    try:
-        apply(module, result)
-    except EdgeshError as e:
-        result.update(e.result())
-        module.fail_json(**result)
-    module.exit_json(**result)
+    conclude(module, result, lambda: apply(module, result))
 
 
 def apply(module, result):

@@ -171,8 +171,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgesh.device.plugins.module_utils.network.edgesh.edgesh import (
     PROTOCOLS,
-    CommandTimeout,
     EdgeshError,
+    conclude,
     run,
     run_lines,
     whole_lines,
@@ -223,13 +223,7 @@ def main():
         module.fail_json(msg="src needs server (or media)")
 
     result = {"changed": False, "commands": [], "before": None, "result": None, "rebooted": False}
-    try:
-        with CommandTimeout(module, p["timeout"]):
-            apply(module, name, result)
-    except EdgeshError as e:
-        result.update(e.result())
-        module.fail_json(**result)
-    module.exit_json(**result)
+    conclude(module, result, lambda: apply(module, name, result), p["timeout"])
 
 
 def apply(module, name, result):

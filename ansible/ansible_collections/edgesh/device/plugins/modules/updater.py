@@ -131,8 +131,7 @@ error_class:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgesh.device.plugins.module_utils.network.edgesh.edgesh import (
-    CommandTimeout,
-    EdgeshError,
+    conclude,
     run,
 )
 from ansible_collections.edgesh.device.plugins.module_utils.network.edgesh.settings import (
@@ -175,13 +174,7 @@ def main():
         module.fail_json(msg=str(e))
 
     result = {"changed": False, "commands": [], "before": None, "after": None, "run": None}
-    try:
-        with CommandTimeout(module, p["timeout"]):
-            apply(module, wanted, result)
-    except EdgeshError as e:
-        result.update(e.result())
-        module.fail_json(**result)
-    module.exit_json(**result)
+    conclude(module, result, lambda: apply(module, wanted, result), p["timeout"])
 
 
 def apply(module, wanted, result):

@@ -140,3 +140,16 @@ class CommandTimeout(object):
         if self.previous is not None:
             get_connection(self.module).set_option(self.OPTION, self.previous)
         return False
+
+
+def conclude(module, result, step, timeout=None):
+    """Ends a module: runs `step` (a function of no arguments that fills `result`) with the command
+    timeout raised to `timeout`, then exits with `result`, or fails with it and the device's error
+    (its message and class) when the device refused."""
+    try:
+        with CommandTimeout(module, timeout):
+            step()
+    except EdgeshError as e:
+        result.update(e.result())
+        module.fail_json(**result)
+    module.exit_json(**result)
