@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
+import { monotonicMs } from '../common/clock.js';
 import type { HashReply, HashRequest } from './hash-thread-worker.js';
 
 /** Below this size a worker's start (about 20 ms of CPU) costs more than hashing on this thread. */
@@ -211,9 +212,4 @@ export class HashThread {
     this.#hashedWaiters = [];
     for (const waiter of waiters) waiter.resolve();
   }
-}
-
-/** `performance.now()` without loading perf_hooks (2-15 ms of CPU at a Node 20 start; common/clock.ts). */
-function monotonicMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
 }

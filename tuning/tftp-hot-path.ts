@@ -3,6 +3,7 @@
 import type { Socket } from 'node:dgram';
 import { availableParallelism } from 'node:os';
 import type { GetStream } from 'tftp';
+import { monotonicMs } from '../common/clock.js';
 
 /**
  * The parts of tftp 0.1.2's client request (`get._reader`) that run once per block. Internal: pinned by
@@ -232,8 +233,3 @@ export interface PollerClock {
 }
 
 const LOOP_CLOCK: PollerClock = { now: () => monotonicMs(), next: (fn) => setImmediate(fn) };
-
-/** `performance.now()` without loading perf_hooks (2-15 ms of CPU at a Node 20 start; common/clock.ts). */
-function monotonicMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
-}
