@@ -99,12 +99,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgesh.device.plugins.module_utils.network.edgesh.edgesh import (
     conclude,
+    find_named,
     quote,
     run,
 )
 from ansible_collections.edgesh.device.plugins.module_utils.network.edgesh.settings import (
     feed_commands,
-    find_feed,
 )
 
 
@@ -133,7 +133,7 @@ def main():
 
 def apply(module, result):
     p = module.params
-    entry = find_feed(run(module, "package show feeds")["feeds"], p["name"])
+    entry = find_named(run(module, "package show feeds")["feeds"], p["name"])
     result["before"] = entry
     commands = feed_commands(entry, p["name"], p["state"], p["url"], p["persistent"])
     after = None

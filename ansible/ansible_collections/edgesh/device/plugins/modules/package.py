@@ -173,6 +173,7 @@ from ansible_collections.edgesh.device.plugins.module_utils.network.edgesh.edges
     PROTOCOLS,
     EdgeshError,
     conclude,
+    find_named,
     run,
     run_lines,
     whole_lines,
@@ -181,7 +182,6 @@ from ansible_collections.edgesh.device.plugins.module_utils.network.edgesh.plan 
     boot_failures,
     decide,
     describe,
-    find,
     install_command,
     installed,
     package_name,
@@ -235,10 +235,10 @@ def apply(module, name, result):
     if (whole_lines(module) and not module.check_mode and p["reboot"] and p["state"] == "present"
             and p["version"] is not None and p["src"]):
         docs, error = run_lines(module, ["package show", install_line(module, p["password"], False)])
-        entry = find(docs[0]["packages"], name)
+        entry = find_named(docs[0]["packages"], name)
         prefetched = (docs[1] if len(docs) > 1 else None, error)
     else:
-        entry = find(run(module, "package show")["packages"], name)
+        entry = find_named(run(module, "package show")["packages"], name)
     result["before"] = entry
     action, reason = decide(entry, p["state"], p["version"], p["persistent"])
     if prefetched is not None and action is None:

@@ -9,10 +9,10 @@ __metaclass__ = type
 import unittest
 
 import _loader  # noqa: F401  (must come before the collection's imports)
+from ansible_collections.edgesh.device.plugins.module_utils.network.edgesh.edgesh import find_named
 from ansible_collections.edgesh.device.plugins.module_utils.network.edgesh.settings import (
     expected_state,
     feed_commands,
-    find_feed,
     normalize_requests,
     parse_constraint,
     request_commands,
@@ -53,8 +53,8 @@ class Feed(unittest.TestCase):
             self.assertEqual(feed_commands(*args), expected, title)
 
     def test_find(self):
-        self.assertIs(find_feed([MAIN], "main"), MAIN)
-        self.assertIsNone(find_feed([MAIN], "mai"))
+        self.assertIs(find_named([MAIN], "main"), MAIN)
+        self.assertIsNone(find_named([MAIN], "mai"))
 
 
 class Requests(unittest.TestCase):

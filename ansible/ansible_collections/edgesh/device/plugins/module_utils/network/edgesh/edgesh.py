@@ -55,6 +55,14 @@ def quote(value):
     return '"%s"' % value.replace("\\", "\\\\").replace('"', '\\"')
 
 
+def find_named(entries, name):
+    """The entry of a document's list (`packages`, `feeds`) whose `name` is name, or None."""
+    for entry in entries:
+        if entry.get("name") == name:
+            return entry
+    return None
+
+
 def get_connection(module):
     """The persistent connection of the task (network_cli with the collection's cliconf plugin)."""
     connection = getattr(module, "_edgesh_connection", None)

@@ -30,14 +30,6 @@ def package_name(name, src):
     return name or from_src, None
 
 
-def find(packages, name):
-    """The entry of `package show` for name, or None."""
-    for package in packages:
-        if package.get("name") == name:
-            return package
-    return None
-
-
 def installed(entry):
     """Whether an entry of `package show` is installed (a removed package is only still active)."""
     return entry is not None and entry.get("state") != "removed"

@@ -16,14 +16,6 @@ CONSTRAINT = re.compile(r"^\(?\s*(<<|<=|>=|>>|=)\s*([^\s()]+)\s*\)?$")
 DEFAULT_PRIORITY = 50
 
 
-def find_feed(feeds, name):
-    """The feed of `show feeds | json` named `name`, or None."""
-    for feed in feeds:
-        if feed.get("name") == name:
-            return feed
-    return None
-
-
 def same_url(a, b):
     """Whether two feed URLs name the same place as the device writes them (it drops a trailing slash)."""
     return a is not None and b is not None and a.rstrip("/") == b.rstrip("/")
