@@ -28,7 +28,7 @@ const confirmParams = [options(confirmFlag)] as const;
 export const BOOTING = 'boot in progress, cannot be interrupted';
 
 /** The boot report as `reboot`, `factory-reset` and `show last-boot` print it. */
-export function bootReportLines(report: BootReportDoc, env: CommandEnv): string[] {
+function bootReportLines(report: BootReportDoc, env: CommandEnv): string[] {
   const rows = report.packages.map((l) => [
     l.name,
     l.version,
@@ -52,8 +52,8 @@ export function bootReportLines(report: BootReportDoc, env: CommandEnv): string[
   return lines;
 }
 
-/** Prints a boot report (`text` of the commands that have one). */
-function printBootReport(report: BootReportDoc, env: CommandEnv): void {
+/** Prints a boot report (`text` of the commands that have one, and of those that boot on the way). */
+export function printBootReport(report: BootReportDoc, env: CommandEnv): void {
   for (const line of bootReportLines(report, env)) env.out.line(line);
 }
 

@@ -5,7 +5,7 @@ import type { InstallResult } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
 import { bootReportDoc } from './device-docs.js';
 import { CliError } from './errors.js';
-import { BOOTING, bootReportLines } from './exec.js';
+import { BOOTING, printBootReport } from './exec.js';
 import type { PlanResultDoc } from './feed-docs.js';
 import { installTarget } from './feed-param-types.js';
 import {
@@ -333,7 +333,7 @@ export const packageContext: Context = {
         }
         for (const line of installLines(doc)) env.out.line(line);
         for (const warning of doc.warnings) env.out.warn(warning);
-        if (doc.boot !== null) for (const line of bootReportLines(doc.boot, env)) env.out.line(line);
+        if (doc.boot !== null) printBootReport(doc.boot, env);
       },
     }),
     command({

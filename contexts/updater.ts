@@ -9,7 +9,7 @@ import type {
 import { formatHeld, formatLost, formatUpdaterStep } from '../firmware-sim/api.js';
 import { commonCommands, commonGroups } from './common.js';
 import { CliError } from './errors.js';
-import { bootReportLines } from './exec.js';
+import { printBootReport } from './exec.js';
 import { sessionFeedFetcher } from './feed-fetch.js';
 import {
   arg,
@@ -365,7 +365,7 @@ function runNowText(doc: UpdaterRunDoc, env: CommandEnv): void {
       env.out.line(
         `Applied plan ${doc.plan_id} (${steps(doc.steps_applied)}). ${doc.reboot === 'done' ? 'Rebooting (reboot auto):' : 'Changes are applied after reboot.'}`,
       );
-      if (doc.boot) for (const line of bootReportLines(doc.boot, env)) env.out.line(line);
+      if (doc.boot) printBootReport(doc.boot, env);
   }
 }
 
