@@ -1,6 +1,6 @@
 // The thread of tuning/hash-thread.ts: SHA-256 of chunks of shared memory, and the file writes of the same chunks.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeSync } from 'node:fs';
+import { readFileSync, write } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 
 /** What the thread is started with: the file it writes (`write` requests), if any. */
@@ -38,7 +38,7 @@ export type HashRequest =
 export interface HashThreadFigures {
   /** CPU time of the thread in ms (Linux), undefined elsewhere. */
   readonly cpuMs: number | undefined;
-  /** Wall time spent in write calls, ms. */
+  /** Time the writes took from start to end, summed, ms. */
   readonly writeMs: number;
 }
 
@@ -69,31 +69,61 @@ if (parentPort) {
   const hash = createHash('sha256');
   let failed = false;
   let writeMs = 0;
+  // Writes run on libuv's threads while this one hashes the next chunk (a write that waits for the disk
+  // would otherwise hold up the hashing): `writing` holds the requests whose write is not done, in order.
+  const writing: number[] = [];
+  let received = 0;
+  let flushWanted = false;
   // Answers are gathered: the requests waiting in the port are all handled first (one message event
   // each), then one answer says how far the thread got (setImmediate runs once the port is drained).
-  let done = 0;
   let written = 0;
   let answering = false;
+  const doneUpTo = () => (writing.length > 0 ? writing[0]! - 1 : received);
   const answer = () => {
     if (!answering || failed) return;
     answering = false;
-    port.postMessage({ done, written } satisfies HashReply);
+    port.postMessage({ done: doneUpTo(), written } satisfies HashReply);
     written = 0;
   };
-  const finished = (seq: number) => {
-    done = seq;
+  const progressed = () => {
+    if (flushWanted && writing.length === 0) {
+      flushWanted = false;
+      answering = true;
+      answer();
+      port.postMessage({ flushed: true, cpuMs: threadCpuMs(), writeMs } satisfies HashReply);
+      return;
+    }
     if (answering) return;
     answering = true;
     setImmediate(answer);
   };
-  const writeAll = (view: Uint8Array, position: number) => {
+  const fail = (error: unknown) => {
+    if (failed) return;
+    failed = true;
+    const { code, syscall, errno } = error as NodeJS.ErrnoException;
+    port.postMessage({
+      error: (error as Error).message,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(typeof syscall === 'string' ? { syscall } : {}),
+      ...(typeof errno === 'number' ? { errno } : {}),
+    } satisfies HashReply);
+  };
+  const writeAll = (seq: number, view: Uint8Array, position: number) => {
     if (fd === undefined) throw new Error('this hashing thread has no file to write');
+    writing.push(seq);
     const started = performance.now();
-    let at = 0;
-    // A short write (rare on a file): go on from where it stopped.
-    while (at < view.length) at += writeSync(fd, view, at, view.length - at, position + at);
-    writeMs += performance.now() - started;
-    written += view.length;
+    const from = (at: number) =>
+      write(fd, view, at, view.length - at, position + at, (error, bytes) => {
+        if (failed) return;
+        if (error) return fail(error);
+        // A short write (rare on a file): go on from where it stopped.
+        if (at + bytes < view.length) return from(at + bytes);
+        writeMs += performance.now() - started;
+        written += view.length;
+        writing.splice(writing.indexOf(seq), 1);
+        progressed();
+      });
+    from(0);
   };
   port.on('message', (request: HashRequest) => {
     if (failed) return;
@@ -104,29 +134,27 @@ if (parentPort) {
           break;
         case 'update':
           hash.update(new Uint8Array(memory.get(request.id)!, request.offset, request.length));
-          finished(request.seq);
+          received = request.seq;
+          progressed();
           break;
         case 'write':
-          writeAll(new Uint8Array(memory.get(request.id)!, request.offset, request.length), request.position);
-          finished(request.seq);
+          received = request.seq;
+          writeAll(
+            request.seq,
+            new Uint8Array(memory.get(request.id)!, request.offset, request.length),
+            request.position,
+          );
           break;
         case 'digest':
           port.postMessage({ digest: hash.digest('hex'), cpuMs: threadCpuMs() } satisfies HashReply);
           break;
         case 'flush':
-          answer();
-          port.postMessage({ flushed: true, cpuMs: threadCpuMs(), writeMs } satisfies HashReply);
+          flushWanted = true;
+          progressed();
           break;
       }
     } catch (error) {
-      failed = true;
-      const { code, syscall, errno } = error as NodeJS.ErrnoException;
-      port.postMessage({
-        error: (error as Error).message,
-        ...(typeof code === 'string' ? { code } : {}),
-        ...(typeof syscall === 'string' ? { syscall } : {}),
-        ...(typeof errno === 'number' ? { errno } : {}),
-      } satisfies HashReply);
+      fail(error);
     }
   });
 }

@@ -4,10 +4,11 @@
 // that also reads the socket, so one core did both and the other sat mostly idle. Here a worker hashes
 // chunks of memory shared with this thread (nothing is copied for a chunk already in a
 // SharedArrayBuffer, and the install's batches are), and this thread goes on receiving. Given the file,
-// the same worker also writes the chunks it reads (`write`): this thread then never waits for the disk
-// nor spends time on the write calls and their promises (measured: about 0.4 s of waiting and 0.1 s
-// of CPU of a 512 MiB install, docs/transports.md "Speed"). The worker's answers are gathered: one per
-// turn of its event loop, however many requests it handled in that turn.
+// the same worker also starts the writes of the chunks it reads (`write`, on libuv's threads, so that
+// a write waiting for the disk does not hold up the hashing): the receiving thread then neither waits
+// for the disk nor spends time on write calls and their promises (docs/transports.md "Speed" has the
+// measurement). The worker's answers are gathered: one per turn of its event loop, however many
+// requests it handled in that turn.
 // test/tuning/hash-thread.test.ts checks the digests against node:crypto's on this thread, and the
 // file against what was written.
 import { createRequire } from 'node:module';
@@ -97,7 +98,7 @@ export class HashThread {
   #closed = false;
   /** CPU time the thread spent, in ms, known after `digest` or `flush` (Linux only). */
   cpuMs: number | undefined;
-  /** Time the thread spent in write calls, in ms, known after `flush`. */
+  /** Time the writes the thread started took (summed), in ms, known after `flush`. */
   writeMs: number | undefined;
   /** Time the caller waited for the thread: for room (the promises of `update` and `write`), the digest, `flush`. */
   waitedMs = 0;

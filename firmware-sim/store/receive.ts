@@ -175,7 +175,7 @@ export interface ReceiveBreakdown {
   readonly hashWaitMs?: number;
   /** CPU time of the hashing thread, if one ran (Linux). */
   readonly hashThreadCpuMs?: number;
-  /** Time the hashing thread spent in write calls, if it wrote the file. */
+  /** Time the file writes the hashing thread started took (summed), if it wrote the file. */
   readonly hashThreadWriteMs?: number;
 }
 
