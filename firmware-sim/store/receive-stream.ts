@@ -24,7 +24,7 @@ export interface BatchOptions {
   readonly batchBytes?: number;
   /** Collects the young garbage every COLLECT_EVERY bytes (collectYoungGarbage). */
   readonly collect?: () => void;
-  /** Whether a large chunk must be copied into a shared batch as well (asked at each batch). */
+  /** Whether a large chunk outside shared memory must be copied into a shared batch (asked at each batch). */
   readonly copyLarge?: () => boolean;
 }
 
@@ -43,8 +43,9 @@ export interface BatchOptions {
  * copied, or, passed on as it is, when its `release` is called.
  *
  * Every COLLECT_EVERY bytes, `collect` runs (tuning/young-gc.ts: the chunks handed out before are dead).
- * Where `copyLarge()` says so (a thread reads the batches: tuning/hash-thread.ts), large chunks are
- * copied into pooled shared batches too, and a lent one goes back to its source at once.
+ * Where `copyLarge()` says so (a thread reads the batches: tuning/hash-thread.ts), large chunks not in
+ * shared memory already are copied into pooled shared batches too, and a lent one goes back to its
+ * source at once.
  *
  * Resolves after the stream ended and the last `each` settled; rejects with the stream's error or the
  * first error of `each`, after the `each` in progress has settled, so that nothing is still working on
@@ -72,9 +73,13 @@ export function eachBatch(
     const ready = () => queued >= batchBytes || (queue.length > 0 && (queue[0]!.length >= large || ended));
     /** The next batch: a large chunk alone, or small chunks copied into a pooled buffer. */
     const take = (): [Buffer, () => void] => {
+      const copyAll = copyLarge();
+      /** Whether a chunk is copied into a pooled batch rather than passed on as it is. */
+      const copied = (chunk: Buffer) =>
+        chunk.length < large ||
+        (copyAll && chunk.length <= batchBytes && !(chunk.buffer instanceof SharedArrayBuffer));
       const first = queue[0]!;
-      const copyAll = first.length <= batchBytes && copyLarge();
-      if (!copyAll && (first.length >= large || (queue.length === 1 && ended))) {
+      if (!copied(first) || (queue.length === 1 && ended && !copyAll)) {
         queue.shift();
         queued -= first.length;
         const back = takeReturn(first);
@@ -83,11 +88,7 @@ export function eachBatch(
       // Shared memory, so that a hashing thread (tuning/hash-thread.ts) reads the batch in place.
       const buffer = free.pop() ?? Buffer.from(new SharedArrayBuffer(batchBytes));
       let used = 0;
-      while (
-        queue.length > 0 &&
-        (queue[0]!.length < large || copyAll) &&
-        used + queue[0]!.length <= batchBytes
-      ) {
+      while (queue.length > 0 && copied(queue[0]!) && used + queue[0]!.length <= batchBytes) {
         const chunk = queue.shift()!;
         chunk.copy(buffer, used);
         used += chunk.length;

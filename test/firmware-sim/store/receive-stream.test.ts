@@ -76,6 +76,21 @@ describe('eachBatch', () => {
     assert.ok(handed.every((b) => b.length <= 1024));
   });
 
+  test('a large chunk already in shared memory is passed on as it is, even where copyLarge says so', async () => {
+    const large = Buffer.from(new SharedArrayBuffer(800));
+    large.set(randomBytes(800));
+    const originals: Buffer[] = [];
+    await eachBatch(
+      Readable.from([randomBytes(10), large]),
+      async (batch, release) => {
+        originals.push(batch);
+        release();
+      },
+      { batchBytes: 1024, copyLarge: () => true },
+    );
+    assert.ok(originals.includes(large), 'the shared chunk itself was handed out');
+  });
+
   test('released batch buffers are reused; unreleased ones are not', async () => {
     // Batches over 4 KiB: Buffer.allocUnsafe gives each its own memory (smaller ones share a pool).
     const chunks = Array.from({ length: 64 }, () => randomBytes(1000));
