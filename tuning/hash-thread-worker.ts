@@ -8,7 +8,7 @@ export interface HashThreadData {
   readonly fd?: number;
 }
 
-/** What the hashing thread is told, in order. */
+/** What the hashing thread is told, in order (several in one message). */
 export type HashRequest =
   /** A shared buffer, registered once under `id`; later requests name it by `id`. */
   | { readonly op: 'buffer'; readonly id: number; readonly memory: SharedArrayBuffer }
@@ -125,8 +125,7 @@ if (parentPort) {
       });
     from(0);
   };
-  port.on('message', (request: HashRequest) => {
-    if (failed) return;
+  const handle = (request: HashRequest) => {
     try {
       switch (request.op) {
         case 'buffer':
@@ -155,6 +154,12 @@ if (parentPort) {
       }
     } catch (error) {
       fail(error);
+    }
+  };
+  port.on('message', (requests: readonly HashRequest[]) => {
+    for (const request of requests) {
+      if (failed) return;
+      handle(request);
     }
   });
 }

@@ -88,6 +88,7 @@ export class HashThread {
   #nextId = 0;
   #seq = 0;
   readonly #inFlight: InFlight[] = [];
+  #outbox: HashRequest[] = [];
   #outstanding = 0;
   readonly #staging: SharedArrayBuffer[] = [];
   #roomWaiters: Array<() => void> = [];
@@ -226,8 +227,19 @@ export class HashThread {
     );
   }
 
+  /**
+   * Queues a request; the requests queued in one run of this thread go in one message (a batch's write
+   * and the update of its data member: one message instead of two; a message costs this thread more
+   * than the bookkeeping of a request).
+   */
   #post(request: HashRequest): void {
-    this.#worker.postMessage(request);
+    this.#outbox.push(request);
+    if (this.#outbox.length > 1) return;
+    queueMicrotask(() => {
+      const requests = this.#outbox;
+      this.#outbox = [];
+      if (!this.#closed) this.#worker.postMessage(requests);
+    });
   }
 
   /** The id under which the thread knows `memory`; registered on first use. */
