@@ -14,9 +14,10 @@ export const COLLECT_EVERY = 4 * 1024 * 1024;
 
 /**
  * Free batch buffers kept for reuse: more than the install holds at once (the file's queue and the
- * write in flight, the hashing thread's queue), so that none is allocated anew in the steady state.
+ * write in flight, or the hashing thread's eight batches, tuning/hash-thread.ts), so that none is
+ * allocated anew in the steady state.
  */
-const POOL_LIMIT = 8;
+const POOL_LIMIT = 12;
 
 /** Options of `eachBatch`. */
 export interface BatchOptions {
