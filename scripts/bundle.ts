@@ -182,6 +182,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'edgesh-bundle-'));
 try {
   const device = join(scratch, 'device');
   run(['--device', device, '--user', 'build', '-c', 'whoami'], {});
+  if (await warmInteractive(device)) checkVorpalCache();
   run(['--device', device, '--user', 'build', ...WARM_UP], { EDGESH_CODE_CACHE: 'write' });
   const check = run(['--device', device, '--user', 'build', '-c', 'whoami'], { EDGESH_CODE_CACHE: 'report' });
   // Not a build failure: without its cache the bundle only starts slower (the bundle tests say so).
@@ -218,8 +219,8 @@ function run(args: readonly string[], env: Readonly<Record<string, string>>): st
  * The TTY front-end's vorpal, with the stand-ins of `vorpalStandIns` (shell/vorpal.ts), as one
  * CommonJS file with its own code cache: its 120 modules load from node_modules in a third more CPU
  * time than from this file, and the first TAB after start waits for them (docs/shell.md, "Startup").
- * The cache holds what loading it compiles (module bodies, the constructor), written by a run that
- * loads it as the shell does.
+ * The cache written here holds what loading it compiles (module bodies, the constructor); when
+ * node-pty is installed, `warmInteractive` then replaces it with one of a whole interactive start.
  */
 async function bundleVorpal(): Promise<void> {
   const { vorpalMain, standIns } = vorpalStandIns();
@@ -254,18 +255,70 @@ async function bundleVorpal(): Promise<void> {
   const text = readFileSync(file, 'utf8');
   const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
   writeFileSync(file, `${text}//# edgesh-code-cache=vorpal.${digest}.v8cache\n`);
+  loadVorpalOnce('write');
+  checkVorpalCache();
+}
+
+/** Loads vorpal.cjs in a process of its own as the shell does, with `EDGESH_CODE_CACHE=mode`; returns its stderr. */
+function loadVorpalOnce(mode: 'write' | 'report'): string {
   const load = `import(${JSON.stringify(join(dist, 'shell/vorpal.js'))}).then((m) => { m.loadVorpal(); process.exit(0); })`;
   const { NODE_OPTIONS: _, ...base } = process.env;
-  for (const mode of ['write', 'report']) {
-    const r = spawnSync(process.execPath, ['-e', load], {
-      env: { ...base, EDGESH_CODE_CACHE: mode },
-      encoding: 'utf8',
-    });
-    if (r.status !== 0)
-      throw new Error(`bundle check failed: loading vorpal.cjs exited ${r.status}: ${r.stderr.trim()}`);
-    if (mode === 'report' && !r.stderr.includes('vorpal.cjs code cache accepted'))
-      console.error(`warning: V8 does not take the code cache of vorpal.cjs: ${r.stderr.trim()}`);
+  const r = spawnSync(process.execPath, ['-e', load], {
+    env: { ...base, EDGESH_CODE_CACHE: mode },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0)
+    throw new Error(`bundle check failed: loading vorpal.cjs exited ${r.status}: ${r.stderr.trim()}`);
+  return r.stderr;
+}
+
+/** Says so (not a build failure: without its cache vorpal only loads slower) when V8 refuses vorpal's cache. */
+function checkVorpalCache(): void {
+  const report = loadVorpalOnce('report');
+  if (!report.includes('vorpal.cjs code cache accepted'))
+    console.error(`warning: V8 does not take the code cache of vorpal.cjs: ${report.trim()}`);
+}
+
+/**
+ * Refills vorpal's code cache from an interactive start on a pseudo-terminal, as an operator's
+ * session begins: the first prompt, keys typed ahead, a TAB completed, a command run, a second
+ * prompt. The cache then also holds what only a session compiles (inquirer drawing its prompt, Rx
+ * delivering keys, readline's key handling), which a first TAB would otherwise compile from source
+ * (docs/shell.md, "Startup"). The launcher writes the bundle's cache at the same exit; the
+ * script-mode warm-up after this replaces it. node-pty is a development dependency: without it
+ * (a production install), the cache of `bundleVorpal` stays. Returns whether the session ran.
+ */
+async function warmInteractive(device: string): Promise<boolean> {
+  let PtyShell: typeof import('../lab/pty.js').PtyShell;
+  try {
+    ({ PtyShell } = await import('../lab/pty.js'));
+  } catch {
+    return false;
   }
+  const { NODE_OPTIONS: _, ...base } = process.env;
+  const shell = new PtyShell(
+    ['--device', device, '--user', 'build'],
+    { LANG: 'C.UTF-8', EDGESH_SERVICES: '', EDGESH_CODE_CACHE: 'write' },
+    undefined,
+    base,
+  );
+  try {
+    await shell.waitFor(':/>');
+    shell.type('pack\t');
+    await shell.waitFor('package ');
+    // Ctrl-U drops the line; a command runs and the next prompt is drawn; Ctrl-D ends the session.
+    const mark = shell.mark();
+    shell.type('\x15whoami\r');
+    await shell.waitFor(/build[\s\S]*:\/>/, mark);
+    shell.type('\x04');
+    const status = await shell.exited();
+    if (status !== 0) throw new Error(`exited ${status}`);
+  } catch (e) {
+    throw new Error(`bundle check failed: the interactive warm-up: ${(e as Error).message}`);
+  } finally {
+    shell.kill();
+  }
+  return true;
 }
 
 /**
