@@ -306,29 +306,21 @@ function runLoad(name: string, load: string, mode: 'write' | 'report'): string {
  * (a production install), the cache of `bundleVorpal` stays. Returns whether the session ran.
  */
 async function warmInteractive(device: string): Promise<boolean> {
-  let PtyShell: typeof import('../lab/pty.js').PtyShell;
+  let pty: typeof import('../lab/pty.js');
   try {
-    ({ PtyShell } = await import('../lab/pty.js'));
+    pty = await import('../lab/pty.js');
   } catch {
     return false;
   }
   const { NODE_OPTIONS: _, ...base } = process.env;
-  const shell = new PtyShell(
+  const shell = new pty.PtyShell(
     ['--device', device, '--user', 'build'],
     { LANG: 'C.UTF-8', EDGESH_SERVICES: '', EDGESH_CODE_CACHE: 'write' },
     undefined,
     base,
   );
   try {
-    await shell.waitFor(':/>');
-    shell.type('pack\t');
-    await shell.waitFor('package ');
-    // Ctrl-U drops the line; a command runs and the next prompt is drawn; Ctrl-D ends the session.
-    const mark = shell.mark();
-    shell.type('\x15whoami\r');
-    await shell.waitFor(/build[\s\S]*:\/>/, mark);
-    shell.type('\x04');
-    const status = await shell.exited();
+    const status = await pty.typeFirstSession(shell, 'build');
     if (status !== 0) throw new Error(`exited ${status}`);
   } catch (e) {
     throw new Error(`bundle check failed: the interactive warm-up: ${(e as Error).message}`);

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadVendorSecretKey } from '../../firmware-sim/index.js';
-import { PtyShell } from '../../lab/pty.js';
+import { PtyShell, typeFirstSession } from '../../lab/pty.js';
 import { buildPackage, file } from '../helpers/package-fixtures.js';
 import { BIN, DEVICE_SERVICES, ROOT, testEnv } from '../helpers/run-edgesh.js';
 
@@ -213,14 +213,7 @@ test('the code cache of vorpal.cjs already holds what an interactive start compi
     [launcher, ...args],
   ]);
   try {
-    await shell.waitFor(':/>');
-    shell.type('pack\t');
-    await shell.waitFor('package ');
-    const mark = shell.mark();
-    shell.type('\x15whoami\r');
-    await shell.waitFor(/admin[\s\S]*:\/>/, mark);
-    shell.type('\x04');
-    assert.equal(await shell.exited(), 0);
+    assert.equal(await typeFirstSession(shell, 'admin'), 0);
   } finally {
     shell.kill();
   }
