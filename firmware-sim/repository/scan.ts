@@ -3,6 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import { DEFAULT_STANZA_LIMITS, FeedError } from '../feeds/index.js';
 import { printable } from '../format/index.js';
 import { blankValue, type FoundStanzas, writeCatalog } from './catalog-bytes.js';
+import { scanIndexFast } from './scan-fast.js';
 
 /** What an update keeps of an index besides the file itself. */
 export interface IndexSummary {
@@ -42,6 +43,16 @@ type Refuse = (code: 'FEED_BAD_INDEX' | 'FEED_TOO_LARGE', at: number | undefined
  * feed neither parses nor holds 10,000 packages.
  */
 export function scanIndex(bytes: Buffer): IndexSummary {
+  if (bytes.length > LIMITS.maxTotalBytes)
+    throw new FeedError('FEED_TOO_LARGE', `Packages: larger than ${LIMITS.maxTotalBytes} bytes`);
+  return scanIndexFast(bytes, LIMITS.maxLineBytes) ?? scanIndexChecked(bytes);
+}
+
+/**
+ * scanIndex by the byte loop: the reference for scanIndexFast (scan-fast.ts), and what runs where
+ * that pass cannot vouch for its answer (an index it refuses, odd names, stanzas left out).
+ */
+export function scanIndexChecked(bytes: Buffer): IndexSummary {
   const refuse: Refuse = (code, at, why) => {
     const where = at === undefined ? '' : ` line ${lineAt(bytes, at)}`;
     throw new FeedError(code, `Packages${where}: ${why}`);
