@@ -38,6 +38,8 @@ export interface CatalogEntry {
  * catalog gets one in memory).
  */
 const VERSION = 4;
+/** The catalog format this version writes and reads: a kept catalog of another is written again by the next update. */
+export const CATALOG_FORMAT = VERSION;
 const ENDIAN = endianness();
 const MARK = '["edgesh-catalog",';
 const TAB = 0x09;

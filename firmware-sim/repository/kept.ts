@@ -39,6 +39,8 @@ export interface KeptIndex {
   readonly names: string;
   /** The catalog of the index (catalog-file.ts): what plans read. Absent in states of earlier versions. */
   readonly catalog?: string;
+  /** Its format (`CATALOG_FORMAT`); absent: format 3 or earlier. */
+  readonly catalogFormat?: number;
 }
 
 /** `state.json` of a feed: written atomically, the commit point of an update. */

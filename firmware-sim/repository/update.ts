@@ -12,6 +12,7 @@ import {
 } from '../feeds/index.js';
 import type { TrustStore } from '../format/index.js';
 import { faultPoint } from '../state/fault.js';
+import { CATALOG_FORMAT } from './catalog-file.js';
 import { inflateIndex, readAll } from './fetch.js';
 import type { RepositoryHost } from './host.js';
 import {
@@ -166,7 +167,7 @@ async function fetchAndKeep(
   });
   const same = index !== undefined && index.files.Packages.sha256 === hash;
   const summary =
-    same && index.catalog !== undefined
+    same && currentCatalog(index)
       ? { packages: index.packages, names: undefined, skipped: index.skipped, catalog: undefined }
       : scanIndex(packages.bytes);
 
@@ -200,7 +201,7 @@ async function fetchAndKeep(
       ...optional('Release.sig', keep('Release.sig', releaseSig)),
     };
     let names = now?.index?.names;
-    let catalog = now?.index?.catalog;
+    let catalog = currentCatalog(now?.index) ? now?.index?.catalog : undefined;
     if (summary.names !== undefined || names === undefined || catalog === undefined) {
       const full = summary.catalog === undefined ? scanIndex(packages!.bytes) : summary;
       names = newKeptName('names');
@@ -233,6 +234,7 @@ async function fetchAndKeep(
         ...(gz ? { gz } : {}),
         names,
         catalog,
+        catalogFormat: CATALOG_FORMAT,
       },
     };
     await writeKept(host.paths, feed.name, state, written);
@@ -284,6 +286,15 @@ function stillCurrent(
   }
   const keptSig = index.files['Packages.sig'];
   return packagesSig !== undefined && keptSig !== undefined && sha256(packagesSig) === keptSig.sha256;
+}
+
+/**
+ * Whether the kept index has a catalog of the format this version reads: one of an earlier format
+ * (or none) is written again even when the index did not change, so that plans do not rebuild it in
+ * memory at every run.
+ */
+function currentCatalog(index: KeptIndex | undefined): boolean {
+  return index?.catalog !== undefined && index.catalogFormat === CATALOG_FORMAT;
 }
 
 function sameFiles(index: KeptIndex, files: Readonly<Partial<Record<KeptName, KeptFile>>>): boolean {

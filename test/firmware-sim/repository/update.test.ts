@@ -78,6 +78,27 @@ describe('update', () => {
     assert.deepEqual(await t.device.feedNames().then((n) => n.includes('plain-a')), true);
   });
 
+  test('a catalog kept by an earlier version is written again by the next update, though the index is the same', async () => {
+    await stickFeed('older');
+    await t.device.updateFeeds({ fetcher: mediaFetcher(t.device), names: ['older'] });
+    const stateFile = join(t.device.paths.feedsDir, 'older', 'state.json');
+    const state = JSON.parse(await readFile(stateFile, 'utf8'));
+    assert.equal(state.index.catalogFormat, 4);
+    // As an earlier version left it: a catalog of format 3, no format in the state.
+    const { catalogFormat: _, ...earlier } = state.index;
+    await writeFile(join(t.device.paths.feedsDir, 'older', state.index.catalog), '["edgesh-catalog",3,0]\n');
+    await writeFile(stateFile, JSON.stringify({ ...state, index: earlier }));
+    await t.device.updateFeeds({ fetcher: mediaFetcher(t.device), names: ['older'] });
+    const again = JSON.parse(await readFile(stateFile, 'utf8'));
+    assert.equal(again.index.catalogFormat, 4);
+    assert.notEqual(again.index.catalog, state.index.catalog);
+    const catalog = await readFile(join(t.device.paths.feedsDir, 'older', again.index.catalog), 'latin1');
+    assert.match(catalog, /^\["edgesh-catalog",4,/);
+    // The third update has nothing to write.
+    const [third] = await t.device.updateFeeds({ fetcher: mediaFetcher(t.device), names: ['older'] });
+    assert.equal(third!.outcome, 'unchanged');
+  });
+
   test('without Release the feed has no freshness protection, and show feeds says so', async () => {
     const dir = join(stick, 'bare');
     await writeFeed(dir, [{ name: 'bare-a', version: '1', sign: t.vendorKey }], { sign: t.vendorKey });
