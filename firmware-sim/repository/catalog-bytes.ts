@@ -1,6 +1,18 @@
 // The catalog and the names file of an index written straight from the byte ranges the scan found (scan.ts).
 import { type CatalogEntry, catalogBytes, formatCatalog, formatProvided } from './catalog-file.js';
 
+/** What an update keeps of an index besides the file itself. */
+export interface IndexSummary {
+  /** Stanzas with a package name. */
+  readonly packages: number;
+  /** The names file: each name once, sorted, one a line (empty without packages). */
+  readonly names: Buffer;
+  /** Stanzas left out: `line N: why`. */
+  readonly skipped: readonly string[];
+  /** The catalog file (catalog-file.ts): what a plan reads instead of parsing the whole index. */
+  readonly catalog: Buffer;
+}
+
 /**
  * What the scan found, 8 numbers a stanza in `fields`: its start and end, then the start and end of
  * the first lines of its `Package`, `Version` and `Provides` values (-1 where absent; a `Package`

@@ -1,7 +1,7 @@
 // What an update keeps of a well-formed index, found by V8's regular-expression engine instead of a byte loop: scan.ts's answer, cheaply.
 import { isUtf8 } from 'node:buffer';
+import type { IndexSummary } from './catalog-bytes.js';
 import { catalogBytes, formatProvided } from './catalog-file.js';
-import type { IndexSummary } from './scan.js';
 
 /**
  * Bytes of the index taken as one string at a time. Each piece is a young string (below V8's

@@ -2,20 +2,10 @@
 import { isUtf8 } from 'node:buffer';
 import { DEFAULT_STANZA_LIMITS, FeedError } from '../feeds/index.js';
 import { printable } from '../format/index.js';
-import { blankValue, type FoundStanzas, writeCatalog } from './catalog-bytes.js';
+import { blankValue, type FoundStanzas, type IndexSummary, writeCatalog } from './catalog-bytes.js';
 import { scanIndexFast } from './scan-fast.js';
 
-/** What an update keeps of an index besides the file itself. */
-export interface IndexSummary {
-  /** Stanzas with a package name. */
-  readonly packages: number;
-  /** The names file: each name once, sorted, one a line (empty without packages). */
-  readonly names: Buffer;
-  /** Stanzas left out: `line N: why`. */
-  readonly skipped: readonly string[];
-  /** The catalog file (catalog-file.ts): what a plan reads instead of parsing the whole index. */
-  readonly catalog: Buffer;
-}
+export type { IndexSummary } from './catalog-bytes.js';
 
 const LIMITS = DEFAULT_STANZA_LIMITS;
 const LF = 0x0a;

@@ -2,7 +2,7 @@
 // of the issue (a tampered index, an untrusted or revoked key, an expired or rolled-back Release, a huge stanza, a stall).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -223,6 +223,9 @@ describe('update', () => {
     const [r] = await t.device.updateFeeds({ fetcher: mediaFetcher(t.device), names: ['huge'] });
     failed(r!, 'FEED_TOO_LARGE');
     assert.match((r as { message: string }).message, /huge/);
+    // Packages was being written while it was scanned: the refusal leaves no file of it behind.
+    const left = await readdir(join(t.device.paths.feedsDir, 'huge'));
+    assert.deepEqual(left, ['state.json']);
   });
 
   test('a password in a feed URL is refused', async () => {
