@@ -169,7 +169,8 @@ async function installFrom(
   if (args.reboot !== true || !doc.changed || !doc.reboot_required) return doc;
   // The install is done and stored: the boot that activates it is not interrupted (as `reboot`).
   const report = await env.session.shielded(BOOTING, () => env.services.device.boot());
-  return { ...doc, boot: bootReportDoc(report) };
+  // The boot has run: nothing waits for another one (the report says what it activated).
+  return { ...doc, reboot_required: false, boot: bootReportDoc(report) };
 }
 
 /**

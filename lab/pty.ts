@@ -132,3 +132,20 @@ export class PtyShell {
     if (this.exitCode === undefined) this.pty.kill();
   }
 }
+
+/**
+ * The first minute of an operator's session, typed into `shell` (started as `user`): the first
+ * prompt, keys typed ahead and completed by TAB, the line dropped (Ctrl-U), a command run, the next
+ * prompt, Ctrl-D. The build fills vorpal's code cache with it (scripts/bundle.ts), and a test checks
+ * that the cache holds what it compiles. Resolves with the exit status.
+ */
+export async function typeFirstSession(shell: PtyShell, user: string): Promise<number> {
+  await shell.waitFor(':/>');
+  shell.type('pack\t');
+  await shell.waitFor('package ');
+  const mark = shell.mark();
+  shell.type('\x15whoami\r');
+  await shell.waitFor(new RegExp(`${user}[\\s\\S]*:/>`), mark);
+  shell.type('\x04');
+  return shell.exited();
+}

@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { vorpalStandIns } from '../shell/vorpal.js';
 import { HTTP2_CONSTANTS } from './http2-constants.js';
 
@@ -87,6 +87,9 @@ module.exports.request = makeDispatcher(api.request)
 
 /** The commands run to fill the code cache: a one-command script, as `ssh host 'package show'` runs. */
 const WARM_UP = ['-c', 'package show', '-c', 'show version', '-c', 'whoami'];
+
+/** A process that loads vorpal.cjs as the shell does, and nothing else. */
+const VORPAL_LOAD = `const m = await import(${JSON.stringify(join(dist, 'shell/vorpal.js'))}); m.loadVorpal(); process.exit(0);`;
 
 /**
  * Replaces `import.meta.url` with the URL of the module's own file in dist/ (found from the bundle's
@@ -182,6 +185,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'edgesh-bundle-'));
 try {
   const device = join(scratch, 'device');
   run(['--device', device, '--user', 'build', '-c', 'whoami'], {});
+  if (await warmInteractive(device)) checkCache('vorpal', VORPAL_LOAD);
   run(['--device', device, '--user', 'build', ...WARM_UP], { EDGESH_CODE_CACHE: 'write' });
   const check = run(['--device', device, '--user', 'build', '-c', 'whoami'], { EDGESH_CODE_CACHE: 'report' });
   // Not a build failure: without its cache the bundle only starts slower (the bundle tests say so).
@@ -218,26 +222,17 @@ function run(args: readonly string[], env: Readonly<Record<string, string>>): st
  * The TTY front-end's vorpal, with the stand-ins of `vorpalStandIns` (shell/vorpal.ts), as one
  * CommonJS file with its own code cache: its 120 modules load from node_modules in a third more CPU
  * time than from this file, and the first TAB after start waits for them (docs/shell.md, "Startup").
- * The cache holds what loading it compiles (module bodies, the constructor), written by a run that
- * loads it as the shell does.
+ * The cache written here holds what loading it compiles (module bodies, the constructor); when
+ * node-pty is installed, `warmInteractive` then replaces it with one of a whole interactive start.
  */
 async function bundleVorpal(): Promise<void> {
   const { vorpalMain, standIns } = vorpalStandIns();
-  const file = join(outDir, 'vorpal.cjs');
-  await build({
+  await bundleLibrary('vorpal', {
     stdin: {
       contents: `module.exports = require(${JSON.stringify(vorpalMain)});`,
       resolveDir: root,
       loader: 'js',
     },
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: 'none',
     plugins: [
       {
         name: 'edgesh-vorpal-stand-ins',
@@ -249,23 +244,90 @@ async function bundleVorpal(): Promise<void> {
         },
       },
     ],
+  });
+  fillCache('vorpal', VORPAL_LOAD);
+}
+
+/**
+ * Bundles a package of node_modules into dist/bundle/NAME.cjs (one CommonJS file, the options
+ * every such bundle shares plus `options`), its last line naming its code cache after its digest.
+ */
+async function bundleLibrary(name: string, options: BuildOptions): Promise<void> {
+  const file = join(outDir, `${name}.cjs`);
+  await build({
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
     logLevel: 'warning',
+    ...options,
   });
   const text = readFileSync(file, 'utf8');
   const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
-  writeFileSync(file, `${text}//# edgesh-code-cache=vorpal.${digest}.v8cache\n`);
-  const load = `import(${JSON.stringify(join(dist, 'shell/vorpal.js'))}).then((m) => { m.loadVorpal(); process.exit(0); })`;
+  writeFileSync(file, `${text}//# edgesh-code-cache=${name}.${digest}.v8cache\n`);
+}
+
+/** Writes the code cache of dist/bundle/NAME.cjs by running `load` (an ES module), then checks that V8 takes it. */
+function fillCache(name: string, load: string): void {
+  runLoad(name, load, 'write');
+  checkCache(name, load);
+}
+
+/** Says so (not a build failure: without its cache a bundle only loads slower) when V8 refuses NAME.cjs's cache. */
+function checkCache(name: string, load: string): void {
+  const report = runLoad(name, load, 'report');
+  if (!report.includes(`${name}.cjs code cache accepted`))
+    console.error(`warning: V8 does not take the code cache of ${name}.cjs: ${report.trim()}`);
+}
+
+/** Runs `load` in a process of its own with `EDGESH_CODE_CACHE=mode`, as a plain `node` start; returns its stderr. */
+function runLoad(name: string, load: string, mode: 'write' | 'report'): string {
   const { NODE_OPTIONS: _, ...base } = process.env;
-  for (const mode of ['write', 'report']) {
-    const r = spawnSync(process.execPath, ['-e', load], {
-      env: { ...base, EDGESH_CODE_CACHE: mode },
-      encoding: 'utf8',
-    });
-    if (r.status !== 0)
-      throw new Error(`bundle check failed: loading vorpal.cjs exited ${r.status}: ${r.stderr.trim()}`);
-    if (mode === 'report' && !r.stderr.includes('vorpal.cjs code cache accepted'))
-      console.error(`warning: V8 does not take the code cache of vorpal.cjs: ${r.stderr.trim()}`);
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', load], {
+    env: { ...base, EDGESH_CODE_CACHE: mode },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0)
+    throw new Error(`bundle check failed: loading ${name}.cjs exited ${r.status}: ${r.stderr.trim()}`);
+  return r.stderr;
+}
+
+/**
+ * Refills vorpal's code cache from an interactive start on a pseudo-terminal, as an operator's
+ * session begins: the first prompt, keys typed ahead, a TAB completed, a command run, a second
+ * prompt. The cache then also holds what only a session compiles (inquirer drawing its prompt, Rx
+ * delivering keys, readline's key handling), which a first TAB would otherwise compile from source
+ * (docs/shell.md, "Startup"). The launcher writes the bundle's cache at the same exit; the
+ * script-mode warm-up after this replaces it. node-pty is a development dependency: without it
+ * (a production install), the cache of `bundleVorpal` stays. Returns whether the session ran.
+ */
+async function warmInteractive(device: string): Promise<boolean> {
+  let pty: typeof import('../lab/pty.js');
+  try {
+    pty = await import('../lab/pty.js');
+  } catch {
+    return false;
   }
+  const { NODE_OPTIONS: _, ...base } = process.env;
+  const shell = new pty.PtyShell(
+    ['--device', device, '--user', 'build'],
+    { LANG: 'C.UTF-8', EDGESH_SERVICES: '', EDGESH_CODE_CACHE: 'write' },
+    undefined,
+    base,
+  );
+  try {
+    const status = await pty.typeFirstSession(shell, 'build');
+    if (status !== 0) throw new Error(`exited ${status}`);
+  } catch (e) {
+    throw new Error(`bundle check failed: the interactive warm-up: ${(e as Error).message}`);
+  } finally {
+    shell.kill();
+  }
+  return true;
 }
 
 /**
@@ -299,46 +361,25 @@ function lazyHttp2(): Plugin {
 async function bundleUndici(): Promise<void> {
   const require = createRequire(import.meta.url);
   const version = (require('undici/package.json') as { version: string }).version;
-  const file = join(outDir, 'undici.cjs');
-  await build({
+  await bundleLibrary('undici', {
     // Only what the transports use (Agent, request): the whole package adds fetch, WebSocket, cookies,
     // the mocks and the caches, which cost the update's start 60-80 ms of CPU to load for nothing.
     stdin: { contents: UNDICI_ENTRY, resolveDir: dirname(require.resolve('undici')), loader: 'js' },
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: 'none',
     banner: { js: `// undici ${version}` },
     plugins: [lazyHttp2()],
-    logLevel: 'warning',
   });
-  const text = readFileSync(file, 'utf8');
-  const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
-  writeFileSync(file, `${text}//# edgesh-code-cache=undici.${digest}.v8cache\n`);
-  const load = [
-    `const { loadUndici } = await import(${JSON.stringify(join(dist, 'tuning/undici-bundle.js'))});`,
-    `const { createServer } = await import('node:http');`,
-    'const { request } = loadUndici();',
-    "const server = createServer((_req, res) => res.end('ok'));",
-    "await new Promise((r) => server.listen(0, '127.0.0.1', r));",
-    "const res = await request('http://127.0.0.1:' + server.address().port + '/');",
-    'await res.body.text();',
-    'server.close();',
-    'process.exit(0);',
-  ].join('\n');
-  const { NODE_OPTIONS: _, ...base } = process.env;
-  for (const mode of ['write', 'report']) {
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', load], {
-      env: { ...base, EDGESH_CODE_CACHE: mode },
-      encoding: 'utf8',
-    });
-    if (r.status !== 0)
-      throw new Error(`bundle check failed: loading undici.cjs exited ${r.status}: ${r.stderr.trim()}`);
-    if (mode === 'report' && !r.stderr.includes('undici.cjs code cache accepted'))
-      console.error(`warning: V8 does not take the code cache of undici.cjs: ${r.stderr.trim()}`);
-  }
+  fillCache(
+    'undici',
+    [
+      `const { loadUndici } = await import(${JSON.stringify(join(dist, 'tuning/undici-bundle.js'))});`,
+      `const { createServer } = await import('node:http');`,
+      'const { request } = loadUndici();',
+      "const server = createServer((_req, res) => res.end('ok'));",
+      "await new Promise((r) => server.listen(0, '127.0.0.1', r));",
+      "const res = await request('http://127.0.0.1:' + server.address().port + '/');",
+      'await res.body.text();',
+      'server.close();',
+      'process.exit(0);',
+    ].join('\n'),
+  );
 }

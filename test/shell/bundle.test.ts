@@ -7,6 +7,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -16,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadVendorSecretKey } from '../../firmware-sim/index.js';
+import { PtyShell, typeFirstSession } from '../../lab/pty.js';
 import { buildPackage, file } from '../helpers/package-fixtures.js';
 import { BIN, DEVICE_SERVICES, ROOT, testEnv } from '../helpers/run-edgesh.js';
 
@@ -193,4 +195,31 @@ test('the TTY front-end loads vorpal from its bundle and code cache, not from no
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, 'edgesh: vorpal.cjs code cache accepted\n');
   assert.deepEqual(JSON.parse(r.stdout), []);
+});
+
+test('the code cache of vorpal.cjs already holds what an interactive start compiles (the build filled it on a pty)', async () => {
+  const dir = await mkdtemp(join(root, 'session-'));
+  const { launcher } = copyInstall(dir);
+  const name = readdirSync(join(dir, 'bundle')).find((n) => /^vorpal\..*\.v8cache$/.test(n));
+  assert.ok(name !== undefined, 'the build made a code cache for vorpal.cjs');
+  const cache = join(dir, 'bundle', name);
+  const built = statSync(cache).size;
+  // The same session as the build's warm-up, writing the cache again at its exit: whatever it
+  // compiled that the cache did not hold would make the new cache larger (a cache made by loading
+  // vorpal alone grew by more than a quarter).
+  const args = ['--device', device, '--user', 'admin'];
+  const shell = new PtyShell(args, { LANG: 'C.UTF-8', EDGESH_SERVICES: '', EDGESH_CODE_CACHE: 'write' }, [
+    process.execPath,
+    [launcher, ...args],
+  ]);
+  try {
+    assert.equal(await typeFirstSession(shell, 'admin'), 0);
+  } finally {
+    shell.kill();
+  }
+  const rewritten = statSync(cache).size;
+  assert.ok(
+    rewritten <= built * 1.02,
+    `vorpal's code cache grew from ${built} to ${rewritten} bytes in a session`,
+  );
 });
