@@ -78,25 +78,89 @@ export async function writeFileAtomic<T = void>(
 }
 
 /**
+ * A file being written under a temporary name next to its path, fsynced and closed on the thread
+ * pool while the caller goes on: put in place by writeFilesAtomic (or `place`), else discarded.
+ */
+export interface PreparedFile {
+  /** Where it goes. */
+  readonly path: string;
+  /** Settles when the temporary file is written, fsynced and closed (rejects on a write error). */
+  readonly ready: Promise<void>;
+  /** Renames it to `path` once ready (the caller makes the directory durable). */
+  place(): Promise<void>;
+  /** Removes the temporary file once the write has settled, unless it was placed. */
+  discard(): Promise<void>;
+}
+
+/**
+ * Starts writing `data` for `path` (see PreparedFile): the write and its fsync overlap whatever the
+ * caller does next, and nothing is at `path` until it is placed. The temporary name holds this
+ * process's id, so that recovery spares it while this process runs (lifecycle/reset-feeds.ts).
+ */
+export function prepareFile(path: string, data: Uint8Array | string, mode = 0o644): PreparedFile {
+  const tmp = tempPathFor(path);
+  let placed = false;
+  const ready = (async () => {
+    const handle = await open(tmp, 'wx', mode);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  })();
+  // Observed by place and discard; a rejection nobody waits for would end the process.
+  ready.catch(() => {});
+  return {
+    path,
+    ready,
+    async place() {
+      await ready;
+      await rename(tmp, path);
+      placed = true;
+    },
+    async discard() {
+      await ready.catch(() => {});
+      if (!placed) await rm(tmp, { force: true });
+    },
+  };
+}
+
+/** Whether a value of writeFilesAtomic's map is a file already being written. */
+function isPrepared(data: Uint8Array | string | PreparedFile): data is PreparedFile {
+  return typeof data === 'object' && 'place' in data;
+}
+
+/**
  * Writes several files of one directory atomically (each to a temporary file, fsynced, renamed), at
  * once, then fsyncs the directory once: when it returns, every file is durable, as after
- * `writeFileAtomic` of each in turn, for one directory sync instead of one each. `written` is
- * called as each file is in place. A failure leaves the files already renamed (the caller names
- * only fresh paths that nothing refers to yet) and no temporary file.
+ * `writeFileAtomic` of each in turn, for one directory sync instead of one each. A file may be given
+ * already prepared (prepareFile, for a path in `dir`). `written` is called as each file is in
+ * place. A failure leaves the files already renamed (the caller names only fresh paths that nothing
+ * refers to yet) and no temporary file.
  */
 export async function writeFilesAtomic(
   dir: string,
-  files: ReadonlyMap<string, Uint8Array | string>,
+  files: ReadonlyMap<string, Uint8Array | string | PreparedFile>,
   written: (name: string) => void = () => {},
 ): Promise<void> {
   if (files.size === 0) return;
-  const results = await Promise.allSettled(
-    [...files].map(async ([name, data]) => {
-      await writeFileAtomic(join(dir, name), data, 0o644, false);
-      written(name);
-    }),
-  );
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  await syncDirectory(dir);
+  const prepared = [...files].map(([name, data]) => {
+    if (isPrepared(data) && data.path !== join(dir, name))
+      throw new Error(`${data.path} is not ${name} in ${dir}`);
+    return [name, isPrepared(data) ? data : prepareFile(join(dir, name), data)] as const;
+  });
+  try {
+    const results = await Promise.allSettled(
+      prepared.map(async ([name, file]) => {
+        await file.place();
+        written(name);
+      }),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    await syncDirectory(dir);
+  } finally {
+    await Promise.all(prepared.map(([, file]) => file.discard()));
+  }
 }

@@ -36,7 +36,7 @@ import { formatBootConfig, readBootConfig } from './config/boot-config.js';
 import { type DeviceFile, readDeviceFile } from './config/device-file.js';
 import * as settings from './config/settings.js';
 import { DeviceError, deviceErrorOf, isFsError } from './errors.js';
-import { deadStoreTemps, examine, interrupted, makeDirectory } from './lifecycle/open.js';
+import { deadTemps, examine, interrupted, makeDirectory } from './lifecycle/open.js';
 import * as feedsRoom from './repository/facade.js';
 import type { RepositoryHost } from './repository/host.js';
 import { appendEvents, readEvents } from './state/event-log.js';
@@ -142,7 +142,7 @@ export class LocalDevice implements Device {
       else if (
         (await interrupted(this.paths)) ||
         (await this.lock.hasDeadTemps()) ||
-        (await deadStoreTemps(this.paths))
+        (await deadTemps(this.paths))
       ) {
         // Work left half done, or files of a process killed while it held no lock (taking it, or
         // waiting for a downgrade answer): recovered now if the lock is free. If a live session
@@ -183,8 +183,7 @@ export class LocalDevice implements Device {
     return this.queue.run(async () => {
       const { release, stale } = await this.lock.acquire(waitMs);
       try {
-        if (stale || (await interrupted(this.paths)) || (await deadStoreTemps(this.paths)))
-          await this.recover();
+        if (stale || (await interrupted(this.paths)) || (await deadTemps(this.paths))) await this.recover();
         // Whatever this task changes, the updater's shortcut for "nothing changed" no longer holds.
         await invalidateFastPath(this.paths);
         try {

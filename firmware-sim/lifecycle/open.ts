@@ -1,7 +1,7 @@
 // Opening a state directory: is it a device, a place to make one, or neither; did a crash leave work behind.
 import { access, mkdir, readdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { tempOwner } from '../../common/atomic.js';
 import { DeviceError } from '../errors.js';
 import type { Layout } from '../state/layout.js';
@@ -66,12 +66,18 @@ export async function interrupted(layout: Layout): Promise<boolean> {
   );
 }
 
-/** Temporary files in the store left by a process that is gone (a kill while it held no lock). */
-export async function deadStoreTemps(layout: Layout): Promise<boolean> {
-  for (const name of await readdir(layout.storeDir).catch(() => [] as string[])) {
-    const pid = tempOwner(name);
-    if (name.startsWith('.tmp-') && (pid === undefined || !holderAlive({ pid, host: hostname() })))
-      return true;
+/**
+ * Temporary files in the store or in the kept feed indexes left by a process that is gone (a kill
+ * while it held no lock: a download, or an update writing its new Packages before taking the lock).
+ */
+export async function deadTemps(layout: Layout): Promise<boolean> {
+  const feeds = await readdir(layout.feedsDir).catch(() => [] as string[]);
+  for (const dir of [layout.storeDir, ...feeds.map((feed) => join(layout.feedsDir, feed))]) {
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const pid = tempOwner(name);
+      if (name.startsWith('.tmp-') && (pid === undefined || !holderAlive({ pid, host: hostname() })))
+        return true;
+    }
   }
   return false;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { TEMP_PREFIX, writeFileAtomic } from '../../common/atomic.js';
 import { formatFeeds, readFeeds } from '../config/feeds.js';
 import type { Layout } from '../state/layout.js';
+import { tempOwnerAlive } from '../state/lock.js';
 
 /**
  * Drops the feeds not marked persistent and every kept index that no configured feed owns. A kept
@@ -21,12 +22,16 @@ export async function resetFeeds(layout: Layout): Promise<string[]> {
   return feeds.filter((f) => !f.persistent).map((f) => f.name);
 }
 
-/** Temporary files an interrupted update left in the kept indexes. */
+/**
+ * Temporary files an interrupted update left in the kept indexes. Those of a process that still runs
+ * stay: an update writes its new Packages before it takes the lock (repository/update.ts).
+ */
 export async function cleanFeedTemps(layout: Layout): Promise<void> {
   for (const dir of await readdir(layout.feedsDir).catch(() => [] as string[])) {
     const path = join(layout.feedsDir, dir);
     for (const name of await readdir(path).catch(() => [] as string[])) {
-      if (name.startsWith(TEMP_PREFIX)) await rm(join(path, name), { recursive: true, force: true });
+      if (name.startsWith(TEMP_PREFIX) && !tempOwnerAlive(name))
+        await rm(join(path, name), { recursive: true, force: true });
     }
   }
 }

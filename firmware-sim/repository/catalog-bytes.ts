@@ -1,5 +1,17 @@
 // The catalog and the names file of an index written straight from the byte ranges the scan found (scan.ts).
-import { type CatalogRow, catalogBytes, formatCatalog, formatProvided } from './catalog-file.js';
+import { type CatalogEntry, catalogBytes, formatCatalog, formatProvided } from './catalog-file.js';
+
+/** What an update keeps of an index besides the file itself. */
+export interface IndexSummary {
+  /** Stanzas with a package name. */
+  readonly packages: number;
+  /** The names file: each name once, sorted, one a line (empty without packages). */
+  readonly names: Buffer;
+  /** Stanzas left out: `line N: why`. */
+  readonly skipped: readonly string[];
+  /** The catalog file (catalog-file.ts): what a plan reads instead of parsing the whole index. */
+  readonly catalog: Buffer;
+}
 
 /**
  * What the scan found, 8 numbers a stanza in `fields`: its start and end, then the start and end of
@@ -19,11 +31,10 @@ const BACKSLASH = 0x5c;
 
 /**
  * The catalog file (catalog-file.ts) and the names file for the stanzas found. When every name is
- * plain (printable ASCII without `"`, `\` or a blank: its JSON is itself in quotes, and JSON order is
- * byte order) and the index lists them in order, as indexes are written, the rows are written as
- * bytes, with no string made per stanza: this and the one-pass scan took an update of 10,000
- * packages from about 250 ms to about 60 ms of scanning and writing here. Any other index goes
- * through formatCatalog, which sorts, with the same result.
+ * plain (printable ASCII without `"`, `\` or a blank) and the index lists them in order, as indexes
+ * are written, the table is the stanzas' own numbers and the names are copied as bytes, with no
+ * string made per stanza. Any other index goes through formatCatalog, which sorts, with the same
+ * result.
  */
 export function writeCatalog(
   bytes: Buffer,
@@ -31,7 +42,6 @@ export function writeCatalog(
 ): { packages: number; names: Buffer; catalog: Buffer } {
   const { fields, count } = found;
   let packages = 0;
-  let bound = 0;
   let nameBytes = 0;
   let previous = -1;
   for (let s = 0; s < count * STRIDE; s += STRIDE) {
@@ -41,114 +51,48 @@ export function writeCatalog(
     const end = trimEnd(bytes, start, fields[s + 3]!);
     fields[s + 2] = start;
     fields[s + 3] = end;
-    if (!plain(bytes, start, end) || (previous >= 0 && compareNames(bytes, fields, previous, s) > 0))
-      return slowCatalog(bytes, found);
+    const order = previous < 0 ? -1 : compareNames(bytes, fields, previous, s);
+    if (!plain(bytes, start, end) || order > 0) return slowCatalog(bytes, found);
+    if (order < 0) nameBytes += end - start + 1;
     previous = s;
     packages++;
-    nameBytes += end - start + 1;
-    bound += 2 * (end - start) + 2 * span(fields, s + 4) + 2 * span(fields, s + 6) + 48;
   }
-  const out = new Writer(bound);
-  const names = new Writer(nameBytes);
-  const provided: Array<readonly [string, string, number, number, string]> = [];
+  const table = new Int32Array(packages * 4);
+  const names = Buffer.allocUnsafe(nameBytes);
+  const provided: Array<{ name: string; provides: string }> = [];
+  let row = 0;
+  let at = 0;
   previous = -1;
   for (let s = 0; s < count * STRIDE; s += STRIDE) {
     if (fields[s + 2]! < 0) continue;
     const start = fields[s + 2]!;
     const end = fields[s + 3]!;
-    // `"name"\t["name","version",start,end,"provides"]\n`, as JSON.stringify writes them.
-    out.byte(QUOTE);
-    out.copy(bytes, start, end);
-    out.byte(QUOTE);
-    out.byte(TAB);
-    out.byte(0x5b); // [
-    out.byte(QUOTE);
-    out.copy(bytes, start, end);
-    out.byte(QUOTE);
-    out.byte(0x2c); // ,
-    out.json(bytes, fields[s + 4]!, fields[s + 5]!);
-    out.byte(0x2c);
-    out.number(fields[s]!);
-    out.byte(0x2c);
-    out.number(fields[s + 1]!);
-    out.byte(0x2c);
-    out.json(bytes, fields[s + 6]!, fields[s + 7]!);
-    out.byte(0x5d); // ]
-    out.byte(0x0a);
     if (previous < 0 || compareNames(bytes, fields, previous, s) !== 0) {
-      names.copy(bytes, start, end);
-      names.byte(0x0a);
+      bytes.copy(names, at, start, end);
+      at += end - start;
+      names[at++] = 0x0a;
     }
+    table[row * 4] = fields[s]!;
+    table[row * 4 + 1] = fields[s + 1]!;
+    table[row * 4 + 2] = at - (end - start) - 1;
+    table[row * 4 + 3] = end - start;
+    row++;
     previous = s;
     if (fields[s + 6]! >= 0) addProvided(provided, bytes, fields, s);
   }
-  return { packages, names: names.bytes(), catalog: catalogBytes(out.bytes(), formatProvided(provided)) };
+  return { packages, names, catalog: catalogBytes(table, packages, names, formatProvided(provided)) };
 }
 
 /** A row's provided names for formatProvided (rare: a few in a hundred packages provide a name). */
 function addProvided(
-  provided: Array<readonly [string, string, number, number, string]>,
+  provided: Array<{ name: string; provides: string }>,
   bytes: Buffer,
   fields: Int32Array,
   s: number,
 ): void {
   const provides = bytes.toString('utf8', fields[s + 6], fields[s + 7]).trim();
   if (provides !== '')
-    provided.push([bytes.toString('latin1', fields[s + 2], fields[s + 3]), '', 0, 0, provides]);
-}
-
-/** A buffer filled from the start. */
-class Writer {
-  private readonly buffer: Buffer;
-  private at = 0;
-
-  constructor(size: number) {
-    this.buffer = Buffer.allocUnsafe(size);
-  }
-
-  byte(b: number): void {
-    this.buffer[this.at++] = b;
-  }
-
-  /** Bytes `[start, end)` of `from` (short: a loop costs less than a native call). */
-  copy(from: Buffer, start: number, end: number): void {
-    for (let k = start; k < end; k++) this.buffer[this.at++] = from[k]!;
-  }
-
-  /** A decimal number. */
-  number(value: number): void {
-    let digits = 1;
-    for (let x = value; x >= 10; x = Math.floor(x / 10)) digits++;
-    for (let k = this.at + digits - 1, x = value; k >= this.at; k--, x = Math.floor(x / 10))
-      this.buffer[k] = 0x30 + (x % 10);
-    this.at += digits;
-  }
-
-  /** The JSON string of the value at `[start, end)`, trimmed as `trim` does (`""` for -1: absent). */
-  json(from: Buffer, start: number, end: number): void {
-    const s = start < 0 ? 0 : trimStart(from, start, end);
-    const e = start < 0 ? 0 : trimEnd(from, s, end);
-    if (s < e && (from[s]! >= 0x80 || from[e - 1]! >= 0x80)) {
-      this.at += this.buffer.write(JSON.stringify(from.toString('utf8', start, end).trim()), this.at);
-      return;
-    }
-    this.byte(QUOTE);
-    for (let k = s; k < e; k++) {
-      const b = from[k]!;
-      if (b === QUOTE || b === BACKSLASH) this.byte(BACKSLASH);
-      else if (b === TAB) {
-        this.byte(BACKSLASH);
-        this.byte(0x74); // t
-        continue;
-      }
-      this.byte(b);
-    }
-    this.byte(QUOTE);
-  }
-
-  bytes(): Buffer {
-    return this.buffer.subarray(0, this.at);
-  }
+    provided.push({ name: bytes.toString('latin1', fields[s + 2], fields[s + 3]), provides });
 }
 
 /** The same result through strings and formatCatalog: names out of order, or not plain. */
@@ -158,27 +102,18 @@ function slowCatalog(
 ): { packages: number; names: Buffer; catalog: Buffer } {
   const { fields, count } = found;
   const text = (start: number, end: number) => (start < 0 ? '' : bytes.toString('utf8', start, end).trim());
-  const rows: CatalogRow[] = [];
-  const names = new Set<string>();
+  const entries: CatalogEntry[] = [];
   for (let i = 0; i < count; i++) {
     const s = i * STRIDE;
     if (fields[s + 2]! < 0) continue;
-    const name = text(fields[s + 2]!, fields[s + 3]!);
-    names.add(name);
-    rows.push([
-      name,
-      text(fields[s + 4]!, fields[s + 5]!),
-      fields[s]!,
-      fields[s + 1]!,
-      text(fields[s + 6]!, fields[s + 7]!),
-    ]);
+    entries.push({
+      name: text(fields[s + 2]!, fields[s + 3]!),
+      start: fields[s]!,
+      end: fields[s + 1]!,
+      provides: text(fields[s + 6]!, fields[s + 7]!),
+    });
   }
-  const sorted = [...names].sort();
-  return {
-    packages: rows.length,
-    names: Buffer.from(sorted.length === 0 ? '' : `${sorted.join('\n')}\n`),
-    catalog: formatCatalog(rows),
-  };
+  return { packages: entries.length, ...formatCatalog(entries) };
 }
 
 /**
@@ -228,8 +163,4 @@ function compareNames(bytes: Buffer, fields: Int32Array, a: number, b: number): 
     if (d !== 0) return d;
   }
   return aLength - bLength;
-}
-
-function span(fields: Int32Array, s: number): number {
-  return fields[s]! < 0 ? 0 : fields[s + 1]! - fields[s]!;
 }

@@ -2,19 +2,10 @@
 import { isUtf8 } from 'node:buffer';
 import { DEFAULT_STANZA_LIMITS, FeedError } from '../feeds/index.js';
 import { printable } from '../format/index.js';
-import { blankValue, type FoundStanzas, writeCatalog } from './catalog-bytes.js';
+import { blankValue, type FoundStanzas, type IndexSummary, writeCatalog } from './catalog-bytes.js';
+import { scanIndexFast } from './scan-fast.js';
 
-/** What an update keeps of an index besides the file itself. */
-export interface IndexSummary {
-  /** Stanzas with a package name. */
-  readonly packages: number;
-  /** The names file: each name once, sorted, one a line (empty without packages). */
-  readonly names: Buffer;
-  /** Stanzas left out: `line N: why`. */
-  readonly skipped: readonly string[];
-  /** The catalog file (catalog-file.ts): what a plan reads instead of parsing the whole index. */
-  readonly catalog: Buffer;
-}
+export type { IndexSummary } from './catalog-bytes.js';
 
 const LIMITS = DEFAULT_STANZA_LIMITS;
 const LF = 0x0a;
@@ -33,15 +24,26 @@ type Refuse = (code: 'FEED_BAD_INDEX' | 'FEED_TOO_LARGE', at: number | undefined
  * Checks the whole index against the rules that refuse it whole (docs/feeds.md): its size, UTF-8,
  * no control character, no line longer than the limit, every line a field, a continuation or a
  * separator, no continuation before a field, no stanza over its limit. Then finds each stanza's
- * `Package`, `Version` and `Provides` and where it is, and writes the catalog and the names file
- * from those byte ranges. One pass over the bytes does the checks and finds the stanzas (it made 4
- * regular-expression passes over Latin-1 slices before, about 3 times as long with the strings they
- * left to collect), not a parse: the fields of a stanza are parsed, with the index parser and its
- * rules (which also refuse a field given twice), when a plan first reaches it (catalog-file.ts), and
- * a stanza it refuses then is left out, as a full parse would. So an update of a 10,000-package
- * feed neither parses nor holds 10,000 packages.
+ * `Package`, `Version` and `Provides` and where it is, and writes the catalog and the names file.
+ * Not a parse: the fields of a stanza are parsed, with the index parser and its rules (which also
+ * refuse a field given twice), when a plan first reaches it (catalog-file.ts), and a stanza it
+ * refuses then is left out, as a full parse would. So an update of a 10,000-package feed neither
+ * parses nor holds 10,000 packages. The pass by regular expression (scan-fast.ts) answers for
+ * indexes as tools write them; the byte loop below for every other, and says what is wrong.
  */
 export function scanIndex(bytes: Buffer): IndexSummary {
+  if (bytes.length > LIMITS.maxTotalBytes)
+    throw new FeedError('FEED_TOO_LARGE', `Packages: larger than ${LIMITS.maxTotalBytes} bytes`);
+  return scanIndexFast(bytes, LIMITS.maxLineBytes) ?? scanIndexChecked(bytes);
+}
+
+/**
+ * scanIndex by the byte loop: the reference for scanIndexFast (scan-fast.ts), and what runs where
+ * that pass cannot vouch for its answer (an index it refuses, odd names, stanzas left out). One
+ * pass over the bytes does the checks and finds the stanzas (it made 4 regular-expression passes
+ * over Latin-1 slices before, about 3 times as long with the strings they left to collect).
+ */
+export function scanIndexChecked(bytes: Buffer): IndexSummary {
   const refuse: Refuse = (code, at, why) => {
     const where = at === undefined ? '' : ` line ${lineAt(bytes, at)}`;
     throw new FeedError(code, `Packages${where}: ${why}`);

@@ -4,7 +4,7 @@ import { link, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/p
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { syncDirectory, TEMP_PREFIX, tempPathFor } from '../../common/atomic.js';
+import { syncDirectory, TEMP_PREFIX, tempOwner, tempPathFor } from '../../common/atomic.js';
 import { randomBytes } from '../../common/lazy-crypto.js';
 import { DeviceError } from '../errors.js';
 import { logTime } from './event-log.js';
@@ -49,6 +49,12 @@ export function holderAlive(holder: Pick<LockHolder, 'pid' | 'start' | 'host'>):
   if (holder.start === undefined) return true;
   const start = processStart(holder.pid);
   return start === undefined || start === holder.start;
+}
+
+/** Whether the process that made the temporary file `name` (its name holds the pid) still runs here. */
+export function tempOwnerAlive(name: string): boolean {
+  const pid = tempOwner(name);
+  return pid !== undefined && holderAlive({ pid, host: hostname() });
 }
 
 function parseHolder(text: string): LockHolder | undefined {

@@ -72,6 +72,10 @@ export function ansibleConfig(site: ClientSite): string {
     'host_key_checking = True',
     'interpreter_python = /usr/bin/python3',
     'forks = 10',
+    // While tasks run, the main process checks for results every internal_poll_interval (default 1 ms)
+    // and builds a template environment each time: over a rollout of seconds per device that is CPU
+    // taken from the devices and the workers, for a result noticed a few milliseconds sooner.
+    'internal_poll_interval = 0.05',
     'retry_files_enabled = False',
     '',
     '[paramiko_connection]',

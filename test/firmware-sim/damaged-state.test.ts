@@ -3,7 +3,8 @@
 // cannot read, keeps running what runs, fails closed where security is at stake, never prints a
 // raw parse error and never turns a foreign directory into a device.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { PackageSummary } from '../../firmware-sim/api.js';
@@ -304,5 +305,26 @@ describe('what --device may name', () => {
     await openDevice(half, { session, vendorDir: t.vendorDir });
     assert.ok(await exists(join(half, 'device.json')));
     assert.equal(await exists(join(half, '.creating')), false);
+  });
+});
+
+describe('temporary files in the kept feed indexes', () => {
+  let t: TestDevice;
+  before(async () => {
+    t = await makeTestDevice();
+  });
+  after(() => t.cleanup());
+
+  test('those of a process that is gone go at the next start; those of a running one stay', async () => {
+    const feed = join(t.device.paths.feedsDir, 'main');
+    await mkdir(feed, { recursive: true });
+    // A process that has ended: its pid names no process any more.
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    const dead = `.tmp-Packages.abc-123.new.${gone}.0011aabb`;
+    const live = `.tmp-Packages.def-456.new.${process.pid}.2233ccdd`;
+    await writeFile(join(feed, dead), 'half written');
+    await writeFile(join(feed, live), 'being written');
+    await openDevice(t.dir, { session, vendorDir: t.vendorDir });
+    assert.deepEqual(await readdir(feed), [live]);
   });
 });

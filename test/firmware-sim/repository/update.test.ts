@@ -2,7 +2,7 @@
 // of the issue (a tampered index, an untrusted or revoked key, an expired or rolled-back Release, a huge stanza, a stall).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -76,6 +76,27 @@ describe('update', () => {
     assert.equal(status.freshness?.state, 'protected');
     assert.equal(status.failure, undefined);
     assert.deepEqual(await t.device.feedNames().then((n) => n.includes('plain-a')), true);
+  });
+
+  test('a catalog kept by an earlier version is written again by the next update, though the index is the same', async () => {
+    await stickFeed('older');
+    await t.device.updateFeeds({ fetcher: mediaFetcher(t.device), names: ['older'] });
+    const stateFile = join(t.device.paths.feedsDir, 'older', 'state.json');
+    const state = JSON.parse(await readFile(stateFile, 'utf8'));
+    assert.equal(state.index.catalogFormat, 4);
+    // As an earlier version left it: a catalog of format 3, no format in the state.
+    const { catalogFormat: _, ...earlier } = state.index;
+    await writeFile(join(t.device.paths.feedsDir, 'older', state.index.catalog), '["edgesh-catalog",3,0]\n');
+    await writeFile(stateFile, JSON.stringify({ ...state, index: earlier }));
+    await t.device.updateFeeds({ fetcher: mediaFetcher(t.device), names: ['older'] });
+    const again = JSON.parse(await readFile(stateFile, 'utf8'));
+    assert.equal(again.index.catalogFormat, 4);
+    assert.notEqual(again.index.catalog, state.index.catalog);
+    const catalog = await readFile(join(t.device.paths.feedsDir, 'older', again.index.catalog), 'latin1');
+    assert.match(catalog, /^\["edgesh-catalog",4,/);
+    // The third update has nothing to write.
+    const [third] = await t.device.updateFeeds({ fetcher: mediaFetcher(t.device), names: ['older'] });
+    assert.equal(third!.outcome, 'unchanged');
   });
 
   test('without Release the feed has no freshness protection, and show feeds says so', async () => {
@@ -202,6 +223,9 @@ describe('update', () => {
     const [r] = await t.device.updateFeeds({ fetcher: mediaFetcher(t.device), names: ['huge'] });
     failed(r!, 'FEED_TOO_LARGE');
     assert.match((r as { message: string }).message, /huge/);
+    // Packages was being written while it was scanned: the refusal leaves no file of it behind.
+    const left = await readdir(join(t.device.paths.feedsDir, 'huge'));
+    assert.deepEqual(left, ['state.json']);
   });
 
   test('a password in a feed URL is refused', async () => {

@@ -6,10 +6,37 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib
+
 from ansible.errors import AnsibleConnectionFailure
 from ansible.module_utils._text import to_text
 from ansible.module_utils.connection import ConnectionError
+from ansible.plugins.loader import connection_loader
+from ansible.utils.display import Display
 from ansible_collections.ansible.netcommon.plugins.action.network import ActionModule as ActionNetworkModule
+
+# The modules this action plugin runs (meta/runtime.yml routes each of them here).
+MODULES = ("package", "reboot", "facts", "feed", "updater")
+
+
+def _warm_controller():
+    """Loads, once in the controller, what every task's worker would otherwise load again for its host.
+
+    The strategy imports this plugin in Ansible's main process before it forks a worker per host and
+    task; a worker inherits what the main process holds. Without this, each worker parses the
+    ansible.builtin.ssh plugin's documentation (its option definitions, 13 KiB of YAML) and imports
+    the module: a third of a worker's own CPU time; with it, both are read once per run."""
+    try:
+        # Ansible keeps the definitions under the name the play gave: both spellings of the plugin.
+        for name in ("ansible.builtin.ssh", "ssh"):
+            connection_loader.get(name, class_only=True)
+        for name in MODULES:
+            importlib.import_module("ansible_collections.edgesh.device.plugins.modules.%s" % name)
+    except Exception as e:  # a warm-up only: the worker loads what is missing, and says what fails
+        Display().vvvv("edgesh.device: controller warm-up skipped: %s" % to_text(e))
+
+
+_warm_controller()
 
 
 class ActionModule(ActionNetworkModule):
