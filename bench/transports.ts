@@ -82,7 +82,7 @@ interface Side extends Timed {
   readonly rssMiB?: number;
   /** CPU ms of our main thread and of our whole process. */
   readonly cpu?: { readonly mainMs: number; readonly totalMs: number };
-  /** Our install's breakdown (`edgesh:receive`: diskWaitMs, hashWaitMs, hashThreadCpuMs). */
+  /** Our install's breakdown (`edgesh:receive`: diskWaitMs, hashWaitMs, hashThreadCpuMs, hashThreadWriteMs). */
   readonly receive?: Readonly<Record<string, number>>;
 }
 
@@ -330,9 +330,14 @@ function breakdown(run: Side): string {
   if (!run.cpu) return wall;
   const thread = run.receive?.hashThreadCpuMs;
   const others = run.cpu.totalMs - run.cpu.mainMs - (thread ?? 0);
+  const writes = run.receive?.hashThreadWriteMs;
   const parts = [
     `CPU: main thread ${secs(run.cpu.mainMs)}`,
-    ...(thread === undefined ? [] : [`hashing thread ${secs(thread)}`]),
+    ...(thread === undefined
+      ? []
+      : [
+          `hashing thread ${secs(thread)}${writes === undefined ? '' : ` (the file writes it started took ${secs(writes)} on libuv's threads)`}`,
+        ]),
     `other threads (file writes, V8's helpers) ${secs(others)}`,
   ];
   const waits = run.receive
@@ -340,7 +345,9 @@ function breakdown(run: Side): string {
         `the main thread waited ${secs(run.receive.diskWaitMs ?? 0)} on the disk`,
         ...(run.receive.hashWaitMs === undefined
           ? []
-          : [`${secs(run.receive.hashWaitMs)} on the hashing thread`]),
+          : [
+              `${secs(run.receive.hashWaitMs)} on the hashing thread${writes === undefined ? '' : ' (which writes the file)'}`,
+            ]),
       ]
     : [];
   return `${wall}; ${parts.join(', ')}${waits.length > 0 ? `; ${waits.join(', ')}` : ''}`;

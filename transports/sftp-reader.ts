@@ -80,7 +80,8 @@ export class SftpReader extends Readable {
     const length = this.#chunk * SFTP_BLOCK_READS;
     const block: Block = {
       position: this.#next,
-      buffer: this.#free.pop() ?? Buffer.allocUnsafe(length),
+      // Shared memory: the install's hashing thread reads and writes a block in place (no copy).
+      buffer: this.#free.pop() ?? Buffer.from(new SharedArrayBuffer(length)),
       pending: 0,
       eofAt: undefined,
       error: undefined,

@@ -14,9 +14,20 @@ export const COLLECT_EVERY = 4 * 1024 * 1024;
 
 /**
  * Free batch buffers kept for reuse: more than the install holds at once (the file's queue and the
- * write in flight, the hashing thread's queue), so that none is allocated anew in the steady state.
+ * write in flight, or the hashing thread's eight batches, tuning/hash-thread.ts), so that none is
+ * allocated anew in the steady state.
  */
-const POOL_LIMIT = 8;
+const POOL_LIMIT = 12;
+
+/** Options of `eachBatch`. */
+export interface BatchOptions {
+  /** Bytes per batch (RECEIVE_BATCH). */
+  readonly batchBytes?: number;
+  /** Collects the young garbage every COLLECT_EVERY bytes (collectYoungGarbage). */
+  readonly collect?: () => void;
+  /** Whether a large chunk outside shared memory must be copied into a shared batch (asked at each batch). */
+  readonly copyLarge?: () => boolean;
+}
 
 /**
  * Calls `each` for the bytes of `stream` in order, in batches of up to `batchBytes`: small chunks (a
@@ -33,6 +44,9 @@ const POOL_LIMIT = 8;
  * copied, or, passed on as it is, when its `release` is called.
  *
  * Every COLLECT_EVERY bytes, `collect` runs (tuning/young-gc.ts: the chunks handed out before are dead).
+ * Where `copyLarge()` says so (a thread reads the batches: tuning/hash-thread.ts), large chunks not in
+ * shared memory already are copied into pooled shared batches too, and a lent one goes back to its
+ * source at once.
  *
  * Resolves after the stream ended and the last `each` settled; rejects with the stream's error or the
  * first error of `each`, after the `each` in progress has settled, so that nothing is still working on
@@ -41,9 +55,11 @@ const POOL_LIMIT = 8;
 export function eachBatch(
   stream: Readable,
   each: (batch: Buffer, release: () => void) => Promise<void>,
-  batchBytes = RECEIVE_BATCH,
-  collect: () => void = collectYoungGarbage,
+  options: BatchOptions = {},
 ): Promise<void> {
+  const batchBytes = options.batchBytes ?? RECEIVE_BATCH;
+  const collect = options.collect ?? collectYoungGarbage;
+  const copyLarge = options.copyLarge ?? (() => false);
   // A chunk of half a batch or more (an sftp block, a 1 MiB file read) is passed on without a copy.
   const large = batchBytes / 2;
   return new Promise<void>((resolve, reject) => {
@@ -58,8 +74,13 @@ export function eachBatch(
     const ready = () => queued >= batchBytes || (queue.length > 0 && (queue[0]!.length >= large || ended));
     /** The next batch: a large chunk alone, or small chunks copied into a pooled buffer. */
     const take = (): [Buffer, () => void] => {
+      const copyAll = copyLarge();
+      /** Whether a chunk is copied into a pooled batch rather than passed on as it is. */
+      const copied = (chunk: Buffer) =>
+        chunk.length < large ||
+        (copyAll && chunk.length <= batchBytes && !(chunk.buffer instanceof SharedArrayBuffer));
       const first = queue[0]!;
-      if (first.length >= large || (queue.length === 1 && ended)) {
+      if (!copied(first) || (queue.length === 1 && ended && !copyAll)) {
         queue.shift();
         queued -= first.length;
         const back = takeReturn(first);
@@ -68,7 +89,7 @@ export function eachBatch(
       // Shared memory, so that a hashing thread (tuning/hash-thread.ts) reads the batch in place.
       const buffer = free.pop() ?? Buffer.from(new SharedArrayBuffer(batchBytes));
       let used = 0;
-      while (queue.length > 0 && queue[0]!.length < large && used + queue[0]!.length <= batchBytes) {
+      while (queue.length > 0 && copied(queue[0]!) && used + queue[0]!.length <= batchBytes) {
         const chunk = queue.shift()!;
         chunk.copy(buffer, used);
         used += chunk.length;

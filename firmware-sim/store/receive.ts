@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { renameDurably, tempPathFor, writeFileAtomic } from '../../common/atomic.js';
 import { monotonicMs } from '../../common/clock.js';
+import { EarlyWriteback } from '../../tuning/early-writeback.js';
 import { HashThread, hashThreadPays } from '../../tuning/hash-thread.js';
 import type { InstallRequest } from '../api.js';
 import { checkCompatibility } from '../config/compat.js';
@@ -49,38 +50,58 @@ export async function receivePackage(
 ): Promise<Received> {
   await mkdir(layout.storeDir, { recursive: true });
   const tmp = tempPathFor(join(layout.storeDir, `${request.name}.wmopkg`), 'download');
+  const handle = await open(tmp, 'wx', 0o644);
+  const writeback = new EarlyWriteback(handle);
   let hashThread: HashThread | undefined;
+  /** Who writes the file: decided at the first batch. */
+  let file: BatchFile | undefined;
   const reader = new PackageReader({
     ...readLimits(device),
-    // A large data.tar.gz is hashed on another core while this thread receives and writes.
+    // A large data.tar.gz is hashed on another core while this thread receives. Started in the first
+    // batch, the same thread writes the file too.
     dataHash: (size) => {
       if (!hashThreadPays(size)) return undefined;
-      hashThread = new HashThread();
+      hashThread = new HashThread(
+        file === undefined ? { fd: handle.fd, onWritten: (bytes) => writeback.wrote(bytes) } : {},
+      );
       return hashThread;
     },
   });
-  const handle = await open(tmp, 'wx', 0o644);
   let kept = false;
   try {
     faultPoint('install:opened');
     const stream: Readable = request.signal ? addAbortSignal(request.signal, request.stream) : request.stream;
-    const file = new GatheringWriter(handle);
     const diskWait = new Stopwatch();
     try {
       // The file and the reader take the same batch; neither reads it back. The file's writes run in
       // the background while the reader hashes and checks the next batch (or hands it to the hashing
       // thread). The batch's buffer is reused once its file write and its hashing are done (the reader
       // copies what it keeps).
-      await eachBatch(stream, async (batch, release) => {
-        const full = file.write(batch);
-        await reader.write(batch);
-        void Promise.all([file.written(), hashThread?.hashed()]).then(release);
-        if (full) await diskWait.time(full);
-        faultPoint('install:receive');
-      });
-      await diskWait.time(file.flush());
+      await eachBatch(
+        stream,
+        async (batch, release) => {
+          let full: Promise<void> | undefined;
+          if (file === undefined) {
+            // The reader first: the data member's header in this batch may start the thread that writes.
+            await reader.write(batch);
+            file = hashThread?.writes
+              ? threadFile(hashThread, writeback)
+              : new GatheringWriter(handle, undefined, writeback);
+            full = file.write(batch);
+          } else {
+            full = file.write(batch);
+            await reader.write(batch);
+          }
+          void Promise.all([file.written(), hashThread?.idle()]).then(release);
+          if (full) await diskWait.time(full);
+          faultPoint('install:receive');
+        },
+        // The thread reads the batches in place: they must all be in shared memory.
+        { copyLarge: () => hashThread?.writes === true },
+      );
+      await diskWait.time(file?.flush() ?? writeback.settled());
     } catch (error) {
-      await file.flush().catch(() => {});
+      await (file?.flush() ?? writeback.settled()).catch(() => {});
       if (request.signal?.aborted) {
         throw new DeviceError(
           'DEVICE_ABORTED',
@@ -99,10 +120,47 @@ export async function receivePackage(
   } catch (error) {
     throw refusal(error, request.name);
   } finally {
+    // The thread first: it may still be writing to the file's descriptor.
     await hashThread?.close();
     await handle.close().catch(() => {});
     if (!kept) await rm(tmp, { force: true });
   }
+}
+
+/** Where the batches of a receive are written: this thread's GatheringWriter, or the hashing thread. */
+interface BatchFile {
+  /** Queues the next batch; a promise asks the caller to wait before the next. */
+  write(batch: Buffer): Promise<void> | undefined;
+  /** Resolves (never rejects) once the batches queued so far are no longer needed. */
+  written(): Promise<void>;
+  /** Resolves when every batch is written and no write-back runs; rejects with the first error. */
+  flush(): Promise<void>;
+}
+
+/** The file written by the hashing thread (tuning/hash-thread.ts), batch after batch. */
+function threadFile(thread: HashThread, writeback: EarlyWriteback): BatchFile {
+  let position = 0;
+  return {
+    write: (batch) => {
+      const at = position;
+      position += batch.length;
+      return thread.write(batch, at);
+    },
+    written: () => thread.idle(),
+    flush: async () => {
+      let failure: unknown;
+      await thread.flush().catch((error: unknown) => {
+        failure = error;
+      });
+      // The handle may be closed next: no flush of it may still be running.
+      const settled = writeback.settled();
+      if (failure !== undefined) {
+        await settled.catch(() => {});
+        throw failure;
+      }
+      await settled;
+    },
+  };
 }
 
 /**
@@ -117,6 +175,8 @@ export interface ReceiveBreakdown {
   readonly hashWaitMs?: number;
   /** CPU time of the hashing thread, if one ran (Linux). */
   readonly hashThreadCpuMs?: number;
+  /** Time the file writes the hashing thread started took (summed), if it wrote the file. */
+  readonly hashThreadWriteMs?: number;
 }
 
 const breakdowns = channel('edgesh:receive');
@@ -128,6 +188,7 @@ function publishBreakdown(bytes: number, diskWaitMs: number, thread: HashThread 
     diskWaitMs: Math.round(diskWaitMs),
     ...(thread ? { hashWaitMs: Math.round(thread.waitedMs) } : {}),
     ...(thread?.cpuMs === undefined ? {} : { hashThreadCpuMs: thread.cpuMs }),
+    ...(thread?.writeMs === undefined ? {} : { hashThreadWriteMs: Math.round(thread.writeMs) }),
   } satisfies ReceiveBreakdown);
 }
 

@@ -18,7 +18,7 @@ import {
 async function collect(
   chunks: readonly Buffer[],
   batchBytes: number,
-  options: { release?: boolean } = {},
+  options: { release?: boolean; copyLarge?: boolean } = {},
 ): Promise<{ batches: Buffer[]; originals: Buffer[] }> {
   const batches: Buffer[] = [];
   const originals: Buffer[] = [];
@@ -29,7 +29,7 @@ async function collect(
       batches.push(Buffer.from(batch));
       if (options.release !== false) release();
     },
-    batchBytes,
+    { batchBytes, ...(options.copyLarge ? { copyLarge: () => true } : {}) },
   );
   return { batches, originals };
 }
@@ -56,6 +56,41 @@ describe('eachBatch', () => {
     assert.ok(originals.includes(large), 'the large chunk itself was handed out');
   });
 
+  test('where copyLarge says so, a large chunk is copied into shared memory too, and a lent one goes back at once', async () => {
+    const back: string[] = [];
+    const large = lend(randomBytes(800), () => back.push('large'));
+    const chunks = [randomBytes(10), large, randomBytes(600), randomBytes(10)];
+    const handed: Buffer[] = [];
+    await eachBatch(
+      Readable.from(chunks),
+      async (batch, release) => {
+        assert.ok(batch.buffer instanceof SharedArrayBuffer, 'every batch is in shared memory');
+        // The first batch holds the 10 bytes and the large chunk (the 600 do not fit beside them).
+        if (handed.length === 0) assert.deepEqual(back, ['large'], 'given back once copied');
+        handed.push(Buffer.from(batch));
+        release();
+      },
+      { batchBytes: 1024, copyLarge: () => true },
+    );
+    assert.deepEqual(Buffer.concat(handed), Buffer.concat(chunks));
+    assert.ok(handed.every((b) => b.length <= 1024));
+  });
+
+  test('a large chunk already in shared memory is passed on as it is, even where copyLarge says so', async () => {
+    const large = Buffer.from(new SharedArrayBuffer(800));
+    large.set(randomBytes(800));
+    const originals: Buffer[] = [];
+    await eachBatch(
+      Readable.from([randomBytes(10), large]),
+      async (batch, release) => {
+        originals.push(batch);
+        release();
+      },
+      { batchBytes: 1024, copyLarge: () => true },
+    );
+    assert.ok(originals.includes(large), 'the shared chunk itself was handed out');
+  });
+
   test('released batch buffers are reused; unreleased ones are not', async () => {
     // Batches over 4 KiB: Buffer.allocUnsafe gives each its own memory (smaller ones share a pool).
     const chunks = Array.from({ length: 64 }, () => randomBytes(1000));
@@ -79,7 +114,7 @@ describe('eachBatch', () => {
         await new Promise((r) => setImmediate(r));
         inProgress = false;
       },
-      100,
+      { batchBytes: 100 },
     );
     stream.write(randomBytes(150));
     await assert.rejects(
@@ -98,7 +133,7 @@ describe('eachBatch', () => {
           calls += 1;
           throw new Error('full disk');
         },
-        100,
+        { batchBytes: 100 },
       ),
       /full disk/,
     );
@@ -111,14 +146,11 @@ describe('collecting young garbage', () => {
   const count = async (chunk: number, total: number) => {
     let collected = 0;
     const chunks = Array.from({ length: total / chunk }, () => Buffer.alloc(chunk, 7));
-    await eachBatch(
-      Readable.from(chunks),
-      async (_batch, release) => release(),
-      RECEIVE_BATCH,
-      () => {
+    await eachBatch(Readable.from(chunks), async (_batch, release) => release(), {
+      collect: () => {
         collected += 1;
       },
-    );
+    });
     return collected;
   };
 
