@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { test } from 'node:test';
-import { ROOT } from './helpers/run-edgesh.js';
+import { ROOT } from '../lab/paths.js';
 
 /** The product's folders, top to bottom. */
 const PRODUCT_FOLDERS = [

@@ -13,7 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ROOT } from '../helpers/run-edgesh.js';
+import { ROOT } from '../../lab/paths.js';
 
 const work = mkdtempSync(join(tmpdir(), 'edgesh-bootstrap-'));
 after(() => rmSync(work, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { HTTP2_CONSTANTS } from '../../scripts/http2-constants.js';
 import { UNDICI_BUNDLE, VERSION_LINE } from '../../tuning/undici-bundle.js';
-import { ROOT } from '../helpers/run-edgesh.js';
+import { ROOT } from '../../lab/paths.js';
 
 test('the build bundles the installed undici, and the transports load it from its code cache', () => {
   assert.ok(
