@@ -12,7 +12,7 @@ import { BIN } from '../lab/paths.js';
 import { PtyShell } from '../lab/pty.js';
 import { loadServices } from '../shell/services.js';
 import type { Bench, BenchResult } from './types.js';
-import { haveCommand, lowest, median, scratch } from './util.js';
+import { haveCommand, lowest, median, scratch, shebangCommand } from './util.js';
 
 const RUNS = 20;
 const PACKAGES = 2000;
@@ -25,7 +25,8 @@ interface Side {
 
 /**
  * The environments to measure in: the caller's, and when it sets NODE_EXTRA_CA_CERTS (every node
- * start then loads those certificates, ~35 ms here), also without it, as CI or an operator may run.
+ * start then loads those certificates, 40-50 ms here; edgesh's shebang drops it, `node -e ''` pays it),
+ * also without it, as CI or an operator may run.
  * Always the real device (EDGESH_SERVICES empty), UTF-8.
  */
 function sides(): Side[] {
@@ -70,13 +71,18 @@ async function timeCommands(commands: readonly string[][], env: NodeJS.ProcessEn
  * Time from spawn to the first prompt on a pty, to a line editor that completes a TAB, and
  * `node -e ''` to exit on a pty, interleaved.
  */
-async function firstPrompt(device: string, env: NodeJS.ProcessEnv): Promise<[number, number, number]> {
+async function firstPrompt(
+  edgesh: readonly string[],
+  device: string,
+  env: NodeJS.ProcessEnv,
+): Promise<[number, number, number]> {
+  const [command, ...args] = edgesh;
   const ours: number[] = [];
   const ready: number[] = [];
   const theirs: number[] = [];
   for (let i = 0; i < RUNS + 2; i++) {
     let t = performance.now();
-    const shell = new PtyShell(['--device', device, '--user', 'admin'], {}, undefined, env);
+    const shell = new PtyShell([], {}, [command!, [...args, '--device', device, '--user', 'admin']], env);
     await shell.waitFor('example:/>');
     if (i >= 2) ours.push(performance.now() - t);
     shell.type('pack\t');
@@ -132,11 +138,13 @@ export const benches: Record<string, Bench> = {
       });
       if (made.status !== 0) throw new Error(`edgesh could not create the device: ${made.stderr}`);
       const hyperfine = (await haveCommand('hyperfine')) ? ' (hyperfine)' : '';
+      // The installed `edgesh`, started as the kernel starts it from its shebang (which drops
+      // NODE_EXTRA_CA_CERTS: bin/edgesh-start.cts).
+      const bin = await shebangCommand(BIN);
       const rows: BenchResult[] = [];
       for (const side of sides()) {
         const edgesh = (line: string): string[] => [
-          process.execPath,
-          BIN,
+          ...bin,
           '--device',
           device,
           '--user',
@@ -148,7 +156,7 @@ export const benches: Record<string, Bench> = {
           [edgesh('package show'), edgesh('whoami'), [process.execPath, '-e', '']],
           side.env,
         );
-        const [prompt, ready, barePty] = await firstPrompt(device, side.env);
+        const [prompt, ready, barePty] = await firstPrompt(bin, device, side.env);
         const note = `real device, ${side.label}`;
         rows.push(
           {

@@ -193,11 +193,11 @@ async function ours(d: Daemons, work: string, proto: ProtoName, pkg: Pkg): Promi
   try {
     await copyFile(d.env.TRANSPORTS_KNOWN_HOSTS ?? '', device.paths.knownHostsFile);
     const { line, password } = installLine(d, proto, pkg);
-    const [node, ...args] = await shebangCommand(EDGESH);
+    const [command, ...args] = await shebangCommand(EDGESH);
     const env = { ...process.env, NODE_OPTIONS: await nodeOptions() };
     const input = password === undefined ? `${line}\n` : `${line}\n${password}\n`;
     const ran = await timed(() =>
-      runCommand(node, [...args, '--device', dir, '--user', 'bench'], { env, input }),
+      runCommand(command, [...args, '--device', dir, '--user', 'bench'], { env, input }),
     );
     if (!ran.stdout.includes(`Installed ${pkg.name} 1.0.0 (Signed`)) {
       throw new Error(`${proto}: unexpected output of the install: ${ran.stdout.trim()}`);

@@ -145,15 +145,18 @@ export async function nodeOptions(): Promise<string> {
 }
 
 /**
- * How to start a node program the way its shebang does (`#!/usr/bin/env node`, or `#!/usr/bin/env -S node
- * FLAGS…`): this node binary, the shebang's flags, the script. So a bench measures a bin with the flags it
- * ships with, even where the file is not executable (a build tree).
+ * How the kernel starts a script from its shebang: the interpreter, the rest of the line as one
+ * argument (`#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node` gives env `-S -u NODE_EXTRA_CA_CERTS node`),
+ * then the script. So a bench measures a bin as an operator starts it, with what its shebang does to
+ * the flags and the environment, even where the file is not executable (a build tree).
  */
 export async function shebangCommand(script: string): Promise<[string, ...string[]]> {
   const first = (await readFile(script, 'utf8')).split('\n', 1)[0] ?? '';
-  const words = first.startsWith('#!') ? first.slice(2).trim().split(/\s+/) : [];
-  const node = words.findIndex((w) => w === 'node' || w.endsWith('/node'));
-  return [process.execPath, ...(node < 0 ? [] : words.slice(node + 1)), script];
+  if (!first.startsWith('#!')) return [process.execPath, script];
+  const line = first.slice(2).trim();
+  const space = line.search(/\s/);
+  if (space < 0) return [line, script];
+  return [line.slice(0, space), line.slice(space).trim(), script];
 }
 
 /** A run that knows how long it took. */

@@ -21,11 +21,11 @@ interface Ran {
 }
 
 /** Runs the script as cron would: no terminal, a bounded time. */
-function updater(args: readonly string[]): Promise<Ran> {
+function updater(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(SCRIPT, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC' },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', ...env },
     });
     let stdout = '';
     let stderr = '';
@@ -140,5 +140,12 @@ describe('edgesh-updater', () => {
     const unknown = await updater(['--frobnicate']);
     assert.equal(unknown.status, 1);
     assert.match(unknown.stderr, /^Error: Unknown option '--frobnicate'/);
+  });
+
+  test('NODE_EXTRA_CA_CERTS never reaches node: one that cannot be read adds no warning', async () => {
+    // node 20 would load it at start, and say `Warning: Ignoring extra certs from …` when it cannot.
+    const ran = await updater(['--frobnicate'], { NODE_EXTRA_CA_CERTS: '/nonexistent/extra-ca.pem' });
+    assert.equal(ran.status, 1);
+    assert.match(ran.stderr, /^Error: Unknown option '--frobnicate'[^\n]*\n$/);
   });
 });
