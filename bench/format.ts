@@ -2,8 +2,9 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatPublicKey, generateKeyPair, writePackage } from '../firmware-sim/format/index.js';
+import { shebangCommand } from '../lab/paths.js';
 import type { Bench } from './types.js';
-import { best, MiB, nodeOptions, runCommand, scratch, shebangCommand, writeNoise } from './util.js';
+import { best, MiB, nodeOptions, runCommand, scratch, writeNoise } from './util.js';
 
 const WMOPKG = resolve(fileURLToPath(import.meta.url), '../../bin/wmopkg.js');
 const RUNS = 5;
@@ -35,7 +36,7 @@ export const benches: Record<string, Bench> = {
         pkg,
       );
       // The installed `wmopkg`, started as its shebang says; the reporter of peak RSS rides in NODE_OPTIONS.
-      const [command, ...args] = await shebangCommand(WMOPKG);
+      const [command, ...args] = shebangCommand(WMOPKG);
       const env = { ...process.env, NODE_OPTIONS: await nodeOptions() };
       let rss = 0;
       // Warm the page cache once for both sides.

@@ -8,11 +8,11 @@ import { registry } from '../contexts/index.js';
 import { completeAt } from '../contexts/parser.js';
 import { loadVendorSecretKey, openDevice } from '../firmware-sim/index.js';
 import { buildPackage, installFile } from '../lab/packages.js';
-import { BIN } from '../lab/paths.js';
+import { BIN, shebangCommand } from '../lab/paths.js';
 import { PtyShell } from '../lab/pty.js';
 import { loadServices } from '../shell/services.js';
 import type { Bench, BenchResult } from './types.js';
-import { haveCommand, lowest, median, scratch, shebangCommand } from './util.js';
+import { haveCommand, lowest, median, scratch } from './util.js';
 
 const RUNS = 20;
 const PACKAGES = 2000;
@@ -140,7 +140,7 @@ export const benches: Record<string, Bench> = {
       const hyperfine = (await haveCommand('hyperfine')) ? ' (hyperfine)' : '';
       // The installed `edgesh`, started as the kernel starts it from its shebang (which drops
       // NODE_EXTRA_CA_CERTS: bin/edgesh-start.cts).
-      const bin = await shebangCommand(BIN);
+      const bin = shebangCommand(BIN);
       const rows: BenchResult[] = [];
       for (const side of sides()) {
         const edgesh = (line: string): string[] => [

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { writePackage } from '../firmware-sim/format/index.js';
 import { loadVendorSecretKey, openDevice } from '../firmware-sim/index.js';
+import { shebangCommand } from '../lab/paths.js';
 import type { ProtoName } from '../transports/types.js';
 import type { Bench, BenchResult } from './types.js';
 import {
@@ -29,7 +30,6 @@ import {
   nodeOptions,
   runCommand,
   scratch,
-  shebangCommand,
   type Timed,
   timed,
   writeNoise,
@@ -193,7 +193,7 @@ async function ours(d: Daemons, work: string, proto: ProtoName, pkg: Pkg): Promi
   try {
     await copyFile(d.env.TRANSPORTS_KNOWN_HOSTS ?? '', device.paths.knownHostsFile);
     const { line, password } = installLine(d, proto, pkg);
-    const [command, ...args] = await shebangCommand(EDGESH);
+    const [command, ...args] = shebangCommand(EDGESH);
     const env = { ...process.env, NODE_OPTIONS: await nodeOptions() };
     const input = password === undefined ? `${line}\n` : `${line}\n${password}\n`;
     const ran = await timed(() =>

@@ -1,7 +1,7 @@
 // Shared tools of the benchmarks: timing, peak RSS of a child process, big test files, scratch dirs.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -142,21 +142,6 @@ export async function nodeOptions(): Promise<string> {
   const args = await nodeArgs();
   const inherited = process.env.NODE_OPTIONS ?? '';
   return `${inherited} ${args.join(' ')}`.trim();
-}
-
-/**
- * How the kernel starts a script from its shebang: the interpreter, the rest of the line as one
- * argument (`#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node` gives env `-S -u NODE_EXTRA_CA_CERTS node`),
- * then the script. So a bench measures a bin as an operator starts it, with what its shebang does to
- * the flags and the environment, even where the file is not executable (a build tree).
- */
-export async function shebangCommand(script: string): Promise<[string, ...string[]]> {
-  const first = (await readFile(script, 'utf8')).split('\n', 1)[0] ?? '';
-  if (!first.startsWith('#!')) return [process.execPath, script];
-  const line = first.slice(2).trim();
-  const space = line.search(/\s/);
-  if (space < 0) return [line, script];
-  return [line.slice(0, space), line.slice(space).trim(), script];
 }
 
 /** A run that knows how long it took. */

@@ -2,29 +2,17 @@
 // reaches node, which would load that file at every start and warn on stderr when it cannot.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT } from '../../lab/paths.js';
-
-/** What the kernel runs for `script args…`: the interpreter, the rest of the shebang as one argument, the script. */
-function asTheKernelDoes(script: string, args: readonly string[]): [string, string[]] {
-  const first = readFileSync(script, 'utf8').split('\n', 1)[0]!;
-  assert.match(first, /^#!/, `${script} has a shebang`);
-  const line = first.slice(2).trim();
-  const space = line.search(/\s/);
-  return space < 0
-    ? [line, [script, ...args]]
-    : [line.slice(0, space), [line.slice(space).trim(), script, ...args]];
-}
+import { ROOT, shebangCommand } from '../../lab/paths.js';
 
 for (const [bin, usage] of [
   ['dist/bin/edgesh-start.cjs', /^Usage: edgesh /],
   ['dist/bin/wmopkg.js', /^Usage: wmopkg /],
 ] as const) {
   test(`${bin} through its shebang: a NODE_EXTRA_CA_CERTS that cannot be read changes nothing`, () => {
-    const [command, args] = asTheKernelDoes(join(ROOT, bin), ['--help']);
-    const ran = spawnSync(command, args, {
+    const [command, ...args] = shebangCommand(join(ROOT, bin));
+    const ran = spawnSync(command, [...args, '--help'], {
       encoding: 'utf8',
       env: { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/extra-ca.pem' },
       timeout: 60_000,

@@ -6,9 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { ROOT } from '../../lab/paths.js';
 import { HTTP2_CONSTANTS } from '../../scripts/http2-constants.js';
 import { UNDICI_BUNDLE, VERSION_LINE } from '../../tuning/undici-bundle.js';
-import { ROOT } from '../../lab/paths.js';
 
 test('the build bundles the installed undici, and the transports load it from its code cache', () => {
   assert.ok(
