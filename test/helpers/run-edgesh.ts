@@ -11,6 +11,24 @@ export { BIN, ROOT } from '../../lab/paths.js';
 /** The module named by EDGESH_SERVICES in tests: the real device, a mock network, a fixed drive list. */
 export const DEVICE_SERVICES = join(ROOT, 'dist/test/helpers/device-services.js');
 
+/**
+ * Building the world and the template device takes about a second. Should it ever stall, the file
+ * fails within two minutes, saying at which step and with which handles open (from a diagnostic
+ * report), instead of holding the suite until the runner's file timeout.
+ */
+let step = 'building the world';
+const stalled = setTimeout(() => {
+  const report = process.report.getReport() as {
+    libuv?: Array<{ type: string; is_active: boolean; details?: string }>;
+  };
+  const handles = (report.libuv ?? [])
+    .filter((h) => h.is_active)
+    .map((h) => `${h.type} ${h.details ?? ''}`.trim());
+  process.stderr.write(`test world: still ${step} after 120 s; active handles: ${handles.join(', ')}\n`);
+  process.exit(70);
+}, 120_000);
+stalled.unref();
+
 /** The world of the manual's examples (test/helpers/world.ts), built once per test process. */
 export const WORLD: World = await buildWorld();
 /** Its config file, as every run gets it unless the test names another. */
@@ -21,11 +39,13 @@ const WORLD_CONFIG = WORLD.configFile();
  * a copy (creating a device signs its sample packages: a copy is much cheaper).
  */
 const TEMPLATE = join(WORLD.dir, 'template-device');
+step = 'opening the template device';
 await openDevice(TEMPLATE, {
   session: { user: 'admin', id: 'template' },
   vendorDir: WORLD.config.vendorDir!,
 });
 provision(TEMPLATE, WORLD.config.provision ?? {});
+clearTimeout(stalled);
 
 /** One run of the binary. */
 export interface RunOptions {
