@@ -33,7 +33,7 @@ const autoremoveParams = [options(planDryRunFlag, confirmFlag)] as const;
 export function printPlan(plan: FeedPlan, env: CommandEnv): void {
   for (const warning of plan.warnings) env.out.warn(warning);
   const width = env.session.terminal.width;
-  const text = (line: string) => (env.session.terminal.ascii ? line.replace(/→/g, '->') : line);
+  const text = (line: string) => (env.session.terminal.ascii ? line.replace(/\u2192/g, '->') : line);
   for (const l of plan.lost) for (const line of wrapLine(text(`Lost: ${l}`), width)) env.out.line(line);
   for (const h of plan.held) env.out.line(text(`Held back: ${h.name} ${h.version} (${h.reason})`));
   if (plan.steps.length > 0) for (const line of wrapLine(text(plan.summary), width)) env.out.line(line);

@@ -210,7 +210,7 @@ export function wrapPieces(pieces: readonly string[], width: number, indent: num
 /** Characters outside ASCII replaced for a terminal that cannot show them (`…` → `...`). */
 export function toAscii(text: string): string {
   // One `?` a character, not a UTF-16 unit: an emoji is one character.
-  return text.replace(/…/g, '...').replace(/[^\x00-\x7f]/gu, '?');
+  return text.replace(/\u2026/g, '...').replace(/[^\x00-\x7f]/gu, '?');
 }
 
 /** A cell or title as drawn: printable, and in ASCII when the terminal wants it. */

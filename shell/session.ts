@@ -304,7 +304,7 @@ export class Session {
     if (!this.interactive && error instanceof CliError && error.brief !== undefined)
       error = new CliError(error.code, error.brief);
     const line = failureLine(error);
-    fe.error(this.terminal.ascii ? line.replace(/…/g, '...') : line);
+    fe.error(this.terminal.ascii ? line.replace(/\u2026/g, '...') : line);
     if (process.env.EDGESH_DEBUG === '1' && e instanceof Error && e.stack) fe.error(e.stack);
     return classOf(error);
   }

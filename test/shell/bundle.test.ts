@@ -99,6 +99,17 @@ test('every import.meta.url of the bundle is the URL of its own module in dist/'
   assert.doesNotMatch(source.slice(source.indexOf('\n')), /\bimport\(/, 'no import() in the bundle');
 });
 
+test('every bundle is ASCII, so that V8 holds its source as one-byte text', () => {
+  // One character beyond ASCII (a `…` in a regular expression, which esbuild does not escape) made
+  // V8 keep the whole 0.7 MB source as two-byte text, and a start read and copied twice the bytes.
+  for (const name of readdirSync(join(DIST, 'bundle')).filter((f) => f.endsWith('.cjs'))) {
+    const bytes = readFileSync(join(DIST, 'bundle', name));
+    const at = bytes.findIndex((b) => b > 0x7f);
+    const line = bytes.subarray(0, Math.max(at, 0)).toString('latin1').split('\n').length;
+    assert.equal(at, -1, `${name}: a byte beyond ASCII on line ${line} (write \\uXXXX in the source)`);
+  }
+});
+
 test('install, reboot and show on a real device through the bundle, the unpack worker included', async () => {
   const key = await loadVendorSecretKey(`${device}.vendor`);
   const data = Array.from({ length: 300 }, (_, i) => file(`opt/many/f${i}`, `file ${i}\n`));
