@@ -1,9 +1,9 @@
-#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node
+#!/usr/bin/env node
 // The installed `edgesh` (package.json `bin`): starts the bundled shell from its V8 code cache, quickly.
 //
-// The shebang drops NODE_EXTRA_CA_CERTS: node 20 reads and parses that file at every start (40 ms on a
-// machine that points it at the system bundle), and nothing here would use it: https trusts the list it
-// names itself (transports/http.ts, docs/transports.md), which that variable never changes.
+// The build puts two lines in place of the first, so that run as a program it starts node without
+// NODE_EXTRA_CA_CERTS, which node would load at every start and edgesh never uses
+// (`startWithoutExtraCas` in scripts/bundle.ts).
 //
 // `scripts/bundle.ts` turns the program (dist/bin/edgesh.js and everything it imports from this
 // repository) into one CommonJS file, dist/bundle/edgesh.cjs, and records the machine code V8 made

@@ -10,7 +10,7 @@ export const BIN = join(ROOT, 'dist/bin/edgesh-start.cjs');
 
 /**
  * What the kernel runs for a script with a shebang: the interpreter, the rest of the line as one
- * argument (`#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node` gives env `-S -u NODE_EXTRA_CA_CERTS node`),
+ * argument (`#!/usr/bin/env -S node --flag` gives env `-S node --flag`; `#!/bin/sh` gives sh alone),
  * then the script. So a bench or a test starts a bin as an operator does, with what its shebang does
  * to the flags and the environment, even where the file is not executable (a build tree).
  */

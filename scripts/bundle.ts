@@ -137,6 +137,7 @@ const externalPackages: Plugin = {
 };
 
 rmSync(outDir, { recursive: true, force: true });
+for (const bin of ['bin/edgesh-start.cjs', 'bin/wmopkg.js']) startWithoutExtraCas(join(dist, bin));
 const result = await build({
   entryPoints: [join(dist, 'bin/edgesh.js')],
   outfile: bundle,
@@ -204,6 +205,23 @@ if (process.argv.includes('--verbose')) {
 }
 
 /** Runs the installed binary; returns what it wrote on stderr. */
+/**
+ * Makes a bin start node without NODE_EXTRA_CA_CERTS when it is run as a program: its `#!/usr/bin/env
+ * node` line becomes `#!/bin/sh` and a line that sh runs and node reads as a string and a comment
+ * (`':' //; unset …; exec node "$0" "$@"`: `:` is sh's builtin that does nothing). Node 20 reads and
+ * parses the file that variable names at every start (40-50 ms on a machine that points it at the
+ * system bundle), and edgesh never uses it: https trusts the list it builds itself
+ * (transports/http.ts), which that variable never changes. A one-line shebang would need `env -S`,
+ * which busybox lacks. Done here, after tsc, because tsc puts `"use strict"` or a `;` into the line.
+ */
+function startWithoutExtraCas(file: string): void {
+  const text = readFileSync(file, 'utf8');
+  const plain = '#!/usr/bin/env node\n';
+  if (!text.startsWith(plain)) return;
+  const start = `#!/bin/sh\n':' //; unset NODE_EXTRA_CA_CERTS; exec node "$0" "$@"\n`;
+  writeFileSync(file, start + text.slice(plain.length));
+}
+
 function run(args: readonly string[], env: Readonly<Record<string, string>>): string {
   // V8 refuses a cache made under other V8 flags: make it as a plain `node` start runs, whatever
   // NODE_OPTIONS the build was given.
