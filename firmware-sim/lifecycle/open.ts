@@ -1,11 +1,10 @@
 // Opening a state directory: is it a device, a place to make one, or neither; did a crash leave work behind.
 import { access, mkdir, readdir, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { tempOwner } from '../../common/atomic.js';
+import { TEMP_PREFIX } from '../../common/atomic.js';
 import { DeviceError } from '../errors.js';
 import type { Layout } from '../state/layout.js';
-import { holderAlive } from '../state/lock.js';
+import { tempOwnerAlive } from '../state/lock.js';
 import { hasSlotLayout } from '../state/slots.js';
 
 /**
@@ -73,11 +72,8 @@ export async function interrupted(layout: Layout): Promise<boolean> {
 export async function deadTemps(layout: Layout): Promise<boolean> {
   const feeds = await readdir(layout.feedsDir).catch(() => [] as string[]);
   for (const dir of [layout.storeDir, ...feeds.map((feed) => join(layout.feedsDir, feed))]) {
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const pid = tempOwner(name);
-      if (name.startsWith('.tmp-') && (pid === undefined || !holderAlive({ pid, host: hostname() })))
-        return true;
-    }
+    for (const name of await readdir(dir).catch(() => [] as string[]))
+      if (name.startsWith(TEMP_PREFIX) && !tempOwnerAlive(name)) return true;
   }
   return false;
 }

@@ -1,14 +1,13 @@
 // Startup after a crash: finish or undo what an interrupted operation left, remove temporary files.
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { syncDirectory, TEMP_PREFIX, tempOwner, writeFileAtomic } from '../../common/atomic.js';
+import { syncDirectory, TEMP_PREFIX, writeFileAtomic } from '../../common/atomic.js';
 import { recoverTxn } from '../boot/rootfs-txn.js';
 import { readDeviceFile } from '../config/device-file.js';
 import { recoverFirmwareSwitch } from '../firmware/switch.js';
 import { quantity, repairLog } from '../state/event-log.js';
 import type { Layout } from '../state/layout.js';
-import { holderAlive } from '../state/lock.js';
+import { tempOwnerAlive } from '../state/lock.js';
 import { ensureSlotLayout } from '../state/slots.js';
 import { dropView } from '../state/snapshot.js';
 import { restoreHeld } from '../store/backup.js';
@@ -130,8 +129,7 @@ async function removeTemps(dir: string, keep: (name: string) => boolean = () => 
  * question holds no lock, and its verified file must survive another session's recovery.
  */
 function liveDownload(name: string): boolean {
-  const pid = tempOwner(name);
-  return pid !== undefined && name.includes('.download.') && holderAlive({ pid, host: hostname() });
+  return name.includes('.download.') && tempOwnerAlive(name);
 }
 
 /**
