@@ -88,6 +88,13 @@ module.exports.request = makeDispatcher(api.request)
 /** The commands run to fill the code cache: a one-command script, as `ssh host 'package show'` runs. */
 const WARM_UP = ['-c', 'package show', '-c', 'show version', '-c', 'whoami'];
 
+/**
+ * The environment of every process the build starts to make or check a code cache: V8 refuses a
+ * cache made under other V8 flags, so they run as a plain `node` start does, whatever NODE_OPTIONS
+ * the build was given.
+ */
+const { NODE_OPTIONS: _, ...PLAIN_ENV } = process.env;
+
 /** A process that loads vorpal.cjs as the shell does, and nothing else. */
 const VORPAL_LOAD = `const m = await import(${JSON.stringify(join(dist, 'shell/vorpal.js'))}); m.loadVorpal(); process.exit(0);`;
 
@@ -204,7 +211,6 @@ if (process.argv.includes('--verbose')) {
   );
 }
 
-/** Runs the installed binary; returns what it wrote on stderr. */
 /**
  * Makes a bin start node without NODE_EXTRA_CA_CERTS when it is run as a program: its `#!/usr/bin/env
  * node` line becomes `#!/bin/sh` and a line that sh runs and node reads as a string and a comment
@@ -222,12 +228,10 @@ function startWithoutExtraCas(file: string): void {
   writeFileSync(file, start + text.slice(plain.length));
 }
 
+/** Runs the installed binary; returns what it wrote on stderr. */
 function run(args: readonly string[], env: Readonly<Record<string, string>>): string {
-  // V8 refuses a cache made under other V8 flags: make it as a plain `node` start runs, whatever
-  // NODE_OPTIONS the build was given.
-  const { NODE_OPTIONS: _, ...base } = process.env;
   const r = spawnSync(process.execPath, [launcher, ...args], {
-    env: { ...base, EDGESH_SERVICES: '', ...env },
+    env: { ...PLAIN_ENV, EDGESH_SERVICES: '', ...env },
     encoding: 'utf8',
   });
   if (r.status !== 0) {
@@ -304,9 +308,8 @@ function checkCache(name: string, load: string): void {
 
 /** Runs `load` in a process of its own with `EDGESH_CODE_CACHE=mode`, as a plain `node` start; returns its stderr. */
 function runLoad(name: string, load: string, mode: 'write' | 'report'): string {
-  const { NODE_OPTIONS: _, ...base } = process.env;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', load], {
-    env: { ...base, EDGESH_CODE_CACHE: mode },
+    env: { ...PLAIN_ENV, EDGESH_CODE_CACHE: mode },
     encoding: 'utf8',
   });
   if (r.status !== 0)
@@ -330,12 +333,11 @@ async function warmInteractive(device: string): Promise<boolean> {
   } catch {
     return false;
   }
-  const { NODE_OPTIONS: _, ...base } = process.env;
   const shell = new pty.PtyShell(
     ['--device', device, '--user', 'build'],
     { LANG: 'C.UTF-8', EDGESH_SERVICES: '', EDGESH_CODE_CACHE: 'write' },
     undefined,
-    base,
+    PLAIN_ENV,
   );
   try {
     const status = await pty.typeFirstSession(shell, 'build');

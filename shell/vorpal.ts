@@ -141,7 +141,7 @@ export function vorpalStandIns(): { vorpalMain: string; standIns: Map<string, st
 }
 
 /**
- * The lodash methods vorpal and inquirer call (test/shell/vorpal.test.ts reads their sources to
+ * The lodash methods vorpal and inquirer call (test/shell/vorpal-lodash.test.ts reads their sources to
  * hold this list complete), each the same in lodash 3 and 4 for the way they call it: plain objects,
  * shallow `clone` and `flatten`, property and matcher shorthands.
  */
