@@ -1,6 +1,6 @@
 // A thread of the boot's verification (boot/verify-parallel.ts): reads and hashes the stored packages it is given.
 import { parentPort } from 'node:worker_threads';
-import { type FormatLimits, type PackageReading, readPackageFile } from '../format/reader.js';
+import { type FormatLimits, type PackageReading, readPackageFileBlocking } from '../format/reader.js';
 
 /** One stored package to read. */
 export interface VerifyJob {
@@ -21,7 +21,7 @@ export type VerifyReply =
 if (parentPort) {
   const port = parentPort;
   port.on('message', (job: VerifyJob) => {
-    readPackageFile(job.path, { limits: job.limits }).then(
+    readPackageFileBlocking(job.path, { limits: job.limits }).then(
       (reading) => port.postMessage({ id: job.id, reading } satisfies VerifyReply),
       () => port.postMessage({ id: job.id, failed: true } satisfies VerifyReply),
     );

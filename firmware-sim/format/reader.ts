@@ -1,5 +1,6 @@
 // The streaming .wmopkg reader: one pass over the bytes, every member hashed as it passes.
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { AR_MAGIC, type ArHandler, type ArHeader, ArParser } from './ar.js';
@@ -216,10 +217,7 @@ function takeReadBuffer(): Buffer {
 export async function readPackageFile(path: string, options: ReadOptions = {}): Promise<PackageReading> {
   const handle = await open(path, 'r');
   try {
-    const { onData } = options;
-    const reader = new PackageReader(
-      onData ? { ...options, onData: (chunk) => onData(Buffer.from(chunk)) } : options,
-    );
+    const reader = new PackageReader(copyingData(options));
     let current = takeReadBuffer();
     let spare = takeReadBuffer();
     let position = 0;
@@ -243,6 +241,42 @@ export async function readPackageFile(path: string, options: ReadOptions = {}): 
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * `readPackageFile` with blocking reads into one buffer, for a worker thread that does nothing else
+ * (the boot's verification, boot/verify-worker.ts). There a read handed to libuv's pool gains
+ * nothing: the pool thread copies the chunk on one core and this thread hashes it on the other, and
+ * the two lanes of a boot then need 15-20 % more CPU than two threads that each read and hash their
+ * own file (1 GiB of packages: 0.54-0.58 s against 0.46-0.50 s on two cores).
+ */
+export async function readPackageFileBlocking(
+  path: string,
+  options: ReadOptions = {},
+): Promise<PackageReading> {
+  const fd = openSync(path, 'r');
+  try {
+    const reader = new PackageReader(copyingData(options));
+    const buffer = takeReadBuffer();
+    try {
+      for (let read = readSync(fd, buffer, 0, FILE_CHUNK, null); read > 0; ) {
+        await reader.write(buffer.subarray(0, read));
+        read = readSync(fd, buffer, 0, FILE_CHUNK, null);
+      }
+    } finally {
+      // No read is in flight and the reader keeps copies only.
+      if (spareBuffers.length < 2) spareBuffers.push(buffer);
+    }
+    return await reader.end();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `options` whose `onData` receives copies of the read buffer's chunks, since it may keep them. */
+function copyingData(options: ReadOptions): ReadOptions {
+  const { onData } = options;
+  return onData ? { ...options, onData: (chunk) => onData(Buffer.from(chunk)) } : options;
 }
 
 /** Collects, hashes and checks members in the order rules of SPEC §5, for either layout. */

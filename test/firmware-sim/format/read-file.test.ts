@@ -1,4 +1,4 @@
-// readPackageFile in turn on different files: the read buffers it passes on from one file to the next never mix their bytes.
+// readPackageFile (and its blocking form for worker threads) in turn on different files: the read buffers passed on from one file to the next never mix their bytes.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, truncate } from 'node:fs/promises';
@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { readPackage, readPackageFile } from '../../../firmware-sim/format/index.js';
+import { readPackageFileBlocking } from '../../../firmware-sim/format/reader.js';
 import { buildPackage, file } from '../../helpers/package-fixtures.js';
 
 let dir: string;
@@ -33,21 +34,37 @@ async function inMemory(path: string) {
   );
 }
 
-test('large, small, a failed read, large again: each reading is its own file', async () => {
-  const expectLarge = await inMemory(large);
-  const expectSmall = await inMemory(small);
-  assert.deepStrictEqual(await readPackageFile(large), expectLarge);
-  assert.deepStrictEqual(await readPackageFile(small), expectSmall);
-  const cut = join(dir, 'cut.wmopkg');
-  await buildPackage(
-    dir,
-    { name: 'cut', data: [file('./opt/c', randomBytes(2 * 1024 * 1024))] },
-    'cut.wmopkg',
-  );
-  await truncate(cut, 1024 * 1024 + 100);
-  await assert.rejects(readPackageFile(cut), /truncated/);
-  assert.deepStrictEqual(await readPackageFile(large), expectLarge);
-  assert.deepStrictEqual(await readPackageFile(small), expectSmall);
+for (const [how, read] of [
+  ['overlapped reads', readPackageFile],
+  ['blocking reads', readPackageFileBlocking],
+] as const) {
+  test(`${how}: large, small, a failed read, large again: each reading is its own file`, async () => {
+    const expectLarge = await inMemory(large);
+    const expectSmall = await inMemory(small);
+    assert.deepStrictEqual(await read(large), expectLarge);
+    assert.deepStrictEqual(await read(small), expectSmall);
+    const cut = join(dir, 'cut.wmopkg');
+    await buildPackage(
+      dir,
+      { name: 'cut', data: [file('./opt/c', randomBytes(2 * 1024 * 1024))] },
+      'cut.wmopkg',
+    );
+    await truncate(cut, 1024 * 1024 + 100);
+    await assert.rejects(read(cut), /truncated/);
+    assert.deepStrictEqual(await read(large), expectLarge);
+    assert.deepStrictEqual(await read(small), expectSmall);
+  });
+}
+
+test('a blocking read and overlapped ones at once each get their own buffers', async () => {
+  const [a, b, c] = await Promise.all([
+    readPackageFileBlocking(large),
+    readPackageFile(small),
+    readPackageFile(large),
+  ]);
+  assert.deepStrictEqual(a, await inMemory(large));
+  assert.deepStrictEqual(b, await inMemory(small));
+  assert.deepStrictEqual(c, await inMemory(large));
 });
 
 test('two files read at once each get their own buffers', async () => {
