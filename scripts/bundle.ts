@@ -158,6 +158,7 @@ const result = await build({
   // Error classes name themselves after their class (`name = new.target.name`): keep the names.
   keepNames: true,
   minifyWhitespace: true,
+  minifyIdentifiers: true,
   minifySyntax: true,
   legalComments: 'none',
   // One line (the check below skips it): strict mode for the whole file, as the ES modules were, then
@@ -283,6 +284,7 @@ async function bundleLibrary(name: string, options: BuildOptions): Promise<void>
     format: 'cjs',
     target: 'node20',
     minifyWhitespace: true,
+    minifyIdentifiers: true,
     minifySyntax: true,
     legalComments: 'none',
     logLevel: 'warning',
