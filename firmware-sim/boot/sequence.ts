@@ -278,6 +278,7 @@ async function unpackAndInstall(
       ...readLimits(device),
       onData: data.onData,
       onDataEnd: data.onDataEnd,
+      dataConsumed: data.dataConsumed,
     });
     verdict = verifyStored(reading, record, state.trust);
     const failure = data.failure();

@@ -209,8 +209,8 @@ export class WorkerSink implements Sink {
   private flush(index: number, barrier = false): void {
     const lane = this.lanes[index]!;
     if (lane.ops.length === 0 || this.failure) return;
-    // A fresh buffer that can be handed over without copying (pooled small buffers cannot be).
-    const data = Buffer.allocUnsafeSlow(lane.bytes);
+    // Memory of its own, handed over without copying (pooled small buffers cannot be).
+    const data = Buffer.from(batchMemory(lane.bytes));
     let at = 0;
     for (const part of lane.parts) {
       part.copy(data, at);
@@ -240,6 +240,21 @@ export class WorkerSink implements Sink {
   }
 }
 
+/**
+ * Memory of batches the writers are done with, for the next batches: a fresh megabyte costs its page
+ * faults when it is first written (3.3 ms here, against 0.2 ms to copy into memory already touched),
+ * and an unpack of 10,000 small files sends about 20 batches. At most one batch per place in flight.
+ */
+const spareBatches: ArrayBuffer[] = [];
+const SPARE_BATCHES = 2 * MAX_IN_FLIGHT;
+
+/** An ArrayBuffer of at least `bytes` bytes: a spare one, or a new one large enough to be reused. */
+function batchMemory(bytes: number): ArrayBuffer {
+  const index = spareBatches.findIndex((memory) => memory.byteLength >= bytes);
+  if (index >= 0) return spareBatches.splice(index, 1)[0]!;
+  return new ArrayBuffer(Math.max(bytes, BATCH_BYTES + SMALL_FILE));
+}
+
 /** Writer threads: two where there are two cores (file creation is what costs, and it scales). */
 const WRITERS = Math.min(2, availableParallelism());
 const threads: Array<Worker | undefined> = [];
@@ -260,6 +275,7 @@ function send(index: number, message: WriteBatch | { id: number; reset: true }):
     const started = new Worker(new URL('./unpack-worker.js', import.meta.url));
     started.unref();
     started.on('message', (reply: WriteReply) => {
+      if (reply.data && spareBatches.length < SPARE_BATCHES) spareBatches.push(reply.data);
       const waiting = pending.get(reply.id);
       if (!waiting) return;
       pending.delete(reply.id);

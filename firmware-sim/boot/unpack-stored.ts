@@ -11,6 +11,8 @@ import { SafeUnpacker, type UnpackResult } from './unpack.js';
 export function deferDataErrors(unpacker: SafeUnpacker): {
   onData: (chunk: Buffer) => Promise<void>;
   onDataEnd: () => Promise<void>;
+  /** Resolves once the unpacker has read every chunk given so far (`ReadOptions.dataConsumed`). */
+  dataConsumed: () => Promise<void>;
   failure: () => unknown;
   result: () => UnpackResult | undefined;
 } {
@@ -30,6 +32,7 @@ export function deferDataErrors(unpacker: SafeUnpacker): {
         return undefined;
       });
     },
+    dataConsumed: () => unpacker.consumed(),
     failure: () => failure,
     result: () => result,
   };
@@ -39,7 +42,12 @@ export function deferDataErrors(unpacker: SafeUnpacker): {
 export async function storedEntries(path: string, device: DeviceFile): Promise<string[]> {
   const unpacker = new SafeUnpacker({ limits: device.limits });
   const data = deferDataErrors(unpacker);
-  await readPackageFile(path, { ...readLimits(device), onData: data.onData, onDataEnd: data.onDataEnd });
+  await readPackageFile(path, {
+    ...readLimits(device),
+    onData: data.onData,
+    onDataEnd: data.onDataEnd,
+    dataConsumed: data.dataConsumed,
+  });
   if (data.failure() !== undefined) throw data.failure();
   return data.result()!.entries.map((entry) => entry.path);
 }

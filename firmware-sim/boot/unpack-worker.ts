@@ -45,10 +45,14 @@ export interface WriteBatch {
   readonly data: ArrayBuffer;
 }
 
-/** The answer to a batch: done, or the first failure (the rest of the batch is not done). */
+/**
+ * The answer to a batch: done, or the first failure (the rest of the batch is not done); `data` is the
+ * batch's memory handed back, for the next batch (fresh memory costs page faults).
+ */
 export interface WriteReply {
   readonly id: number;
   readonly error?: { readonly message: string; readonly code?: string };
+  readonly data?: ArrayBuffer;
 }
 
 /** Files are created, never opened: an existing name or a symlink in the way is an error. */
@@ -119,14 +123,15 @@ parentPort?.on('message', (message: WriteBatch | { readonly id: number; readonly
     parentPort!.postMessage({ id: message.id } satisfies WriteReply);
     return;
   }
+  const { data } = message;
   try {
-    performOps(message.stage, message.ops, Buffer.from(message.data));
-    parentPort!.postMessage({ id: message.id } satisfies WriteReply);
+    performOps(message.stage, message.ops, Buffer.from(data));
+    parentPort!.postMessage({ id: message.id, data } satisfies WriteReply, [data]);
   } catch (error) {
     const { message: text, code } = error as NodeJS.ErrnoException;
-    parentPort!.postMessage({
-      id: message.id,
-      error: { message: text, ...(code ? { code } : {}) },
-    } satisfies WriteReply);
+    parentPort!.postMessage(
+      { id: message.id, error: { message: text, ...(code ? { code } : {}) }, data } satisfies WriteReply,
+      [data],
+    );
   }
 });

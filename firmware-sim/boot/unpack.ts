@@ -135,6 +135,8 @@ export class SafeUnpacker {
   private heldBytes = 0;
   /** Settles when zlib has read the last chunk written to it. */
   private lastInflated: Promise<void> = Promise.resolve();
+  /** Settles `lastInflated` (on a failure). */
+  private releaseInflated: () => void = () => {};
 
   constructor(options: UnpackOptions) {
     this.stage = options.stageDir;
@@ -203,7 +205,8 @@ export class SafeUnpacker {
 
   /**
    * Resolves once zlib has read every chunk written so far, so that their memory may be reused (the
-   * caller's, for chunks passed as they are); also after a failure.
+   * caller's, for chunks passed as they are); also after a failure, when zlib never calls back for a
+   * chunk it failed on (its output, if any, is thrown away).
    */
   consumed(): Promise<void> {
     return this.lastInflated;
@@ -215,6 +218,7 @@ export class SafeUnpacker {
     this.lastInflated = new Promise<void>((resolve) => {
       read = resolve;
     });
+    this.releaseInflated = read;
     if (!this.gunzip.write(chunk, () => read())) {
       await Promise.race([once(this.gunzip, 'drain'), this.finished]);
     }
@@ -262,6 +266,7 @@ export class SafeUnpacker {
     this.heldBytes = 0;
     this.gunzip.destroy();
     this.extract.destroy();
+    this.releaseInflated();
   }
 
   /** Throws the failure, after the writer has stopped. */

@@ -71,6 +71,12 @@ export interface ReadOptions {
   /** Called once the data member is complete (after its last `onData`). */
   readonly onDataEnd?: () => void | Promise<void>;
   /**
+   * For `readPackageFile`: resolves once every chunk given to `onData` so far has been read by whoever
+   * keeps it (the unpacker's zlib: `SafeUnpacker.consumed`). Given, `onData` receives the read buffer
+   * itself, which is read into again only after this resolves; without it, a copy of each chunk.
+   */
+  readonly dataConsumed?: () => Promise<void>;
+  /**
    * The hash of data.tar.gz, given its size from the member header, where it is not node:crypto's on
    * this thread (the install hashes a large one on another core); `undefined` keeps the default.
    */
@@ -217,7 +223,8 @@ function takeReadBuffer(): Buffer {
 export async function readPackageFile(path: string, options: ReadOptions = {}): Promise<PackageReading> {
   const handle = await open(path, 'r');
   try {
-    const reader = new PackageReader(copyingData(options));
+    const { dataConsumed } = options;
+    const reader = new PackageReader(dataConsumed ? options : copyingData(options));
     let current = takeReadBuffer();
     let spare = takeReadBuffer();
     let position = 0;
@@ -226,6 +233,8 @@ export async function readPackageFile(path: string, options: ReadOptions = {}): 
       const { bytesRead } = await pending;
       if (bytesRead === 0) break;
       position += bytesRead;
+      // `spare` held the chunk before this one: whoever got it uncopied must be done with it.
+      if (dataConsumed) await dataConsumed();
       pending = handle.read(spare, 0, FILE_CHUNK, position);
       try {
         await reader.write(current.subarray(0, bytesRead));
@@ -235,9 +244,12 @@ export async function readPackageFile(path: string, options: ReadOptions = {}): 
       }
       [current, spare] = [spare, current];
     }
-    // No read is in flight and the reader keeps copies only: the buffers may serve the next file.
+    const reading = await reader.end();
+    // No read is in flight, the reader keeps copies only, and the end of the data member was awaited
+    // by `onDataEnd` (or `dataConsumed` is): the buffers may serve the next file.
+    if (dataConsumed) await dataConsumed();
     if (spareBuffers.length === 0) spareBuffers.push(current, spare);
-    return await reader.end();
+    return reading;
   } finally {
     await handle.close();
   }
