@@ -4,6 +4,7 @@ import { type FileHandle, open, readlink, realpath } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { formatBytes } from '../common/bytes.js';
+import { lend } from '../common/lent.js';
 import { printable } from '../common/text.js';
 import type { Transfer, TransferProgress } from '../transports/types.js';
 import { fileError, isInside } from './confine.js';
@@ -83,7 +84,16 @@ function tooLarge(label: string, shown: string, size: number, max: number): Medi
   );
 }
 
-/** One stage from the descriptor to the reader: errors are `MediaError`s, and `_destroy` closes the file. */
+/** Read buffers given back by the reader and not yet read into again, at most this many. */
+const SPARE_BUFFERS = 4;
+
+/**
+ * One stage from the descriptor to the reader: errors are `MediaError`s, and `_destroy` closes the file.
+ * Its chunks are lent (common/lent.ts): the install gives each back once it is hashed and written, and
+ * its buffer reads a later chunk. A fresh megabyte costs its page faults when the file is read into it
+ * (3.3 ms here, against 0.2 ms for memory already touched), and the C library gives freed megabytes
+ * back to the system in between, so that a read of 512 MiB into fresh buffers paid them again and again.
+ */
 class MediaReadStream extends Readable {
   readonly #handle: FileHandle;
   readonly #label: string;
@@ -96,6 +106,7 @@ class MediaReadStream extends Readable {
   readonly #started = performance.now();
   #position = 0;
   #lastProgress = this.#started;
+  readonly #spare: Buffer[] = [];
 
   constructor(handle: FileHandle, label: string, shown: string, size: number, options: MediaOpenOptions) {
     super({ highWaterMark: READ_CHUNK_BYTES });
@@ -112,7 +123,7 @@ class MediaReadStream extends Readable {
   override _read(): void {
     // One byte past the cap is asked for, so a file that grew beyond it is noticed.
     const want = Math.min(READ_CHUNK_BYTES, this.#max - this.#position + 1);
-    const buffer = Buffer.allocUnsafe(want);
+    const buffer = this.#spare.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
     this.#handle.read(buffer, 0, want, this.#position).then(
       ({ bytesRead }) => {
         if (this.destroyed) return;
@@ -128,6 +139,7 @@ class MediaReadStream extends Readable {
 
   #take(buffer: Buffer, bytesRead: number): void {
     if (bytesRead === 0) {
+      this.#spare.push(buffer);
       if (this.#position !== this.#size) {
         throw mediaError(
           'MEDIA_CHANGED',
@@ -142,7 +154,12 @@ class MediaReadStream extends Readable {
     this.#position += bytesRead;
     if (this.#position > this.#max) throw tooLarge(this.#label, this.#shown, this.#position, this.#max);
     this.#progress(false);
-    this.push(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+    const chunk = bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+    this.push(
+      lend(chunk, () => {
+        if (this.#spare.length < SPARE_BUFFERS) this.#spare.push(buffer);
+      }),
+    );
   }
 
   #progress(final: boolean): void {

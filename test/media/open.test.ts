@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { takeReturn } from '../../common/lent.js';
 import {
   createMediaResolver,
   DEFAULT_MEDIA_LABELS,
@@ -73,6 +74,27 @@ describe('open: streaming a media file', () => {
     for await (const chunk of transfer.stream) sizes.push((chunk as Buffer).length);
     assert.ok(sizes.length <= Math.ceil(BIG / (256 * 1024)), `${sizes.length} chunks`);
     assert.ok(sizes.slice(0, -1).every((n) => n >= 256 * 1024));
+  });
+
+  test('chunks are lent: given back, their buffers read later chunks; kept, they stay as they were', async () => {
+    // Given back as soon as hashed, as the install does: a few buffers serve the whole file.
+    const transfer = await resolver.open(await resolve(), { maxBytes: 64 * MiB });
+    const memories = new Set<ArrayBufferLike>();
+    const hash = createHash('sha256');
+    for await (const chunk of transfer.stream) {
+      memories.add((chunk as Buffer).buffer);
+      hash.update(chunk as Buffer);
+      takeReturn(chunk as Buffer)?.();
+    }
+    assert.equal(hash.digest('hex'), createHash('sha256').update(data).digest('hex'));
+    assert.ok(memories.size <= 3, `${memories.size} buffers for ${Math.ceil(BIG / MiB)} chunks`);
+    // Kept (never given back): every chunk is its own and still holds its bytes at the end.
+    const kept: Buffer[] = [];
+    for await (const chunk of (await resolver.open(await resolve(), { maxBytes: 64 * MiB })).stream) {
+      kept.push(chunk as Buffer);
+    }
+    assert.ok(Buffer.concat(kept).equals(data));
+    assert.equal(new Set(kept.map((chunk) => chunk.buffer)).size, kept.length);
   });
 
   test('an empty file is an empty stream', async () => {
