@@ -180,7 +180,11 @@ export class WorkerSink implements Sink {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
     if (this.failure) {
       // A failed batch may leave large files open in a writer: close them before the stage is removed.
-      await Promise.all(writers().map((_, index) => send(index, { id: nextId++, reset: true })));
+      await Promise.all(
+        threads.map((thread, index) =>
+          thread ? send(index, { id: nextId++, reset: true }).catch(() => {}) : undefined,
+        ),
+      );
       throw this.failure;
     }
   }
@@ -208,7 +212,13 @@ export class WorkerSink implements Sink {
   /** Sends lane `index`; with `barrier`, only after every batch sent before has been performed. */
   private flush(index: number, barrier = false): void {
     const lane = this.lanes[index]!;
-    if (lane.ops.length === 0 || this.failure) return;
+    if (lane.ops.length === 0) return;
+    if (this.failure) {
+      // Nothing more is written after a failure: what the unpack still adds (the rest of a large
+      // file) is dropped here instead of piling up until the end.
+      this.lanes[index] = { ops: [], parts: [], bytes: 0 };
+      return;
+    }
     // Memory of its own, handed over without copying (pooled small buffers cannot be).
     const data = Buffer.from(batchMemory(lane.bytes));
     let at = 0;
@@ -250,6 +260,7 @@ const SPARE_BATCHES = 2 * MAX_IN_FLIGHT;
 
 /** An ArrayBuffer of at least `bytes` bytes: a spare one, or a new one large enough to be reused. */
 function batchMemory(bytes: number): ArrayBuffer {
+  if (bytes === 0) return new ArrayBuffer(0);
   const index = spareBatches.findIndex((memory) => memory.byteLength >= bytes);
   if (index >= 0) return spareBatches.splice(index, 1)[0]!;
   return new ArrayBuffer(Math.max(bytes, BATCH_BYTES + SMALL_FILE));
@@ -261,10 +272,6 @@ const threads: Array<Worker | undefined> = [];
 let nextId = 1;
 const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 
-function writers(): Worker[] {
-  return threads.filter((t): t is Worker => t !== undefined);
-}
-
 /** Counts awaited replies per writer; a writer is referenced only while one is awaited. */
 const awaited: number[] = [];
 
@@ -275,7 +282,7 @@ function send(index: number, message: WriteBatch | { id: number; reset: true }):
     const started = new Worker(new URL('./unpack-worker.js', import.meta.url));
     started.unref();
     started.on('message', (reply: WriteReply) => {
-      if (reply.data && spareBatches.length < SPARE_BATCHES) spareBatches.push(reply.data);
+      if (reply.data?.byteLength && spareBatches.length < SPARE_BATCHES) spareBatches.push(reply.data);
       const waiting = pending.get(reply.id);
       if (!waiting) return;
       pending.delete(reply.id);

@@ -270,16 +270,15 @@ export async function readPackageFileBlocking(
   try {
     const reader = new PackageReader(copyingData(options));
     const buffer = takeReadBuffer();
-    try {
-      for (let read = readSync(fd, buffer, 0, FILE_CHUNK, null); read > 0; ) {
-        await reader.write(buffer.subarray(0, read));
-        read = readSync(fd, buffer, 0, FILE_CHUNK, null);
-      }
-    } finally {
-      // No read is in flight and the reader keeps copies only.
-      if (spareBuffers.length < 2) spareBuffers.push(buffer);
+    for (let read = readSync(fd, buffer, 0, FILE_CHUNK, null); read > 0; ) {
+      await reader.write(buffer.subarray(0, read));
+      read = readSync(fd, buffer, 0, FILE_CHUNK, null);
     }
-    return await reader.end();
+    const reading = await reader.end();
+    // The reader keeps copies only, and an outer tar.gz (OpenWrt's layout) may hold the last chunk in
+    // its gunzip until the end: only now may the buffer serve another read.
+    if (spareBuffers.length < 2) spareBuffers.push(buffer);
+    return reading;
   } finally {
     closeSync(fd);
   }
