@@ -109,6 +109,8 @@ export class WorkerSink implements Sink {
     | { path: string; mode: number; streaming: boolean; parts: Buffer[]; size: number; lane: number }
     | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** The most batches that were on their way at once (for the tests of the backpressure). */
+  peakInFlight = 0;
   private failure: Error | undefined;
   private waiters: Array<() => void> = [];
   private lastParent = '';
@@ -241,6 +243,7 @@ export class WorkerSink implements Sink {
       },
     );
     this.inFlight.add(done);
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight.size);
     void done.finally(() => {
       this.inFlight.delete(done);
       const waiters = this.waiters;

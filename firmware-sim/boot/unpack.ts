@@ -57,6 +57,7 @@ export interface UnpackOptions {
 interface EntryStream {
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
   on(event: 'end' | 'error', listener: () => void): unknown;
+  pause(): unknown;
   resume(): unknown;
 }
 
@@ -370,7 +371,23 @@ export class SafeUnpacker {
       }
     };
     guard(() => sink.fileStart(path, mode & PERMISSION_BITS, header.size));
-    stream.on('data', (chunk: Buffer) => guard(() => sink.fileData(chunk)));
+    stream.on('data', (chunk: Buffer) => {
+      if (!guard(() => sink.fileData(chunk))) return;
+      // Within a large file too, the unpack waits while the writers have enough in flight: on
+      // storage slower than inflating, the file would otherwise wait in memory batch by batch.
+      const wait = sink.ready();
+      if (!wait) return;
+      stream.pause();
+      wait.then(
+        () => {
+          if (!failed) stream.resume();
+        },
+        (error: Error) =>
+          guard(() => {
+            throw error;
+          }),
+      );
+    });
     stream.on('end', () => {
       if (guard(() => sink.fileEnd(header.mtime.getTime() / 1000))) this.proceed(next);
     });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import tarStream from 'tar-stream';
 import { SafeUnpacker } from '../../../firmware-sim/boot/unpack.js';
 import { readPackage, readPackageFile } from '../../../firmware-sim/format/index.js';
 import { installFile, makeTestDevice, type TestDevice } from '../../helpers/device-fixtures.js';
@@ -120,4 +121,37 @@ describe('an activation of thousands of small files through the writer threads',
       assert.ok((await readFile(join(t.dir, 'rootfs', name))).equals(content), name);
     }
   });
+});
+
+test('a large file after the first 200 entries goes to its writer no faster than the writers take it', async () => {
+  const stage = await mkdtemp(join(tmpdir(), 'edgesh-inflight-'));
+  try {
+    // 250 small files move the unpack onto the writer threads; then 48 MiB in one file, stored
+    // uncompressed so that inflating is a copy and outruns any disk.
+    const big = randomBytes(48 * 1024 * 1024);
+    const pack = tarStream.pack();
+    const chunks: Buffer[] = [];
+    const collected = (async () => {
+      for await (const chunk of pack) chunks.push(chunk as Buffer);
+    })();
+    for (let i = 0; i < 250; i++) pack.entry({ name: `small/f${i}`, mode: 0o644 }, `${i}\n`);
+    pack.entry({ name: 'big', mode: 0o644 }, big);
+    pack.finalize();
+    await collected;
+    const gz = gzipSync(Buffer.concat(chunks), { level: 0 });
+    const unpacker = new SafeUnpacker({
+      limits: { dataBytes: 2 ** 40, entries: 1000, pathDepth: 64 },
+      stageDir: stage,
+    });
+    for (let at = 0; at < gz.length; at += 1024 * 1024)
+      await unpacker.write(gz.subarray(at, at + 1024 * 1024));
+    await unpacker.end();
+    assert.ok((await readFile(join(stage, 'big'))).equals(big));
+    assert.equal(await readFile(join(stage, 'small/f249'), 'utf8'), '249\n');
+    // At most 4 batches per writer (2), and the last flush of each lane at the end.
+    const { peakInFlight } = (unpacker as unknown as { sink: { peakInFlight: number } }).sink;
+    assert.ok(peakInFlight <= 10, `${peakInFlight} batches were on their way at once`);
+  } finally {
+    await rm(stage, { recursive: true, force: true });
+  }
 });
