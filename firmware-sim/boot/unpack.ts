@@ -375,7 +375,7 @@ export class SafeUnpacker {
       if (!guard(() => sink.fileData(chunk))) return;
       // Within a large file too, the unpack waits while the writers have enough in flight: on
       // storage slower than inflating, the file would otherwise wait in memory batch by batch.
-      const wait = sink.ready();
+      const wait = sink.ready(true);
       if (!wait) return;
       stream.pause();
       wait.then(

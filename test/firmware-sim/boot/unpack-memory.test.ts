@@ -126,9 +126,9 @@ describe('an activation of thousands of small files through the writer threads',
 test('a large file after the first 200 entries goes to its writer no faster than the writers take it', async () => {
   const stage = await mkdtemp(join(tmpdir(), 'edgesh-inflight-'));
   try {
-    // 250 small files move the unpack onto the writer threads; then 48 MiB in one file, stored
+    // 250 small files move the unpack onto the writer threads; then 96 MiB in one file, stored
     // uncompressed so that inflating is a copy and outruns any disk.
-    const big = randomBytes(48 * 1024 * 1024);
+    const big = randomBytes(96 * 1024 * 1024);
     const pack = tarStream.pack();
     const chunks: Buffer[] = [];
     const collected = (async () => {
@@ -148,9 +148,9 @@ test('a large file after the first 200 entries goes to its writer no faster than
     await unpacker.end();
     assert.ok((await readFile(join(stage, 'big'))).equals(big));
     assert.equal(await readFile(join(stage, 'small/f249'), 'utf8'), '249\n');
-    // At most 4 batches per writer (2), and the last flush of each lane at the end.
+    // At most 8 batches per writer (2) within a file, and the last flush of each lane at the end.
     const { peakInFlight } = (unpacker as unknown as { sink: { peakInFlight: number } }).sink;
-    assert.ok(peakInFlight <= 10, `${peakInFlight} batches were on their way at once`);
+    assert.ok(peakInFlight <= 18, `${peakInFlight} batches were on their way at once`);
   } finally {
     await rm(stage, { recursive: true, force: true });
   }
