@@ -276,9 +276,7 @@ async function unpackAndInstall(
   try {
     reading = await readPackageFile(packageFile(layout, record), {
       ...readLimits(device),
-      onData: data.onData,
-      onDataEnd: data.onDataEnd,
-      dataConsumed: data.dataConsumed,
+      ...data.reading,
     });
     verdict = verifyStored(reading, record, state.trust);
     const failure = data.failure();

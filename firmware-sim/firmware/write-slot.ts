@@ -179,8 +179,7 @@ async function unpackAndConfigure(
   try {
     reading = await readPackageFile(packageFile(layout, record), {
       ...readLimits(device),
-      onData: data.onData,
-      onDataEnd: data.onDataEnd,
+      ...data.reading,
     });
     verdict = verifyStored(reading, record, trust);
     const failure = data.failure();
