@@ -359,14 +359,18 @@ export class SafeUnpacker {
       return;
     }
     let failed = false;
+    const failWith = (error: Error): void => {
+      if (failed) return;
+      failed = true;
+      this.fail(error);
+    };
     const guard = (step: () => void): boolean => {
       if (failed) return false;
       try {
         step();
         return true;
       } catch (error) {
-        failed = true;
-        this.fail(error as Error);
+        failWith(error as Error);
         return false;
       }
     };
@@ -378,15 +382,9 @@ export class SafeUnpacker {
       const wait = sink.ready(true);
       if (!wait) return;
       stream.pause();
-      wait.then(
-        () => {
-          if (!failed) stream.resume();
-        },
-        (error: Error) =>
-          guard(() => {
-            throw error;
-          }),
-      );
+      wait.then(() => {
+        if (!failed) stream.resume();
+      }, failWith);
     });
     stream.on('end', () => {
       if (guard(() => sink.fileEnd(header.mtime.getTime() / 1000))) this.proceed(next);
