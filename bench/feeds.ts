@@ -24,7 +24,7 @@ import {
   writeNoise,
 } from './util.js';
 
-const WMOPKG = resolve(fileURLToPath(import.meta.url), '../../bin/wmopkg.js');
+const WMOPKG = resolve(fileURLToPath(import.meta.url), '../../bin/wmopkg-start.cjs');
 const ROUNDS = 3;
 const DAY = 24 * 60 * 60 * 1000;
 

@@ -6,7 +6,7 @@ import { shebangCommand } from '../lab/paths.js';
 import type { Bench } from './types.js';
 import { best, MiB, nodeOptions, runCommand, scratch, writeNoise } from './util.js';
 
-const WMOPKG = resolve(fileURLToPath(import.meta.url), '../../bin/wmopkg.js');
+const WMOPKG = resolve(fileURLToPath(import.meta.url), '../../bin/wmopkg-start.cjs');
 const RUNS = 5;
 
 export const benches: Record<string, Bench> = {

@@ -10,7 +10,7 @@
 // found relative to it (the unpack worker, packages through createRequire) is found as before.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -144,47 +144,11 @@ const externalPackages: Plugin = {
 };
 
 rmSync(outDir, { recursive: true, force: true });
-for (const bin of ['bin/edgesh-start.cjs', 'bin/wmopkg.js']) startWithoutExtraCas(join(dist, bin));
-const result = await build({
-  entryPoints: [join(dist, 'bin/edgesh.js')],
-  outfile: bundle,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  // Packages stay outside, but for INLINED (see externalPackages).
-  // No `import()` in the bundle (see shell/import-file.ts): imports of packages become `require`.
-  supported: { 'dynamic-import': false },
-  // Error classes name themselves after their class (`name = new.target.name`): keep the names.
-  keepNames: true,
-  minifyWhitespace: true,
-  minifyIdentifiers: true,
-  minifySyntax: true,
-  legalComments: 'none',
-  // One line (the check below skips it): strict mode for the whole file, as the ES modules were, then
-  // the module URLs and `import()` (the launcher's; run without it, the bundle's own works).
-  banner: {
-    js: [
-      '"use strict";',
-      'const __edgeshModuleUrl=(f)=>require("node:url").pathToFileURL(require("node:path").join(__dirname,"..",f)).href;',
-      'const __edgeshImportFile=typeof __edgeshImport==="function"?__edgeshImport:(u)=>import(u);',
-    ].join(''),
-  },
-  plugins: [moduleUrls, externalPackages],
-  metafile: true,
-  logLevel: 'warning',
-});
-
-// The code cache file is named after the bundle's digest: a cache never meets another bundle.
-// The launcher wraps the bundle in a function: no `#!` line, which cannot stand inside one.
-const source = readFileSync(bundle, 'utf8').replace(/^#!.*\n/, '');
-// Past the banner's line, no `import()` (see shell/import-file.ts).
-if (/\bimport\(/.test(source.slice(source.indexOf('\n')))) {
-  throw new Error('the bundle holds an import(): see shell/import-file.ts');
+for (const bin of ['bin/edgesh-start.cjs', 'bin/wmopkg-start.cjs', 'bin/wmopkg.js']) {
+  startWithoutExtraCas(join(dist, bin));
 }
-const digest = createHash('sha256').update(source).digest('hex').slice(0, 16);
-writeFileSync(bundle, `${source}//# edgesh-code-cache=edgesh.${digest}.v8cache\n`);
-
+const modules = await bundleProgram('edgesh');
+await bundleProgram('wmopkg');
 await bundleVorpal();
 await bundleUndici();
 
@@ -204,12 +168,96 @@ try {
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
+warmWmopkg();
+
 // Silent on success, as tsc is (`npm start` runs the build each time); `--verbose` says what was made.
 if (process.argv.includes('--verbose')) {
-  const modules = Object.keys(result.metafile.inputs).length;
-  console.error(
-    `bundle: ${relative(root, bundle)} (${modules} modules, code cache edgesh.${digest}.v8cache)`,
-  );
+  console.error(`bundle: ${relative(root, bundle)} (${modules} modules)`);
+}
+
+/**
+ * Bundles a program of this repository, dist/bin/NAME.js and what it imports, into
+ * dist/bundle/NAME.cjs (bin/launch-bundle.cts runs it); returns how many modules went in.
+ */
+async function bundleProgram(name: 'edgesh' | 'wmopkg'): Promise<number> {
+  const file = join(outDir, `${name}.cjs`);
+  const result = await build({
+    entryPoints: [join(dist, `bin/${name}.js`)],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    // Packages stay outside, but for INLINED (see externalPackages).
+    // No `import()` in the bundle (see shell/import-file.ts): imports of packages become `require`.
+    supported: { 'dynamic-import': false },
+    // Error classes name themselves after their class (`name = new.target.name`): keep the names.
+    keepNames: true,
+    minifyWhitespace: true,
+    minifyIdentifiers: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    // One line (the check below skips it): strict mode for the whole file, as the ES modules were, then
+    // the module URLs and `import()` (the launcher's; run without it, the bundle's own works).
+    banner: {
+      js: [
+        '"use strict";',
+        'const __edgeshModuleUrl=(f)=>require("node:url").pathToFileURL(require("node:path").join(__dirname,"..",f)).href;',
+        'const __edgeshImportFile=typeof __edgeshImport==="function"?__edgeshImport:(u)=>import(u);',
+      ].join(''),
+    },
+    plugins: [moduleUrls, externalPackages],
+    metafile: true,
+    logLevel: 'warning',
+  });
+  // The code cache file is named after the bundle's digest: a cache never meets another bundle.
+  // The launcher wraps the bundle in a function: no `#!` line, which cannot stand inside one.
+  const source = readFileSync(file, 'utf8').replace(/^#!.*\n/, '');
+  // Past the banner's line, no `import()` (see shell/import-file.ts).
+  if (/\bimport\(/.test(source.slice(source.indexOf('\n')))) {
+    throw new Error(`the bundle ${name}.cjs holds an import(): see shell/import-file.ts`);
+  }
+  const digest = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  writeFileSync(file, `${source}//# edgesh-code-cache=${name}.${digest}.v8cache\n`);
+  return Object.keys(result.metafile.inputs).length;
+}
+
+/**
+ * Fills wmopkg's code cache: the installed `wmopkg` makes a key pair and a signed package in a scratch
+ * directory, then verifies it, writing the cache at that last exit (what a verify compiles: the
+ * reader, the digests, the signature), and checks that V8 takes it.
+ */
+function warmWmopkg(): void {
+  const scratch = mkdtempSync(join(tmpdir(), 'edgesh-bundle-wmopkg-'));
+  const wmopkg = (args: readonly string[], env: Readonly<Record<string, string>> = {}): string => {
+    const r = spawnSync(process.execPath, [join(dist, 'bin/wmopkg-start.cjs'), ...args], {
+      cwd: scratch,
+      env: { ...PLAIN_ENV, ...env },
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) {
+      throw new Error(`bundle check failed: wmopkg ${args.join(' ')} exited ${r.status}: ${r.stderr.trim()}`);
+    }
+    return r.stderr;
+  };
+  try {
+    mkdirSync(join(scratch, 'tree/CONTROL'), { recursive: true });
+    mkdirSync(join(scratch, 'tree/opt/warm-up'), { recursive: true });
+    writeFileSync(
+      join(scratch, 'tree/CONTROL/control'),
+      'Package: warm-up\nVersion: 1.0\nArchitecture: all\nMaintainer: Build <build@example.com>\nDescription: the code cache warm-up\n',
+    );
+    writeFileSync(join(scratch, 'tree/opt/warm-up/file'), 'warm-up\n');
+    wmopkg(['keygen', '-n', '-p', 'key.pub', '-s', 'key.sec']);
+    wmopkg(['build', '-o', 'root', '-g', 'root', '--sign', 'key.sec', '--out', 'warm-up.wmopkg', 'tree']);
+    wmopkg(['verify', 'warm-up.wmopkg', '-p', 'key.pub'], { EDGESH_CODE_CACHE: 'write' });
+    const check = wmopkg(['verify', 'warm-up.wmopkg', '-p', 'key.pub'], { EDGESH_CODE_CACHE: 'report' });
+    if (!check.includes('wmopkg: code cache accepted')) {
+      console.error(`warning: V8 does not take the code cache of wmopkg.cjs: ${check.trim()}`);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -23,6 +23,8 @@ import { BIN, DEVICE_SERVICES, ROOT, testEnv } from '../helpers/run-edgesh.js';
 
 const DIST = join(ROOT, 'dist');
 const BUNDLE = join(DIST, 'bundle/edgesh.cjs');
+/** What both launchers share (bin/launch-bundle.cts). */
+const LAUNCH = join(DIST, 'bin/launch-bundle.cjs');
 
 let root: string;
 let device: string;
@@ -48,6 +50,7 @@ function copyInstall(dir: string, options = { launcher: true }): { launcher: str
   if (options.launcher) {
     mkdirSync(join(dir, 'bin'));
     copyFileSync(BIN, launcher);
+    copyFileSync(LAUNCH, join(dir, 'bin/launch-bundle.cjs'));
   }
   mkdirSync(join(dir, 'bundle'));
   let cache = '';
@@ -76,7 +79,51 @@ test('the installed binary runs the bundle, compiled from its code cache', () =>
   assert.ok(name !== undefined && existsSync(join(DIST, 'bundle', name)), 'the bundle names its code cache');
 });
 
-test('a one-command script loads no package and not node:crypto: one file of the program, the bundle', () => {
+test('the installed wmopkg runs its bundle from its code cache, and says what the modules say', async () => {
+  const dir = await mkdtemp(join(root, 'wmopkg-'));
+  const run = (program: string, args: readonly string[]) => {
+    const r = spawnSync(process.execPath, [join(DIST, 'bin', program), ...args], {
+      cwd: dir,
+      env: testEnv({ EDGESH_CODE_CACHE: 'report' }),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+  };
+  const installed = (args: readonly string[]) => run('wmopkg-start.cjs', args);
+  const modules = (args: readonly string[]) => run('wmopkg.js', args);
+  mkdirSync(join(dir, 'tree/CONTROL'), { recursive: true });
+  mkdirSync(join(dir, 'tree/opt/b'), { recursive: true });
+  writeFileSync(
+    join(dir, 'tree/CONTROL/control'),
+    'Package: b\nVersion: 1.0\nArchitecture: all\nMaintainer: T <t@example.com>\nDescription: b\n',
+  );
+  writeFileSync(join(dir, 'tree/opt/b/f'), 'b\n');
+  let r = installed(['keygen', '-n', '-p', 'k.pub', '-s', 'k.sec']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, 'wmopkg: code cache accepted\n');
+  r = installed(['build', '-o', 'root', '-g', 'root', '--sign', 'k.sec', '--out', 'b.wmopkg', 'tree']);
+  assert.equal(r.status, 0, r.stderr);
+  for (const args of [
+    ['verify', 'b.wmopkg', '-p', 'k.pub'],
+    ['info', 'b.wmopkg'],
+    ['verify', 'b.wmopkg', '-p', 'missing.pub'],
+    ['frobnicate'],
+  ]) {
+    const bundled = installed(args);
+    const plain = modules(args);
+    assert.equal(bundled.stderr, `wmopkg: code cache accepted\n${plain.stderr}`, args.join(' '));
+    assert.equal(bundled.stdout, plain.stdout, args.join(' '));
+    assert.equal(bundled.status, plain.status, args.join(' '));
+  }
+  assert.equal(installed(['verify', 'b.wmopkg', '-p', 'k.pub']).status, 0);
+  assert.equal(installed(['frobnicate']).status, 2);
+  const source = readFileSync(join(DIST, 'bundle/wmopkg.cjs'), 'utf8');
+  const name = /\/\/# edgesh-code-cache=(wmopkg\.[0-9a-f]{16}\.v8cache)\n$/.exec(source)?.[1];
+  assert.ok(name !== undefined && existsSync(join(DIST, 'bundle', name)), 'the bundle names its code cache');
+});
+
+test('a one-command script loads no package and not node:crypto: the launcher and the bundle', () => {
   const report = join(root, 'report.cjs');
   writeFileSync(
     report,
@@ -85,8 +132,8 @@ test('a one-command script loads no package and not node:crypto: one file of the
   const r = edgesh(['-c', 'whoami', '-c', 'package show'], { node: ['--require', report] });
   assert.equal(r.status, 0, r.stderr);
   const loaded = JSON.parse(/^loaded (.*)$/m.exec(r.stderr)![1]!) as { files: string[]; crypto: boolean };
-  // The bundle itself is compiled by the launcher (vm.Script), not required: only these two are.
-  assert.deepEqual(loaded.files.sort(), [BIN, report].sort());
+  // The bundle itself is compiled by the launcher (vm.Script), not required: only these are.
+  assert.deepEqual(loaded.files.sort(), [BIN, LAUNCH, report].sort());
   assert.equal(loaded.crypto, false);
 });
 
@@ -171,6 +218,7 @@ test('without a bundle, or with one older than tsc output, the launcher runs the
   mkdirSync(join(dir, 'bin'));
   const launcher = join(dir, 'bin/edgesh-start.cjs');
   copyFileSync(BIN, launcher);
+  copyFileSync(LAUNCH, join(dir, 'bin/launch-bundle.cjs'));
   symlinkSync(join(DIST, 'bin/edgesh.js'), join(dir, 'bin/edgesh.js'));
   const run = (): ReturnType<typeof edgesh> =>
     edgesh(['-c', 'whoami'], { program: launcher, env: { EDGESH_CODE_CACHE: 'report' } });

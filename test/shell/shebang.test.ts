@@ -9,6 +9,7 @@ import { ROOT, shebangCommand } from '../../lab/paths.js';
 for (const [bin, usage] of [
   ['dist/bin/edgesh-start.cjs', /^Usage: edgesh /],
   ['dist/bin/wmopkg.js', /^Usage: wmopkg /],
+  ['dist/bin/wmopkg-start.cjs', /^Usage: wmopkg /],
 ] as const) {
   test(`${bin} through its shebang: a NODE_EXTRA_CA_CERTS that cannot be read changes nothing`, () => {
     const [command, ...args] = shebangCommand(join(ROOT, bin));
