@@ -224,8 +224,8 @@ async function bundleProgram(name: 'edgesh' | 'wmopkg'): Promise<number> {
 
 /**
  * Fills wmopkg's code cache: the installed `wmopkg` makes a key pair and a signed package in a scratch
- * directory, then verifies it, writing the cache at that last exit (what a verify compiles: the
- * reader, the digests, the signature), and checks that V8 takes it.
+ * directory, then verifies it, each run writing the cache at its exit (what a pipeline's `build` and
+ * a `verify` compile: the writer, the reader, the digests, the signature), and checks that V8 takes it.
  */
 function warmWmopkg(): void {
   const scratch = mkdtempSync(join(tmpdir(), 'edgesh-bundle-wmopkg-'));
@@ -248,9 +248,14 @@ function warmWmopkg(): void {
       'Package: warm-up\nVersion: 1.0\nArchitecture: all\nMaintainer: Build <build@example.com>\nDescription: the code cache warm-up\n',
     );
     writeFileSync(join(scratch, 'tree/opt/warm-up/file'), 'warm-up\n');
-    wmopkg(['keygen', '-n', '-p', 'key.pub', '-s', 'key.sec']);
-    wmopkg(['build', '-o', 'root', '-g', 'root', '--sign', 'key.sec', '--out', 'warm-up.wmopkg', 'tree']);
-    wmopkg(['verify', 'warm-up.wmopkg', '-p', 'key.pub'], { EDGESH_CODE_CACHE: 'write' });
+    // Each run writes back the cache it was given plus what it compiled: the three commands' code.
+    const write = { EDGESH_CODE_CACHE: 'write' };
+    wmopkg(['keygen', '-n', '-p', 'key.pub', '-s', 'key.sec'], write);
+    wmopkg(
+      ['build', '-o', 'root', '-g', 'root', '--sign', 'key.sec', '--out', 'warm-up.wmopkg', 'tree'],
+      write,
+    );
+    wmopkg(['verify', 'warm-up.wmopkg', '-p', 'key.pub'], write);
     const check = wmopkg(['verify', 'warm-up.wmopkg', '-p', 'key.pub'], { EDGESH_CODE_CACHE: 'report' });
     if (!check.includes('wmopkg: code cache accepted')) {
       console.error(`warning: V8 does not take the code cache of wmopkg.cjs: ${check.trim()}`);

@@ -9,7 +9,7 @@ const CACHE_LINE = /\/\/# edgesh-code-cache=([\w.-]+)\n?$/;
 
 /**
  * Runs the CommonJS file `file` and returns its exports, compiled from the code cache its last line
- * names when V8 takes it (see bin/edgesh-start.cts: same cache format, same `EDGESH_CODE_CACHE`
+ * names when V8 takes it (see bin/launch-bundle.cts: same cache format, same `EDGESH_CODE_CACHE`
  * modes: `write` stores the cache at exit, `report` says on stderr whether V8 took it). A refused or
  * missing cache only costs the compile.
  */

@@ -123,6 +123,50 @@ test('the installed wmopkg runs its bundle from its code cache, and says what th
   assert.ok(name !== undefined && existsSync(join(DIST, 'bundle', name)), 'the bundle names its code cache');
 });
 
+test('the code cache of wmopkg.cjs already holds what a signed build compiles, not only a verify', async () => {
+  const dir = await mkdtemp(join(root, 'wmopkg-cache-'));
+  mkdirSync(join(dir, 'bin'));
+  mkdirSync(join(dir, 'bundle'));
+  const launcher = join(dir, 'bin/wmopkg-start.cjs');
+  copyFileSync(join(DIST, 'bin/wmopkg-start.cjs'), launcher);
+  copyFileSync(LAUNCH, join(dir, 'bin/launch-bundle.cjs'));
+  const name = readdirSync(join(DIST, 'bundle')).find((n) => /^wmopkg\..*\.v8cache$/.test(n));
+  assert.ok(name !== undefined, 'the build made a code cache for wmopkg.cjs');
+  for (const file of ['wmopkg.cjs', name])
+    copyFileSync(join(DIST, 'bundle', file), join(dir, 'bundle', file));
+  // The packages the bundle requires, found from the copy as from dist/.
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  const work = join(dir, 'work');
+  mkdirSync(join(work, 'tree/CONTROL'), { recursive: true });
+  writeFileSync(
+    join(work, 'tree/CONTROL/control'),
+    'Package: c\nVersion: 1.0\nArchitecture: all\nMaintainer: T <t@example.com>\nDescription: c\n',
+  );
+  writeFileSync(join(work, 'tree/f'), 'c\n');
+  const run = (args: readonly string[], mode: string) => {
+    const r = spawnSync(process.execPath, [launcher, ...args], {
+      cwd: work,
+      env: testEnv({ EDGESH_CODE_CACHE: mode }),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stderr;
+  };
+  run(['keygen', '-n', '-p', 'k.pub', '-s', 'k.sec'], 'report');
+  const cache = join(dir, 'bundle', name);
+  const built = statSync(cache).size;
+  // A pipeline's build, writing the cache again at its exit: whatever it compiled that the cache did
+  // not hold would make the new cache larger (filled by a verify alone, it grew by a third).
+  run(['build', '-o', 'root', '-g', 'root', '--sign', 'k.sec', '--out', 'c.wmopkg', 'tree'], 'write');
+  const rewritten = statSync(cache).size;
+  assert.ok(
+    rewritten <= built * 1.02,
+    `wmopkg's code cache grew from ${built} to ${rewritten} bytes in a build`,
+  );
+  assert.equal(run(['verify', 'c.wmopkg', '-p', 'k.pub'], 'report'), 'wmopkg: code cache accepted\n');
+});
+
 test('a one-command script loads no package and not node:crypto: the launcher and the bundle', () => {
   const report = join(root, 'report.cjs');
   writeFileSync(
