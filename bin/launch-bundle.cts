@@ -11,14 +11,10 @@
 // hands it one made for another bundle (its name carries the bundle's digest); a refused or missing
 // cache only costs the compile. Code compiled from a cache cannot run `import()` on Node 20, so the
 // bundle has none: it asks this file for it. Without a bundle, or with one older than tsc's last
-// output (only `tsc` was run), the modules run unbundled.
+// output (only `tsc` was run), the modules run unbundled. The cache itself: common/code-cache.cts.
 import fs = require('node:fs');
 import path = require('node:path');
-import vm = require('node:vm');
-import nodeModule = require('node:module');
-
-/** The last line of a bundle names its code cache file: `//# edgesh-code-cache=NAME.HEX.v8cache`. */
-const CACHE_LINE = /\/\/# edgesh-code-cache=([\w.-]+)\n?$/;
+import codeCache = require('../common/code-cache.cjs');
 
 /**
  * Runs dist/bundle/`name`.cjs, compiled from its code cache where V8 takes it; without a bundle, or
@@ -35,33 +31,9 @@ function launchBundle(name: string, unbundled: () => void): void {
     unbundled();
     return;
   }
-  const cacheName = CACHE_LINE.exec(source.slice(-200))?.[1];
-  const cacheFile = cacheName === undefined ? undefined : path.join(path.dirname(bundle), cacheName);
-  let cachedData: Buffer | undefined;
-  try {
-    if (cacheFile !== undefined) cachedData = fs.readFileSync(cacheFile);
-  } catch {
-    cachedData = undefined;
-  }
-  // The wrapper of a CommonJS module, on the first line so that line numbers stay those of the file,
-  // plus `import()` for the bundle (see shell/import-file.ts).
-  const script = new vm.Script(
-    `(function (exports, require, module, __filename, __dirname, __edgeshImport) {${source}\n})`,
-    { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) },
-  );
-  report(name, script, cachedData, cacheFile);
-  const mod = { exports: {} };
-  const run = script.runInThisContext() as (...args: unknown[]) => void;
+  // `import()` for the bundle (see shell/import-file.ts).
   const importFile = (url: string): Promise<unknown> => import(url);
-  run.call(
-    mod.exports,
-    mod.exports,
-    nodeModule.createRequire(bundle),
-    mod,
-    bundle,
-    path.dirname(bundle),
-    importFile,
-  );
+  codeCache.runCached(bundle, source, `${name}:`, { __edgeshImport: importFile });
 }
 
 /**
@@ -73,29 +45,6 @@ function stale(bundle: string): boolean {
     return fs.statSync(path.join(__dirname, '../.tsbuildinfo')).mtimeMs > fs.statSync(bundle).mtimeMs;
   } catch {
     return false;
-  }
-}
-
-/**
- * `EDGESH_CODE_CACHE=write` (the build) stores the cache when the process ends, with every function
- * compiled by then; `EDGESH_CODE_CACHE=report` (tests) says on stderr whether V8 took the cache.
- */
-function report(
-  name: string,
-  script: vm.Script,
-  cachedData: Buffer | undefined,
-  cacheFile: string | undefined,
-): void {
-  const mode = process.env.EDGESH_CODE_CACHE;
-  if (mode === 'report') {
-    const state = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
-    process.stderr.write(`${name}: code cache ${state}\n`);
-  } else if (mode === 'write' && cacheFile !== undefined) {
-    process.on('exit', () => {
-      const tmp = `${cacheFile}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, script.createCachedData());
-      fs.renameSync(tmp, cacheFile);
-    });
   }
 }
 

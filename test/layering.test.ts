@@ -30,7 +30,8 @@ const BELOW_STORE = ['firmware-sim/config', 'firmware-sim/state', 'firmware-sim/
  * included, is an error here.
  */
 const LAYERS: Readonly<Record<string, readonly string[]>> = {
-  bin: ['shell/main.ts', 'shell/updater-main.ts', 'wmopkg/main.ts'],
+  // The entry points, and for the launchers the code cache (CommonJS, loaded before anything else).
+  bin: ['shell/main.ts', 'shell/updater-main.ts', 'wmopkg/main.ts', 'common/code-cache.cts'],
   shell: [
     'contexts',
     'firmware-sim/index.ts',

@@ -23,8 +23,16 @@ import { BIN, DEVICE_SERVICES, ROOT, testEnv } from '../helpers/run-edgesh.js';
 
 const DIST = join(ROOT, 'dist');
 const BUNDLE = join(DIST, 'bundle/edgesh.cjs');
-/** What both launchers share (bin/launch-bundle.cts). */
+/** What both launchers share (bin/launch-bundle.cts), and the code cache it runs with (common/code-cache.cts). */
 const LAUNCH = join(DIST, 'bin/launch-bundle.cjs');
+const CODE_CACHE = join(DIST, 'common/code-cache.cjs');
+
+/** The launchers' shared files, copied into `dir` laid out as dist/ is (its bin/ made already). */
+function copyLaunch(dir: string): void {
+  copyFileSync(LAUNCH, join(dir, 'bin/launch-bundle.cjs'));
+  mkdirSync(join(dir, 'common'), { recursive: true });
+  copyFileSync(CODE_CACHE, join(dir, 'common/code-cache.cjs'));
+}
 
 let root: string;
 let device: string;
@@ -50,7 +58,7 @@ function copyInstall(dir: string, options = { launcher: true }): { launcher: str
   if (options.launcher) {
     mkdirSync(join(dir, 'bin'));
     copyFileSync(BIN, launcher);
-    copyFileSync(LAUNCH, join(dir, 'bin/launch-bundle.cjs'));
+    copyLaunch(dir);
   }
   mkdirSync(join(dir, 'bundle'));
   let cache = '';
@@ -129,7 +137,7 @@ test('the code cache of wmopkg.cjs already holds what a signed build compiles, n
   mkdirSync(join(dir, 'bundle'));
   const launcher = join(dir, 'bin/wmopkg-start.cjs');
   copyFileSync(join(DIST, 'bin/wmopkg-start.cjs'), launcher);
-  copyFileSync(LAUNCH, join(dir, 'bin/launch-bundle.cjs'));
+  copyLaunch(dir);
   const name = readdirSync(join(DIST, 'bundle')).find((n) => /^wmopkg\..*\.v8cache$/.test(n));
   assert.ok(name !== undefined, 'the build made a code cache for wmopkg.cjs');
   for (const file of ['wmopkg.cjs', name])
@@ -177,7 +185,7 @@ test('a one-command script loads no package and not node:crypto: the launcher an
   assert.equal(r.status, 0, r.stderr);
   const loaded = JSON.parse(/^loaded (.*)$/m.exec(r.stderr)![1]!) as { files: string[]; crypto: boolean };
   // The bundle itself is compiled by the launcher (vm.Script), not required: only these are.
-  assert.deepEqual(loaded.files.sort(), [BIN, LAUNCH, report].sort());
+  assert.deepEqual(loaded.files.sort(), [BIN, LAUNCH, CODE_CACHE, report].sort());
   assert.equal(loaded.crypto, false);
 });
 
@@ -262,7 +270,7 @@ test('without a bundle, or with one older than tsc output, the launcher runs the
   mkdirSync(join(dir, 'bin'));
   const launcher = join(dir, 'bin/edgesh-start.cjs');
   copyFileSync(BIN, launcher);
-  copyFileSync(LAUNCH, join(dir, 'bin/launch-bundle.cjs'));
+  copyLaunch(dir);
   symlinkSync(join(DIST, 'bin/edgesh.js'), join(dir, 'bin/edgesh.js'));
   const run = (): ReturnType<typeof edgesh> =>
     edgesh(['-c', 'whoami'], { program: launcher, env: { EDGESH_CODE_CACHE: 'report' } });
